@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "gtrace",
+    products: [
+        .executable(name: "gtrace", targets: ["gtrace"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Layouts shared by the C runtime and the Swift reader.
+        .target(name: "CGtraceFormat"),
+        // Linux calls the recorder needs that Swift's Glibc module lacks (prctl).
+        .target(name: "CGtraceSystem"),
+        // The preload runtime is C compiled by the C compiler alone (it must not
+        // link the Swift runtime): the BuildRuntime plugin builds it as a
+        // resource of GtraceRecord, so `swift build` / `swift test` produce it.
+        .plugin(name: "BuildRuntime", capability: .buildTool()),
+        .target(name: "GtraceFormat", dependencies: ["CGtraceFormat"]),
+        .target(name: "GtraceAnalysis", dependencies: ["GtraceFormat"]),
+        .target(name: "GtraceExport", dependencies: ["GtraceAnalysis", "GtraceFormat"]),
+        .target(
+            name: "GtraceRecord",
+            dependencies: ["GtraceFormat", "CGtraceFormat", "CGtraceSystem"],
+            plugins: ["BuildRuntime"]
+        ),
+        .executableTarget(
+            name: "gtrace",
+            dependencies: [
+                "GtraceFormat", "GtraceAnalysis", "GtraceExport", "GtraceRecord",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GtraceFormatTests", dependencies: ["GtraceFormat", "CGtraceFormat"]),
+        .testTarget(name: "GtraceAnalysisTests", dependencies: ["GtraceAnalysis", "GtraceFormat"]),
+        .testTarget(name: "GtraceExportTests", dependencies: ["GtraceExport", "GtraceAnalysis", "GtraceFormat"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["GtraceFormat", "GtraceAnalysis"]),
+    ]
+)

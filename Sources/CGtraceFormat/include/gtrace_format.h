@@ -1,0 +1,216 @@
+/*
+ * gtrace_format.h — the one source of truth for gtrace's binary layouts.
+ *
+ * Two layouts live here:
+ *  1. The *session* layout written by the preload runtime while the target
+ *     runs: one meta file per process image and per-thread buffer chunks of
+ *     fixed-size 32-byte raw records (see docs/RECORDING.md).
+ *  2. The *trace file* layout (format v1) written by `gtrace record` when the
+ *     recording ends and read by every other command (see docs/FORMAT.md).
+ *
+ * This header is plain C with no dependencies, included by the runtime (C)
+ * and imported by the Swift reader/writer.
+ */
+#ifndef GTRACE_FORMAT_H
+#define GTRACE_FORMAT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Session layout (runtime -> recorder)                                */
+/* ------------------------------------------------------------------ */
+
+/* Environment variables the recorder sets for every process of the tree. */
+#define GTRACE_ENV_SESSION "GTRACE_SESSION" /* absolute path of the session dir */
+#define GTRACE_ENV_PRELOAD "LD_PRELOAD"
+
+/* Raw record kinds: the `kind` field of struct gtrace_raw_record. 0 = slot not
+ * (yet) written: readers skip it. */
+enum gtrace_raw_kind {
+    GTRACE_RAW_NONE = 0,
+    /* tsc + CLOCK_MONOTONIC ns (addr) + CLOCK_REALTIME ns (arg): a clock pair. */
+    GTRACE_RAW_CLOCK_SYNC = 1,
+    /* Process image started. u32 = ppid, addr = pid. Strings are in the meta file. */
+    GTRACE_RAW_PROCESS_START = 2,
+    /* Process ending. flags = gtrace_exit_kind, u32 = status,
+     * addr = user CPU ns, arg = system CPU ns (getrusage at exit). */
+    GTRACE_RAW_PROCESS_EXIT = 3,
+    /* Thread started (recorded by the new thread). u32 = creator tid (0: none). */
+    GTRACE_RAW_THREAD_START = 4,
+    /* Thread ending. flags = gtrace_thread_end_kind, arg = thread CPU ns. */
+    GTRACE_RAW_THREAD_END = 5,
+    /* Thread name set. addr..arg hold up to 16 bytes of name (not NUL-terminated
+     * when all 16 are used). u32 = tid the name applies to. */
+    GTRACE_RAW_THREAD_NAME = 6,
+    /* fork() returned in the parent. u32 = child pid (or 0 on failure). */
+    GTRACE_RAW_FORK = 7,
+    /* exec about to be attempted by this (non-vfork) process. */
+    GTRACE_RAW_EXEC = 8,
+
+    /* Lock events. addr = lock address, flags = gtrace_lock_flags. */
+    GTRACE_RAW_LOCK_ACQUIRE = 16,   /* acquired without waiting */
+    GTRACE_RAW_LOCK_WAIT = 17,      /* lock was busy: waiting starts */
+    GTRACE_RAW_LOCK_ACQUIRED = 18,  /* acquired after a wait */
+    GTRACE_RAW_LOCK_FAILED = 19,    /* wait ended without the lock; u32 = error */
+    GTRACE_RAW_LOCK_RELEASE = 20,
+    GTRACE_RAW_LOCK_TRY_FAILED = 21,/* the program's own trylock found it busy */
+    /* Condition variable wait. addr = cond, arg = mutex; u32 = return code on WOKE.
+     * The mutex RELEASE (flag VIA_COND) precedes COND_WAIT and the mutex
+     * ACQUIRE (flag VIA_COND) follows COND_WOKE. */
+    GTRACE_RAW_COND_WAIT = 22,
+    GTRACE_RAW_COND_WOKE = 23,
+};
+
+/* How a process ended (flags of PROCESS_EXIT; also used in trace file). */
+enum gtrace_exit_kind {
+    GTRACE_EXIT_UNKNOWN = 0,     /* no exit record (killed, exec'd away...) */
+    GTRACE_EXIT_CALL = 1,        /* exit(status) */
+    GTRACE_EXIT_UNDERSCORE = 2,  /* _exit / _Exit(status) */
+    GTRACE_EXIT_MAIN_RETURN = 3, /* main returned status */
+    GTRACE_EXIT_SIGNAL = 4,      /* killed by signal `status` (from wait status) */
+    GTRACE_EXIT_EXEC = 5,        /* image replaced by a successful exec */
+    GTRACE_EXIT_WAIT_STATUS = 6, /* no exit record; status from the recorder's waitpid */
+};
+
+/* How a thread ended. */
+enum gtrace_thread_end_kind {
+    GTRACE_THREAD_END_UNKNOWN = 0,      /* no record: ended with its process */
+    GTRACE_THREAD_END_RETURN = 1,       /* start routine returned */
+    GTRACE_THREAD_END_PTHREAD_EXIT = 2, /* pthread_exit */
+    GTRACE_THREAD_END_PROCESS = 3,      /* the process ended while it ran */
+};
+
+/* Lock flags (raw `flags` field and trace-file opcode flags). */
+enum gtrace_lock_flags {
+    GTRACE_LOCKF_MUTEX = 0x0,
+    GTRACE_LOCKF_RWLOCK = 0x1,   /* a pthread_rwlock_t */
+    GTRACE_LOCKF_SHARED = 0x2,   /* read (shared) mode of a rwlock */
+    GTRACE_LOCKF_VIA_COND = 0x4, /* release/acquire done by pthread_cond_*wait */
+};
+
+/* One raw record: 32 bytes, written by one thread into its own buffer. */
+struct gtrace_raw_record {
+    uint64_t tsc;   /* gtrace_timestamp() */
+    uint16_t kind;  /* enum gtrace_raw_kind; written last (release) */
+    uint16_t flags;
+    uint32_t u32;
+    uint64_t addr;
+    uint64_t arg;
+};
+_Static_assert(sizeof(struct gtrace_raw_record) == 32, "raw record is 32 bytes");
+
+#define GTRACE_BUFFER_MAGIC "GTRBUF1"   /* 8 bytes with the NUL */
+#define GTRACE_BUFFER_VERSION 1u
+
+/* Header of one per-thread buffer chunk file `<pid>.<image>.<tid>.<chunk>.buf`.
+ * Records follow at offset 64. */
+struct gtrace_buffer_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t record_size;
+    uint32_t pid;
+    uint32_t tid;
+    uint32_t image;
+    uint32_t chunk;
+    uint64_t capacity;  /* records that fit after the header */
+    uint64_t reserved;  /* slots handed out so far (may exceed capacity) */
+    uint64_t lost;      /* events dropped (nested rotation) */
+    uint64_t padding;
+};
+_Static_assert(sizeof(struct gtrace_buffer_header) == 64, "buffer header is 64 bytes");
+
+#define GTRACE_META_MAGIC "GTRMETA"  /* 8 bytes with the NUL */
+
+/* Meta file `<pid>.<image>.meta`: the 8-byte magic, then entries of
+ * { uint32 kind; uint32 length; length bytes }. */
+enum gtrace_meta_kind {
+    GTRACE_META_PID = 1,       /* uint32 pid, uint32 ppid */
+    GTRACE_META_EXE = 2,       /* readlink(/proc/self/exe) */
+    GTRACE_META_ARGV = 3,      /* /proc/self/cmdline: NUL-separated */
+    GTRACE_META_START_TSC = 4, /* uint64 tsc, uint64 CLOCK_MONOTONIC ns */
+};
+
+/* ------------------------------------------------------------------ */
+/* Trace file layout, format v1 (recorder -> reader)                   */
+/* ------------------------------------------------------------------ */
+
+/* File header: 8-byte magic, uint16 version, uint16 flags, uint32 reserved. */
+#define GTRACE_FILE_MAGIC "\x7fGTRACE\n"
+#define GTRACE_FILE_MAGIC_SIZE 8
+#define GTRACE_FILE_HEADER_SIZE 16
+#define GTRACE_FILE_VERSION 1u
+
+/* Feature flags of the file header. */
+enum gtrace_file_feature {
+    GTRACE_FEATURE_LOCKS = 0x1,
+    GTRACE_FEATURE_THREAD_CPU = 0x2,
+};
+
+/* Records: uint8 kind, varint payload length, payload, uint32 CRC-32 (LE) of
+ * kind+length+payload. A reader skips kinds it does not know. */
+enum gtrace_record_kind {
+    GTRACE_REC_INFO = 1,    /* run facts: key/value strings */
+    GTRACE_REC_CLOCK = 2,   /* epoch and clock fit */
+    GTRACE_REC_STRING = 3,  /* id, bytes */
+    GTRACE_REC_PROCESS = 4,
+    GTRACE_REC_THREAD = 5,
+    GTRACE_REC_LOCK = 6,
+    GTRACE_REC_EVENTS = 7,  /* a block of one thread's events */
+    GTRACE_REC_END = 8,     /* totals: proves the file is complete */
+};
+
+/* Event opcodes inside an EVENTS block: one byte, low 5 bits the op, high 3
+ * bits gtrace_lock_flags (for lock ops), followed by a varint time delta (ns
+ * since the previous event of the block) and the op's varint operands. */
+enum gtrace_event_op {
+    GTRACE_EV_PROCESS_START = 1, /* (no operands) */
+    GTRACE_EV_PROCESS_EXIT = 2,  /* exit kind, status */
+    GTRACE_EV_THREAD_START = 3,  /* creator thread index + 1 (0: none) */
+    GTRACE_EV_THREAD_END = 4,    /* end kind, thread CPU ns */
+    GTRACE_EV_THREAD_NAME = 5,   /* string id */
+    GTRACE_EV_FORK = 6,          /* child pid */
+    GTRACE_EV_EXEC = 7,          /* (no operands) */
+    GTRACE_EV_LOCK_ACQUIRE = 16, /* lock id */
+    GTRACE_EV_LOCK_WAIT = 17,    /* lock id */
+    GTRACE_EV_LOCK_ACQUIRED = 18,/* lock id */
+    GTRACE_EV_LOCK_FAILED = 19,  /* lock id, error */
+    GTRACE_EV_LOCK_RELEASE = 20, /* lock id */
+    GTRACE_EV_LOCK_TRY_FAILED = 21, /* lock id */
+    GTRACE_EV_COND_WAIT = 22,    /* cond lock id, mutex lock id */
+    GTRACE_EV_COND_WOKE = 23,    /* cond lock id, mutex lock id, return code */
+};
+#define GTRACE_EV_OP_MASK 0x1f
+#define GTRACE_EV_FLAG_SHIFT 5
+
+/* ------------------------------------------------------------------ */
+/* Timestamps                                                          */
+/* ------------------------------------------------------------------ */
+
+/* The raw timestamp of every record: the TSC on x86-64 (invariant TSC,
+ * converted to CLOCK_MONOTONIC by a linear fit of CLOCK_SYNC pairs), and
+ * CLOCK_MONOTONIC nanoseconds elsewhere (identity fit). */
+#if defined(__x86_64__)
+static inline uint64_t gtrace_timestamp(void) {
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+#define GTRACE_TIMESTAMP_IS_TSC 1
+#else
+#include <time.h>
+static inline uint64_t gtrace_timestamp(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+#define GTRACE_TIMESTAMP_IS_TSC 0
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GTRACE_FORMAT_H */

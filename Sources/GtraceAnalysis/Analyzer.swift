@@ -1,0 +1,189 @@
+import GtraceFormat
+
+/// Computes a `TraceAnalysis` in one streaming pass over a trace: memory grows
+/// with the number of threads and locks, not with the number of events.
+public enum Analyzer {
+    public static func analyze(_ file: TraceFile) -> TraceAnalysis {
+        let tables = file.tables
+        var tracker = LockIntervalTracker(tables: tables)
+        var locks = tables.locks.map { LockAccumulator(info: $0) }
+        var threads = tables.threads.map { ThreadAccumulator(info: $0) }
+        var lastTime: UInt64 = 0
+
+        func apply(_ transition: LockIntervalTracker.Transition) {
+            switch transition {
+            case let .holdBegan(thread, lock, time, contended, viaCondition, previousOwner):
+                guard locks.indices.contains(lock) else { return }
+                locks[lock].acquisitions += 1
+                if contended { locks[lock].contended += 1; threads[thread].contended += 1 }
+                if !viaCondition, let previousOwner, previousOwner != thread { locks[lock].ownerChanges += 1 }
+                locks[lock].holderBegan(at: time)
+                locks[lock].threads.insert(thread)
+                threads[thread].acquisitions += 1
+                threads[thread].holdBegan(at: time)
+            case .waitBegan, .conditionWaitBegan:
+                break
+            case let .trylockBusy(_, lock, _):
+                if locks.indices.contains(lock) { locks[lock].trylockBusy += 1 }
+            case let .closed(interval):
+                guard locks.indices.contains(interval.lock) else { return }
+                switch interval.kind {
+                case .hold:
+                    locks[interval.lock].holdEnded(interval)
+                    threads[interval.thread].holdEnded(at: interval.end)
+                case let .wait(acquired):
+                    locks[interval.lock].waitEnded(interval)
+                    if !acquired && !interval.closedByEnd { locks[interval.lock].failed += 1 }
+                    threads[interval.thread].waitingNanoseconds += interval.duration
+                case .conditionWait:
+                    locks[interval.lock].waitEnded(interval)
+                    threads[interval.thread].conditionWaitNanoseconds += interval.duration
+                }
+            }
+        }
+
+        var stream = file.events()
+        while let event = stream.next() {
+            lastTime = max(lastTime, event.time)
+            tracker.consume(event, apply)
+        }
+        let processEnds = tables.processes.compactMap(\.endNanoseconds)
+        let end = max(lastTime, processEnds.max() ?? 0, tables.threads.compactMap(\.endNanoseconds).max() ?? 0)
+        tracker.finish(at: end, apply)
+
+        let start = tables.processes.map(\.startNanoseconds).min() ?? 0
+        let wall = end > start ? end - start : 0
+        let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: stream.eventCount)
+        let lockStats = locks.filter { $0.info.kind != .condition }
+            .map { $0.statistics(wall: wall, tables: tables) }
+            .sorted { ($0.holdRatio, $0.waitTotalNanoseconds, -$0.index) > ($1.holdRatio, $1.waitTotalNanoseconds, -$1.index) }
+        let conditions = locks.filter { $0.info.kind == .condition }.map { $0.conditionStatistics(tables: tables) }
+        let threadStats = threads.map { $0.statistics(tables: tables, traceEnd: end) }
+        let processStats = tables.processes.map { process in
+            ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
+                              command: process.arguments.joined(separator: " "),
+                              lifetimeNanoseconds: (process.endNanoseconds ?? end) &- process.startNanoseconds,
+                              cpuNanoseconds: process.userCPUNanoseconds + process.systemCPUNanoseconds,
+                              threadCount: tables.threads.filter { $0.process == process.index }.count,
+                              exit: process.exitKind.label, exitStatus: process.exitStatus)
+        }
+        return TraceAnalysis(summary: summary, processes: processStats, threads: threadStats, locks: lockStats,
+                             conditions: conditions, warnings: stream.warnings)
+    }
+
+    static func makeSummary(file: TraceFile, tables: TraceTables, start: UInt64, end: UInt64, events: Int) -> RunSummary {
+        let info = tables.info
+        let treeUser = info["tree_user_ns"].flatMap { UInt64($0) }
+        let treeSystem = info["tree_system_ns"].flatMap { UInt64($0) }
+        // Prefer the recorder's rusage of all reaped descendants; else sum the processes' own.
+        let user = treeUser ?? tables.processes.reduce(0) { $0 + $1.userCPUNanoseconds }
+        let system = treeSystem ?? tables.processes.reduce(0) { $0 + $1.systemCPUNanoseconds }
+        return RunSummary(trace: file.path, command: info["command"] ?? "",
+                          wallNanoseconds: end > start ? end - start : 0,
+                          cpuNanoseconds: user + system, userCPUNanoseconds: user, systemCPUNanoseconds: system,
+                          processCount: tables.processes.count, threadCount: tables.threads.count,
+                          lockCount: tables.locks.filter { $0.kind != .condition }.count, eventCount: events,
+                          startNanoseconds: start, endNanoseconds: end)
+    }
+}
+
+/// Running totals for one lock.
+struct LockAccumulator {
+    let info: LockInfo
+    var acquisitions = 0
+    var contended = 0
+    var failed = 0
+    var trylockBusy = 0
+    var ownerChanges = 0
+    var holdTotal: UInt64 = 0
+    var holdMax: UInt64 = 0
+    var holdCount = 0
+    var holdHistogram = LogHistogram()
+    var holders = 0
+    var heldSince: UInt64 = 0
+    var held: UInt64 = 0
+    var waitCount = 0
+    var waitTotal: UInt64 = 0
+    var waitMax: UInt64 = 0
+    var threads: Set<Int> = []
+
+    init(info: LockInfo) { self.info = info }
+
+    mutating func holderBegan(at time: UInt64) {
+        if holders == 0 { heldSince = time }
+        holders += 1
+    }
+
+    mutating func holdEnded(_ interval: LockInterval) {
+        holdTotal += interval.duration
+        holdMax = max(holdMax, interval.duration)
+        holdCount += 1
+        holdHistogram.record(interval.duration)
+        holders -= 1
+        if holders == 0 { held += interval.end &- heldSince }
+    }
+
+    mutating func waitEnded(_ interval: LockInterval) {
+        waitCount += 1
+        waitTotal += interval.duration
+        waitMax = max(waitMax, interval.duration)
+    }
+
+    func statistics(wall: UInt64, tables: TraceTables) -> LockStatistics {
+        let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0
+        let wallD = Double(max(wall, 1))
+        return LockStatistics(index: info.index, process: info.process, pid: pid, address: info.addressText,
+                              kind: info.kind.label, acquisitions: acquisitions, contendedAcquisitions: contended,
+                              failedAcquisitions: failed, trylockBusy: trylockBusy, ownerChanges: ownerChanges,
+                              holdTotalNanoseconds: holdTotal,
+                              holdMeanNanoseconds: holdCount == 0 ? 0 : holdTotal / UInt64(holdCount),
+                              holdMaxNanoseconds: holdMax, holdP99Nanoseconds: min(holdHistogram.percentile(0.99), holdMax),
+                              heldNanoseconds: held, holdRatio: Double(held) / wallD, waitCount: waitCount,
+                              waitTotalNanoseconds: waitTotal,
+                              waitMeanNanoseconds: waitCount == 0 ? 0 : waitTotal / UInt64(waitCount),
+                              waitMaxNanoseconds: waitMax, waitRatio: Double(waitTotal) / wallD,
+                              threadsUsing: threads.count)
+    }
+
+    func conditionStatistics(tables: TraceTables) -> ConditionStatistics {
+        let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0
+        return ConditionStatistics(index: info.index, pid: pid, address: info.addressText, waits: waitCount,
+                                   waitTotalNanoseconds: waitTotal, waitMaxNanoseconds: waitMax)
+    }
+}
+
+/// Running totals for one thread.
+struct ThreadAccumulator {
+    let info: ThreadInfo
+    var acquisitions = 0
+    var contended = 0
+    var held = 0
+    var holdingSince: UInt64 = 0
+    var holdingNanoseconds: UInt64 = 0
+    var waitingNanoseconds: UInt64 = 0
+    var conditionWaitNanoseconds: UInt64 = 0
+
+    init(info: ThreadInfo) { self.info = info }
+
+    mutating func holdBegan(at time: UInt64) {
+        if held == 0 { holdingSince = time }
+        held += 1
+    }
+
+    mutating func holdEnded(at time: UInt64) {
+        held -= 1
+        if held == 0 { holdingNanoseconds += time &- holdingSince }
+    }
+
+    func statistics(tables: TraceTables, traceEnd: UInt64) -> ThreadStatistics {
+        let process = tables.processes.indices.contains(info.process) ? tables.processes[info.process] : nil
+        let end = info.endNanoseconds ?? process?.endNanoseconds ?? traceEnd
+        return ThreadStatistics(index: info.index, process: info.process, pid: process?.pid ?? 0, tid: info.tid,
+                                name: info.name, startNanoseconds: info.startNanoseconds,
+                                lifetimeNanoseconds: end > info.startNanoseconds ? end - info.startNanoseconds : 0,
+                                cpuNanoseconds: info.cpuNanoseconds, acquisitions: acquisitions,
+                                contendedAcquisitions: contended, holdingNanoseconds: holdingNanoseconds,
+                                waitingNanoseconds: waitingNanoseconds, conditionWaitNanoseconds: conditionWaitNanoseconds,
+                                ended: info.endKind.label)
+    }
+}

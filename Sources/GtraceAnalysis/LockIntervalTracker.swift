@@ -1,0 +1,166 @@
+import GtraceFormat
+
+/// A closed interval of one thread on one lock: a hold, a wait for the lock,
+/// or a wait on a condition variable.
+public struct LockInterval: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// The lock was held; `contended` when the acquire had to wait first.
+        case hold(contended: Bool)
+        /// The thread waited for the lock; `acquired` false when the wait failed.
+        case wait(acquired: Bool)
+        /// The thread waited on condition variable `lock` (its mutex released).
+        case conditionWait
+    }
+
+    public var kind: Kind
+    public var thread: Int
+    public var lock: Int
+    public var flags: LockFlags
+    public var start: UInt64
+    public var end: UInt64
+    /// True when the interval was still open when its thread, process or trace ended.
+    public var closedByEnd: Bool
+
+    public var duration: UInt64 { end &- start }
+}
+
+/// Turns the event stream into lock intervals: the one place that interprets
+/// acquire/wait/release events. Feed it events in time order with `consume`,
+/// then `finish` closes what is still open.
+public struct LockIntervalTracker {
+    public enum Transition {
+        /// A hold began (an acquisition). `owner` is the previous acquirer of the lock, if any.
+        case holdBegan(thread: Int, lock: Int, time: UInt64, contended: Bool, viaCondition: Bool, previousOwner: Int?)
+        case waitBegan(thread: Int, lock: Int, time: UInt64)
+        case trylockBusy(thread: Int, lock: Int, time: UInt64)
+        case conditionWaitBegan(thread: Int, condition: Int, time: UInt64)
+        case closed(LockInterval)
+    }
+
+    private struct Hold {
+        var start: UInt64
+        var depth: Int
+        var flags: LockFlags
+        var contended: Bool
+    }
+
+    private struct Wait {
+        var lock: Int
+        var start: UInt64
+        var flags: LockFlags
+    }
+
+    private let threadProcess: [Int]
+    private var holds: [[Int: Hold]]
+    private var waits: [Wait?]
+    private var conditionWaits: [Wait?]
+    private var lastOwner: [Int?]
+    private var endedThreads: Set<Int> = []
+
+    public init(tables: TraceTables) {
+        threadProcess = tables.threads.map(\.process)
+        holds = Array(repeating: [:], count: tables.threads.count)
+        waits = Array(repeating: nil, count: tables.threads.count)
+        conditionWaits = Array(repeating: nil, count: tables.threads.count)
+        lastOwner = Array(repeating: nil, count: tables.locks.count)
+    }
+
+    /// Locks currently held by `thread`.
+    public func heldCount(thread: Int) -> Int { holds[thread].count }
+
+    public mutating func consume(_ e: TraceEvent, _ emit: (Transition) -> Void) {
+        let t = e.thread
+        guard holds.indices.contains(t) else { return }
+        switch e.kind {
+        case let .lockAcquire(lock, flags):
+            begin(thread: t, lock: lock, flags: flags, time: e.time, contended: false, emit)
+        case let .lockWait(lock, flags):
+            if let open = waits[t] { close(wait: open, thread: t, at: e.time, acquired: false, byEnd: true, emit) }
+            waits[t] = Wait(lock: lock, start: e.time, flags: flags)
+            emit(.waitBegan(thread: t, lock: lock, time: e.time))
+        case let .lockAcquired(lock, flags):
+            if let open = waits[t] {
+                close(wait: open, thread: t, at: e.time, acquired: open.lock == lock, byEnd: false, emit)
+                waits[t] = nil
+            }
+            begin(thread: t, lock: lock, flags: flags, time: e.time, contended: true, emit)
+        case let .lockFailed(lock, _, _):
+            if let open = waits[t], open.lock == lock {
+                close(wait: open, thread: t, at: e.time, acquired: false, byEnd: false, emit)
+                waits[t] = nil
+            }
+        case let .lockRelease(lock, _):
+            guard var hold = holds[t][lock] else { return }
+            hold.depth -= 1
+            if hold.depth > 0 {
+                holds[t][lock] = hold
+            } else {
+                holds[t][lock] = nil
+                emit(.closed(LockInterval(kind: .hold(contended: hold.contended), thread: t, lock: lock, flags: hold.flags,
+                                          start: hold.start, end: e.time, closedByEnd: false)))
+            }
+        case let .lockTryFailed(lock, _):
+            emit(.trylockBusy(thread: t, lock: lock, time: e.time))
+        case let .conditionWait(condition, _):
+            conditionWaits[t] = Wait(lock: condition, start: e.time, flags: [])
+            emit(.conditionWaitBegan(thread: t, condition: condition, time: e.time))
+        case let .conditionWoke(condition, _, _):
+            if let open = conditionWaits[t], open.lock == condition {
+                emit(.closed(LockInterval(kind: .conditionWait, thread: t, lock: condition, flags: [], start: open.start,
+                                          end: e.time, closedByEnd: false)))
+                conditionWaits[t] = nil
+            }
+        case .threadEnd:
+            closeAll(thread: t, at: e.time, emit)
+            endedThreads.insert(t)
+        case .processExit, .exec:
+            let process = threadProcess[t]
+            for other in threadProcess.indices where threadProcess[other] == process && !endedThreads.contains(other) {
+                closeAll(thread: other, at: e.time, emit)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Closes every interval still open at `time` (the end of the trace).
+    public mutating func finish(at time: UInt64, _ emit: (Transition) -> Void) {
+        for t in holds.indices { closeAll(thread: t, at: time, emit) }
+    }
+
+    private mutating func begin(thread t: Int, lock: Int, flags: LockFlags, time: UInt64, contended: Bool,
+                                _ emit: (Transition) -> Void) {
+        if var hold = holds[t][lock] {
+            hold.depth += 1  // recursive mutex, or a read lock taken twice
+            holds[t][lock] = hold
+        } else {
+            holds[t][lock] = Hold(start: time, depth: 1, flags: flags, contended: contended)
+        }
+        let previous = lastOwner.indices.contains(lock) ? lastOwner[lock] : nil
+        if lastOwner.indices.contains(lock) { lastOwner[lock] = t }
+        emit(.holdBegan(thread: t, lock: lock, time: time, contended: contended,
+                        viaCondition: flags.contains(.viaCondition), previousOwner: previous))
+    }
+
+    private func close(wait: Wait, thread: Int, at time: UInt64, acquired: Bool, byEnd: Bool, _ emit: (Transition) -> Void) {
+        emit(.closed(LockInterval(kind: .wait(acquired: acquired), thread: thread, lock: wait.lock, flags: wait.flags,
+                                  start: wait.start, end: max(time, wait.start), closedByEnd: byEnd)))
+    }
+
+    private mutating func closeAll(thread t: Int, at time: UInt64, _ emit: (Transition) -> Void) {
+        if let open = waits[t] {
+            close(wait: open, thread: t, at: time, acquired: false, byEnd: true, emit)
+            waits[t] = nil
+        }
+        if let open = conditionWaits[t] {
+            emit(.closed(LockInterval(kind: .conditionWait, thread: t, lock: open.lock, flags: [], start: open.start,
+                                      end: max(time, open.start), closedByEnd: true)))
+            conditionWaits[t] = nil
+        }
+        for (lock, hold) in holds[t].sorted(by: { $0.key < $1.key }) {
+            emit(.closed(LockInterval(kind: .hold(contended: hold.contended), thread: t, lock: lock, flags: hold.flags,
+                                      start: hold.start, end: max(time, hold.start), closedByEnd: true)))
+        }
+        holds[t].removeAll()
+    }
+}

@@ -1,0 +1,101 @@
+import GtraceFormat
+
+/// The numbers every output of `gtrace report` is made from.
+public struct TraceAnalysis: Sendable, Codable {
+    public var summary: RunSummary
+    public var processes: [ProcessStatistics]
+    public var threads: [ThreadStatistics]
+    /// Mutexes and rwlocks, sorted by hold ratio, highest first.
+    public var locks: [LockStatistics]
+    public var conditions: [ConditionStatistics]
+    public var warnings: [String]
+}
+
+public struct RunSummary: Sendable, Codable {
+    public var trace: String
+    public var command: String
+    /// First process start to last process end.
+    public var wallNanoseconds: UInt64
+    /// CPU time of the whole process tree (user + system), when known.
+    public var cpuNanoseconds: UInt64
+    public var userCPUNanoseconds: UInt64
+    public var systemCPUNanoseconds: UInt64
+    public var processCount: Int
+    public var threadCount: Int
+    public var lockCount: Int
+    public var eventCount: Int
+    public var startNanoseconds: UInt64
+    public var endNanoseconds: UInt64
+}
+
+public struct ProcessStatistics: Sendable, Codable {
+    public var index: Int
+    public var pid: Int32
+    public var ppid: Int32
+    public var command: String
+    public var lifetimeNanoseconds: UInt64
+    public var cpuNanoseconds: UInt64
+    public var threadCount: Int
+    public var exit: String
+    public var exitStatus: Int32
+}
+
+public struct ThreadStatistics: Sendable, Codable {
+    public var index: Int
+    public var process: Int
+    public var pid: Int32
+    public var tid: Int32
+    public var name: String
+    public var startNanoseconds: UInt64
+    public var lifetimeNanoseconds: UInt64
+    public var cpuNanoseconds: UInt64?
+    public var acquisitions: Int
+    public var contendedAcquisitions: Int
+    /// Time holding at least one lock.
+    public var holdingNanoseconds: UInt64
+    /// Time waiting for a lock (not for a condition variable).
+    public var waitingNanoseconds: UInt64
+    public var conditionWaitNanoseconds: UInt64
+    public var ended: String
+}
+
+public struct LockStatistics: Sendable, Codable {
+    public var index: Int
+    public var process: Int
+    public var pid: Int32
+    public var address: String
+    public var kind: String
+    public var acquisitions: Int
+    public var contendedAcquisitions: Int
+    public var failedAcquisitions: Int
+    public var trylockBusy: Int
+    public var ownerChanges: Int
+    public var holdTotalNanoseconds: UInt64
+    public var holdMeanNanoseconds: UInt64
+    public var holdMaxNanoseconds: UInt64
+    public var holdP99Nanoseconds: UInt64
+    /// Time during which at least one thread held it (equals holdTotal for a mutex).
+    public var heldNanoseconds: UInt64
+    /// heldNanoseconds ÷ wall time.
+    public var holdRatio: Double
+    public var waitCount: Int
+    public var waitTotalNanoseconds: UInt64
+    public var waitMeanNanoseconds: UInt64
+    public var waitMaxNanoseconds: UInt64
+    /// waitTotal ÷ wall time: the average number of threads waiting for it.
+    public var waitRatio: Double
+    public var threadsUsing: Int
+
+    public var contendedPercent: Double {
+        acquisitions == 0 ? 0 : 100 * Double(contendedAcquisitions) / Double(acquisitions)
+    }
+}
+
+public struct ConditionStatistics: Sendable, Codable {
+    public var index: Int
+    public var pid: Int32
+    public var address: String
+    public var waits: Int
+    public var waitTotalNanoseconds: UInt64
+    public var waitMaxNanoseconds: UInt64
+}

@@ -1,0 +1,187 @@
+import GtraceAnalysis
+import GtraceFormat
+
+/// Writes Chrome Trace Event JSON (`{"traceEvents": [...]}`) in one streaming
+/// pass: process/thread metadata, `X` slices for lock holds and waits, and
+/// instants for process and thread lifecycle. Times are µs with ns precision;
+/// pids and tids are the OS ids. Output is deterministic for a given trace.
+///
+/// Slices on one track must nest. Holds of different locks can overlap
+/// partially (lock A, lock B, unlock A, unlock B), so each thread has lanes:
+/// lane 0 is the thread's own track, lane k > 0 an extra track named
+/// "<thread> locks k" whose tid is `tid | k << 22` (Linux tids are < 2^22).
+/// A slice that would overlap a still-open later slice pushes that one to a
+/// higher lane, so every lane is properly nested.
+public final class ChromeTraceWriter {
+    private let file: TraceFile
+    private let output: FileOutput
+    private var first = true
+    private var lanes: [ThreadLanes]
+    private var namedLanes: Set<Int64> = []
+    public private(set) var sliceCount = 0
+
+    public init(file: TraceFile, output: FileOutput) {
+        self.file = file
+        self.output = output
+        lanes = Array(repeating: ThreadLanes(), count: file.tables.threads.count)
+    }
+
+    /// Writes the whole document and returns the warnings met while reading.
+    public func write() throws -> [String] {
+        let tables = file.tables
+        try output.write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n")
+        try writeMetadata(tables)
+        var tracker = LockIntervalTracker(tables: tables)
+        var stream = file.events()
+        var lastTime: UInt64 = 0
+        var failure: Error?
+        let handle: (LockIntervalTracker.Transition) -> Void = { transition in
+            guard failure == nil else { return }
+            do { try self.handle(transition) } catch { failure = error }
+        }
+        while let event = stream.next() {
+            lastTime = max(lastTime, event.time)
+            try writeInstant(event, tables: tables)
+            tracker.consume(event, handle)
+            if let failure { throw failure }
+        }
+        tracker.finish(at: lastTime, handle)
+        if let failure { throw failure }
+        try output.write("\n]}\n")
+        try output.flush()
+        return stream.warnings
+    }
+
+    private func emit(_ json: String) throws {
+        if first { first = false } else { try output.write(",\n") }
+        try output.write(json)
+    }
+
+    private func pidTid(_ thread: Int) -> (pid: Int32, tid: Int32) {
+        let t = file.tables.threads[thread]
+        return (file.tables.processes[t.process].pid, t.tid)
+    }
+
+    private func writeMetadata(_ tables: TraceTables) throws {
+        for p in tables.processes {
+            let name = "\(p.shortName) \(p.pid)" + (p.image > 0 ? " (exec \(p.image))" : "")
+            try emit("{\"ph\":\"M\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"name\":\"process_name\",\"args\":{\"name\":\(JSONText.string(name))}}")
+            try emit("{\"ph\":\"M\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"name\":\"process_sort_index\",\"args\":{\"sort_index\":\(p.index)}}")
+        }
+        for t in tables.threads {
+            let pid = tables.processes[t.process].pid
+            let name = t.name.isEmpty ? "thread \(t.tid)" : t.name
+            // Main thread first, then threads in creation order.
+            let order = t.tid == pid ? 0 : t.index + 1
+            try emit("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(t.tid),\"name\":\"thread_name\",\"args\":{\"name\":\(JSONText.string(name))}}")
+            try emit("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(t.tid),\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":\(order * 64)}}")
+        }
+    }
+
+    private func writeInstant(_ e: TraceEvent, tables: TraceTables) throws {
+        let name: String
+        var args = ""
+        switch e.kind {
+        case .processStart:
+            name = "process start"
+        case let .processExit(kind, status):
+            name = "process exit"
+            args = ",\"args\":{\"how\":\(JSONText.string(kind.label)),\"status\":\(status)}"
+        case let .threadStart(creator):
+            name = "thread start"
+            if let creator, tables.threads.indices.contains(creator) { args = ",\"args\":{\"creator_tid\":\(tables.threads[creator].tid)}" }
+        case let .threadEnd(kind, cpu):
+            name = "thread end"
+            args = ",\"args\":{\"how\":\(JSONText.string(kind.label)),\"cpu_ns\":\(cpu)}"
+        case let .fork(childPid):
+            name = "fork"
+            args = ",\"args\":{\"child_pid\":\(childPid)}"
+        case .exec:
+            name = "exec"
+        default:
+            return
+        }
+        let (pid, tid) = pidTid(e.thread)
+        try emit("{\"ph\":\"i\",\"s\":\"t\",\"pid\":\(pid),\"tid\":\(tid),\"ts\":\(JSONText.microseconds(e.time)),\"name\":\(JSONText.string(name))\(args)}")
+    }
+
+    private func handle(_ transition: LockIntervalTracker.Transition) throws {
+        switch transition {
+        case let .holdBegan(thread, lock, time, _, _, _):
+            lanes[thread].open(.init(kind: 0, lock: lock), at: time)
+        case let .waitBegan(thread, lock, time):
+            lanes[thread].open(.init(kind: 1, lock: lock), at: time)
+        case let .conditionWaitBegan(thread, condition, time):
+            lanes[thread].open(.init(kind: 2, lock: condition), at: time)
+        case .trylockBusy:
+            break
+        case let .closed(interval):
+            try writeSlice(interval)
+        }
+    }
+
+    private func writeSlice(_ interval: LockInterval) throws {
+        let key: ThreadLanes.Key
+        let name: String
+        let lock = file.tables.locks[interval.lock]
+        var category = "lock"
+        switch interval.kind {
+        case .hold:
+            key = .init(kind: 0, lock: interval.lock)
+            name = (interval.flags.contains(.rwlock) ? (interval.flags.contains(.shared) ? "read-hold " : "write-hold ") : "hold ")
+                + lock.addressText
+        case let .wait(acquired):
+            key = .init(kind: 1, lock: interval.lock)
+            name = (acquired ? "wait " : "wait (failed) ") + lock.addressText
+            category = "lock-wait"
+        case .conditionWait:
+            key = .init(kind: 2, lock: interval.lock)
+            name = "cond wait " + lock.addressText
+            category = "cond-wait"
+        }
+        let lane = lanes[interval.thread].close(key)
+        let (pid, tid) = pidTid(interval.thread)
+        let laneTid = Int64(tid) | (Int64(lane) << 22)
+        if lane > 0 && !namedLanes.contains(Int64(pid) << 32 | laneTid) {
+            namedLanes.insert(Int64(pid) << 32 | laneTid)
+            let threadName = file.tables.threads[interval.thread].name
+            try emit("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(laneTid),\"name\":\"thread_name\",\"args\":{\"name\":\(JSONText.string("\(threadName.isEmpty ? "thread \(tid)" : threadName) locks \(lane)"))}}")
+        }
+        sliceCount += 1
+        try emit("{\"ph\":\"X\",\"pid\":\(pid),\"tid\":\(laneTid),\"ts\":\(JSONText.microseconds(interval.start)),\"dur\":\(JSONText.microseconds(interval.duration)),\"name\":\(JSONText.string(name)),\"cat\":\"\(category)\",\"args\":{\"lock\":\(JSONText.string(lock.addressText)),\"duration_ns\":\(interval.duration)\(interval.closedByEnd ? ",\"open_at_end\":true" : "")}}")
+    }
+}
+
+/// Lane assignment for one thread's open slices (see ChromeTraceWriter).
+struct ThreadLanes {
+    struct Key: Hashable {
+        var kind: Int
+        var lock: Int
+    }
+
+    private struct Open {
+        var key: Key
+        var sequence: Int
+        var minimumLane: Int
+    }
+
+    private var open: [Open] = []
+    private var sequence = 0
+
+    mutating func open(_ key: Key, at time: UInt64) {
+        sequence += 1
+        open.append(Open(key: key, sequence: sequence, minimumLane: 0))
+    }
+
+    /// Closes the slice `key` and returns its lane; slices opened after it and
+    /// still open move above that lane.
+    mutating func close(_ key: Key) -> Int {
+        guard let index = open.lastIndex(where: { $0.key == key }) else { return 0 }
+        let closing = open.remove(at: index)
+        let lane = closing.minimumLane
+        for i in open.indices where open[i].sequence > closing.sequence && open[i].minimumLane <= lane {
+            open[i].minimumLane = lane + 1
+        }
+        return lane
+    }
+}

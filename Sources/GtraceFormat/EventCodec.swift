@@ -1,0 +1,90 @@
+import CGtraceFormat
+
+/// Encodes and decodes the compact events of an EVENTS block:
+/// opcode byte (op | flags << 5), varint time delta, varint operands.
+enum EventCodec {
+    static func encode(_ kind: EventKind, delta: UInt64, into w: inout ByteWriter) {
+        func op(_ code: gtrace_event_op, _ flags: LockFlags = []) {
+            w.byte(UInt8(code.rawValue) | (flags.rawValue << UInt8(GTRACE_EV_FLAG_SHIFT)))
+            w.varint(delta)
+        }
+        switch kind {
+        case .processStart:
+            op(GTRACE_EV_PROCESS_START)
+        case let .processExit(kind, status):
+            op(GTRACE_EV_PROCESS_EXIT); w.varint(UInt64(kind.rawValue)); w.varint(UInt64(UInt32(bitPattern: status)))
+        case let .threadStart(creator):
+            op(GTRACE_EV_THREAD_START); w.varint(creator.map { $0 + 1 } ?? 0)
+        case let .threadEnd(kind, cpu):
+            op(GTRACE_EV_THREAD_END); w.varint(UInt64(kind.rawValue)); w.varint(cpu)
+        case let .threadName(string):
+            op(GTRACE_EV_THREAD_NAME); w.varint(string)
+        case let .fork(childPid):
+            op(GTRACE_EV_FORK); w.varint(UInt64(UInt32(bitPattern: childPid)))
+        case .exec:
+            op(GTRACE_EV_EXEC)
+        case let .lockAcquire(lock, flags):
+            op(GTRACE_EV_LOCK_ACQUIRE, flags); w.varint(lock)
+        case let .lockWait(lock, flags):
+            op(GTRACE_EV_LOCK_WAIT, flags); w.varint(lock)
+        case let .lockAcquired(lock, flags):
+            op(GTRACE_EV_LOCK_ACQUIRED, flags); w.varint(lock)
+        case let .lockFailed(lock, flags, error):
+            op(GTRACE_EV_LOCK_FAILED, flags); w.varint(lock); w.varint(UInt64(UInt32(bitPattern: error)))
+        case let .lockRelease(lock, flags):
+            op(GTRACE_EV_LOCK_RELEASE, flags); w.varint(lock)
+        case let .lockTryFailed(lock, flags):
+            op(GTRACE_EV_LOCK_TRY_FAILED, flags); w.varint(lock)
+        case let .conditionWait(condition, mutex):
+            op(GTRACE_EV_COND_WAIT); w.varint(condition); w.varint(mutex)
+        case let .conditionWoke(condition, mutex, result):
+            op(GTRACE_EV_COND_WOKE); w.varint(condition); w.varint(mutex); w.varint(UInt64(UInt32(bitPattern: result)))
+        }
+    }
+
+    /// Decodes one event; `lockCount`/`threadCount`/`stringCount` bound the ids.
+    static func decode(_ r: inout ByteReader, limits: Limits) throws -> (delta: UInt64, kind: EventKind) {
+        let opcode = try r.byte()
+        let flags = LockFlags(rawValue: opcode >> UInt8(GTRACE_EV_FLAG_SHIFT))
+        let code = UInt32(opcode & UInt8(GTRACE_EV_OP_MASK))
+        let delta = try r.varint()
+        func lock() throws -> Int { try r.count(limit: limits.locks - 1, "lock id") }
+        func int32() throws -> Int32 { Int32(bitPattern: UInt32(truncatingIfNeeded: try r.varint())) }
+        let kind: EventKind
+        switch code {
+        case GTRACE_EV_PROCESS_START.rawValue: kind = .processStart
+        case GTRACE_EV_PROCESS_EXIT.rawValue:
+            let exitKind = ExitKind(rawValue: UInt8(truncatingIfNeeded: try r.varint())) ?? .unknown
+            kind = .processExit(kind: exitKind, status: try int32())
+        case GTRACE_EV_THREAD_START.rawValue:
+            let creator = try r.count(limit: limits.threads, "creator thread")
+            kind = .threadStart(creator: creator == 0 ? nil : creator - 1)
+        case GTRACE_EV_THREAD_END.rawValue:
+            let endKind = ThreadEndKind(rawValue: UInt8(truncatingIfNeeded: try r.varint())) ?? .unknown
+            kind = .threadEnd(kind: endKind, cpuNanoseconds: try r.varint())
+        case GTRACE_EV_THREAD_NAME.rawValue:
+            kind = .threadName(string: try r.count(limit: limits.strings - 1, "string id"))
+        case GTRACE_EV_FORK.rawValue: kind = .fork(childPid: try int32())
+        case GTRACE_EV_EXEC.rawValue: kind = .exec
+        case GTRACE_EV_LOCK_ACQUIRE.rawValue: kind = .lockAcquire(lock: try lock(), flags: flags)
+        case GTRACE_EV_LOCK_WAIT.rawValue: kind = .lockWait(lock: try lock(), flags: flags)
+        case GTRACE_EV_LOCK_ACQUIRED.rawValue: kind = .lockAcquired(lock: try lock(), flags: flags)
+        case GTRACE_EV_LOCK_FAILED.rawValue: kind = .lockFailed(lock: try lock(), flags: flags, error: try int32())
+        case GTRACE_EV_LOCK_RELEASE.rawValue: kind = .lockRelease(lock: try lock(), flags: flags)
+        case GTRACE_EV_LOCK_TRY_FAILED.rawValue: kind = .lockTryFailed(lock: try lock(), flags: flags)
+        case GTRACE_EV_COND_WAIT.rawValue: kind = .conditionWait(condition: try lock(), mutex: try lock())
+        case GTRACE_EV_COND_WOKE.rawValue:
+            kind = .conditionWoke(condition: try lock(), mutex: try lock(), result: try int32())
+        default:
+            // Events have no length of their own, so an unknown opcode ends the block.
+            throw DecodeError(reason: "unknown event opcode \(code)")
+        }
+        return (delta, kind)
+    }
+
+    struct Limits {
+        var locks: Int
+        var threads: Int
+        var strings: Int
+    }
+}

@@ -1,0 +1,172 @@
+import CGtraceFormat
+
+/// A time-ordered pass over a trace's events: a k-way merge of the per-thread
+/// blocks, which the writer stores in order of their first event. Holds at
+/// most one block per thread. Problems found on the way (a truncated or
+/// corrupt tail) end the stream early and are listed in `warnings`.
+public struct EventStream: IteratorProtocol, Sequence {
+    private let file: TraceFile
+    private var scanner: RecordScanner
+    private var pending: BlockCursor?
+    private var active: [BlockCursor] = []  // binary min-heap by (time, sequence)
+    private var blockSequence = 0
+    private var finished = false
+    private let limits: EventCodec.Limits
+
+    /// Problems met so far, each one line naming the byte offset.
+    public private(set) var warnings: [String] = []
+    /// Events returned so far.
+    public private(set) var eventCount = 0
+    /// Totals from the END record, once reached.
+    public private(set) var declaredEventCount: Int?
+
+    init(file: TraceFile) {
+        self.file = file
+        scanner = RecordScanner(bytes: file.file.bytes, position: file.eventsOffset)
+        limits = EventCodec.Limits(locks: file.tables.locks.count, threads: file.tables.threads.count,
+                                   strings: file.tables.strings.count)
+        pending = nextBlock()
+    }
+
+    public mutating func next() -> TraceEvent? {
+        while let block = pending, active.isEmpty || block.time <= active[0].time || !block.hasEvent {
+            pending = nextBlock()
+            if block.hasEvent { push(block) }
+        }
+        guard !active.isEmpty else { return nil }
+        var top = active[0]
+        let event = TraceEvent(time: top.time, thread: top.thread, kind: top.kind)
+        eventCount += 1
+        do {
+            if try top.advance(limits: limits) {
+                active[0] = top
+                siftDown(0)
+            } else {
+                removeTop()
+            }
+        } catch let error as DecodeError {
+            warnings.append("\(file.path): corrupt event in EVENTS record at byte \(top.recordOffset): \(error.reason); rest of that block skipped")
+            removeTop()
+        } catch {
+            removeTop()
+        }
+        return event
+    }
+
+    /// Reads the next EVENTS record, skipping other kinds; nil at the end.
+    private mutating func nextBlock() -> BlockCursor? {
+        while !finished {
+            let offset = scanner.position
+            do {
+                guard let record = try scanner.peek() else {
+                    finished = true
+                    if declaredEventCount == nil {
+                        warnings.append("\(file.path): truncated at byte \(offset): the END record is missing; every complete event before that byte was read")
+                    }
+                    return nil
+                }
+                scanner.advance(past: record)
+                switch UInt32(record.kind) {
+                case GTRACE_REC_EVENTS.rawValue:
+                    var cursor = try BlockCursor(bytes: file.file.bytes, payload: record.payload, recordOffset: offset,
+                                                 sequence: blockSequence, limits: limits)
+                    blockSequence += 1
+                    if !(try cursor.advance(limits: limits)) { cursor.hasEvent = false }
+                    return cursor
+                case GTRACE_REC_END.rawValue:
+                    var r = ByteReader(UnsafeRawBufferPointer(rebasing: file.file.bytes[record.payload]))
+                    declaredEventCount = Int(clamping: try r.varint())
+                    finished = true
+                    return nil
+                default:
+                    continue
+                }
+            } catch let error as RecordScanner.ScanError {
+                finished = true
+                switch error {
+                case let .truncated(reason):
+                    warnings.append("\(file.path): truncated at byte \(offset): \(reason); the rest of the trace is missing (END record not reached)")
+                case let .corrupt(reason):
+                    warnings.append("\(file.path): corrupt record at byte \(offset): \(reason); events after it are not read")
+                }
+            } catch let error as DecodeError {
+                warnings.append("\(file.path): corrupt EVENTS record at byte \(offset): \(error.reason); block skipped")
+            } catch {
+                finished = true
+            }
+        }
+        return nil
+    }
+
+    // MARK: heap
+
+    private mutating func push(_ block: BlockCursor) {
+        active.append(block)
+        var i = active.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard active[i].precedes(active[parent]) else { break }
+            active.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    private mutating func removeTop() {
+        let last = active.removeLast()
+        if !active.isEmpty {
+            active[0] = last
+            siftDown(0)
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let left = 2 * i + 1, right = left + 1
+            var smallest = i
+            if left < active.count && active[left].precedes(active[smallest]) { smallest = left }
+            if right < active.count && active[right].precedes(active[smallest]) { smallest = right }
+            if smallest == i { return }
+            active.swapAt(i, smallest)
+            i = smallest
+        }
+    }
+}
+
+/// Decoding position inside one EVENTS block; `time`/`kind` is its current event.
+struct BlockCursor {
+    let thread: Int
+    let sequence: Int
+    let recordOffset: Int
+    private var reader: ByteReader
+    private var remainingEvents: Int
+    private(set) var time: UInt64
+    private(set) var kind: EventKind = .processStart
+    var hasEvent = true
+
+    init(bytes: UnsafeRawBufferPointer, payload: Range<Int>, recordOffset: Int, sequence: Int,
+         limits: EventCodec.Limits) throws {
+        reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[payload]))
+        thread = try reader.count(limit: limits.threads - 1, "thread index")
+        time = try reader.varint()
+        remainingEvents = try reader.count(limit: reader.remaining, "event count")
+        self.recordOffset = recordOffset
+        self.sequence = sequence
+    }
+
+    /// Decodes the next event; false when the block is exhausted.
+    mutating func advance(limits: EventCodec.Limits) throws -> Bool {
+        guard remainingEvents > 0 else { return false }
+        remainingEvents -= 1
+        let (delta, kind) = try EventCodec.decode(&reader, limits: limits)
+        let (sum, overflow) = time.addingReportingOverflow(delta)
+        if overflow { throw DecodeError(reason: "event time overflows") }
+        time = sum
+        self.kind = kind
+        return true
+    }
+
+    func precedes(_ other: BlockCursor) -> Bool {
+        time != other.time ? time < other.time : sequence < other.sequence
+    }
+}

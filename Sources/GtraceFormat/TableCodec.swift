@@ -1,0 +1,135 @@
+import CGtraceFormat
+
+/// Encodes and decodes the table records (INFO, CLOCK, STRING, PROCESS, THREAD,
+/// LOCK, END). Every field is a varint; optional values are stored +1 (0 = none).
+/// Readers ignore bytes after the fields they know, so fields can be appended.
+enum TableCodec {
+    static func optional(_ value: Int?) -> UInt64 { value.map { UInt64($0) + 1 } ?? 0 }
+    static func optional(_ value: UInt64?) -> UInt64 { value.map { $0 + 1 } ?? 0 }
+
+    static func encodeInfo(_ info: RunInfo) -> [UInt8] {
+        var w = ByteWriter()
+        w.varint(info.values.count)
+        for (key, value) in info.values { w.string(key); w.string(value) }
+        return w.bytes
+    }
+
+    static func decodeInfo(_ r: inout ByteReader) throws -> RunInfo {
+        let count = try r.count(limit: r.remaining, "info entry count")
+        var info = RunInfo()
+        for _ in 0..<count { info.values.append((try r.string(), try r.string())) }
+        return info
+    }
+
+    static func encodeClock(_ clock: ClockInfo) -> [UInt8] {
+        var w = ByteWriter()
+        w.varint(clock.epochMonotonicNanoseconds)
+        w.varint(clock.epochRealtimeNanoseconds)
+        w.varint(clock.ticksPerNanosecond.bitPattern)
+        w.varint(clock.maxResidualNanoseconds)
+        w.varint(clock.recordingEndNanoseconds)
+        return w.bytes
+    }
+
+    static func decodeClock(_ r: inout ByteReader) throws -> ClockInfo {
+        ClockInfo(epochMonotonicNanoseconds: try r.varint(), epochRealtimeNanoseconds: try r.varint(),
+                  ticksPerNanosecond: Double(bitPattern: try r.varint()), maxResidualNanoseconds: try r.varint(),
+                  recordingEndNanoseconds: try r.varint())
+    }
+
+    static func encodeString(id: Int, _ value: String) -> [UInt8] {
+        var w = ByteWriter()
+        w.varint(id)
+        w.string(value)
+        return w.bytes
+    }
+
+    /// Process records refer to strings by id; `intern` assigns them.
+    static func encodeProcess(_ p: ProcessInfo, intern: (String) -> Int) -> [UInt8] {
+        var w = ByteWriter()
+        w.varint(p.index)
+        w.varint(UInt64(UInt32(bitPattern: p.pid)))
+        w.varint(UInt64(UInt32(bitPattern: p.ppid)))
+        w.varint(optional(p.parent))
+        w.varint(p.image)
+        w.varint(intern(p.executable))
+        w.varint(p.arguments.count)
+        for argument in p.arguments { w.varint(intern(argument)) }
+        w.varint(p.startNanoseconds)
+        w.varint(optional(p.endNanoseconds))
+        w.varint(UInt64(p.exitKind.rawValue))
+        w.varint(UInt64(UInt32(bitPattern: p.exitStatus)))
+        w.varint(p.userCPUNanoseconds)
+        w.varint(p.systemCPUNanoseconds)
+        return w.bytes
+    }
+
+    static func decodeProcess(_ r: inout ByteReader, strings: [String], index: Int) throws -> ProcessInfo {
+        func string() throws -> String { strings[try r.count(limit: strings.count - 1, "string id")] }
+        func int32() throws -> Int32 { Int32(bitPattern: UInt32(truncatingIfNeeded: try r.varint())) }
+        let recordIndex = try r.varint()
+        guard recordIndex == UInt64(index) else { throw DecodeError(reason: "process index \(recordIndex), expected \(index)") }
+        let pid = try int32(), ppid = try int32()
+        let parent = try r.count(limit: index, "parent process")
+        let image = try r.count(limit: Int(Int32.max), "image number")
+        let executable = try string()
+        let argc = try r.count(limit: r.remaining, "argument count")
+        var arguments: [String] = []
+        for _ in 0..<argc { arguments.append(try string()) }
+        let start = try r.varint()
+        let end = try r.varint()
+        let exitKind = ExitKind(rawValue: UInt8(truncatingIfNeeded: try r.varint())) ?? .unknown
+        return ProcessInfo(index: index, pid: pid, ppid: ppid, parent: parent == 0 ? nil : parent - 1, image: image,
+                           executable: executable, arguments: arguments, startNanoseconds: start,
+                           endNanoseconds: end == 0 ? nil : end - 1, exitKind: exitKind, exitStatus: try int32(),
+                           userCPUNanoseconds: try r.varint(), systemCPUNanoseconds: try r.varint())
+    }
+
+    static func encodeThread(_ t: ThreadInfo, intern: (String) -> Int) -> [UInt8] {
+        var w = ByteWriter()
+        w.varint(t.index)
+        w.varint(t.process)
+        w.varint(UInt64(UInt32(bitPattern: t.tid)))
+        w.varint(intern(t.name))
+        w.varint(optional(t.creator))
+        w.varint(t.startNanoseconds)
+        w.varint(optional(t.endNanoseconds))
+        w.varint(UInt64(t.endKind.rawValue))
+        w.varint(optional(t.cpuNanoseconds))
+        return w.bytes
+    }
+
+    static func decodeThread(_ r: inout ByteReader, strings: [String], processCount: Int, index: Int) throws -> ThreadInfo {
+        let recordIndex = try r.varint()
+        guard recordIndex == UInt64(index) else { throw DecodeError(reason: "thread index \(recordIndex), expected \(index)") }
+        let process = try r.count(limit: processCount - 1, "process index")
+        let tid = Int32(bitPattern: UInt32(truncatingIfNeeded: try r.varint()))
+        let name = strings[try r.count(limit: strings.count - 1, "string id")]
+        let creator = try r.count(limit: Int(Int32.max), "creator thread")
+        let start = try r.varint()
+        let end = try r.varint()
+        let endKind = ThreadEndKind(rawValue: UInt8(truncatingIfNeeded: try r.varint())) ?? .unknown
+        let cpu = try r.varint()
+        return ThreadInfo(index: index, process: process, tid: tid, name: name, creator: creator == 0 ? nil : creator - 1,
+                          startNanoseconds: start, endNanoseconds: end == 0 ? nil : end - 1, endKind: endKind,
+                          cpuNanoseconds: cpu == 0 ? nil : cpu - 1)
+    }
+
+    static func encodeLock(_ l: LockInfo) -> [UInt8] {
+        var w = ByteWriter()
+        w.varint(l.index)
+        w.varint(l.process)
+        w.varint(l.address)
+        w.varint(UInt64(l.kind.rawValue))
+        return w.bytes
+    }
+
+    static func decodeLock(_ r: inout ByteReader, processCount: Int, index: Int) throws -> LockInfo {
+        let recordIndex = try r.varint()
+        guard recordIndex == UInt64(index) else { throw DecodeError(reason: "lock index \(recordIndex), expected \(index)") }
+        let process = try r.count(limit: processCount - 1, "process index")
+        let address = try r.varint()
+        let kind = LockKind(rawValue: UInt8(truncatingIfNeeded: try r.varint())) ?? .mutex
+        return LockInfo(index: index, process: process, address: address, kind: kind)
+    }
+}

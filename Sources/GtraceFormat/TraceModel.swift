@@ -1,0 +1,225 @@
+import CGtraceFormat
+
+/// How a process ended.
+public enum ExitKind: UInt8, Sendable, Codable {
+    case unknown = 0, exitCall = 1, underscoreExit = 2, mainReturn = 3, signal = 4, exec = 5, waitStatus = 6
+
+    public var label: String {
+        switch self {
+        case .unknown: return "no exit record"
+        case .exitCall: return "exit"
+        case .underscoreExit: return "_exit"
+        case .mainReturn: return "return from main"
+        case .signal: return "killed by signal"
+        case .exec: return "exec"
+        case .waitStatus: return "exited"
+        }
+    }
+}
+
+/// How a thread ended.
+public enum ThreadEndKind: UInt8, Sendable, Codable {
+    case unknown = 0, returned = 1, pthreadExit = 2, processEnded = 3
+
+    public var label: String {
+        switch self {
+        case .unknown: return "ended with the process"
+        case .returned: return "returned"
+        case .pthreadExit: return "pthread_exit"
+        case .processEnded: return "process ended"
+        }
+    }
+}
+
+/// What kind of synchronisation object a lock id names.
+public enum LockKind: UInt8, Sendable, Codable {
+    case mutex = 0, rwlock = 1, condition = 2
+
+    public var label: String {
+        switch self {
+        case .mutex: return "mutex"
+        case .rwlock: return "rwlock"
+        case .condition: return "cond"
+        }
+    }
+}
+
+/// Flags carried by lock events (the high bits of an event opcode).
+public struct LockFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let rwlock = LockFlags(rawValue: UInt8(GTRACE_LOCKF_RWLOCK.rawValue))
+    public static let shared = LockFlags(rawValue: UInt8(GTRACE_LOCKF_SHARED.rawValue))
+    public static let viaCondition = LockFlags(rawValue: UInt8(GTRACE_LOCKF_VIA_COND.rawValue))
+}
+
+/// Facts about the whole recording.
+public struct RunInfo: Sendable, Equatable {
+    /// Free-form key/value pairs (command, host, cpus, gtrace version...), in order.
+    public var values: [(key: String, value: String)]
+    public init(values: [(key: String, value: String)] = []) { self.values = values }
+
+    public subscript(key: String) -> String? {
+        values.last(where: { $0.key == key })?.value
+    }
+
+    public static func == (a: RunInfo, b: RunInfo) -> Bool {
+        a.values.map(\.key) == b.values.map(\.key) && a.values.map(\.value) == b.values.map(\.value)
+    }
+}
+
+/// The time base: every time in a trace is nanoseconds since `epochMonotonicNanoseconds`.
+public struct ClockInfo: Sendable, Equatable {
+    public var epochMonotonicNanoseconds: UInt64
+    public var epochRealtimeNanoseconds: UInt64
+    /// TSC ticks per nanosecond of the fit used (0 when timestamps were not TSC).
+    public var ticksPerNanosecond: Double
+    /// Largest residual of the fit, in nanoseconds.
+    public var maxResidualNanoseconds: UInt64
+    /// End of the recording window (ns since epoch).
+    public var recordingEndNanoseconds: UInt64
+
+    public init(epochMonotonicNanoseconds: UInt64 = 0, epochRealtimeNanoseconds: UInt64 = 0,
+                ticksPerNanosecond: Double = 0, maxResidualNanoseconds: UInt64 = 0,
+                recordingEndNanoseconds: UInt64 = 0) {
+        self.epochMonotonicNanoseconds = epochMonotonicNanoseconds
+        self.epochRealtimeNanoseconds = epochRealtimeNanoseconds
+        self.ticksPerNanosecond = ticksPerNanosecond
+        self.maxResidualNanoseconds = maxResidualNanoseconds
+        self.recordingEndNanoseconds = recordingEndNanoseconds
+    }
+}
+
+/// One process image (a pid between two execs).
+public struct ProcessInfo: Sendable, Equatable {
+    public var index: Int
+    public var pid: Int32
+    public var ppid: Int32
+    /// Index of the parent process in the trace, if it was traced.
+    public var parent: Int?
+    /// 0 for the first image of a pid, +1 after each exec.
+    public var image: Int
+    public var executable: String
+    public var arguments: [String]
+    public var startNanoseconds: UInt64
+    public var endNanoseconds: UInt64?
+    public var exitKind: ExitKind
+    public var exitStatus: Int32
+    public var userCPUNanoseconds: UInt64
+    public var systemCPUNanoseconds: UInt64
+
+    public init(index: Int, pid: Int32, ppid: Int32, parent: Int?, image: Int, executable: String,
+                arguments: [String], startNanoseconds: UInt64, endNanoseconds: UInt64?,
+                exitKind: ExitKind, exitStatus: Int32, userCPUNanoseconds: UInt64, systemCPUNanoseconds: UInt64) {
+        self.index = index
+        self.pid = pid
+        self.ppid = ppid
+        self.parent = parent
+        self.image = image
+        self.executable = executable
+        self.arguments = arguments
+        self.startNanoseconds = startNanoseconds
+        self.endNanoseconds = endNanoseconds
+        self.exitKind = exitKind
+        self.exitStatus = exitStatus
+        self.userCPUNanoseconds = userCPUNanoseconds
+        self.systemCPUNanoseconds = systemCPUNanoseconds
+    }
+
+    /// A short name: the base name of argv[0], else of the executable.
+    public var shortName: String {
+        let path = arguments.first ?? executable
+        return path.split(separator: "/").last.map(String.init) ?? path
+    }
+}
+
+/// One thread of one process image.
+public struct ThreadInfo: Sendable, Equatable {
+    public var index: Int
+    public var process: Int
+    public var tid: Int32
+    /// The last name the thread had.
+    public var name: String
+    /// Index of the thread that created it, if known.
+    public var creator: Int?
+    public var startNanoseconds: UInt64
+    public var endNanoseconds: UInt64?
+    public var endKind: ThreadEndKind
+    public var cpuNanoseconds: UInt64?
+
+    public init(index: Int, process: Int, tid: Int32, name: String, creator: Int?, startNanoseconds: UInt64,
+                endNanoseconds: UInt64?, endKind: ThreadEndKind, cpuNanoseconds: UInt64?) {
+        self.index = index
+        self.process = process
+        self.tid = tid
+        self.name = name
+        self.creator = creator
+        self.startNanoseconds = startNanoseconds
+        self.endNanoseconds = endNanoseconds
+        self.endKind = endKind
+        self.cpuNanoseconds = cpuNanoseconds
+    }
+}
+
+/// One lock (or condition variable) of one process.
+public struct LockInfo: Sendable, Equatable {
+    public var index: Int
+    public var process: Int
+    public var address: UInt64
+    public var kind: LockKind
+
+    public init(index: Int, process: Int, address: UInt64, kind: LockKind) {
+        self.index = index
+        self.process = process
+        self.address = address
+        self.kind = kind
+    }
+
+    public var addressText: String { "0x" + String(address, radix: 16) }
+}
+
+/// Everything in a trace but its events.
+public struct TraceTables: Sendable, Equatable {
+    public var version: Int = Int(GTRACE_FILE_VERSION)
+    public var features: UInt16 = 0
+    public var info = RunInfo()
+    public var clock = ClockInfo()
+    public var strings: [String] = []
+    public var processes: [ProcessInfo] = []
+    public var threads: [ThreadInfo] = []
+    public var locks: [LockInfo] = []
+
+    public init() {}
+}
+
+/// One event. `time` is nanoseconds since the trace epoch; `thread` a thread index.
+public struct TraceEvent: Sendable, Equatable {
+    public var time: UInt64
+    public var thread: Int
+    public var kind: EventKind
+
+    public init(time: UInt64, thread: Int, kind: EventKind) {
+        self.time = time
+        self.thread = thread
+        self.kind = kind
+    }
+}
+
+/// What happened. Lock and condition operands are lock indices.
+public enum EventKind: Sendable, Equatable {
+    case processStart
+    case processExit(kind: ExitKind, status: Int32)
+    case threadStart(creator: Int?)
+    case threadEnd(kind: ThreadEndKind, cpuNanoseconds: UInt64)
+    case threadName(string: Int)
+    case fork(childPid: Int32)
+    case exec
+    case lockAcquire(lock: Int, flags: LockFlags)
+    case lockWait(lock: Int, flags: LockFlags)
+    case lockAcquired(lock: Int, flags: LockFlags)
+    case lockFailed(lock: Int, flags: LockFlags, error: Int32)
+    case lockRelease(lock: Int, flags: LockFlags)
+    case lockTryFailed(lock: Int, flags: LockFlags)
+    case conditionWait(condition: Int, mutex: Int)
+    case conditionWoke(condition: Int, mutex: Int, result: Int32)
+}

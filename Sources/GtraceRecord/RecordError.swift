@@ -1,0 +1,18 @@
+/// Problems of `gtrace record` itself (not of the traced command).
+public enum RecordError: Error, Equatable, CustomStringConvertible {
+    case runtimeNotFound(searched: [String])
+    case refuseOverwrite(path: String)
+    case sessionDirectory(reason: String)
+    case launch(command: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .runtimeNotFound(searched):
+            return "libgtrace-runtime.so not found (looked in \(searched.joined(separator: ", "))); build with `swift build` or set GTRACE_RUNTIME"
+        case let .refuseOverwrite(path):
+            return "\(path): exists and is not a gtrace trace; refusing to overwrite it (choose another file with -o)"
+        case let .sessionDirectory(reason): return "cannot create the session directory: \(reason)"
+        case let .launch(command, reason): return "\(command): \(reason)"
+        }
+    }
+}

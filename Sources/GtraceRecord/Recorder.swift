@@ -1,0 +1,159 @@
+import CGtraceFormat
+import Foundation
+import GtraceFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `gtrace record`: runs a command under the preload runtime and writes one trace.
+public struct Recorder {
+    public struct Result {
+        /// The command's status in shell terms (its code, or 128 + signal).
+        public var exitStatus: Int32
+        public var eventCount: Int
+        public var processCount: Int
+        public var threadCount: Int
+        public var lockCount: Int
+        public var durationNanoseconds: UInt64
+        public var fileBytes: Int
+        /// True when no process of the tree ran the runtime (static or setuid command).
+        public var nothingRecorded: Bool
+        public var warnings: [String]
+
+        /// The one line `gtrace record` prints on stderr.
+        public func summaryLine(path: String) -> String {
+            let perEvent = eventCount > 0 ? String(format: "%.2f", Double(fileBytes) / Double(eventCount)) : "-"
+            return "gtrace: recorded \(eventCount) events, \(processCount) processes, \(threadCount) threads, \(lockCount) locks in "
+                + String(format: "%.3f", Double(durationNanoseconds) / 1e9) + " s -> \(path) (\(fileBytes) bytes, \(perEvent) bytes/event)"
+        }
+    }
+
+    public var command: [String]
+    public var outputPath: String
+    public var runtimePath: String
+
+    public init(command: [String], outputPath: String, runtimePath: String) {
+        self.command = command
+        self.outputPath = outputPath
+        self.runtimePath = runtimePath
+    }
+
+    /// Fails unless `path` is absent, empty, or already a gtrace trace.
+    public static func checkOverwritable(_ path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: Int(GTRACE_FILE_MAGIC_SIZE))) ?? Data()
+        if head.isEmpty { return }
+        if [UInt8](head) != Array(GTRACE_FILE_MAGIC.utf8).prefix(Int(GTRACE_FILE_MAGIC_SIZE)).map({ $0 }) {
+            throw RecordError.refuseOverwrite(path: path)
+        }
+    }
+
+    /// Runs the command and writes the trace.
+    /// - Throws: `RecordError`, `TraceError`; a command that cannot be started gives
+    ///   `TargetLauncher.LaunchFailure` wrapped in `RecordError.launch`, see `launchStatus`.
+    public func run() throws -> Result {
+        try Self.checkOverwritable(outputPath)
+        let session = try SessionDirectory()
+        defer { session.remove() }
+
+        var environment = Foundation.ProcessInfo.processInfo.environment
+        let preload = environment["LD_PRELOAD"].map { "\(runtimePath) \($0)" } ?? runtimePath
+        environment["LD_PRELOAD"] = preload
+        environment[GTRACE_ENV_SESSION] = session.path
+
+        var pairs: [(tsc: UInt64, monotonic: UInt64)] = []
+        let (epochMono, epochReal) = Clocks.now()
+        pairs.append((gtrace_timestamp(), Clocks.now().monotonic))
+        let launcher = TargetLauncher(command: command, environment: environment)
+        let outcome: TargetLauncher.Outcome
+        do {
+            outcome = try launcher.run()
+        } catch let failure as TargetLauncher.LaunchFailure {
+            throw LaunchError(command: command[0], status: failure.status, reason: failure.reason)
+        }
+        let endMono = Clocks.now().monotonic
+        pairs.append((gtrace_timestamp(), Clocks.now().monotonic))
+
+        let contents = SessionReader.read(directory: session.path)
+        let facts = LaunchFacts(command: command, rootPid: outcome.rootPid, rootExitCode: outcome.exitCode,
+                                rootSignal: outcome.signal, epochMonotonic: epochMono, epochRealtime: epochReal,
+                                endMonotonic: endMono, clockPairs: pairs,
+                                treeUserNanoseconds: outcome.userNanoseconds, treeSystemNanoseconds: outcome.systemNanoseconds,
+                                info: [("gtrace_version", gtraceVersion), ("host", Self.hostName()),
+                                       ("cpus", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))"), ("root_pid", "\(outcome.rootPid)")])
+        var builder = TraceBuilder(session: contents, facts: facts)
+        builder.build()
+        var tables = builder.tables
+        let nothingRecorded = tables.processes.isEmpty
+        if !tables.processes.contains(where: { $0.pid == outcome.rootPid }) {
+            // The command never ran the runtime (static, setuid): describe it from the launcher's side.
+            tables.processes.append(GtraceFormat.ProcessInfo(
+                index: tables.processes.count, pid: outcome.rootPid, ppid: getpid(), parent: nil, image: 0,
+                executable: command[0], arguments: command, startNanoseconds: 0,
+                endNanoseconds: tables.clock.recordingEndNanoseconds,
+                exitKind: outcome.signal != nil ? .signal : .waitStatus, exitStatus: outcome.signal ?? outcome.exitCode ?? 0,
+                userCPUNanoseconds: 0, systemCPUNanoseconds: 0))
+            tables.info.values.append((key: "root_instrumented", value: "no"))
+        }
+        let writer = try TraceFileWriter(path: outputPath)
+        for s in tables.strings { _ = writer.intern(s) }
+        try writer.writeTables(tables)
+        for block in builder.blocks { try writer.write(block) }
+        try writer.finish()
+
+        return Result(exitStatus: TargetLauncher.shellStatus(outcome), eventCount: writer.eventCount,
+                      processCount: tables.processes.count, threadCount: tables.threads.count,
+                      lockCount: tables.locks.filter { $0.kind != .condition }.count,
+                      durationNanoseconds: endMono - epochMono, fileBytes: writer.bytesWritten,
+                      nothingRecorded: nothingRecorded, warnings: builder.warnings)
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// The command could not be started: `status` is 127 (not found) or 126.
+public struct LaunchError: Error, CustomStringConvertible {
+    public let command: String
+    public let status: Int32
+    public let reason: String
+    public var description: String { "\(command): \(reason)" }
+}
+
+public let gtraceVersion = "0.1.0"
+
+/// CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds.
+enum Clocks {
+    static func now() -> (monotonic: UInt64, realtime: UInt64) {
+        var mono = timespec(), real = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        clock_gettime(CLOCK_REALTIME, &real)
+        return (UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec),
+                UInt64(real.tv_sec) * 1_000_000_000 + UInt64(real.tv_nsec))
+    }
+}
+
+/// The per-recording directory the runtime writes into: on tmpfs when possible.
+final class SessionDirectory {
+    let path: String
+
+    init() throws {
+        let bases = ["/dev/shm", Foundation.ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", "/tmp"]
+        for base in bases {
+            var template = Array("\(base)/gtrace-session-XXXXXX".utf8CString)
+            if let made = mkdtemp(&template) {
+                path = String(cString: made)
+                return
+            }
+        }
+        throw RecordError.sessionDirectory(reason: String(cString: strerror(errno)))
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

@@ -1,0 +1,130 @@
+import CGtraceFormat
+import Foundation
+import GtraceFormat
+
+/// What the runtime left in a session directory, per process image and thread.
+struct SessionContents {
+    struct ImageKey: Hashable, Comparable {
+        var pid: Int32
+        var image: Int
+        static func < (a: ImageKey, b: ImageKey) -> Bool { (a.pid, a.image) < (b.pid, b.image) }
+    }
+
+    struct Image {
+        var key: ImageKey
+        var ppid: Int32 = 0
+        var executable = ""
+        var arguments: [String] = []
+        var startTSC: UInt64?
+    }
+
+    /// One thread's records from all its chunks, in chunk order.
+    struct ThreadRecords {
+        var image: ImageKey
+        var tid: Int32
+        var chunks: [MappedFile] = []
+        var lost: UInt64 = 0
+
+        /// Calls `body` for every written record, in buffer order.
+        func forEach(_ body: (gtrace_raw_record) -> Void) {
+            let headerSize = MemoryLayout<gtrace_buffer_header>.size
+            let recordSize = MemoryLayout<gtrace_raw_record>.size
+            for chunk in chunks {
+                let bytes = chunk.bytes
+                guard bytes.count >= headerSize else { continue }
+                let header = bytes.loadUnaligned(as: gtrace_buffer_header.self)
+                let fits = UInt64((bytes.count - headerSize) / recordSize)
+                let used = Int(min(header.reserved, header.capacity, fits))
+                for i in 0..<used {
+                    let record = bytes.loadUnaligned(fromByteOffset: headerSize + i * recordSize, as: gtrace_raw_record.self)
+                    if record.kind != 0 { body(record) }
+                }
+            }
+        }
+    }
+
+    var images: [ImageKey: Image] = [:]
+    var threads: [ThreadRecords] = []
+    var warnings: [String] = []
+}
+
+/// Reads a session directory written by the preload runtime.
+enum SessionReader {
+    static func read(directory: String) -> SessionContents {
+        var contents = SessionContents()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        var chunks: [String: [(chunk: Int, file: MappedFile, lost: UInt64)]] = [:]
+        var threadKeys: [String: (SessionContents.ImageKey, Int32)] = [:]
+        for name in names {
+            let parts = name.split(separator: ".")
+            let path = directory + "/" + name
+            if parts.count == 3, parts[2] == "meta", let pid = Int32(parts[0]), let image = Int(parts[1]) {
+                let key = SessionContents.ImageKey(pid: pid, image: image)
+                contents.images[key] = readMeta(path: path, key: key, warnings: &contents.warnings)
+            } else if parts.count == 5, parts[4] == "buf", let pid = Int32(parts[0]), let image = Int(parts[1]),
+                      let tid = Int32(parts[2]), let chunk = Int(parts[3]) {
+                guard let file = try? MappedFile(path: path) else {
+                    contents.warnings.append("session file \(name) unreadable; its events are lost")
+                    continue
+                }
+                let id = "\(pid).\(image).\(tid)"
+                threadKeys[id] = (SessionContents.ImageKey(pid: pid, image: image), tid)
+                var lost: UInt64 = 0
+                if file.bytes.count >= MemoryLayout<gtrace_buffer_header>.size {
+                    let header = file.bytes.loadUnaligned(as: gtrace_buffer_header.self)
+                    lost = header.lost
+                }
+                chunks[id, default: []].append((chunk, file, lost))
+            }
+        }
+        for (id, list) in chunks.sorted(by: { $0.key < $1.key }) {
+            guard let (image, tid) = threadKeys[id] else { continue }
+            let ordered = list.sorted { $0.chunk < $1.chunk }
+            var thread = SessionContents.ThreadRecords(image: image, tid: tid)
+            thread.chunks = ordered.map(\.file)
+            thread.lost = ordered.reduce(0) { $0 + $1.lost }
+            contents.threads.append(thread)
+            if contents.images[image] == nil {
+                contents.images[image] = SessionContents.Image(key: image)
+            }
+        }
+        return contents
+    }
+
+    private static func readMeta(path: String, key: SessionContents.ImageKey, warnings: inout [String]) -> SessionContents.Image {
+        var image = SessionContents.Image(key: key)
+        guard let data = FileManager.default.contents(atPath: path), data.count >= 8 else {
+            warnings.append("\(path): process meta file unreadable or empty")
+            return image
+        }
+        let bytes = [UInt8](data)
+        var offset = 8
+        func u32(_ at: Int) -> UInt32 {
+            UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        }
+        func u64(_ at: Int) -> UInt64 { UInt64(u32(at)) | UInt64(u32(at + 4)) << 32 }
+        while offset + 8 <= bytes.count {
+            let kind = u32(offset)
+            let length = Int(u32(offset + 4))
+            let start = offset + 8
+            guard length >= 0, start + length <= bytes.count else { break }
+            let body = Array(bytes[start..<(start + length)])
+            switch kind {
+            case UInt32(GTRACE_META_PID.rawValue) where length >= 8:
+                image.ppid = Int32(bitPattern: u32(start + 4))
+            case UInt32(GTRACE_META_EXE.rawValue):
+                image.executable = String(decoding: body, as: UTF8.self)
+            case UInt32(GTRACE_META_ARGV.rawValue):
+                var parts = body.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+                if parts.last == "" { parts.removeLast() }
+                image.arguments = parts
+            case UInt32(GTRACE_META_START_TSC.rawValue) where length >= 8:
+                image.startTSC = u64(start)
+            default:
+                break
+            }
+            offset = start + length
+        }
+        return image
+    }
+}

@@ -1,0 +1,116 @@
+import CGtraceSystem
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts the command with the runtime preloaded, becomes its child subreaper,
+/// and waits for the whole process tree. The recorder ignores SIGINT and
+/// SIGQUIT while it waits (the terminal sends them to the command too) and
+/// forwards SIGTERM and SIGHUP to the command.
+struct TargetLauncher {
+    struct Outcome {
+        var rootPid: Int32
+        var exitCode: Int32?
+        var signal: Int32?
+        var userNanoseconds: UInt64
+        var systemNanoseconds: UInt64
+    }
+
+    /// The shell convention: the command's own code, or 128 + signal.
+    static func shellStatus(_ outcome: Outcome) -> Int32 {
+        if let signal = outcome.signal { return 128 + signal }
+        return outcome.exitCode ?? 1
+    }
+
+    let command: [String]
+    let environment: [String: String]
+
+    /// Runs the command to completion of every descendant.
+    /// - Throws: `RecordError.launch` with status 127 (not found) or 126 (not executable) in `launchStatus`.
+    func run(onStarted: (Int32) -> Void = { _ in }) throws -> Outcome {
+        _ = gtrace_become_child_subreaper()
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var noMask = sigset_t()
+        sigemptyset(&noMask)
+        posix_spawnattr_setsigmask(&attributes, &noMask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = command.map { strdup($0) } + [nil]
+        let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        let previousInt = signal(SIGINT, SIG_IGN)
+        let previousQuit = signal(SIGQUIT, SIG_IGN)
+        defer {
+            signal(SIGINT, previousInt)
+            signal(SIGQUIT, previousQuit)
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, command[0], nil, &attributes, argv, envp)
+        if rc != 0 {
+            throw LaunchFailure(errorNumber: rc)
+        }
+        onStarted(pid)
+        ForwardedSignals.install(target: pid)
+        defer { ForwardedSignals.uninstall() }
+
+        var outcome = Outcome(rootPid: pid, exitCode: nil, signal: nil, userNanoseconds: 0, systemNanoseconds: 0)
+        while true {
+            var status: Int32 = 0
+            let reaped = waitpid(-1, &status, 0)
+            if reaped < 0 {
+                if errno == EINTR { continue }
+                break  // ECHILD: every descendant is gone
+            }
+            if reaped == pid {
+                if status & 0x7f == 0 {
+                    outcome.exitCode = (status >> 8) & 0xff
+                } else {
+                    outcome.signal = status & 0x7f
+                }
+            }
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        outcome.userNanoseconds = UInt64(usage.ru_utime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_utime.tv_usec) * 1000
+        outcome.systemNanoseconds = UInt64(usage.ru_stime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_stime.tv_usec) * 1000
+        return outcome
+    }
+
+    struct LaunchFailure: Error {
+        let errorNumber: Int32
+        var status: Int32 { errorNumber == ENOENT ? 127 : 126 }
+        var reason: String {
+            errorNumber == ENOENT ? "command not found" : String(cString: strerror(errorNumber))
+        }
+    }
+}
+
+/// SIGTERM/SIGHUP sent to the recorder go to the command instead.
+enum ForwardedSignals {
+    nonisolated(unsafe) static var target: pid_t = 0
+
+    static func install(target pid: pid_t) {
+        target = pid
+        for s in [SIGTERM, SIGHUP] {
+            signal(s) { received in
+                if ForwardedSignals.target > 0 { kill(ForwardedSignals.target, received) }
+            }
+        }
+    }
+
+    static func uninstall() {
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGHUP, SIG_DFL)
+        target = 0
+    }
+}

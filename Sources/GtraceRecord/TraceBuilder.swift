@@ -1,0 +1,270 @@
+import CGtraceFormat
+import GtraceFormat
+
+/// What the launcher itself knows about the run, independent of the runtime.
+struct LaunchFacts {
+    var command: [String]
+    var rootPid: Int32
+    /// Root's wait status decoded: exit code, or the signal that killed it.
+    var rootExitCode: Int32?
+    var rootSignal: Int32?
+    var epochMonotonic: UInt64
+    var epochRealtime: UInt64
+    var endMonotonic: UInt64
+    var clockPairs: [(tsc: UInt64, monotonic: UInt64)]
+    var treeUserNanoseconds: UInt64
+    var treeSystemNanoseconds: UInt64
+    var info: [(String, String)]
+}
+
+/// Turns a session's raw records into trace tables and time-ordered event blocks.
+struct TraceBuilder {
+    let session: SessionContents
+    let facts: LaunchFacts
+    private(set) var tables = TraceTables()
+    private(set) var blocks: [EncodedBlock] = []
+    private(set) var warnings: [String] = []
+    private var fit: ClockFit
+
+    /// Thread identity inside the session.
+    private struct ThreadKey: Hashable {
+        var image: SessionContents.ImageKey
+        var tid: Int32
+    }
+
+    private struct LockKey: Hashable {
+        var process: Int
+        var address: UInt64
+    }
+
+    init(session: SessionContents, facts: LaunchFacts) {
+        self.session = session
+        self.facts = facts
+        var pairs = facts.clockPairs
+        for thread in session.threads {
+            thread.forEach { r in
+                if r.kind == UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) { pairs.append((r.tsc, r.addr)) }
+            }
+        }
+        fit = ClockFit(pairs: pairs, timestampsAreTSC: GTRACE_TIMESTAMP_IS_TSC != 0)
+        warnings = session.warnings
+    }
+
+    private func time(_ tsc: UInt64) -> UInt64 {
+        let mono = fit.monotonic(tsc)
+        return mono > facts.epochMonotonic ? mono - facts.epochMonotonic : 0
+    }
+
+    private static func name(from r: gtrace_raw_record) -> String {
+        var bytes: [UInt8] = []
+        for word in [r.addr, r.arg] {
+            for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: word >> (8 * UInt64(i)))) }
+        }
+        if let nul = bytes.firstIndex(of: 0) { bytes.removeSubrange(nul...) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    mutating func build() {
+        let endTime = facts.endMonotonic > facts.epochMonotonic ? facts.endMonotonic - facts.epochMonotonic : 0
+        // Pass 1: process images, threads, names, locks.
+        var imageStart: [SessionContents.ImageKey: UInt64] = [:]
+        var imageExit: [SessionContents.ImageKey: gtrace_raw_record] = [:]
+        var imageExec: [SessionContents.ImageKey: UInt64] = [:]
+        var threadStart: [ThreadKey: (time: UInt64, creatorTid: Int32?)] = [:]
+        var threadEnd: [ThreadKey: gtrace_raw_record] = [:]
+        var threadNames: [ThreadKey: [(time: UInt64, name: String)]] = [:]
+        var lockFirstSeen: [SessionContents.ImageKey: [UInt64: (time: UInt64, kind: LockKind)]] = [:]
+        var firstEvent: [ThreadKey: UInt64] = [:]
+        var lastEvent: [ThreadKey: UInt64] = [:]
+        var lostTotal: UInt64 = 0
+
+        for thread in session.threads {
+            let key = ThreadKey(image: thread.image, tid: thread.tid)
+            lostTotal += thread.lost
+            var first = UInt64.max, last: UInt64 = 0
+            defer {
+                if first != .max {
+                    firstEvent[key] = first
+                    lastEvent[key] = last
+                }
+            }
+            thread.forEach { r in
+                let t = time(r.tsc)
+                first = min(first, t)
+                last = max(last, t)
+                switch UInt32(r.kind) {
+                case GTRACE_RAW_PROCESS_START.rawValue:
+                    imageStart[thread.image] = min(imageStart[thread.image] ?? t, t)
+                case GTRACE_RAW_PROCESS_EXIT.rawValue:
+                    if imageExit[thread.image] == nil { imageExit[thread.image] = r }
+                case GTRACE_RAW_EXEC.rawValue:
+                    imageExec[thread.image] = max(imageExec[thread.image] ?? t, t)
+                case GTRACE_RAW_THREAD_START.rawValue:
+                    threadStart[key] = (t, r.u32 == 0 ? nil : Int32(bitPattern: r.u32))
+                case GTRACE_RAW_THREAD_END.rawValue:
+                    if threadEnd[key] == nil { threadEnd[key] = r }
+                case GTRACE_RAW_THREAD_NAME.rawValue:
+                    let target = ThreadKey(image: thread.image, tid: r.u32 == 0 ? thread.tid : Int32(bitPattern: r.u32))
+                    threadNames[target, default: []].append((t, Self.name(from: r)))
+                case GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue:
+                    let kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
+                    if lockFirstSeen[thread.image]?[r.addr] == nil { lockFirstSeen[thread.image, default: [:]][r.addr] = (t, kind) }
+                case GTRACE_RAW_COND_WAIT.rawValue, GTRACE_RAW_COND_WOKE.rawValue:
+                    if lockFirstSeen[thread.image]?[r.addr] == nil { lockFirstSeen[thread.image, default: [:]][r.addr] = (t, .condition) }
+                    if lockFirstSeen[thread.image]?[r.arg] == nil { lockFirstSeen[thread.image, default: [:]][r.arg] = (t, .mutex) }
+                default:
+                    break
+                }
+            }
+        }
+        if lostTotal > 0 {
+            warnings.append("\(lostTotal) events were dropped by the runtime (a signal handler recorded during a buffer switch)")
+        }
+
+        // Processes, in start order.
+        func startOf(_ key: SessionContents.ImageKey) -> UInt64 {
+            imageStart[key] ?? session.images[key]?.startTSC.map(time) ?? firstEvent.filter { $0.key.image == key }.values.min() ?? 0
+        }
+        let imageKeys = session.images.keys.sorted { (startOf($0), $0) < (startOf($1), $1) }
+        var processIndex: [SessionContents.ImageKey: Int] = [:]
+        for key in imageKeys {
+            guard let image = session.images[key] else { continue }
+            let index = tables.processes.count
+            processIndex[key] = index
+            // Parent: the latest earlier image of the parent pid (or the previous image of this pid after exec).
+            let parent = imageKeys.filter { processIndex[$0] != nil && $0 != key }
+                .last { $0.pid == image.ppid || ($0.pid == key.pid && $0.image < key.image) }
+                .flatMap { processIndex[$0] }
+            var process = GtraceFormat.ProcessInfo(
+                index: index, pid: key.pid, ppid: image.ppid, parent: parent, image: key.image,
+                executable: image.executable, arguments: image.arguments, startNanoseconds: startOf(key),
+                endNanoseconds: nil, exitKind: .unknown, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0)
+            if let exit = imageExit[key] {
+                process.endNanoseconds = time(exit.tsc)
+                process.exitKind = ExitKind(rawValue: UInt8(truncatingIfNeeded: exit.flags)) ?? .unknown
+                process.exitStatus = Int32(bitPattern: exit.u32)
+                process.userCPUNanoseconds = exit.addr
+                process.systemCPUNanoseconds = exit.arg
+            }
+            tables.processes.append(process)
+        }
+        // An image replaced by exec ends when the next image of its pid starts.
+        for (i, process) in tables.processes.enumerated() where process.endNanoseconds == nil {
+            let next = tables.processes.filter { $0.pid == process.pid && $0.image > process.image }.min { $0.image < $1.image }
+            if let next {
+                tables.processes[i].endNanoseconds = next.startNanoseconds
+                tables.processes[i].exitKind = .exec
+            } else {
+                let lastSeen = lastEvent.filter { $0.key.image.pid == process.pid && $0.key.image.image == process.image }.values.max()
+                tables.processes[i].endNanoseconds = process.pid == facts.rootPid ? endTime : (lastSeen ?? endTime)
+            }
+        }
+        // The root's wait status is the truth about how it ended.
+        if let last = tables.processes.lastIndex(where: { $0.pid == facts.rootPid }) {
+            if let signal = facts.rootSignal {
+                tables.processes[last].exitKind = .signal
+                tables.processes[last].exitStatus = signal
+            } else if tables.processes[last].exitKind == .unknown, let code = facts.rootExitCode {
+                tables.processes[last].exitKind = .waitStatus
+                tables.processes[last].exitStatus = code
+            }
+        }
+
+        // Threads, in start order; the names table gets every name used.
+        func threadStartTime(_ key: ThreadKey) -> UInt64 { threadStart[key]?.time ?? firstEvent[key] ?? 0 }
+        let threadKeys = session.threads.map { ThreadKey(image: $0.image, tid: $0.tid) }
+            .sorted { (threadStartTime($0), $0.image, $0.tid) < (threadStartTime($1), $1.image, $1.tid) }
+        var threadIndex: [ThreadKey: Int] = [:]
+        for (i, key) in threadKeys.enumerated() { threadIndex[key] = i }
+        var stringID: [String: Int] = [:]
+        func intern(_ s: String) -> Int {
+            if let id = stringID[s] { return id }
+            stringID[s] = tables.strings.count
+            tables.strings.append(s)
+            return tables.strings.count - 1
+        }
+        for (i, key) in threadKeys.enumerated() {
+            guard let process = processIndex[key.image] else { continue }
+            let names = threadNames[key] ?? []
+            for n in names { _ = intern(n.name) }
+            let creator = threadStart[key]?.creatorTid.flatMap { threadIndex[ThreadKey(image: key.image, tid: $0)] }
+            var thread = ThreadInfo(index: i, process: process, tid: key.tid, name: names.last?.name ?? "",
+                                    creator: creator, startNanoseconds: threadStartTime(key), endNanoseconds: nil,
+                                    endKind: .unknown, cpuNanoseconds: nil)
+            if let end = threadEnd[key] {
+                thread.endNanoseconds = time(end.tsc)
+                thread.endKind = ThreadEndKind(rawValue: UInt8(truncatingIfNeeded: end.flags)) ?? .unknown
+                thread.cpuNanoseconds = end.arg
+            } else {
+                thread.endNanoseconds = tables.processes[process].endNanoseconds
+            }
+            tables.threads.append(thread)
+        }
+
+        // Locks, per process in order of first use.
+        var lockIndex: [LockKey: Int] = [:]
+        for key in imageKeys {
+            guard let process = processIndex[key], let seen = lockFirstSeen[key] else { continue }
+            for (address, first) in seen.sorted(by: { ($0.value.time, $0.key) < ($1.value.time, $1.key) }) {
+                lockIndex[LockKey(process: process, address: address)] = tables.locks.count
+                tables.locks.append(LockInfo(index: tables.locks.count, process: process, address: address, kind: first.kind))
+            }
+        }
+
+        // Pass 2: events per thread, encoded into blocks.
+        var namesByTarget: [Int: [TraceEvent]] = [:]
+        for (key, names) in threadNames {
+            guard let target = threadIndex[key] else { continue }
+            namesByTarget[target] = names.map { TraceEvent(time: $0.time, thread: target, kind: .threadName(string: intern($0.name))) }
+        }
+        for thread in session.threads {
+            let key = ThreadKey(image: thread.image, tid: thread.tid)
+            guard let index = threadIndex[key], let process = processIndex[thread.image] else { continue }
+            var events: [TraceEvent] = namesByTarget[index] ?? []
+            func lock(_ address: UInt64) -> Int { lockIndex[LockKey(process: process, address: address)] ?? 0 }
+            thread.forEach { r in
+                let t = time(r.tsc)
+                let flags = LockFlags(rawValue: UInt8(truncatingIfNeeded: r.flags) & 0x7)
+                let kind: EventKind
+                switch UInt32(r.kind) {
+                case GTRACE_RAW_PROCESS_START.rawValue: kind = .processStart
+                case GTRACE_RAW_PROCESS_EXIT.rawValue:
+                    kind = .processExit(kind: ExitKind(rawValue: UInt8(truncatingIfNeeded: r.flags)) ?? .unknown,
+                                        status: Int32(bitPattern: r.u32))
+                case GTRACE_RAW_THREAD_START.rawValue:
+                    kind = .threadStart(creator: r.u32 == 0 ? nil : threadIndex[ThreadKey(image: thread.image, tid: Int32(bitPattern: r.u32))])
+                case GTRACE_RAW_THREAD_END.rawValue:
+                    kind = .threadEnd(kind: ThreadEndKind(rawValue: UInt8(truncatingIfNeeded: r.flags)) ?? .unknown, cpuNanoseconds: r.arg)
+                case GTRACE_RAW_FORK.rawValue: kind = .fork(childPid: Int32(bitPattern: r.u32))
+                case GTRACE_RAW_EXEC.rawValue: kind = .exec
+                case GTRACE_RAW_LOCK_ACQUIRE.rawValue: kind = .lockAcquire(lock: lock(r.addr), flags: flags)
+                case GTRACE_RAW_LOCK_WAIT.rawValue: kind = .lockWait(lock: lock(r.addr), flags: flags)
+                case GTRACE_RAW_LOCK_ACQUIRED.rawValue: kind = .lockAcquired(lock: lock(r.addr), flags: flags)
+                case GTRACE_RAW_LOCK_FAILED.rawValue:
+                    kind = .lockFailed(lock: lock(r.addr), flags: flags, error: Int32(bitPattern: r.u32))
+                case GTRACE_RAW_LOCK_RELEASE.rawValue: kind = .lockRelease(lock: lock(r.addr), flags: flags)
+                case GTRACE_RAW_LOCK_TRY_FAILED.rawValue: kind = .lockTryFailed(lock: lock(r.addr), flags: flags)
+                case GTRACE_RAW_COND_WAIT.rawValue: kind = .conditionWait(condition: lock(r.addr), mutex: lock(r.arg))
+                case GTRACE_RAW_COND_WOKE.rawValue:
+                    kind = .conditionWoke(condition: lock(r.addr), mutex: lock(r.arg), result: Int32(bitPattern: r.u32))
+                default: return  // clock pairs and names are in the tables
+                }
+                events.append(TraceEvent(time: t, thread: index, kind: kind))
+            }
+            // Records are in buffer order; a signal handler's records can interleave, so order by time (stable).
+            events = events.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+            blocks += EncodedBlock.blocks(thread: index, events: events)
+        }
+        blocks.sort(by: EncodedBlock.writeOrder)
+
+        tables.features = UInt16(GTRACE_FEATURE_LOCKS.rawValue | GTRACE_FEATURE_THREAD_CPU.rawValue)
+        tables.clock = ClockInfo(epochMonotonicNanoseconds: facts.epochMonotonic, epochRealtimeNanoseconds: facts.epochRealtime,
+                                 ticksPerNanosecond: fit.ticksPerNanosecond, maxResidualNanoseconds: fit.maxResidualNanoseconds,
+                                 recordingEndNanoseconds: endTime)
+        var info: [(key: String, value: String)] = [("command", facts.command.joined(separator: " "))]
+        info += facts.info.map { (key: $0.0, value: $0.1) }
+        info.append(("tree_user_ns", "\(facts.treeUserNanoseconds)"))
+        info.append(("tree_system_ns", "\(facts.treeSystemNanoseconds)"))
+        tables.info = RunInfo(values: info)
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import GtraceRecord
+
+struct RecordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Run a command with the gtrace runtime preloaded and write one trace file.",
+        discussion: "stdin, stdout and stderr pass through; gtrace exits with the command's own status."
+    )
+
+    @Option(name: [.short, .long], help: "Trace file to write.")
+    var output: String = "gtrace.data"
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after an optional --).")
+    var command: [String] = []
+
+    func run() throws {
+        var argv = command
+        if argv.first == "--" { argv.removeFirst() }
+        guard !argv.isEmpty else {
+            throw CommandFailure(message: "record: missing the command to run (usage: gtrace record [-o FILE] -- CMD ARGS...)", status: 64)
+        }
+        let runtime = try RuntimeLocator.locate()
+        let recorder = Recorder(command: argv, outputPath: output, runtimePath: runtime)
+        let result: Recorder.Result
+        do {
+            result = try recorder.run()
+        } catch let failure as LaunchError {
+            throw CommandFailure(message: failure.description, status: failure.status)
+        }
+        for warning in result.warnings { printError("gtrace: warning: \(warning)") }
+        if result.nothingRecorded {
+            printError("gtrace: nothing was recorded: \(argv[0]) never loaded the runtime (a static or setuid program, or one that does not use the dynamic loader)")
+        }
+        printError(result.summaryLine(path: output))
+        throw CommandFailure(message: "", status: result.exitStatus)
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import GtraceAnalysis
+import GtraceExport
+import GtraceFormat
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Summarise traces: run totals, a lock table and a thread table."
+    )
+
+    @Argument(help: "Trace files (default: gtrace.data).")
+    var files: [String] = []
+
+    @Flag(help: "Write the numbers as JSON instead of text.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Also write Chrome Trace Event JSON (Perfetto, chrome://tracing) to this file.", valueName: "OUT.json"))
+    var chrome: String?
+
+    func validate() throws {
+        if chrome != nil && files.count > 1 {
+            throw ValidationError("--chrome takes a single trace file")
+        }
+    }
+
+    func run() throws {
+        let paths = files.isEmpty ? ["gtrace.data"] : files
+        var analyses: [TraceAnalysis] = []
+        for path in paths {
+            let file = try TraceFile(path: path)
+            analyses.append(Analyzer.analyze(file))
+            if let chrome {
+                let output = try FileOutput(path: chrome)
+                let writer = ChromeTraceWriter(file: file, output: output)
+                _ = try writer.write()
+                try output.close()
+            }
+        }
+        if json {
+            print(try JSONReport.render(analyses), terminator: "")
+        } else {
+            print(analyses.map { TextReport.render($0) }.joined(separator: "\n"), terminator: "")
+        }
+        // The text report lists its warnings itself.
+        for analysis in analyses where json {
+            for warning in analysis.warnings { printError("gtrace: warning: \(warning)") }
+        }
+    }
+}
