@@ -31,6 +31,12 @@ public final class TraceFile: @unchecked Sendable {
         do {
             tables.version = Int(try header.uint16LE())
             tables.features = try header.uint16LE()
+            let stored = try header.uint32LE()
+            guard stored == gtrace_crc32(0, bytes.baseAddress, 12) else {
+                throw TraceError.corrupt(path: path, offset: 0, reason: "file header checksum mismatch")
+            }
+        } catch let error as TraceError {
+            throw error
         } catch {
             throw TraceError.truncatedHeader(path: path, offset: bytes.count, reason: "file header incomplete")
         }

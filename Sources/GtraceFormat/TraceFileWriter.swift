@@ -38,7 +38,7 @@ public final class TraceFileWriter {
         header.append(Array(GTRACE_FILE_MAGIC.utf8).prefix(Int(GTRACE_FILE_MAGIC_SIZE)).map { $0 })
         header.uint16LE(UInt16(GTRACE_FILE_VERSION))
         header.uint16LE(tables.features)
-        header.uint32LE(0)
+        header.uint32LE(header.bytes.withUnsafeBytes { gtrace_crc32(0, $0.baseAddress, $0.count) })
         try output.write(header.bytes)
 
         let processes = tables.processes.map { TableCodec.encodeProcess($0, intern: intern) }

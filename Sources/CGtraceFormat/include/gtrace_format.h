@@ -138,7 +138,8 @@ enum gtrace_meta_kind {
 /* Trace file layout, format v1 (recorder -> reader)                   */
 /* ------------------------------------------------------------------ */
 
-/* File header: 8-byte magic, uint16 version, uint16 flags, uint32 reserved. */
+/* File header: 8-byte magic, uint16 version, uint16 feature flags, uint32
+ * CRC-32 of the first 12 bytes (so a damaged header is an error, not a guess). */
 #define GTRACE_FILE_MAGIC "\x7fGTRACE\n"
 #define GTRACE_FILE_MAGIC_SIZE 8
 #define GTRACE_FILE_HEADER_SIZE 16

@@ -1,0 +1,212 @@
+/*
+ * gtrace_runtime.h — private header of the preload runtime (libgtrace-runtime.so).
+ *
+ * Not part of any SwiftPM target: the library is built by build.sh with the C
+ * compiler so that it links libc (and libdl) only. See docs/RECORDING.md.
+ */
+#ifndef GTRACE_RUNTIME_H
+#define GTRACE_RUNTIME_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gtrace_format.h"
+
+#define GT_EXPORT __attribute__((visibility("default")))
+#define GT_HIDDEN __attribute__((visibility("hidden")))
+#define GT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define GT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Chunk sizes (bytes of the whole file, header included). */
+#ifndef GT_CHUNK_FIRST_BYTES
+#define GT_CHUNK_FIRST_BYTES (64u * 1024u)
+#endif
+#ifndef GT_CHUNK_MAX_BYTES
+#define GT_CHUNK_MAX_BYTES (2u * 1024u * 1024u)
+#endif
+#define GT_HEADER_BYTES 64u
+
+#define GT_PATH_MAX 4096
+
+/* Per-thread state (gt_tls.state). Zero-initialised TLS = GT_UNINIT. */
+enum {
+    GT_UNINIT = 0,  /* no buffer yet: the first event creates one */
+    GT_READY = 1,   /* hdr is a mapped chunk */
+    GT_INITIALIZING = 2, /* creating the first chunk (nested events dropped) */
+    GT_OFF = 3,     /* this thread does not record (setup failed / thread finished) */
+};
+
+struct gt_tls {
+    struct gtrace_buffer_header *hdr; /* current chunk (the only pointer the fast path loads) */
+    uint8_t state;
+    uint8_t rotating;     /* inside gt_rotate with signals blocked */
+    uint8_t started;      /* THREAD_START written (or will be written by the caller) */
+    uint8_t broken;       /* rotation failed: count further events as lost */
+    uint8_t dtor_rounds;  /* pthread key destructor rounds seen */
+    uint8_t key_set;
+    uint8_t pad[2];
+    int guard;            /* >0: inside the runtime (or fork): do not record */
+    uint32_t tid;         /* cached gettid() (0: not yet) */
+    uint32_t chunk;       /* number of the current chunk */
+    size_t cur_len;       /* mapping length of hdr */
+    void *retired[2];     /* the two previous chunks, still mapped */
+    size_t retired_len[2];
+};
+
+extern __thread struct gt_tls gt_tls __attribute__((tls_model("initial-exec"))) GT_HIDDEN;
+
+/* Process-wide state. */
+extern int gt_enabled GT_HIDDEN;   /* recording active in this process */
+extern int gt_env_saved GT_HIDDEN;          /* exec must carry our environment */
+extern uint32_t gt_pid GT_HIDDEN;           /* pid of this image (child resets it) */
+extern uint32_t gt_image GT_HIDDEN;         /* image number of this pid */
+extern char gt_session[GT_PATH_MAX] GT_HIDDEN;
+extern size_t gt_session_len GT_HIDDEN;
+extern long gt_tid_offset GT_HIDDEN;
+extern uint64_t gt_budget_bytes GT_HIDDEN;   /* chunk bytes allowed per image, 0 = unlimited */
+#define GT_ENV_MAX_MB "GTRACE_MAX_MB"        /* offset of the tid in struct pthread, -1: unknown */
+
+/* ---- fast path ------------------------------------------------------ */
+
+/* Non-LOCKed xadd: one instruction, so atomic with respect to a signal
+ * handler running on the same thread; each buffer has a single writer. */
+static inline uint64_t gt_xadd(uint64_t *p, uint64_t v) {
+#if defined(__x86_64__)
+    __asm__ __volatile__("xaddq %0, %1" : "+r"(v), "+m"(*p) : : "memory");
+    return v;
+#else
+    return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+#endif
+}
+
+void gt_emit_slow(uint16_t kind, uint16_t flags, uint32_t u32, uint64_t addr, uint64_t arg) GT_HIDDEN;
+void gt_emit_full(struct gtrace_buffer_header *h, uint64_t tsc, uint16_t kind, uint16_t flags,
+                  uint32_t u32, uint64_t addr, uint64_t arg) GT_HIDDEN;
+
+static inline void gt_emit_ts(uint64_t tsc, uint16_t kind, uint16_t flags, uint32_t u32,
+                              uint64_t addr, uint64_t arg) {
+    struct gt_tls *t = &gt_tls;
+    if (GT_UNLIKELY(t->state != GT_READY || t->guard != 0)) {
+        gt_emit_slow(kind, flags, u32, addr, arg);
+        return;
+    }
+    struct gtrace_buffer_header *h = t->hdr; /* loaded once: a handler may rotate */
+    uint64_t i = gt_xadd(&h->reserved, 1);
+    if (GT_UNLIKELY(i >= h->capacity)) {
+        gt_emit_full(h, tsc, kind, flags, u32, addr, arg);
+        return;
+    }
+    struct gtrace_raw_record *r = (struct gtrace_raw_record *)((char *)h + GT_HEADER_BYTES) + i;
+    r->tsc = tsc;
+    r->flags = flags;
+    r->u32 = u32;
+    r->addr = addr;
+    r->arg = arg;
+    __atomic_store_n(&r->kind, kind, __ATOMIC_RELEASE);
+}
+
+static inline void gt_emit(uint16_t kind, uint16_t flags, uint32_t u32, uint64_t addr, uint64_t arg) {
+    gt_emit_ts(gtrace_timestamp(), kind, flags, u32, addr, arg);
+}
+
+/* Timestamps around a lock operation. rdtsc is not ordered with the locked
+ * instruction of the lock; GT_ORDERED_TSC adds an lfence so that an
+ * acquisition's timestamp is taken after the lock was obtained and a
+ * release's before the lock is given up (cost: see docs/RECORDING.md). */
+#if defined(__x86_64__) && defined(GT_ORDERED_TSC)
+#define GT_LFENCE() __asm__ __volatile__("lfence" ::: "memory")
+#else
+#define GT_LFENCE() __asm__ __volatile__("" ::: "memory")
+#endif
+#ifndef GT_FENCE_ACQ
+#define GT_FENCE_ACQ 1
+#endif
+#ifndef GT_FENCE_REL
+#define GT_FENCE_REL 1
+#endif
+
+/* Event that follows an acquisition. */
+static inline void gt_emit_acq(uint16_t kind, uint16_t flags, uint32_t u32, uint64_t addr, uint64_t arg) {
+    if (GT_FENCE_ACQ) GT_LFENCE();
+    gt_emit_ts(gtrace_timestamp(), kind, flags, u32, addr, arg);
+}
+
+/* Event that precedes a release. */
+static inline void gt_emit_rel(uint16_t kind, uint16_t flags, uint32_t u32, uint64_t addr, uint64_t arg) {
+    uint64_t tsc = gtrace_timestamp();
+    if (GT_FENCE_REL) GT_LFENCE();
+    gt_emit_ts(tsc, kind, flags, u32, addr, arg);
+}
+
+/* Should an interposer record (and pay for the recording protocol)? */
+static inline int gt_active(void) {
+    struct gt_tls *t = &gt_tls;
+    if (GT_LIKELY(t->state == GT_READY)) return t->guard == 0;
+    return t->state == GT_UNINIT && gt_enabled && t->guard == 0;
+}
+
+/* ---- buffer.c ---------------------------------------------------------- */
+uint32_t gt_gettid(void) GT_HIDDEN;
+void gt_emit_clock_sync(void) GT_HIDDEN;
+void gt_emit_name(uint32_t tid, const char *name) GT_HIDDEN;
+void gt_emit_own_name(void) GT_HIDDEN;
+uint64_t gt_thread_cpu_ns(void) GT_HIDDEN;
+void gt_thread_release(void) GT_HIDDEN;       /* unmap this thread's chunks, stop recording */
+void gt_thread_forget_after_fork(void) GT_HIDDEN; /* drop parent's mappings without touching them */
+void gt_key_init(void) GT_HIDDEN;
+
+/* ---- process.c --------------------------------------------------------- */
+int gt_in_other_process(void) GT_HIDDEN;     /* vfork child or un-reset fork child */
+void gt_process_start(uint32_t ppid) GT_HIDDEN;
+void gt_disable(const char *what) GT_HIDDEN; /* one "gtrace: ..." line, recording off */
+void gt_resolve(void) GT_HIDDEN;
+
+/* ---- exec.c ------------------------------------------------------------ */
+void gt_env_save(void) GT_HIDDEN;
+
+/* ---- util.c ------------------------------------------------------------ */
+size_t gt_strlen(const char *s) GT_HIDDEN;
+char *gt_put_str(char *p, char *end, const char *s) GT_HIDDEN;
+char *gt_put_u64(char *p, char *end, uint64_t v) GT_HIDDEN;
+int gt_write_all(int fd, const void *buf, size_t len) GT_HIDDEN;
+uint64_t gt_clock_ns(int clock) GT_HIDDEN;
+void gt_diag(const char *a, const char *b) GT_HIDDEN;
+void gt_diag_err(const char *what, int err) GT_HIDDEN;
+
+/* Real functions resolved with dlsym/dlvsym (process.c). */
+struct gt_real {
+    int (*pthread_create)(void *, const void *, void *(*)(void *), void *);
+    void (*pthread_exit)(void *) __attribute__((noreturn));
+    int (*pthread_setname_np)(unsigned long, const char *);
+    int (*mutex_timedlock)(void *, const void *);
+    int (*mutex_clocklock)(void *, int, const void *);
+    int (*rw_timedrdlock)(void *, const void *);
+    int (*rw_timedwrlock)(void *, const void *);
+    int (*rw_clockrdlock)(void *, int, const void *);
+    int (*rw_clockwrlock)(void *, int, const void *);
+    int (*cond_wait)(void *, void *);
+    int (*cond_timedwait)(void *, void *, const void *);
+    int (*cond_clockwait)(void *, void *, int, const void *);
+    pid_t (*fork)(void);
+    int (*execve)(const char *, char *const[], char *const[]);
+    int (*execvpe)(const char *, char *const[], char *const[]);
+    int (*fexecve)(int, char *const[], char *const[]);
+    int (*posix_spawn)(pid_t *, const char *, const void *, const void *, char *const[], char *const[]);
+    int (*posix_spawnp)(pid_t *, const char *, const void *, const void *, char *const[], char *const[]);
+    void (*exit)(int) __attribute__((noreturn));
+    void (*_exit)(int) __attribute__((noreturn));
+    void (*_Exit)(int) __attribute__((noreturn));
+    int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
+                           void (*)(void), void (*)(void), void *);
+    int resolved;
+};
+extern struct gt_real gt_real GT_HIDDEN;
+
+#define GT_REAL(f) (GT_LIKELY(gt_real.resolved) ? gt_real.f : (gt_resolve(), gt_real.f))
+
+#endif /* GTRACE_RUNTIME_H */

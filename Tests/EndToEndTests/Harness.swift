@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// Runs real programs: builds the C workloads, runs `gtrace`, captures output.
+enum Harness {
+    /// The package root (this file is Tests/EndToEndTests/Harness.swift).
+    static let packageRoot: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }()
+
+    /// The `gtrace` executable built next to the test bundle.
+    static var gtrace: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("gtrace").path
+    }
+
+    /// A fresh temporary directory, removed by the caller.
+    static func temporaryDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "gtrace-e2e-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Compiles `tools/workloads/<name>.c` (or an absolute source) into `directory`.
+    static func buildWorkload(_ name: String, in directory: String, extraFlags: [String] = []) throws -> String {
+        let source = name.hasPrefix("/") ? name : "\(packageRoot)/tools/workloads/\(name).c"
+        let output = "\(directory)/\(URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent)"
+            + (extraFlags.isEmpty ? "" : "-" + String(extraFlags.joined().filter(\.isLetter)))
+        let result = try run("/usr/bin/env", ["cc", "-O2", "-pthread", "-o", output, source] + extraFlags)
+        guard result.status == 0 else {
+            throw HarnessError(message: "cc failed for \(source): \(result.stderr)")
+        }
+        return output
+    }
+
+    struct Result {
+        var status: Int32
+        var signal: Int32?
+        var stdout: String
+        var stderr: String
+        var stdoutData: Data
+    }
+
+    final class DataBox: @unchecked Sendable {
+        var data = Data()
+    }
+
+    struct HarnessError: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+
+    /// Runs `executable` with `arguments`, feeding `stdin`; waits for it.
+    static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil,
+                    environment: [String: String]? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        try process.run()
+        // Feed stdin and drain stderr concurrently with stdout so no pipe fills up.
+        let errBox = DataBox()
+        let group = DispatchGroup()
+        if let stdin {
+            let writer = input.fileHandleForWriting
+            group.enter()
+            DispatchQueue.global().async {
+                writer.write(stdin)
+                try? writer.close()
+                group.leave()
+            }
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        let errData = errBox.data
+        process.waitUntilExit()
+        let signal = process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
+        return Result(status: process.terminationStatus, signal: signal,
+                      stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+                      stdoutData: outData)
+    }
+
+    /// `gtrace ARGS…`.
+    static func gtrace(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+        try run(gtrace, arguments, stdin: stdin)
+    }
+
+    /// `gtrace report --json FILE` decoded.
+    static func reportJSON(_ trace: String) throws -> [String: Any] {
+        let result = try gtrace(["report", "--json", trace])
+        guard result.status == 0,
+              let object = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any] else {
+            throw HarnessError(message: "report failed (\(result.status)): \(result.stderr)")
+        }
+        return object
+    }
+
+    /// The lines of `gtrace dump FILE`.
+    static func dump(_ trace: String) throws -> [String] {
+        let result = try gtrace(["dump", trace])
+        guard result.status == 0 else { throw HarnessError(message: "dump failed: \(result.stderr)") }
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+}
