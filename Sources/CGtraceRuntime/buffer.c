@@ -46,6 +46,20 @@ static size_t gt_chunk_bytes(uint32_t chunk) {
 uint64_t gt_budget_bytes; /* 0: unlimited */
 static uint64_t gt_used_bytes;
 
+/* `<session>/<pid>.<image>.<tid>.<chunk>.buf` */
+static void gt_chunk_path(char *path, char *end, uint32_t tid, uint32_t c) {
+    char *p = gt_put_str(path, end, gt_session);
+    p = gt_put_str(p, end, "/");
+    p = gt_put_u64(p, end, gt_pid);
+    p = gt_put_str(p, end, ".");
+    p = gt_put_u64(p, end, gt_image);
+    p = gt_put_str(p, end, ".");
+    p = gt_put_u64(p, end, tid);
+    p = gt_put_str(p, end, ".");
+    p = gt_put_u64(p, end, c);
+    gt_put_str(p, end, ".buf");
+}
+
 static struct gtrace_buffer_header *gt_chunk_create(uint32_t tid, uint32_t *chunk, size_t *len_out) {
     char path[GT_PATH_MAX + 96];
     char *end = path + sizeof path;
@@ -60,17 +74,25 @@ static struct gtrace_buffer_header *gt_chunk_create(uint32_t tid, uint32_t *chun
         errno = EDQUOT;
         return NULL;
     }
-    for (int attempt = 0; attempt < 64; attempt++, c++) {
-        char *p = gt_put_str(path, end, gt_session);
-        p = gt_put_str(p, end, "/");
-        p = gt_put_u64(p, end, gt_pid);
-        p = gt_put_str(p, end, ".");
-        p = gt_put_u64(p, end, gt_image);
-        p = gt_put_str(p, end, ".");
-        p = gt_put_u64(p, end, tid);
-        p = gt_put_str(p, end, ".");
-        p = gt_put_u64(p, end, c);
-        p = gt_put_str(p, end, ".buf");
+    /* Chunks after the first come from the recorder's pool when it has one
+     * (pages already allocated); otherwise, or for chunk 0, a new file. */
+    int pooled = 0;
+    if (c != 0) {
+        for (int attempt = 0; attempt < 8; attempt++, c++) {
+            gt_chunk_path(path, end, tid, c);
+            size_t pool_len = 0;
+            fd = gt_pool_claim(path, &pool_len);
+            if (fd >= 0) {
+                pooled = 1;
+                __atomic_add_fetch(&gt_used_bytes, pool_len - len, __ATOMIC_RELAXED);
+                len = pool_len;
+                break;
+            }
+            if (errno != EEXIST) break;
+        }
+    }
+    for (int attempt = 0; !pooled && attempt < 64; attempt++, c++) {
+        gt_chunk_path(path, end, tid, c);
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd >= 0 || errno != EEXIST) break;
     }
@@ -80,7 +102,7 @@ static struct gtrace_buffer_header *gt_chunk_create(uint32_t tid, uint32_t *chun
     }
     /* fallocate reserves the pages (ENOSPC now instead of SIGBUS later on a
      * full tmpfs); file systems without it get a sparse ftruncate. */
-    if (fallocate(fd, 0, 0, (off_t)len) != 0) {
+    if (!pooled && fallocate(fd, 0, 0, (off_t)len) != 0) {
         if ((errno != EOPNOTSUPP && errno != ENOSYS) || ftruncate(fd, (off_t)len) != 0) {
             int e = errno;
             __atomic_sub_fetch(&gt_used_bytes, len, __ATOMIC_RELAXED);

@@ -160,6 +160,12 @@ void gt_thread_release(void) GT_HIDDEN;       /* unmap this thread's chunks, sto
 void gt_thread_forget_after_fork(void) GT_HIDDEN; /* drop parent's mappings without touching them */
 void gt_key_init(void) GT_HIDDEN;
 
+/* ---- pool.c ------------------------------------------------------------ */
+/* Takes a pre-allocated chunk file from the recorder's pool and renames it to
+ * `dest`; returns an open fd and its size in *len, or -1 (errno EEXIST when
+ * `dest` exists, else the pool is empty or absent). */
+int gt_pool_claim(const char *dest, size_t *len) GT_HIDDEN;
+
 /* ---- process.c --------------------------------------------------------- */
 int gt_in_other_process(void) GT_HIDDEN;     /* vfork child or un-reset fork child */
 void gt_process_start(uint32_t ppid) GT_HIDDEN;

@@ -66,8 +66,11 @@ public struct Recorder {
         let (epochMono, epochReal) = Clocks.now()
         pairs.append((gtrace_timestamp(), Clocks.now().monotonic))
         let launcher = TargetLauncher(command: command, environment: environment)
+        let pool = ChunkPool(session: session.path)
+        pool?.start()
         let outcome: TargetLauncher.Outcome
         do {
+            defer { pool?.stop() }
             outcome = try launcher.run()
         } catch let failure as TargetLauncher.LaunchFailure {
             throw LaunchError(command: command[0], status: failure.status, reason: failure.reason)
@@ -81,7 +84,8 @@ public struct Recorder {
                                 endMonotonic: endMono, clockPairs: pairs,
                                 treeUserNanoseconds: outcome.userNanoseconds, treeSystemNanoseconds: outcome.systemNanoseconds,
                                 info: [("gtrace_version", gtraceVersion), ("host", Self.hostName()),
-                                       ("cpus", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))"), ("root_pid", "\(outcome.rootPid)")])
+                                       ("cpus", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))"), ("root_pid", "\(outcome.rootPid)"),
+                                       ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)")])
         var builder = TraceBuilder(session: contents, facts: facts)
         builder.build()
         var tables = builder.tables

@@ -211,49 +211,42 @@ struct TraceBuilder {
             }
         }
 
-        // Pass 2: events per thread, encoded into blocks.
+        // Pass 2: events per thread, encoded into blocks as they are converted,
+        // so memory holds compact blocks rather than every event.
         var namesByTarget: [Int: [TraceEvent]] = [:]
         for (key, names) in threadNames {
             guard let target = threadIndex[key] else { continue }
             namesByTarget[target] = names.map { TraceEvent(time: $0.time, thread: target, kind: .threadName(string: intern($0.name))) }
+                .sorted { $0.time < $1.time }
         }
         for thread in session.threads {
             let key = ThreadKey(image: thread.image, tid: thread.tid)
             guard let index = threadIndex[key], let process = processIndex[thread.image] else { continue }
-            var events: [TraceEvent] = namesByTarget[index] ?? []
-            func lock(_ address: UInt64) -> Int { lockIndex[LockKey(process: process, address: address)] ?? 0 }
-            thread.forEach { r in
-                let t = time(r.tsc)
-                let flags = LockFlags(rawValue: UInt8(truncatingIfNeeded: r.flags) & 0x7)
-                let kind: EventKind
-                switch UInt32(r.kind) {
-                case GTRACE_RAW_PROCESS_START.rawValue: kind = .processStart
-                case GTRACE_RAW_PROCESS_EXIT.rawValue:
-                    kind = .processExit(kind: ExitKind(rawValue: UInt8(truncatingIfNeeded: r.flags)) ?? .unknown,
-                                        status: Int32(bitPattern: r.u32))
-                case GTRACE_RAW_THREAD_START.rawValue:
-                    kind = .threadStart(creator: r.u32 == 0 ? nil : threadIndex[ThreadKey(image: thread.image, tid: Int32(bitPattern: r.u32))])
-                case GTRACE_RAW_THREAD_END.rawValue:
-                    kind = .threadEnd(kind: ThreadEndKind(rawValue: UInt8(truncatingIfNeeded: r.flags)) ?? .unknown, cpuNanoseconds: r.arg)
-                case GTRACE_RAW_FORK.rawValue: kind = .fork(childPid: Int32(bitPattern: r.u32))
-                case GTRACE_RAW_EXEC.rawValue: kind = .exec
-                case GTRACE_RAW_LOCK_ACQUIRE.rawValue: kind = .lockAcquire(lock: lock(r.addr), flags: flags)
-                case GTRACE_RAW_LOCK_WAIT.rawValue: kind = .lockWait(lock: lock(r.addr), flags: flags)
-                case GTRACE_RAW_LOCK_ACQUIRED.rawValue: kind = .lockAcquired(lock: lock(r.addr), flags: flags)
-                case GTRACE_RAW_LOCK_FAILED.rawValue:
-                    kind = .lockFailed(lock: lock(r.addr), flags: flags, error: Int32(bitPattern: r.u32))
-                case GTRACE_RAW_LOCK_RELEASE.rawValue: kind = .lockRelease(lock: lock(r.addr), flags: flags)
-                case GTRACE_RAW_LOCK_TRY_FAILED.rawValue: kind = .lockTryFailed(lock: lock(r.addr), flags: flags)
-                case GTRACE_RAW_COND_WAIT.rawValue: kind = .conditionWait(condition: lock(r.addr), mutex: lock(r.arg))
-                case GTRACE_RAW_COND_WOKE.rawValue:
-                    kind = .conditionWoke(condition: lock(r.addr), mutex: lock(r.arg), result: Int32(bitPattern: r.u32))
-                default: return  // clock pairs and names are in the tables
+            var cutter = BlockCutter(thread: index, interleaving: namesByTarget[index] ?? [])
+            var lastAddress: UInt64 = 0
+            var lastLock = -1
+            func lock(_ address: UInt64) -> Int {
+                if address != lastAddress || lastLock < 0 {
+                    lastAddress = address
+                    lastLock = lockIndex[LockKey(process: process, address: address)] ?? 0
                 }
-                events.append(TraceEvent(time: t, thread: index, kind: kind))
+                return lastLock
             }
-            // Records are in buffer order; a signal handler's records can interleave, so order by time (stable).
-            events = events.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
-            blocks += EncodedBlock.blocks(thread: index, events: events)
+            func convert(_ r: gtrace_raw_record) {
+                guard let kind = Self.eventKind(r, lock: lock,
+                                                thread: { threadIndex[ThreadKey(image: thread.image, tid: $0)] }) else { return }
+                cutter.append(TraceEvent(time: time(r.tsc), thread: index, kind: kind))
+            }
+            if Self.isInTimeOrder(thread) {
+                thread.forEach(convert)
+            } else {
+                // A signal handler's records can interleave: order by time, stably.
+                var records: [gtrace_raw_record] = []
+                thread.forEach { records.append($0) }
+                let order = records.indices.sorted { (records[$0].tsc, $0) < (records[$1].tsc, $1) }
+                for i in order { convert(records[i]) }
+            }
+            blocks += cutter.finish()
         }
         blocks.sort(by: EncodedBlock.writeOrder)
 
@@ -266,5 +259,89 @@ struct TraceBuilder {
         info.append(("tree_user_ns", "\(facts.treeUserNanoseconds)"))
         info.append(("tree_system_ns", "\(facts.treeSystemNanoseconds)"))
         tables.info = RunInfo(values: info)
+    }
+
+    /// True when the thread's records (clock pairs aside) are already in time order.
+    private static func isInTimeOrder(_ thread: SessionContents.ThreadRecords) -> Bool {
+        var last: UInt64 = 0
+        var ordered = true
+        thread.forEach { r in
+            guard ordered, r.kind != UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) else { return }
+            if r.tsc < last { ordered = false }
+            last = r.tsc
+        }
+        return ordered
+    }
+
+    /// The event a raw record becomes; nil for records that live in the tables
+    /// (clock pairs, names).
+    private static func eventKind(_ r: gtrace_raw_record, lock: (UInt64) -> Int, thread: (Int32) -> Int?) -> EventKind? {
+        let flags = LockFlags(rawValue: UInt8(truncatingIfNeeded: r.flags) & 0x7)
+        switch UInt32(r.kind) {
+        case GTRACE_RAW_PROCESS_START.rawValue: return .processStart
+        case GTRACE_RAW_PROCESS_EXIT.rawValue:
+            return .processExit(kind: ExitKind(rawValue: UInt8(truncatingIfNeeded: r.flags)) ?? .unknown,
+                                status: Int32(bitPattern: r.u32))
+        case GTRACE_RAW_THREAD_START.rawValue:
+            return .threadStart(creator: r.u32 == 0 ? nil : thread(Int32(bitPattern: r.u32)))
+        case GTRACE_RAW_THREAD_END.rawValue:
+            return .threadEnd(kind: ThreadEndKind(rawValue: UInt8(truncatingIfNeeded: r.flags)) ?? .unknown, cpuNanoseconds: r.arg)
+        case GTRACE_RAW_FORK.rawValue: return .fork(childPid: Int32(bitPattern: r.u32))
+        case GTRACE_RAW_EXEC.rawValue: return .exec
+        case GTRACE_RAW_LOCK_ACQUIRE.rawValue: return .lockAcquire(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_LOCK_WAIT.rawValue: return .lockWait(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_LOCK_ACQUIRED.rawValue: return .lockAcquired(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_LOCK_FAILED.rawValue:
+            return .lockFailed(lock: lock(r.addr), flags: flags, error: Int32(bitPattern: r.u32))
+        case GTRACE_RAW_LOCK_RELEASE.rawValue: return .lockRelease(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_LOCK_TRY_FAILED.rawValue: return .lockTryFailed(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_COND_WAIT.rawValue: return .conditionWait(condition: lock(r.addr), mutex: lock(r.arg))
+        case GTRACE_RAW_COND_WOKE.rawValue:
+            return .conditionWoke(condition: lock(r.addr), mutex: lock(r.arg), result: Int32(bitPattern: r.u32))
+        default: return nil
+        }
+    }
+}
+
+/// Cuts one thread's time-ordered events into encoded blocks as they arrive,
+/// merging in a few extra events (thread names set by other threads).
+struct BlockCutter {
+    let thread: Int
+    private var extra: [TraceEvent]
+    private var nextExtra = 0
+    private var pending: [TraceEvent] = []
+    private var blocks: [EncodedBlock] = []
+
+    init(thread: Int, interleaving extra: [TraceEvent]) {
+        self.thread = thread
+        self.extra = extra
+        pending.reserveCapacity(TraceFileWriter.maximumEventsPerBlock)
+    }
+
+    mutating func append(_ event: TraceEvent) {
+        while nextExtra < extra.count, extra[nextExtra].time <= event.time {
+            push(extra[nextExtra])
+            nextExtra += 1
+        }
+        push(event)
+    }
+
+    mutating func finish() -> [EncodedBlock] {
+        while nextExtra < extra.count {
+            push(extra[nextExtra])
+            nextExtra += 1
+        }
+        flush()
+        return blocks
+    }
+
+    private mutating func push(_ event: TraceEvent) {
+        pending.append(event)
+        if pending.count == TraceFileWriter.maximumEventsPerBlock { flush() }
+    }
+
+    private mutating func flush() {
+        if let block = EncodedBlock(thread: thread, events: pending[...]) { blocks.append(block) }
+        pending.removeAll(keepingCapacity: true)
     }
 }
