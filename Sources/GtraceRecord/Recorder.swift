@@ -64,7 +64,7 @@ public struct Recorder {
 
         var pairs: [(tsc: UInt64, monotonic: UInt64)] = []
         let (epochMono, epochReal) = Clocks.now()
-        pairs.append((gtrace_timestamp(), Clocks.now().monotonic))
+        pairs.append(Clocks.timestampPair())
         let launcher = TargetLauncher(command: command, environment: environment)
         let pool = ChunkPool(session: session.path)
         pool?.start()
@@ -76,7 +76,7 @@ public struct Recorder {
             throw LaunchError(command: command[0], status: failure.status, reason: failure.reason)
         }
         let endMono = Clocks.now().monotonic
-        pairs.append((gtrace_timestamp(), Clocks.now().monotonic))
+        pairs.append(Clocks.timestampPair())
 
         let contents = SessionReader.read(directory: session.path)
         let facts = LaunchFacts(command: command, rootPid: outcome.rootPid, rootExitCode: outcome.exitCode,
@@ -132,6 +132,16 @@ public let gtraceVersion = "0.1.0"
 
 /// CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds.
 enum Clocks {
+    /// A raw timestamp and the CLOCK_MONOTONIC time read between two of them
+    /// (the midpoint pairs them best), for the clock fit.
+    static func timestampPair() -> (tsc: UInt64, monotonic: UInt64) {
+        var mono = timespec()
+        let before = gtrace_timestamp()
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        let after = gtrace_timestamp()
+        return (before + (after - before) / 2, UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec))
+    }
+
     static func now() -> (monotonic: UInt64, realtime: UInt64) {
         var mono = timespec(), real = timespec()
         clock_gettime(CLOCK_MONOTONIC, &mono)

@@ -122,19 +122,25 @@ struct TraceBuilder {
         }
 
         // Processes, in start order.
-        func startOf(_ key: SessionContents.ImageKey) -> UInt64 {
-            imageStart[key] ?? session.images[key]?.startTSC.map(time) ?? firstEvent.filter { $0.key.image == key }.values.min() ?? 0
+        var imageFirstEvent: [SessionContents.ImageKey: UInt64] = [:]
+        var imageLastEvent: [SessionContents.ImageKey: UInt64] = [:]
+        for (key, time) in firstEvent { imageFirstEvent[key.image] = min(imageFirstEvent[key.image] ?? time, time) }
+        for (key, time) in lastEvent { imageLastEvent[key.image] = max(imageLastEvent[key.image] ?? time, time) }
+        var imageStartTime: [SessionContents.ImageKey: UInt64] = [:]
+        for key in session.images.keys {
+            imageStartTime[key] = imageStart[key] ?? session.images[key]?.startTSC.map(time) ?? imageFirstEvent[key] ?? 0
         }
+        func startOf(_ key: SessionContents.ImageKey) -> UInt64 { imageStartTime[key] ?? 0 }
         let imageKeys = session.images.keys.sorted { (startOf($0), $0) < (startOf($1), $1) }
         var processIndex: [SessionContents.ImageKey: Int] = [:]
+        var latestImageOfPid: [Int32: Int] = [:]  // process index of the latest image seen so far
         for key in imageKeys {
             guard let image = session.images[key] else { continue }
             let index = tables.processes.count
             processIndex[key] = index
-            // Parent: the latest earlier image of the parent pid (or the previous image of this pid after exec).
-            let parent = imageKeys.filter { processIndex[$0] != nil && $0 != key }
-                .last { $0.pid == image.ppid || ($0.pid == key.pid && $0.image < key.image) }
-                .flatMap { processIndex[$0] }
+            // Parent: the previous image of this pid (after exec), else the latest image of the parent pid.
+            let parent = latestImageOfPid[key.pid] ?? latestImageOfPid[image.ppid]
+            latestImageOfPid[key.pid] = index
             var process = GtraceFormat.ProcessInfo(
                 index: index, pid: key.pid, ppid: image.ppid, parent: parent, image: key.image,
                 executable: image.executable, arguments: image.arguments, startNanoseconds: startOf(key),
@@ -149,14 +155,17 @@ struct TraceBuilder {
             tables.processes.append(process)
         }
         // An image replaced by exec ends when the next image of its pid starts.
+        var nextImage: [SessionContents.ImageKey: Int] = [:]
+        for (i, process) in tables.processes.enumerated() where process.image > 0 {
+            nextImage[SessionContents.ImageKey(pid: process.pid, image: process.image - 1)] = i
+        }
         for (i, process) in tables.processes.enumerated() where process.endNanoseconds == nil {
-            let next = tables.processes.filter { $0.pid == process.pid && $0.image > process.image }.min { $0.image < $1.image }
-            if let next {
-                tables.processes[i].endNanoseconds = next.startNanoseconds
+            let key = SessionContents.ImageKey(pid: process.pid, image: process.image)
+            if let next = nextImage[key] {
+                tables.processes[i].endNanoseconds = tables.processes[next].startNanoseconds
                 tables.processes[i].exitKind = .exec
             } else {
-                let lastSeen = lastEvent.filter { $0.key.image.pid == process.pid && $0.key.image.image == process.image }.values.max()
-                tables.processes[i].endNanoseconds = process.pid == facts.rootPid ? endTime : (lastSeen ?? endTime)
+                tables.processes[i].endNanoseconds = process.pid == facts.rootPid ? endTime : (imageLastEvent[key] ?? endTime)
             }
         }
         // The root's wait status is the truth about how it ended.
