@@ -9,16 +9,31 @@ public enum Analyzer {
         var locks = tables.locks.map { LockAccumulator(info: $0) }
         var threads = tables.threads.map { ThreadAccumulator(info: $0) }
         var lastTime: UInt64 = 0
+        let traceEndGuess = max(tables.clock.recordingEndNanoseconds,
+                                tables.processes.compactMap(\.endNanoseconds).max() ?? 0)
+        var gils: [Int: GILAccumulator] = [:]  // by lock id
+        for info in tables.gils {
+            if let lock = info.lock, tables.locks.indices.contains(lock) {
+                gils[lock] = GILAccumulator(info: info, lock: lock, tables: tables, traceEnd: traceEndGuess)
+            }
+        }
 
         func apply(_ transition: LockIntervalTracker.Transition) {
             switch transition {
             case let .holdBegan(thread, lock, time, contended, viaCondition, previousOwner):
                 guard locks.indices.contains(lock) else { return }
                 locks[lock].acquisitions += 1
-                if contended { locks[lock].contended += 1; threads[thread].contended += 1 }
+                if contended {
+                    locks[lock].contended += 1
+                    if gils[lock] == nil { threads[thread].contended += 1 }
+                }
                 if !viaCondition, let previousOwner, previousOwner != thread { locks[lock].ownerChanges += 1 }
                 locks[lock].holderBegan(at: time)
                 locks[lock].threads.insert(thread)
+                if gils[lock] != nil {
+                    gils[lock]?.acquired(thread: thread, at: time)
+                    return  // the GIL is not "a lock the thread holds" in the thread table
+                }
                 threads[thread].acquisitions += 1
                 threads[thread].holdBegan(at: time)
             case .waitBegan, .conditionWaitBegan:
@@ -30,11 +45,20 @@ public enum Analyzer {
                 switch interval.kind {
                 case .hold:
                     locks[interval.lock].holdEnded(interval)
-                    threads[interval.thread].holdEnded(at: interval.end)
+                    if gils[interval.lock] != nil {
+                        gils[interval.lock]?.holdEnded(interval)
+                        threads[interval.thread].gilHoldingNanoseconds += interval.duration
+                    } else {
+                        threads[interval.thread].holdEnded(at: interval.end)
+                    }
                 case let .wait(acquired):
                     locks[interval.lock].waitEnded(interval)
                     if !acquired && !interval.closedByEnd { locks[interval.lock].failed += 1 }
-                    threads[interval.thread].waitingNanoseconds += interval.duration
+                    if gils[interval.lock] != nil {
+                        threads[interval.thread].gilWaitingNanoseconds += interval.duration
+                    } else {
+                        threads[interval.thread].waitingNanoseconds += interval.duration
+                    }
                 case .conditionWait:
                     locks[interval.lock].waitEnded(interval)
                     threads[interval.thread].conditionWaitNanoseconds += interval.duration
@@ -58,7 +82,11 @@ public enum Analyzer {
             .map { $0.statistics(wall: wall, tables: tables) }
             .sorted { ($0.holdRatio, $0.waitTotalNanoseconds, -$0.index) > ($1.holdRatio, $1.waitTotalNanoseconds, -$1.index) }
         let conditions = locks.filter { $0.info.kind == .condition }.map { $0.conditionStatistics(tables: tables) }
-        let threadStats = threads.map { $0.statistics(tables: tables, traceEnd: end) }
+        let pythonProcesses = Set(tables.gils.map(\.process))
+        let threadStats = threads.map { $0.statistics(tables: tables, traceEnd: end, isPython: pythonProcesses.contains($0.info.process)) }
+        let gilStats = gils.values.sorted { $0.info.process < $1.info.process }.map { acc in
+            acc.statistics(lockStats: lockStats.first { $0.index == acc.lock }, tables: tables, traceEnd: end)
+        }
         let processStats = tables.processes.map { process in
             ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
                               command: process.arguments.joined(separator: " "),
@@ -67,8 +95,14 @@ public enum Analyzer {
                               threadCount: tables.threads.filter { $0.process == process.index }.count,
                               exit: process.exitKind.label, exitStatus: process.exitStatus)
         }
-        return TraceAnalysis(summary: summary, processes: processStats, threads: threadStats, locks: lockStats,
-                             conditions: conditions, warnings: stream.warnings)
+        var analysis = TraceAnalysis(summary: summary, processes: processStats, threads: threadStats, locks: lockStats,
+                                     conditions: conditions, gil: gilStats, verdict: [], warnings: stream.warnings)
+        for info in tables.gils where info.lock == nil {
+            let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0
+            analysis.warnings.append("process \(pid) (Python \(info.version)): \(info.status.label)")
+        }
+        analysis.verdict = Verdict.sentences(for: analysis, cpus: Int(tables.info["cpus"] ?? "") ?? 0)
+        return analysis
     }
 
     static func makeSummary(file: TraceFile, tables: TraceTables, start: UInt64, end: UInt64, events: Int) -> RunSummary {
@@ -132,8 +166,9 @@ struct LockAccumulator {
     func statistics(wall: UInt64, tables: TraceTables) -> LockStatistics {
         let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0
         let wallD = Double(max(wall, 1))
+        let python = tables.gils.first { $0.lock == info.index }.map { "GIL (CPython \($0.majorMinor))" }
         return LockStatistics(index: info.index, process: info.process, pid: pid, address: info.addressText,
-                              kind: info.kind.label, acquisitions: acquisitions, contendedAcquisitions: contended,
+                              name: python ?? info.addressText, kind: info.kind.label, acquisitions: acquisitions, contendedAcquisitions: contended,
                               failedAcquisitions: failed, trylockBusy: trylockBusy, ownerChanges: ownerChanges,
                               holdTotalNanoseconds: holdTotal,
                               holdMeanNanoseconds: holdCount == 0 ? 0 : holdTotal / UInt64(holdCount),
@@ -162,6 +197,8 @@ struct ThreadAccumulator {
     var holdingNanoseconds: UInt64 = 0
     var waitingNanoseconds: UInt64 = 0
     var conditionWaitNanoseconds: UInt64 = 0
+    var gilHoldingNanoseconds: UInt64 = 0
+    var gilWaitingNanoseconds: UInt64 = 0
 
     init(info: ThreadInfo) { self.info = info }
 
@@ -175,15 +212,25 @@ struct ThreadAccumulator {
         if held == 0 { holdingNanoseconds += time &- holdingSince }
     }
 
-    func statistics(tables: TraceTables, traceEnd: UInt64) -> ThreadStatistics {
+    func statistics(tables: TraceTables, traceEnd: UInt64, isPython: Bool) -> ThreadStatistics {
         let process = tables.processes.indices.contains(info.process) ? tables.processes[info.process] : nil
         let end = info.endNanoseconds ?? process?.endNanoseconds ?? traceEnd
+        let lifetime = end > info.startNanoseconds ? end - info.startNanoseconds : 0
+        var gil: ThreadGILTimes?
+        if isPython {
+            // Without scheduling data, CPU time beyond the GIL holds is C code that released it.
+            let withoutGIL = info.cpuNanoseconds.map { $0 > gilHoldingNanoseconds ? $0 - gilHoldingNanoseconds : 0 }
+            let accounted = gilHoldingNanoseconds + gilWaitingNanoseconds + (withoutGIL ?? 0)
+            gil = ThreadGILTimes(holdingNanoseconds: gilHoldingNanoseconds, waitingNanoseconds: gilWaitingNanoseconds,
+                                 runningWithoutGILNanoseconds: withoutGIL,
+                                 otherNanoseconds: withoutGIL == nil ? nil : (lifetime > accounted ? lifetime - accounted : 0))
+        }
         return ThreadStatistics(index: info.index, process: info.process, pid: process?.pid ?? 0, tid: info.tid,
                                 name: info.name, startNanoseconds: info.startNanoseconds,
                                 lifetimeNanoseconds: end > info.startNanoseconds ? end - info.startNanoseconds : 0,
                                 cpuNanoseconds: info.cpuNanoseconds, acquisitions: acquisitions,
                                 contendedAcquisitions: contended, holdingNanoseconds: holdingNanoseconds,
                                 waitingNanoseconds: waitingNanoseconds, conditionWaitNanoseconds: conditionWaitNanoseconds,
-                                ended: info.endKind.label)
+                                gil: gil, ended: info.endKind.label)
     }
 }

@@ -20,6 +20,8 @@ public struct LockInterval: Sendable, Equatable {
     public var end: UInt64
     /// True when the interval was still open when its thread, process or trace ended.
     public var closedByEnd: Bool
+    /// For a hold: how many other threads were waiting for the lock when it ended.
+    public var waitersAtEnd: Int = 0
 
     public var duration: UInt64 { end &- start }
 }
@@ -48,6 +50,8 @@ public struct LockIntervalTracker {
         var lock: Int
         var start: UInt64
         var flags: LockFlags
+        /// Another thread held the lock when the wait began.
+        var heldByOther = false
     }
 
     private let threadProcess: [Int]
@@ -55,6 +59,9 @@ public struct LockIntervalTracker {
     private var waits: [Wait?]
     private var conditionWaits: [Wait?]
     private var lastOwner: [Int?]
+    private var lockKinds: [LockKind]
+    private var holders: [Int]
+    private var waiters: [Int]
     private var endedThreads: Set<Int> = []
 
     public init(tables: TraceTables) {
@@ -63,6 +70,9 @@ public struct LockIntervalTracker {
         waits = Array(repeating: nil, count: tables.threads.count)
         conditionWaits = Array(repeating: nil, count: tables.threads.count)
         lastOwner = Array(repeating: nil, count: tables.locks.count)
+        lockKinds = tables.locks.map(\.kind)
+        holders = Array(repeating: 0, count: tables.locks.count)
+        waiters = Array(repeating: 0, count: tables.locks.count)
     }
 
     /// Locks currently held by `thread`.
@@ -75,19 +85,23 @@ public struct LockIntervalTracker {
         case let .lockAcquire(lock, flags):
             begin(thread: t, lock: lock, flags: flags, time: e.time, contended: false, emit)
         case let .lockWait(lock, flags):
-            if let open = waits[t] { close(wait: open, thread: t, at: e.time, acquired: false, byEnd: true, emit) }
-            waits[t] = Wait(lock: lock, start: e.time, flags: flags)
+            closeWait(thread: t, at: e.time, acquired: false, byEnd: true, emit)
+            let heldByOther = holders.indices.contains(lock) && holders[lock] > (holds[t][lock] == nil ? 0 : 1)
+            waits[t] = Wait(lock: lock, start: e.time, flags: flags, heldByOther: heldByOther)
+            if waiters.indices.contains(lock) { waiters[lock] += 1 }
             emit(.waitBegan(thread: t, lock: lock, time: e.time))
         case let .lockAcquired(lock, flags):
+            // A mutex wait began with a failed trylock: always contended. A GIL
+            // request is contended only if another thread held the GIL then.
+            var contended = true
             if let open = waits[t] {
-                close(wait: open, thread: t, at: e.time, acquired: open.lock == lock, byEnd: false, emit)
-                waits[t] = nil
+                if lockKinds.indices.contains(lock), lockKinds[lock] == .gil { contended = open.heldByOther }
+                closeWait(thread: t, at: e.time, acquired: open.lock == lock, byEnd: false, emit)
             }
-            begin(thread: t, lock: lock, flags: flags, time: e.time, contended: true, emit)
+            begin(thread: t, lock: lock, flags: flags, time: e.time, contended: contended, emit)
         case let .lockFailed(lock, _, _):
             if let open = waits[t], open.lock == lock {
-                close(wait: open, thread: t, at: e.time, acquired: false, byEnd: false, emit)
-                waits[t] = nil
+                closeWait(thread: t, at: e.time, acquired: false, byEnd: false, emit)
             }
         case let .lockRelease(lock, _):
             guard var hold = holds[t][lock] else { return }
@@ -95,9 +109,7 @@ public struct LockIntervalTracker {
             if hold.depth > 0 {
                 holds[t][lock] = hold
             } else {
-                holds[t][lock] = nil
-                emit(.closed(LockInterval(kind: .hold(contended: hold.contended), thread: t, lock: lock, flags: hold.flags,
-                                          start: hold.start, end: e.time, closedByEnd: false)))
+                endHold(thread: t, lock: lock, hold: hold, at: e.time, byEnd: false, emit)
             }
         case let .lockTryFailed(lock, _):
             emit(.trylockBusy(thread: t, lock: lock, time: e.time))
@@ -135,6 +147,7 @@ public struct LockIntervalTracker {
             holds[t][lock] = hold
         } else {
             holds[t][lock] = Hold(start: time, depth: 1, flags: flags, contended: contended)
+            if holders.indices.contains(lock) { holders[lock] += 1 }
         }
         let previous = lastOwner.indices.contains(lock) ? lastOwner[lock] : nil
         if lastOwner.indices.contains(lock) { lastOwner[lock] = t }
@@ -142,25 +155,34 @@ public struct LockIntervalTracker {
                         viaCondition: flags.contains(.viaCondition), previousOwner: previous))
     }
 
-    private func close(wait: Wait, thread: Int, at time: UInt64, acquired: Bool, byEnd: Bool, _ emit: (Transition) -> Void) {
+    /// Ends the open wait of `thread`.
+    private mutating func closeWait(thread: Int, at time: UInt64, acquired: Bool, byEnd: Bool, _ emit: (Transition) -> Void) {
+        guard let wait = waits[thread] else { return }
+        waits[thread] = nil
+        if waiters.indices.contains(wait.lock) { waiters[wait.lock] -= 1 }
         emit(.closed(LockInterval(kind: .wait(acquired: acquired), thread: thread, lock: wait.lock, flags: wait.flags,
                                   start: wait.start, end: max(time, wait.start), closedByEnd: byEnd)))
     }
 
+    /// Ends `thread`'s hold of `lock`.
+    private mutating func endHold(thread t: Int, lock: Int, hold: Hold, at time: UInt64, byEnd: Bool, _ emit: (Transition) -> Void) {
+        holds[t][lock] = nil
+        if holders.indices.contains(lock) { holders[lock] -= 1 }
+        var interval = LockInterval(kind: .hold(contended: hold.contended), thread: t, lock: lock, flags: hold.flags,
+                                    start: hold.start, end: max(time, hold.start), closedByEnd: byEnd)
+        interval.waitersAtEnd = waiters.indices.contains(lock) ? waiters[lock] : 0
+        emit(.closed(interval))
+    }
+
     private mutating func closeAll(thread t: Int, at time: UInt64, _ emit: (Transition) -> Void) {
-        if let open = waits[t] {
-            close(wait: open, thread: t, at: time, acquired: false, byEnd: true, emit)
-            waits[t] = nil
-        }
+        closeWait(thread: t, at: time, acquired: false, byEnd: true, emit)
         if let open = conditionWaits[t] {
             emit(.closed(LockInterval(kind: .conditionWait, thread: t, lock: open.lock, flags: [], start: open.start,
                                       end: max(time, open.start), closedByEnd: true)))
             conditionWaits[t] = nil
         }
         for (lock, hold) in holds[t].sorted(by: { $0.key < $1.key }) {
-            emit(.closed(LockInterval(kind: .hold(contended: hold.contended), thread: t, lock: lock, flags: hold.flags,
-                                      start: hold.start, end: max(time, hold.start), closedByEnd: true)))
+            endHold(thread: t, lock: lock, hold: hold, at: time, byEnd: true, emit)
         }
-        holds[t].removeAll()
     }
 }

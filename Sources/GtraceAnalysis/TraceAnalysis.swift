@@ -8,6 +8,10 @@ public struct TraceAnalysis: Sendable, Codable {
     /// Mutexes and rwlocks, sorted by hold ratio, highest first.
     public var locks: [LockStatistics]
     public var conditions: [ConditionStatistics]
+    /// One entry per CPython process whose GIL was traced.
+    public var gil: [GILStatistics]
+    /// What limits the run, in plain words (most important first).
+    public var verdict: [String]
     public var warnings: [String]
 }
 
@@ -56,6 +60,8 @@ public struct ThreadStatistics: Sendable, Codable {
     /// Time waiting for a lock (not for a condition variable).
     public var waitingNanoseconds: UInt64
     public var conditionWaitNanoseconds: UInt64
+    /// For threads of CPython processes.
+    public var gil: ThreadGILTimes?
     public var ended: String
 }
 
@@ -64,6 +70,8 @@ public struct LockStatistics: Sendable, Codable {
     public var process: Int
     public var pid: Int32
     public var address: String
+    /// The address, or "GIL (CPython 3.x)".
+    public var name: String
     public var kind: String
     public var acquisitions: Int
     public var contendedAcquisitions: Int

@@ -12,6 +12,11 @@ import GtraceFormat
 /// "<thread> locks k" whose tid is `tid | k << 22` (Linux tids are < 2^22).
 /// A slice that would overlap a still-open later slice pushes that one to a
 /// higher lane, so every lane is properly nested.
+///
+/// A CPython process also gets a "GIL" track (tid `511 << 22 | pid`) with one
+/// slice per hold, named after the holding thread, and flow arrows from each
+/// release to the next acquisition by another thread; its threads get
+/// "waiting for GIL" slices.
 public final class ChromeTraceWriter {
     private let file: TraceFile
     private let output: FileOutput
@@ -19,6 +24,10 @@ public final class ChromeTraceWriter {
     private var lanes: [ThreadLanes]
     private var namedLanes: Set<Int64> = []
     public private(set) var sliceCount = 0
+    /// Per GIL lock: the end of the last hold written and the thread that held it.
+    private var lastGILHold: [Int: (end: UInt64, thread: Int)] = [:]
+    private var flowID = 0
+    static let gilTrackLane: Int64 = 511
 
     public init(file: TraceFile, output: FileOutput) {
         self.file = file
@@ -108,6 +117,7 @@ public final class ChromeTraceWriter {
     private func handle(_ transition: LockIntervalTracker.Transition) throws {
         switch transition {
         case let .holdBegan(thread, lock, time, _, _, _):
+            if isGIL(lock) { return }  // GIL holds go on the process's GIL track
             lanes[thread].open(.init(kind: 0, lock: lock), at: time)
         case let .waitBegan(thread, lock, time):
             lanes[thread].open(.init(kind: 1, lock: lock), at: time)
@@ -120,20 +130,54 @@ public final class ChromeTraceWriter {
         }
     }
 
+    private func isGIL(_ lock: Int) -> Bool {
+        file.tables.locks.indices.contains(lock) && file.tables.locks[lock].kind == .gil
+    }
+
+    /// A GIL hold: a slice on the process's GIL track, and a flow arrow from
+    /// the previous holder's release when another thread held it last.
+    private func writeGILHold(_ interval: LockInterval) throws {
+        let (pid, tid) = pidTid(interval.thread)
+        let track = Self.gilTrackLane << 22 | Int64(pid)
+        if !namedLanes.contains(Int64(pid) << 32 | track) {
+            namedLanes.insert(Int64(pid) << 32 | track)
+            try emit("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_name\",\"args\":{\"name\":\"GIL\"}}")
+            try emit("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":-1}}")
+        }
+        // Holds never overlap; clamp the few-ns TSC skew between CPUs so the track stays valid.
+        let previous = lastGILHold[interval.lock]
+        let start = max(interval.start, previous?.end ?? 0)
+        let end = max(interval.end, start)
+        let thread = file.tables.threads[interval.thread]
+        let name = thread.name.isEmpty ? "thread \(tid)" : thread.name
+        sliceCount += 1
+        try emit("{\"ph\":\"X\",\"pid\":\(pid),\"tid\":\(track),\"ts\":\(JSONText.microseconds(start)),\"dur\":\(JSONText.microseconds(end - start)),\"name\":\(JSONText.string(name)),\"cat\":\"gil\",\"args\":{\"tid\":\(tid),\"duration_ns\":\(end - start)}}")
+        if let previous, previous.thread != interval.thread, previous.end > 0 {
+            flowID += 1
+            try emit("{\"ph\":\"s\",\"pid\":\(pid),\"tid\":\(track),\"ts\":\(JSONText.microseconds(previous.end - 1)),\"id\":\(flowID),\"name\":\"GIL hand-off\",\"cat\":\"gil\"}")
+            try emit("{\"ph\":\"f\",\"bp\":\"e\",\"pid\":\(pid),\"tid\":\(track),\"ts\":\(JSONText.microseconds(start)),\"id\":\(flowID),\"name\":\"GIL hand-off\",\"cat\":\"gil\"}")
+        }
+        lastGILHold[interval.lock] = (end, interval.thread)
+    }
+
     private func writeSlice(_ interval: LockInterval) throws {
         let key: ThreadLanes.Key
         let name: String
         let lock = file.tables.locks[interval.lock]
         var category = "lock"
+        let gil = lock.kind == .gil
         switch interval.kind {
+        case .hold where gil:
+            try writeGILHold(interval)
+            return
         case .hold:
             key = .init(kind: 0, lock: interval.lock)
             name = (interval.flags.contains(.rwlock) ? (interval.flags.contains(.shared) ? "read-hold " : "write-hold ") : "hold ")
                 + lock.addressText
         case let .wait(acquired):
             key = .init(kind: 1, lock: interval.lock)
-            name = (acquired ? "wait " : "wait (failed) ") + lock.addressText
-            category = "lock-wait"
+            name = gil ? "waiting for GIL" : (acquired ? "wait " : "wait (failed) ") + lock.addressText
+            category = gil ? "gil-wait" : "lock-wait"
         case .conditionWait:
             key = .init(kind: 2, lock: interval.lock)
             name = "cond wait " + lock.addressText

@@ -13,6 +13,11 @@ public enum TextReport {
                    + "\(s.processCount) process\(s.processCount == 1 ? "" : "es"), \(s.threadCount) thread\(s.threadCount == 1 ? "" : "s"), "
                    + "\(s.lockCount) lock\(s.lockCount == 1 ? "" : "s"), \(s.eventCount) events")
         out.append("")
+        if !a.verdict.isEmpty {
+            out.append("Verdict")
+            out += a.verdict.map { "  " + $0 }
+            out.append("")
+        }
 
         out.append("Processes")
         var processes = TextTable(header: ["pid", "ppid", "lifetime", "CPU", "threads", "end", "command"])
@@ -35,7 +40,7 @@ public enum TextReport {
                                            "wait total", "mean", "max", "wait ratio"])
             locks.leftAligned = [0, 2]
             for l in used.prefix(maxLocks) {
-                locks.rows.append([l.address, "\(l.pid)", l.kind, "\(l.acquisitions)",
+                locks.rows.append([l.name, "\(l.pid)", l.kind, "\(l.acquisitions)",
                                    Formatting.percent(l.contendedPercent / 100), "\(l.ownerChanges)",
                                    Formatting.duration(l.holdTotalNanoseconds), Formatting.duration(l.holdMeanNanoseconds),
                                    Formatting.duration(l.holdMaxNanoseconds), Formatting.duration(l.holdP99Nanoseconds),
@@ -46,6 +51,8 @@ public enum TextReport {
             out += locks.render()
         }
         out.append("")
+
+        for g in a.gil { out += gilSection(g, threads: a.threads.filter { $0.process == g.process }) }
 
         out.append("Threads")
         var threads = TextTable(header: ["tid", "pid", "name", "lifetime", "CPU", "acquired", "holding locks",
@@ -64,6 +71,41 @@ public enum TextReport {
             out += a.warnings.map { "warning: \($0)" }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    static func gilSection(_ g: GILStatistics, threads: [ThreadStatistics]) -> [String] {
+        var out = ["GIL of process \(g.pid) (CPython \(g.python), \(g.located))"]
+        guard g.traced else { return out + ["  not traced", ""] }
+        var held = "  held \(Formatting.percent(g.heldRatio)) of the process lifetime"
+        if let ratio = g.heldRatioMultithreaded {
+            held += ", \(Formatting.percent(ratio)) of the \(Formatting.duration(g.multithreadedNanoseconds)) during which several threads existed"
+        }
+        out.append(held)
+        out.append(String(format: "  %d hand-offs (%.0f/s), %d between different threads; %.1f threads waiting on average",
+                          g.handOffs, g.handOffsPerSecond, g.ownerChanges, g.averageWaiters))
+        out.append("  hold: mean \(Formatting.duration(g.holdMeanNanoseconds)), p50 \(Formatting.duration(g.holdP50Nanoseconds)), "
+                   + "p99 \(Formatting.duration(g.holdP99Nanoseconds)), max \(Formatting.duration(g.holdMaxNanoseconds))")
+        out.append("  hand-off latency (release to next acquire): mean \(Formatting.duration(g.handOffLatencyMeanNanoseconds)), "
+                   + "p50 \(Formatting.duration(g.handOffLatencyP50Nanoseconds)), p99 \(Formatting.duration(g.handOffLatencyP99Nanoseconds))")
+        var interval = "  switch interval: observed "
+            + (g.observedSwitchIntervalNanoseconds.map(Formatting.duration) ?? "- (no forced switch)")
+        if let configured = g.cpythonIntervalMicroseconds { interval += ", configured \(Formatting.duration(configured * 1000))" }
+        out.append(interval)
+        if let switches = g.cpythonSwitchNumber {
+            let check = g.matchesCPythonSwitchNumber == true ? "matches" : "differs from"
+            out.append("  CPython's own switch_number \(switches): \(check) the \(g.acquisitions) acquisitions recorded")
+        }
+        var table = TextTable(header: ["tid", "name", "lifetime", "holding GIL", "waiting for GIL", "running without GIL", "other (blocked)"])
+        table.leftAligned = [0, 1]
+        for t in threads {
+            guard let times = t.gil else { continue }
+            table.rows.append(["\(t.tid)", truncate(t.name, 20), Formatting.duration(t.lifetimeNanoseconds),
+                               share(times.holdingNanoseconds, of: t.lifetimeNanoseconds),
+                               share(times.waitingNanoseconds, of: t.lifetimeNanoseconds),
+                               times.runningWithoutGILNanoseconds.map { share($0, of: t.lifetimeNanoseconds) } ?? "-",
+                               times.otherNanoseconds.map { share($0, of: t.lifetimeNanoseconds) } ?? "-"])
+        }
+        return out + table.render() + [""]
     }
 
     static func share(_ part: UInt64, of whole: UInt64) -> String {

@@ -132,4 +132,31 @@ enum TableCodec {
         let kind = LockKind(rawValue: UInt8(truncatingIfNeeded: try r.varint())) ?? .mutex
         return LockInfo(index: index, process: process, address: address, kind: kind)
     }
+
+    static func encodeGIL(_ g: GILInfo) -> [UInt8] {
+        var w = ByteWriter()
+        w.varint(g.process)
+        w.varint(optional(g.lock))
+        w.varint(UInt64(g.versionHex))
+        w.varint(UInt64(g.status.rawValue))
+        w.varint(g.address)
+        w.varint(g.runtimeAddress)
+        w.varint(optional(g.switchNumber))
+        w.varint(optional(g.intervalMicroseconds))
+        return w.bytes
+    }
+
+    static func decodeGIL(_ r: inout ByteReader, processCount: Int, lockCount: Int) throws -> GILInfo {
+        let process = try r.count(limit: processCount - 1, "process index")
+        let lock = try r.count(limit: lockCount, "GIL lock id")
+        let version = UInt32(truncatingIfNeeded: try r.varint())
+        let status = GILStatus(rawValue: UInt32(truncatingIfNeeded: try r.varint()))
+        let address = try r.varint()
+        let runtime = try r.varint()
+        let switches = try r.varint()
+        let interval = try r.varint()
+        return GILInfo(process: process, lock: lock == 0 ? nil : lock - 1, versionHex: version, status: status,
+                       address: address, runtimeAddress: runtime, switchNumber: switches == 0 ? nil : switches - 1,
+                       intervalMicroseconds: interval == 0 ? nil : interval - 1)
+    }
 }

@@ -20,6 +20,12 @@ public enum TextDump {
         for l in t.locks {
             lines.append("lock #\(l.index) process=#\(l.process) \(l.kind.label) \(l.addressText)")
         }
+        for g in t.gils {
+            let lock = g.lock.map { "#\($0)" } ?? "-"
+            let switches = g.switchNumber.map(String.init) ?? "-"
+            let interval = g.intervalMicroseconds.map(String.init) ?? "-"
+            lines.append("gil process=#\(g.process) python=\(g.version) lock=\(lock) status=0x\(String(g.status.rawValue, radix: 16)) (\(g.status.label)) address=0x\(String(g.address, radix: 16)) runtime=0x\(String(g.runtimeAddress, radix: 16)) switch_number=\(switches) interval_us=\(interval)")
+        }
         return lines
     }
 

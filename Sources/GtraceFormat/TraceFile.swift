@@ -82,6 +82,9 @@ public final class TraceFile: @unchecked Sendable {
                                                                         index: tables.threads.count))
                 case GTRACE_REC_LOCK.rawValue:
                     tables.locks.append(try TableCodec.decodeLock(&r, processCount: tables.processes.count, index: tables.locks.count))
+                case GTRACE_REC_GIL.rawValue:
+                    tables.gils.append(try TableCodec.decodeGIL(&r, processCount: tables.processes.count,
+                                                                lockCount: tables.locks.count))
                 case GTRACE_REC_EVENTS.rawValue, GTRACE_REC_END.rawValue:
                     break tableLoop
                 default:
@@ -117,6 +120,7 @@ public final class TraceFile: @unchecked Sendable {
         case GTRACE_REC_LOCK.rawValue: return "LOCK"
         case GTRACE_REC_EVENTS.rawValue: return "EVENTS"
         case GTRACE_REC_END.rawValue: return "END"
+        case GTRACE_REC_GIL.rawValue: return "GIL"
         default: return "kind-\(kind)"
         }
     }

@@ -49,6 +49,7 @@ public final class TraceFileWriter {
         for p in processes { try record(GTRACE_REC_PROCESS, p) }
         for t in threads { try record(GTRACE_REC_THREAD, t) }
         for l in tables.locks { try record(GTRACE_REC_LOCK, TableCodec.encodeLock(l)) }
+        for g in tables.gils { try record(GTRACE_REC_GIL, TableCodec.encodeGIL(g)) }
     }
 
     /// Writes one block of `events` of a single thread, which must be in time

@@ -33,15 +33,74 @@ public enum ThreadEndKind: UInt8, Sendable, Codable {
 
 /// What kind of synchronisation object a lock id names.
 public enum LockKind: UInt8, Sendable, Codable {
-    case mutex = 0, rwlock = 1, condition = 2
+    /// `gil`: a CPython process's global interpreter lock (one per process).
+    case mutex = 0, rwlock = 1, condition = 2, gil = 3
 
     public var label: String {
         switch self {
         case .mutex: return "mutex"
         case .rwlock: return "rwlock"
         case .condition: return "cond"
+        case .gil: return "GIL"
         }
     }
+}
+
+/// How the runtime located a process's GIL (`gtrace_gil_status`).
+public struct GILStatus: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let byLayout = GILStatus(rawValue: GTRACE_GIL_BY_LAYOUT.rawValue)
+    public static let byPattern = GILStatus(rawValue: GTRACE_GIL_BY_PATTERN.rawValue)
+    public static let disagree = GILStatus(rawValue: GTRACE_GIL_DISAGREE.rawValue)
+    public static let disabled = GILStatus(rawValue: GTRACE_GIL_DISABLED.rawValue)
+    public static let unknownVersion = GILStatus(rawValue: GTRACE_GIL_UNKNOWN_VERSION.rawValue)
+
+    /// One line saying how the GIL was found.
+    public var label: String {
+        if contains(.disabled) { return "GIL disabled (free-threaded build)" }
+        if contains(.disagree) { return "layout and mutex pattern disagree: GIL not traced" }
+        var parts: [String] = []
+        if contains(.byLayout) { parts.append("version layout") }
+        if contains(.byPattern) { parts.append("mutex-init pattern") }
+        if contains(.unknownVersion) { parts.append("unknown version") }
+        return parts.isEmpty ? "not located" : "located by " + parts.joined(separator: " + ")
+    }
+}
+
+/// CPython facts of one process: where its GIL is and CPython's own counters.
+public struct GILInfo: Sendable, Equatable {
+    public var process: Int
+    /// The lock id under which the GIL's waits and holds are recorded, if traced.
+    public var lock: Int?
+    /// PY_VERSION_HEX, e.g. 0x030b07f0.
+    public var versionHex: UInt32
+    public var status: GILStatus
+    public var address: UInt64
+    public var runtimeAddress: UInt64
+    /// CPython's `switch_number` and `interval` (µs) read at process exit.
+    public var switchNumber: UInt64?
+    public var intervalMicroseconds: UInt64?
+
+    public init(process: Int, lock: Int?, versionHex: UInt32, status: GILStatus, address: UInt64,
+                runtimeAddress: UInt64, switchNumber: UInt64?, intervalMicroseconds: UInt64?) {
+        self.process = process
+        self.lock = lock
+        self.versionHex = versionHex
+        self.status = status
+        self.address = address
+        self.runtimeAddress = runtimeAddress
+        self.switchNumber = switchNumber
+        self.intervalMicroseconds = intervalMicroseconds
+    }
+
+    /// "3.11.7" from PY_VERSION_HEX.
+    public var version: String {
+        "\(versionHex >> 24).\((versionHex >> 16) & 0xff).\((versionHex >> 8) & 0xff)"
+    }
+
+    /// "3.11" from PY_VERSION_HEX.
+    public var majorMinor: String { "\(versionHex >> 24).\((versionHex >> 16) & 0xff)" }
 }
 
 /// Flags carried by lock events (the high bits of an event opcode).
@@ -188,6 +247,8 @@ public struct TraceTables: Sendable, Equatable {
     public var processes: [ProcessInfo] = []
     public var threads: [ThreadInfo] = []
     public var locks: [LockInfo] = []
+    /// One entry per CPython process.
+    public var gils: [GILInfo] = []
 
     public init() {}
 }

@@ -74,6 +74,9 @@ struct TraceBuilder {
         var threadEnd: [ThreadKey: gtrace_raw_record] = [:]
         var threadNames: [ThreadKey: [(time: UInt64, name: String)]] = [:]
         var lockFirstSeen: [SessionContents.ImageKey: [UInt64: (time: UInt64, kind: LockKind)]] = [:]
+        var gilInfo: [SessionContents.ImageKey: gtrace_raw_record] = [:]
+        var gilStats: [SessionContents.ImageKey: gtrace_raw_record] = [:]
+        var firstGILEvent: [SessionContents.ImageKey: UInt64] = [:]
         var firstEvent: [ThreadKey: UInt64] = [:]
         var lastEvent: [ThreadKey: UInt64] = [:]
         var lostTotal: UInt64 = 0
@@ -109,6 +112,12 @@ struct TraceBuilder {
                 case GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue:
                     let kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
                     if lockFirstSeen[thread.image]?[r.addr] == nil { lockFirstSeen[thread.image, default: [:]][r.addr] = (t, kind) }
+                case GTRACE_RAW_GIL_INFO.rawValue:
+                    if gilInfo[thread.image].map({ $0.tsc <= r.tsc }) ?? true { gilInfo[thread.image] = r }
+                case GTRACE_RAW_GIL_STATS.rawValue:
+                    if gilStats[thread.image].map({ $0.tsc <= r.tsc }) ?? true { gilStats[thread.image] = r }
+                case GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue:
+                    firstGILEvent[thread.image] = min(firstGILEvent[thread.image] ?? t, t)
                 case GTRACE_RAW_COND_WAIT.rawValue, GTRACE_RAW_COND_WOKE.rawValue:
                     if lockFirstSeen[thread.image]?[r.addr] == nil { lockFirstSeen[thread.image, default: [:]][r.addr] = (t, .condition) }
                     if lockFirstSeen[thread.image]?[r.arg] == nil { lockFirstSeen[thread.image, default: [:]][r.arg] = (t, .mutex) }
@@ -210,6 +219,15 @@ struct TraceBuilder {
             tables.threads.append(thread)
         }
 
+        // The GIL of each Python process is a lock of kind GIL at the address of its state.
+        for (image, first) in firstGILEvent {
+            guard let info = gilInfo[image] else {
+                warnings.append("process \(image.pid): GIL events without a GIL location; ignored")
+                continue
+            }
+            lockFirstSeen[image, default: [:]][info.addr] = (first, .gil)
+        }
+
         // Locks, per process in order of first use.
         var lockIndex: [LockKey: Int] = [:]
         for key in imageKeys {
@@ -218,6 +236,15 @@ struct TraceBuilder {
                 lockIndex[LockKey(process: process, address: address)] = tables.locks.count
                 tables.locks.append(LockInfo(index: tables.locks.count, process: process, address: address, kind: first.kind))
             }
+        }
+
+        for key in imageKeys {
+            guard let process = processIndex[key], let info = gilInfo[key] else { continue }
+            let stats = gilStats[key]
+            tables.gils.append(GILInfo(
+                process: process, lock: lockIndex[LockKey(process: process, address: info.addr)],
+                versionHex: info.u32, status: GILStatus(rawValue: UInt32(info.flags)), address: info.addr,
+                runtimeAddress: info.arg, switchNumber: stats?.addr, intervalMicroseconds: stats?.arg))
         }
 
         // Pass 2: events per thread, encoded into blocks as they are converted,
@@ -241,7 +268,13 @@ struct TraceBuilder {
                 }
                 return lastLock
             }
+            let gilLock = gilInfo[thread.image].flatMap { lockIndex[LockKey(process: process, address: $0.addr)] }
+            var waitingForGIL = false
             func convert(_ r: gtrace_raw_record) {
+                if let gilLock, let kind = Self.gilEventKind(r, lock: gilLock, waiting: &waitingForGIL) {
+                    cutter.append(TraceEvent(time: time(r.tsc), thread: index, kind: kind))
+                    return
+                }
                 guard let kind = Self.eventKind(r, lock: lock,
                                                 thread: { threadIndex[ThreadKey(image: thread.image, tid: $0)] }) else { return }
                 cutter.append(TraceEvent(time: time(r.tsc), thread: index, kind: kind))
@@ -280,6 +313,23 @@ struct TraceBuilder {
             last = r.tsc
         }
         return ordered
+    }
+
+    /// The lock event a GIL record becomes: a wait, an acquisition (after a
+    /// wait or not) or a release of the process's GIL lock; nil for other records.
+    private static func gilEventKind(_ r: gtrace_raw_record, lock: Int, waiting: inout Bool) -> EventKind? {
+        switch UInt32(r.kind) {
+        case GTRACE_RAW_GIL_WAIT.rawValue:
+            waiting = true
+            return .lockWait(lock: lock, flags: [])
+        case GTRACE_RAW_GIL_ACQUIRE.rawValue:
+            defer { waiting = false }
+            return waiting ? .lockAcquired(lock: lock, flags: []) : .lockAcquire(lock: lock, flags: [])
+        case GTRACE_RAW_GIL_RELEASE.rawValue:
+            return .lockRelease(lock: lock, flags: [])
+        default:
+            return nil
+        }
     }
 
     /// The event a raw record becomes; nil for records that live in the tables

@@ -50,6 +50,14 @@ enum gtrace_raw_kind {
     GTRACE_RAW_FORK = 7,
     /* exec about to be attempted by this (non-vfork) process. */
     GTRACE_RAW_EXEC = 8,
+    /* CPython's GIL located (or not) in this process. u32 = PY_VERSION_HEX,
+     * flags = gtrace_gil_status, addr = address of struct _gil_runtime_state,
+     * arg = address of _PyRuntime. Written once per process image (again in a
+     * fork child). */
+    GTRACE_RAW_GIL_INFO = 9,
+    /* CPython's own GIL counters, read at process exit: addr = switch_number,
+     * arg = interval (microseconds). */
+    GTRACE_RAW_GIL_STATS = 10,
 
     /* Lock events. addr = lock address, flags = gtrace_lock_flags. */
     GTRACE_RAW_LOCK_ACQUIRE = 16,   /* acquired without waiting */
@@ -63,6 +71,22 @@ enum gtrace_raw_kind {
      * ACQUIRE (flag VIA_COND) follows COND_WOKE. */
     GTRACE_RAW_COND_WAIT = 22,
     GTRACE_RAW_COND_WOKE = 23,
+
+    /* The GIL (no operands: one GIL per process). WAIT: this thread asked for
+     * the GIL while not holding it; ACQUIRE: it now holds it; RELEASE: it gave
+     * it up. Derived in the GIL mutex's lock/unlock wrappers (docs/RECORDING.md). */
+    GTRACE_RAW_GIL_WAIT = 24,
+    GTRACE_RAW_GIL_ACQUIRE = 25,
+    GTRACE_RAW_GIL_RELEASE = 26,
+};
+
+/* How the GIL was located (flags of GIL_INFO; also in the trace's GIL table). */
+enum gtrace_gil_status {
+    GTRACE_GIL_BY_LAYOUT = 0x1,     /* found at this version's known offset in _PyRuntime */
+    GTRACE_GIL_BY_PATTERN = 0x2,    /* found by the header-free pthread_mutex_init pattern */
+    GTRACE_GIL_DISAGREE = 0x4,      /* layout and pattern disagree: no GIL events recorded */
+    GTRACE_GIL_DISABLED = 0x8,      /* free-threaded build running without the GIL */
+    GTRACE_GIL_UNKNOWN_VERSION = 0x10, /* no layout known for this version */
 };
 
 /* How a process ended (flags of PROCESS_EXIT; also used in trace file). */
@@ -183,6 +207,7 @@ enum gtrace_record_kind {
     GTRACE_REC_LOCK = 6,
     GTRACE_REC_EVENTS = 7,  /* a block of one thread's events */
     GTRACE_REC_END = 8,     /* totals: proves the file is complete */
+    GTRACE_REC_GIL = 9,     /* one CPython process's GIL facts (see docs/FORMAT.md) */
 };
 
 /* Event opcodes inside an EVENTS block: one byte, low 5 bits the op, high 3
@@ -204,6 +229,8 @@ enum gtrace_event_op {
     GTRACE_EV_LOCK_TRY_FAILED = 21, /* lock id */
     GTRACE_EV_COND_WAIT = 22,    /* cond lock id, mutex lock id */
     GTRACE_EV_COND_WOKE = 23,    /* cond lock id, mutex lock id, return code */
+    /* The GIL needs no ops of its own: each Python process has a lock of kind
+     * GIL (LOCK record kind 3) and its waits/holds use the lock ops above. */
 };
 #define GTRACE_EV_OP_MASK 0x1f
 #define GTRACE_EV_FLAG_SHIFT 5
