@@ -41,8 +41,8 @@ public enum Verdict {
             }
         }
         if let lock = a.locks.first(where: { $0.kind != "GIL" && $0.holdRatio >= serialisingLockHoldRatio && $0.contendedAcquisitions > 0 }) {
-            out.append(String(format: "Lock %@ (pid %d) was held %.0f%% of the run and threads waited for it %.0f%% of the time on average (%.0f%% of its acquisitions contended): it serialises the program.",
-                              lock.name, lock.pid, lock.holdRatio * 100, lock.waitRatio * 100, lock.contendedPercent))
+            out.append(String(format: "Lock %@ (pid %d) was held %.0f%% of the run, with %.2f threads waiting for it on average and %.0f%% of its acquisitions contended: it serialises the program.",
+                              lock.name, lock.pid, lock.holdRatio * 100, lock.waitRatio, lock.contendedPercent))
         }
         if out.isEmpty {
             out.append(String(format: "No lock limited this run: average parallelism %.2f (CPU time ÷ wall time) on %d cores.", cpuParallelism, cores))
