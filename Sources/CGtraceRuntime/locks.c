@@ -18,6 +18,7 @@
 
 /* glibc (2.34+) exports these only as GLIBC_2.2.5 compat versions: bind them
  * at link time (no dlsym at run time, so no bootstrap recursion). */
+__asm__(".symver gt_mutex_init, __pthread_mutex_init@GLIBC_2.2.5");
 __asm__(".symver gt_mutex_lock, __pthread_mutex_lock@GLIBC_2.2.5");
 __asm__(".symver gt_mutex_trylock, __pthread_mutex_trylock@GLIBC_2.2.5");
 __asm__(".symver gt_mutex_unlock, __pthread_mutex_unlock@GLIBC_2.2.5");
@@ -26,6 +27,7 @@ __asm__(".symver gt_rw_wrlock, __pthread_rwlock_wrlock@GLIBC_2.2.5");
 __asm__(".symver gt_rw_tryrdlock, __pthread_rwlock_tryrdlock@GLIBC_2.2.5");
 __asm__(".symver gt_rw_trywrlock, __pthread_rwlock_trywrlock@GLIBC_2.2.5");
 __asm__(".symver gt_rw_unlock, __pthread_rwlock_unlock@GLIBC_2.2.5");
+extern int gt_mutex_init(pthread_mutex_t *, const pthread_mutexattr_t *);
 extern int gt_mutex_lock(pthread_mutex_t *);
 extern int gt_mutex_trylock(pthread_mutex_t *);
 extern int gt_mutex_unlock(pthread_mutex_t *);
@@ -46,7 +48,19 @@ static inline void gt_after_wait(const void *lock, uint16_t flags, int rc) {
 
 /* ---- mutex -------------------------------------------------------------- */
 
+/* Watched only to locate CPython's GIL (gil.c). */
+GT_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr) {
+    int rc = gt_mutex_init(m, attr);
+    if (rc == 0 && gt_enabled) {
+        int saved = errno;
+        gt_gil_mutex_initialised(m);
+        errno = saved;
+    }
+    return rc;
+}
+
 GT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
+    if (GT_UNLIKELY(gt_is_gil_mutex(m))) return gt_gil_lock(m);
     if (!gt_active()) return gt_mutex_lock(m);
     int rc = gt_mutex_trylock(m);
     if (GT_LIKELY(rc == 0 || rc == EOWNERDEAD)) { /* EOWNERDEAD: robust, now owned */
@@ -61,7 +75,7 @@ GT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
 
 GT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m) {
     int rc = gt_mutex_trylock(m);
-    if (!gt_active()) return rc;
+    if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return rc;
     if (rc == 0 || rc == EOWNERDEAD)
         gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, GTRACE_LOCKF_MUTEX, (uint32_t)rc, A(m), 0);
     else
@@ -98,6 +112,7 @@ GT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const
 }
 
 GT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
+    if (GT_UNLIKELY(gt_is_gil_mutex(m))) return gt_gil_unlock(m);
     if (gt_active()) gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_MUTEX, 0, A(m), 0);
     return gt_mutex_unlock(m);
 }
@@ -196,7 +211,7 @@ GT_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) {
 
 GT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
     int (*f)(void *, void *) = GT_REAL(cond_wait);
-    if (!gt_active()) return f(c, m);
+    if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m);
     GT_COND_BEFORE(c, m);
     int rc = f(c, m);
     GT_COND_AFTER(c, m, rc);
@@ -205,7 +220,7 @@ GT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
 
 GT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime) {
     int (*f)(void *, void *, const void *) = GT_REAL(cond_timedwait);
-    if (!gt_active()) return f(c, m, abstime);
+    if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m, abstime);
     GT_COND_BEFORE(c, m);
     int rc = f(c, m, abstime);
     GT_COND_AFTER(c, m, rc);
@@ -215,7 +230,7 @@ GT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
 GT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
                                      const struct timespec *abstime) {
     int (*f)(void *, void *, int, const void *) = GT_REAL(cond_clockwait);
-    if (!gt_active()) return f(c, m, clock, abstime);
+    if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m, clock, abstime);
     GT_COND_BEFORE(c, m);
     int rc = f(c, m, clock, abstime);
     GT_COND_AFTER(c, m, rc);

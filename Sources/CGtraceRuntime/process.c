@@ -162,6 +162,7 @@ void gt_process_start(uint32_t ppid) {
     gt_emit(GTRACE_RAW_PROCESS_START, 0, ppid, gt_pid, 0);
     gt_emit(GTRACE_RAW_THREAD_START, 0, 0, 0, 0);
     gt_emit_own_name();
+    gt_gil_process_start();
     t->guard = guard;
     errno = saved;
 }
@@ -253,6 +254,7 @@ __attribute__((constructor)) static void gt_constructor(void) {
         gt_diag("pthread_atfork failed: fork children are handled by the fork wrapper only", NULL);
     }
     gt_was_enabled = 1;
+    gt_gil_init();
     gt_process_start((uint32_t)getppid());
     errno = saved;
 }
@@ -276,6 +278,7 @@ static void gt_on_exit(uint16_t kind, int status) {
         user = (uint64_t)ru.ru_utime.tv_sec * 1000000000ull + (uint64_t)ru.ru_utime.tv_usec * 1000ull;
         sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000ull + (uint64_t)ru.ru_stime.tv_usec * 1000ull;
     }
+    gt_gil_process_exit();
     gt_emit(GTRACE_RAW_PROCESS_EXIT, kind, (uint32_t)status, user, sys);
     gt_emit(GTRACE_RAW_THREAD_END, GTRACE_THREAD_END_PROCESS, 0, 0, gt_thread_cpu_ns());
     gt_emit_clock_sync();

@@ -20,11 +20,10 @@ public struct GILStatistics: Sendable, Codable {
     public var heldRatioMultithreaded: Double?
     public var acquisitions: Int
     public var contendedAcquisitions: Int
-    /// Acquisitions after the first: CPython's `switch_number − 1` when complete.
+    /// Acquisitions by a different thread than the previous holder: what CPython
+    /// counts in `switch_number` (minus its first acquisition).
     public var handOffs: Int
     public var handOffsPerSecond: Double
-    /// Acquisitions by a different thread than the previous one.
-    public var ownerChanges: Int
     public var holdMeanNanoseconds: UInt64
     public var holdP50Nanoseconds: UInt64
     public var holdP99Nanoseconds: UInt64
@@ -41,8 +40,10 @@ public struct GILStatistics: Sendable, Codable {
     /// CPython's own counters, read at process exit.
     public var cpythonSwitchNumber: UInt64?
     public var cpythonIntervalMicroseconds: UInt64?
-    /// acquisitions == switch_number (nil when CPython's counter is unknown).
-    public var matchesCPythonSwitchNumber: Bool?
+    /// The hand-offs CPython counted in this process (`switch_number − 1`, or minus the count a fork child inherited).
+    public var cpythonHandOffs: UInt64?
+    /// handOffs == cpythonHandOffs (nil when CPython's counter is unknown).
+    public var matchesCPython: Bool?
     public var threadsUsingGIL: Int
 }
 
@@ -112,9 +113,8 @@ struct GILAccumulator {
             heldRatio: lifetime == 0 ? 0 : Double(lockStats?.heldNanoseconds ?? 0) / Double(lifetime),
             heldRatioMultithreaded: window == 0 ? nil : Double(heldInWindow) / Double(window),
             acquisitions: acquisitions, contendedAcquisitions: lockStats?.contendedAcquisitions ?? 0,
-            handOffs: max(0, acquisitions - 1),
-            handOffsPerSecond: lifetime == 0 ? 0 : Double(max(0, acquisitions - 1)) / (Double(lifetime) / 1e9),
-            ownerChanges: lockStats?.ownerChanges ?? 0,
+            handOffs: lockStats?.ownerChanges ?? 0,
+            handOffsPerSecond: lifetime == 0 ? 0 : Double(lockStats?.ownerChanges ?? 0) / (Double(lifetime) / 1e9),
             holdMeanNanoseconds: holdHistogram.count == 0 ? 0 : holdTotal / UInt64(holdHistogram.count),
             holdP50Nanoseconds: min(holdHistogram.percentile(0.5), holdMax),
             holdP99Nanoseconds: min(holdHistogram.percentile(0.99), holdMax), holdMaxNanoseconds: holdMax,
@@ -125,7 +125,8 @@ struct GILAccumulator {
             waitTotalNanoseconds: waitTotal,
             averageWaiters: Double(waitTotal) / Double(max(1, window > 0 ? window : lifetime)),
             cpythonSwitchNumber: info.switchNumber, cpythonIntervalMicroseconds: info.intervalMicroseconds,
-            matchesCPythonSwitchNumber: info.switchNumber.map { UInt64(acquisitions) == $0 },
+            cpythonHandOffs: info.cpythonHandOffs,
+            matchesCPython: info.cpythonHandOffs.map { UInt64(lockStats?.ownerChanges ?? 0) == $0 },
             threadsUsingGIL: threads.count)
     }
 

@@ -81,8 +81,8 @@ public enum TextReport {
             held += ", \(Formatting.percent(ratio)) of the \(Formatting.duration(g.multithreadedNanoseconds)) during which several threads existed"
         }
         out.append(held)
-        out.append(String(format: "  %d hand-offs (%.0f/s), %d between different threads; %.1f threads waiting on average",
-                          g.handOffs, g.handOffsPerSecond, g.ownerChanges, g.averageWaiters))
+        out.append(String(format: "  %d acquisitions, %d hand-offs to another thread (%.0f/s); %.1f threads waiting on average",
+                          g.acquisitions, g.handOffs, g.handOffsPerSecond, g.averageWaiters))
         out.append("  hold: mean \(Formatting.duration(g.holdMeanNanoseconds)), p50 \(Formatting.duration(g.holdP50Nanoseconds)), "
                    + "p99 \(Formatting.duration(g.holdP99Nanoseconds)), max \(Formatting.duration(g.holdMaxNanoseconds))")
         out.append("  hand-off latency (release to next acquire): mean \(Formatting.duration(g.handOffLatencyMeanNanoseconds)), "
@@ -91,9 +91,9 @@ public enum TextReport {
             + (g.observedSwitchIntervalNanoseconds.map(Formatting.duration) ?? "- (no forced switch)")
         if let configured = g.cpythonIntervalMicroseconds { interval += ", configured \(Formatting.duration(configured * 1000))" }
         out.append(interval)
-        if let switches = g.cpythonSwitchNumber {
-            let check = g.matchesCPythonSwitchNumber == true ? "matches" : "differs from"
-            out.append("  CPython's own switch_number \(switches): \(check) the \(g.acquisitions) acquisitions recorded")
+        if let switches = g.cpythonSwitchNumber, let expected = g.cpythonHandOffs {
+            let check = g.matchesCPython == true ? "matches" : "differs from"
+            out.append("  CPython's own switch_number \(switches) (\(expected) hand-offs): \(check) the \(g.handOffs) recorded")
         }
         var table = TextTable(header: ["tid", "name", "lifetime", "holding GIL", "waiting for GIL", "running without GIL", "other (blocked)"])
         table.leftAligned = [0, 1]

@@ -143,6 +143,7 @@ enum TableCodec {
         w.varint(g.runtimeAddress)
         w.varint(optional(g.switchNumber))
         w.varint(optional(g.intervalMicroseconds))
+        w.varint(optional(g.inheritedSwitchNumber))
         return w.bytes
     }
 
@@ -155,8 +156,10 @@ enum TableCodec {
         let runtime = try r.varint()
         let switches = try r.varint()
         let interval = try r.varint()
+        let inherited = r.isAtEnd ? 0 : try r.varint()
         return GILInfo(process: process, lock: lock == 0 ? nil : lock - 1, versionHex: version, status: status,
                        address: address, runtimeAddress: runtime, switchNumber: switches == 0 ? nil : switches - 1,
-                       intervalMicroseconds: interval == 0 ? nil : interval - 1)
+                       intervalMicroseconds: interval == 0 ? nil : interval - 1,
+                       inheritedSwitchNumber: inherited == 0 ? nil : inherited - 1)
     }
 }

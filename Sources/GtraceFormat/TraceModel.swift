@@ -79,11 +79,15 @@ public struct GILInfo: Sendable, Equatable {
     public var address: UInt64
     public var runtimeAddress: UInt64
     /// CPython's `switch_number` and `interval` (µs) read at process exit.
+    /// `switch_number` counts changes of GIL holder (plus one for the first).
     public var switchNumber: UInt64?
     public var intervalMicroseconds: UInt64?
+    /// The `switch_number` a fork child inherited from its parent.
+    public var inheritedSwitchNumber: UInt64?
 
     public init(process: Int, lock: Int?, versionHex: UInt32, status: GILStatus, address: UInt64,
-                runtimeAddress: UInt64, switchNumber: UInt64?, intervalMicroseconds: UInt64?) {
+                runtimeAddress: UInt64, switchNumber: UInt64?, intervalMicroseconds: UInt64?,
+                inheritedSwitchNumber: UInt64? = nil) {
         self.process = process
         self.lock = lock
         self.versionHex = versionHex
@@ -92,6 +96,15 @@ public struct GILInfo: Sendable, Equatable {
         self.runtimeAddress = runtimeAddress
         self.switchNumber = switchNumber
         self.intervalMicroseconds = intervalMicroseconds
+        self.inheritedSwitchNumber = inheritedSwitchNumber
+    }
+
+    /// Hand-offs (changes of holder) CPython counted in this process: the
+    /// first acquisition after start counts one unless the count was inherited.
+    public var cpythonHandOffs: UInt64? {
+        guard let switchNumber else { return nil }
+        let base = inheritedSwitchNumber ?? 1
+        return switchNumber >= base ? switchNumber - base : 0
     }
 
     /// "3.11.7" from PY_VERSION_HEX.

@@ -75,7 +75,8 @@ struct TraceBuilder {
         var threadNames: [ThreadKey: [(time: UInt64, name: String)]] = [:]
         var lockFirstSeen: [SessionContents.ImageKey: [UInt64: (time: UInt64, kind: LockKind)]] = [:]
         var gilInfo: [SessionContents.ImageKey: gtrace_raw_record] = [:]
-        var gilStats: [SessionContents.ImageKey: gtrace_raw_record] = [:]
+        var gilStats: [SessionContents.ImageKey: gtrace_raw_record] = [:]     // at exit
+        var gilBaseline: [SessionContents.ImageKey: gtrace_raw_record] = [:]  // inherited by a fork child
         var firstGILEvent: [SessionContents.ImageKey: UInt64] = [:]
         var firstEvent: [ThreadKey: UInt64] = [:]
         var lastEvent: [ThreadKey: UInt64] = [:]
@@ -114,6 +115,8 @@ struct TraceBuilder {
                     if lockFirstSeen[thread.image]?[r.addr] == nil { lockFirstSeen[thread.image, default: [:]][r.addr] = (t, kind) }
                 case GTRACE_RAW_GIL_INFO.rawValue:
                     if gilInfo[thread.image].map({ $0.tsc <= r.tsc }) ?? true { gilInfo[thread.image] = r }
+                case GTRACE_RAW_GIL_STATS.rawValue where r.u32 == 1:
+                    if gilBaseline[thread.image] == nil { gilBaseline[thread.image] = r }
                 case GTRACE_RAW_GIL_STATS.rawValue:
                     if gilStats[thread.image].map({ $0.tsc <= r.tsc }) ?? true { gilStats[thread.image] = r }
                 case GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue:
@@ -244,7 +247,8 @@ struct TraceBuilder {
             tables.gils.append(GILInfo(
                 process: process, lock: lockIndex[LockKey(process: process, address: info.addr)],
                 versionHex: info.u32, status: GILStatus(rawValue: UInt32(info.flags)), address: info.addr,
-                runtimeAddress: info.arg, switchNumber: stats?.addr, intervalMicroseconds: stats?.arg))
+                runtimeAddress: info.arg, switchNumber: stats?.addr, intervalMicroseconds: stats?.arg,
+                inheritedSwitchNumber: gilBaseline[key]?.addr))
         }
 
         // Pass 2: events per thread, encoded into blocks as they are converted,

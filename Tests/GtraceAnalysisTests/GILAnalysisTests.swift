@@ -61,9 +61,9 @@ import Testing
         #expect(gil.python == "3.11.7")
         #expect(gil.acquisitions == 9)
         #expect(gil.handOffs == 8)
-        #expect(gil.ownerChanges == 8)
+        #expect(gil.cpythonHandOffs == 8)
         #expect(gil.contendedAcquisitions == 8, "every acquisition after the first waited for a holder")
-        #expect(gil.matchesCPythonSwitchNumber == true)
+        #expect(gil.matchesCPython == true)
         #expect(gil.handOffLatencyP50Nanoseconds == 1_000)
         #expect(gil.handOffLatencyMeanNanoseconds == 1_000)
         // Holds: 10 µs each (the histogram is within 1.6%); the last one runs to the process end.

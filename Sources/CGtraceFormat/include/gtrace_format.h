@@ -55,8 +55,9 @@ enum gtrace_raw_kind {
      * arg = address of _PyRuntime. Written once per process image (again in a
      * fork child). */
     GTRACE_RAW_GIL_INFO = 9,
-    /* CPython's own GIL counters, read at process exit: addr = switch_number,
-     * arg = interval (microseconds). */
+    /* CPython's own GIL counters: addr = switch_number, arg = interval
+     * (microseconds). u32 = 0: read at process exit; u32 = 1: read at the
+     * start of a fork child (the count it inherited: its baseline). */
     GTRACE_RAW_GIL_STATS = 10,
 
     /* Lock events. addr = lock address, flags = gtrace_lock_flags. */
