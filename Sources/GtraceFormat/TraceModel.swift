@@ -99,11 +99,12 @@ public struct GILInfo: Sendable, Equatable {
         self.inheritedSwitchNumber = inheritedSwitchNumber
     }
 
-    /// Hand-offs (changes of holder) CPython counted in this process: the
-    /// first acquisition after start counts one unless the count was inherited.
+    /// Hand-offs (changes of holder) CPython counted in this process. Its first
+    /// acquisition counts one (last_holder starts NULL; a fork child's GIL is
+    /// re-created with it NULL too), on top of the count a fork child inherited.
     public var cpythonHandOffs: UInt64? {
         guard let switchNumber else { return nil }
-        let base = inheritedSwitchNumber ?? 1
+        let base = (inheritedSwitchNumber ?? 0) + 1
         return switchNumber >= base ? switchNumber - base : 0
     }
 
