@@ -7,7 +7,7 @@ Threads hide the sleeps: time.sleep releases the GIL, so the sleeps overlap
 and the GIL is mostly free. Processes each have their own GIL and run the
 counting in parallel too.
 
-    seed2_count_sleep.py serial|threads|processes [--workers 20] [--size 50000] [--sleep 0.1]
+    seed2_count_sleep.py serial|threads|processes [--workers 20] [--size 20000] [--sleep 0.1]
 """
 import multiprocessing
 import time
@@ -24,7 +24,7 @@ def count_and_sleep(iterations: int, sleep_s: float) -> None:
 
 def run(experiment: int, default_mode=None) -> None:
     modes = ["serial", "threads", "processes"]
-    args = parse(experiment, modes, default_workers=20, default_size=50_000,
+    args = parse(experiment, modes, default_workers=20, default_size=20_000,
                  extra=lambda p: p.add_argument("--sleep", type=float, default=0.1))
     clock = Clock()
     work = (args.size, args.sleep)

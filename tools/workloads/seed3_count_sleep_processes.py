@@ -6,7 +6,7 @@ Each child has its own interpreter and GIL: gtrace should show 20 processes,
 each with its own GIL section, their fork and exit, and parallelism up to the
 number of cores.
 
-    seed3_count_sleep_processes.py processes|serial [--workers 20] [--size 50000] [--sleep 0.1]
+    seed3_count_sleep_processes.py processes|serial [--workers 20] [--size 20000] [--sleep 0.1]
 """
 from seed2_count_sleep import run
 

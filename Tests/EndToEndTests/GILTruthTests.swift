@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// Records the Python seed experiments on every CPython 3.8–3.13 present and
+/// checks gtrace's GIL numbers against CPython's own counters and each
+/// thread's own CPU clock.
+@Suite(.serialized) struct GILTruthTests {
+    struct Workload: Decodable {
+        struct Thread: Decodable {
+            var native_id: Int
+            var thread_cpu_s: Double
+        }
+        var python: String
+        var threads: [Thread]?
+        var child_pids: [Int]?
+        var exit_codes: [Int]?
+    }
+
+    struct Recording {
+        var workload: Workload
+        var report: [String: Any]
+        var gil: [[String: Any]] { report["gil"] as? [[String: Any]] ?? [] }
+    }
+
+    static func record(_ python: PythonVersions.Interpreter, _ script: String, _ arguments: [String]) throws -> Recording {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let result = try Harness.gtrace(["record", "-o", trace, "--", python.path,
+                                         "\(Harness.packageRoot)/tools/workloads/\(script)"] + arguments)
+        guard result.status == 0 else {
+            throw Harness.HarnessError(message: "\(python) \(script) exited \(result.status): \(result.stderr)")
+        }
+        let workload = try JSONDecoder().decode(Workload.self, from: result.stdoutData)
+        return Recording(workload: workload, report: try Harness.reportJSON(trace))
+    }
+
+    @Test func everyWantedVersionIsPresentOrReported() {
+        if !PythonVersions.absent.isEmpty {
+            print("GILTruthTests: CPython \(PythonVersions.absent.joined(separator: ", ")) not installed here; those versions are not tested")
+        }
+        #expect(PythonVersions.missingRequired.isEmpty, "required by GTRACE_REQUIRE_PYTHONS but absent: \(PythonVersions.missingRequired)")
+    }
+
+    @Test(arguments: PythonVersions.installed)
+    func cpuBoundThreadsHoldTheGILAndMatchCPython(python: PythonVersions.Interpreter) throws {
+        let run = try Self.record(python, "seed1_count.py", ["threads", "--workers", "4", "--size", "6000000"])
+        let gil = try #require(run.gil.first, "no GIL section for \(python)")
+        #expect((gil["located"] as? String)?.contains("version layout + mutex-init pattern") == true, "\(gil["located"] ?? "")")
+        // Hand-offs are exact: CPython's own switch_number − 1.
+        let handOffs = try #require(gil["handOffs"] as? Int)
+        #expect(handOffs == gil["cpythonHandOffs"] as? Int, "\(python): \(handOffs) vs CPython \(gil["cpythonHandOffs"] ?? "-")")
+        #expect(handOffs >= 4)
+        // Seed experiment 1 with threads: GIL held at least 95% of the threaded window.
+        let held = try #require(gil["heldRatioMultithreaded"] as? Double)
+        #expect(held >= 0.95, "\(python): held \(held)")
+        // Each worker's GIL-held time within 3% of its own CPU time.
+        let threads = try #require(run.report["threads"] as? [[String: Any]])
+        for worker in try #require(run.workload.threads) {
+            let row = try #require(threads.first { $0["tid"] as? Int == worker.native_id }, "thread \(worker.native_id)")
+            let holding = try #require((row["gil"] as? [String: Any])?["holdingNanoseconds"] as? Double) / 1e9
+            #expect(abs(holding - worker.thread_cpu_s) <= 0.03 * worker.thread_cpu_s,
+                    "\(python) tid \(worker.native_id): GIL held \(holding) s, thread CPU \(worker.thread_cpu_s) s")
+        }
+        let verdict = (run.report["verdict"] as? [String] ?? []).joined(separator: " ")
+        #expect(verdict.contains("CPU-bound Python under the GIL"), "\(verdict)")
+    }
+
+    @Test(arguments: PythonVersions.installed)
+    func sleepingThreadsLeaveTheGILFree(python: PythonVersions.Interpreter) throws {
+        let run = try Self.record(python, "seed2_count_sleep.py", ["threads"])
+        let gil = try #require(run.gil.first)
+        let held = try #require(gil["heldRatioMultithreaded"] as? Double)
+        #expect(held <= 0.20, "\(python): held \(held)")
+        #expect(gil["handOffs"] as? Int == gil["cpythonHandOffs"] as? Int)
+        #expect((run.report["verdict"] as? [String] ?? []).joined().contains("The GIL was mostly free"))
+    }
+
+    @Test(arguments: PythonVersions.installed)
+    func threadsWaitingForChildrenLeaveTheGILFree(python: PythonVersions.Interpreter) throws {
+        let run = try Self.record(python, "seed7_subprocess.py", ["threads", "--seconds", "0.3"])
+        // The sleep children are not Python: only the parent has a GIL section.
+        #expect(run.gil.count == 1)
+        let gil = try #require(run.gil.first)
+        let held = try #require(gil["heldRatioMultithreaded"] as? Double)
+        #expect(held <= 0.20, "\(python): held \(held)")
+        #expect(gil["handOffs"] as? Int == gil["cpythonHandOffs"] as? Int)
+    }
+
+    @Test(arguments: PythonVersions.installed)
+    func everyChildProcessHasItsOwnGIL(python: PythonVersions.Interpreter) throws {
+        let run = try Self.record(python, "seed3_count_sleep_processes.py", ["processes", "--workers", "4"])
+        #expect(run.workload.exit_codes == [0, 0, 0, 0])
+        let children = Set(try #require(run.workload.child_pids))
+        let gilPids = Set(run.gil.compactMap { $0["pid"] as? Int })
+        #expect(children.isSubset(of: gilPids), "\(python): children \(children), GIL sections \(gilPids)")
+        for gil in run.gil {
+            #expect(gil["handOffs"] as? Int == gil["cpythonHandOffs"] as? Int, "\(python) pid \(gil["pid"] ?? 0)")
+        }
+    }
+}
