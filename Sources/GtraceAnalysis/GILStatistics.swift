@@ -28,11 +28,13 @@ public struct GILStatistics: Sendable, Codable {
     public var holdP50Nanoseconds: UInt64
     public var holdP99Nanoseconds: UInt64
     public var holdMaxNanoseconds: UInt64
-    /// From a release to the next acquisition by any thread.
+    /// From a release while another thread waited to the next acquisition.
     public var handOffLatencyMeanNanoseconds: UInt64
     public var handOffLatencyP50Nanoseconds: UInt64
     public var handOffLatencyP99Nanoseconds: UInt64
-    /// Median length of holds that ended while another thread waited: the switch interval as observed.
+    /// Median length of the forced switches: holds that ended while another thread
+    /// waited and lasted at least half the configured interval (CPython makes the
+    /// holder drop the GIL once a waiter has waited the interval).
     public var observedSwitchIntervalNanoseconds: UInt64?
     public var waitTotalNanoseconds: UInt64
     /// Average number of threads waiting for the GIL over the multithreaded window (or the lifetime).
@@ -69,7 +71,8 @@ struct GILAccumulator {
     var forcedHoldHistogram = LogHistogram()
     var latencyHistogram = LogHistogram()
     var latencyTotal: UInt64 = 0
-    var lastRelease: UInt64?
+    /// Time of the last release that left a thread waiting (a hand-off in progress).
+    var pendingHandOff: UInt64?
     var threads: Set<Int> = []
 
     init(info: GILInfo, lock: Int, tables: TraceTables, traceEnd: UInt64) {
@@ -80,23 +83,26 @@ struct GILAccumulator {
 
     mutating func acquired(thread: Int, at time: UInt64) {
         threads.insert(thread)
-        if let release = lastRelease {
+        if let release = pendingHandOff {
             let latency = time >= release ? time - release : 0
             latencyHistogram.record(latency)
             latencyTotal += latency
-            lastRelease = nil
         }
+        pendingHandOff = nil
     }
 
     mutating func holdEnded(_ interval: LockInterval) {
         holdHistogram.record(interval.duration)
         holdTotal += interval.duration
         holdMax = max(holdMax, interval.duration)
-        if interval.waitersAtEnd > 0 && !interval.closedByEnd { forcedHoldHistogram.record(interval.duration) }
+        let forcedMinimum = (info.intervalMicroseconds ?? 5000) * 500  // half the interval, in ns
+        if interval.waitersAtEnd > 0 && !interval.closedByEnd && interval.duration >= forcedMinimum {
+            forcedHoldHistogram.record(interval.duration)
+        }
         for w in windows where w.end > interval.start && w.start < interval.end {
             heldInWindow += min(w.end, interval.end) - max(w.start, interval.start)
         }
-        if !interval.closedByEnd { lastRelease = interval.end }
+        if !interval.closedByEnd && interval.waitersAtEnd > 0 { pendingHandOff = interval.end }
     }
 
     func statistics(lockStats: LockStatistics?, tables: TraceTables, traceEnd: UInt64) -> GILStatistics {

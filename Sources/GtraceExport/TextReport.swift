@@ -85,7 +85,7 @@ public enum TextReport {
                           g.acquisitions, g.handOffs, g.handOffsPerSecond, g.averageWaiters))
         out.append("  hold: mean \(Formatting.duration(g.holdMeanNanoseconds)), p50 \(Formatting.duration(g.holdP50Nanoseconds)), "
                    + "p99 \(Formatting.duration(g.holdP99Nanoseconds)), max \(Formatting.duration(g.holdMaxNanoseconds))")
-        out.append("  hand-off latency (release to next acquire): mean \(Formatting.duration(g.handOffLatencyMeanNanoseconds)), "
+        out.append("  hand-off latency (release with a waiter to next acquire): mean \(Formatting.duration(g.handOffLatencyMeanNanoseconds)), "
                    + "p50 \(Formatting.duration(g.handOffLatencyP50Nanoseconds)), p99 \(Formatting.duration(g.handOffLatencyP99Nanoseconds))")
         var interval = "  switch interval: observed "
             + (g.observedSwitchIntervalNanoseconds.map(Formatting.duration) ?? "- (no forced switch)")

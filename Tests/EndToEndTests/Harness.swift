@@ -51,12 +51,19 @@ enum Harness {
         var description: String { message }
     }
 
+    /// Programs run one at a time: several tests compare recorded times with CPU
+    /// clocks, which only agree when the traced program has the cores to itself.
+    private static let exclusive = NSLock()
+
     /// Runs `executable` with `arguments`, feeding `stdin`; waits for it.
     static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil,
-                    environment: [String: String]? = nil) throws -> Result {
+                    environment: [String: String]? = nil, workingDirectory: String? = nil) throws -> Result {
+        exclusive.lock()
+        defer { exclusive.unlock() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
