@@ -117,3 +117,56 @@ func tracksNest(_ slices: [[String: Any]]) -> Bool {
     }
     return true
 }
+
+@Suite struct ChromeGILTrackTests {
+    /// Threads 20 and 21 of process 20 pass the GIL back and forth three times.
+    func gilTrace() -> (TraceTables, [[TraceEvent]]) {
+        var t = TraceTables()
+        t.processes = [ProcessInfo(index: 0, pid: 20, ppid: 1, parent: nil, image: 0, executable: "/usr/bin/python3",
+                                   arguments: ["python3"], startNanoseconds: 0, endNanoseconds: 50_000,
+                                   exitKind: .mainReturn, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0)]
+        t.threads = [
+            ThreadInfo(index: 0, process: 0, tid: 20, name: "MainThread", creator: nil, startNanoseconds: 0,
+                       endNanoseconds: 50_000, endKind: .processEnded, cpuNanoseconds: nil),
+            ThreadInfo(index: 1, process: 0, tid: 21, name: "worker", creator: 0, startNanoseconds: 100,
+                       endNanoseconds: 40_000, endKind: .returned, cpuNanoseconds: nil),
+        ]
+        t.locks = [LockInfo(index: 0, process: 0, address: 0x9000, kind: .gil)]
+        t.gils = [GILInfo(process: 0, lock: 0, versionHex: 0x030c01f0, status: [.byLayout, .byPattern], address: 0x9000,
+                          runtimeAddress: 0x8000, switchNumber: 4, intervalMicroseconds: 5000)]
+        let main: [TraceEvent] = [
+            .init(time: 1_000, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+            .init(time: 10_000, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+            .init(time: 10_500, thread: 0, kind: .lockWait(lock: 0, flags: [])),
+            .init(time: 20_100, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 30_000, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+        ]
+        let worker: [TraceEvent] = [
+            .init(time: 2_000, thread: 1, kind: .lockWait(lock: 0, flags: [])),
+            .init(time: 10_100, thread: 1, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 20_000, thread: 1, kind: .lockRelease(lock: 0, flags: [])),
+            .init(time: 20_500, thread: 1, kind: .lockWait(lock: 0, flags: [])),
+            .init(time: 30_100, thread: 1, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 35_000, thread: 1, kind: .lockRelease(lock: 0, flags: [])),
+        ]
+        return (t, [main, worker])
+    }
+
+    @Test func gilTrackHasOneSlicePerHoldNamedByHolderAndArrowsPerHandOff() throws {
+        let events = try ChromeTraceWriterTests().chromeJSON(gilTrace())
+        let gilTrack = 511 << 22 | 20
+        let holds = events.filter { $0["ph"] as? String == "X" && $0["tid"] as? Int == gilTrack }
+        #expect(holds.map { $0["name"] as? String ?? "" } == ["MainThread", "worker", "MainThread", "worker"])
+        #expect(events.contains { $0["ph"] as? String == "M" && $0["tid"] as? Int == gilTrack
+                                  && ($0["args"] as? [String: Any])?["name"] as? String == "GIL" })
+        let waits = events.filter { $0["name"] as? String == "waiting for GIL" }
+        #expect(waits.filter { $0["tid"] as? Int == 21 }.count == 2)
+        #expect(waits.filter { $0["tid"] as? Int == 20 }.count == 1)
+        let starts = events.filter { $0["ph"] as? String == "s" }
+        let ends = events.filter { $0["ph"] as? String == "f" }
+        #expect(starts.count == 3)
+        #expect(ends.count == 3)
+        #expect(Set(starts.compactMap { $0["id"] as? Int }) == Set(ends.compactMap { $0["id"] as? Int }))
+        #expect(tracksNest(events.filter { $0["ph"] as? String == "X" }))
+    }
+}
