@@ -158,7 +158,8 @@ final class SessionDirectory {
     init() throws {
         let bases = ["/dev/shm", Foundation.ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", "/tmp"]
         for base in bases {
-            var template = Array("\(base)/gtrace-session-XXXXXX".utf8CString)
+            // mkdtemp replaces the six trailing X's.
+            var template = Array("\(base)/gtrace-session-\(String(repeating: "X", count: 6))".utf8CString)
             if let made = mkdtemp(&template) {
                 path = String(cString: made)
                 return

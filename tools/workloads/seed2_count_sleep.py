@@ -9,10 +9,9 @@ counting in parallel too.
 
     seed2_count_sleep.py serial|threads|processes [--workers 20] [--size 20000] [--sleep 0.1]
 """
-import multiprocessing
 import time
 
-from seed_common import Clock, emit, parse, run_threads
+from seed_common import Clock, emit, parse, run_processes, run_threads
 
 
 def count_and_sleep(iterations: int, sleep_s: float) -> None:
@@ -37,13 +36,7 @@ def run(experiment: int, default_mode=None) -> None:
         threads = run_threads(count_and_sleep, [work] * args.workers)
         emit(clock.result(experiment, "threads", args.workers, threads=threads, **fields))
     else:
-        processes = [multiprocessing.Process(target=count_and_sleep, args=work) for _ in range(args.workers)]
-        for p in processes:
-            p.start()
-        for p in processes:
-            p.join()
-        fields["exit_codes"] = [p.exitcode for p in processes]
-        fields["child_pids"] = [p.pid for p in processes]
+        fields.update(run_processes(count_and_sleep, [work] * args.workers))
         emit(clock.result(experiment, "processes", args.workers, **fields))
 
 

@@ -9,7 +9,7 @@ spread); one process per item starts 12 interpreters.
 """
 import multiprocessing
 
-from seed_common import Clock, emit, parse
+from seed_common import Clock, emit, parse, run_processes
 
 
 def power_sum(x_and_size) -> int:
@@ -33,13 +33,8 @@ def main() -> None:
             pool.map(power_sum, items)
         emit(clock.result(4, "pool", args.workers, items=args.items))
     else:
-        processes = [multiprocessing.Process(target=power_sum, args=(item,)) for item in items]
-        for p in processes:
-            p.start()
-        for p in processes:
-            p.join()
-        emit(clock.result(4, "processes", len(processes), items=args.items,
-                          exit_codes=[p.exitcode for p in processes]))
+        emit(clock.result(4, "processes", len(items), items=args.items,
+                          **run_processes(power_sum, [(item,) for item in items])))
 
 
 if __name__ == "__main__":

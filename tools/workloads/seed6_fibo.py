@@ -5,9 +5,7 @@ Like experiment 1 with threads (no speedup) and experiment 3 with processes.
 
     seed6_fibo.py serial|threads|processes [--workers 5] [--size 32]
 """
-import multiprocessing
-
-from seed_common import Clock, emit, parse, run_threads
+from seed_common import Clock, emit, parse, run_processes, run_threads
 
 
 def fibo(n: int) -> int:
@@ -25,12 +23,8 @@ def main() -> None:
         threads = run_threads(fibo, [(args.size,)] * args.workers)
         emit(clock.result(6, "threads", args.workers, n=args.size, threads=threads))
     else:
-        processes = [multiprocessing.Process(target=fibo, args=(args.size,)) for _ in range(args.workers)]
-        for p in processes:
-            p.start()
-        for p in processes:
-            p.join()
-        emit(clock.result(6, "processes", args.workers, n=args.size, exit_codes=[p.exitcode for p in processes]))
+        emit(clock.result(6, "processes", args.workers, n=args.size,
+                          **run_processes(fibo, [(args.size,)] * args.workers)))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,9 @@ in wait, and threads and processes take the same time.
 
     seed7_subprocess.py serial|threads|processes [--workers 5] [--seconds 2]
 """
-import multiprocessing
 import subprocess
 
-from seed_common import Clock, emit, parse, run_threads
+from seed_common import Clock, emit, parse, run_processes, run_threads
 
 
 def sleep_child(seconds: float) -> int:
@@ -29,12 +28,8 @@ def main() -> None:
         threads = run_threads(sleep_child, [(args.seconds,)] * args.workers)
         emit(clock.result(7, "threads", args.workers, seconds=args.seconds, threads=threads))
     else:
-        processes = [multiprocessing.Process(target=sleep_child, args=(args.seconds,)) for _ in range(args.workers)]
-        for p in processes:
-            p.start()
-        for p in processes:
-            p.join()
-        emit(clock.result(7, "processes", args.workers, seconds=args.seconds, exit_codes=[p.exitcode for p in processes]))
+        emit(clock.result(7, "processes", args.workers, seconds=args.seconds,
+                          **run_processes(sleep_child, [(args.seconds,)] * args.workers)))
 
 
 if __name__ == "__main__":

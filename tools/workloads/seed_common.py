@@ -9,6 +9,7 @@ per-thread GIL-held time.
 """
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -69,6 +70,18 @@ def run_threads(target, arguments: list) -> list:
     for t in threads:
         t.join()
     return results
+
+
+def run_processes(target, arguments: list) -> dict:
+    """Runs target(*args) in one multiprocessing.Process per entry of
+    `arguments` (the platform's default start method); returns their pids and
+    exit codes."""
+    processes = [multiprocessing.Process(target=target, args=a) for a in arguments]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join()
+    return {"child_pids": [p.pid for p in processes], "exit_codes": [p.exitcode for p in processes]}
 
 
 def emit(result: dict) -> None:
