@@ -110,6 +110,7 @@ struct GILAccumulator {
         let lifetime = (process.endNanoseconds ?? traceEnd) &- process.startNanoseconds
         let window = windows.reduce(0) { $0 + ($1.end - $1.start) }
         let acquisitions = lockStats?.acquisitions ?? 0
+        let handOffs = lockStats?.ownerChanges ?? 0
         let waitTotal = lockStats?.waitTotalNanoseconds ?? 0
         let traced = !info.status.contains(.disagree) && !info.status.contains(.disabled)
         return GILStatistics(
@@ -119,8 +120,8 @@ struct GILAccumulator {
             heldRatio: lifetime == 0 ? 0 : Double(lockStats?.heldNanoseconds ?? 0) / Double(lifetime),
             heldRatioMultithreaded: window == 0 ? nil : Double(heldInWindow) / Double(window),
             acquisitions: acquisitions, contendedAcquisitions: lockStats?.contendedAcquisitions ?? 0,
-            handOffs: lockStats?.ownerChanges ?? 0,
-            handOffsPerSecond: lifetime == 0 ? 0 : Double(lockStats?.ownerChanges ?? 0) / (Double(lifetime) / 1e9),
+            handOffs: handOffs,
+            handOffsPerSecond: lifetime == 0 ? 0 : Double(handOffs) / (Double(lifetime) / 1e9),
             holdMeanNanoseconds: holdHistogram.count == 0 ? 0 : holdTotal / UInt64(holdHistogram.count),
             holdP50Nanoseconds: min(holdHistogram.percentile(0.5), holdMax),
             holdP99Nanoseconds: min(holdHistogram.percentile(0.99), holdMax), holdMaxNanoseconds: holdMax,
@@ -132,7 +133,7 @@ struct GILAccumulator {
             averageWaiters: Double(waitTotal) / Double(max(1, window > 0 ? window : lifetime)),
             cpythonSwitchNumber: info.switchNumber, cpythonIntervalMicroseconds: info.intervalMicroseconds,
             cpythonHandOffs: info.cpythonHandOffs,
-            matchesCPython: info.cpythonHandOffs.map { UInt64(lockStats?.ownerChanges ?? 0) == $0 },
+            matchesCPython: info.cpythonHandOffs.map { UInt64(handOffs) == $0 },
             threadsUsingGIL: threads.count)
     }
 

@@ -75,9 +75,6 @@ public struct LockIntervalTracker {
         waiters = Array(repeating: 0, count: tables.locks.count)
     }
 
-    /// Locks currently held by `thread`.
-    public func heldCount(thread: Int) -> Int { holds[thread].count }
-
     public mutating func consume(_ e: TraceEvent, _ emit: (Transition) -> Void) {
         let t = e.thread
         guard holds.indices.contains(t) else { return }
