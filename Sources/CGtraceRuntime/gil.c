@@ -67,15 +67,19 @@ void gt_gil_init(void) {
     Dl_info info;
     const ElfW(Sym) *sym = NULL;
     if (dladdr1(rt, &info, (void **)&sym, RTLD_DL_SYMENT) == 0 || sym == NULL || sym->st_size == 0) return;
+    const char *(*get)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
+    if (get == NULL) return;
+    const char *version = get(); /* a static string, safe before Py_Initialize */
     const unsigned long *hex = dlsym(RTLD_DEFAULT, "Py_Version");
-    if (hex != NULL) {
-        gt_py_version = (uint32_t)*hex;
-    } else {
-        const char *(*get)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
-        if (get == NULL) return;
-        gt_py_version = gt_parse_version(get());
-    }
+    gt_py_version = hex != NULL ? (uint32_t)*hex : gt_parse_version(version);
     gt_py_runtime_size = sym->st_size;
+    /* A free-threaded build says so in its version ("… experimental
+     * free-threading build …"): it runs without the GIL (untested here: no
+     * such build on the machine image). */
+    if (strstr(version, "free-threading") != NULL) {
+        gt_gil_status = GTRACE_GIL_DISABLED;
+        return;
+    }
     __atomic_store_n(&gt_py_runtime, (uintptr_t)rt, __ATOMIC_RELEASE);
 }
 
@@ -121,6 +125,10 @@ void gt_gil_mutex_initialised(void *m) {
 }
 
 void gt_gil_process_start(void) {
+    if (gt_gil_status & GTRACE_GIL_DISABLED) {
+        gt_emit(GTRACE_RAW_GIL_INFO, gt_gil_status, gt_py_version, 0, gt_py_runtime);
+        return;
+    }
     if (gt_gil_located == 0) return;
     gt_emit_gil_info();
     if (gt_gil_base == 0) return;

@@ -44,7 +44,7 @@ import Testing
 
     @Test(arguments: PythonVersions.installed)
     func cpuBoundThreadsHoldTheGILAndMatchCPython(python: PythonVersions.Interpreter) throws {
-        let run = try Self.record(python, "seed1_count.py", ["threads", "--workers", "4", "--size", "6000000"])
+        let run = try Self.record(python, "seed1_count.py", ["threads", "--workers", "4", "--size", "12000000"])
         let gil = try #require(run.gil.first, "no GIL section for \(python)")
         #expect((gil["located"] as? String)?.contains("version layout + mutex-init pattern") == true, "\(gil["located"] ?? "")")
         // Hand-offs are exact: CPython's own switch_number − 1.
