@@ -34,12 +34,20 @@ __asm__(".symver gt_gil_real_unlock, __pthread_mutex_unlock@GLIBC_2.2.5");
 extern int gt_gil_real_lock(pthread_mutex_t *);
 extern int gt_gil_real_unlock(pthread_mutex_t *);
 
-uintptr_t gt_gil_base;            /* traced GIL (0: none) */
+uintptr_t gt_gil_base;            /* the main interpreter's traced GIL (0: none) */
+int gt_gil_extra_count;           /* slots 1.. of gt_gils ever used */
 static uintptr_t gt_py_runtime;   /* &_PyRuntime (0: not CPython) */
 static size_t gt_py_runtime_size;
 static uint32_t gt_py_version;    /* PY_VERSION_HEX */
-static uintptr_t gt_gil_located;  /* GIL found (traced or not) */
+static uintptr_t gt_gil_located;  /* main GIL found (traced or not) */
 static uint16_t gt_gil_status;
+
+/* Traced GILs: slot 0 the main interpreter's, slots 1.. subinterpreters with
+ * their own GIL (3.12+). A slot's base is 0 once its GIL was destroyed. The
+ * slot number is the GIL's index in GIL_INFO/GIL_STATS and its bit in the
+ * per-thread gil_held / gil_waiting masks. */
+#define GT_MAX_GILS 8
+static uintptr_t gt_gils[GT_MAX_GILS];
 
 /* Offset of the GIL state in _PyRuntime per minor version (x86-64, default
  * build). 3.8–3.11: `offsetof(_PyRuntimeState, ceval.gil)`, computed from each
@@ -92,15 +100,61 @@ static uintptr_t gt_layout_address(void) {
     return 0;
 }
 
-static void gt_emit_gil_info(void) {
-    gt_emit(GTRACE_RAW_GIL_INFO, gt_gil_status, gt_py_version, gt_gil_located, gt_py_runtime);
+static void gt_read_counters(uintptr_t gil, unsigned long *switches, unsigned long *interval) {
+    memcpy(switches, (void *)(gil + 24), sizeof *switches);
+    memcpy(interval, (void *)gil, sizeof *interval);
+}
+
+/* flags: status in the low byte, GIL index in the high byte. */
+static void gt_emit_gil_info(int index, uint16_t status, uintptr_t gil) {
+    gt_emit(GTRACE_RAW_GIL_INFO, (uint16_t)(status | index << 8), gt_py_version, gil, gt_py_runtime);
+}
+
+static void gt_emit_gil_stats(int index, uintptr_t gil, uint32_t when) {
+    unsigned long switches, interval;
+    gt_read_counters(gil, &switches, &interval);
+    gt_emit(GTRACE_RAW_GIL_STATS, (uint16_t)index, when, switches, interval);
+}
+
+/* A freshly created GIL of a subinterpreter (3.12+ "own GIL"): heap memory
+ * initialised like the main one (same interval, locked −1, no holder yet). */
+static int gt_looks_like_new_gil(uintptr_t gil) {
+    unsigned long interval, main_interval, switches;
+    uintptr_t holder;
+    int locked;
+    memcpy(&interval, (void *)gil, sizeof interval);
+    memcpy(&holder, (void *)(gil + 8), sizeof holder);
+    memcpy(&locked, (void *)(gil + 16), sizeof locked);
+    memcpy(&switches, (void *)(gil + 24), sizeof switches);
+    memcpy(&main_interval, (void *)gt_gil_base, sizeof main_interval);
+    return interval == main_interval && holder == 0 && locked == -1 && switches == 0;
+}
+
+static void gt_add_subinterpreter_gil(uintptr_t gil) {
+    for (int i = 1; i < GT_MAX_GILS; i++) {
+        uintptr_t expected = 0;
+        if (__atomic_compare_exchange_n(&gt_gils[i], &expected, gil, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            int used = __atomic_load_n(&gt_gil_extra_count, __ATOMIC_ACQUIRE);
+            while (used < i && !__atomic_compare_exchange_n(&gt_gil_extra_count, &used, i, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            }
+            gt_emit_gil_info(i, GTRACE_GIL_BY_PATTERN | GTRACE_GIL_SUBINTERPRETER, gil);
+            return;
+        }
+    }
+    /* More than 7 live subinterpreter GILs: the rest are not traced. */
 }
 
 void gt_gil_mutex_initialised(void *m) {
     uintptr_t rt = __atomic_load_n(&gt_py_runtime, __ATOMIC_ACQUIRE);
     uintptr_t a = (uintptr_t)m;
-    if (rt == 0 || a < rt + GT_GIL_MUTEX_OFFSET || a >= rt + gt_py_runtime_size) return;
+    if (rt == 0 || a < GT_GIL_MUTEX_OFFSET) return;
     uintptr_t gil = a - GT_GIL_MUTEX_OFFSET;
+    if (a < rt + GT_GIL_MUTEX_OFFSET || a >= rt + gt_py_runtime_size) {
+        /* Outside _PyRuntime: only a subinterpreter's own GIL (3.12+), once the main one is known. */
+        if (gt_gil_base != 0 && (gt_py_version >> 16) >= 0x030c && gt_looks_like_new_gil(gil))
+            gt_add_subinterpreter_gil(gil);
+        return;
+    }
     if (gt_gil_located != 0) return; /* recreated after fork / re-init: same place */
     unsigned long interval;
     int locked;
@@ -114,61 +168,95 @@ void gt_gil_mutex_initialised(void *m) {
     else status |= GTRACE_GIL_DISAGREE;
     gt_gil_status = status;
     gt_gil_located = gil;
-    if (!(status & GTRACE_GIL_DISAGREE)) __atomic_store_n(&gt_gil_base, gil, __ATOMIC_RELEASE);
+    if (!(status & GTRACE_GIL_DISAGREE)) {
+        gt_gils[0] = gil;
+        __atomic_store_n(&gt_gil_base, gil, __ATOMIC_RELEASE);
+    }
     if (getenv("GTRACE_DEBUG_GIL") != NULL) {
         char line[96], *p = gt_put_str(line, line + sizeof line, "GIL at _PyRuntime+");
         p = gt_put_u64(p, line + sizeof line, gil - rt);
         gt_put_str(p, line + sizeof line, "");
         gt_diag(line, NULL);
     }
-    gt_emit_gil_info();
+    gt_emit_gil_info(0, status, gil);
+}
+
+void gt_gil_mutex_destroyed(void *m) {
+    uintptr_t gil = (uintptr_t)m - GT_GIL_MUTEX_OFFSET;
+    for (int i = 1; i <= gt_gil_extra_count && i < GT_MAX_GILS; i++) {
+        if (__atomic_load_n(&gt_gils[i], __ATOMIC_ACQUIRE) == gil) {
+            gt_emit_gil_stats(i, gil, 0);
+            __atomic_store_n(&gt_gils[i], 0, __ATOMIC_RELEASE); /* its memory is about to be freed */
+            return;
+        }
+    }
 }
 
 void gt_gil_process_start(void) {
     if (gt_gil_status & GTRACE_GIL_DISABLED) {
-        gt_emit(GTRACE_RAW_GIL_INFO, gt_gil_status, gt_py_version, 0, gt_py_runtime);
+        gt_emit_gil_info(0, gt_gil_status, 0);
         return;
     }
     if (gt_gil_located == 0) return;
-    gt_emit_gil_info();
-    if (gt_gil_base == 0) return;
-    /* A fork child inherits CPython's switch_number: record it as the baseline. */
-    unsigned long switches, interval;
-    memcpy(&switches, (void *)(gt_gil_base + 24), sizeof switches);
-    memcpy(&interval, (void *)gt_gil_base, sizeof interval);
-    gt_emit(GTRACE_RAW_GIL_STATS, 0, 1, switches, interval);
+    gt_emit_gil_info(0, gt_gil_status, gt_gil_located);
+    /* A fork child inherits CPython's switch_number: record it as the baseline.
+     * Subinterpreters do not survive fork in a usable state: forget them. */
+    for (int i = 1; i < GT_MAX_GILS; i++) gt_gils[i] = 0;
+    if (gt_gil_base != 0) gt_emit_gil_stats(0, gt_gil_base, 1);
 }
 
 void gt_gil_process_exit(void) {
-    if (gt_gil_base == 0) return;
-    unsigned long switches, interval;
-    memcpy(&switches, (void *)(gt_gil_base + 24), sizeof switches);
-    memcpy(&interval, (void *)gt_gil_base, sizeof interval);
-    gt_emit(GTRACE_RAW_GIL_STATS, 0, 0, switches, interval);
+    /* Only the main GIL: it lives in _PyRuntime. A subinterpreter's GIL lives
+     * in its PyInterpreterState, which CPython 3.12 frees without destroying
+     * the GIL's mutex first, so at exit its memory may be gone. */
+    if (gt_gil_base != 0) gt_emit_gil_stats(0, gt_gil_base, 0);
+}
+
+/* Index of the GIL whose `mutex` is m, or −1 (its switch_mutex, or not a GIL). */
+int gt_gil_index(const void *m) {
+    uintptr_t gil = (uintptr_t)m - GT_GIL_MUTEX_OFFSET;
+    if (gil == gt_gil_base) return 0;
+    for (int i = 1; i <= gt_gil_extra_count && i < GT_MAX_GILS; i++)
+        if (__atomic_load_n(&gt_gils[i], __ATOMIC_RELAXED) == gil) return i;
+    return -1;
+}
+
+int gt_gil_is_extra_mutex(const void *m) {
+    uintptr_t a = (uintptr_t)m;
+    for (int i = 1; i <= gt_gil_extra_count && i < GT_MAX_GILS; i++) {
+        uintptr_t gil = __atomic_load_n(&gt_gils[i], __ATOMIC_RELAXED);
+        if (gil != 0 && a - gil < GT_GIL_SIZE) return 1;
+    }
+    return 0;
 }
 
 int gt_gil_lock(pthread_mutex_t *m) {
-    if ((uintptr_t)m == gt_gil_base + GT_GIL_MUTEX_OFFSET) {
+    int index = gt_gil_index(m);
+    if (index >= 0) {
         struct gt_tls *t = &gt_tls;
-        if (!t->gil_held && !t->gil_waiting) {
-            t->gil_waiting = 1;
-            if (gt_active()) gt_emit(GTRACE_RAW_GIL_WAIT, 0, 0, 0, 0);
+        uint8_t bit = (uint8_t)(1u << index);
+        if (!(t->gil_held & bit) && !(t->gil_waiting & bit)) {
+            t->gil_waiting |= bit;
+            if (gt_active()) gt_emit(GTRACE_RAW_GIL_WAIT, (uint16_t)index, 0, gt_gils[index], 0);
         }
     }
     return gt_gil_real_lock(m);
 }
 
 int gt_gil_unlock(pthread_mutex_t *m) {
-    if ((uintptr_t)m == gt_gil_base + GT_GIL_MUTEX_OFFSET) {
+    int index = gt_gil_index(m);
+    if (index >= 0) {
         struct gt_tls *t = &gt_tls;
-        int locked = __atomic_load_n((int *)(gt_gil_base + 16), __ATOMIC_RELAXED);
-        if (locked == 1 && !t->gil_held) {
-            t->gil_held = 1;
-            t->gil_waiting = 0;
-            if (gt_active()) gt_emit_acq(GTRACE_RAW_GIL_ACQUIRE, 0, 0, 0, 0);
-        } else if (locked == 0 && t->gil_held) {
-            t->gil_held = 0;
-            if (gt_active()) gt_emit_rel(GTRACE_RAW_GIL_RELEASE, 0, 0, 0, 0);
+        uint8_t bit = (uint8_t)(1u << index);
+        uintptr_t gil = gt_gils[index];
+        int locked = __atomic_load_n((int *)(gil + 16), __ATOMIC_RELAXED);
+        if (locked == 1 && !(t->gil_held & bit)) {
+            t->gil_held |= bit;
+            t->gil_waiting &= (uint8_t)~bit;
+            if (gt_active()) gt_emit_acq(GTRACE_RAW_GIL_ACQUIRE, (uint16_t)index, 0, gil, 0);
+        } else if (locked == 0 && (t->gil_held & bit)) {
+            t->gil_held &= (uint8_t)~bit;
+            if (gt_active()) gt_emit_rel(GTRACE_RAW_GIL_RELEASE, (uint16_t)index, 0, gil, 0);
         }
     }
     return gt_gil_real_unlock(m);

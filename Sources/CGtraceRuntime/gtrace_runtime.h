@@ -50,8 +50,8 @@ struct gt_tls {
     uint8_t broken;       /* rotation failed: count further events as lost */
     uint8_t dtor_rounds;  /* pthread key destructor rounds seen */
     uint8_t key_set;
-    uint8_t gil_held;     /* this thread holds CPython's GIL (gil.c) */
-    uint8_t gil_waiting;  /* this thread asked for the GIL and does not have it yet */
+    uint8_t gil_held;     /* bit i: this thread holds GIL i (gil.c) */
+    uint8_t gil_waiting;  /* bit i: this thread asked for GIL i and does not have it yet */
     int guard;            /* >0: inside the runtime (or fork): do not record */
     uint32_t tid;         /* cached gettid() (0: not yet) */
     uint32_t chunk;       /* number of the current chunk */
@@ -163,19 +163,25 @@ void gt_thread_forget_after_fork(void) GT_HIDDEN; /* drop parent's mappings with
 void gt_key_init(void) GT_HIDDEN;
 
 /* ---- gil.c ------------------------------------------------------------- */
-/* Address of CPython's struct _gil_runtime_state when its GIL is traced in
- * this process, else 0. The mutex wrappers test `m - gt_gil_base < GT_GIL_SIZE`
- * (one compare) to divert the GIL's own mutexes to gil.c. */
+/* Address of the main interpreter's struct _gil_runtime_state when its GIL is
+ * traced in this process, else 0; and how many subinterpreter GIL slots were
+ * ever used. The mutex wrappers test `m - gt_gil_base < GT_GIL_SIZE` (one
+ * compare; one more load while no subinterpreter has its own GIL) to divert
+ * the GILs' own mutexes to gil.c. */
 extern uintptr_t gt_gil_base GT_HIDDEN;
+extern int gt_gil_extra_count GT_HIDDEN;
 #define GT_GIL_SIZE 208u
 #define GT_GIL_MUTEX_OFFSET 80u
+int gt_gil_is_extra_mutex(const void *m) GT_HIDDEN;
 static inline int gt_is_gil_mutex(const void *m) {
-    return (uintptr_t)m - gt_gil_base < GT_GIL_SIZE;
+    if ((uintptr_t)m - gt_gil_base < GT_GIL_SIZE) return 1;
+    return GT_UNLIKELY(gt_gil_extra_count != 0) && gt_gil_is_extra_mutex(m);
 }
 void gt_gil_init(void) GT_HIDDEN;            /* constructor: find _PyRuntime and the version */
 void gt_gil_process_start(void) GT_HIDDEN;   /* fork child: GIL_INFO and the inherited switch count */
 void gt_gil_process_exit(void) GT_HIDDEN;    /* GIL_STATS with CPython's counters */
-void gt_gil_mutex_initialised(void *m) GT_HIDDEN; /* pthread_mutex_init inside _PyRuntime? */
+void gt_gil_mutex_initialised(void *m) GT_HIDDEN; /* pthread_mutex_init of a GIL's mutex? */
+void gt_gil_mutex_destroyed(void *m) GT_HIDDEN;   /* a subinterpreter's GIL goes away */
 int gt_gil_lock(pthread_mutex_t *m) GT_HIDDEN;
 int gt_gil_unlock(pthread_mutex_t *m) GT_HIDDEN;
 

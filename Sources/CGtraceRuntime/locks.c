@@ -19,6 +19,7 @@
 /* glibc (2.34+) exports these only as GLIBC_2.2.5 compat versions: bind them
  * at link time (no dlsym at run time, so no bootstrap recursion). */
 __asm__(".symver gt_mutex_init, __pthread_mutex_init@GLIBC_2.2.5");
+__asm__(".symver gt_mutex_destroy, __pthread_mutex_destroy@GLIBC_2.2.5");
 __asm__(".symver gt_mutex_lock, __pthread_mutex_lock@GLIBC_2.2.5");
 __asm__(".symver gt_mutex_trylock, __pthread_mutex_trylock@GLIBC_2.2.5");
 __asm__(".symver gt_mutex_unlock, __pthread_mutex_unlock@GLIBC_2.2.5");
@@ -28,6 +29,7 @@ __asm__(".symver gt_rw_tryrdlock, __pthread_rwlock_tryrdlock@GLIBC_2.2.5");
 __asm__(".symver gt_rw_trywrlock, __pthread_rwlock_trywrlock@GLIBC_2.2.5");
 __asm__(".symver gt_rw_unlock, __pthread_rwlock_unlock@GLIBC_2.2.5");
 extern int gt_mutex_init(pthread_mutex_t *, const pthread_mutexattr_t *);
+extern int gt_mutex_destroy(pthread_mutex_t *);
 extern int gt_mutex_lock(pthread_mutex_t *);
 extern int gt_mutex_trylock(pthread_mutex_t *);
 extern int gt_mutex_unlock(pthread_mutex_t *);
@@ -57,6 +59,16 @@ GT_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
         errno = saved;
     }
     return rc;
+}
+
+/* A subinterpreter's GIL is destroyed before its memory is freed. */
+GT_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) {
+    if (GT_UNLIKELY(gt_gil_extra_count != 0) && gt_is_gil_mutex(m)) {
+        int saved = errno;
+        gt_gil_mutex_destroyed(m);
+        errno = saved;
+    }
+    return gt_mutex_destroy(m);
 }
 
 GT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {

@@ -55,6 +55,7 @@ public struct GILStatus: OptionSet, Sendable, Hashable {
     public static let disagree = GILStatus(rawValue: GTRACE_GIL_DISAGREE.rawValue)
     public static let disabled = GILStatus(rawValue: GTRACE_GIL_DISABLED.rawValue)
     public static let unknownVersion = GILStatus(rawValue: GTRACE_GIL_UNKNOWN_VERSION.rawValue)
+    public static let subinterpreter = GILStatus(rawValue: GTRACE_GIL_SUBINTERPRETER.rawValue)
 
     /// One line saying how the GIL was found.
     public var label: String {
@@ -64,7 +65,8 @@ public struct GILStatus: OptionSet, Sendable, Hashable {
         if contains(.byLayout) { parts.append("version layout") }
         if contains(.byPattern) { parts.append("mutex-init pattern") }
         if contains(.unknownVersion) { parts.append("unknown version") }
-        return parts.isEmpty ? "not located" : "located by " + parts.joined(separator: " + ")
+        let found = parts.isEmpty ? "not located" : "located by " + parts.joined(separator: " + ")
+        return contains(.subinterpreter) ? "a subinterpreter's own GIL, " + found : found
     }
 }
 

@@ -32,6 +32,12 @@ struct TraceBuilder {
         var tid: Int32
     }
 
+    /// One GIL: the main interpreter's or a subinterpreter's, by its address.
+    private struct GILKey: Hashable {
+        var image: SessionContents.ImageKey
+        var address: UInt64
+    }
+
     private struct LockKey: Hashable {
         var process: Int
         var address: UInt64
@@ -74,10 +80,11 @@ struct TraceBuilder {
         var threadEnd: [ThreadKey: gtrace_raw_record] = [:]
         var threadNames: [ThreadKey: [(time: UInt64, name: String)]] = [:]
         var lockFirstSeen: [SessionContents.ImageKey: [UInt64: (time: UInt64, kind: LockKind)]] = [:]
-        var gilInfo: [SessionContents.ImageKey: gtrace_raw_record] = [:]
-        var gilStats: [SessionContents.ImageKey: gtrace_raw_record] = [:]     // at exit
-        var gilBaseline: [SessionContents.ImageKey: gtrace_raw_record] = [:]  // inherited by a fork child
-        var firstGILEvent: [SessionContents.ImageKey: UInt64] = [:]
+        // GILs: GIL_INFO per (image, address); CPython's counters per (image, GIL index).
+        var gilInfo: [GILKey: gtrace_raw_record] = [:]
+        var gilStats: [SessionContents.ImageKey: [gtrace_raw_record]] = [:]     // at exit / GIL destruction
+        var gilBaseline: [SessionContents.ImageKey: [gtrace_raw_record]] = [:]  // inherited by a fork child
+        var firstGILEvent: [GILKey: UInt64] = [:]
         var firstEvent: [ThreadKey: UInt64] = [:]
         var lastEvent: [ThreadKey: UInt64] = [:]
         var lostTotal: UInt64 = 0
@@ -114,13 +121,15 @@ struct TraceBuilder {
                     let kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
                     if lockFirstSeen[thread.image]?[r.addr] == nil { lockFirstSeen[thread.image, default: [:]][r.addr] = (t, kind) }
                 case GTRACE_RAW_GIL_INFO.rawValue:
-                    if gilInfo[thread.image].map({ $0.tsc <= r.tsc }) ?? true { gilInfo[thread.image] = r }
+                    let key = GILKey(image: thread.image, address: r.addr)
+                    if gilInfo[key].map({ $0.tsc <= r.tsc }) ?? true { gilInfo[key] = r }
                 case GTRACE_RAW_GIL_STATS.rawValue where r.u32 == 1:
-                    if gilBaseline[thread.image] == nil { gilBaseline[thread.image] = r }
+                    gilBaseline[thread.image, default: []].append(r)
                 case GTRACE_RAW_GIL_STATS.rawValue:
-                    if gilStats[thread.image].map({ $0.tsc <= r.tsc }) ?? true { gilStats[thread.image] = r }
+                    gilStats[thread.image, default: []].append(r)
                 case GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue:
-                    firstGILEvent[thread.image] = min(firstGILEvent[thread.image] ?? t, t)
+                    let key = GILKey(image: thread.image, address: r.addr)
+                    firstGILEvent[key] = min(firstGILEvent[key] ?? t, t)
                 case GTRACE_RAW_COND_WAIT.rawValue, GTRACE_RAW_COND_WOKE.rawValue:
                     if lockFirstSeen[thread.image]?[r.addr] == nil { lockFirstSeen[thread.image, default: [:]][r.addr] = (t, .condition) }
                     if lockFirstSeen[thread.image]?[r.arg] == nil { lockFirstSeen[thread.image, default: [:]][r.arg] = (t, .mutex) }
@@ -223,12 +232,12 @@ struct TraceBuilder {
         }
 
         // The GIL of each Python process is a lock of kind GIL at the address of its state.
-        for (image, first) in firstGILEvent {
-            guard let info = gilInfo[image] else {
-                warnings.append("process \(image.pid): GIL events without a GIL location; ignored")
+        for (key, first) in firstGILEvent {
+            guard gilInfo[key] != nil else {
+                warnings.append("process \(key.image.pid): GIL events without a GIL location; ignored")
                 continue
             }
-            lockFirstSeen[image, default: [:]][info.addr] = (first, .gil)
+            lockFirstSeen[key.image, default: [:]][key.address] = (first, .gil)
         }
 
         // Locks, per process in order of first use.
@@ -241,15 +250,22 @@ struct TraceBuilder {
             }
         }
 
-        for key in imageKeys {
-            guard let process = processIndex[key], let info = gilInfo[key] else { continue }
-            let stats = gilStats[key]
+        for (key, info) in gilInfo.sorted(by: { ($0.value.tsc, $0.key.address) < ($1.value.tsc, $1.key.address) }) {
+            guard let process = processIndex[key.image] else { continue }
+            let index = info.flags >> 8
+            // CPython's counters for this GIL: the last reading with its index at or after it was found.
+            func reading(_ list: [gtrace_raw_record]?) -> gtrace_raw_record? {
+                (list ?? []).filter { $0.flags == index && $0.tsc >= info.tsc }.min { $0.tsc < $1.tsc }
+                    ?? (list ?? []).filter { $0.flags == index }.max { $0.tsc < $1.tsc }
+            }
+            let stats = reading(gilStats[key.image])
             tables.gils.append(GILInfo(
                 process: process, lock: lockIndex[LockKey(process: process, address: info.addr)],
-                versionHex: info.u32, status: GILStatus(rawValue: UInt32(info.flags)), address: info.addr,
+                versionHex: info.u32, status: GILStatus(rawValue: UInt32(info.flags & 0xff)), address: info.addr,
                 runtimeAddress: info.arg, switchNumber: stats?.addr, intervalMicroseconds: stats?.arg,
-                inheritedSwitchNumber: gilBaseline[key]?.addr))
+                inheritedSwitchNumber: index == 0 ? reading(gilBaseline[key.image])?.addr : nil))
         }
+        tables.gils.sort { ($0.process, $0.lock ?? Int.max) < ($1.process, $1.lock ?? Int.max) }
 
         // Pass 2: events per thread, encoded into blocks as they are converted,
         // so memory holds compact blocks rather than every event.
@@ -272,11 +288,13 @@ struct TraceBuilder {
                 }
                 return lastLock
             }
-            let gilLock = gilInfo[thread.image].flatMap { lockIndex[LockKey(process: process, address: $0.addr)] }
-            var waitingForGIL = false
+            var waitingForGIL: Set<Int> = []  // GIL locks this thread asked for
             func convert(_ r: gtrace_raw_record) {
-                if let gilLock, let kind = Self.gilEventKind(r, lock: gilLock, waiting: &waitingForGIL) {
-                    cutter.append(TraceEvent(time: time(r.tsc), thread: index, kind: kind))
+                if (GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue).contains(UInt32(r.kind)) {
+                    if let gil = lockIndex[LockKey(process: process, address: r.addr)],
+                       let kind = Self.gilEventKind(r, lock: gil, waiting: &waitingForGIL) {
+                        cutter.append(TraceEvent(time: time(r.tsc), thread: index, kind: kind))
+                    }
                     return
                 }
                 guard let kind = Self.eventKind(r, lock: lock,
@@ -321,14 +339,13 @@ struct TraceBuilder {
 
     /// The lock event a GIL record becomes: a wait, an acquisition (after a
     /// wait or not) or a release of the process's GIL lock; nil for other records.
-    private static func gilEventKind(_ r: gtrace_raw_record, lock: Int, waiting: inout Bool) -> EventKind? {
+    private static func gilEventKind(_ r: gtrace_raw_record, lock: Int, waiting: inout Set<Int>) -> EventKind? {
         switch UInt32(r.kind) {
         case GTRACE_RAW_GIL_WAIT.rawValue:
-            waiting = true
+            waiting.insert(lock)
             return .lockWait(lock: lock, flags: [])
         case GTRACE_RAW_GIL_ACQUIRE.rawValue:
-            defer { waiting = false }
-            return waiting ? .lockAcquired(lock: lock, flags: []) : .lockAcquire(lock: lock, flags: [])
+            return waiting.remove(lock) != nil ? .lockAcquired(lock: lock, flags: []) : .lockAcquire(lock: lock, flags: [])
         case GTRACE_RAW_GIL_RELEASE.rawValue:
             return .lockRelease(lock: lock, flags: [])
         default:

@@ -99,3 +99,24 @@ import Testing
         }
     }
 }
+
+extension GILTruthTests {
+    /// Interpreters created after start-up with their own GIL (3.12+): each GIL is found and traced.
+    @Test(arguments: PythonVersions.installed.filter { ["3.12", "3.13"].contains($0.version) })
+    func subinterpreterGILsAreTracedToo(python: PythonVersions.Interpreter) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let result = try Harness.gtrace(["record", "-o", trace, "--", python.path,
+                                         "\(Harness.packageRoot)/tools/workloads/subinterpreters.py"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let gils = try #require(try Harness.reportJSON(trace)["gil"] as? [[String: Any]])
+        let own = gils.filter { ($0["located"] as? String)?.contains("subinterpreter") == true }
+        #expect(own.count == 2, "\(python): \(gils.map { $0["located"] ?? "" })")
+        for gil in own {
+            // Each subinterpreter's thread held its own GIL nearly all the time, in parallel with the other.
+            #expect((gil["heldRatioMultithreaded"] as? Double ?? 0) >= 0.8)
+            #expect((gil["acquisitions"] as? Int ?? 0) >= 1)
+        }
+    }
+}

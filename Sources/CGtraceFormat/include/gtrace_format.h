@@ -50,14 +50,16 @@ enum gtrace_raw_kind {
     GTRACE_RAW_FORK = 7,
     /* exec about to be attempted by this (non-vfork) process. */
     GTRACE_RAW_EXEC = 8,
-    /* CPython's GIL located (or not) in this process. u32 = PY_VERSION_HEX,
-     * flags = gtrace_gil_status, addr = address of struct _gil_runtime_state,
-     * arg = address of _PyRuntime. Written once per process image (again in a
-     * fork child). */
+    /* A CPython GIL located (or not) in this process. u32 = PY_VERSION_HEX,
+     * flags = gtrace_gil_status | GIL index << 8 (0: the main interpreter's,
+     * 1..7: subinterpreters with their own GIL), addr = address of its struct
+     * _gil_runtime_state, arg = address of _PyRuntime. Written when the GIL is
+     * found (again at the start of a fork child). */
     GTRACE_RAW_GIL_INFO = 9,
-    /* CPython's own GIL counters: addr = switch_number, arg = interval
-     * (microseconds). u32 = 0: read at process exit; u32 = 1: read at the
-     * start of a fork child (the count it inherited: its baseline). */
+    /* CPython's own GIL counters: flags = GIL index, addr = switch_number,
+     * arg = interval (microseconds). u32 = 0: read at process exit (or when a
+     * subinterpreter's GIL is destroyed); u32 = 1: read at the start of a fork
+     * child (the count it inherited: its baseline). */
     GTRACE_RAW_GIL_STATS = 10,
 
     /* Lock events. addr = lock address, flags = gtrace_lock_flags. */
@@ -73,9 +75,10 @@ enum gtrace_raw_kind {
     GTRACE_RAW_COND_WAIT = 22,
     GTRACE_RAW_COND_WOKE = 23,
 
-    /* The GIL (no operands: one GIL per process). WAIT: this thread asked for
-     * the GIL while not holding it; ACQUIRE: it now holds it; RELEASE: it gave
-     * it up. Derived in the GIL mutex's lock/unlock wrappers (docs/RECORDING.md). */
+    /* The GIL: flags = GIL index, addr = its struct _gil_runtime_state. WAIT:
+     * this thread asked for the GIL while not holding it; ACQUIRE: it now
+     * holds it; RELEASE: it gave it up. Derived in the GIL mutex's
+     * lock/unlock wrappers (docs/RECORDING.md). */
     GTRACE_RAW_GIL_WAIT = 24,
     GTRACE_RAW_GIL_ACQUIRE = 25,
     GTRACE_RAW_GIL_RELEASE = 26,
@@ -88,6 +91,7 @@ enum gtrace_gil_status {
     GTRACE_GIL_DISAGREE = 0x4,      /* layout and pattern disagree: no GIL events recorded */
     GTRACE_GIL_DISABLED = 0x8,      /* free-threaded build running without the GIL */
     GTRACE_GIL_UNKNOWN_VERSION = 0x10, /* no layout known for this version */
+    GTRACE_GIL_SUBINTERPRETER = 0x20,  /* a subinterpreter's own GIL (3.12+), found by pattern */
 };
 
 /* How a process ended (flags of PROCESS_EXIT; also used in trace file). */
