@@ -1,0 +1,100 @@
+import CGtraceFormat
+import GtraceFormat
+
+/// Thread identity inside a session.
+struct ThreadKey: Hashable {
+    var image: SessionContents.ImageKey
+    var tid: Int32
+}
+
+/// One GIL: the main interpreter's or a subinterpreter's, by its address.
+struct GILKey: Hashable {
+    var image: SessionContents.ImageKey
+    var address: UInt64
+}
+
+/// What one pass over every raw record of a session finds: when processes and
+/// threads started and ended, thread names, the locks used, the GILs.
+struct SessionScan {
+    var imageStart: [SessionContents.ImageKey: UInt64] = [:]
+    var imageExit: [SessionContents.ImageKey: gtrace_raw_record] = [:]
+    var threadStart: [ThreadKey: (time: UInt64, creatorTid: Int32?)] = [:]
+    var threadEnd: [ThreadKey: gtrace_raw_record] = [:]
+    var threadNames: [ThreadKey: [(time: UInt64, name: String)]] = [:]
+    var lockFirstSeen: [SessionContents.ImageKey: [UInt64: (time: UInt64, kind: LockKind)]] = [:]
+    /// GIL_INFO per GIL; CPython's counters per image (tagged with the GIL index).
+    var gilInfo: [GILKey: gtrace_raw_record] = [:]
+    var gilStats: [SessionContents.ImageKey: [gtrace_raw_record]] = [:]     // at exit / GIL destruction
+    var gilBaseline: [SessionContents.ImageKey: [gtrace_raw_record]] = [:]  // inherited by a fork child
+    var firstGILEvent: [GILKey: UInt64] = [:]
+    var firstEvent: [ThreadKey: UInt64] = [:]
+    var lastEvent: [ThreadKey: UInt64] = [:]
+    var lostTotal: UInt64 = 0
+
+    /// Scans `session`; `time` converts a raw timestamp to trace time.
+    init(session: SessionContents, time: (UInt64) -> UInt64) {
+        for thread in session.threads {
+            let key = ThreadKey(image: thread.image, tid: thread.tid)
+            lostTotal += thread.lost
+            var first = UInt64.max, last: UInt64 = 0
+            thread.forEach { r in
+                let t = time(r.tsc)
+                first = min(first, t)
+                last = max(last, t)
+                record(r, at: t, thread: thread, key: key)
+            }
+            if first != .max {
+                firstEvent[key] = first
+                lastEvent[key] = last
+            }
+        }
+    }
+
+    private mutating func record(_ r: gtrace_raw_record, at t: UInt64, thread: SessionContents.ThreadRecords, key: ThreadKey) {
+        switch UInt32(r.kind) {
+        case GTRACE_RAW_PROCESS_START.rawValue:
+            imageStart[thread.image] = min(imageStart[thread.image] ?? t, t)
+        case GTRACE_RAW_PROCESS_EXIT.rawValue:
+            if imageExit[thread.image] == nil { imageExit[thread.image] = r }
+        case GTRACE_RAW_THREAD_START.rawValue:
+            threadStart[key] = (t, r.u32 == 0 ? nil : Int32(bitPattern: r.u32))
+        case GTRACE_RAW_THREAD_END.rawValue:
+            if threadEnd[key] == nil { threadEnd[key] = r }
+        case GTRACE_RAW_THREAD_NAME.rawValue:
+            let target = ThreadKey(image: thread.image, tid: r.u32 == 0 ? thread.tid : Int32(bitPattern: r.u32))
+            threadNames[target, default: []].append((t, Self.name(from: r)))
+        case GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue:
+            let kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
+            firstUse(r.addr, in: thread.image, at: t, kind: kind)
+        case GTRACE_RAW_GIL_INFO.rawValue:
+            let gil = GILKey(image: thread.image, address: r.addr)
+            if gilInfo[gil].map({ $0.tsc <= r.tsc }) ?? true { gilInfo[gil] = r }
+        case GTRACE_RAW_GIL_STATS.rawValue where r.u32 == 1:
+            gilBaseline[thread.image, default: []].append(r)
+        case GTRACE_RAW_GIL_STATS.rawValue:
+            gilStats[thread.image, default: []].append(r)
+        case GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue:
+            let gil = GILKey(image: thread.image, address: r.addr)
+            firstGILEvent[gil] = min(firstGILEvent[gil] ?? t, t)
+        case GTRACE_RAW_COND_WAIT.rawValue, GTRACE_RAW_COND_WOKE.rawValue:
+            firstUse(r.addr, in: thread.image, at: t, kind: .condition)
+            firstUse(r.arg, in: thread.image, at: t, kind: .mutex)
+        default:
+            break
+        }
+    }
+
+    private mutating func firstUse(_ address: UInt64, in image: SessionContents.ImageKey, at time: UInt64, kind: LockKind) {
+        if lockFirstSeen[image]?[address] == nil { lockFirstSeen[image, default: [:]][address] = (time, kind) }
+    }
+
+    /// The up to 16 name bytes packed into a THREAD_NAME record.
+    static func name(from r: gtrace_raw_record) -> String {
+        var bytes: [UInt8] = []
+        for word in [r.addr, r.arg] {
+            for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: word >> (8 * UInt64(i)))) }
+        }
+        if let nul = bytes.firstIndex(of: 0) { bytes.removeSubrange(nul...) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,62 @@
+import CGtraceFormat
+import GtraceFormat
+
+/// Converting raw records into trace events.
+extension TraceBuilder {
+    /// True when the thread's records (clock pairs aside) are already in time order.
+    static func isInTimeOrder(_ thread: SessionContents.ThreadRecords) -> Bool {
+        var last: UInt64 = 0
+        var ordered = true
+        thread.forEach { r in
+            guard ordered, r.kind != UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) else { return }
+            if r.tsc < last { ordered = false }
+            last = r.tsc
+        }
+        return ordered
+    }
+
+    /// The lock event a GIL record becomes: a wait, an acquisition (after a
+    /// wait or not) or a release of the process's GIL lock; nil for other records.
+    static func gilEventKind(_ r: gtrace_raw_record, lock: Int, waiting: inout Set<Int>) -> EventKind? {
+        switch UInt32(r.kind) {
+        case GTRACE_RAW_GIL_WAIT.rawValue:
+            waiting.insert(lock)
+            return .lockWait(lock: lock, flags: [])
+        case GTRACE_RAW_GIL_ACQUIRE.rawValue:
+            return waiting.remove(lock) != nil ? .lockAcquired(lock: lock, flags: []) : .lockAcquire(lock: lock, flags: [])
+        case GTRACE_RAW_GIL_RELEASE.rawValue:
+            return .lockRelease(lock: lock, flags: [])
+        default:
+            return nil
+        }
+    }
+
+    /// The event a raw record becomes; nil for records that live in the tables
+    /// (clock pairs, names).
+    static func eventKind(_ r: gtrace_raw_record, lock: (UInt64) -> Int, thread: (Int32) -> Int?) -> EventKind? {
+        let flags = LockFlags(rawValue: UInt8(truncatingIfNeeded: r.flags) & 0x7)
+        switch UInt32(r.kind) {
+        case GTRACE_RAW_PROCESS_START.rawValue: return .processStart
+        case GTRACE_RAW_PROCESS_EXIT.rawValue:
+            return .processExit(kind: ExitKind(rawValue: UInt8(truncatingIfNeeded: r.flags)) ?? .unknown,
+                                status: Int32(bitPattern: r.u32))
+        case GTRACE_RAW_THREAD_START.rawValue:
+            return .threadStart(creator: r.u32 == 0 ? nil : thread(Int32(bitPattern: r.u32)))
+        case GTRACE_RAW_THREAD_END.rawValue:
+            return .threadEnd(kind: ThreadEndKind(rawValue: UInt8(truncatingIfNeeded: r.flags)) ?? .unknown, cpuNanoseconds: r.arg)
+        case GTRACE_RAW_FORK.rawValue: return .fork(childPid: Int32(bitPattern: r.u32))
+        case GTRACE_RAW_EXEC.rawValue: return .exec
+        case GTRACE_RAW_LOCK_ACQUIRE.rawValue: return .lockAcquire(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_LOCK_WAIT.rawValue: return .lockWait(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_LOCK_ACQUIRED.rawValue: return .lockAcquired(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_LOCK_FAILED.rawValue:
+            return .lockFailed(lock: lock(r.addr), flags: flags, error: Int32(bitPattern: r.u32))
+        case GTRACE_RAW_LOCK_RELEASE.rawValue: return .lockRelease(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_LOCK_TRY_FAILED.rawValue: return .lockTryFailed(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_COND_WAIT.rawValue: return .conditionWait(condition: lock(r.addr), mutex: lock(r.arg))
+        case GTRACE_RAW_COND_WOKE.rawValue:
+            return .conditionWoke(condition: lock(r.addr), mutex: lock(r.arg), result: Int32(bitPattern: r.u32))
+        default: return nil
+        }
+    }
+}
