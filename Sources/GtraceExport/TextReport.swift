@@ -55,15 +55,19 @@ public enum TextReport {
         for g in a.gil { out += gilSection(g, threads: a.threads.filter { $0.process == g.process }) }
 
         out.append("Threads")
-        var threads = TextTable(header: ["tid", "pid", "name", "lifetime", "CPU", "acquired", "holding locks",
-                                         "waiting for locks", "cond waits", "ended"])
-        threads.leftAligned = [0, 2, 9]
+        // The lock columns only when some thread used a lock other than the GIL.
+        let usedLocks = a.threads.contains { $0.acquisitions > 0 || $0.waitingNanoseconds > 0 || $0.conditionWaitNanoseconds > 0 }
+        var threads = TextTable(header: ["tid", "pid", "name", "lifetime", "CPU"]
+                                + (usedLocks ? ["acquired", "holding locks", "waiting for locks", "cond waits"] : []) + ["ended"])
+        threads.leftAligned = [0, 2, threads.header.count - 1]
         for t in a.threads {
-            threads.rows.append(["\(t.tid)", "\(t.pid)", truncate(t.name, 24), Formatting.duration(t.lifetimeNanoseconds),
-                                 t.cpuNanoseconds.map(Formatting.duration) ?? "-", "\(t.acquisitions)",
-                                 share(t.holdingNanoseconds, of: t.lifetimeNanoseconds),
-                                 share(t.waitingNanoseconds, of: t.lifetimeNanoseconds),
-                                 Formatting.duration(t.conditionWaitNanoseconds), t.ended])
+            var row = ["\(t.tid)", "\(t.pid)", truncate(t.name, 24), Formatting.duration(t.lifetimeNanoseconds),
+                       t.cpuNanoseconds.map(Formatting.duration) ?? "-"]
+            if usedLocks {
+                row += ["\(t.acquisitions)", share(t.holdingNanoseconds, of: t.lifetimeNanoseconds),
+                        share(t.waitingNanoseconds, of: t.lifetimeNanoseconds), Formatting.duration(t.conditionWaitNanoseconds)]
+            }
+            threads.rows.append(row + [t.ended])
         }
         out += threads.render()
         if !a.warnings.isEmpty {
