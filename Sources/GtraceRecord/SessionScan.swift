@@ -29,6 +29,9 @@ struct SessionScan {
     var firstGILEvent: [GILKey: UInt64] = [:]
     var firstEvent: [ThreadKey: UInt64] = [:]
     var lastEvent: [ThreadKey: UInt64] = [:]
+    /// Threads whose records (clock pairs aside) are not in time order: a
+    /// signal handler recorded between another record's timestamp and its slot.
+    var unordered: Set<ThreadKey> = []
     var lostTotal: UInt64 = 0
 
     /// Scans `session`; `time` converts a raw timestamp to trace time.
@@ -37,12 +40,19 @@ struct SessionScan {
             let key = ThreadKey(image: thread.image, tid: thread.tid)
             lostTotal += thread.lost
             var first = UInt64.max, last: UInt64 = 0
+            var lastTSC: UInt64 = 0
+            var ordered = true
             thread.forEach { r in
                 let t = time(r.tsc)
                 first = min(first, t)
                 last = max(last, t)
+                if r.kind != UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) {
+                    if r.tsc < lastTSC { ordered = false }
+                    lastTSC = r.tsc
+                }
                 record(r, at: t, thread: thread, key: key)
             }
+            if !ordered { unordered.insert(key) }
             if first != .max {
                 firstEvent[key] = first
                 lastEvent[key] = last

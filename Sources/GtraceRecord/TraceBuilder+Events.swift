@@ -3,18 +3,6 @@ import GtraceFormat
 
 /// Converting raw records into trace events.
 extension TraceBuilder {
-    /// True when the thread's records (clock pairs aside) are already in time order.
-    static func isInTimeOrder(_ thread: SessionContents.ThreadRecords) -> Bool {
-        var last: UInt64 = 0
-        var ordered = true
-        thread.forEach { r in
-            guard ordered, r.kind != UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) else { return }
-            if r.tsc < last { ordered = false }
-            last = r.tsc
-        }
-        return ordered
-    }
-
     /// The lock event a GIL record becomes: a wait, an acquisition (after a
     /// wait or not) or a release of the process's GIL lock; nil for other records.
     static func gilEventKind(_ r: gtrace_raw_record, lock: Int, waiting: inout Set<Int>) -> EventKind? {

@@ -244,7 +244,7 @@ struct TraceBuilder {
                                                 thread: { threads[ThreadKey(image: thread.image, tid: $0)] }) else { return }
                 cutter.append(TraceEvent(time: time(r.tsc), thread: index, kind: kind))
             }
-            if Self.isInTimeOrder(thread) {
+            if !scan.unordered.contains(key) {
                 thread.forEach(convert)
             } else {
                 // A signal handler's records can interleave: order by time, stably.
