@@ -82,6 +82,60 @@ enum gtrace_raw_kind {
     GTRACE_RAW_GIL_WAIT = 24,
     GTRACE_RAW_GIL_ACQUIRE = 25,
     GTRACE_RAW_GIL_RELEASE = 26,
+
+    /* A blocking call (blocking.c). flags = enum gtrace_block_call.
+     * BLOCK_BEGIN: the call starts. u32 = its small argument (pid for the wait
+     * calls, fd for I/O, nfds for select/poll/epoll), addr = its other
+     * argument (requested nanoseconds for sleeps and timeouts, UINT64_MAX for
+     * none; the semaphore/thread/epoll object otherwise).
+     * BLOCK_END: the call returned. u32 = its return value (the child pid for
+     * the wait calls), addr = wait status for the wait calls, else errno (0 on
+     * success). arg = 0 when a BLOCK_BEGIN was recorded; for I/O calls, which
+     * are recorded only once they blocked (took longer than GT_IO_BLOCK_TICKS
+     * on a pipe or socket), arg = the call's start timestamp and no
+     * BLOCK_BEGIN precedes it. */
+    GTRACE_RAW_BLOCK_BEGIN = 27,
+    GTRACE_RAW_BLOCK_END = 28,
+};
+
+/* The blocking calls gtrace wraps (flags of BLOCK_BEGIN/END; also the call
+ * operand of the trace file's block events). Grouped by what the thread
+ * waits for: see gtrace_block_category. */
+enum gtrace_block_call {
+    GTRACE_CALL_NANOSLEEP = 1,
+    GTRACE_CALL_CLOCK_NANOSLEEP = 2,
+    GTRACE_CALL_USLEEP = 3,
+    GTRACE_CALL_SLEEP = 4,
+    GTRACE_CALL_WAITPID = 5,
+    GTRACE_CALL_WAIT = 6,
+    GTRACE_CALL_WAIT4 = 7,
+    GTRACE_CALL_WAITID = 8,
+    GTRACE_CALL_SEM_WAIT = 9,
+    GTRACE_CALL_SEM_TIMEDWAIT = 10,
+    GTRACE_CALL_SEM_CLOCKWAIT = 11,
+    GTRACE_CALL_PTHREAD_JOIN = 12,
+    GTRACE_CALL_PTHREAD_TIMEDJOIN = 13,
+    GTRACE_CALL_PTHREAD_CLOCKJOIN = 14,
+    GTRACE_CALL_SELECT = 15,   /* nfds 0 and no sets: a sleep (Python < 3.11's time.sleep) */
+    GTRACE_CALL_PSELECT = 16,
+    GTRACE_CALL_POLL = 17,     /* nfds 0: a sleep */
+    GTRACE_CALL_PPOLL = 18,
+    GTRACE_CALL_EPOLL_WAIT = 19,
+    GTRACE_CALL_EPOLL_PWAIT = 20,
+    GTRACE_CALL_READ = 21,
+    GTRACE_CALL_WRITE = 22,
+    GTRACE_CALL_RECV = 23,
+    GTRACE_CALL_SEND = 24,
+    GTRACE_CALL_ACCEPT = 25,
+    GTRACE_CALL_CONNECT = 26,
+    GTRACE_CALL_RECVFROM = 27,
+    GTRACE_CALL_SENDTO = 28,
+    GTRACE_CALL_ACCEPT4 = 29,
+    GTRACE_CALL_RECVMSG = 30,
+    GTRACE_CALL_SENDMSG = 31,
+    GTRACE_CALL_READV = 32,
+    GTRACE_CALL_WRITEV = 33,
+    GTRACE_CALL_LAST = 33,
 };
 
 /* How the GIL was located (flags of GIL_INFO; also in the trace's GIL table). */
@@ -182,6 +236,10 @@ enum gtrace_meta_kind {
     GTRACE_META_EXE = 2,       /* readlink(/proc/self/exe) */
     GTRACE_META_ARGV = 3,      /* /proc/self/cmdline: NUL-separated */
     GTRACE_META_START_TSC = 4, /* uint64 tsc, uint64 CLOCK_MONOTONIC ns */
+    /* Appended by the exec wrappers before each exec attempt: uint64 tsc, then
+     * the path and each argv string, NUL-terminated. When no image of this pid
+     * follows (a static or setuid program), the trace still names it. */
+    GTRACE_META_EXEC = 5,
 };
 
 /* ------------------------------------------------------------------ */
@@ -226,6 +284,11 @@ enum gtrace_event_op {
     GTRACE_EV_THREAD_NAME = 5,   /* string id */
     GTRACE_EV_FORK = 6,          /* child pid */
     GTRACE_EV_EXEC = 7,          /* (no operands) */
+    GTRACE_EV_BLOCK_BEGIN = 8,   /* call (gtrace_block_call), small argument, argument */
+    GTRACE_EV_BLOCK_END = 9,     /* call, result, detail (wait status or errno) */
+    /* Scheduling from perf context-switch records (docs/RECORDING.md). */
+    GTRACE_EV_CPU_IN = 10,       /* cpu */
+    GTRACE_EV_CPU_OUT = 11,      /* cpu; op flag bit 0 (opcode bit 5): preempted, still runnable */
     GTRACE_EV_LOCK_ACQUIRE = 16, /* lock id */
     GTRACE_EV_LOCK_WAIT = 17,    /* lock id */
     GTRACE_EV_LOCK_ACQUIRED = 18,/* lock id */
