@@ -350,7 +350,7 @@ static void gt_unmap_parent_chunks(uint32_t parent_pid) {
     int eof = 0;
     while (!eof || have > 0) {
         if (!eof && have < sizeof buf) {
-            ssize_t r = read(fd, buf + have, sizeof buf - have);
+            ssize_t r = gt_sys_read(fd, buf + have, sizeof buf - have);
             if (r < 0 && errno == EINTR) continue;
             if (r <= 0) eof = 1; else have += (size_t)r;
         }

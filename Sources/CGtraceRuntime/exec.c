@@ -161,6 +161,7 @@ static void gt_on_exec(void) {
 static int gt_do_execve(const char *path, char *const argv[], char *const envp[]) {
     int (*f)(const char *, char *const[], char *const[]) = GT_REAL(execve);
     gt_on_exec();
+    gt_exec_note(0, path, argv);
     char **e;
     GT_FIX_ENV(envp, e);
     return f(path, argv, e);
@@ -169,6 +170,7 @@ static int gt_do_execve(const char *path, char *const argv[], char *const envp[]
 static int gt_do_execvpe(const char *file, char *const argv[], char *const envp[]) {
     int (*f)(const char *, char *const[], char *const[]) = GT_REAL(execvpe);
     gt_on_exec();
+    gt_exec_note(0, file, argv);
     char **e;
     GT_FIX_ENV(envp, e);
     return f(file, argv, e);
@@ -189,6 +191,7 @@ GT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) 
 GT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
     int (*f)(int, char *const[], char *const[]) = GT_REAL(fexecve);
     gt_on_exec();
+    gt_exec_note(0, argv != NULL ? argv[0] : NULL, argv);
     char **e;
     GT_FIX_ENV(envp, e);
     return f(fd, argv, e);
@@ -240,7 +243,9 @@ GT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
         GT_REAL(posix_spawn);
     char **e;
     GT_FIX_ENV(envp, e);
-    return f(pid, path, fa, attr, argv, e);
+    int rc = f(pid, path, fa, attr, argv, e);
+    if (rc == 0 && pid != NULL) gt_exec_note((uint32_t)*pid, path, argv);
+    return rc;
 }
 
 GT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
@@ -249,5 +254,7 @@ GT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
         GT_REAL(posix_spawnp);
     char **e;
     GT_FIX_ENV(envp, e);
-    return f(pid, file, fa, attr, argv, e);
+    int rc = f(pid, file, fa, attr, argv, e);
+    if (rc == 0 && pid != NULL) gt_exec_note((uint32_t)*pid, file, argv);
+    return rc;
 }

@@ -199,12 +199,17 @@ void gt_resolve(void) GT_HIDDEN;
 
 /* ---- exec.c ------------------------------------------------------------ */
 void gt_env_save(void) GT_HIDDEN;
+/* exec_note.c: note path and argv of an exec attempt (pid 0: this process). */
+void gt_exec_note(uint32_t pid, const char *path, char *const argv[]) GT_HIDDEN;
 
 /* ---- util.c ------------------------------------------------------------ */
 size_t gt_strlen(const char *s) GT_HIDDEN;
 char *gt_put_str(char *p, char *end, const char *s) GT_HIDDEN;
 char *gt_put_u64(char *p, char *end, uint64_t v) GT_HIDDEN;
 int gt_write_all(int fd, const void *buf, size_t len) GT_HIDDEN;
+/* The runtime's own I/O: raw syscalls, never the recording wrappers. */
+ssize_t gt_sys_read(int fd, void *buf, size_t len) GT_HIDDEN;
+ssize_t gt_sys_write(int fd, const void *buf, size_t len) GT_HIDDEN;
 uint64_t gt_clock_ns(int clock) GT_HIDDEN;
 void gt_diag(const char *a, const char *b) GT_HIDDEN;
 void gt_diag_err(const char *what, int err) GT_HIDDEN;
@@ -234,6 +239,41 @@ struct gt_real {
     void (*_Exit)(int) __attribute__((noreturn));
     int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
                            void (*)(void), void (*)(void), void *);
+    /* blocking.c (struct pointers as void *: this header stays libc-neutral) */
+    int (*nanosleep)(const void *, void *);
+    int (*clock_nanosleep)(int, int, const void *, void *);
+    int (*usleep)(unsigned int);
+    unsigned int (*sleep)(unsigned int);
+    pid_t (*waitpid)(pid_t, int *, int);
+    pid_t (*wait)(int *);
+    pid_t (*wait4)(pid_t, int *, int, void *);
+    int (*waitid)(int, unsigned int, void *, int);
+    int (*sem_wait)(void *);
+    int (*sem_timedwait)(void *, const void *);
+    int (*sem_clockwait)(void *, int, const void *);
+    int (*sem_trywait)(void *);
+    int (*pthread_join)(unsigned long, void **);
+    int (*pthread_timedjoin_np)(unsigned long, void **, const void *);
+    int (*pthread_clockjoin_np)(unsigned long, void **, int, const void *);
+    int (*select)(int, void *, void *, void *, void *);
+    int (*pselect)(int, void *, void *, void *, const void *, const void *);
+    int (*poll)(void *, unsigned long, int);
+    int (*ppoll)(void *, unsigned long, const void *, const void *);
+    int (*epoll_wait)(int, void *, int, int);
+    int (*epoll_pwait)(int, void *, int, int, const void *);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*readv)(int, const void *, int);
+    ssize_t (*writev)(int, const void *, int);
+    ssize_t (*recv)(int, void *, size_t, int);
+    ssize_t (*send)(int, const void *, size_t, int);
+    ssize_t (*recvfrom)(int, void *, size_t, int, void *, void *);
+    ssize_t (*sendto)(int, const void *, size_t, int, const void *, unsigned int);
+    ssize_t (*recvmsg)(int, void *, int);
+    ssize_t (*sendmsg)(int, const void *, int);
+    int (*accept)(int, void *, void *);
+    int (*accept4)(int, void *, void *, int);
+    int (*connect)(int, const void *, unsigned int);
     int resolved;
 };
 extern struct gt_real gt_real GT_HIDDEN;

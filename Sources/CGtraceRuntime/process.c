@@ -39,8 +39,14 @@ static void *gt_vsym(const char *name, const char *version) {
     return p != NULL ? p : dlsym(RTLD_NEXT, name);
 }
 
+/* A wrapper entered from inside dlsym (a malloc that reads a file...) finds
+ * its pointer still NULL instead of recursing: blocking.c then makes the
+ * syscall itself. */
+static __thread int gt_resolving __attribute__((tls_model("initial-exec")));
+
 void gt_resolve(void) {
-    if (__atomic_load_n(&gt_real.resolved, __ATOMIC_ACQUIRE)) return;
+    if (__atomic_load_n(&gt_real.resolved, __ATOMIC_ACQUIRE) || gt_resolving) return;
+    gt_resolving = 1;
     struct gt_real r;
     memset(&r, 0, sizeof r);
     r.pthread_create = gt_sym("pthread_create");
@@ -65,9 +71,44 @@ void gt_resolve(void) {
     r._exit = gt_sym("_exit");
     r._Exit = gt_sym("_Exit");
     r.libc_start_main = gt_sym("__libc_start_main");
+    r.nanosleep = gt_sym("nanosleep");
+    r.clock_nanosleep = gt_sym("clock_nanosleep");
+    r.usleep = gt_sym("usleep");
+    r.sleep = gt_sym("sleep");
+    r.waitpid = gt_sym("waitpid");
+    r.wait = gt_sym("wait");
+    r.wait4 = gt_sym("wait4");
+    r.waitid = gt_sym("waitid");
+    r.sem_wait = gt_sym("sem_wait");
+    r.sem_timedwait = gt_sym("sem_timedwait");
+    r.sem_clockwait = gt_sym("sem_clockwait");
+    r.sem_trywait = gt_sym("sem_trywait");
+    r.pthread_join = gt_sym("pthread_join");
+    r.pthread_timedjoin_np = gt_sym("pthread_timedjoin_np");
+    r.pthread_clockjoin_np = gt_sym("pthread_clockjoin_np");
+    r.select = gt_sym("select");
+    r.pselect = gt_sym("pselect");
+    r.poll = gt_sym("poll");
+    r.ppoll = gt_sym("ppoll");
+    r.epoll_wait = gt_sym("epoll_wait");
+    r.epoll_pwait = gt_sym("epoll_pwait");
+    r.read = gt_sym("read");
+    r.write = gt_sym("write");
+    r.readv = gt_sym("readv");
+    r.writev = gt_sym("writev");
+    r.recv = gt_sym("recv");
+    r.send = gt_sym("send");
+    r.recvfrom = gt_sym("recvfrom");
+    r.sendto = gt_sym("sendto");
+    r.recvmsg = gt_sym("recvmsg");
+    r.sendmsg = gt_sym("sendmsg");
+    r.accept = gt_sym("accept");
+    r.accept4 = gt_sym("accept4");
+    r.connect = gt_sym("connect");
     r.resolved = 0;
     memcpy(&gt_real, &r, sizeof r);
     __atomic_store_n(&gt_real.resolved, 1, __ATOMIC_RELEASE);
+    gt_resolving = 0;
 }
 
 int gt_in_other_process(void) { return (uint32_t)syscall(SYS_getpid) != gt_pid; }
@@ -99,7 +140,7 @@ static size_t gt_meta_build(uint32_t pid, uint32_t ppid) {
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         while (got < 65536) {
-            ssize_t r = read(fd, gt_meta_buf + pos + 8 + got, 65536 - got);
+            ssize_t r = gt_sys_read(fd, gt_meta_buf + pos + 8 + got, 65536 - got);
             if (r < 0 && errno == EINTR) continue;
             if (r <= 0) break;
             got += (size_t)r;

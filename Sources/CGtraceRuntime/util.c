@@ -4,6 +4,7 @@
 #include "gtrace_runtime.h"
 
 #include <errno.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,10 +34,15 @@ char *gt_put_u64(char *p, char *end, uint64_t v) {
     return p;
 }
 
+/* Not read()/write(): those are our recording wrappers (blocking.c). */
+ssize_t gt_sys_read(int fd, void *buf, size_t len) { return syscall(SYS_read, fd, buf, len); }
+
+ssize_t gt_sys_write(int fd, const void *buf, size_t len) { return syscall(SYS_write, fd, buf, len); }
+
 int gt_write_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
     while (len > 0) {
-        ssize_t w = write(fd, p, len);
+        ssize_t w = gt_sys_write(fd, p, len);
         if (w < 0) {
             if (errno == EINTR) continue;
             return -1;
@@ -63,7 +69,7 @@ void gt_diag(const char *a, const char *b) {
     p = gt_put_str(p, end, a);
     if (b != NULL) p = gt_put_str(p, end, b);
     *p++ = '\n';
-    (void)!write(2, line, (size_t)(p - line));
+    (void)!gt_sys_write(2, line, (size_t)(p - line));
     errno = saved;
 }
 

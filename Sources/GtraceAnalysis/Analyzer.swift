@@ -66,14 +66,17 @@ public enum Analyzer {
             }
         }
 
+        var scheduling = SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess)
         var stream = file.events()
         while let event = stream.next() {
             lastTime = max(lastTime, event.time)
             tracker.consume(event, apply)
+            scheduling.consume(event)
         }
         let processEnds = tables.processes.compactMap(\.endNanoseconds)
         let end = max(lastTime, processEnds.max() ?? 0, tables.threads.compactMap(\.endNanoseconds).max() ?? 0)
         tracker.finish(at: end, apply)
+        scheduling.finish(traceEnd: end)
 
         let start = tables.processes.map(\.startNanoseconds).min() ?? 0
         let wall = end > start ? end - start : 0
@@ -83,19 +86,38 @@ public enum Analyzer {
             .sorted { ($0.holdRatio, $0.waitTotalNanoseconds, -$0.index) > ($1.holdRatio, $1.waitTotalNanoseconds, -$1.index) }
         let conditions = locks.filter { $0.info.kind == .condition }.map { $0.conditionStatistics(tables: tables) }
         let pythonProcesses = Set(tables.gils.map(\.process))
-        let threadStats = threads.map { $0.statistics(tables: tables, traceEnd: end, isPython: pythonProcesses.contains($0.info.process)) }
+        var threadStats = threads.map { $0.statistics(tables: tables, traceEnd: end, isPython: pythonProcesses.contains($0.info.process)) }
+        for i in threadStats.indices {
+            threadStats[i].states = scheduling.states(thread: i)
+            threadStats[i].blockingCalls = scheduling.callTotals(thread: i)
+        }
         let gilStats = gils.values.sorted { $0.info.process < $1.info.process }.map { acc in
             acc.statistics(lockStats: lockStats.first { $0.index == acc.lock }, tables: tables, traceEnd: end)
         }
         let processStats = tables.processes.map { process in
-            ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
-                              command: process.arguments.joined(separator: " "),
-                              lifetimeNanoseconds: (process.endNanoseconds ?? end) &- process.startNanoseconds,
-                              cpuNanoseconds: process.userCPUNanoseconds + process.systemCPUNanoseconds,
-                              threadCount: tables.threads.filter { $0.process == process.index }.count,
-                              exit: process.exitKind.label, exitStatus: process.exitStatus)
+            var stats = ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
+                                          command: process.arguments.joined(separator: " "),
+                                          lifetimeNanoseconds: (process.endNanoseconds ?? end) &- process.startNanoseconds,
+                                          cpuNanoseconds: process.userCPUNanoseconds + process.systemCPUNanoseconds,
+                                          threadCount: tables.threads.filter { $0.process == process.index }.count,
+                                          exit: process.exitKind.label, exitStatus: process.exitStatus)
+            stats.parent = process.parent
+            stats.startNanoseconds = process.startNanoseconds
+            stats.instrumented = process.instrumented
+            stats.end = ExitDescription.text(kind: process.exitKind, status: process.exitStatus)
+            stats.onCPUNanoseconds = scheduling.onCPU(process: process.index)
+            stats.utilisation = scheduling.utilisation(process: process.index)
+            if let reap = scheduling.reaps[process.pid], reap.time >= process.startNanoseconds {
+                stats.reapedByPid = reap.parentPid
+                stats.reapWaitNanoseconds = reap.waitNanoseconds
+            }
+            return stats
         }
-        var analysis = TraceAnalysis(summary: summary, processes: processStats, threads: threadStats, locks: lockStats,
+        var summaryWithScheduling = summary
+        summaryWithScheduling.scheduling = tables.info["scheduling"] ?? "none"
+        summaryWithScheduling.schedulingNote = tables.info["scheduling_note"]
+        summaryWithScheduling.utilisationBucketNanoseconds = scheduling.bucketNanoseconds
+        var analysis = TraceAnalysis(summary: summaryWithScheduling, processes: processStats, threads: threadStats, locks: lockStats,
                                      conditions: conditions, gil: gilStats, verdict: [], warnings: stream.warnings)
         for info in tables.gils where info.lock == nil {
             let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0

@@ -30,6 +30,12 @@ public struct RunSummary: Sendable, Codable {
     public var eventCount: Int
     public var startNanoseconds: UInt64
     public var endNanoseconds: UInt64
+    /// "perf" (exact on-CPU intervals), "wrappers" (blocking calls only) or "none" (older trace).
+    public var scheduling = "none"
+    /// Why perf was not used, when it was not.
+    public var schedulingNote: String?
+    /// Width of one entry of each process's `utilisation`.
+    public var utilisationBucketNanoseconds: UInt64 = 0
 }
 
 public struct ProcessStatistics: Sendable, Codable {
@@ -42,6 +48,19 @@ public struct ProcessStatistics: Sendable, Codable {
     public var threadCount: Int
     public var exit: String
     public var exitStatus: Int32
+    public var parent: Int?
+    public var startNanoseconds: UInt64 = 0
+    /// False for a program the runtime could not enter (static, setuid).
+    public var instrumented = true
+    /// "exited 0", "exit(3)", "killed by SIGKILL", "exec", "still running at the end".
+    public var end = ""
+    /// Sum of its threads' on-CPU time (perf).
+    public var onCPUNanoseconds: UInt64?
+    /// CPUs in use on average in each time bucket of the run (perf).
+    public var utilisation: [Double]?
+    /// Who reaped it (waitpid and friends) and how long that wait blocked.
+    public var reapedByPid: Int32?
+    public var reapWaitNanoseconds: UInt64?
 }
 
 public struct ThreadStatistics: Sendable, Codable {
@@ -63,6 +82,17 @@ public struct ThreadStatistics: Sendable, Codable {
     /// For threads of CPython processes.
     public var gil: ThreadGILTimes?
     public var ended: String
+    /// The state breakdown (docs/METRICS.md).
+    public var states: ThreadStateTimes?
+    /// Blocking calls by name: how often and for how long.
+    public var blockingCalls: [BlockingCallTotal] = []
+}
+
+public struct BlockingCallTotal: Sendable, Codable, Equatable {
+    public var call: String
+    public var count: Int
+    public var totalNanoseconds: UInt64
+    public var maxNanoseconds: UInt64
 }
 
 public struct LockStatistics: Sendable, Codable {

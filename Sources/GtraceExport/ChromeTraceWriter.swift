@@ -48,14 +48,18 @@ public final class ChromeTraceWriter {
             guard failure == nil else { return }
             do { try self.handle(transition) } catch { failure = error }
         }
+        var scheduling = ChromeSchedulingTracks(tables: tables)
         while let event = stream.next() {
             lastTime = max(lastTime, event.time)
             try writeInstant(event, tables: tables)
             tracker.consume(event, handle)
             if let failure { throw failure }
+            for json in scheduling.consume(event) { try emit(json) }
         }
         tracker.finish(at: lastTime, handle)
         if let failure { throw failure }
+        for json in scheduling.finish(at: max(lastTime, tables.clock.recordingEndNanoseconds)) { try emit(json) }
+        sliceCount += scheduling.sliceCount
         try output.write("\n]}\n")
         try output.flush()
         return stream.warnings

@@ -19,16 +19,9 @@ public enum TextReport {
             out.append("")
         }
 
-        out.append("Processes")
-        var processes = TextTable(header: ["pid", "ppid", "lifetime", "CPU", "threads", "end", "command"])
-        processes.leftAligned = [0, 5, 6]
-        for p in a.processes {
-            let end = p.exit == ExitKind.unknown.label ? p.exit : "\(p.exit) \(p.exitStatus)"
-            processes.rows.append(["\(p.pid)", "\(p.ppid)", Formatting.duration(p.lifetimeNanoseconds),
-                                   Formatting.duration(p.cpuNanoseconds), "\(p.threadCount)", end, truncate(p.command, 60)])
-        }
-        out += processes.render()
+        out += SchedulingReport.processTree(a)
         out.append("")
+        out += SchedulingReport.utilisation(a)
 
         let used = a.locks.filter { $0.acquisitions > 0 || $0.waitCount > 0 || $0.trylockBusy > 0 }
         out.append("Locks by hold ratio (\(used.count) used\(used.count > maxLocks ? ", top \(maxLocks) shown" : ""))")
@@ -70,6 +63,8 @@ public enum TextReport {
             threads.rows.append(row + [t.ended])
         }
         out += threads.render()
+        out.append("")
+        out += SchedulingReport.threadStates(a)
         if !a.warnings.isEmpty {
             out.append("")
             out += a.warnings.map { "warning: \($0)" }

@@ -39,6 +39,16 @@ enum EventCodec {
             op(GTRACE_EV_COND_WAIT); w.varint(condition); w.varint(mutex)
         case let .conditionWoke(condition, mutex, result):
             op(GTRACE_EV_COND_WOKE); w.varint(condition); w.varint(mutex); w.varint(UInt64(UInt32(bitPattern: result)))
+        case let .blockBegin(call, small, argument):
+            op(GTRACE_EV_BLOCK_BEGIN); w.varint(UInt64(call.rawValue)); w.varint(UInt64(small)); w.varint(argument)
+        case let .blockEnd(call, result, detail):
+            op(GTRACE_EV_BLOCK_END); w.varint(UInt64(call.rawValue)); w.varint(UInt64(UInt32(bitPattern: result))); w.varint(detail)
+        case let .cpuIn(cpu):
+            op(GTRACE_EV_CPU_IN); w.varint(cpu)
+        case let .cpuOut(cpu, preempted):
+            w.byte(UInt8(GTRACE_EV_CPU_OUT.rawValue) | (preempted ? 1 << UInt8(GTRACE_EV_FLAG_SHIFT) : 0))
+            w.varint(delta)
+            w.varint(cpu)
         }
     }
 
@@ -66,6 +76,15 @@ enum EventCodec {
             kind = .threadName(string: try r.count(limit: limits.strings - 1, "string id"))
         case GTRACE_EV_FORK.rawValue: kind = .fork(childPid: try int32())
         case GTRACE_EV_EXEC.rawValue: kind = .exec
+        case GTRACE_EV_BLOCK_BEGIN.rawValue:
+            let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: try r.varint()))
+            kind = .blockBegin(call: call, small: UInt32(truncatingIfNeeded: try r.varint()), argument: try r.varint())
+        case GTRACE_EV_BLOCK_END.rawValue:
+            let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: try r.varint()))
+            kind = .blockEnd(call: call, result: try int32(), detail: try r.varint())
+        case GTRACE_EV_CPU_IN.rawValue: kind = .cpuIn(cpu: try r.count(limit: 1 << 20, "cpu"))
+        case GTRACE_EV_CPU_OUT.rawValue:
+            kind = .cpuOut(cpu: try r.count(limit: 1 << 20, "cpu"), preempted: flags.rawValue & 1 != 0)
         case GTRACE_EV_LOCK_ACQUIRE.rawValue: kind = .lockAcquire(lock: try lock(), flags: flags)
         case GTRACE_EV_LOCK_WAIT.rawValue: kind = .lockWait(lock: try lock(), flags: flags)
         case GTRACE_EV_LOCK_ACQUIRED.rawValue: kind = .lockAcquired(lock: try lock(), flags: flags)

@@ -61,6 +61,7 @@ enum TableCodec {
         w.varint(UInt64(UInt32(bitPattern: p.exitStatus)))
         w.varint(p.userCPUNanoseconds)
         w.varint(p.systemCPUNanoseconds)
+        w.varint(p.instrumented ? 0 : 1)  // process flags: bit 0 = not instrumented
         return w.bytes
     }
 
@@ -79,10 +80,13 @@ enum TableCodec {
         let start = try r.varint()
         let end = try r.varint()
         let exitKind = ExitKind(rawValue: UInt8(truncatingIfNeeded: try r.varint())) ?? .unknown
+        let status = try int32()
+        let user = try r.varint(), system = try r.varint()
+        let flags = r.remaining > 0 ? try r.varint() : 0
         return ProcessInfo(index: index, pid: pid, ppid: ppid, parent: parent == 0 ? nil : parent - 1, image: image,
                            executable: executable, arguments: arguments, startNanoseconds: start,
-                           endNanoseconds: end == 0 ? nil : end - 1, exitKind: exitKind, exitStatus: try int32(),
-                           userCPUNanoseconds: try r.varint(), systemCPUNanoseconds: try r.varint())
+                           endNanoseconds: end == 0 ? nil : end - 1, exitKind: exitKind, exitStatus: status,
+                           userCPUNanoseconds: user, systemCPUNanoseconds: system, instrumented: flags & 1 == 0)
     }
 
     static func encodeThread(_ t: ThreadInfo, intern: (String) -> Int) -> [UInt8] {

@@ -9,7 +9,7 @@ public enum TextDump {
         for p in t.processes {
             let parent = p.parent.map(String.init) ?? "-"
             let end = p.endNanoseconds.map { seconds($0) } ?? "-"
-            lines.append("process #\(p.index) pid=\(p.pid) ppid=\(p.ppid) parent=\(parent) image=\(p.image) exe=\(quoted(p.executable)) argv=[\(p.arguments.map(quoted).joined(separator: " "))] start=\(seconds(p.startNanoseconds)) end=\(end) exit=\(p.exitKind.label) status=\(p.exitStatus) user_ns=\(p.userCPUNanoseconds) sys_ns=\(p.systemCPUNanoseconds)")
+            lines.append("process #\(p.index) pid=\(p.pid) ppid=\(p.ppid) parent=\(parent) image=\(p.image) exe=\(quoted(p.executable)) argv=[\(p.arguments.map(quoted).joined(separator: " "))] start=\(seconds(p.startNanoseconds)) end=\(end) exit=\(p.exitKind.label) status=\(p.exitStatus) user_ns=\(p.userCPUNanoseconds) sys_ns=\(p.systemCPUNanoseconds)\(p.instrumented ? "" : " not-instrumented")")
         }
         for th in t.threads {
             let creator = th.creator.map(String.init) ?? "-"
@@ -64,6 +64,12 @@ public enum TextDump {
         case let .lockTryFailed(id, flags): return "trylock-busy \(lock(id))\(mode(flags))"
         case let .conditionWait(cond, mutex): return "cond-wait \(lock(cond)) mutex=\(lock(mutex))"
         case let .conditionWoke(cond, mutex, result): return "cond-woke \(lock(cond)) mutex=\(lock(mutex)) result=\(result)"
+        case let .blockBegin(call, small, argument):
+            return "block-begin \(call.label(smallArgument: small, argument: argument))"
+                + (argument == UInt64.max ? "" : " arg=\(argument)")
+        case let .blockEnd(call, result, detail): return "block-end \(call.name) result=\(result) detail=\(detail)"
+        case let .cpuIn(cpu): return "cpu-in cpu=\(cpu)"
+        case let .cpuOut(cpu, preempted): return "cpu-out cpu=\(cpu)" + (preempted ? " preempted" : "")
         }
     }
 

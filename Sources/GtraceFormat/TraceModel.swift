@@ -182,10 +182,15 @@ public struct ProcessInfo: Sendable, Equatable {
     public var exitStatus: Int32
     public var userCPUNanoseconds: UInt64
     public var systemCPUNanoseconds: UInt64
+    /// False for a process the runtime could not enter (static or setuid
+    /// program): known only from its parent's side and from perf.
+    public var instrumented: Bool
 
     public init(index: Int, pid: Int32, ppid: Int32, parent: Int?, image: Int, executable: String,
                 arguments: [String], startNanoseconds: UInt64, endNanoseconds: UInt64?,
-                exitKind: ExitKind, exitStatus: Int32, userCPUNanoseconds: UInt64, systemCPUNanoseconds: UInt64) {
+                exitKind: ExitKind, exitStatus: Int32, userCPUNanoseconds: UInt64, systemCPUNanoseconds: UInt64,
+                instrumented: Bool = true) {
+        self.instrumented = instrumented
         self.index = index
         self.pid = pid
         self.ppid = ppid
@@ -299,4 +304,14 @@ public enum EventKind: Sendable, Equatable {
     case lockTryFailed(lock: Int, flags: LockFlags)
     case conditionWait(condition: Int, mutex: Int)
     case conditionWoke(condition: Int, mutex: Int, result: Int32)
+    /// A wrapped blocking call started: `small` is its pid/fd/nfds argument,
+    /// `argument` the requested time (UInt64.max: none) or the waited-on object.
+    case blockBegin(call: BlockingCall, small: UInt32, argument: UInt64)
+    /// It returned: `result` is its return value (the reaped pid for waits),
+    /// `detail` the wait status for waits, else errno.
+    case blockEnd(call: BlockingCall, result: Int32, detail: UInt64)
+    /// The scheduler put the thread on `cpu` (perf).
+    case cpuIn(cpu: Int)
+    /// The thread left `cpu`; `preempted`: it was still runnable.
+    case cpuOut(cpu: Int, preempted: Bool)
 }

@@ -68,9 +68,21 @@ public struct Recorder {
         let launcher = TargetLauncher(command: command, environment: environment)
         let pool = ChunkPool(session: session.path)
         pool?.start()
+        // Opened last before the spawn: the command inherits the rings.
+        var perfRefusal: String?
+        var perf: PerfRecorder?
+        do {
+            perf = try PerfRecorder(session: session.path)
+        } catch let refusal as PerfRecorder.Refusal {
+            perfRefusal = refusal.reason
+        }
+        perf?.start()
         let outcome: TargetLauncher.Outcome
         do {
-            defer { pool?.stop() }
+            defer {
+                pool?.stop()
+                perf?.stop()
+            }
             outcome = try launcher.run()
         } catch let failure as TargetLauncher.LaunchFailure {
             throw LaunchError(command: command[0], status: failure.status, reason: failure.reason)
@@ -85,7 +97,10 @@ public struct Recorder {
                                 treeUserNanoseconds: outcome.userNanoseconds, treeSystemNanoseconds: outcome.systemNanoseconds,
                                 info: [("gtrace_version", gtraceVersion), ("host", Self.hostName()),
                                        ("cpus", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))"), ("root_pid", "\(outcome.rootPid)"),
-                                       ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)")])
+                                       ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)")],
+                                reapedStatus: outcome.reaped,
+                                perf: perf == nil ? nil : PerfData(directory: session.path + "/" + PerfRecorder.directoryName),
+                                perfRefusal: perfRefusal)
         var builder = TraceBuilder(session: contents, facts: facts)
         builder.build()
         var tables = builder.tables

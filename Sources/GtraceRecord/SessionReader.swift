@@ -43,8 +43,16 @@ struct SessionContents {
         }
     }
 
+    /// What an exec of this pid was asked to run (exec_note.c), in file order.
+    struct ExecNote {
+        var tsc: UInt64
+        var path: String
+        var arguments: [String]
+    }
+
     var images: [ImageKey: Image] = [:]
     var threads: [ThreadRecords] = []
+    var execNotes: [Int32: [ExecNote]] = [:]
     var warnings: [String] = []
 }
 
@@ -61,6 +69,8 @@ enum SessionReader {
             if parts.count == 3, parts[2] == "meta", let pid = Int32(parts[0]), let image = Int(parts[1]) {
                 let key = SessionContents.ImageKey(pid: pid, image: image)
                 contents.images[key] = readMeta(path: path, key: key, warnings: &contents.warnings)
+            } else if parts.count == 2, parts[1] == "exec", let pid = Int32(parts[0]) {
+                contents.execNotes[pid] = readExecNotes(path: path)
             } else if parts.count == 5, parts[4] == "buf", let pid = Int32(parts[0]), let image = Int(parts[1]),
                       let tid = Int32(parts[2]), let chunk = Int(parts[3]) {
                 guard let file = try? MappedFile(path: path) else {
@@ -89,6 +99,31 @@ enum SessionReader {
             }
         }
         return contents
+    }
+
+    /// Entries {u32 kind, u32 length, u64 tsc, path NUL, argv NUL...}.
+    private static func readExecNotes(path: String) -> [SessionContents.ExecNote] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        let bytes = [UInt8](data)
+        var notes: [SessionContents.ExecNote] = []
+        var offset = 0
+        while offset + 16 <= bytes.count {
+            let kind = bytes[offset..<(offset + 4)].reversed().reduce(0) { $0 << 8 | UInt32($1) }
+            let length = Int(bytes[(offset + 4)..<(offset + 8)].reversed().reduce(0) { $0 << 8 | UInt32($1) })
+            let end = offset + 8 + length
+            guard length >= 8, end <= bytes.count else { break }
+            if kind == UInt32(GTRACE_META_EXEC.rawValue) {
+                let tsc = bytes[(offset + 8)..<(offset + 16)].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+                let strings = bytes[(offset + 16)..<end].split(separator: 0, omittingEmptySubsequences: false)
+                    .map { String(decoding: $0, as: UTF8.self) }
+                var parts = Array(strings)
+                if parts.last == "" { parts.removeLast() }
+                let file = parts.first ?? ""
+                notes.append(.init(tsc: tsc, path: file, arguments: Array(parts.dropFirst())))
+            }
+            offset = end
+        }
+        return notes
     }
 
     private static func readMeta(path: String, key: SessionContents.ImageKey, warnings: inout [String]) -> SessionContents.Image {

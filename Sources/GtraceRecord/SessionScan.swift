@@ -33,6 +33,8 @@ struct SessionScan {
     /// signal handler recorded between another record's timestamp and its slot.
     var unordered: Set<ThreadKey> = []
     var lostTotal: UInt64 = 0
+    /// Wait status of each child pid some traced process reaped (BLOCK_END of a wait call).
+    var reapedByWait: [Int32: Int32] = [:]
 
     /// Scans `session`; `time` converts a raw timestamp to trace time.
     init(session: SessionContents, time: (UInt64) -> UInt64) {
@@ -86,6 +88,10 @@ struct SessionScan {
         case GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue:
             let gil = GILKey(image: thread.image, address: r.addr)
             firstGILEvent[gil] = min(firstGILEvent[gil] ?? t, t)
+        case GTRACE_RAW_BLOCK_END.rawValue:
+            let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))
+            let child = Int32(bitPattern: r.u32)
+            if call.isWaitForChild, child > 0 { reapedByWait[child] = Int32(truncatingIfNeeded: r.addr) }
         case GTRACE_RAW_COND_WAIT.rawValue, GTRACE_RAW_COND_WOKE.rawValue:
             firstUse(r.addr, in: thread.image, at: t, kind: .condition)
             firstUse(r.arg, in: thread.image, at: t, kind: .mutex)

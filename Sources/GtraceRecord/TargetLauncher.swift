@@ -15,6 +15,9 @@ struct TargetLauncher {
         var signal: Int32?
         var userNanoseconds: UInt64
         var systemNanoseconds: UInt64
+        /// Wait status of every process the recorder reaped: the command and
+        /// the orphans reparented to it (it is their subreaper).
+        var reaped: [Int32: Int32] = [:]
     }
 
     /// The shell convention: the command's own code, or 128 + signal.
@@ -71,6 +74,7 @@ struct TargetLauncher {
                 if errno == EINTR { continue }
                 break  // ECHILD: every descendant is gone
             }
+            outcome.reaped[reaped] = status
             if reaped == pid {
                 if status & 0x7f == 0 {
                     outcome.exitCode = (status >> 8) & 0xff

@@ -34,6 +34,14 @@ extension TraceBuilder {
             return .threadEnd(kind: ThreadEndKind(rawValue: UInt8(truncatingIfNeeded: r.flags)) ?? .unknown, cpuNanoseconds: r.arg)
         case GTRACE_RAW_FORK.rawValue: return .fork(childPid: Int32(bitPattern: r.u32))
         case GTRACE_RAW_EXEC.rawValue: return .exec
+        case GTRACE_RAW_BLOCK_BEGIN.rawValue:
+            return .blockBegin(call: BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags)), small: r.u32, argument: r.addr)
+        case GTRACE_RAW_BLOCK_END.rawValue:
+            let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))
+            if r.arg != 0 {  // I/O: u32 = fd, addr = bytes or errno
+                return .blockEnd(call: call, result: Int32(truncatingIfNeeded: r.addr), detail: 0)
+            }
+            return .blockEnd(call: call, result: Int32(bitPattern: r.u32), detail: r.addr)
         case GTRACE_RAW_LOCK_ACQUIRE.rawValue: return .lockAcquire(lock: lock(r.addr), flags: flags)
         case GTRACE_RAW_LOCK_WAIT.rawValue: return .lockWait(lock: lock(r.addr), flags: flags)
         case GTRACE_RAW_LOCK_ACQUIRED.rawValue: return .lockAcquired(lock: lock(r.addr), flags: flags)

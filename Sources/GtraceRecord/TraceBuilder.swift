@@ -15,6 +15,12 @@ struct LaunchFacts {
     var treeUserNanoseconds: UInt64
     var treeSystemNanoseconds: UInt64
     var info: [(String, String)]
+    /// Wait statuses the recorder itself collected (command and orphans).
+    var reapedStatus: [Int32: Int32] = [:]
+    /// Scheduling from perf, when perf was allowed.
+    var perf: PerfData?
+    /// Why there is no perf data (nil when there is).
+    var perfRefusal: String?
 }
 
 /// Turns a session's raw records into trace tables and time-ordered event
@@ -23,9 +29,9 @@ struct LaunchFacts {
 struct TraceBuilder {
     let session: SessionContents
     let facts: LaunchFacts
-    private(set) var tables = TraceTables()
-    private(set) var blocks: [EncodedBlock] = []
-    private(set) var warnings: [String] = []
+    var tables = TraceTables()
+    var blocks: [EncodedBlock] = []
+    var warnings: [String] = []
     private let fit: ClockFit
 
     private struct LockKey: Hashable {
@@ -34,9 +40,11 @@ struct TraceBuilder {
     }
 
     // Filled step by step by build().
-    private var imageKeys: [SessionContents.ImageKey] = []
-    private var processIndex: [SessionContents.ImageKey: Int] = [:]
-    private var threadIndex: [ThreadKey: Int] = [:]
+    var imageKeys: [SessionContents.ImageKey] = []
+    var processIndex: [SessionContents.ImageKey: Int] = [:]
+    var threadIndex: [ThreadKey: Int] = [:]
+    /// Each perf thread's switches, split among the trace threads with its tid (TraceBuilder+Scheduling).
+    var switchesByThread: [Int: [PerfData.Switch]] = [:]
     private var lockIndex: [LockKey: Int] = [:]
     private var stringID: [String: Int] = [:]
 
@@ -54,29 +62,37 @@ struct TraceBuilder {
     }
 
     /// Trace time (ns since the epoch) of a raw timestamp.
-    private func time(_ tsc: UInt64) -> UInt64 {
+    func time(_ tsc: UInt64) -> UInt64 {
         let mono = fit.monotonic(tsc)
         return mono > facts.epochMonotonic ? mono - facts.epochMonotonic : 0
     }
 
-    private var endTime: UInt64 {
+    /// Trace time of a CLOCK_MONOTONIC time (perf's clock).
+    func time(monotonic: UInt64) -> UInt64 {
+        monotonic > facts.epochMonotonic ? monotonic - facts.epochMonotonic : 0
+    }
+
+    var endTime: UInt64 {
         facts.endMonotonic > facts.epochMonotonic ? facts.endMonotonic - facts.epochMonotonic : 0
     }
 
     mutating func build() {
-        var scan = SessionScan(session: session, time: time)
+        var scan = SessionScan(session: session, time: { time($0) })
         if scan.lostTotal > 0 {
             warnings.append("\(scan.lostTotal) events were dropped by the runtime (a signal handler recorded during a buffer switch)")
         }
         buildProcesses(scan)
+        addUninstrumentedProcesses()
+        applyWaitStatuses(scan)
         buildThreads(scan)
+        assignSwitchesToThreads()
         buildLocks(&scan)
         buildGILs(scan)
         encodeEvents(scan)
         buildRunTables()
     }
 
-    private mutating func intern(_ s: String) -> Int {
+    mutating func intern(_ s: String) -> Int {
         if let id = stringID[s] { return id }
         stringID[s] = tables.strings.count
         tables.strings.append(s)
@@ -92,7 +108,7 @@ struct TraceBuilder {
         for (key, time) in scan.lastEvent { imageLastEvent[key.image] = max(imageLastEvent[key.image] ?? time, time) }
         var imageStartTime: [SessionContents.ImageKey: UInt64] = [:]
         for key in session.images.keys {
-            imageStartTime[key] = scan.imageStart[key] ?? session.images[key]?.startTSC.map(time) ?? imageFirstEvent[key] ?? 0
+            imageStartTime[key] = scan.imageStart[key] ?? session.images[key]?.startTSC.map { time($0) } ?? imageFirstEvent[key] ?? 0
         }
         func startOf(_ key: SessionContents.ImageKey) -> UInt64 { imageStartTime[key] ?? 0 }
         imageKeys = session.images.keys.sorted { (startOf($0), $0) < (startOf($1), $1) }
@@ -216,10 +232,17 @@ struct TraceBuilder {
             namesByTarget[target] = names.map { TraceEvent(time: $0.time, thread: target, kind: .threadName(string: intern($0.name))) }
                 .sorted { $0.time < $1.time }
         }
+        func interleaving(_ thread: Int) -> [TraceEvent] {
+            let names = namesByTarget[thread] ?? []
+            let switches = schedulingEvents(thread: thread)
+            return names.isEmpty ? switches : (names + switches).sorted { $0.time < $1.time }
+        }
+        var encoded: Set<Int> = []
         for thread in session.threads {
             let key = ThreadKey(image: thread.image, tid: thread.tid)
             guard let index = threadIndex[key], let process = processIndex[thread.image] else { continue }
-            var cutter = BlockCutter(thread: index, interleaving: namesByTarget[index] ?? [])
+            var cutter = BlockCutter(thread: index, interleaving: interleaving(index))
+            var lastTime: UInt64 = 0
             let locks = lockIndex
             let threads = threadIndex
             var lastAddress: UInt64 = 0
@@ -240,9 +263,16 @@ struct TraceBuilder {
                     }
                     return
                 }
+                if r.kind == UInt16(GTRACE_RAW_BLOCK_END.rawValue), r.arg != 0 {
+                    // An I/O call recorded once it had blocked: its start is in `arg`.
+                    let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))
+                    cutter.append(TraceEvent(time: max(time(r.arg), lastTime), thread: index,
+                                             kind: .blockBegin(call: call, small: r.u32, argument: UInt64.max)))
+                }
                 guard let kind = Self.eventKind(r, lock: lock,
                                                 thread: { threads[ThreadKey(image: thread.image, tid: $0)] }) else { return }
-                cutter.append(TraceEvent(time: time(r.tsc), thread: index, kind: kind))
+                lastTime = time(r.tsc)
+                cutter.append(TraceEvent(time: lastTime, thread: index, kind: kind))
             }
             if !scan.unordered.contains(key) {
                 thread.forEach(convert)
@@ -253,6 +283,12 @@ struct TraceBuilder {
                 let order = records.indices.sorted { (records[$0].tsc, $0) < (records[$1].tsc, $1) }
                 for i in order { convert(records[i]) }
             }
+            blocks += cutter.finish()
+            encoded.insert(index)
+        }
+        // Threads known only from perf: their switches are all their events.
+        for thread in tables.threads where !encoded.contains(thread.index) {
+            var cutter = BlockCutter(thread: thread.index, interleaving: interleaving(thread.index))
             blocks += cutter.finish()
         }
         blocks.sort(by: EncodedBlock.writeOrder)
@@ -268,6 +304,13 @@ struct TraceBuilder {
         info += facts.info.map { (key: $0.0, value: $0.1) }
         info.append(("tree_user_ns", "\(facts.treeUserNanoseconds)"))
         info.append(("tree_system_ns", "\(facts.treeSystemNanoseconds)"))
+        if let perf = facts.perf {
+            info.append(("scheduling", "perf"))
+            if perf.lostRecords > 0 { info.append(("perf_lost_records", "\(perf.lostRecords)")) }
+        } else {
+            info.append(("scheduling", "wrappers"))
+            info.append(("scheduling_note", facts.perfRefusal ?? "perf not used"))
+        }
         tables.info = RunInfo(values: info)
     }
 }

@@ -10,4 +10,14 @@ int gtrace_become_child_subreaper(void);
 uint64_t gtrace_load_acquire_u64(const uint64_t *p);
 void gtrace_store_release_u64(uint64_t *p, uint64_t value);
 
+/* Opens CPU `cpu`'s context-switch event on the calling process (inherited,
+ * enabled on exec; see gtrace_perf.c) and maps its ring of `data_pages` pages
+ * (a power of two). Returns 0, or the errno of the refusal. */
+int gtrace_perf_open(int cpu, uint32_t data_pages, int *fd_out, void **map_out, uint64_t *map_bytes_out);
+
+/* Copies up to `capacity` unread ring bytes to `out` and frees them in the ring. */
+uint64_t gtrace_perf_drain(void *map, uint8_t *out, uint64_t capacity);
+
+void gtrace_perf_close(int fd, void *map, uint64_t map_bytes);
+
 #endif

@@ -1,0 +1,143 @@
+import GtraceFormat
+
+/// Per-thread state machines, per-process CPU use over time, and who reaped
+/// whom, fed by the same event stream as the lock analysis.
+struct SchedulingAccumulator {
+    struct Reap {
+        var parentPid: Int32
+        var waitNanoseconds: UInt64
+        var time: UInt64
+    }
+
+    static let bucketCount = 40
+
+    private let tables: TraceTables
+    private let hasPerf: Bool
+    private let gilLocks: Set<Int>
+    private var machines: [ThreadStateMachine]
+    private var lastEvent: [UInt64]
+    private var onSince: [UInt64?]
+    private var calls: [[String: BlockingCallTotal]]
+    private var processBuckets: [[UInt64]]
+    private let start: UInt64
+    let bucketNanoseconds: UInt64
+    private(set) var reaps: [Int32: Reap] = [:]
+
+    init(tables: TraceTables, traceEnd: UInt64) {
+        self.tables = tables
+        hasPerf = tables.info["scheduling"] == "perf"
+        gilLocks = Set(tables.gils.compactMap(\.lock))
+        machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf") }
+        lastEvent = tables.threads.map(\.startNanoseconds)
+        onSince = Array(repeating: nil, count: tables.threads.count)
+        calls = Array(repeating: [:], count: tables.threads.count)
+        start = tables.processes.map(\.startNanoseconds).min() ?? 0
+        let span = traceEnd > start ? traceEnd - start : 1
+        bucketNanoseconds = max(1, (span + UInt64(Self.bucketCount) - 1) / UInt64(Self.bucketCount))
+        processBuckets = Array(repeating: Array(repeating: 0, count: Self.bucketCount), count: tables.processes.count)
+    }
+
+    mutating func consume(_ event: TraceEvent) {
+        let t = event.thread
+        guard machines.indices.contains(t) else { return }
+        lastEvent[t] = max(lastEvent[t], event.time)
+        switch event.kind {
+        case .cpuIn:
+            if onSince[t] == nil { onSince[t] = event.time }
+        case .cpuOut:
+            // A first switch out: the thread ran since its start.
+            let since = onSince[t] ?? (machines[t].isOnCPU ? tables.threads[t].startNanoseconds : event.time)
+            addOnCPU(thread: t, from: min(since, event.time), to: event.time)
+            onSince[t] = nil
+        default:
+            break
+        }
+        let gils = gilLocks
+        if let done = machines[t].apply(event.kind, at: event.time, isGIL: { gils.contains($0) }) {
+            let duration = event.time &- done.begin
+            let name = done.call.name
+            var total = calls[t][name] ?? BlockingCallTotal(call: name, count: 0, totalNanoseconds: 0, maxNanoseconds: 0)
+            total.count += 1
+            total.totalNanoseconds += duration
+            total.maxNanoseconds = max(total.maxNanoseconds, duration)
+            calls[t][name] = total
+            if done.call.isWaitForChild, done.result > 0 {
+                let process = tables.threads[t].process
+                let pid = tables.processes.indices.contains(process) ? tables.processes[process].pid : 0
+                reaps[done.result] = Reap(parentPid: pid, waitNanoseconds: duration, time: event.time)
+            }
+        }
+    }
+
+    /// Closes every thread at its end (its last event if later).
+    mutating func finish(traceEnd: UInt64) {
+        for t in machines.indices {
+            let info = tables.threads[t]
+            let processEnd = tables.processes.indices.contains(info.process) ? tables.processes[info.process].endNanoseconds : nil
+            let end = max(info.endNanoseconds ?? processEnd ?? traceEnd, lastEvent[t])
+            if let since = onSince[t] { addOnCPU(thread: t, from: since, to: end) }
+            machines[t].finish(at: end)
+        }
+    }
+
+    private mutating func addOnCPU(thread: Int, from: UInt64, to: UInt64) {
+        let process = tables.threads[thread].process
+        guard processBuckets.indices.contains(process), to > from else { return }
+        var t = max(from, start)
+        while t < to {
+            let bucket = min(Int((t - start) / bucketNanoseconds), Self.bucketCount - 1)
+            let bucketEnd = start + UInt64(bucket + 1) * bucketNanoseconds
+            let piece = min(to, bucket == Self.bucketCount - 1 ? to : bucketEnd) - t
+            processBuckets[process][bucket] += piece
+            t += piece
+        }
+    }
+
+    func states(thread: Int) -> ThreadStateTimes? {
+        guard machines.indices.contains(thread), hasPerf || tables.info["scheduling"] == "wrappers" else { return nil }
+        return machines[thread].times
+    }
+
+    func callTotals(thread: Int) -> [BlockingCallTotal] {
+        guard calls.indices.contains(thread) else { return [] }
+        return calls[thread].values.sorted { ($0.totalNanoseconds, $0.call) > ($1.totalNanoseconds, $1.call) }
+    }
+
+    func onCPU(process: Int) -> UInt64? {
+        guard hasPerf else { return nil }
+        return tables.threads.filter { $0.process == process }
+            .reduce(0) { $0 + (machines[$1.index].times.onCPUNanoseconds ?? 0) }
+    }
+
+    func utilisation(process: Int) -> [Double]? {
+        guard hasPerf, processBuckets.indices.contains(process) else { return nil }
+        return processBuckets[process].map { Double($0) / Double(bucketNanoseconds) }
+    }
+}
+
+/// How a process ended, in words.
+public enum ExitDescription {
+    public static func text(kind: ExitKind, status: Int32) -> String {
+        switch kind {
+        case .unknown: return "end not recorded"
+        case .exitCall: return "exit(\(status))"
+        case .underscoreExit: return "_exit(\(status))"
+        case .mainReturn: return "returned \(status) from main"
+        case .signal: return "killed by \(signalName(status))"
+        case .exec: return "replaced by exec"
+        case .waitStatus: return "exited \(status)"
+        }
+    }
+
+    static let signalNames = [
+        1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+        9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+        16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP", 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU",
+        23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO",
+        30: "SIGPWR", 31: "SIGSYS",
+    ]
+
+    public static func signalName(_ number: Int32) -> String {
+        signalNames[Int(number)] ?? "signal \(number)"
+    }
+}

@@ -1,0 +1,134 @@
+import GtraceAnalysis
+import GtraceFormat
+
+/// The scheduling part of the Chrome trace: per thread a "CPU" track (on-CPU
+/// and runnable slices, from perf) and a "blocked" track (one slice per
+/// blocking call, named by the call), fork→child flow arrows, and a counter
+/// of runnable threads. Each track holds one kind of slice, so nothing on it
+/// overlaps. Returns JSON objects for the writer to emit.
+struct ChromeSchedulingTracks {
+    static let cpuLane: Int64 = 508
+    static let blockedLane: Int64 = 509
+
+    private let tables: TraceTables
+    private var onCPUSince: [UInt64?]
+    private var cpuOf: [Int]
+    private var runnableSince: [UInt64?]
+    private var openCall: [(call: BlockingCall, small: UInt32, argument: UInt64, time: UInt64)?]
+    private var named: Set<Int64> = []
+    private var runnable = 0
+    private var flowID = 1_000_000_000  // apart from the GIL hand-off ids
+    private let counterPid: Int32
+    private(set) var sliceCount = 0
+
+    init(tables: TraceTables) {
+        self.tables = tables
+        onCPUSince = Array(repeating: nil, count: tables.threads.count)
+        cpuOf = Array(repeating: 0, count: tables.threads.count)
+        runnableSince = Array(repeating: nil, count: tables.threads.count)
+        openCall = Array(repeating: nil, count: tables.threads.count)
+        counterPid = tables.processes.first?.pid ?? 0
+    }
+
+    private func ids(_ thread: Int) -> (pid: Int32, tid: Int32) {
+        let t = tables.threads[thread]
+        return (tables.processes[t.process].pid, t.tid)
+    }
+
+    private mutating func track(_ thread: Int, lane: Int64, label: String, into out: inout [String]) -> Int64 {
+        let (pid, tid) = ids(thread)
+        let track = Int64(tid) | lane << 22
+        if named.insert(Int64(pid) << 32 | track).inserted {
+            let name = tables.threads[thread].name.isEmpty ? "thread \(tid)" : tables.threads[thread].name
+            let order = (tid == pid ? 0 : thread + 1) * 64 + (lane == Self.cpuLane ? 1 : 2)
+            out.append("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_name\",\"args\":{\"name\":\(JSONText.string("\(name) \(label)"))}}")
+            out.append("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":\(order)}}")
+        }
+        return track
+    }
+
+    private mutating func slice(_ thread: Int, lane: Int64, label: String, name: String, category: String,
+                                from start: UInt64, to end: UInt64, args: String, into out: inout [String]) {
+        guard end >= start else { return }
+        let track = track(thread, lane: lane, label: label, into: &out)
+        let pid = ids(thread).pid
+        sliceCount += 1
+        out.append("{\"ph\":\"X\",\"pid\":\(pid),\"tid\":\(track),\"ts\":\(JSONText.microseconds(start)),\"dur\":\(JSONText.microseconds(end - start)),\"name\":\(JSONText.string(name)),\"cat\":\"\(category)\",\"args\":{\(args)}}")
+    }
+
+    private mutating func counter(at time: UInt64, into out: inout [String]) {
+        out.append("{\"ph\":\"C\",\"pid\":\(counterPid),\"tid\":\(counterPid),\"ts\":\(JSONText.microseconds(time)),\"name\":\"runnable threads\",\"args\":{\"runnable\":\(runnable)}}")
+    }
+
+    /// JSON objects for one event (often none).
+    mutating func consume(_ e: TraceEvent) -> [String] {
+        var out: [String] = []
+        let t = e.thread
+        guard tables.threads.indices.contains(t) else { return out }
+        switch e.kind {
+        case let .cpuIn(cpu):
+            if let since = runnableSince[t] {
+                slice(t, lane: Self.cpuLane, label: "CPU", name: "runnable", category: "runnable", from: since, to: e.time,
+                      args: "\"duration_ns\":\(e.time - min(since, e.time))", into: &out)
+                runnableSince[t] = nil
+                runnable -= 1
+                counter(at: e.time, into: &out)
+            }
+            onCPUSince[t] = e.time
+            cpuOf[t] = cpu
+        case let .cpuOut(cpu, preempted):
+            let since = onCPUSince[t] ?? tables.threads[t].startNanoseconds
+            slice(t, lane: Self.cpuLane, label: "CPU", name: "CPU \(cpu)", category: "on-cpu", from: min(since, e.time), to: e.time,
+                  args: "\"cpu\":\(cpu),\"duration_ns\":\(e.time - min(since, e.time))", into: &out)
+            onCPUSince[t] = nil
+            if preempted {
+                runnableSince[t] = e.time
+                runnable += 1
+                counter(at: e.time, into: &out)
+            }
+        case let .blockBegin(call, small, argument):
+            openCall[t] = (call, small, argument, e.time)
+        case let .blockEnd(call, result, detail):
+            if let open = openCall[t], open.call == call {
+                var args = "\"call\":\(JSONText.string(call.name)),\"result\":\(result),\"duration_ns\":\(e.time - min(open.time, e.time))"
+                if call.isWaitForChild { args += ",\"wait_status\":\(detail)" }
+                slice(t, lane: Self.blockedLane, label: "blocked", name: call.label(smallArgument: open.small, argument: open.argument),
+                      category: "blocked-" + call.category(smallArgument: open.small).rawValue, from: open.time, to: e.time,
+                      args: args, into: &out)
+            }
+            openCall[t] = nil
+        case let .fork(childPid):
+            // An arrow from the fork to the child's first thread.
+            guard let child = tables.processes.first(where: { $0.pid == childPid && $0.startNanoseconds >= e.time &- 1_000_000 }) else { break }
+            let (pid, tid) = ids(t)
+            flowID += 1
+            out.append("{\"ph\":\"s\",\"pid\":\(pid),\"tid\":\(tid),\"ts\":\(JSONText.microseconds(e.time)),\"id\":\(flowID),\"name\":\"fork\",\"cat\":\"process\"}")
+            out.append("{\"ph\":\"f\",\"bp\":\"e\",\"pid\":\(child.pid),\"tid\":\(child.pid),\"ts\":\(JSONText.microseconds(max(child.startNanoseconds, e.time))),\"id\":\(flowID),\"name\":\"fork\",\"cat\":\"process\"}")
+        default:
+            break
+        }
+        return out
+    }
+
+    /// Closes what is still open at the end of the trace; adds each process's end instant.
+    mutating func finish(at end: UInt64) -> [String] {
+        var out: [String] = []
+        for t in tables.threads.indices {
+            if let since = onCPUSince[t] {
+                slice(t, lane: Self.cpuLane, label: "CPU", name: "CPU \(cpuOf[t])", category: "on-cpu", from: since, to: max(since, end),
+                      args: "\"open_at_end\":true", into: &out)
+            }
+            if let open = openCall[t] {
+                slice(t, lane: Self.blockedLane, label: "blocked", name: open.call.label(smallArgument: open.small, argument: open.argument),
+                      category: "blocked-" + open.call.category(smallArgument: open.small).rawValue, from: open.time, to: max(open.time, end),
+                      args: "\"open_at_end\":true", into: &out)
+            }
+        }
+        for p in tables.processes {
+            guard let time = p.endNanoseconds, p.exitKind != .exec else { continue }
+            let how = ExitDescription.text(kind: p.exitKind, status: p.exitStatus)
+            out.append("{\"ph\":\"i\",\"s\":\"p\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"ts\":\(JSONText.microseconds(time)),\"name\":\(JSONText.string("end: " + how)),\"args\":{\"instrumented\":\(p.instrumented)}}")
+        }
+        return out
+    }
+}

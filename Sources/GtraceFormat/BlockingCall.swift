@@ -1,0 +1,67 @@
+import CGtraceFormat
+
+/// A blocking call the runtime wraps (`enum gtrace_block_call`).
+public struct BlockingCall: RawRepresentable, Sendable, Hashable, Codable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// What a thread blocked in this call waits for.
+    public enum Category: String, Sendable, Codable, CaseIterable {
+        case sleep, child, sync, io
+    }
+
+    private static let names: [String] = [
+        "?", "nanosleep", "clock_nanosleep", "usleep", "sleep", "waitpid", "wait", "wait4", "waitid",
+        "sem_wait", "sem_timedwait", "sem_clockwait", "pthread_join", "pthread_timedjoin_np", "pthread_clockjoin_np",
+        "select", "pselect", "poll", "ppoll", "epoll_wait", "epoll_pwait", "read", "write", "recv", "send",
+        "accept", "connect", "recvfrom", "sendto", "accept4", "recvmsg", "sendmsg", "readv", "writev",
+    ]
+
+    public var name: String {
+        Int(rawValue) < Self.names.count ? Self.names[Int(rawValue)] : "call\(rawValue)"
+    }
+
+    public var isWaitForChild: Bool {
+        (UInt32(GTRACE_CALL_WAITPID.rawValue) ... UInt32(GTRACE_CALL_WAITID.rawValue)).contains(UInt32(rawValue))
+    }
+
+    /// True for the I/O calls recorded only once they blocked (one BLOCK_END).
+    public var isDataTransfer: Bool { UInt32(rawValue) >= GTRACE_CALL_READ.rawValue }
+
+    /// select/poll with no descriptors is how a program (and Python before
+    /// 3.11's `time.sleep`) sleeps.
+    public func category(smallArgument: UInt32) -> Category {
+        switch UInt32(rawValue) {
+        case GTRACE_CALL_NANOSLEEP.rawValue ... GTRACE_CALL_SLEEP.rawValue: return .sleep
+        case GTRACE_CALL_WAITPID.rawValue ... GTRACE_CALL_WAITID.rawValue: return .child
+        case GTRACE_CALL_SEM_WAIT.rawValue ... GTRACE_CALL_PTHREAD_CLOCKJOIN.rawValue: return .sync
+        case GTRACE_CALL_SELECT.rawValue ... GTRACE_CALL_PPOLL.rawValue where smallArgument == 0: return .sleep
+        default: return .io
+        }
+    }
+
+    /// "waitpid(1234)", "clock_nanosleep 100 ms", "read(fd 5)": the call as a
+    /// slice name. `argument` is the requested time for sleeps and timeouts.
+    public func label(smallArgument: UInt32, argument: UInt64) -> String {
+        switch category(smallArgument: smallArgument) {
+        case .sleep:
+            return argument == UInt64.max || argument == 0 ? name : "\(name) \(Self.duration(argument))"
+        case .child:
+            let pid = Int32(bitPattern: smallArgument)
+            return pid == -1 ? "\(name)(any child)" : "\(name)(\(pid))"
+        case .sync:
+            return name
+        case .io:
+            if UInt32(rawValue) >= GTRACE_CALL_READ.rawValue { return "\(name)(fd \(smallArgument))" }
+            return "\(name)(\(smallArgument) fds)"
+        }
+    }
+
+    static func duration(_ ns: UInt64) -> String {
+        if ns >= 1_000_000_000, ns % 1_000_000_000 == 0 { return "\(ns / 1_000_000_000) s" }
+        if ns >= 1_000_000_000 { return "\(Double(ns / 1_000_000) / 1000) s" }
+        if ns >= 1_000_000 { return ns % 1_000_000 == 0 ? "\(ns / 1_000_000) ms" : "\(Double(ns / 1000) / 1000) ms" }
+        if ns >= 1000 { return "\(ns / 1000) µs" }
+        return "\(ns) ns"
+    }
+}

@@ -1,0 +1,171 @@
+import CGtraceFormat
+import GtraceFormat
+
+/// The process tree and the scheduling from perf: processes the runtime never
+/// entered, how each process ended, and which thread each context switch
+/// belongs to.
+extension TraceBuilder {
+    /// Images perf saw that the runtime did not: a static or setuid program
+    /// exec'd by a traced process, or a child forked by such a program. Each
+    /// pid's life is cut at its execs; a piece with no runtime image becomes a
+    /// process marked not instrumented, named from the exec note of its pid.
+    mutating func addUninstrumentedProcesses() {
+        guard let perf = facts.perf else { return }
+        var forkTime: [Int32: (time: UInt64, ppid: Int32)] = [:]
+        for fork in perf.forks where fork.pid == fork.tid && forkTime[fork.pid] == nil {
+            forkTime[fork.pid] = (time(monotonic: fork.time), fork.ppid)
+        }
+        var execTimes: [Int32: [UInt64]] = [:]
+        for comm in perf.comms where comm.isExec && comm.pid == comm.tid {
+            execTimes[comm.pid, default: []].append(time(monotonic: comm.time))
+        }
+        var exitTime: [Int32: UInt64] = [:]
+        for exit in perf.exits where exit.pid == exit.tid { exitTime[exit.pid] = time(monotonic: exit.time) }
+        let pids = Set(forkTime.keys).union(execTimes.keys).union(perf.pidOfThread.values)
+        for pid in pids.sorted() {
+            let execs = execTimes[pid] ?? []
+            let images = tables.processes.filter { $0.pid == pid }.map(\.startNanoseconds)
+            // Piece 0 runs from the fork; piece i > 0 from the i-th exec.
+            var starts: [UInt64] = [forkTime[pid]?.time ?? 0] + execs
+            if forkTime[pid] == nil, !execs.isEmpty { starts.removeFirst() }  // born before the recording
+            for (i, start) in starts.enumerated() {
+                let end = i + 1 < starts.count ? starts[i + 1] : nil
+                let covered = images.contains { image in image >= start && (end.map { image < $0 } ?? true) }
+                // A fork child's piece before its exec is only the way to the exec.
+                let preExec = i == 0 && forkTime[pid] != nil && end != nil
+                if covered || preExec { continue }
+                if i == 0 && forkTime[pid] == nil && images.isEmpty && pid != facts.rootPid { continue }
+                addUninstrumented(pid: pid, start: start, end: end ?? exitTime[pid], replacedByExec: end != nil,
+                                  forkedBy: i == 0 ? forkTime[pid]?.ppid : nil, perf: perf)
+            }
+        }
+        // Children of processes added above get their parent now.
+        for i in tables.processes.indices where tables.processes[i].parent == nil {
+            let child = tables.processes[i]
+            tables.processes[i].parent = tables.processes.lastIndex {
+                $0.index != child.index && ($0.pid == child.ppid || ($0.pid == child.pid && $0.image < child.image))
+                    && $0.startNanoseconds <= child.startNanoseconds
+            }
+        }
+    }
+
+    private mutating func addUninstrumented(pid: Int32, start: UInt64, end: UInt64?, replacedByExec: Bool,
+                                            forkedBy: Int32?, perf: PerfData) {
+        let earlier = tables.processes.last { $0.pid == pid && $0.startNanoseconds <= start }
+        let ppid = forkedBy ?? earlier?.ppid ?? 0
+        var executable = "", arguments: [String] = []
+        if forkedBy != nil, let parent = tables.processes.last(where: { $0.pid == ppid && $0.startNanoseconds <= start }) {
+            executable = parent.executable
+            arguments = parent.arguments
+        } else if let note = (session.execNotes[pid] ?? []).min(by: { distance(time($0.tsc), start) < distance(time($1.tsc), start) }) {
+            executable = note.path
+            arguments = note.arguments
+        }
+        if executable.isEmpty {
+            let comm = perf.comms.last { $0.pid == pid && time(monotonic: $0.time) <= start + 1_000_000 }?.name ?? "?"
+            executable = comm
+            arguments = [comm]
+        }
+        let image = (tables.processes.filter { $0.pid == pid }.map(\.image).max() ?? -1) + 1
+        let index = tables.processes.count
+        tables.processes.append(GtraceFormat.ProcessInfo(
+            index: index, pid: pid, ppid: ppid, parent: earlier?.index, image: image, executable: executable,
+            arguments: arguments, startNanoseconds: start, endNanoseconds: end ?? endTime,
+            exitKind: replacedByExec ? .exec : .unknown, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0,
+            instrumented: false))
+        if let earlier, earlier.endNanoseconds.map({ $0 > start }) ?? true {
+            tables.processes[earlier.index].endNanoseconds = start
+            tables.processes[earlier.index].exitKind = .exec
+        }
+    }
+
+    private func distance(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : b - a }
+
+    /// How each process without an exit record ended: the wait status its
+    /// parent (or the recorder, as subreaper) collected; and when, from perf.
+    mutating func applyWaitStatuses(_ scan: SessionScan) {
+        var statuses = scan.reapedByWait
+        for (pid, status) in facts.reapedStatus { statuses[pid] = status }
+        var exitTime: [Int32: UInt64] = [:]
+        for exit in facts.perf?.exits ?? [] where exit.pid == exit.tid { exitTime[exit.pid] = time(monotonic: exit.time) }
+        var lastImage: [Int32: Int] = [:]
+        for process in tables.processes where lastImage[process.pid].map({ tables.processes[$0].image < process.image }) ?? true {
+            lastImage[process.pid] = process.index
+        }
+        for (pid, index) in lastImage {
+            var process = tables.processes[index]
+            if process.exitKind == .unknown || process.exitKind == .waitStatus, let status = statuses[pid] {
+                if status & 0x7f == 0 {
+                    process.exitKind = .waitStatus
+                    process.exitStatus = (status >> 8) & 0xff
+                } else {
+                    process.exitKind = .signal
+                    process.exitStatus = status & 0x7f
+                }
+            }
+            if let exit = exitTime[pid], exit >= process.startNanoseconds,
+               process.exitKind == .signal || process.exitKind == .waitStatus || process.exitKind == .unknown || !process.instrumented {
+                process.endNanoseconds = exit
+            }
+            tables.processes[index] = process
+        }
+    }
+
+    /// Splits each perf thread's switches among the trace threads with its tid
+    /// (one per image: exec keeps the tid), and adds a thread for every tid
+    /// the runtime never saw (threads of uninstrumented processes).
+    mutating func assignSwitchesToThreads() {
+        guard let perf = facts.perf else { return }
+        var threadsOfTid: [Int32: [Int]] = [:]
+        for thread in tables.threads { threadsOfTid[thread.tid, default: []].append(thread.index) }
+        var lastComm: [Int32: String] = [:]
+        for comm in perf.comms { lastComm[comm.tid] = comm.name }
+        var exitTime: [Int32: UInt64] = [:]
+        for exit in perf.exits { exitTime[exit.tid] = time(monotonic: exit.time) }
+        for (tid, switches) in perf.switches.sorted(by: { $0.key < $1.key }) {
+            guard let first = switches.first else { continue }
+            var candidates = (threadsOfTid[tid] ?? []).sorted { tables.threads[$0].startNanoseconds < tables.threads[$1].startNanoseconds }
+            // Switches after an exec into an uninstrumented image belong to a thread of that image.
+            let pid = perf.pidOfThread[tid] ?? tid
+            for process in tables.processes where !process.instrumented && process.pid == pid {
+                let firstInside = switches.first { time(monotonic: $0.time) >= process.startNanoseconds }
+                guard let firstInside, time(monotonic: firstInside.time) < (process.endNanoseconds ?? endTime) || tid != pid else { continue }
+                if candidates.contains(where: { tables.threads[$0].process == process.index }) { continue }
+                let start = tid == pid ? process.startNanoseconds : time(monotonic: firstInside.time)
+                candidates.append(addThread(tid: tid, process: process.index, name: lastComm[tid] ?? process.shortName,
+                                            start: start, end: exitTime[tid] ?? process.endNanoseconds))
+            }
+            if candidates.isEmpty {
+                // A thread the runtime did not see (raw clone): put it in its process's image of that time.
+                let at = time(monotonic: first.time)
+                guard let process = tables.processes.last(where: { $0.pid == pid && $0.startNanoseconds <= at })
+                    ?? tables.processes.first(where: { $0.pid == pid }) else { continue }
+                candidates.append(addThread(tid: tid, process: process.index, name: lastComm[tid] ?? "", start: at,
+                                            end: exitTime[tid] ?? process.endNanoseconds))
+            }
+            candidates.sort { tables.threads[$0].startNanoseconds < tables.threads[$1].startNanoseconds }
+            var k = 0
+            for s in switches {
+                let at = time(monotonic: s.time)
+                while k + 1 < candidates.count, tables.threads[candidates[k + 1]].startNanoseconds <= at { k += 1 }
+                switchesByThread[candidates[k], default: []].append(s)
+            }
+        }
+    }
+
+    private mutating func addThread(tid: Int32, process: Int, name: String, start: UInt64, end: UInt64?) -> Int {
+        let index = tables.threads.count
+        _ = intern(name)
+        tables.threads.append(ThreadInfo(index: index, process: process, tid: tid, name: name, creator: nil,
+                                         startNanoseconds: start, endNanoseconds: end, endKind: .unknown, cpuNanoseconds: nil))
+        return index
+    }
+
+    /// The scheduling events of `thread`, as trace events in time order.
+    func schedulingEvents(thread: Int) -> [TraceEvent] {
+        (switchesByThread[thread] ?? []).map { s in
+            TraceEvent(time: time(monotonic: s.time), thread: thread,
+                       kind: s.isIn ? .cpuIn(cpu: Int(s.cpu)) : .cpuOut(cpu: Int(s.cpu), preempted: s.preempted))
+        }
+    }
+}
