@@ -191,7 +191,7 @@ GT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) 
 GT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
     int (*f)(int, char *const[], char *const[]) = GT_REAL(fexecve);
     gt_on_exec();
-    gt_exec_note(0, argv != NULL ? argv[0] : NULL, argv);
+    gt_exec_note(0, argv[0], argv);
     char **e;
     GT_FIX_ENV(envp, e);
     return f(fd, argv, e);

@@ -17,6 +17,7 @@ struct SchedulingAccumulator {
     private var machines: [ThreadStateMachine]
     private var lastEvent: [UInt64]
     private var onSince: [UInt64?]
+    private var begun: [Bool]
     private var calls: [[String: BlockingCallTotal]]
     private var processBuckets: [[UInt64]]
     private let start: UInt64
@@ -30,6 +31,7 @@ struct SchedulingAccumulator {
         machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf") }
         lastEvent = tables.threads.map(\.startNanoseconds)
         onSince = Array(repeating: nil, count: tables.threads.count)
+        begun = Array(repeating: false, count: tables.threads.count)
         calls = Array(repeating: [:], count: tables.threads.count)
         start = tables.processes.map(\.startNanoseconds).min() ?? 0
         let span = traceEnd > start ? traceEnd - start : 1
@@ -40,6 +42,11 @@ struct SchedulingAccumulator {
     mutating func consume(_ event: TraceEvent) {
         let t = event.thread
         guard machines.indices.contains(t) else { return }
+        if !begun[t] {
+            // The thread's time starts at its birth, or at an earlier switch record.
+            begun[t] = true
+            machines[t].advance(to: min(event.time, tables.threads[t].startNanoseconds))
+        }
         lastEvent[t] = max(lastEvent[t], event.time)
         switch event.kind {
         case .cpuIn:
@@ -75,6 +82,7 @@ struct SchedulingAccumulator {
             let info = tables.threads[t]
             let processEnd = tables.processes.indices.contains(info.process) ? tables.processes[info.process].endNanoseconds : nil
             let end = max(info.endNanoseconds ?? processEnd ?? traceEnd, lastEvent[t])
+            if !begun[t] { machines[t].advance(to: info.startNanoseconds) }
             if let since = onSince[t] { addOnCPU(thread: t, from: since, to: end) }
             machines[t].finish(at: end)
         }

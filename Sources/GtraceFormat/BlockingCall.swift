@@ -57,11 +57,16 @@ public struct BlockingCall: RawRepresentable, Sendable, Hashable, Codable {
         }
     }
 
+    /// Requested times to a tenth of the unit: "200 ms", "1.5 s", "250 µs".
+    /// (An absolute deadline arrives as a few µs less than the round figure.)
     static func duration(_ ns: UInt64) -> String {
-        if ns >= 1_000_000_000, ns % 1_000_000_000 == 0 { return "\(ns / 1_000_000_000) s" }
-        if ns >= 1_000_000_000 { return "\(Double(ns / 1_000_000) / 1000) s" }
-        if ns >= 1_000_000 { return ns % 1_000_000 == 0 ? "\(ns / 1_000_000) ms" : "\(Double(ns / 1000) / 1000) ms" }
-        if ns >= 1000 { return "\(ns / 1000) µs" }
+        func tenths(_ unit: UInt64, _ name: String) -> String {
+            let t = (ns + unit / 20) / (unit / 10)
+            return t % 10 == 0 ? "\(t / 10) \(name)" : "\(t / 10).\(t % 10) \(name)"
+        }
+        if ns >= 999_950_000 { return tenths(1_000_000_000, "s") }
+        if ns >= 999_950 { return tenths(1_000_000, "ms") }
+        if ns >= 1000 { return tenths(1000, "µs") }
         return "\(ns) ns"
     }
 }

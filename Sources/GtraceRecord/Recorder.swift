@@ -104,7 +104,7 @@ public struct Recorder {
         var builder = TraceBuilder(session: contents, facts: facts)
         builder.build()
         var tables = builder.tables
-        let nothingRecorded = tables.processes.isEmpty
+        let nothingRecorded = !tables.processes.contains { $0.instrumented }
         if !tables.processes.contains(where: { $0.pid == outcome.rootPid }) {
             // The command never ran the runtime (static, setuid): describe it from the launcher's side.
             tables.processes.append(GtraceFormat.ProcessInfo(

@@ -73,13 +73,35 @@ extension TraceBuilder {
             arguments: arguments, startNanoseconds: start, endNanoseconds: end ?? endTime,
             exitKind: replacedByExec ? .exec : .unknown, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0,
             instrumented: false))
-        if let earlier, earlier.endNanoseconds.map({ $0 > start }) ?? true {
+        if let earlier, earlier.exitKind == .unknown || earlier.exitKind == .exec {
             tables.processes[earlier.index].endNanoseconds = start
             tables.processes[earlier.index].exitKind = .exec
         }
     }
 
     private func distance(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : b - a }
+
+    /// Processes start when perf saw them born: the fork (first image of a
+    /// pid) or the exec (later images), before the runtime's constructor ran.
+    mutating func applyPerfBirths() {
+        guard let perf = facts.perf else { return }
+        var forkTime: [Int32: UInt64] = [:]
+        for fork in perf.forks where fork.pid == fork.tid && forkTime[fork.pid] == nil { forkTime[fork.pid] = time(monotonic: fork.time) }
+        var execTimes: [Int32: [UInt64]] = [:]
+        for comm in perf.comms where comm.isExec && comm.pid == comm.tid { execTimes[comm.pid, default: []].append(time(monotonic: comm.time)) }
+        for i in tables.processes.indices where tables.processes[i].instrumented {
+            let process = tables.processes[i]
+            let earlierImages = tables.processes.contains { $0.pid == process.pid && $0.startNanoseconds < process.startNanoseconds }
+            var birth = earlierImages ? nil : forkTime[process.pid]
+            if birth == nil {
+                // The last exec before the runtime started in this image, if it came after the previous image.
+                let previousEnd = tables.processes.filter { $0.pid == process.pid && $0.startNanoseconds < process.startNanoseconds }
+                    .map { $0.startNanoseconds }.max() ?? 0
+                birth = execTimes[process.pid]?.last { $0 <= process.startNanoseconds && $0 > previousEnd }
+            }
+            if let birth, birth < process.startNanoseconds { tables.processes[i].startNanoseconds = birth }
+        }
+    }
 
     /// How each process without an exit record ended: the wait status its
     /// parent (or the recorder, as subreaper) collected; and when, from perf.

@@ -84,6 +84,7 @@ struct TraceBuilder {
         buildProcesses(scan)
         addUninstrumentedProcesses()
         applyWaitStatuses(scan)
+        applyPerfBirths()
         buildThreads(scan)
         assignSwitchesToThreads()
         buildLocks(&scan)

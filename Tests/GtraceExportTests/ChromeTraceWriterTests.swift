@@ -63,7 +63,9 @@ import Testing
         #expect(wait["ts"] as? Double == 3.5)
         #expect(wait["dur"] as? Double == 0.5)
         #expect(events.contains { $0["ph"] as? String == "M" && $0["name"] as? String == "thread_name" })
-        #expect(events.filter { $0["ph"] as? String == "i" }.count == 2)
+        #expect(events.filter { $0["ph"] as? String == "i" && $0["s"] as? String == "t" }.count == 2)
+        // Each process that ended gets one process-scoped instant saying how.
+        #expect(events.filter { $0["ph"] as? String == "i" && ($0["name"] as? String)?.hasPrefix("end: ") == true }.count == 1)
     }
 
     @Test func outputIsDeterministic() throws {

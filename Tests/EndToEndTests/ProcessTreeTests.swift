@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+
+/// The process tree: forks, execs, exits and reaping, checked against what
+/// the programs themselves print; stress cases must neither lose events nor
+/// hang the recorder, and every process and thread must end.
+@Suite(.serialized) struct ProcessTreeTests {
+    typealias S = SchedulingTests
+    static let python = "/usr/bin/python3"
+
+    /// `key pid status code` lines a workload prints for the children it reaped.
+    static func childStatuses(_ stdout: String) -> [Int: String] {
+        var result: [Int: String] = [:]
+        for line in stdout.split(separator: "\n") {
+            let w = line.split(separator: " ")
+            if w.count == 4, w[0] == "child", let pid = Int(w[1]) { result[pid] = "\(w[2]) \(w[3])" }
+        }
+        return result
+    }
+
+    static func record(_ command: [String], in dir: String, name: String = "t") throws -> (Harness.Result, [String: Any]) {
+        let trace = "\(dir)/\(name).data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--"] + command)
+        let report = try Harness.reportJSON(trace)
+        return (recorded, report)
+    }
+
+    /// Every process and thread ends, and no thread's states outlast its life.
+    static func expectConsistent(_ report: [String: Any], _ note: String) {
+        let summary = report["summary"] as? [String: Any] ?? [:]
+        let wall = S.number(summary["wallNanoseconds"])
+        for p in S.processes(report) {
+            #expect((p["end"] as? String ?? "") != "end not recorded", "\(note): process \(p["pid"] ?? "?") has no end")
+            #expect(S.number(p["lifetimeNanoseconds"]) <= wall + 1e6, "\(note): process outlives the run")
+        }
+        for t in S.threads(report) {
+            let states = S.states(t)
+            let total = ["runningWithGILNanoseconds", "runningNanoseconds", "runnableNanoseconds", "lockWaitNanoseconds",
+                         "sleepingNanoseconds", "childWaitNanoseconds", "ioNanoseconds", "otherOffCPUNanoseconds"]
+                .reduce(0.0) { $0 + S.number(states[$1]) }
+            #expect(total <= wall + 1e6, "\(note): thread \(t["tid"] ?? "?") states \(total) ns exceed the wall time")
+        }
+    }
+
+    @Test func seed3HasTwentyChildrenThatExitZero() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (recorded, report) = try Self.record([Self.python, "\(Harness.packageRoot)/tools/workloads/seed3_count_sleep_processes.py",
+                                                  "processes", "--size", "2000", "--sleep", "0.05"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let processes = S.processes(report)
+        let root = try #require(processes.first { $0["parent"] == nil || $0["parent"] is NSNull })
+        let children = processes.filter { S.number($0["ppid"]) == S.number(root["pid"]) }
+        #expect(children.count == 20, "children: \(children.map { $0["pid"] ?? "?" })")
+        for child in children {
+            #expect(S.number(child["exitStatus"]) == 0)
+            #expect(["_exit(0)", "exit(0)", "exited 0"].contains(child["end"] as? String ?? ""), "\(child["end"] ?? "?")")
+        }
+        Self.expectConsistent(report, "seed 3")
+    }
+
+    @Test func seed7ParentsWaitTwoSecondsPerSleepWithTheGILFree() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (recorded, report) = try Self.record([Self.python, "\(Harness.packageRoot)/tools/workloads/seed7_subprocess.py", "threads"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let sleeps = S.processes(report).filter { ($0["command"] as? String ?? "").hasPrefix("sleep ") }
+        #expect(sleeps.count == 5)
+        let pythonPid = S.number(S.processes(report).first { ($0["command"] as? String ?? "").contains("seed7") }?["pid"])
+        for sleep in sleeps {
+            #expect(S.number(sleep["exitStatus"]) == 0)
+            #expect(S.number(sleep["reapedByPid"]) == pythonPid, "sleep \(sleep["pid"] ?? "?") reaped by \(sleep["reapedByPid"] ?? "nobody")")
+            #expect(abs(S.number(sleep["reapWaitNanoseconds"]) - 2e9) < 0.1e9)
+        }
+        // Each worker thread waited ~2 s in waitpid (child wait), not holding the GIL.
+        let workers = S.threads(report).filter {
+            S.number($0["pid"]) == pythonPid && ($0["blockingCalls"] as? [[String: Any]] ?? []).contains { $0["call"] as? String == "waitpid" }
+        }
+        #expect(workers.count == 5)
+        for worker in workers {
+            let states = S.states(worker)
+            #expect(abs(S.number(states["childWaitNanoseconds"]) - 2e9) < 0.1e9)
+            #expect(S.number(states["runningWithGILNanoseconds"]) < 0.1e9)
+        }
+        let gil = (report["gil"] as? [[String: Any]] ?? []).first
+        #expect(S.number(gil?["heldRatio"]) < 0.1, "GIL held \(gil?["heldRatio"] ?? "?") of the run")
+        Self.expectConsistent(report, "seed 7")
+    }
+
+    @Test func aChildKilledBySIGKILLKeepsItsEventsAndSaysSo() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("kill_child", in: dir)
+        let (recorded, report) = try Self.record([workload, "300"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let killed = try #require(Self.childStatuses(recorded.stdout).first)
+        #expect(killed.value == "signal 9")
+        let child = try #require(S.processes(report).first { S.number($0["pid"]) == Double(killed.key) })
+        #expect(child["end"] as? String == "killed by SIGKILL")
+        // It took its mutex every 100 µs for 300 ms: those acquisitions survived the kill.
+        let thread = S.threads(report).first { S.number($0["pid"]) == Double(killed.key) }
+        #expect(S.number(thread?["acquisitions"]) > 500)
+        Self.expectConsistent(report, "kill")
+    }
+
+    @Test(arguments: ["", "--execve-null-env"])
+    func aChildExecedWithoutEnvironmentIsStillTraced(variant: String) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("clearenv_exec", in: dir)
+        let child = try Harness.buildWorkload("cpu_threads", in: dir)
+        let (recorded, report) = try Self.record([workload] + (variant.isEmpty ? [] : [variant]) + [child, "1", "20"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let image = try #require(S.processes(report).first { ($0["command"] as? String ?? "").hasPrefix(child) })
+        #expect(image["instrumented"] as? Bool == true)
+        #expect(S.number(image["threadCount"]) == 2, "the traced child has its main thread and one worker")
+    }
+
+    @Test func twoHundredShortLivedProcesses() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("many_processes", in: dir)
+        let (recorded, report) = try Self.record([workload, "200"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let truth = Self.childStatuses(recorded.stdout)
+        #expect(truth.count == 200)
+        let processes = S.processes(report)
+        for (pid, status) in truth {
+            let process = processes.first { S.number($0["pid"]) == Double(pid) }
+            #expect(process != nil, "child \(pid) missing")
+            #expect("status \(Int(S.number(process?["exitStatus"])))" == status, "child \(pid): \(status)")
+        }
+        Self.expectConsistent(report, "200 processes")
+    }
+
+    @Test func oneProcessWithAThousandThreads() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("many_threads", in: dir)
+        let (recorded, report) = try Self.record([workload, "1000"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        #expect(recorded.stdout.contains("threads 1000 counter 1000"))
+        let threads = S.threads(report)
+        #expect(threads.count == 1001)
+        let acquisitions = threads.reduce(0.0) { $0 + S.number($1["acquisitions"]) }
+        #expect(acquisitions == 1000)
+        #expect(threads.filter { ($0["ended"] as? String) == "returned" }.count == 1000)
+        Self.expectConsistent(report, "1000 threads")
+    }
+
+    @Test func aDaemonThatOutlivesItsParentIsRecordedToItsEnd() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("daemon", in: dir)
+        let (recorded, report) = try Self.record([workload, "300"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let line = try #require(recorded.stdout.split(separator: "\n").first { $0.hasPrefix("daemon_pid ") })
+        let daemonPid = Double(line.split(separator: " ")[1]) ?? -1
+        let daemon = try #require(S.processes(report).first { S.number($0["pid"]) == daemonPid })
+        #expect(S.number(daemon["lifetimeNanoseconds"]) >= 300e6)
+        #expect(["exit(0)", "exited 0", "returned 0 from main"].contains(daemon["end"] as? String ?? ""), "\(daemon["end"] ?? "?")")
+        let thread = S.threads(report).first { S.number($0["pid"]) == daemonPid }
+        #expect(S.number(thread?["acquisitions"]) == 100)
+        Self.expectConsistent(report, "daemon")
+    }
+
+    @Test func aStaticChildIsInTheTreeAsNotInstrumented() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let launcher = try Harness.buildWorkload("exec_static", in: dir)
+        let child = try Harness.buildWorkload("static_child", in: dir, extraFlags: ["-static"])
+        let (recorded, report) = try Self.record([launcher, child], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let pid = try #require(Self.childStatuses(recorded.stdout).first?.key)
+        let images = S.processes(report).filter { S.number($0["pid"]) == Double(pid) }
+        let image = try #require(images.first { $0["instrumented"] as? Bool == false })
+        #expect((image["command"] as? String) == child)
+        #expect(image["end"] as? String == "exited 7")
+        if SchedulingTests.perfAllowed {
+            #expect(S.number(image["onCPUNanoseconds"]) > 5e6, "its ~20 ms of CPU, from perf")
+        }
+        Self.expectConsistent(report, "static child")
+    }
+}
