@@ -31,7 +31,9 @@ final class PerfRecorder: @unchecked Sendable {
     private let bufferBytes = 1 << 20
     private let stopLock = NSLock()
     private var stopped = false
-    private var finished = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    /// Signalled by stop(): the drain thread's sleep ends at once.
+    private let wake = DispatchSemaphore(value: 0)
     private var running = false
     /// Bytes written to the session files.
     private(set) var bytesDrained: UInt64 = 0
@@ -82,7 +84,7 @@ final class PerfRecorder: @unchecked Sendable {
         let thread = Thread { [self] in
             while !isStopped {
                 drainAll()
-                usleep(Self.drainIntervalMicroseconds)
+                _ = wake.wait(timeout: .now() + .microseconds(Int(Self.drainIntervalMicroseconds)))
             }
             finished.signal()
         }
@@ -95,6 +97,7 @@ final class PerfRecorder: @unchecked Sendable {
         stopLock.lock()
         stopped = true
         stopLock.unlock()
+        wake.signal()
         if running { finished.wait() }
         drainAll()
         closeAll()
