@@ -108,7 +108,6 @@ struct PerfData {
             default:
                 break
             }
-            _ = cpu
         }
     }
 }
