@@ -148,6 +148,11 @@ static void gt_restore_signals(const sigset_t *old) { sigprocmask(SIG_SETMASK, o
 /* First event of a thread: map chunk 0 and, for a thread whose start was not
  * seen (created before the runtime or not via pthread_create), write
  * THREAD_START(0) and its name. */
+/* Threads of this process whose chunks are mapped. A fork child only needs
+ * to look for other threads' chunks in /proc/self/maps (~100 µs) when the
+ * parent had more than the forking thread. */
+static int gt_mapped_threads;
+
 static int gt_thread_init(void) {
     struct gt_tls *t = &gt_tls;
     int saved = errno;
@@ -175,6 +180,7 @@ static int gt_thread_init(void) {
     t->rotating = 0;
     t->broken = 0;
     t->state = GT_READY;
+    __atomic_add_fetch(&gt_mapped_threads, 1, __ATOMIC_RELAXED);
     if (gt_key_ok && !t->key_set) {
         t->key_set = 1;
         pthread_setspecific(gt_key, (void *)1);
@@ -300,6 +306,7 @@ void gt_thread_release(void) {
     int saved = errno;
     gt_block_signals(&old);
     t->state = GT_OFF;
+    if (t->hdr != NULL) __atomic_sub_fetch(&gt_mapped_threads, 1, __ATOMIC_RELAXED);
     gt_unmap_all(t);
     gt_restore_signals(&old);
     errno = saved;
@@ -384,8 +391,10 @@ void gt_thread_forget_after_fork(void) {
     struct gt_tls *t = &gt_tls;
     gt_used_bytes = 0;
     int guard = t->guard;
+    int others = __atomic_load_n(&gt_mapped_threads, __ATOMIC_RELAXED) - (t->hdr != NULL ? 1 : 0);
     gt_unmap_all(t);
-    gt_unmap_parent_chunks(gt_pid);
+    if (others > 0) gt_unmap_parent_chunks(gt_pid);
+    gt_mapped_threads = 0;
     memset(t, 0, sizeof *t);
     t->guard = guard;
 }

@@ -124,8 +124,22 @@ static size_t gt_meta_entry(size_t pos, uint32_t kind, const void *data, uint32_
     return pos + 8 + len;
 }
 
+/* Length of the meta built for this image and where its START_TSC data
+ * sits (0: none yet). A fork child inherits both with the buffer: its
+ * executable and argv are its parent's, so only the ids and the start time
+ * change (saves a readlink and a read of /proc/self/cmdline per fork). */
+static size_t gt_meta_len;
+static size_t gt_meta_tsc_at;
+
 /* Static buffers: only called single-threaded (constructor, fork child). */
 static size_t gt_meta_build(uint32_t pid, uint32_t ppid) {
+    if (gt_meta_len != 0) {
+        uint32_t ids[2] = {pid, ppid};
+        memcpy(gt_meta_buf + 16, ids, 8); /* magic, PID entry header, then its data */
+        uint64_t st[2] = {gtrace_timestamp(), gt_clock_ns(CLOCK_MONOTONIC)};
+        memcpy(gt_meta_buf + gt_meta_tsc_at, st, 16);
+        return gt_meta_len;
+    }
     size_t pos = 0;
     memcpy(gt_meta_buf, GTRACE_META_MAGIC, 8);
     pos = 8;
@@ -152,7 +166,9 @@ static size_t gt_meta_build(uint32_t pid, uint32_t ppid) {
     uint64_t st[2];
     st[0] = gtrace_timestamp();
     st[1] = gt_clock_ns(CLOCK_MONOTONIC);
+    gt_meta_tsc_at = pos + 8;
     pos = gt_meta_entry(pos, GTRACE_META_START_TSC, st, 16);
+    gt_meta_len = pos;
     return pos;
 }
 
