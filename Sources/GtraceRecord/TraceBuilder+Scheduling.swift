@@ -138,24 +138,30 @@ extension TraceBuilder {
     /// the runtime never saw (threads of uninstrumented processes).
     mutating func assignSwitchesToThreads() {
         guard let perf = facts.perf else { return }
-        var threadsOfTid: [Int32: [Int]] = [:]
-        for thread in tables.threads { threadsOfTid[thread.tid, default: []].append(thread.index) }
         var lastComm: [Int32: String] = [:]
         for comm in perf.comms { lastComm[comm.tid] = comm.name }
         var exitTime: [Int32: UInt64] = [:]
         for exit in perf.exits { exitTime[exit.tid] = time(monotonic: exit.time) }
+        // Every uninstrumented image has its main thread, even one that ran
+        // without a switch until its exit.
+        for process in tables.processes where !process.instrumented
+            && !tables.threads.contains(where: { $0.process == process.index && $0.tid == process.pid }) {
+            _ = addThread(tid: process.pid, process: process.index, name: lastComm[process.pid] ?? process.shortName,
+                          start: process.startNanoseconds, end: process.endNanoseconds)
+        }
+        var threadsOfTid: [Int32: [Int]] = [:]
+        for thread in tables.threads { threadsOfTid[thread.tid, default: []].append(thread.index) }
         for (tid, switches) in perf.switches.sorted(by: { $0.key < $1.key }) {
             guard let first = switches.first else { continue }
             var candidates = (threadsOfTid[tid] ?? []).sorted { tables.threads[$0].startNanoseconds < tables.threads[$1].startNanoseconds }
-            // Switches after an exec into an uninstrumented image belong to a thread of that image.
+            // Other threads of an uninstrumented image (its main thread exists already).
             let pid = perf.pidOfThread[tid] ?? tid
-            for process in tables.processes where !process.instrumented && process.pid == pid {
-                let firstInside = switches.first { time(monotonic: $0.time) >= process.startNanoseconds }
-                guard let firstInside, time(monotonic: firstInside.time) < (process.endNanoseconds ?? endTime) || tid != pid else { continue }
-                if candidates.contains(where: { tables.threads[$0].process == process.index }) { continue }
-                let start = tid == pid ? process.startNanoseconds : time(monotonic: firstInside.time)
+            for process in tables.processes where !process.instrumented && process.pid == pid && tid != pid {
+                guard let firstInside = switches.first(where: { time(monotonic: $0.time) >= process.startNanoseconds }),
+                      time(monotonic: firstInside.time) < (process.endNanoseconds ?? endTime),
+                      !candidates.contains(where: { tables.threads[$0].process == process.index }) else { continue }
                 candidates.append(addThread(tid: tid, process: process.index, name: lastComm[tid] ?? process.shortName,
-                                            start: start, end: exitTime[tid] ?? process.endNanoseconds))
+                                            start: time(monotonic: firstInside.time), end: exitTime[tid] ?? process.endNanoseconds))
             }
             if candidates.isEmpty {
                 // A thread the runtime did not see (raw clone): put it in its process's image of that time.
