@@ -19,12 +19,17 @@ public struct Recorder {
         /// True when no process of the tree ran the runtime (static or setuid command).
         public var nothingRecorded: Bool
         public var warnings: [String]
+        /// From `gtrace record` starting its work to the command's spawn, and
+        /// from the tree's end to the trace written: the fixed cost of a recording.
+        public var setupNanoseconds: UInt64 = 0
+        public var mergeNanoseconds: UInt64 = 0
 
         /// The one line `gtrace record` prints on stderr.
         public func summaryLine(path: String) -> String {
             let perEvent = eventCount > 0 ? String(format: "%.2f", Double(fileBytes) / Double(eventCount)) : "-"
             return "gtrace: recorded \(eventCount) events, \(processCount) processes, \(threadCount) threads, \(lockCount) locks in "
-                + String(format: "%.3f", Double(durationNanoseconds) / 1e9) + " s -> \(path) (\(fileBytes) bytes, \(perEvent) bytes/event)"
+                + String(format: "%.3f", Double(durationNanoseconds) / 1e9) + " s -> \(path) (\(fileBytes) bytes, \(perEvent) bytes/event; "
+                + String(format: "set-up %.1f ms, merge %.1f ms)", Double(setupNanoseconds) / 1e6, Double(mergeNanoseconds) / 1e6)
         }
     }
 
@@ -53,6 +58,7 @@ public struct Recorder {
     /// - Throws: `RecordError`, `TraceError`; a command that cannot be started gives
     ///   `TargetLauncher.LaunchFailure` wrapped in `RecordError.launch`, see `launchStatus`.
     public func run() throws -> Result {
+        let setupStart = Clocks.now().monotonic
         try Self.checkOverwritable(outputPath)
         let session = try SessionDirectory()
         defer { session.remove() }
@@ -78,12 +84,13 @@ public struct Recorder {
         }
         perf?.start()
         let outcome: TargetLauncher.Outcome
+        var spawned = setupStart
         do {
             defer {
                 pool?.stop()
                 perf?.stop()
             }
-            outcome = try launcher.run()
+            outcome = try launcher.run(onStarted: { _ in spawned = Clocks.now().monotonic })
         } catch let failure as TargetLauncher.LaunchFailure {
             throw LaunchError(command: command[0], status: failure.status, reason: failure.reason)
         }
@@ -121,11 +128,14 @@ public struct Recorder {
         for block in builder.blocks { try writer.write(block) }
         try writer.finish()
 
-        return Result(exitStatus: TargetLauncher.shellStatus(outcome), eventCount: writer.eventCount,
+        var result = Result(exitStatus: TargetLauncher.shellStatus(outcome), eventCount: writer.eventCount,
                       processCount: tables.processes.count, threadCount: tables.threads.count,
                       lockCount: tables.locks.filter { $0.kind != .condition }.count,
                       durationNanoseconds: endMono - epochMono, fileBytes: writer.bytesWritten,
                       nothingRecorded: nothingRecorded, warnings: builder.warnings)
+        result.setupNanoseconds = spawned - setupStart
+        result.mergeNanoseconds = Clocks.now().monotonic - endMono
+        return result
     }
 
     static func hostName() -> String {
