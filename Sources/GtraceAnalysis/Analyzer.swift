@@ -67,16 +67,19 @@ public enum Analyzer {
         }
 
         var scheduling = SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess)
+        var replay = ReplayBuilder(tables: tables)
         var stream = file.events()
         while let event = stream.next() {
             lastTime = max(lastTime, event.time)
             tracker.consume(event, apply)
             scheduling.consume(event)
+            replay.consume(event)
         }
         let processEnds = tables.processes.compactMap(\.endNanoseconds)
         let end = max(lastTime, processEnds.max() ?? 0, tables.threads.compactMap(\.endNanoseconds).max() ?? 0)
         tracker.finish(at: end, apply)
         scheduling.finish(traceEnd: end)
+        let program = replay.finish(traceEnd: end)
 
         let start = tables.processes.map(\.startNanoseconds).min() ?? 0
         let wall = end > start ? end - start : 0
@@ -123,6 +126,8 @@ public enum Analyzer {
             let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0
             analysis.warnings.append("process \(pid) (Python \(info.version)): \(info.status.label)")
         }
+        let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
+        analysis.parallelism = parallelism(analysis, tables: tables, scheduling: scheduling, program: program, cores: cores)
         analysis.verdict = Verdict.sentences(for: analysis, cpus: Int(tables.info["cpus"] ?? "") ?? 0)
         return analysis
     }

@@ -12,7 +12,6 @@ struct SchedulingAccumulator {
     static let bucketCount = 40
 
     private let tables: TraceTables
-    private let hasPerf: Bool
     private let gilLocks: Set<Int>
     private var machines: [ThreadStateMachine]
     private var lastEvent: [UInt64]
@@ -23,10 +22,11 @@ struct SchedulingAccumulator {
     private let start: UInt64
     let bucketNanoseconds: UInt64
     private(set) var reaps: [Int32: Reap] = [:]
+    /// Every on-CPU interval (perf), for the utilisation histogram: 16 bytes per switch.
+    private(set) var onCPUIntervals: [(start: UInt64, end: UInt64)] = []
 
     init(tables: TraceTables, traceEnd: UInt64) {
         self.tables = tables
-        hasPerf = tables.info["scheduling"] == "perf"
         gilLocks = Set(tables.gils.compactMap(\.lock))
         machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf") }
         lastEvent = tables.threads.map(\.startNanoseconds)
@@ -91,6 +91,7 @@ struct SchedulingAccumulator {
     private mutating func addOnCPU(thread: Int, from: UInt64, to: UInt64) {
         let process = tables.threads[thread].process
         guard processBuckets.indices.contains(process), to > from else { return }
+        onCPUIntervals.append((from, to))
         var t = max(from, start)
         while t < to {
             let bucket = min(Int((t - start) / bucketNanoseconds), Self.bucketCount - 1)
@@ -100,6 +101,8 @@ struct SchedulingAccumulator {
             t += piece
         }
     }
+
+    var hasPerf: Bool { tables.info["scheduling"] == "perf" }
 
     func states(thread: Int) -> ThreadStateTimes? {
         guard machines.indices.contains(thread), hasPerf || tables.info["scheduling"] == "wrappers" else { return nil }

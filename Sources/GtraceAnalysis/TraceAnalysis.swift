@@ -13,6 +13,8 @@ public struct TraceAnalysis: Sendable, Codable {
     /// What limits the run, in plain words (most important first).
     public var verdict: [String]
     public var warnings: [String]
+    /// Parallelism, the Amdahl bound, the critical path and the replay's predictions.
+    public var parallelism: ParallelismStatistics?
 }
 
 public struct RunSummary: Sendable, Codable {

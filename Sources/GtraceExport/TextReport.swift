@@ -3,7 +3,8 @@ import GtraceFormat
 
 /// The terminal report: run summary, lock table, thread table.
 public enum TextReport {
-    public static func render(_ a: TraceAnalysis, maxLocks: Int = 20) -> String {
+    /// The verdict and the numbers behind it; with `details`, every section.
+    public static func render(_ a: TraceAnalysis, details: Bool = true, maxLocks: Int = 20) -> String {
         var out: [String] = []
         let s = a.summary
         out.append("gtrace report: \(s.trace)")
@@ -16,8 +17,18 @@ public enum TextReport {
         if !a.verdict.isEmpty {
             out.append("Verdict")
             out += a.verdict.map { "  " + $0 }
+            out += ParallelismReport.headline(a)
             out.append("")
         }
+        guard details else {
+            out.append("(processes, threads, locks, the GIL, parallelism and the replay's predictions: gtrace report --details)")
+            if !a.warnings.isEmpty {
+                out.append("")
+                out += a.warnings.map { "warning: \($0)" }
+            }
+            return out.joined(separator: "\n") + "\n"
+        }
+        out += ParallelismReport.details(a)
 
         out += SchedulingReport.processTree(a)
         out.append("")

@@ -7,7 +7,7 @@ import GtraceFormat
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Summarise traces: run totals, a lock table and a thread table."
+        abstract: "Summarise traces: the verdict and its numbers (--details: every table); several traces: a comparison."
     )
 
     @Argument(help: "Trace files (default: gtrace.data).")
@@ -15,6 +15,9 @@ struct ReportCommand: ParsableCommand {
 
     @Flag(help: "Write the numbers as JSON instead of text.")
     var json = false
+
+    @Flag(help: "Every section: processes, threads, locks, the GIL, parallelism, the critical path and the replay's predictions.")
+    var details = false
 
     @Option(help: ArgumentHelp("Also write Chrome Trace Event JSON (Perfetto, chrome://tracing) to this file.", valueName: "OUT.json"))
     var chrome: String?
@@ -40,8 +43,11 @@ struct ReportCommand: ParsableCommand {
         }
         if json {
             print(try JSONReport.render(analyses), terminator: "")
+        } else if analyses.count > 1 {
+            print(ComparisonReport.render(Comparison(analyses)), terminator: "")
+            if details { print("\n" + analyses.map { TextReport.render($0) }.joined(separator: "\n"), terminator: "") }
         } else {
-            print(analyses.map { TextReport.render($0) }.joined(separator: "\n"), terminator: "")
+            print(analyses.map { TextReport.render($0, details: details) }.joined(separator: "\n"), terminator: "")
         }
         // The text report lists its warnings itself.
         for analysis in analyses where json {

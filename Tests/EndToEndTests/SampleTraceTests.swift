@@ -9,7 +9,7 @@ import Testing
     @Test(arguments: names)
     func reportMatchesTheExpectedReport(name: String) throws {
         let expected = try String(contentsOfFile: "\(Harness.packageRoot)/traces/\(name).report", encoding: .utf8)
-        let report = try Harness.run(Harness.gtrace, ["report", "traces/\(name).data"], workingDirectory: Harness.packageRoot)
+        let report = try Harness.run(Harness.gtrace, ["report", "--details", "traces/\(name).data"], workingDirectory: Harness.packageRoot)
         #expect(report.status == 0, "\(report.stderr)")
         let normalized = try Harness.run("\(Harness.packageRoot)/tools/normalize-report", [], stdin: report.stdoutData)
         #expect(normalized.stdout == expected, "regenerate with tools/regenerate-traces if the change is intended")

@@ -67,7 +67,7 @@ import Testing
         let sleeping = Self.number(states["sleepingNanoseconds"]), childWait = Self.number(states["childWaitNanoseconds"])
         #expect(abs(sleeping - 300e6) < 30e6, "sleeping \(sleeping) ns")
         #expect(abs(childWait - 400e6) < 50e6, "child wait \(childWait) ns")
-        let text = try Harness.gtrace(["report", trace]).stdout
+        let text = try Harness.gtrace(["report", "--details", trace]).stdout
         #expect(text.contains("blocking calls only"))
     }
 

@@ -1,0 +1,73 @@
+import GtraceFormat
+
+extension Analyzer {
+    /// Core counts the replay predicts for.
+    static let predictedCores = [1, 2, 4, 8, 16]
+    /// Larger programs are not replayed (the simulation's cost grows with ops × threads).
+    static let replayOperationLimit = 2_000_000
+    static let replayThreadLimit = 2_000
+
+    static func parallelism(_ a: TraceAnalysis, tables: TraceTables, scheduling: SchedulingAccumulator,
+                            program: ReplayProgram, cores: Int) -> ParallelismStatistics {
+        let wall = a.summary.wallNanoseconds
+        let onCPU = a.threads.compactMap { $0.states?.onCPUNanoseconds }.reduce(0, +)
+        let perf = scheduling.hasPerf
+        let cpu = perf ? onCPU : a.summary.cpuNanoseconds
+        var stats = ParallelismStatistics(
+            wallNanoseconds: wall, cpuNanoseconds: cpu, cpuSource: perf ? "on-CPU time from perf" : "user + system time (getrusage)",
+            averageParallelism: wall == 0 ? 0 : Double(cpu) / Double(wall), cores: cores,
+            utilisation: perf ? UtilisationHistogram.levels(scheduling.onCPUIntervals, runStart: a.summary.startNanoseconds,
+                                                            runEnd: a.summary.endNanoseconds) : [],
+            serialised: nil, replayOfRecording: nil, predictions: [], criticalPath: nil, replayNote: nil)
+        if let lock = a.locks.max(by: { $0.heldNanoseconds < $1.heldNanoseconds }), lock.heldNanoseconds > 0, cpu > 0 {
+            stats.serialised = SerialisedWork(resource: lock.name, pid: lock.pid, nanoseconds: lock.heldNanoseconds,
+                                              amdahlBound: Double(cpu) / Double(lock.heldNanoseconds),
+                                              serialFraction: min(1, Double(lock.heldNanoseconds) / Double(cpu)))
+        }
+        let operations = program.threads.reduce(0) { $0 + $1.ops.count }
+        guard operations <= replayOperationLimit, program.threads.count <= replayThreadLimit else {
+            stats.replayNote = "not replayed: \(operations) operations on \(program.threads.count) threads is beyond the replay's limits"
+            return stats
+        }
+        func predict(_ scenario: ReplayScenario) -> (Prediction, ReplaySimulator.Outcome) {
+            var simulator = ReplaySimulator(program: program, scenario: scenario)
+            let outcome = simulator.run()
+            let speedup = outcome.wallNanoseconds == 0 ? 0 : Double(wall) / Double(outcome.wallNanoseconds)
+            return (Prediction(scenario: scenario.name, cores: scenario.cores, wallNanoseconds: outcome.wallNanoseconds,
+                               speedup: speedup, stuckThreads: outcome.stuckThreads), outcome)
+        }
+        stats.replayOfRecording = predict(ReplayScenario(name: "as recorded", cores: cores)).0
+        for p in predictedCores {
+            stats.predictions.append(predict(ReplayScenario(name: "as recorded", cores: p)).0)
+        }
+        if !program.gilLocks.isEmpty {
+            for p in predictedCores {
+                stats.predictions.append(predict(ReplayScenario(name: "without the GIL (threads as processes)", cores: p, removeGIL: true)).0)
+            }
+        }
+        if let contended = a.locks.filter({ $0.kind != LockKind.gil.label && $0.waitTotalNanoseconds > 0 })
+            .max(by: { $0.waitTotalNanoseconds < $1.waitTotalNanoseconds }) {
+            stats.predictions.append(predict(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: contended.index)).0)
+        }
+        let (_, unlimited) = predict(ReplayScenario(name: "unlimited cores", cores: nil))
+        if let path = unlimited.criticalPath {
+            stats.criticalPath = summary(path, tables: tables, locks: a.locks)
+        }
+        return stats
+    }
+
+    private static func summary(_ path: CriticalPath, tables: TraceTables, locks: [LockStatistics]) -> CriticalPathSummary {
+        let threads = path.threadNanoseconds.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).compactMap { entry -> CriticalPathSummary.ThreadShare? in
+            guard tables.threads.indices.contains(entry.key) else { return nil }
+            let t = tables.threads[entry.key]
+            let pid = tables.processes.indices.contains(t.process) ? tables.processes[t.process].pid : 0
+            return .init(tid: t.tid, pid: pid, name: t.name, nanoseconds: entry.value)
+        }
+        let lockShares = path.lockHandOffs.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { entry in
+            let stats = locks.first { $0.index == entry.key }
+            return CriticalPathSummary.LockShare(lock: stats?.name ?? "lock \(entry.key)", pid: stats?.pid ?? 0, handOffs: entry.value)
+        }
+        return CriticalPathSummary(lengthNanoseconds: path.lengthNanoseconds, threads: Array(threads), locks: lockShares,
+                                   waitsForOthers: path.joins)
+    }
+}

@@ -1,0 +1,100 @@
+import GtraceFormat
+
+/// How parallel a run was, what bounds it, and what the replay predicts
+/// (docs/METRICS.md, "Parallelism").
+public struct ParallelismStatistics: Sendable, Codable {
+    public var wallNanoseconds: UInt64
+    /// On-CPU time of every thread (perf), else user + system time of the tree.
+    public var cpuNanoseconds: UInt64
+    public var cpuSource: String
+    /// CPU time ÷ wall time.
+    public var averageParallelism: Double
+    public var cores: Int
+    /// Entry k: wall time during which exactly k threads were on a CPU (perf only).
+    public var utilisation: [UtilisationLevel]
+    public var serialised: SerialisedWork?
+    /// The replay of the recording as it was, to show how far the model is from the truth.
+    public var replayOfRecording: Prediction?
+    public var predictions: [Prediction]
+    public var criticalPath: CriticalPathSummary?
+    /// Why there are no predictions, when there are none.
+    public var replayNote: String?
+}
+
+public struct UtilisationLevel: Sendable, Codable, Equatable {
+    public var threadsOnCPU: Int
+    public var nanoseconds: UInt64
+    public var fraction: Double
+}
+
+/// The work that cannot run in parallel: time inside the most-held lock or GIL.
+public struct SerialisedWork: Sendable, Codable {
+    public var resource: String
+    public var pid: Int32
+    public var nanoseconds: UInt64
+    /// Total work ÷ serialised work: the best speedup with unlimited cores.
+    public var amdahlBound: Double
+    /// Serialised work ÷ total work.
+    public var serialFraction: Double
+}
+
+public struct Prediction: Sendable, Codable {
+    public var scenario: String
+    public var cores: Int?
+    public var wallNanoseconds: UInt64
+    /// Measured wall time ÷ predicted wall time.
+    public var speedup: Double
+    /// Threads the replay could not finish (a wait it cannot satisfy); 0 normally.
+    public var stuckThreads: Int
+}
+
+public struct CriticalPathSummary: Sendable, Codable {
+    public var lengthNanoseconds: UInt64
+    public struct ThreadShare: Sendable, Codable {
+        public var tid: Int32
+        public var pid: Int32
+        public var name: String
+        public var nanoseconds: UInt64
+    }
+    public struct LockShare: Sendable, Codable {
+        public var lock: String
+        public var pid: Int32
+        public var handOffs: Int
+    }
+    public var threads: [ThreadShare]
+    public var locks: [LockShare]
+    public var waitsForOthers: Int
+}
+
+/// The utilisation histogram: a sweep over every thread's on-CPU intervals.
+enum UtilisationHistogram {
+    /// `intervals` are [start, end) in trace time; the levels cover [start, end) of the run.
+    static func levels(_ intervals: [(start: UInt64, end: UInt64)], runStart: UInt64, runEnd: UInt64) -> [UtilisationLevel] {
+        guard runEnd > runStart else { return [] }
+        var edges: [(time: UInt64, delta: Int)] = []
+        edges.reserveCapacity(intervals.count * 2)
+        for i in intervals {
+            let s = max(i.start, runStart), e = min(i.end, runEnd)
+            if e > s {
+                edges.append((s, 1))
+                edges.append((e, -1))
+            }
+        }
+        edges.sort { ($0.time, $0.delta) < ($1.time, $1.delta) }
+        var byLevel: [UInt64] = [0]
+        var level = 0
+        var at = runStart
+        for edge in edges {
+            if edge.time > at {
+                while byLevel.count <= level { byLevel.append(0) }
+                byLevel[level] += edge.time - at
+                at = edge.time
+            }
+            level += edge.delta
+        }
+        while byLevel.count <= level { byLevel.append(0) }
+        byLevel[level] += runEnd - at
+        let wall = Double(runEnd - runStart)
+        return byLevel.enumerated().map { UtilisationLevel(threadsOnCPU: $0.offset, nanoseconds: $0.element, fraction: Double($0.element) / wall) }
+    }
+}

@@ -1,0 +1,271 @@
+import GtraceFormat
+
+/// A what-if question for the replay.
+public struct ReplayScenario: Sendable, Codable, Equatable {
+    public var name: String
+    /// CPUs available; nil: as many as there are threads.
+    public var cores: Int?
+    /// Every GIL acquisition succeeds at once, as if each thread were a process.
+    public var removeGIL = false
+    /// This lock's acquisitions succeed at once.
+    public var removedLock: Int?
+
+    public init(name: String, cores: Int?, removeGIL: Bool = false, removedLock: Int? = nil) {
+        self.name = name
+        self.cores = cores
+        self.removeGIL = removeGIL
+        self.removedLock = removedLock
+    }
+}
+
+/// Replays a `ReplayProgram` as a discrete-event simulation (docs/METRICS.md,
+/// "Replay"): threads run their CPU work on `cores` CPUs, round robin with a
+/// 1 ms slice; delays take their recorded time; a lock is held by one thread
+/// at a time and handed to its waiters in FIFO order; a thread waits for the
+/// thread or child process it depended on in the recording.
+struct ReplaySimulator {
+    enum Status { case notStarted, active, ready, running, delaying, blockedOnLock, waiting, done }
+
+    struct SimThread {
+        var pc = 0
+        var status = Status.notStarted
+        var remaining: UInt64 = 0
+        var sliceLeft: UInt64 = 0
+        var wakeAt: UInt64 = 0
+        var finish: UInt64 = 0
+        /// When the thread last stopped waiting for another thread, and which one let it go (critical path).
+        var unblocks: [(time: UInt64, cause: Int, lock: Int?)] = []
+    }
+
+    static let sliceNanoseconds: UInt64 = 1_000_000
+
+    let program: ReplayProgram
+    let scenario: ReplayScenario
+    private var threads: [SimThread]
+    private var owner: [Int: Int] = [:]
+    private var lockWaiters: [Int: [Int]] = [:]
+    private var readyQueue: [Int] = []
+    private var readyHead = 0
+    private var running: [Int] = []
+    private var time: UInt64 = 0
+    private var threadsOfPid: [Int32: [Int]] = [:]
+
+    init(program: ReplayProgram, scenario: ReplayScenario) {
+        self.program = program
+        self.scenario = scenario
+        threads = program.threads.map { _ in SimThread() }
+        for t in program.threads {
+            let pid = program.pidOfProcess.indices.contains(t.process) ? program.pidOfProcess[t.process] : -1
+            threadsOfPid[pid, default: []].append(t.index)
+        }
+    }
+
+    struct Outcome {
+        var wallNanoseconds: UInt64
+        /// Threads that never finished (a wait the replay cannot satisfy).
+        var stuckThreads: Int
+        var criticalPath: CriticalPath?
+    }
+
+    private func skips(_ lock: Int) -> Bool {
+        lock == scenario.removedLock || (scenario.removeGIL && program.gilLocks.contains(lock))
+    }
+
+    private func startTime(_ t: Int) -> UInt64 {
+        let s = program.threads[t].startNanoseconds
+        return s > program.startNanoseconds ? s - program.startNanoseconds : 0
+    }
+
+    private func reached(_ thread: Int, _ ops: Int) -> Bool {
+        threads.indices.contains(thread) ? (threads[thread].status == .done || threads[thread].pc >= ops) : true
+    }
+
+    private func childDone(_ pid: Int32) -> Bool {
+        (threadsOfPid[pid] ?? []).allSatisfy { threads[$0].status == .done }
+    }
+
+    /// Runs the zero-time operations of thread `t`; true when it changed.
+    private mutating func advance(_ t: Int) -> Bool {
+        var changed = false
+        let ops = program.threads[t].ops
+        if threads[t].status == .notStarted {
+            if let after = program.threads[t].startAfter {
+                guard reached(after.thread, after.ops) else { return false }
+                threads[t].unblocks.append((time, after.thread, nil))
+            } else if startTime(t) > time {
+                return false
+            }
+            threads[t].status = .active
+            changed = true
+        }
+        while threads[t].status == .active || threads[t].status == .waiting {
+            guard threads[t].pc < ops.count else {
+                threads[t].status = .done
+                threads[t].finish = time
+                return true
+            }
+            switch ops[threads[t].pc] {
+            case let .compute(ns):
+                threads[t].pc += ns == 0 ? 1 : 0
+                if ns > 0 {
+                    threads[t].status = .ready
+                    threads[t].remaining = ns
+                    readyQueue.append(t)
+                    return true
+                }
+            case let .delay(ns):
+                threads[t].status = .delaying
+                threads[t].wakeAt = time + ns
+                return true
+            case let .acquire(lock):
+                if skips(lock) {
+                    threads[t].pc += 1
+                } else if owner[lock] == nil {
+                    owner[lock] = t
+                    threads[t].pc += 1
+                } else {
+                    threads[t].status = .blockedOnLock
+                    lockWaiters[lock, default: []].append(t)
+                    return true
+                }
+            case let .release(lock):
+                threads[t].pc += 1
+                if !skips(lock), owner[lock] == t {
+                    owner[lock] = nil
+                    if var waiters = lockWaiters[lock], !waiters.isEmpty {
+                        let next = waiters.removeFirst()
+                        lockWaiters[lock] = waiters
+                        owner[lock] = next
+                        threads[next].pc += 1
+                        threads[next].status = .active
+                        threads[next].unblocks.append((time, t, lock))
+                    }
+                }
+            case let .waitFor(thread, count):
+                guard reached(thread, count) else {
+                    threads[t].status = .waiting
+                    return changed
+                }
+                if threads[t].status == .waiting { threads[t].unblocks.append((time, thread, nil)) }
+                threads[t].status = .active
+                threads[t].pc += 1
+            case let .waitChild(pid):
+                guard childDone(pid) else {
+                    threads[t].status = .waiting
+                    return changed
+                }
+                if threads[t].status == .waiting, let last = (threadsOfPid[pid] ?? []).max(by: { threads[$0].finish < threads[$1].finish }) {
+                    threads[t].unblocks.append((time, last, nil))
+                }
+                threads[t].status = .active
+                threads[t].pc += 1
+            }
+            changed = true
+        }
+        return changed
+    }
+
+    mutating func run() -> Outcome {
+        let cores = scenario.cores ?? Int.max
+        var guardSteps = 0
+        while true {
+            // Zero-time operations until nothing moves.
+            var moved = true
+            while moved {
+                moved = false
+                for t in threads.indices where threads[t].status != .done && threads[t].status != .running
+                    && threads[t].status != .ready && threads[t].status != .delaying && threads[t].status != .blockedOnLock {
+                    if advance(t) { moved = true }
+                }
+                // Threads handed a lock are active again.
+            }
+            // Give free CPUs to ready threads, first come first served.
+            while running.count < cores, readyHead < readyQueue.count {
+                let t = readyQueue[readyHead]
+                readyHead += 1
+                guard threads[t].status == .ready else { continue }
+                threads[t].status = .running
+                threads[t].sliceLeft = scenario.cores == nil ? UInt64.max : Self.sliceNanoseconds
+                running.append(t)
+            }
+            if readyHead > 4096 && readyHead * 2 > readyQueue.count {
+                readyQueue.removeFirst(readyHead)
+                readyHead = 0
+            }
+            // The next moment something happens.
+            var next = UInt64.max
+            for t in running { next = min(next, time + min(threads[t].remaining, threads[t].sliceLeft)) }
+            for t in threads.indices {
+                switch threads[t].status {
+                case .delaying: next = min(next, threads[t].wakeAt)
+                case .notStarted where program.threads[t].startAfter == nil: next = min(next, max(startTime(t), time))
+                default: break
+                }
+            }
+            guard next != UInt64.max else { break }
+            guardSteps += 1
+            if guardSteps > 50_000_000 { break }
+            let elapsed = next - time
+            time = next
+            var stillRunning: [Int] = []
+            for t in running {
+                threads[t].remaining -= min(elapsed, threads[t].remaining)
+                if threads[t].sliceLeft != UInt64.max { threads[t].sliceLeft -= min(elapsed, threads[t].sliceLeft) }
+                if threads[t].remaining == 0 {
+                    threads[t].pc += 1
+                    threads[t].status = .active
+                } else if threads[t].sliceLeft == 0 && readyHead < readyQueue.count {
+                    threads[t].status = .ready  // slice used up and others wait: back of the queue
+                    readyQueue.append(t)
+                } else {
+                    if threads[t].sliceLeft == 0 { threads[t].sliceLeft = Self.sliceNanoseconds }
+                    stillRunning.append(t)
+                }
+            }
+            running = stillRunning
+            for t in threads.indices where threads[t].status == .delaying && threads[t].wakeAt <= time {
+                threads[t].pc += 1
+                threads[t].status = .active
+            }
+        }
+        let finished = threads.filter { $0.status == .done }
+        let wall = finished.map(\.finish).max() ?? 0
+        return Outcome(wallNanoseconds: wall, stuckThreads: threads.count - finished.count,
+                       criticalPath: scenario.cores == nil ? criticalPath() : nil)
+    }
+
+    /// Walks back from the thread that finished last: each stretch of a thread
+    /// since it was last let go, then the thread that let it go.
+    private func criticalPath() -> CriticalPath? {
+        guard var current = threads.indices.filter({ threads[$0].status == .done }).max(by: { threads[$0].finish < threads[$1].finish })
+        else { return nil }
+        var at = threads[current].finish
+        var path = CriticalPath(lengthNanoseconds: at)
+        var steps = 0
+        while steps < 1_000_000 {
+            steps += 1
+            let unblock = threads[current].unblocks.last { $0.time <= at && $0.cause != current }
+            let from = unblock?.time ?? startTime(current)
+            path.threadNanoseconds[current, default: 0] += at > from ? at - from : 0
+            guard let unblock else { break }
+            if let lock = unblock.lock { path.lockHandOffs[lock, default: 0] += 1 }
+            path.joins += unblock.lock == nil ? 1 : 0
+            current = unblock.cause
+            at = unblock.time
+            if at == 0 { break }
+        }
+        return path
+    }
+}
+
+/// The longest chain of work through lock hand-offs, joins and waits for
+/// children, with unlimited CPUs: no schedule can finish faster.
+public struct CriticalPath: Sendable {
+    public var lengthNanoseconds: UInt64
+    /// Time on the path per thread index.
+    public var threadNanoseconds: [Int: UInt64] = [:]
+    /// Hand-offs on the path per lock index.
+    public var lockHandOffs: [Int: Int] = [:]
+    /// Waits for another thread or child on the path.
+    public var joins = 0
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// Parallelism, the Amdahl bound and the replay's predictions against runs
+/// measured in the same test.
+@Suite(.serialized) struct ParallelismTests {
+    typealias S = SchedulingTests
+    static let python = "/usr/bin/python3"
+
+    static func parallelism(_ report: [String: Any]) -> [String: Any] { report["parallelism"] as? [String: Any] ?? [:] }
+
+    static func prediction(_ p: [String: Any], _ scenario: String, cores: Int) -> Double {
+        let list = p["predictions"] as? [[String: Any]] ?? []
+        return S.number(list.first { ($0["scenario"] as? String ?? "").hasPrefix(scenario) && ($0["cores"] as? Int) == cores }?["wallNanoseconds"])
+    }
+
+    /// `… wall_ns N` as printed by serial_fraction.
+    static func wallNanoseconds(_ stdout: String) -> Double {
+        let words = stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard let i = words.firstIndex(of: "wall_ns"), i + 1 < words.count else { return -1 }
+        return Double(words[i + 1]) ?? -1
+    }
+
+    @Test func knownSerialFractionGivesAmdahlAndReplayMatchesMeasuredRuns() throws {
+        guard S.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("serial_fraction", in: dir)
+        let arguments = ["2", "150", "1000", "0.25"]  // 2 threads × 150 × 1 ms, a quarter under one mutex
+        let oneCore = try Harness.run("/usr/bin/taskset", ["-c", "0", workload] + arguments)
+        let twoCores = try Harness.run(workload, arguments)
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", workload] + arguments)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let p = Self.parallelism(try Harness.reportJSON(trace))
+        let serialised = p["serialised"] as? [String: Any] ?? [:]
+        let bound = S.number(serialised["amdahlBound"])
+        #expect(abs(bound - 4) <= 0.4, "Amdahl bound \(bound), 1/f = 4")
+        let measuredOne = Self.wallNanoseconds(oneCore.stdout), measuredTwo = Self.wallNanoseconds(twoCores.stdout)
+        let predictedOne = Self.prediction(p, "as recorded", cores: 1), predictedTwo = Self.prediction(p, "as recorded", cores: 2)
+        #expect(abs(predictedOne - measuredOne) <= 0.15 * measuredOne, "1 core: predicted \(predictedOne), measured \(measuredOne)")
+        #expect(abs(predictedTwo - measuredTwo) <= 0.15 * measuredTwo, "2 cores: predicted \(predictedTwo), measured \(measuredTwo)")
+        // The critical path goes through the lock's hand-offs.
+        let path = p["criticalPath"] as? [String: Any] ?? [:]
+        #expect(!(path["locks"] as? [[String: Any]] ?? []).isEmpty)
+    }
+
+    @Test func utilisationHistogramSumsToWallAndWeighsToCPU() throws {
+        guard S.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("serial_fraction", in: dir)
+        let trace = "\(dir)/t.data"
+        #expect(try Harness.gtrace(["record", "-o", trace, "--", workload, "3", "60", "1000", "0.1"]).status == 0)
+        let p = Self.parallelism(try Harness.reportJSON(trace))
+        let levels = p["utilisation"] as? [[String: Any]] ?? []
+        let wall = S.number(p["wallNanoseconds"]), cpu = S.number(p["cpuNanoseconds"])
+        let sum = levels.reduce(0.0) { $0 + S.number($1["nanoseconds"]) }
+        let weighted = levels.reduce(0.0) { $0 + S.number($1["threadsOnCPU"]) * S.number($1["nanoseconds"]) }
+        #expect(sum == wall, "levels sum \(sum), wall \(wall)")
+        #expect(abs(weighted - cpu) <= 0.01 * cpu, "CPU-weighted \(weighted), on-CPU total \(cpu)")
+        #expect(levels.count >= 3, "three threads on two cores: levels 0, 1 and 2 at least")
+    }
+
+    /// The "without the GIL on this machine's cores" prediction from the threads
+    /// trace against the processes run of the same work.
+    @Test(arguments: [("seed1_count.py", ["--workers", "4", "--size", "10000000"]), ("seed6_fibo.py", ["--workers", "4", "--size", "31"])])
+    func threadsTracePredictsTheProcessesRun(script: String, size: [String]) throws {
+        guard S.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = "\(Harness.packageRoot)/tools/workloads/\(script)"
+        let threads = "\(dir)/threads.data", processes = "\(dir)/processes.data"
+        #expect(try Harness.gtrace(["record", "-o", threads, "--", Self.python, path, "threads"] + size).status == 0)
+        #expect(try Harness.gtrace(["record", "-o", processes, "--", Self.python, path, "processes"] + size).status == 0)
+        let p = Self.parallelism(try Harness.reportJSON(threads))
+        let cores = p["cores"] as? Int ?? 1
+        let predicted = Self.prediction(p, "without the GIL", cores: cores)
+        let measured = S.number((try Harness.reportJSON(processes)["summary"] as? [String: Any])?["wallNanoseconds"])
+        #expect(abs(predicted - measured) <= 0.15 * measured, "\(script): predicted \(predicted), processes run \(measured)")
+        print("\(script): predicted \(predicted / 1e6) ms without the GIL, processes run \(measured / 1e6) ms")
+    }
+
+    @Test func comparingRunsGivesOneColumnPerTrace() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = "\(Harness.packageRoot)/tools/workloads/seed6_fibo.py"
+        var traces: [String] = []
+        for mode in ["serial", "threads", "processes"] {
+            traces.append("\(dir)/\(mode).data")
+            #expect(try Harness.gtrace(["record", "-o", traces.last ?? "", "--", Self.python, path, mode, "--workers", "4", "--size", "30"]).status == 0)
+        }
+        let result = try Harness.gtrace(["report", "--json"] + traces)
+        let object = try #require(try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any])
+        let runs = try #require((object["comparison"] as? [String: Any])?["runs"] as? [[String: Any]])
+        #expect(runs.count == 3)
+        #expect(S.number(runs[0]["speedup"]) == 1)
+        #expect(runs.map { $0["workers"] as? Int ?? 0 } == [1, 4, 4])
+        for run in runs.dropFirst() {
+            let speedup = S.number(run["speedup"]), workers = S.number(run["workers"])
+            #expect(abs(S.number(run["efficiency"]) - speedup / workers) < 1e-9)
+            let karpFlatt = (1 / speedup - 1 / workers) / (1 - 1 / workers)
+            #expect(abs(S.number(run["karpFlattSerialFraction"]) - karpFlatt) < 1e-9)
+        }
+        // Threads under the GIL gain nothing; processes gain from the second core.
+        if S.perfAllowed {
+            #expect(S.number(runs[1]["speedup"]) < 1.2)
+            #expect(S.number(runs[2]["speedup"]) > 1.4)
+        }
+        let text = try Harness.gtrace(["report"] + traces).stdout
+        #expect(text.contains("run 2 is limited by the GIL"))
+        #expect(text.contains("Karp–Flatt serial fraction"))
+    }
+}

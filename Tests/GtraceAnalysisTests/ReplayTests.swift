@@ -1,0 +1,63 @@
+@testable import GtraceAnalysis
+import Testing
+
+/// The replay and the utilisation histogram on programs with exact answers.
+struct ReplayTests {
+    static let ms: UInt64 = 1_000_000
+
+    /// Two threads, each 5 ms of work, then 5 ms under lock 0.
+    static func twoThreadsSharingALock(gil: Bool = false) -> ReplayProgram {
+        let ops: [ReplayProgram.Op] = [.compute(5 * ms), .acquire(lock: 0), .compute(5 * ms), .release(lock: 0)]
+        let threads = (0..<2).map { ReplayProgram.Thread(index: $0, process: 0, tid: Int32(100 + $0), startAfter: nil, startNanoseconds: 0, ops: ops) }
+        return ReplayProgram(threads: threads, gilLocks: gil ? [0] : [], recordedWallNanoseconds: 15 * ms, startNanoseconds: 0,
+                             pidOfProcess: [100], measuredOnCPU: true)
+    }
+
+    static func wall(_ program: ReplayProgram, _ scenario: ReplayScenario) -> UInt64 {
+        var simulator = ReplaySimulator(program: program, scenario: scenario)
+        return simulator.run().wallNanoseconds
+    }
+
+    @Test func coresAndALockBoundTheWallTime() {
+        let program = Self.twoThreadsSharingALock()
+        #expect(Self.wall(program, ReplayScenario(name: "1 core", cores: 1)) == 20 * Self.ms)
+        // The outside parts overlap; the locked parts take turns.
+        #expect(Self.wall(program, ReplayScenario(name: "2 cores", cores: 2)) == 15 * Self.ms)
+        #expect(Self.wall(program, ReplayScenario(name: "no lock", cores: 2, removedLock: 0)) == 10 * Self.ms)
+    }
+
+    @Test func removingTheGILRemovesOnlyGILLocks() {
+        let program = Self.twoThreadsSharingALock(gil: true)
+        #expect(Self.wall(program, ReplayScenario(name: "with GIL", cores: 2)) == 15 * Self.ms)
+        #expect(Self.wall(program, ReplayScenario(name: "without", cores: 2, removeGIL: true)) == 10 * Self.ms)
+    }
+
+    @Test func criticalPathGoesThroughTheHandOff() throws {
+        var simulator = ReplaySimulator(program: Self.twoThreadsSharingALock(), scenario: ReplayScenario(name: "∞", cores: nil))
+        let path = try #require(simulator.run().criticalPath)
+        #expect(path.lengthNanoseconds == 15 * Self.ms)
+        #expect(path.lockHandOffs[0] == 1)
+        #expect(path.threadNanoseconds.values.reduce(0, +) == 15 * Self.ms)
+    }
+
+    @Test func joinsAndDelaysAreKept() {
+        // Main starts a worker after 1 ms of work, sleeps 2 ms, then joins the worker (10 ms of work).
+        let main = ReplayProgram.Thread(index: 0, process: 0, tid: 1, startAfter: nil, startNanoseconds: 0,
+                                        ops: [.compute(Self.ms), .delay(2 * Self.ms), .waitFor(thread: 1, ops: 1), .compute(Self.ms)])
+        let worker = ReplayProgram.Thread(index: 1, process: 0, tid: 2, startAfter: (0, 1), startNanoseconds: 0, ops: [.compute(10 * Self.ms)])
+        let program = ReplayProgram(threads: [main, worker], gilLocks: [], recordedWallNanoseconds: 0, startNanoseconds: 0,
+                                    pidOfProcess: [1], measuredOnCPU: true)
+        #expect(Self.wall(program, ReplayScenario(name: "2", cores: 2)) == 12 * Self.ms)
+        // One core: the worker's 10 ms and main's 2 ms of work share it; the delay overlaps.
+        #expect(Self.wall(program, ReplayScenario(name: "1", cores: 1)) == 12 * Self.ms)
+    }
+
+    @Test func histogramCoversTheWallAndWeighsToTheCPUTime() {
+        let intervals: [(start: UInt64, end: UInt64)] = [(0, 10), (5, 15), (12, 20), (25, 30)]
+        let levels = UtilisationHistogram.levels(intervals, runStart: 0, runEnd: 40)
+        // 0 on a CPU: 20–25 and 30–40; 2: 5–10 and 12–15; 1: the rest.
+        #expect(levels.map(\.nanoseconds) == [15, 17, 8])
+        #expect(levels.map(\.nanoseconds).reduce(0, +) == 40)
+        #expect(levels.reduce(0) { $0 + UInt64($1.threadsOnCPU) * $1.nanoseconds } == 10 + 10 + 8 + 5)
+    }
+}
