@@ -3,8 +3,10 @@ import GtraceFormat
 extension Analyzer {
     /// Core counts the replay predicts for.
     static let predictedCores = [1, 2, 4, 8, 16]
-    /// Larger programs are not replayed (the simulation's cost grows with ops × threads).
-    static let replayOperationLimit = 2_000_000
+    /// Larger programs are not replayed by default: the operations are held in
+    /// memory (~17 bytes each) and the twelve simulations of 1 000 000
+    /// operations take ~0.3 s (docs/BENCHMARKS.md).
+    public static let defaultReplayOperationLimit = 1_000_000
     static let replayThreadLimit = 2_000
 
     static func parallelism(_ a: TraceAnalysis, tables: TraceTables, scheduling: SchedulingAccumulator,
@@ -24,9 +26,10 @@ extension Analyzer {
                                               amdahlBound: Double(cpu) / Double(lock.heldNanoseconds),
                                               serialFraction: min(1, Double(lock.heldNanoseconds) / Double(cpu)))
         }
-        let operations = program.threads.reduce(0) { $0 + $1.ops.count }
-        guard operations <= replayOperationLimit, program.threads.count <= replayThreadLimit else {
-            stats.replayNote = "not replayed: \(operations) operations on \(program.threads.count) threads is beyond the replay's limits"
+        guard !program.overLimit, program.threads.count <= replayThreadLimit else {
+            stats.replayNote = program.overLimit
+                ? "not replayed: more than \(program.operationCount - 1) operations (raise the limit with --replay-operations)"
+                : "not replayed: \(program.threads.count) threads is beyond the replay's limit of \(replayThreadLimit)"
             return stats
         }
         func predict(_ scenario: ReplayScenario) -> (Prediction, ReplaySimulator.Outcome) {

@@ -3,7 +3,8 @@ import GtraceFormat
 /// Computes a `TraceAnalysis` in one streaming pass over a trace: memory grows
 /// with the number of threads and locks, not with the number of events.
 public enum Analyzer {
-    public static func analyze(_ file: TraceFile) -> TraceAnalysis {
+    /// - Parameter replayOperations: traces with more replay operations are not replayed (0: never replay).
+    public static func analyze(_ file: TraceFile, replayOperations: Int = defaultReplayOperationLimit) -> TraceAnalysis {
         let tables = file.tables
         var tracker = LockIntervalTracker(tables: tables)
         var locks = tables.locks.map { LockAccumulator(info: $0) }
@@ -67,7 +68,7 @@ public enum Analyzer {
         }
 
         var scheduling = SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess)
-        var replay = ReplayBuilder(tables: tables)
+        var replay = ReplayBuilder(tables: tables, operationLimit: replayOperations)
         var stream = file.events()
         while let event = stream.next() {
             lastTime = max(lastTime, event.time)

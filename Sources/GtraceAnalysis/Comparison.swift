@@ -84,6 +84,6 @@ public struct Comparison: Sendable, Codable {
         if workers <= 1 {
             return String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism)
         }
-        return String(format: "partly serial: parallelism %.2f with %d workers on %d cores", parallelism, workers, cores)
+        return String(format: "serial parts: parallelism %.2f with %d workers on %d cores", parallelism, workers, cores)
     }
 }

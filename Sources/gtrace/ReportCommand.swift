@@ -19,10 +19,15 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Every section: processes, threads, locks, the GIL, parallelism, the critical path and the replay's predictions.")
     var details = false
 
+    @Option(help: ArgumentHelp("Replay traces of at most this many operations (lock operations, waits, work stretches); 0: no replay.",
+                               valueName: "N"))
+    var replayOperations = Analyzer.defaultReplayOperationLimit
+
     @Option(help: ArgumentHelp("Also write Chrome Trace Event JSON (Perfetto, chrome://tracing) to this file.", valueName: "OUT.json"))
     var chrome: String?
 
     func validate() throws {
+        if replayOperations < 0 { throw ValidationError("--replay-operations must be 0 or more") }
         if chrome != nil && files.count > 1 {
             throw ValidationError("--chrome takes a single trace file")
         }
@@ -33,7 +38,7 @@ struct ReportCommand: ParsableCommand {
         var analyses: [TraceAnalysis] = []
         for path in paths {
             let file = try TraceFile(path: path)
-            analyses.append(Analyzer.analyze(file))
+            analyses.append(Analyzer.analyze(file, replayOperations: replayOperations))
             if let chrome {
                 let output = try FileOutput(path: chrome)
                 let writer = ChromeTraceWriter(file: file, output: output)

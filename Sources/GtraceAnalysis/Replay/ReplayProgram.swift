@@ -38,6 +38,9 @@ public struct ReplayProgram: Sendable {
     public var pidOfProcess: [Int32]
     /// True when compute times come from perf's on-CPU intervals.
     public var measuredOnCPU: Bool
+    /// Operations the trace has; when over the builder's limit, `threads` hold none.
+    public var operationCount = 0
+    public var overLimit = false
 }
 
 /// Builds a `ReplayProgram` from the event stream, one event at a time in
@@ -56,8 +59,13 @@ struct ReplayBuilder {
     private var blockCategory: [BlockingCall.Category?]
     private let gilLocks: Set<Int>
     private let perf: Bool
+    /// Beyond this many operations the program is dropped, so that memory stays
+    /// bounded by threads and locks (docs/METRICS.md, "Replay").
+    private let operationLimit: Int
+    private var operationCount = 0
 
-    init(tables: TraceTables) {
+    init(tables: TraceTables, operationLimit: Int) {
+        self.operationLimit = operationLimit
         self.tables = tables
         perf = tables.info["scheduling"] == "perf"
         machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf") }
@@ -88,6 +96,7 @@ struct ReplayBuilder {
     }
 
     private mutating func append(_ t: Int, _ op: ReplayProgram.Op) {
+        guard operationCount <= operationLimit else { return }
         // Merge neighbours of the same kind: fewer operations, same replay.
         if let last = threads[t].ops.last {
             switch (last, op) {
@@ -97,6 +106,10 @@ struct ReplayBuilder {
             }
         }
         threads[t].ops.append(op)
+        operationCount += 1
+        if operationCount > operationLimit {
+            for i in threads.indices { threads[i].ops = [] }
+        }
     }
 
     /// The thread, other than `t`, whose latest event is nearest before `time`:
@@ -111,7 +124,7 @@ struct ReplayBuilder {
 
     mutating func consume(_ event: TraceEvent) {
         let t = event.thread
-        guard threads.indices.contains(t) else { return }
+        guard operationCount <= operationLimit, threads.indices.contains(t) else { return }
         let gils = gilLocks
         if !begun[t] {
             begun[t] = true
@@ -188,6 +201,7 @@ struct ReplayBuilder {
         }
         let start = tables.processes.map(\.startNanoseconds).min() ?? 0
         return ReplayProgram(threads: threads, gilLocks: gilLocks, recordedWallNanoseconds: traceEnd > start ? traceEnd - start : 0,
-                             startNanoseconds: start, pidOfProcess: tables.processes.map(\.pid), measuredOnCPU: perf)
+                             startNanoseconds: start, pidOfProcess: tables.processes.map(\.pid), measuredOnCPU: perf,
+                             operationCount: operationCount, overLimit: operationCount > operationLimit)
     }
 }

@@ -41,9 +41,15 @@ struct ReplaySimulator {
 
     let program: ReplayProgram
     let scenario: ReplayScenario
+    // The program's parts in flat arrays: no struct copies in the hot loop.
+    private let opsOf: [[ReplayProgram.Op]]
+    private let startAfterOf: [(thread: Int, ops: Int)?]
+    private let startOf: [UInt64]
     private var threads: [SimThread]
-    private var owner: [Int: Int] = [:]
-    private var lockWaiters: [Int: [Int]] = [:]
+    /// Per lock id: its holder (-1: free) and its waiters in arrival order.
+    private var owner: [Int]
+    private var lockWaiters: [[Int]]
+    private let skipped: [Bool]
     private var readyQueue: [Int] = []
     private var readyHead = 0
     private var running: [Int] = []
@@ -53,6 +59,19 @@ struct ReplaySimulator {
     init(program: ReplayProgram, scenario: ReplayScenario) {
         self.program = program
         self.scenario = scenario
+        opsOf = program.threads.map(\.ops)
+        startAfterOf = program.threads.map(\.startAfter)
+        startOf = program.threads.map { $0.startNanoseconds > program.startNanoseconds ? $0.startNanoseconds - program.startNanoseconds : 0 }
+        var lockCount = 0
+        for ops in opsOf {
+            for op in ops {
+                if case let .acquire(lock) = op { lockCount = max(lockCount, lock + 1) }
+                if case let .release(lock) = op { lockCount = max(lockCount, lock + 1) }
+            }
+        }
+        owner = Array(repeating: -1, count: lockCount)
+        lockWaiters = Array(repeating: [], count: lockCount)
+        skipped = (0..<lockCount).map { $0 == scenario.removedLock || (scenario.removeGIL && program.gilLocks.contains($0)) }
         threads = program.threads.map { _ in SimThread() }
         for t in program.threads {
             let pid = program.pidOfProcess.indices.contains(t.process) ? program.pidOfProcess[t.process] : -1
@@ -67,14 +86,9 @@ struct ReplaySimulator {
         var criticalPath: CriticalPath?
     }
 
-    private func skips(_ lock: Int) -> Bool {
-        lock == scenario.removedLock || (scenario.removeGIL && program.gilLocks.contains(lock))
-    }
+    private func skips(_ lock: Int) -> Bool { skipped[lock] }
 
-    private func startTime(_ t: Int) -> UInt64 {
-        let s = program.threads[t].startNanoseconds
-        return s > program.startNanoseconds ? s - program.startNanoseconds : 0
-    }
+    private func startTime(_ t: Int) -> UInt64 { startOf[t] }
 
     private func reached(_ thread: Int, _ ops: Int) -> Bool {
         threads.indices.contains(thread) ? (threads[thread].status == .done || threads[thread].pc >= ops) : true
@@ -87,9 +101,8 @@ struct ReplaySimulator {
     /// Runs the zero-time operations of thread `t`; true when it changed.
     private mutating func advance(_ t: Int) -> Bool {
         var changed = false
-        let ops = program.threads[t].ops
         if threads[t].status == .notStarted {
-            if let after = program.threads[t].startAfter {
+            if let after = startAfterOf[t] {
                 guard reached(after.thread, after.ops) else { return false }
                 threads[t].unblocks.append((time, after.thread, nil))
             } else if startTime(t) > time {
@@ -99,12 +112,12 @@ struct ReplaySimulator {
             changed = true
         }
         while threads[t].status == .active || threads[t].status == .waiting {
-            guard threads[t].pc < ops.count else {
+            guard threads[t].pc < opsOf[t].count else {
                 threads[t].status = .done
                 threads[t].finish = time
                 return true
             }
-            switch ops[threads[t].pc] {
+            switch opsOf[t][threads[t].pc] {
             case let .compute(ns):
                 threads[t].pc += ns == 0 ? 1 : 0
                 if ns > 0 {
@@ -120,21 +133,20 @@ struct ReplaySimulator {
             case let .acquire(lock):
                 if skips(lock) {
                     threads[t].pc += 1
-                } else if owner[lock] == nil {
+                } else if owner[lock] < 0 {
                     owner[lock] = t
                     threads[t].pc += 1
                 } else {
                     threads[t].status = .blockedOnLock
-                    lockWaiters[lock, default: []].append(t)
+                    lockWaiters[lock].append(t)
                     return true
                 }
             case let .release(lock):
                 threads[t].pc += 1
                 if !skips(lock), owner[lock] == t {
-                    owner[lock] = nil
-                    if var waiters = lockWaiters[lock], !waiters.isEmpty {
-                        let next = waiters.removeFirst()
-                        lockWaiters[lock] = waiters
+                    owner[lock] = -1
+                    if !lockWaiters[lock].isEmpty {
+                        let next = lockWaiters[lock].removeFirst()
                         owner[lock] = next
                         threads[next].pc += 1
                         threads[next].status = .active
@@ -168,6 +180,7 @@ struct ReplaySimulator {
     mutating func run() -> Outcome {
         let cores = scenario.cores ?? Int.max
         var guardSteps = 0
+        var stillRunning: [Int] = []
         while true {
             // Zero-time operations until nothing moves.
             var moved = true
@@ -198,7 +211,7 @@ struct ReplaySimulator {
             for t in threads.indices {
                 switch threads[t].status {
                 case .delaying: next = min(next, threads[t].wakeAt)
-                case .notStarted where program.threads[t].startAfter == nil: next = min(next, max(startTime(t), time))
+                case .notStarted where startAfterOf[t] == nil: next = min(next, max(startTime(t), time))
                 default: break
                 }
             }
@@ -207,7 +220,7 @@ struct ReplaySimulator {
             if guardSteps > 50_000_000 { break }
             let elapsed = next - time
             time = next
-            var stillRunning: [Int] = []
+            stillRunning.removeAll(keepingCapacity: true)
             for t in running {
                 threads[t].remaining -= min(elapsed, threads[t].remaining)
                 if threads[t].sliceLeft != UInt64.max { threads[t].sliceLeft -= min(elapsed, threads[t].sliceLeft) }
@@ -222,7 +235,7 @@ struct ReplaySimulator {
                     stillRunning.append(t)
                 }
             }
-            running = stillRunning
+            swap(&running, &stillRunning)
             for t in threads.indices where threads[t].status == .delaying && threads[t].wakeAt <= time {
                 threads[t].pc += 1
                 threads[t].status = .active
@@ -241,10 +254,20 @@ struct ReplaySimulator {
         else { return nil }
         var at = threads[current].finish
         var path = CriticalPath(lengthNanoseconds: at)
+        // Per thread, how far back its unblocks were searched: times only decrease.
+        var cursor = threads.map { $0.unblocks.count }
         var steps = 0
         while steps < 1_000_000 {
             steps += 1
-            let unblock = threads[current].unblocks.last { $0.time <= at && $0.cause != current }
+            var unblock: (time: UInt64, cause: Int, lock: Int?)?
+            while cursor[current] > 0 {
+                let candidate = threads[current].unblocks[cursor[current] - 1]
+                cursor[current] -= 1
+                if candidate.time <= at && candidate.cause != current {
+                    unblock = candidate
+                    break
+                }
+            }
             let from = unblock?.time ?? startTime(current)
             path.threadNanoseconds[current, default: 0] += at > from ? at - from : 0
             guard let unblock else { break }
