@@ -18,7 +18,8 @@ extension Analyzer {
         var stats = ParallelismStatistics(
             wallNanoseconds: wall, cpuNanoseconds: cpu, cpuSource: perf ? "on-CPU time from perf" : "user + system time (getrusage)",
             averageParallelism: wall == 0 ? 0 : Double(cpu) / Double(wall), cores: cores,
-            utilisation: perf ? UtilisationHistogram.levels(scheduling.onCPUIntervals, runStart: a.summary.startNanoseconds,
+            utilisation: perf ? UtilisationHistogram.levels(scheduling.onCPUIntervals.map { (start: $0.start, end: $0.end) },
+                                                            runStart: a.summary.startNanoseconds,
                                                             runEnd: a.summary.endNanoseconds) : [],
             serialised: nil, replayOfRecording: nil, predictions: [], criticalPath: nil, replayNote: nil)
         if let lock = a.locks.max(by: { $0.heldNanoseconds < $1.heldNanoseconds }), lock.heldNanoseconds > 0, cpu > 0 {

@@ -111,6 +111,9 @@ public enum Analyzer {
             stats.end = ExitDescription.text(kind: process.exitKind, status: process.exitStatus)
             stats.onCPUNanoseconds = scheduling.onCPU(process: process.index)
             stats.utilisation = scheduling.utilisation(process: process.index)
+            stats.utilisationLevels = scheduling.utilisationLevels(process: process.index)
+            let cpu = stats.onCPUNanoseconds ?? stats.cpuNanoseconds
+            stats.averageParallelism = stats.lifetimeNanoseconds == 0 ? 0 : Double(cpu) / Double(stats.lifetimeNanoseconds)
             if let reap = scheduling.reaps[process.pid], reap.time >= process.startNanoseconds {
                 stats.reapedByPid = reap.parentPid
                 stats.reapWaitNanoseconds = reap.waitNanoseconds

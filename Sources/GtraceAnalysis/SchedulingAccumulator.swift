@@ -23,7 +23,7 @@ struct SchedulingAccumulator {
     let bucketNanoseconds: UInt64
     private(set) var reaps: [Int32: Reap] = [:]
     /// Every on-CPU interval (perf), for the utilisation histogram: 16 bytes per switch.
-    private(set) var onCPUIntervals: [(start: UInt64, end: UInt64)] = []
+    private(set) var onCPUIntervals: [(start: UInt64, end: UInt64, process: Int)] = []
 
     init(tables: TraceTables, traceEnd: UInt64) {
         self.tables = tables
@@ -91,7 +91,7 @@ struct SchedulingAccumulator {
     private mutating func addOnCPU(thread: Int, from: UInt64, to: UInt64) {
         let process = tables.threads[thread].process
         guard processBuckets.indices.contains(process), to > from else { return }
-        onCPUIntervals.append((from, to))
+        onCPUIntervals.append((from, to, process))
         var t = max(from, start)
         while t < to {
             let bucket = min(Int((t - start) / bucketNanoseconds), Self.bucketCount - 1)
@@ -118,6 +118,14 @@ struct SchedulingAccumulator {
         guard hasPerf else { return nil }
         return tables.threads.filter { $0.process == process }
             .reduce(0) { $0 + (machines[$1.index].times.onCPUNanoseconds ?? 0) }
+    }
+
+    /// The utilisation histogram of one process over its lifetime (perf only).
+    func utilisationLevels(process: Int) -> [UtilisationLevel]? {
+        guard hasPerf, tables.processes.indices.contains(process) else { return nil }
+        let info = tables.processes[process]
+        let intervals = onCPUIntervals.filter { $0.process == process }.map { (start: $0.start, end: $0.end) }
+        return UtilisationHistogram.levels(intervals, runStart: info.startNanoseconds, runEnd: info.endNanoseconds ?? info.startNanoseconds)
     }
 
     func utilisation(process: Int) -> [Double]? {

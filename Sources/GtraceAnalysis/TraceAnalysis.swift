@@ -60,6 +60,10 @@ public struct ProcessStatistics: Sendable, Codable {
     public var onCPUNanoseconds: UInt64?
     /// CPUs in use on average in each time bucket of the run (perf).
     public var utilisation: [Double]?
+    /// On-CPU time ÷ lifetime (perf), else CPU time ÷ lifetime.
+    public var averageParallelism: Double = 0
+    /// Its own utilisation histogram over its lifetime (perf).
+    public var utilisationLevels: [UtilisationLevel]?
     /// Who reaped it (waitpid and friends) and how long that wait blocked.
     public var reapedByPid: Int32?
     public var reapWaitNanoseconds: UInt64?

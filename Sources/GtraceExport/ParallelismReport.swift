@@ -43,6 +43,13 @@ enum ParallelismReport {
                                   level.fraction * 100, Formatting.duration(level.nanoseconds)))
             }
         }
+        // Per process, for processes with several threads: CPUs in use and the share of each level.
+        for process in a.processes where process.threadCount > 1 {
+            guard let levels = process.utilisationLevels, !levels.isEmpty else { continue }
+            let shares = levels.filter { $0.nanoseconds > 0 }.map { String(format: "%d: %.0f%%", $0.threadsOnCPU, $0.fraction * 100) }
+            out.append(String(format: "  process %d: parallelism %.2f over its %@; threads on a CPU %@", process.pid, process.averageParallelism,
+                              Formatting.duration(process.lifetimeNanoseconds), shares.joined(separator: ", ")))
+        }
         if let s = p.serialised {
             out.append(String(format: "  serialised work: %@ inside %@ (pid %d), %.1f%% of the work; Amdahl bound %.2f×",
                               Formatting.duration(s.nanoseconds), s.resource, s.pid, s.serialFraction * 100, s.amdahlBound))

@@ -60,6 +60,11 @@ import Testing
         #expect(sum == wall, "levels sum \(sum), wall \(wall)")
         #expect(abs(weighted - cpu) <= 0.01 * cpu, "CPU-weighted \(weighted), on-CPU total \(cpu)")
         #expect(levels.count >= 3, "three threads on two cores: levels 0, 1 and 2 at least")
+        // The process's own histogram covers its lifetime.
+        let process = try #require(S.processes(try Harness.reportJSON(trace)).first)
+        let own = (process["utilisationLevels"] as? [[String: Any]] ?? []).reduce(0.0) { $0 + S.number($1["nanoseconds"]) }
+        #expect(own == S.number(process["lifetimeNanoseconds"]))
+        #expect(S.number(process["averageParallelism"]) > 1.5, "three busy threads on two cores")
     }
 
     /// The "without the GIL on this machine's cores" prediction from the threads
