@@ -87,7 +87,7 @@ struct ReplayBuilder {
             + (now.runningWithGILNanoseconds - before.runningWithGILNanoseconds)
         var delay = now.otherOffCPUNanoseconds - before.otherOffCPUNanoseconds
         if blockCategory[t] == nil {
-            // Outside a blocking call: sleeping/I-O time here cannot occur; kept for safety.
+            // Sleeping and I/O come from blocking calls; outside one they would be a plain delay.
             delay += (now.sleepingNanoseconds - before.sleepingNanoseconds) + (now.ioNanoseconds - before.ioNanoseconds)
         }
         if compute > 0 { append(t, .compute(compute)) }
