@@ -9,6 +9,10 @@ import GtraceFormat
 struct ChromeSchedulingTracks {
     static let cpuLane: Int64 = 508
     static let blockedLane: Int64 = 509
+    /// Short "fork" / "started by fork" slices that the fork arrows attach to
+    /// (a flow event needs an enclosing slice, or the UI drops it).
+    static let processLane: Int64 = 510
+    static let markNanoseconds: UInt64 = 1000
 
     private let tables: TraceTables
     private var onCPUSince: [UInt64?]
@@ -40,7 +44,7 @@ struct ChromeSchedulingTracks {
         let track = Int64(tid) | lane << 22
         if named.insert(Int64(pid) << 32 | track).inserted {
             let name = tables.threads[thread].name.isEmpty ? "thread \(tid)" : tables.threads[thread].name
-            let order = (tid == pid ? 0 : thread + 1) * 64 + (lane == Self.cpuLane ? 1 : 2)
+            let order = (tid == pid ? 0 : thread + 1) * 64 + (lane == Self.cpuLane ? 1 : lane == Self.blockedLane ? 2 : 3)
             out.append("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_name\",\"args\":{\"name\":\(JSONText.string("\(name) \(label)"))}}")
             out.append("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":\(order)}}")
         }
@@ -98,12 +102,19 @@ struct ChromeSchedulingTracks {
             }
             openCall[t] = nil
         case let .fork(childPid):
-            // An arrow from the fork to the child's first thread.
-            guard let child = tables.processes.first(where: { $0.pid == childPid && $0.startNanoseconds >= e.time &- 1_000_000 }) else { break }
-            let (pid, tid) = ids(t)
+            // An arrow from a "fork" mark on the parent to a "started by fork" mark on the child's first thread.
+            guard let child = tables.processes.first(where: { $0.pid == childPid && $0.startNanoseconds >= e.time &- 1_000_000 }),
+                  let childThread = tables.threads.firstIndex(where: { $0.process == child.index && $0.tid == child.pid }) else { break }
+            let childStart = max(child.startNanoseconds, e.time)
+            slice(t, lane: Self.processLane, label: "process", name: "fork \(childPid)", category: "process",
+                  from: e.time, to: e.time + Self.markNanoseconds, args: "\"child_pid\":\(childPid)", into: &out)
+            slice(childThread, lane: Self.processLane, label: "process", name: "started by fork", category: "process",
+                  from: childStart, to: childStart + Self.markNanoseconds, args: "\"parent_pid\":\(ids(t).pid)", into: &out)
+            let parentTrack = Int64(ids(t).tid) | Self.processLane << 22
+            let childTrack = Int64(child.pid) | Self.processLane << 22
             flowID += 1
-            out.append("{\"ph\":\"s\",\"pid\":\(pid),\"tid\":\(tid),\"ts\":\(JSONText.microseconds(e.time)),\"id\":\(flowID),\"name\":\"fork\",\"cat\":\"process\"}")
-            out.append("{\"ph\":\"f\",\"bp\":\"e\",\"pid\":\(child.pid),\"tid\":\(child.pid),\"ts\":\(JSONText.microseconds(max(child.startNanoseconds, e.time))),\"id\":\(flowID),\"name\":\"fork\",\"cat\":\"process\"}")
+            out.append("{\"ph\":\"s\",\"pid\":\(ids(t).pid),\"tid\":\(parentTrack),\"ts\":\(JSONText.microseconds(e.time + Self.markNanoseconds / 2)),\"id\":\(flowID),\"name\":\"fork\",\"cat\":\"process\"}")
+            out.append("{\"ph\":\"f\",\"bp\":\"e\",\"pid\":\(child.pid),\"tid\":\(childTrack),\"ts\":\(JSONText.microseconds(childStart + Self.markNanoseconds / 2)),\"id\":\(flowID),\"name\":\"fork\",\"cat\":\"process\"}")
         default:
             break
         }
@@ -123,6 +134,19 @@ struct ChromeSchedulingTracks {
                       category: "blocked-" + open.call.category(smallArgument: open.small).rawValue, from: open.time, to: max(open.time, end),
                       args: "\"open_at_end\":true", into: &out)
             }
+        }
+        // A counter of live processes (an exec'd image continues its pid: not counted twice).
+        var changes: [(time: UInt64, delta: Int)] = []
+        for p in tables.processes where p.image == 0 || !tables.processes.contains(where: { $0.pid == p.pid && $0.image < p.image }) {
+            changes.append((p.startNanoseconds, 1))
+        }
+        for p in tables.processes where p.exitKind != .exec {
+            changes.append((p.endNanoseconds ?? end, -1))
+        }
+        var live = 0
+        for change in changes.sorted(by: { ($0.time, $0.delta) < ($1.time, $1.delta) }) {
+            live = max(0, live + change.delta)
+            out.append("{\"ph\":\"C\",\"pid\":\(counterPid),\"tid\":\(counterPid),\"ts\":\(JSONText.microseconds(change.time)),\"name\":\"live processes\",\"args\":{\"processes\":\(live)}}")
         }
         for p in tables.processes {
             guard let time = p.endNanoseconds, p.exitKind != .exec else { continue }

@@ -27,6 +27,7 @@ public final class ChromeTraceWriter {
     /// Per GIL lock: the end of the last hold written and the thread that held it.
     private var lastGILHold: [Int: (end: UInt64, thread: Int)] = [:]
     private var flowID = 0
+    private var gilWaiters: [Int: Int] = [:]
     static let gilTrackLane: Int64 = 511
 
     public init(file: TraceFile, output: FileOutput) {
@@ -125,13 +126,24 @@ public final class ChromeTraceWriter {
             lanes[thread].open(.init(kind: 0, lock: lock), at: time)
         case let .waitBegan(thread, lock, time):
             lanes[thread].open(.init(kind: 1, lock: lock), at: time)
+            if isGIL(lock) { try countGILWaiter(lock: lock, thread: thread, change: 1, at: time) }
         case let .conditionWaitBegan(thread, condition, time):
             lanes[thread].open(.init(kind: 2, lock: condition), at: time)
         case .trylockBusy:
             break
         case let .closed(interval):
             try writeSlice(interval)
+            if case .wait = interval.kind, isGIL(interval.lock) {
+                try countGILWaiter(lock: interval.lock, thread: interval.thread, change: -1, at: interval.end)
+            }
         }
+    }
+
+    /// The "threads waiting for the GIL" counter of the GIL's process.
+    private func countGILWaiter(lock: Int, thread: Int, change: Int, at time: UInt64) throws {
+        gilWaiters[lock, default: 0] += change
+        let pid = pidTid(thread).pid
+        try emit("{\"ph\":\"C\",\"pid\":\(pid),\"tid\":\(pid),\"ts\":\(JSONText.microseconds(time)),\"name\":\"threads waiting for the GIL\",\"args\":{\"waiting\":\(max(0, gilWaiters[lock] ?? 0))}}")
     }
 
     private func isGIL(_ lock: Int) -> Bool {
