@@ -39,56 +39,55 @@ struct ChromeSchedulingTracks {
         return (tables.processes[t.process].pid, t.tid)
     }
 
-    private mutating func track(_ thread: Int, lane: Int64, label: String, into out: inout [String]) -> Int64 {
+    private mutating func track(_ thread: Int, lane: Int64, label: String, into events: JSONEventWriter) throws -> Int64 {
         let (pid, tid) = ids(thread)
         let track = Int64(tid) | lane << 22
         if named.insert(Int64(pid) << 32 | track).inserted {
             let name = tables.threads[thread].name.isEmpty ? "thread \(tid)" : tables.threads[thread].name
             let order = (tid == pid ? 0 : thread + 1) * 64 + (lane == Self.cpuLane ? 1 : lane == Self.blockedLane ? 2 : 3)
-            out.append("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_name\",\"args\":{\"name\":\(JSONText.string("\(name) \(label)"))}}")
-            out.append("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":\(order)}}")
+            try events.object("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_name\",\"args\":{\"name\":\(JSONText.string("\(name) \(label)"))}}")
+            try events.object("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":\(order)}}")
         }
         return track
     }
 
     private mutating func slice(_ thread: Int, lane: Int64, label: String, name: String, category: String,
-                                from start: UInt64, to end: UInt64, args: String, into out: inout [String]) {
+                                from start: UInt64, to end: UInt64, args: String, into events: JSONEventWriter) throws {
         guard end >= start else { return }
-        let track = track(thread, lane: lane, label: label, into: &out)
+        let track = try track(thread, lane: lane, label: label, into: events)
         let pid = ids(thread).pid
         sliceCount += 1
-        out.append("{\"ph\":\"X\",\"pid\":\(pid),\"tid\":\(track),\"ts\":\(JSONText.microseconds(start)),\"dur\":\(JSONText.microseconds(end - start)),\"name\":\(JSONText.string(name)),\"cat\":\"\(category)\",\"args\":{\(args)}}")
+        try events.object("{\"ph\":\"X\",\"pid\":\(pid),\"tid\":\(track),\"ts\":\(JSONText.microseconds(start)),\"dur\":\(JSONText.microseconds(end - start)),\"name\":\(JSONText.string(name)),\"cat\":\"\(category)\",\"args\":{\(args)}}")
     }
 
-    private mutating func counter(at time: UInt64, into out: inout [String]) {
-        out.append("{\"ph\":\"C\",\"pid\":\(counterPid),\"tid\":\(counterPid),\"ts\":\(JSONText.microseconds(time)),\"name\":\"runnable threads\",\"args\":{\"runnable\":\(runnable)}}")
+    private mutating func counter(at time: UInt64, into events: JSONEventWriter) throws {
+        try events.object("{\"ph\":\"C\",\"pid\":\(counterPid),\"tid\":\(counterPid),\"ts\":\(JSONText.microseconds(time)),\"name\":\"runnable threads\",\"args\":{\"runnable\":\(runnable)}}")
     }
 
     /// JSON objects for one event (often none).
-    mutating func consume(_ e: TraceEvent) -> [String] {
-        var out: [String] = []
+    mutating func consume(_ e: TraceEvent, into events: JSONEventWriter) throws {
         let t = e.thread
-        guard tables.threads.indices.contains(t) else { return out }
+        guard tables.threads.indices.contains(t) else { return }
         switch e.kind {
         case let .cpuIn(cpu):
             if let since = runnableSince[t] {
-                slice(t, lane: Self.cpuLane, label: "CPU", name: "runnable", category: "runnable", from: since, to: e.time,
-                      args: "\"duration_ns\":\(e.time - min(since, e.time))", into: &out)
+                try slice(t, lane: Self.cpuLane, label: "CPU", name: "runnable", category: "runnable", from: since, to: e.time,
+                      args: "\"duration_ns\":\(e.time - min(since, e.time))", into: events)
                 runnableSince[t] = nil
                 runnable -= 1
-                counter(at: e.time, into: &out)
+                try counter(at: e.time, into: events)
             }
             onCPUSince[t] = e.time
             cpuOf[t] = cpu
         case let .cpuOut(cpu, preempted):
             let since = onCPUSince[t] ?? tables.threads[t].startNanoseconds
-            slice(t, lane: Self.cpuLane, label: "CPU", name: "CPU \(cpu)", category: "on-cpu", from: min(since, e.time), to: e.time,
-                  args: "\"cpu\":\(cpu),\"duration_ns\":\(e.time - min(since, e.time))", into: &out)
+            try slice(t, lane: Self.cpuLane, label: "CPU", name: "CPU \(cpu)", category: "on-cpu", from: min(since, e.time), to: e.time,
+                  args: "\"cpu\":\(cpu),\"duration_ns\":\(e.time - min(since, e.time))", into: events)
             onCPUSince[t] = nil
             if preempted {
                 runnableSince[t] = e.time
                 runnable += 1
-                counter(at: e.time, into: &out)
+                try counter(at: e.time, into: events)
             }
         case let .blockBegin(call, small, argument):
             openCall[t] = (call, small, argument, e.time)
@@ -96,9 +95,9 @@ struct ChromeSchedulingTracks {
             if let open = openCall[t], open.call == call {
                 var args = "\"call\":\(JSONText.string(call.name)),\"result\":\(result),\"duration_ns\":\(e.time - min(open.time, e.time))"
                 if call.isWaitForChild { args += ",\"wait_status\":\(detail)" }
-                slice(t, lane: Self.blockedLane, label: "blocked", name: call.label(smallArgument: open.small, argument: open.argument),
+                try slice(t, lane: Self.blockedLane, label: "blocked", name: call.label(smallArgument: open.small, argument: open.argument),
                       category: "blocked-" + call.category(smallArgument: open.small).rawValue, from: open.time, to: e.time,
-                      args: args, into: &out)
+                      args: args, into: events)
             }
             openCall[t] = nil
         case let .fork(childPid):
@@ -106,33 +105,31 @@ struct ChromeSchedulingTracks {
             guard let child = tables.processes.first(where: { $0.pid == childPid && $0.startNanoseconds >= e.time &- 1_000_000 }),
                   let childThread = tables.threads.firstIndex(where: { $0.process == child.index && $0.tid == child.pid }) else { break }
             let childStart = max(child.startNanoseconds, e.time)
-            slice(t, lane: Self.processLane, label: "process", name: "fork \(childPid)", category: "process",
-                  from: e.time, to: e.time + Self.markNanoseconds, args: "\"child_pid\":\(childPid)", into: &out)
-            slice(childThread, lane: Self.processLane, label: "process", name: "started by fork", category: "process",
-                  from: childStart, to: childStart + Self.markNanoseconds, args: "\"parent_pid\":\(ids(t).pid)", into: &out)
+            try slice(t, lane: Self.processLane, label: "process", name: "fork \(childPid)", category: "process",
+                  from: e.time, to: e.time + Self.markNanoseconds, args: "\"child_pid\":\(childPid)", into: events)
+            try slice(childThread, lane: Self.processLane, label: "process", name: "started by fork", category: "process",
+                  from: childStart, to: childStart + Self.markNanoseconds, args: "\"parent_pid\":\(ids(t).pid)", into: events)
             let parentTrack = Int64(ids(t).tid) | Self.processLane << 22
             let childTrack = Int64(child.pid) | Self.processLane << 22
             flowID += 1
-            out.append("{\"ph\":\"s\",\"pid\":\(ids(t).pid),\"tid\":\(parentTrack),\"ts\":\(JSONText.microseconds(e.time + Self.markNanoseconds / 2)),\"id\":\(flowID),\"name\":\"fork\",\"cat\":\"process\"}")
-            out.append("{\"ph\":\"f\",\"bp\":\"e\",\"pid\":\(child.pid),\"tid\":\(childTrack),\"ts\":\(JSONText.microseconds(childStart + Self.markNanoseconds / 2)),\"id\":\(flowID),\"name\":\"fork\",\"cat\":\"process\"}")
+            try events.object("{\"ph\":\"s\",\"pid\":\(ids(t).pid),\"tid\":\(parentTrack),\"ts\":\(JSONText.microseconds(e.time + Self.markNanoseconds / 2)),\"id\":\(flowID),\"name\":\"fork\",\"cat\":\"process\"}")
+            try events.object("{\"ph\":\"f\",\"bp\":\"e\",\"pid\":\(child.pid),\"tid\":\(childTrack),\"ts\":\(JSONText.microseconds(childStart + Self.markNanoseconds / 2)),\"id\":\(flowID),\"name\":\"fork\",\"cat\":\"process\"}")
         default:
             break
         }
-        return out
     }
 
     /// Closes what is still open at the end of the trace; adds each process's end instant.
-    mutating func finish(at end: UInt64) -> [String] {
-        var out: [String] = []
+    mutating func finish(at end: UInt64, into events: JSONEventWriter) throws {
         for t in tables.threads.indices {
             if let since = onCPUSince[t] {
-                slice(t, lane: Self.cpuLane, label: "CPU", name: "CPU \(cpuOf[t])", category: "on-cpu", from: since, to: max(since, end),
-                      args: "\"open_at_end\":true", into: &out)
+                try slice(t, lane: Self.cpuLane, label: "CPU", name: "CPU \(cpuOf[t])", category: "on-cpu", from: since, to: max(since, end),
+                      args: "\"open_at_end\":true", into: events)
             }
             if let open = openCall[t] {
-                slice(t, lane: Self.blockedLane, label: "blocked", name: open.call.label(smallArgument: open.small, argument: open.argument),
+                try slice(t, lane: Self.blockedLane, label: "blocked", name: open.call.label(smallArgument: open.small, argument: open.argument),
                       category: "blocked-" + open.call.category(smallArgument: open.small).rawValue, from: open.time, to: max(open.time, end),
-                      args: "\"open_at_end\":true", into: &out)
+                      args: "\"open_at_end\":true", into: events)
             }
         }
         // A counter of live processes (an exec'd image continues its pid: not counted twice).
@@ -146,13 +143,12 @@ struct ChromeSchedulingTracks {
         var live = 0
         for change in changes.sorted(by: { ($0.time, $0.delta) < ($1.time, $1.delta) }) {
             live = max(0, live + change.delta)
-            out.append("{\"ph\":\"C\",\"pid\":\(counterPid),\"tid\":\(counterPid),\"ts\":\(JSONText.microseconds(change.time)),\"name\":\"live processes\",\"args\":{\"processes\":\(live)}}")
+            try events.object("{\"ph\":\"C\",\"pid\":\(counterPid),\"tid\":\(counterPid),\"ts\":\(JSONText.microseconds(change.time)),\"name\":\"live processes\",\"args\":{\"processes\":\(live)}}")
         }
         for p in tables.processes {
             guard let time = p.endNanoseconds, p.exitKind != .exec else { continue }
             let how = ExitDescription.text(kind: p.exitKind, status: p.exitStatus)
-            out.append("{\"ph\":\"i\",\"s\":\"p\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"ts\":\(JSONText.microseconds(time)),\"name\":\(JSONText.string("end: " + how)),\"args\":{\"instrumented\":\(p.instrumented)}}")
+            try events.object("{\"ph\":\"i\",\"s\":\"p\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"ts\":\(JSONText.microseconds(time)),\"name\":\(JSONText.string("end: " + how)),\"args\":{\"instrumented\":\(p.instrumented)}}")
         }
-        return out
     }
 }

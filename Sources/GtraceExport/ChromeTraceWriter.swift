@@ -20,10 +20,14 @@ import GtraceFormat
 public final class ChromeTraceWriter {
     private let file: TraceFile
     private let output: FileOutput
-    private var first = true
-    private var lanes: [ThreadLanes]
+    private let events: JSONEventWriter
+    @exclusivity(unchecked) private var lanes: [ThreadLanes]
+    /// Escaped names written again and again: per thread, per lock address.
+    @exclusivity(unchecked) private var threadNames: [[UInt8]?]
+    /// Lock addresses as ASCII hex ("0x55…"), which needs no escaping.
+    @exclusivity(unchecked) private var lockAddresses: [[UInt8]?]
     private var namedLanes: Set<Int64> = []
-    public private(set) var sliceCount = 0
+    @exclusivity(unchecked) public private(set) var sliceCount = 0
     /// Per GIL lock: the end of the last hold written and the thread that held it.
     private var lastGILHold: [Int: (end: UInt64, thread: Int)] = [:]
     private var flowID = 0
@@ -33,7 +37,10 @@ public final class ChromeTraceWriter {
     public init(file: TraceFile, output: FileOutput) {
         self.file = file
         self.output = output
+        events = JSONEventWriter(output: output)
         lanes = Array(repeating: ThreadLanes(), count: file.tables.threads.count)
+        threadNames = Array(repeating: nil, count: file.tables.threads.count)
+        lockAddresses = Array(repeating: nil, count: file.tables.locks.count)
     }
 
     /// Writes the whole document and returns the warnings met while reading.
@@ -55,20 +62,35 @@ public final class ChromeTraceWriter {
             try writeInstant(event, tables: tables)
             tracker.consume(event, handle)
             if let failure { throw failure }
-            for json in scheduling.consume(event) { try emit(json) }
+            try scheduling.consume(event, into: events)
         }
         tracker.finish(at: lastTime, handle)
         if let failure { throw failure }
-        for json in scheduling.finish(at: max(lastTime, tables.clock.recordingEndNanoseconds)) { try emit(json) }
+        try scheduling.finish(at: max(lastTime, tables.clock.recordingEndNanoseconds), into: events)
         sliceCount += scheduling.sliceCount
+        try events.flush()
         try output.write("\n]}\n")
         try output.flush()
         return stream.warnings
     }
 
     private func emit(_ json: String) throws {
-        if first { first = false } else { try output.write(",\n") }
-        try output.write(json)
+        try events.object(json)
+    }
+
+    private func threadName(_ thread: Int) -> [UInt8] {
+        if let cached = threadNames[thread] { return cached }
+        let t = file.tables.threads[thread]
+        let name = JSONText.encoded(t.name.isEmpty ? "thread \(t.tid)" : t.name)
+        threadNames[thread] = name
+        return name
+    }
+
+    private func lockAddress(_ lock: Int) -> [UInt8] {
+        if let cached = lockAddresses[lock] { return cached }
+        let address = Array(file.tables.locks[lock].addressText.utf8)
+        lockAddresses[lock] = address
+        return address
     }
 
     private func pidTid(_ thread: Int) -> (pid: Int32, tid: Int32) {
@@ -164,10 +186,24 @@ public final class ChromeTraceWriter {
         let previous = lastGILHold[interval.lock]
         let start = max(interval.start, previous?.end ?? 0)
         let end = max(interval.end, start)
-        let thread = file.tables.threads[interval.thread]
-        let name = thread.name.isEmpty ? "thread \(tid)" : thread.name
         sliceCount += 1
-        try emit("{\"ph\":\"X\",\"pid\":\(pid),\"tid\":\(track),\"ts\":\(JSONText.microseconds(start)),\"dur\":\(JSONText.microseconds(end - start)),\"name\":\(JSONText.string(name)),\"cat\":\"gil\",\"args\":{\"tid\":\(tid),\"duration_ns\":\(end - start)}}")
+        events.begin()
+        events.raw("\"ph\":\"X\",\"pid\":")
+        events.int(Int64(pid))
+        events.raw(",\"tid\":")
+        events.int(track)
+        events.raw(",\"ts\":")
+        events.microseconds(start)
+        events.raw(",\"dur\":")
+        events.microseconds(end - start)
+        events.raw(",\"name\":")
+        events.encoded(threadName(interval.thread))
+        events.raw(",\"cat\":\"gil\",\"args\":{\"tid\":")
+        events.int(Int64(tid))
+        events.raw(",\"duration_ns\":")
+        events.uint(end - start)
+        events.raw("}")
+        try events.end()
         if let previous, previous.thread != interval.thread, previous.end > 0 {
             flowID += 1
             try emit("{\"ph\":\"s\",\"pid\":\(pid),\"tid\":\(track),\"ts\":\(JSONText.microseconds(previous.end - 1)),\"id\":\(flowID),\"name\":\"GIL hand-off\",\"cat\":\"gil\"}")
@@ -178,25 +214,25 @@ public final class ChromeTraceWriter {
 
     private func writeSlice(_ interval: LockInterval) throws {
         let key: ThreadLanes.Key
-        let name: String
         let lock = file.tables.locks[interval.lock]
-        var category = "lock"
         let gil = lock.kind == .gil
+        let prefix: StaticString
+        let category: StaticString
         switch interval.kind {
         case .hold where gil:
             try writeGILHold(interval)
             return
         case .hold:
             key = .init(kind: 0, lock: interval.lock)
-            name = (interval.flags.contains(.rwlock) ? (interval.flags.contains(.shared) ? "read-hold " : "write-hold ") : "hold ")
-                + lock.addressText
+            prefix = interval.flags.contains(.rwlock) ? (interval.flags.contains(.shared) ? "read-hold " : "write-hold ") : "hold "
+            category = "lock"
         case let .wait(acquired):
             key = .init(kind: 1, lock: interval.lock)
-            name = gil ? "waiting for GIL" : (acquired ? "wait " : "wait (failed) ") + lock.addressText
+            prefix = gil ? "waiting for GIL" : (acquired ? "wait " : "wait (failed) ")
             category = gil ? "gil-wait" : "lock-wait"
         case .conditionWait:
             key = .init(kind: 2, lock: interval.lock)
-            name = "cond wait " + lock.addressText
+            prefix = "cond wait "
             category = "cond-wait"
         }
         let lane = lanes[interval.thread].close(key)
@@ -208,7 +244,28 @@ public final class ChromeTraceWriter {
             try emit("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(laneTid),\"name\":\"thread_name\",\"args\":{\"name\":\(JSONText.string("\(threadName.isEmpty ? "thread \(tid)" : threadName) locks \(lane)"))}}")
         }
         sliceCount += 1
-        try emit("{\"ph\":\"X\",\"pid\":\(pid),\"tid\":\(laneTid),\"ts\":\(JSONText.microseconds(interval.start)),\"dur\":\(JSONText.microseconds(interval.duration)),\"name\":\(JSONText.string(name)),\"cat\":\"\(category)\",\"args\":{\"lock\":\(JSONText.string(lock.addressText)),\"duration_ns\":\(interval.duration)\(interval.closedByEnd ? ",\"open_at_end\":true" : "")}}")
+        let address = lockAddress(interval.lock)
+        events.begin()
+        events.raw("\"ph\":\"X\",\"pid\":")
+        events.int(Int64(pid))
+        events.raw(",\"tid\":")
+        events.int(laneTid)
+        events.raw(",\"ts\":")
+        events.microseconds(interval.start)
+        events.raw(",\"dur\":")
+        events.microseconds(interval.duration)
+        events.raw(",\"name\":\"")
+        events.raw(prefix)
+        if !(gil && key.kind == 1) { events.encoded(address) }
+        events.raw("\",\"cat\":\"")
+        events.raw(category)
+        events.raw("\",\"args\":{\"lock\":\"")
+        events.encoded(address)
+        events.raw("\",\"duration_ns\":")
+        events.uint(interval.duration)
+        if interval.closedByEnd { events.raw(",\"open_at_end\":true") }
+        events.raw("}")
+        try events.end()
     }
 }
 
