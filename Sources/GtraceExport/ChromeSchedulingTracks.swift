@@ -25,8 +25,11 @@ struct ChromeSchedulingTracks {
     private let counterPid: Int32
     private(set) var sliceCount = 0
 
-    init(tables: TraceTables) {
+    private let filter: ChromeExportFilter
+
+    init(tables: TraceTables, filter: ChromeExportFilter = .everything) {
         self.tables = tables
+        self.filter = filter
         onCPUSince = Array(repeating: nil, count: tables.threads.count)
         cpuOf = Array(repeating: 0, count: tables.threads.count)
         runnableSince = Array(repeating: nil, count: tables.threads.count)
@@ -53,7 +56,7 @@ struct ChromeSchedulingTracks {
 
     private mutating func slice(_ thread: Int, lane: Int64, label: String, name: String, category: String,
                                 from start: UInt64, to end: UInt64, args: String, into events: JSONEventWriter) throws {
-        guard end >= start else { return }
+        guard end >= start, filter.accepts(pid: ids(thread).pid), let (start, end) = filter.clip(start, end) else { return }
         let track = try track(thread, lane: lane, label: label, into: events)
         let pid = ids(thread).pid
         sliceCount += 1
@@ -61,6 +64,7 @@ struct ChromeSchedulingTracks {
     }
 
     private mutating func counter(at time: UInt64, into events: JSONEventWriter) throws {
+        guard filter.accepts(pid: counterPid), filter.accepts(time: time) else { return }
         try events.object("{\"ph\":\"C\",\"pid\":\(counterPid),\"tid\":\(counterPid),\"ts\":\(JSONText.microseconds(time)),\"name\":\"runnable threads\",\"args\":{\"runnable\":\(runnable)}}")
     }
 
@@ -109,6 +113,8 @@ struct ChromeSchedulingTracks {
                   from: e.time, to: e.time + Self.markNanoseconds, args: "\"child_pid\":\(childPid)", into: events)
             try slice(childThread, lane: Self.processLane, label: "process", name: "started by fork", category: "process",
                   from: childStart, to: childStart + Self.markNanoseconds, args: "\"parent_pid\":\(ids(t).pid)", into: events)
+            guard filter.accepts(pid: ids(t).pid), filter.accepts(pid: child.pid), filter.accepts(time: e.time),
+                  filter.accepts(time: childStart + Self.markNanoseconds) else { break }
             let parentTrack = Int64(ids(t).tid) | Self.processLane << 22
             let childTrack = Int64(child.pid) | Self.processLane << 22
             flowID += 1
@@ -143,10 +149,11 @@ struct ChromeSchedulingTracks {
         var live = 0
         for change in changes.sorted(by: { ($0.time, $0.delta) < ($1.time, $1.delta) }) {
             live = max(0, live + change.delta)
+            guard filter.accepts(pid: counterPid), filter.accepts(time: change.time) else { continue }
             try events.object("{\"ph\":\"C\",\"pid\":\(counterPid),\"tid\":\(counterPid),\"ts\":\(JSONText.microseconds(change.time)),\"name\":\"live processes\",\"args\":{\"processes\":\(live)}}")
         }
         for p in tables.processes {
-            guard let time = p.endNanoseconds, p.exitKind != .exec else { continue }
+            guard let time = p.endNanoseconds, p.exitKind != .exec, filter.accepts(pid: p.pid), filter.accepts(time: time) else { continue }
             let how = ExitDescription.text(kind: p.exitKind, status: p.exitStatus)
             try events.object("{\"ph\":\"i\",\"s\":\"p\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"ts\":\(JSONText.microseconds(time)),\"name\":\(JSONText.string("end: " + how)),\"args\":{\"instrumented\":\(p.instrumented)}}")
         }

@@ -34,14 +34,24 @@ public final class ChromeTraceWriter {
     private var gilWaiters: [Int: Int] = [:]
     static let gilTrackLane: Int64 = 511
 
-    public init(file: TraceFile, output: FileOutput) {
+    private let filter: ChromeExportFilter
+    /// Per thread: its process is exported.
+    private let included: [Bool]
+
+    public init(file: TraceFile, output: FileOutput, filter: ChromeExportFilter = .everything) {
         self.file = file
         self.output = output
-        events = JSONEventWriter(output: output)
+        self.filter = filter
+        included = file.tables.threads.map { filter.accepts(pid: file.tables.processes[$0.process].pid) }
+        events = JSONEventWriter(output: output, maximumEvents: filter.maxEvents)
         lanes = Array(repeating: ThreadLanes(), count: file.tables.threads.count)
         threadNames = Array(repeating: nil, count: file.tables.threads.count)
         lockAddresses = Array(repeating: nil, count: file.tables.locks.count)
     }
+
+    /// JSON events left out by `filter.maxEvents`, and those written.
+    public var droppedEvents: Int { events.droppedCount }
+    public var writtenEvents: Int { events.eventCount }
 
     /// Writes the whole document and returns the warnings met while reading.
     public func write() throws -> [String] {
@@ -56,7 +66,7 @@ public final class ChromeTraceWriter {
             guard failure == nil else { return }
             do { try self.handle(transition) } catch { failure = error }
         }
-        var scheduling = ChromeSchedulingTracks(tables: tables)
+        var scheduling = ChromeSchedulingTracks(tables: tables, filter: filter)
         while let event = stream.next() {
             lastTime = max(lastTime, event.time)
             try writeInstant(event, tables: tables)
@@ -99,12 +109,12 @@ public final class ChromeTraceWriter {
     }
 
     private func writeMetadata(_ tables: TraceTables) throws {
-        for p in tables.processes {
+        for p in tables.processes where filter.accepts(pid: p.pid) {
             let name = "\(p.shortName) \(p.pid)" + (p.image > 0 ? " (exec \(p.image))" : "")
             try emit("{\"ph\":\"M\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"name\":\"process_name\",\"args\":{\"name\":\(JSONText.string(name))}}")
             try emit("{\"ph\":\"M\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"name\":\"process_sort_index\",\"args\":{\"sort_index\":\(p.index)}}")
         }
-        for t in tables.threads {
+        for t in tables.threads where included[t.index] {
             let pid = tables.processes[t.process].pid
             let name = t.name.isEmpty ? "thread \(t.tid)" : t.name
             // Main thread first, then threads in creation order.
@@ -115,6 +125,7 @@ public final class ChromeTraceWriter {
     }
 
     private func writeInstant(_ e: TraceEvent, tables: TraceTables) throws {
+        guard included.indices.contains(e.thread), included[e.thread], filter.accepts(time: e.time) else { return }
         let name: String
         var args = ""
         switch e.kind {
@@ -165,6 +176,7 @@ public final class ChromeTraceWriter {
     private func countGILWaiter(lock: Int, thread: Int, change: Int, at time: UInt64) throws {
         gilWaiters[lock, default: 0] += change
         let pid = pidTid(thread).pid
+        guard included[thread], filter.accepts(time: time) else { return }
         try emit("{\"ph\":\"C\",\"pid\":\(pid),\"tid\":\(pid),\"ts\":\(JSONText.microseconds(time)),\"name\":\"threads waiting for the GIL\",\"args\":{\"waiting\":\(max(0, gilWaiters[lock] ?? 0))}}")
     }
 
@@ -176,16 +188,17 @@ public final class ChromeTraceWriter {
     /// the previous holder's release when another thread held it last.
     private func writeGILHold(_ interval: LockInterval) throws {
         let (pid, tid) = pidTid(interval.thread)
+        // Holds never overlap; clamp the few-ns TSC skew between CPUs so the track stays valid.
+        let previous = lastGILHold[interval.lock]
+        let held = (start: max(interval.start, previous?.end ?? 0), end: max(interval.end, max(interval.start, previous?.end ?? 0)))
+        lastGILHold[interval.lock] = (held.end, interval.thread)
+        guard included[interval.thread], let (start, end) = filter.clip(held.start, held.end) else { return }
         let track = Self.gilTrackLane << 22 | Int64(pid)
         if !namedLanes.contains(Int64(pid) << 32 | track) {
             namedLanes.insert(Int64(pid) << 32 | track)
             try emit("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_name\",\"args\":{\"name\":\"GIL\"}}")
             try emit("{\"ph\":\"M\",\"pid\":\(pid),\"tid\":\(track),\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":-1}}")
         }
-        // Holds never overlap; clamp the few-ns TSC skew between CPUs so the track stays valid.
-        let previous = lastGILHold[interval.lock]
-        let start = max(interval.start, previous?.end ?? 0)
-        let end = max(interval.end, start)
         sliceCount += 1
         events.begin()
         events.raw("\"ph\":\"X\",\"pid\":")
@@ -204,12 +217,12 @@ public final class ChromeTraceWriter {
         events.uint(end - start)
         events.raw("}")
         try events.end()
-        if let previous, previous.thread != interval.thread, previous.end > 0 {
+        if let previous, previous.thread != interval.thread, previous.end > 0, filter.accepts(time: previous.end - 1),
+           start == held.start {
             flowID += 1
             try emit("{\"ph\":\"s\",\"pid\":\(pid),\"tid\":\(track),\"ts\":\(JSONText.microseconds(previous.end - 1)),\"id\":\(flowID),\"name\":\"GIL hand-off\",\"cat\":\"gil\"}")
             try emit("{\"ph\":\"f\",\"bp\":\"e\",\"pid\":\(pid),\"tid\":\(track),\"ts\":\(JSONText.microseconds(start)),\"id\":\(flowID),\"name\":\"GIL hand-off\",\"cat\":\"gil\"}")
         }
-        lastGILHold[interval.lock] = (end, interval.thread)
     }
 
     private func writeSlice(_ interval: LockInterval) throws {
@@ -237,6 +250,7 @@ public final class ChromeTraceWriter {
         }
         let lane = lanes[interval.thread].close(key)
         let (pid, tid) = pidTid(interval.thread)
+        guard included[interval.thread], let (start, end) = filter.clip(interval.start, interval.end) else { return }
         let laneTid = Int64(tid) | (Int64(lane) << 22)
         if lane > 0 && !namedLanes.contains(Int64(pid) << 32 | laneTid) {
             namedLanes.insert(Int64(pid) << 32 | laneTid)
@@ -251,9 +265,9 @@ public final class ChromeTraceWriter {
         events.raw(",\"tid\":")
         events.int(laneTid)
         events.raw(",\"ts\":")
-        events.microseconds(interval.start)
+        events.microseconds(start)
         events.raw(",\"dur\":")
-        events.microseconds(interval.duration)
+        events.microseconds(end - start)
         events.raw(",\"name\":\"")
         events.raw(prefix)
         if !(gil && key.kind == 1) { events.encoded(address) }

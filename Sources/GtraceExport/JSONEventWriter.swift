@@ -10,16 +10,22 @@ final class JSONEventWriter {
     @exclusivity(unchecked) private var bytes: [UInt8] = []
     private var first = true
     private static let flushBytes = 1 << 20
+    private var eventStart = 0
+    private let maximumEvents: Int
+    /// Events written, and those left out by the cap.
+    private(set) var eventCount = 0
+    private(set) var droppedCount = 0
 
-    init(output: FileOutput) {
+    init(output: FileOutput, maximumEvents: Int? = nil) {
         self.output = output
+        self.maximumEvents = maximumEvents ?? Int.max
         bytes.reserveCapacity(Self.flushBytes + 4096)
     }
 
     /// Starts an object (the separator and the opening brace).
     func begin() {
+        eventStart = bytes.count
         if first {
-            first = false
             bytes.append(UInt8(ascii: "{"))
         } else {
             bytes.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: "\n"), UInt8(ascii: "{")])
@@ -28,12 +34,24 @@ final class JSONEventWriter {
 
     /// Ends an object; writes the buffer out when it is full.
     func end() throws {
+        guard eventCount < maximumEvents else {
+            bytes.removeSubrange(eventStart...)  // over the cap: the event is dropped
+            droppedCount += 1
+            return
+        }
+        eventCount += 1
+        first = false
         bytes.append(UInt8(ascii: "}"))
         if bytes.count >= Self.flushBytes { try flush() }
     }
 
     /// A whole object given as text (rare events: metadata, counters).
     func object(_ json: String) throws {
+        guard eventCount < maximumEvents else {
+            droppedCount += 1
+            return
+        }
+        eventCount += 1
         if first { first = false } else { bytes.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: "\n")]) }
         bytes.append(contentsOf: json.utf8)
         if bytes.count >= Self.flushBytes { try flush() }

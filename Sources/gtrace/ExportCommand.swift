@@ -16,16 +16,14 @@ struct ExportCommand: ParsableCommand {
                                                     valueName: "OUT.json"))
     var output: String?
 
+    @OptionGroup var chrome: ChromeOptions
+
     func run() throws {
         let trace = try TraceFile(path: file)
         let path = output ?? (file.hasSuffix(".data") ? String(file.dropLast(5)) : file) + ".json"
-        let out = try FileOutput(path: path)
-        let writer = ChromeTraceWriter(file: trace, output: out)
-        let warnings = try writer.write()
-        try out.close()
-        for warning in warnings { printError("gtrace: warning: \(warning)") }
+        let written = try chrome.export(trace, to: path)
         if path != "-" {
-            printError("gtrace: wrote \(path) (\(out.bytesWritten) bytes, \(writer.sliceCount) slices)")
+            printError("gtrace: wrote \(path) (\(written.bytes) bytes, \(written.events) JSON events)")
         }
     }
 }

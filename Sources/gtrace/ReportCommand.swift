@@ -26,6 +26,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write Chrome Trace Event JSON (Perfetto, chrome://tracing) to this file.", valueName: "OUT.json"))
     var chrome: String?
 
+    @OptionGroup(title: "Chrome JSON")
+    var chromeOptions: ChromeOptions
+
     func validate() throws {
         if replayOperations < 0 { throw ValidationError("--replay-operations must be 0 or more") }
         if chrome != nil && files.count > 1 {
@@ -39,12 +42,7 @@ struct ReportCommand: ParsableCommand {
         for path in paths {
             let file = try TraceFile(path: path)
             analyses.append(Analyzer.analyze(file, replayOperations: replayOperations))
-            if let chrome {
-                let output = try FileOutput(path: chrome)
-                let writer = ChromeTraceWriter(file: file, output: output)
-                _ = try writer.write()
-                try output.close()
-            }
+            if let chrome { _ = try chromeOptions.export(file, to: chrome) }
         }
         if json {
             print(try JSONReport.render(analyses), terminator: "")

@@ -31,7 +31,7 @@ import Testing
         return (t, [events])
     }
 
-    func chromeJSON(_ trace: (TraceTables, [[TraceEvent]])) throws -> [[String: Any]] {
+    func chromeJSON(_ trace: (TraceTables, [[TraceEvent]]), filter: ChromeExportFilter = .everything) throws -> [[String: Any]] {
         let path = NSTemporaryDirectory() + "gtrace-chrome-\(UUID().uuidString)"
         defer {
             try? FileManager.default.removeItem(atPath: path + ".data")
@@ -39,7 +39,7 @@ import Testing
         }
         _ = try TraceFileWriter.write(path: path + ".data", tables: trace.0, eventsByThread: trace.1)
         let output = try FileOutput(path: path + ".json")
-        _ = try ChromeTraceWriter(file: try TraceFile(path: path + ".data"), output: output).write()
+        _ = try ChromeTraceWriter(file: try TraceFile(path: path + ".data"), output: output, filter: filter).write()
         try output.close()
         let data = try Data(contentsOf: URL(fileURLWithPath: path + ".json"))
         let text = String(decoding: data, as: UTF8.self)
@@ -66,6 +66,25 @@ import Testing
         #expect(events.filter { $0["ph"] as? String == "i" && $0["s"] as? String == "t" }.count == 2)
         // Each process that ended gets one process-scoped instant saying how.
         #expect(events.filter { $0["ph"] as? String == "i" && ($0["name"] as? String)?.hasPrefix("end: ") == true }.count == 1)
+    }
+
+    @Test func aTimeWindowCutsSlicesAtItsEdges() throws {
+        // 2.5–4.2 µs: hold A (1–3 µs) and hold B (2–5 µs) are cut; the wait (3.5–4 µs) is inside.
+        let events = try chromeJSON(overlappingTrace(), filter: ChromeExportFilter(from: 2_500, to: 4_200))
+        let slices = events.filter { $0["ph"] as? String == "X" }
+        #expect(slices.count == 4)  // hold A, hold B, the wait, the hold of A after it
+        for slice in slices {
+            let start = try #require(slice["ts"] as? Double), duration = try #require(slice["dur"] as? Double)
+            #expect(start >= 2.5 && start + duration <= 4.2 + 1e-9, "\(slice)")
+        }
+        #expect(!events.contains { $0["ph"] as? String == "i" && ($0["ts"] as? Double ?? 0) > 4.2 })
+    }
+
+    @Test func pidFilterAndEventCapKeepTheFileValid() throws {
+        let none = try chromeJSON(overlappingTrace(), filter: ChromeExportFilter(pids: [12345]))
+        #expect(none.isEmpty)
+        let capped = try chromeJSON(overlappingTrace(), filter: ChromeExportFilter(maxEvents: 3))
+        #expect(capped.count == 3)
     }
 
     @Test func outputIsDeterministic() throws {

@@ -1,0 +1,49 @@
+import ArgumentParser
+import GtraceExport
+import GtraceFormat
+
+/// The Chrome JSON options shared by `export` and `report --chrome`.
+struct ChromeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Export from this time on (seconds since the recording started).", valueName: "SECONDS"))
+    var from: Double?
+
+    @Option(help: ArgumentHelp("Export up to this time (seconds since the recording started).", valueName: "SECONDS"))
+    var to: Double?
+
+    @Option(help: ArgumentHelp("Export only this process (repeatable).", valueName: "PID"))
+    var pid: [Int32] = []
+
+    @Option(help: ArgumentHelp("Write at most this many JSON events.", valueName: "N"))
+    var maxEvents: Int?
+
+    /// A JSON trace above this size loads slowly, or not at all, in the UIs.
+    static let largeBytes = 256 * 1_000_000
+
+    func validate() throws {
+        if let from, from < 0 { throw ValidationError("--from must be 0 or more seconds") }
+        if let from, let to, to < from { throw ValidationError("--to must not be before --from") }
+        if let maxEvents, maxEvents < 1 { throw ValidationError("--max-events must be at least 1") }
+    }
+
+    var filter: ChromeExportFilter {
+        ChromeExportFilter(from: from.map { UInt64($0 * 1e9) }, to: to.map { UInt64($0 * 1e9) },
+                           pids: pid.isEmpty ? nil : Set(pid), maxEvents: maxEvents)
+    }
+
+    /// Writes `trace` to `path`; warns about dropped events and a file too big to load comfortably.
+    func export(_ trace: TraceFile, to path: String) throws -> (bytes: Int, events: Int) {
+        let output = try FileOutput(path: path)
+        let writer = ChromeTraceWriter(file: trace, output: output, filter: filter)
+        let warnings = try writer.write()
+        try output.close()
+        for warning in warnings { printError("gtrace: warning: \(trace.path): \(warning)") }
+        if writer.droppedEvents > 0 {
+            printError("gtrace: warning: \(path): \(writer.droppedEvents) JSON events left out by --max-events \(maxEvents ?? 0)")
+        }
+        if output.bytesWritten > Self.largeBytes {
+            printError("gtrace: warning: \(path) is \(output.bytesWritten / 1_000_000) MB: trace viewers get slow or fail above ~256 MB; "
+                       + "narrow it with --from/--to, --pid or --max-events")
+        }
+        return (output.bytesWritten, writer.writtenEvents)
+    }
+}
