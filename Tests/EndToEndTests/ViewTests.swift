@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+/// `gtrace view`: serves the Chrome JSON on 127.0.0.1 with CORS, nothing
+/// else (offline: also the local Perfetto UI, which then loads the trace),
+/// and stops cleanly on SIGINT.
+@Suite(.serialized) struct ViewTests {
+    /// Fetches `url` with Python's urllib: "status allow-origin bytes".
+    static func fetch(_ url: String) throws -> String {
+        let script = """
+        import sys, urllib.request, urllib.error
+        try:
+            r = urllib.request.urlopen(sys.argv[1], timeout=10)
+            print(r.status, r.headers.get("Access-Control-Allow-Origin"), len(r.read()))
+        except urllib.error.HTTPError as e:
+            print(e.code, e.headers.get("Access-Control-Allow-Origin"), 0)
+        """
+        return try Harness.run("/usr/bin/python3", ["-c", script, url]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(arguments: [false, true])
+    func servesTheTraceOnLoopbackAndStopsOnControlC(offline: Bool) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.gtrace)
+        process.arguments = ["view", "\(Harness.packageRoot)/traces/seed1-threads.data", "--port", "0", "--no-open"] + (offline ? ["--offline"] : [])
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let outPath = "\(dir)/view.out"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // The first two lines: where the JSON is, and the link to open.
+        var text = ""
+        for _ in 0..<100 where text.split(separator: "\n").count < 2 {
+            usleep(100_000)
+            text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        }
+        let lines = text.split(separator: "\n").map(String.init)
+        let jsonURL = try #require(lines.first?.split(separator: " ").last.map(String.init))
+        #expect(jsonURL.hasPrefix("http://127.0.0.1:") && jsonURL.hasSuffix("/seed1-threads.json"))
+        let port = jsonURL.dropFirst("http://127.0.0.1:".count).prefix { $0.isNumber }
+        let link = try #require(lines.dropFirst().first)
+        #expect(link.hasSuffix("#!/?url=\(jsonURL)"))
+        #expect(link.hasPrefix(offline ? "http://127.0.0.1:\(port)/index.html" : "https://ui.perfetto.dev/"))
+
+        let served = try Self.fetch(jsonURL).split(separator: " ")
+        #expect(served.first == "200")
+        #expect(served.dropFirst().first == "*", "CORS header for the Perfetto UI")
+        #expect(try Self.fetch("http://127.0.0.1:\(port)/../../etc/passwd").hasPrefix("404"))
+        #expect(try Self.fetch("http://127.0.0.1:\(port)/index.html").hasPrefix(offline ? "200" : "404"))
+        if offline {
+            // The real UI, served by gtrace view, loads the trace it serves.
+            let check = try Harness.run("\(Harness.packageRoot)/tools/viewcheck", ["--url", link])
+            #expect(check.stdout.contains("\"loaded\": true") && check.stdout.contains("\"import_errors\": []"), "\(check.stdout) \(check.stderr)")
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+    }
+}
