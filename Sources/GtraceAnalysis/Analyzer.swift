@@ -19,6 +19,7 @@ public enum Analyzer {
             }
         }
 
+        var heldIntervals: [(thread: Int, start: UInt64, end: UInt64)] = []  // drained after each event
         func apply(_ transition: LockIntervalTracker.Transition) {
             switch transition {
             case let .holdBegan(thread, lock, time, contended, viaCondition, previousOwner):
@@ -51,6 +52,7 @@ public enum Analyzer {
                         threads[interval.thread].gilHoldingNanoseconds += interval.duration
                     } else {
                         threads[interval.thread].holdEnded(at: interval.end)
+                        heldIntervals.append((interval.thread, interval.start, interval.end))
                     }
                 case let .wait(acquired):
                     locks[interval.lock].waitEnded(interval)
@@ -73,12 +75,15 @@ public enum Analyzer {
         while let event = stream.next() {
             lastTime = max(lastTime, event.time)
             tracker.consume(event, apply)
+            for h in heldIntervals { scheduling.lockHeld(thread: h.thread, from: h.start, to: h.end) }
+            heldIntervals.removeAll(keepingCapacity: true)
             scheduling.consume(event)
             replay.consume(event)
         }
         let processEnds = tables.processes.compactMap(\.endNanoseconds)
         let end = max(lastTime, processEnds.max() ?? 0, tables.threads.compactMap(\.endNanoseconds).max() ?? 0)
         tracker.finish(at: end, apply)
+        for h in heldIntervals { scheduling.lockHeld(thread: h.thread, from: h.start, to: h.end) }
         scheduling.finish(traceEnd: end)
         let program = replay.finish(traceEnd: end)
 
@@ -132,6 +137,7 @@ public enum Analyzer {
         }
         let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
         analysis.parallelism = parallelism(analysis, tables: tables, scheduling: scheduling, program: program, cores: cores)
+        analysis.timeline = scheduling.timeline.timeline(tables: tables)
         analysis.verdict = Verdict.sentences(for: analysis, cpus: Int(tables.info["cpus"] ?? "") ?? 0)
         return analysis
     }

@@ -24,6 +24,7 @@ struct SchedulingAccumulator {
     private(set) var reaps: [Int32: Reap] = [:]
     /// Every on-CPU interval (perf), for the utilisation histogram: 16 bytes per switch.
     private(set) var onCPUIntervals: [(start: UInt64, end: UInt64, process: Int)] = []
+    private(set) var timeline: ThreadTimelineAccumulator
 
     init(tables: TraceTables, traceEnd: UInt64) {
         self.tables = tables
@@ -37,6 +38,7 @@ struct SchedulingAccumulator {
         let span = traceEnd > start ? traceEnd - start : 1
         bucketNanoseconds = max(1, (span + UInt64(Self.bucketCount) - 1) / UInt64(Self.bucketCount))
         processBuckets = Array(repeating: Array(repeating: 0, count: Self.bucketCount), count: tables.processes.count)
+        timeline = ThreadTimelineAccumulator(threadCount: tables.threads.count, start: start, end: traceEnd)
     }
 
     mutating func consume(_ event: TraceEvent) {
@@ -60,6 +62,9 @@ struct SchedulingAccumulator {
             break
         }
         let gils = gilLocks
+        if let from = machines[t].chargedUpTo, event.time > from {
+            timeline.add(thread: t, state: machines[t].state, from: from, to: event.time)
+        }
         if let done = machines[t].apply(event.kind, at: event.time, isGIL: { gils.contains($0) }) {
             let duration = event.time &- done.begin
             let name = done.call.name
@@ -84,6 +89,9 @@ struct SchedulingAccumulator {
             let end = max(info.endNanoseconds ?? processEnd ?? traceEnd, lastEvent[t])
             if !begun[t] { machines[t].advance(to: info.startNanoseconds) }
             if let since = onSince[t] { addOnCPU(thread: t, from: since, to: end) }
+            if let from = machines[t].chargedUpTo, end > from {
+                timeline.add(thread: t, state: machines[t].state, from: from, to: end)
+            }
             machines[t].finish(at: end)
         }
     }
@@ -103,6 +111,11 @@ struct SchedulingAccumulator {
     }
 
     var hasPerf: Bool { tables.info["scheduling"] == "perf" }
+
+    /// A hold of a lock other than the GIL, for the timeline.
+    mutating func lockHeld(thread: Int, from: UInt64, to: UInt64) {
+        timeline.addHold(thread: thread, from: from, to: to)
+    }
 
     func states(thread: Int) -> ThreadStateTimes? {
         guard machines.indices.contains(thread), hasPerf || tables.info["scheduling"] == "wrappers" else { return nil }

@@ -39,11 +39,13 @@ public struct ThreadStateTimes: Sendable, Codable, Equatable {
 /// One thread's state machine: flags set by events, time charged to the
 /// state that held since the previous event.
 struct ThreadStateMachine {
-    enum State { case runningWithGIL, running, runnable, lockWait, sleeping, childWait, io, otherOffCPU }
+    enum State: Int { case runningWithGIL, running, runnable, lockWait, sleeping, childWait, io, otherOffCPU }
 
     let perf: Bool
     private(set) var times = ThreadStateTimes()
     private var since: UInt64?
+    /// Where the time charged next starts (nil before the first event).
+    var chargedUpTo: UInt64? { since }
     /// Without a first switch record a thread is on a CPU when it starts.
     private var onCPU = true
     private var preempted = false

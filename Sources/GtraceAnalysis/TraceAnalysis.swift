@@ -15,6 +15,8 @@ public struct TraceAnalysis: Sendable, Codable {
     public var warnings: [String]
     /// Parallelism, the Amdahl bound, the critical path and the replay's predictions.
     public var parallelism: ParallelismStatistics?
+    /// Each thread's states over time, coarse (the HTML report's timeline).
+    public var timeline: ThreadTimeline?
 }
 
 public struct RunSummary: Sendable, Codable {

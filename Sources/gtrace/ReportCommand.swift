@@ -26,6 +26,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write Chrome Trace Event JSON (Perfetto, chrome://tracing) to this file.", valueName: "OUT.json"))
     var chrome: String?
 
+    @Option(help: ArgumentHelp("Also write a self-contained HTML report (every trace given) to this file.", valueName: "OUT.html"))
+    var html: String?
+
     @OptionGroup(title: "Chrome JSON")
     var chromeOptions: ChromeOptions
 
@@ -43,6 +46,11 @@ struct ReportCommand: ParsableCommand {
             let file = try TraceFile(path: path)
             analyses.append(Analyzer.analyze(file, replayOperations: replayOperations))
             if let chrome { _ = try chromeOptions.export(file, to: chrome) }
+        }
+        if let html {
+            let output = try FileOutput(path: html)
+            try output.write(try HTMLReport.render(analyses))
+            try output.close()
         }
         if json {
             print(try JSONReport.render(analyses), terminator: "")
