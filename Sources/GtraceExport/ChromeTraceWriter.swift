@@ -108,11 +108,40 @@ public final class ChromeTraceWriter {
         return (file.tables.processes[t.process].pid, t.tid)
     }
 
+    /// Processes in tree order: each one followed by its children, by start time.
+    static func treeOrder(_ processes: [GtraceFormat.ProcessInfo]) -> [Int] {
+        var children: [Int: [Int]] = [:]
+        var roots: [Int] = []
+        for p in processes {
+            if let parent = p.parent, processes.indices.contains(parent), parent != p.index {
+                children[parent, default: []].append(p.index)
+            } else {
+                roots.append(p.index)
+            }
+        }
+        var order: [Int] = []
+        var seen: Set<Int> = []
+        func visit(_ i: Int) {
+            guard seen.insert(i).inserted else { return }
+            order.append(i)
+            for c in (children[i] ?? []).sorted(by: { (processes[$0].startNanoseconds, $0) < (processes[$1].startNanoseconds, $1) }) { visit(c) }
+        }
+        for r in roots.sorted(by: { (processes[$0].startNanoseconds, $0) < (processes[$1].startNanoseconds, $1) }) { visit(r) }
+        return order
+    }
+
     private func writeMetadata(_ tables: TraceTables) throws {
-        for p in tables.processes where filter.accepts(pid: p.pid) {
-            let name = "\(p.shortName) \(p.pid)" + (p.image > 0 ? " (exec \(p.image))" : "")
+        // One pid can have several images (exec): the program it became names it.
+        var lastImage: [Int32: GtraceFormat.ProcessInfo] = [:]
+        for p in tables.processes where lastImage[p.pid].map({ $0.image < p.image }) ?? true { lastImage[p.pid] = p }
+        var named: Set<Int32> = []
+        for (position, index) in Self.treeOrder(tables.processes).enumerated() {
+            let first = tables.processes[index]
+            guard filter.accepts(pid: first.pid), named.insert(first.pid).inserted else { continue }
+            let p = lastImage[first.pid] ?? first
+            let name = "\(p.shortName) \(p.pid)" + (p.image > 0 ? " (after \(p.image) exec)" : "")
             try emit("{\"ph\":\"M\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"name\":\"process_name\",\"args\":{\"name\":\(JSONText.string(name))}}")
-            try emit("{\"ph\":\"M\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"name\":\"process_sort_index\",\"args\":{\"sort_index\":\(p.index)}}")
+            try emit("{\"ph\":\"M\",\"pid\":\(p.pid),\"tid\":\(p.pid),\"name\":\"process_sort_index\",\"args\":{\"sort_index\":\(position)}}")
         }
         for t in tables.threads where included[t.index] {
             let pid = tables.processes[t.process].pid

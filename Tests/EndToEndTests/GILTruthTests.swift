@@ -54,13 +54,24 @@ import Testing
         // Seed experiment 1 with threads: GIL held at least 95% of the threaded window.
         let held = try #require(gil["heldRatioMultithreaded"] as? Double)
         #expect(held >= 0.95, "\(python): held \(held)")
-        // Each worker's GIL-held time within 3% of its own CPU time.
+        // Each worker's GIL-held time within 3% of its own CPU time, plus the time it
+        // was kept off the CPU while holding it (preempted, or its vCPU stolen: perf
+        // says how long; on this VM that reached 7% on 3.13). With perf, its on-CPU
+        // time holding the GIL is within 3% of its CPU time too.
         let threads = try #require(run.report["threads"] as? [[String: Any]])
         for worker in try #require(run.workload.threads) {
             let row = try #require(threads.first { $0["tid"] as? Int == worker.native_id }, "thread \(worker.native_id)")
             let holding = try #require((row["gil"] as? [String: Any])?["holdingNanoseconds"] as? Double) / 1e9
-            #expect(abs(holding - worker.thread_cpu_s) <= 0.03 * worker.thread_cpu_s,
-                    "\(python) tid \(worker.native_id): GIL held \(holding) s, thread CPU \(worker.thread_cpu_s) s")
+            let cpu = worker.thread_cpu_s
+            let states = row["states"] as? [String: Any] ?? [:]
+            func seconds(_ key: String) -> Double { ((states[key] as? NSNumber)?.doubleValue ?? 0) / 1e9 }
+            let offCPU = seconds("runnableNanoseconds") + seconds("otherOffCPUNanoseconds")
+            #expect(holding >= 0.97 * cpu && holding <= 1.03 * cpu + offCPU,
+                    "\(python) tid \(worker.native_id): GIL held \(holding) s, thread CPU \(cpu) s, off CPU \(offCPU) s")
+            if SchedulingTests.perfAllowed {
+                let running = seconds("runningWithGILNanoseconds") + seconds("runningNanoseconds")
+                #expect(abs(running - cpu) <= 0.03 * cpu, "\(python) tid \(worker.native_id): on-CPU \(running) s, thread CPU \(cpu) s")
+            }
         }
         let verdict = (run.report["verdict"] as? [String] ?? []).joined(separator: " ")
         #expect(verdict.contains("CPU-bound Python under the GIL"), "\(verdict)")

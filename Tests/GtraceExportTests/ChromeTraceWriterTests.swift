@@ -87,6 +87,18 @@ import Testing
         #expect(capped.count == 3)
     }
 
+    @Test func processesAreSortedInTreeOrder() {
+        func process(_ index: Int, parent: Int?, start: UInt64) -> GtraceFormat.ProcessInfo {
+            GtraceFormat.ProcessInfo(index: index, pid: Int32(100 + index), ppid: 1, parent: parent, image: 0, executable: "x", arguments: [],
+                        startNanoseconds: start, endNanoseconds: nil, exitKind: .unknown, exitStatus: 0,
+                        userCPUNanoseconds: 0, systemCPUNanoseconds: 0)
+        }
+        // Root 0; its children 1 (started at 10) and 3 (at 15); 2 is 1's child (at 20).
+        let processes = [process(0, parent: nil, start: 0), process(1, parent: 0, start: 10),
+                         process(2, parent: 1, start: 20), process(3, parent: 0, start: 15)]
+        #expect(ChromeTraceWriter.treeOrder(processes) == [0, 1, 2, 3])
+    }
+
     @Test func outputIsDeterministic() throws {
         let first = try chromeJSON(overlappingTrace())
         let second = try chromeJSON(overlappingTrace())
