@@ -69,19 +69,29 @@ import Testing
 
     /// The "without the GIL on this machine's cores" prediction from the threads
     /// trace against the processes run of the same work.
-    @Test(arguments: [("seed1_count.py", ["--workers", "4", "--size", "10000000"]), ("seed6_fibo.py", ["--workers", "4", "--size", "31"])])
+    @Test(arguments: [("seed1_count.py", ["--workers", "4", "--size", "25000000"]), ("seed6_fibo.py", ["--workers", "4", "--size", "32"])])
     func threadsTracePredictsTheProcessesRun(script: String, size: [String]) throws {
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = "\(Harness.packageRoot)/tools/workloads/\(script)"
-        let threads = "\(dir)/threads.data", processes = "\(dir)/processes.data"
-        #expect(try Harness.gtrace(["record", "-o", threads, "--", Self.python, path, "threads"] + size).status == 0)
-        #expect(try Harness.gtrace(["record", "-o", processes, "--", Self.python, path, "processes"] + size).status == 0)
-        let p = Self.parallelism(try Harness.reportJSON(threads))
-        let cores = p["cores"] as? Int ?? 1
-        let predicted = Self.prediction(p, "without the GIL", cores: cores)
-        let measured = S.number((try Harness.reportJSON(processes)["summary"] as? [String: Any])?["wallNanoseconds"])
+        // Medians of three threads runs and three processes runs: this VM's speed
+        // drifts by up to 25% between runs.
+        var predictions: [Double] = []
+        for run in 0..<3 {
+            let threads = "\(dir)/threads\(run).data"
+            #expect(try Harness.gtrace(["record", "-o", threads, "--", Self.python, path, "threads"] + size).status == 0)
+            let p = Self.parallelism(try Harness.reportJSON(threads))
+            predictions.append(Self.prediction(p, "without the GIL", cores: p["cores"] as? Int ?? 1))
+        }
+        let predicted = predictions.sorted()[1]
+        var walls: [Double] = []
+        for run in 0..<3 {
+            let processes = "\(dir)/processes\(run).data"
+            #expect(try Harness.gtrace(["record", "-o", processes, "--", Self.python, path, "processes"] + size).status == 0)
+            walls.append(S.number((try Harness.reportJSON(processes)["summary"] as? [String: Any])?["wallNanoseconds"]))
+        }
+        let measured = walls.sorted()[1]
         #expect(abs(predicted - measured) <= 0.15 * measured, "\(script): predicted \(predicted), processes run \(measured)")
         print("\(script): predicted \(predicted / 1e6) ms without the GIL, processes run \(measured / 1e6) ms")
     }
@@ -93,7 +103,7 @@ import Testing
         var traces: [String] = []
         for mode in ["serial", "threads", "processes"] {
             traces.append("\(dir)/\(mode).data")
-            #expect(try Harness.gtrace(["record", "-o", traces.last ?? "", "--", Self.python, path, mode, "--workers", "4", "--size", "30"]).status == 0)
+            #expect(try Harness.gtrace(["record", "-o", traces.last ?? "", "--", Self.python, path, mode, "--workers", "4", "--size", "32"]).status == 0)
         }
         let result = try Harness.gtrace(["report", "--json"] + traces)
         let object = try #require(try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any])
