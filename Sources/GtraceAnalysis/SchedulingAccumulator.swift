@@ -15,7 +15,6 @@ struct SchedulingAccumulator {
     private let gilLocks: Set<Int>
     private var machines: [ThreadStateMachine]
     private var lastEvent: [UInt64]
-    private var onSince: [UInt64?]
     private var begun: [Bool]
     private var calls: [[String: BlockingCallTotal]]
     private var processBuckets: [[UInt64]]
@@ -31,7 +30,6 @@ struct SchedulingAccumulator {
         gilLocks = Set(tables.gils.compactMap(\.lock))
         machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf") }
         lastEvent = tables.threads.map(\.startNanoseconds)
-        onSince = Array(repeating: nil, count: tables.threads.count)
         begun = Array(repeating: false, count: tables.threads.count)
         calls = Array(repeating: [:], count: tables.threads.count)
         start = tables.processes.map(\.startNanoseconds).min() ?? 0
@@ -50,22 +48,13 @@ struct SchedulingAccumulator {
             machines[t].advance(to: min(event.time, tables.threads[t].startNanoseconds))
         }
         lastEvent[t] = max(lastEvent[t], event.time)
-        switch event.kind {
-        case .cpuIn:
-            if onSince[t] == nil { onSince[t] = event.time }
-        case .cpuOut:
-            // A first switch out: the thread ran since its start.
-            let since = onSince[t] ?? (machines[t].isOnCPU ? tables.threads[t].startNanoseconds : event.time)
-            addOnCPU(thread: t, from: min(since, event.time), to: event.time)
-            onSince[t] = nil
-        default:
-            break
-        }
         let gils = gilLocks
         if let from = machines[t].chargedUpTo, event.time > from {
             timeline.add(thread: t, state: machines[t].state, from: from, to: event.time)
         }
-        if let done = machines[t].apply(event.kind, at: event.time, isGIL: { gils.contains($0) }) {
+        let done = machines[t].apply(event.kind, at: event.time, isGIL: { gils.contains($0) })
+        if let interval = machines[t].takeEndedOnCPU() { addOnCPU(thread: t, from: interval.start, to: interval.end) }
+        if let done {
             let duration = event.time &- done.begin
             let name = done.call.name
             var total = calls[t][name] ?? BlockingCallTotal(call: name, count: 0, totalNanoseconds: 0, maxNanoseconds: 0)
@@ -88,11 +77,11 @@ struct SchedulingAccumulator {
             let processEnd = tables.processes.indices.contains(info.process) ? tables.processes[info.process].endNanoseconds : nil
             let end = max(info.endNanoseconds ?? processEnd ?? traceEnd, lastEvent[t])
             if !begun[t] { machines[t].advance(to: info.startNanoseconds) }
-            if let since = onSince[t] { addOnCPU(thread: t, from: since, to: end) }
             if let from = machines[t].chargedUpTo, end > from {
                 timeline.add(thread: t, state: machines[t].state, from: from, to: end)
             }
             machines[t].finish(at: end)
+            if let interval = machines[t].takeEndedOnCPU() { addOnCPU(thread: t, from: interval.start, to: interval.end) }
         }
     }
 

@@ -57,6 +57,14 @@ struct ThreadStateMachine {
     private var blockBegan: UInt64 = 0
     private var blockCall = BlockingCall(rawValue: 0)
     private var onCPUSince: UInt64 = 0
+    /// An on-CPU interval that just ended, for whoever spreads them over time.
+    private var endedOnCPU: (start: UInt64, end: UInt64)?
+
+    /// The on-CPU interval closed by the last event (cpu-out or the thread's end), once.
+    mutating func takeEndedOnCPU() -> (start: UInt64, end: UInt64)? {
+        defer { endedOnCPU = nil }
+        return endedOnCPU
+    }
 
     init(perf: Bool) {
         self.perf = perf
@@ -117,7 +125,10 @@ struct ThreadStateMachine {
             onCPU = true
             preempted = false
         case let .cpuOut(_, wasPreempted):
-            if onCPU { times.onCPUNanoseconds? += time - onCPUSince }
+            if onCPU {
+                times.onCPUNanoseconds? += time - onCPUSince
+                endedOnCPU = (onCPUSince, time)
+            }
             onCPU = false
             preempted = wasPreempted
             if wasPreempted { times.preemptions += 1 }
@@ -159,7 +170,10 @@ struct ThreadStateMachine {
     /// Closes the books at the thread's end.
     mutating func finish(at time: UInt64) {
         advance(to: time)
-        if perf && onCPU, time > onCPUSince { times.onCPUNanoseconds? += time - onCPUSince }
+        if perf && onCPU, time > onCPUSince {
+            times.onCPUNanoseconds? += time - onCPUSince
+            endedOnCPU = (onCPUSince, time)
+        }
         onCPU = false
     }
 }

@@ -39,7 +39,6 @@ struct PerfData {
     var comms: [Comm] = []
     /// Records the kernel dropped because a ring was full.
     var lostRecords: UInt64 = 0
-    var cpuCount = 0
 
     // perf_event.h record types and misc bits used here.
     private static let recordLost: UInt32 = 2, recordComm: UInt32 = 3, recordExit: UInt32 = 4
@@ -52,7 +51,6 @@ struct PerfData {
     /// Parses every ring file in `directory`; missing directory gives empty data.
     init(directory: String) {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".raw") }
-        cpuCount = names.count
         for name in names.sorted() {
             guard let bytes = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
             bytes.withUnsafeBytes { parse($0) }

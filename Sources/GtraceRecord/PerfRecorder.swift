@@ -35,8 +35,6 @@ final class PerfRecorder: @unchecked Sendable {
     /// Signalled by stop(): the drain thread's sleep ends at once.
     private let wake = DispatchSemaphore(value: 0)
     private var running = false
-    /// Bytes written to the session files.
-    private(set) var bytesDrained: UInt64 = 0
 
     /// Opens a ring on every CPU; fails when perf is refused (paranoid level,
     /// seccomp, container) or `GTRACE_NO_PERF` is set.
@@ -121,7 +119,6 @@ final class PerfRecorder: @unchecked Sendable {
                     if written <= 0 { break }
                     offset += written
                 }
-                bytesDrained += UInt64(got)
                 if got < UInt64(bufferBytes) { break }
             }
         }
