@@ -19,6 +19,9 @@ let package = Package(
         // resource of GtraceRecord, so `swift build` / `swift test` produce it.
         .plugin(name: "BuildRuntime", capability: .buildTool()),
         .target(name: "GtraceFormat", dependencies: ["CGtraceFormat"]),
+        // libelf, for reading symbol tables (issue 7: names for locks and call sites).
+        .systemLibrary(name: "CLibElf", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
+        .target(name: "GtraceSymbols", dependencies: ["CLibElf"]),
         .target(name: "GtraceAnalysis", dependencies: ["GtraceFormat"]),
         .target(name: "GtraceExport", dependencies: ["GtraceAnalysis", "GtraceFormat"]),
         .target(
@@ -36,6 +39,7 @@ let package = Package(
         .testTarget(name: "GtraceFormatTests", dependencies: ["GtraceFormat", "CGtraceFormat"]),
         .testTarget(name: "GtraceAnalysisTests", dependencies: ["GtraceAnalysis", "GtraceFormat"]),
         .testTarget(name: "GtraceExportTests", dependencies: ["GtraceExport", "GtraceAnalysis", "GtraceFormat"]),
+        .testTarget(name: "GtraceSymbolsTests", dependencies: ["GtraceSymbols"]),
         .testTarget(name: "EndToEndTests", dependencies: ["GtraceFormat", "GtraceAnalysis"]),
     ]
 )
