@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "GtraceExport", dependencies: ["GtraceAnalysis", "GtraceFormat"]),
         .target(
             name: "GtraceRecord",
-            dependencies: ["GtraceFormat", "CGtraceFormat", "CGtraceSystem"],
+            dependencies: ["GtraceFormat", "CGtraceFormat", "CGtraceSystem", "GtraceSymbols"],
             plugins: ["BuildRuntime"]
         ),
         .executableTarget(

@@ -199,6 +199,9 @@ void gt_resolve(void) GT_HIDDEN;
 
 /* ---- exec.c ------------------------------------------------------------ */
 void gt_env_save(void) GT_HIDDEN;
+/* objects.c: append the loaded objects (bias, path, build-id, segments). */
+void gt_objects_snapshot(void) GT_HIDDEN;
+void gt_objects_snapshot_if_changed(void) GT_HIDDEN; /* at exit: only after a dlopen */
 /* exec_note.c: note path and argv of an exec attempt (pid 0: this process). */
 void gt_exec_note(uint32_t pid, const char *path, char *const argv[]) GT_HIDDEN;
 

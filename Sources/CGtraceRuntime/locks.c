@@ -40,6 +40,9 @@ extern int gt_rw_trywrlock(pthread_rwlock_t *);
 extern int gt_rw_unlock(pthread_rwlock_t *);
 
 #define A(p) ((uint64_t)(uintptr_t)(p))
+/* The call site: where the program called the interposer (an unused field
+ * of ACQUIRE and WAIT records, so recording it costs nothing). */
+#define GT_CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
 static inline void gt_after_wait(const void *lock, uint16_t flags, int rc) {
     if (rc == 0 || rc == EOWNERDEAD)
@@ -76,10 +79,10 @@ GT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
     if (!gt_active()) return gt_mutex_lock(m);
     int rc = gt_mutex_trylock(m);
     if (GT_LIKELY(rc == 0 || rc == EOWNERDEAD)) { /* EOWNERDEAD: robust, now owned */
-        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, GTRACE_LOCKF_MUTEX, (uint32_t)rc, A(m), 0);
+        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, GTRACE_LOCKF_MUTEX, (uint32_t)rc, A(m), GT_CALLER());
         return rc;
     }
-    gt_emit(GTRACE_RAW_LOCK_WAIT, GTRACE_LOCKF_MUTEX, 0, A(m), 0);
+    gt_emit(GTRACE_RAW_LOCK_WAIT, GTRACE_LOCKF_MUTEX, 0, A(m), GT_CALLER());
     rc = gt_mutex_lock(m);
     gt_after_wait(m, GTRACE_LOCKF_MUTEX, rc);
     return rc;
@@ -139,10 +142,10 @@ GT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) {
     do {                                                                    \
         int rc_ = tryfn(l);                                                 \
         if (rc_ == 0) {                                                     \
-            gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, (flags), 0, A(l), 0);          \
+            gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, (flags), 0, A(l), GT_CALLER()); \
             return 0;                                                       \
         }                                                                   \
-        gt_emit(GTRACE_RAW_LOCK_WAIT, (flags), 0, A(l), 0);                 \
+        gt_emit(GTRACE_RAW_LOCK_WAIT, (flags), 0, A(l), GT_CALLER());       \
         rc_ = (call);                                                       \
         gt_after_wait((l), (flags), rc_);                                   \
         return rc_;                                                         \

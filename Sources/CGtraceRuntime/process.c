@@ -202,6 +202,9 @@ static int gt_meta_write(uint32_t pid, uint32_t ppid) {
 
 /* New process image (constructor) or fork child: meta file, then
  * PROCESS_START, THREAD_START and the thread name on this thread. */
+/* The process whose objects the last snapshot describes (a fork child inherits it). */
+static uint32_t gt_snapshot_pid;
+
 void gt_process_start(uint32_t ppid) {
     int saved = errno;
     gt_pid = (uint32_t)syscall(SYS_getpid);
@@ -220,6 +223,10 @@ void gt_process_start(uint32_t ppid) {
     gt_emit(GTRACE_RAW_THREAD_START, 0, 0, 0, 0);
     gt_emit_own_name();
     gt_gil_process_start();
+    /* A fork child has its parent's objects at the same addresses: the
+     * recorder uses the parent's snapshot (a snapshot costs ~50 µs). */
+    if (ppid != gt_snapshot_pid) gt_objects_snapshot();
+    gt_snapshot_pid = gt_pid;
     t->guard = guard;
     errno = saved;
 }
@@ -336,6 +343,7 @@ static void gt_on_exit(uint16_t kind, int status) {
         sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000ull + (uint64_t)ru.ru_stime.tv_usec * 1000ull;
     }
     gt_gil_process_exit();
+    gt_objects_snapshot_if_changed();
     gt_emit(GTRACE_RAW_PROCESS_EXIT, kind, (uint32_t)status, user, sys);
     gt_emit(GTRACE_RAW_THREAD_END, GTRACE_THREAD_END_PROCESS, 0, 0, gt_thread_cpu_ns());
     gt_emit_clock_sync();

@@ -204,8 +204,9 @@ struct LockAccumulator {
         let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0
         let wallD = Double(max(wall, 1))
         let python = tables.gils.first { $0.lock == info.index }.map { "GIL (CPython \($0.majorMinor))" }
+        let symbol = tables.lockNames.first { $0.lock == info.index }?.name
         return LockStatistics(index: info.index, process: info.process, pid: pid, address: info.addressText,
-                              name: python ?? info.addressText, kind: info.kind.label, acquisitions: acquisitions, contendedAcquisitions: contended,
+                              name: python ?? symbol ?? info.addressText, kind: info.kind.label, acquisitions: acquisitions, contendedAcquisitions: contended,
                               failedAcquisitions: failed, trylockBusy: trylockBusy, ownerChanges: ownerChanges,
                               holdTotalNanoseconds: holdTotal,
                               holdMeanNanoseconds: holdCount == 0 ? 0 : holdTotal / UInt64(holdCount),
@@ -214,7 +215,11 @@ struct LockAccumulator {
                               waitTotalNanoseconds: waitTotal,
                               waitMeanNanoseconds: waitCount == 0 ? 0 : waitTotal / UInt64(waitCount),
                               waitMaxNanoseconds: waitMax, waitRatio: Double(waitTotal) / wallD,
-                              threadsUsing: threads.count)
+                              threadsUsing: threads.count,
+                              callSites: tables.callSites.filter { $0.lock == info.index }.prefix(5).map {
+                                  CallSiteStatistics(site: $0.site, acquisitions: $0.acquisitions, waits: $0.waits,
+                                                     waitNanoseconds: $0.waitNanoseconds)
+                              })
     }
 
     func conditionStatistics(tables: TraceTables) -> ConditionStatistics {

@@ -131,10 +131,20 @@ public struct LockStatistics: Sendable, Codable {
     /// waitTotal ÷ wall time: the average number of threads waiting for it.
     public var waitRatio: Double
     public var threadsUsing: Int
+    /// Where it was acquired, the most waited-at first (from the trace's symbols).
+    public var callSites: [CallSiteStatistics] = []
 
     public var contendedPercent: Double {
         acquisitions == 0 ? 0 : 100 * Double(contendedAcquisitions) / Double(acquisitions)
     }
+}
+
+public struct CallSiteStatistics: Sendable, Codable, Equatable {
+    /// "worker_loop+0x2c (app)".
+    public var site: String
+    public var acquisitions: Int
+    public var waits: Int
+    public var waitNanoseconds: UInt64
 }
 
 public struct ConditionStatistics: Sendable, Codable {

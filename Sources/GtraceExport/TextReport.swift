@@ -53,6 +53,16 @@ public enum TextReport {
                                    Formatting.percent(l.waitRatio)])
             }
             out += locks.render()
+            for l in used.prefix(maxLocks) where !l.callSites.isEmpty {
+                out.append("")
+                out.append("  Call sites of \(l.name) (pid \(l.pid)), most waited-at first")
+                var sites = TextTable(header: ["call site", "acquired", "waited", "wait total"])
+                sites.leftAligned = [0]
+                for c in l.callSites {
+                    sites.rows.append([c.site, "\(c.acquisitions)", "\(c.waits)", Formatting.duration(c.waitNanoseconds)])
+                }
+                out += sites.render(indent: "    ")
+            }
         }
         out.append("")
 

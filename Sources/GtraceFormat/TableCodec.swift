@@ -166,4 +166,38 @@ enum TableCodec {
                        intervalMicroseconds: interval == 0 ? nil : interval - 1,
                        inheritedSwitchNumber: inherited == 0 ? nil : inherited - 1)
     }
+
+    /// SYMBOL records: kind 0 = a lock's name, kind 1 = a call site's totals.
+    static func encodeLockName(_ n: LockName) -> [UInt8] {
+        var w = ByteWriter()
+        w.varint(0)
+        w.varint(n.lock)
+        w.string(n.name)
+        return w.bytes
+    }
+
+    static func encodeCallSite(_ c: CallSite) -> [UInt8] {
+        var w = ByteWriter()
+        w.varint(1)
+        w.varint(c.lock)
+        w.string(c.site)
+        w.varint(c.acquisitions)
+        w.varint(c.waits)
+        w.varint(c.waitNanoseconds)
+        return w.bytes
+    }
+
+    static func decodeSymbol(_ r: inout ByteReader, lockCount: Int, into tables: inout TraceTables) throws {
+        let kind = try r.varint()
+        let lock = try r.count(limit: lockCount - 1, "lock id")
+        let text = try r.string()
+        switch kind {
+        case 0: tables.lockNames.append(LockName(lock: lock, name: text))
+        case 1:
+            let acquisitions = try r.count(limit: Int(Int32.max), "acquisitions")
+            let waits = try r.count(limit: Int(Int32.max), "waits")
+            tables.callSites.append(CallSite(lock: lock, site: text, acquisitions: acquisitions, waits: waits, waitNanoseconds: try r.varint()))
+        default: break  // a later kind: skipped
+        }
+    }
 }

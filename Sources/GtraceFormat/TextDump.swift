@@ -26,6 +26,10 @@ public enum TextDump {
             let interval = g.intervalMicroseconds.map(String.init) ?? "-"
             lines.append("gil process=#\(g.process) python=\(g.version) lock=\(lock) status=0x\(String(g.status.rawValue, radix: 16)) (\(g.status.label)) address=0x\(String(g.address, radix: 16)) runtime=0x\(String(g.runtimeAddress, radix: 16)) switch_number=\(switches) inherited=\(g.inheritedSwitchNumber.map(String.init) ?? "-") interval_us=\(interval)")
         }
+        for n in t.lockNames { lines.append("lock-name #\(n.lock) \(quoted(n.name))") }
+        for c in t.callSites {
+            lines.append("call-site lock=#\(c.lock) \(quoted(c.site)) acquisitions=\(c.acquisitions) waits=\(c.waits) wait_ns=\(c.waitNanoseconds)")
+        }
         return lines
     }
 

@@ -85,6 +85,8 @@ public final class TraceFile: @unchecked Sendable {
                 case GTRACE_REC_GIL.rawValue:
                     tables.gils.append(try TableCodec.decodeGIL(&r, processCount: tables.processes.count,
                                                                 lockCount: tables.locks.count))
+                case GTRACE_REC_SYMBOL.rawValue:
+                    try TableCodec.decodeSymbol(&r, lockCount: tables.locks.count, into: &tables)
                 case GTRACE_REC_EVENTS.rawValue, GTRACE_REC_END.rawValue:
                     break tableLoop
                 default:
@@ -121,6 +123,7 @@ public final class TraceFile: @unchecked Sendable {
         case GTRACE_REC_EVENTS.rawValue: return "EVENTS"
         case GTRACE_REC_END.rawValue: return "END"
         case GTRACE_REC_GIL.rawValue: return "GIL"
+        case GTRACE_REC_SYMBOL.rawValue: return "SYMBOL"
         default: return "kind-\(kind)"
         }
     }

@@ -50,6 +50,8 @@ public final class TraceFileWriter {
         for t in threads { try record(GTRACE_REC_THREAD, t) }
         for l in tables.locks { try record(GTRACE_REC_LOCK, TableCodec.encodeLock(l)) }
         for g in tables.gils { try record(GTRACE_REC_GIL, TableCodec.encodeGIL(g)) }
+        for n in tables.lockNames { try record(GTRACE_REC_SYMBOL, TableCodec.encodeLockName(n)) }
+        for c in tables.callSites { try record(GTRACE_REC_SYMBOL, TableCodec.encodeCallSite(c)) }
     }
 
     /// Writes one block of `events` of a single thread, which must be in time

@@ -270,6 +270,10 @@ public struct TraceTables: Sendable, Equatable {
     public var locks: [LockInfo] = []
     /// One entry per CPython process.
     public var gils: [GILInfo] = []
+    /// Names of locks, from the symbols of the objects they live in.
+    public var lockNames: [LockName] = []
+    /// Where the program acquired each lock, with the waits there.
+    public var callSites: [CallSite] = []
 
     public init() {}
 }
@@ -314,4 +318,31 @@ public enum EventKind: Sendable, Equatable {
     case cpuIn(cpu: Int)
     /// The thread left `cpu`; `preempted`: it was still runnable.
     case cpuOut(cpu: Int, preempted: Bool)
+}
+
+/// A lock's name: "queue_lock (app)", "_PyRuntime+0x168 (python3.11)", "heap 0x… first used at f+0x2c (app)".
+public struct LockName: Sendable, Equatable {
+    public var lock: Int
+    public var name: String
+    public init(lock: Int, name: String) {
+        self.lock = lock
+        self.name = name
+    }
+}
+
+/// One place that acquired a lock: "worker_loop+0x2c (app)".
+public struct CallSite: Sendable, Equatable {
+    public var lock: Int
+    public var site: String
+    public var acquisitions: Int
+    /// Acquisitions that had to wait, and how long they waited in total.
+    public var waits: Int
+    public var waitNanoseconds: UInt64
+    public init(lock: Int, site: String, acquisitions: Int, waits: Int, waitNanoseconds: UInt64) {
+        self.lock = lock
+        self.site = site
+        self.acquisitions = acquisitions
+        self.waits = waits
+        self.waitNanoseconds = waitNanoseconds
+    }
 }

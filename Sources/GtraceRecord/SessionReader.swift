@@ -50,9 +50,33 @@ struct SessionContents {
         var arguments: [String]
     }
 
+    /// An ELF object loaded in a process (objects.c), as seen at a snapshot.
+    struct LoadedObject: Hashable {
+        var loadBias: UInt64
+        /// Empty for the main program (its path is the image's executable).
+        var path: String
+        var buildID: String?
+        var segments: [(virtualAddress: UInt64, memorySize: UInt64)]
+
+        static func == (a: LoadedObject, b: LoadedObject) -> Bool { a.loadBias == b.loadBias && a.path == b.path }
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(loadBias)
+            hasher.combine(path)
+        }
+
+        /// The link-time address of a run-time address inside this object.
+        func linkAddress(of address: UInt64) -> UInt64? {
+            guard address >= loadBias else { return nil }
+            let link = address - loadBias
+            return segments.contains { link >= $0.virtualAddress && link < $0.virtualAddress + $0.memorySize } ? link : nil
+        }
+    }
+
     var images: [ImageKey: Image] = [:]
     var threads: [ThreadRecords] = []
     var execNotes: [Int32: [ExecNote]] = [:]
+    /// Per image, every object its snapshots saw (the same object once).
+    var objects: [ImageKey: [LoadedObject]] = [:]
     var warnings: [String] = []
 }
 
@@ -69,6 +93,8 @@ enum SessionReader {
             if parts.count == 3, parts[2] == "meta", let pid = Int32(parts[0]), let image = Int(parts[1]) {
                 let key = SessionContents.ImageKey(pid: pid, image: image)
                 contents.images[key] = readMeta(path: path, key: key, warnings: &contents.warnings)
+            } else if parts.count == 3, parts[2] == "objects", let pid = Int32(parts[0]), let image = Int(parts[1]) {
+                contents.objects[SessionContents.ImageKey(pid: pid, image: image)] = readObjects(path: path)
             } else if parts.count == 2, parts[1] == "exec", let pid = Int32(parts[0]) {
                 contents.execNotes[pid] = readExecNotes(path: path)
             } else if parts.count == 5, parts[4] == "buf", let pid = Int32(parts[0]), let image = Int(parts[1]),
@@ -99,6 +125,36 @@ enum SessionReader {
             }
         }
         return contents
+    }
+
+    /// Entries of struct gtrace_object_entry, each followed by path, build-id, segments.
+    private static func readObjects(path: String) -> [SessionContents.LoadedObject] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        let bytes = [UInt8](data)
+        var seen = Set<SessionContents.LoadedObject>()
+        var objects: [SessionContents.LoadedObject] = []
+        var at = 0
+        func u64(_ i: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[i + $1]) << (8 * UInt64($1)) } }
+        func u16(_ i: Int) -> Int { Int(bytes[i]) | Int(bytes[i + 1]) << 8 }
+        while at + 24 <= bytes.count {
+            let bias = u64(at + 8)
+            let nameLength = u16(at + 16), idLength = u16(at + 18), segmentCount = u16(at + 20)
+            let end = at + 24 + nameLength + idLength + segmentCount * 16
+            guard end <= bytes.count else { break }  // a cut entry ends the file
+            let name = String(decoding: bytes[(at + 24)..<(at + 24 + nameLength)], as: UTF8.self)
+            let id = bytes[(at + 24 + nameLength)..<(at + 24 + nameLength + idLength)]
+            var segments: [(UInt64, UInt64)] = []
+            for s in 0..<segmentCount {
+                let base = at + 24 + nameLength + idLength + s * 16
+                segments.append((u64(base), u64(base + 8)))
+            }
+            let object = SessionContents.LoadedObject(loadBias: bias, path: name,
+                                                       buildID: id.isEmpty ? nil : id.map { String(format: "%02x", $0) }.joined(),
+                                                       segments: segments)
+            if seen.insert(object).inserted { objects.append(object) }
+            at = end
+        }
+        return objects
     }
 
     /// Entries {u32 kind, u32 length, u64 tsc, path NUL, argv NUL...}.

@@ -89,7 +89,8 @@ struct TraceBuilder {
         assignSwitchesToThreads()
         buildLocks(&scan)
         buildGILs(scan)
-        encodeEvents(scan)
+        let sites = encodeEvents(scan)
+        buildSymbols(sites)
         buildRunTables()
     }
 
@@ -226,7 +227,8 @@ struct TraceBuilder {
 
     /// Every thread's events, encoded into blocks as they are converted (memory
     /// holds compact blocks, not events), then ordered for writing.
-    private mutating func encodeEvents(_ scan: SessionScan) {
+    private mutating func encodeEvents(_ scan: SessionScan) -> CallSiteCounter {
+        var sites = CallSiteCounter()
         var namesByTarget: [Int: [TraceEvent]] = [:]
         for (key, names) in scan.threadNames {
             guard let target = threadIndex[key] else { continue }
@@ -264,6 +266,9 @@ struct TraceBuilder {
                     }
                     return
                 }
+                if (GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_FAILED.rawValue).contains(UInt32(r.kind)) {
+                    sites.record(r, lock: lock(r.addr), thread: index, at: time(r.tsc))
+                }
                 if r.kind == UInt16(GTRACE_RAW_BLOCK_END.rawValue), r.arg != 0 {
                     // An I/O call recorded once it had blocked: its start is in `arg`.
                     let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))
@@ -293,6 +298,7 @@ struct TraceBuilder {
             blocks += cutter.finish()
         }
         blocks.sort(by: EncodedBlock.writeOrder)
+        return sites
     }
 
     /// Features, clock and run facts.

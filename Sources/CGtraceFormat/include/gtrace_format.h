@@ -62,7 +62,9 @@ enum gtrace_raw_kind {
      * child (the count it inherited: its baseline). */
     GTRACE_RAW_GIL_STATS = 10,
 
-    /* Lock events. addr = lock address, flags = gtrace_lock_flags. */
+    /* Lock events. addr = lock address, flags = gtrace_lock_flags; for
+     * ACQUIRE and WAIT of mutexes and rwlocks, arg = the call site (the
+     * return address into the program; 0 when unknown). */
     GTRACE_RAW_LOCK_ACQUIRE = 16,   /* acquired without waiting */
     GTRACE_RAW_LOCK_WAIT = 17,      /* lock was busy: waiting starts */
     GTRACE_RAW_LOCK_ACQUIRED = 18,  /* acquired after a wait */
@@ -229,6 +231,25 @@ _Static_assert(sizeof(struct gtrace_pool_control) == 64, "pool control is 64 byt
 
 #define GTRACE_META_MAGIC "GTRMETA"  /* 8 bytes with the NUL */
 
+/* `<pid>.<image>.objects`: snapshots of the loaded ELF objects (objects.c),
+ * taken at start and at exit (when objects were added since), so that
+ * recorded addresses can be named when the recording ends. A fork child
+ * writes none: it has its parent's objects. Entries, appended: */
+struct gtrace_object_entry {
+    uint64_t tsc;
+    uint64_t load_bias;       /* dlpi_addr: run-time address − link-time address */
+    uint16_t name_length;     /* path bytes that follow (0: the main program) */
+    uint16_t build_id_length; /* build-id bytes that follow the path */
+    uint16_t segment_count;   /* struct gtrace_object_segment that follow */
+    uint16_t reserved;
+};
+_Static_assert(sizeof(struct gtrace_object_entry) == 24, "object entry is 24 bytes");
+
+struct gtrace_object_segment {
+    uint64_t virtual_address; /* link-time p_vaddr of a PT_LOAD */
+    uint64_t memory_size;
+};
+
 /* Meta file `<pid>.<image>.meta`: the 8-byte magic, then entries of
  * { uint32 kind; uint32 length; length bytes }. */
 enum gtrace_meta_kind {
@@ -271,6 +292,7 @@ enum gtrace_record_kind {
     GTRACE_REC_EVENTS = 7,  /* a block of one thread's events */
     GTRACE_REC_END = 8,     /* totals: proves the file is complete */
     GTRACE_REC_GIL = 9,     /* one CPython process's GIL facts (see docs/FORMAT.md) */
+    GTRACE_REC_SYMBOL = 10, /* a lock's name, or one call site's totals (docs/FORMAT.md) */
 };
 
 /* Event opcodes inside an EVENTS block: one byte, low 5 bits the op, high 3

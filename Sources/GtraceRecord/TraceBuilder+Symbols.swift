@@ -1,0 +1,95 @@
+import CGtraceFormat
+import GtraceFormat
+
+/// Where each lock was acquired (the call sites the runtime put in ACQUIRE
+/// and WAIT records), counted while the events are converted.
+struct CallSiteCounter {
+    struct Totals {
+        var acquisitions = 0
+        var waits = 0
+        var waitNanoseconds: UInt64 = 0
+    }
+
+    private(set) var totals: [Int: [UInt64: Totals]] = [:]  // lock → site → totals
+    private(set) var firstSite: [Int: UInt64] = [:]
+    private var pending: [Int: [Int: (time: UInt64, site: UInt64)]] = [:]  // thread → lock → wait
+
+    mutating func acquired(lock: Int, site: UInt64) {
+        guard site != 0 else { return }
+        totals[lock, default: [:]][site, default: Totals()].acquisitions += 1
+        if firstSite[lock] == nil { firstSite[lock] = site }
+    }
+
+    mutating func waitBegan(lock: Int, site: UInt64, thread: Int, at time: UInt64) {
+        guard site != 0 else { return }
+        pending[thread, default: [:]][lock] = (time, site)
+        if firstSite[lock] == nil { firstSite[lock] = site }
+    }
+
+    mutating func waitEnded(lock: Int, thread: Int, at time: UInt64, acquired: Bool) {
+        guard let wait = pending[thread]?.removeValue(forKey: lock) else { return }
+        var t = totals[lock, default: [:]][wait.site, default: Totals()]
+        t.waits += 1
+        t.waitNanoseconds += time > wait.time ? time - wait.time : 0
+        if acquired { t.acquisitions += 1 }
+        totals[lock, default: [:]][wait.site] = t
+    }
+
+    mutating func record(_ r: gtrace_raw_record, lock: Int, thread: Int, at time: UInt64) {
+        switch UInt32(r.kind) {
+        case GTRACE_RAW_LOCK_ACQUIRE.rawValue: acquired(lock: lock, site: r.arg)
+        case GTRACE_RAW_LOCK_WAIT.rawValue: waitBegan(lock: lock, site: r.arg, thread: thread, at: time)
+        case GTRACE_RAW_LOCK_ACQUIRED.rawValue: waitEnded(lock: lock, thread: thread, at: time, acquired: true)
+        case GTRACE_RAW_LOCK_FAILED.rawValue: waitEnded(lock: lock, thread: thread, at: time, acquired: false)
+        default: break
+        }
+    }
+}
+
+extension TraceBuilder {
+    /// Call sites shown per lock (the most waited-at first).
+    static let callSitesPerLock = 10
+
+    /// Names every lock (but the GIL, named by its Python version) and its top
+    /// call sites from the symbols of the objects loaded in its process.
+    mutating func buildSymbols(_ counter: CallSiteCounter) {
+        var symbolizer = Symbolizer()
+        for lock in tables.locks where lock.kind != .gil && lock.kind != .condition {
+            guard let key = imageKeys.first(where: { processIndex[$0] == lock.process }) else { continue }
+            let objects = loadedObjects(of: key)
+            guard !objects.isEmpty else { continue }
+            let executable = session.images[key]?.executable ?? ""
+            let named = symbolizer.name(lock.address, objects: objects, mainExecutable: executable)
+            var name = named.text
+            if !named.inObject || name.hasPrefix("0x") {
+                // Not in any object's data: heap or stack. Say where it was first taken.
+                name = "heap 0x" + String(lock.address, radix: 16)
+                if let site = counter.firstSite[lock.index] {
+                    name += " first used at " + symbolizer.name(site, objects: objects, mainExecutable: executable, returnAddress: true).text
+                }
+            }
+            tables.lockNames.append(LockName(lock: lock.index, name: name))
+            let sites = (counter.totals[lock.index] ?? [:]).sorted {
+                ($0.value.waitNanoseconds, $0.value.acquisitions, $1.key) > ($1.value.waitNanoseconds, $1.value.acquisitions, $0.key)
+            }
+            for (site, totals) in sites.prefix(Self.callSitesPerLock) {
+                let text = symbolizer.name(site, objects: objects, mainExecutable: executable, returnAddress: true).text
+                tables.callSites.append(CallSite(lock: lock.index, site: text, acquisitions: totals.acquisitions,
+                                                 waits: totals.waits, waitNanoseconds: totals.waitNanoseconds))
+            }
+        }
+        warnings += symbolizer.warnings
+    }
+
+    /// The objects an image saw; a fork child uses its parent's (same addresses).
+    private func loadedObjects(of key: SessionContents.ImageKey) -> [SessionContents.LoadedObject] {
+        var current = key
+        for _ in 0..<64 {
+            if let objects = session.objects[current], !objects.isEmpty { return objects }
+            guard let index = processIndex[current], let parent = tables.processes[index].parent,
+                  let parentKey = imageKeys.first(where: { processIndex[$0] == parent }) else { return [] }
+            current = parentKey
+        }
+        return []
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// Lock and call-site names from the objects' symbols, carried in the trace.
+@Suite(.serialized) struct LockNamesTests {
+    static func locks(_ trace: String) throws -> [[String: Any]] {
+        try Harness.reportJSON(trace)["locks"] as? [[String: Any]] ?? []
+    }
+
+    /// Builds tools/workloads/named_locks (optionally stripped), records it, deletes the binary.
+    static func recordThenDelete(stripped: Bool, in dir: String) throws -> [[String: Any]] {
+        let program = try Harness.buildWorkload("named_locks", in: dir, extraFlags: stripped ? ["-rdynamic"] : ["-g"])
+        if stripped { _ = try Harness.run("/usr/bin/env", ["strip", "--strip-all", program]) }
+        let trace = "\(dir)/t.data"
+        #expect(try Harness.gtrace(["record", "-o", trace, "--", program]).status == 0)
+        try FileManager.default.removeItem(atPath: program)  // names travel in the trace
+        return try locks(trace)
+    }
+
+    @Test(arguments: [false, true])
+    func globalsFieldsHeapLocksAndCallSitesAreNamed(stripped: Bool) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let locks = try Self.recordThenDelete(stripped: stripped, in: dir)
+        let object = stripped ? "named_locks-rdynamic" : "named_locks-g"
+        let names = locks.compactMap { $0["name"] as? String }
+        #expect(names.contains("queue_lock (\(object))"), "\(names)")
+        #expect(names.contains("stats+0x8 (\(object))"), "\(names)")
+        let heap = names.first { $0.hasPrefix("heap 0x") }
+        #expect(heap?.contains(" first used at use_heap+0x") == true && heap?.hasSuffix("(\(object))") == true, "\(names)")
+        // The contended lock's call site: in worker_loop, where all 600 acquisitions happened.
+        let queue = try #require(locks.first { $0["name"] as? String == "queue_lock (\(object))" })
+        let sites = queue["callSites"] as? [[String: Any]] ?? []
+        let top = try #require(sites.first)
+        #expect((top["site"] as? String)?.hasPrefix("worker_loop+0x") == true && (top["site"] as? String)?.hasSuffix("(\(object))") == true)
+        #expect(top["acquisitions"] as? Int == 600)
+        #expect((top["waits"] as? Int ?? 0) == queue["waitCount"] as? Int)
+    }
+}
