@@ -131,6 +131,8 @@ public enum Analyzer {
         summaryWithScheduling.utilisationBucketNanoseconds = scheduling.bucketNanoseconds
         var analysis = TraceAnalysis(summary: summaryWithScheduling, processes: processStats, threads: threadStats, locks: lockStats,
                                      conditions: conditions, gil: gilStats, verdict: [], warnings: stream.warnings)
+        // Warnings the recorder kept in the trace (objects it could not read for names).
+        analysis.warnings += tables.info.values.filter { $0.key == "warning" }.map(\.value)
         for info in tables.gils where info.lock == nil {
             let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0
             analysis.warnings.append("process \(pid) (Python \(info.version)): \(info.status.label)")

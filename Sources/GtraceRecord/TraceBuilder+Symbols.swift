@@ -61,7 +61,7 @@ extension TraceBuilder {
             let executable = session.images[key]?.executable ?? ""
             let named = symbolizer.name(lock.address, objects: objects, mainExecutable: executable)
             var name = named.text
-            if !named.inObject || name.hasPrefix("0x") {
+            if !named.inObject {
                 // Not in any object's data: heap or stack. Say where it was first taken.
                 name = "heap 0x" + String(lock.address, radix: 16)
                 if let site = counter.firstSite[lock.index] {
@@ -79,6 +79,7 @@ extension TraceBuilder {
             }
         }
         warnings += symbolizer.warnings
+        symbolWarnings = symbolizer.warnings
     }
 
     /// The objects an image saw; a fork child uses its parent's (same addresses).

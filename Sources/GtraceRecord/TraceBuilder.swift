@@ -32,6 +32,8 @@ struct TraceBuilder {
     var tables = TraceTables()
     var blocks: [EncodedBlock] = []
     var warnings: [String] = []
+    /// Objects whose addresses could not be named: kept in the trace for the report.
+    var symbolWarnings: [String] = []
     private let fit: ClockFit
 
     private struct LockKey: Hashable {
@@ -311,6 +313,7 @@ struct TraceBuilder {
         info += facts.info.map { (key: $0.0, value: $0.1) }
         info.append(("tree_user_ns", "\(facts.treeUserNanoseconds)"))
         info.append(("tree_system_ns", "\(facts.treeSystemNanoseconds)"))
+        for warning in symbolWarnings { info.append(("warning", warning)) }
         if let perf = facts.perf {
             info.append(("scheduling", "perf"))
             if perf.lostRecords > 0 { info.append(("perf_lost_records", "\(perf.lostRecords)")) }

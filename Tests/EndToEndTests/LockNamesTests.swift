@@ -36,4 +36,38 @@ import Testing
         #expect(top["acquisitions"] as? Int == 600)
         #expect((top["waits"] as? Int ?? 0) == queue["waitCount"] as? Int)
     }
+
+    /// A lock in a shared library keeps its name when the program's own file is
+    /// gone or damaged by the time the recording ends; the report says which
+    /// addresses could not be named.
+    @Test(arguments: ["", "--delete-self", "--corrupt-self"])
+    func sharedLibraryLockAndAMissingOrDamagedProgram(mode: String) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tools = "\(Harness.packageRoot)/tools/workloads"
+        #expect(try Harness.run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-g", "-pthread", "-o", "\(dir)/liblock.so", "\(tools)/lib_lock.c"]).status == 0)
+        #expect(try Harness.run("/usr/bin/env", ["cc", "-O1", "-g", "-pthread", "-o", "\(dir)/use_lib_lock", "\(tools)/use_lib_lock.c",
+                                                 "-L\(dir)", "-llock", "-Wl,-rpath,\(dir)"]).status == 0)
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", "\(dir)/use_lib_lock"] + (mode.isEmpty ? [] : [mode]))
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let report = try Harness.reportJSON(trace)
+        let locks = report["locks"] as? [[String: Any]] ?? []
+        let names = locks.compactMap { $0["name"] as? String }
+        #expect(names.contains("library_lock (liblock.so)"), "\(names)")
+        let library = try #require(locks.first { $0["name"] as? String == "library_lock (liblock.so)" })
+        let site = (library["callSites"] as? [[String: Any]])?.first
+        #expect((site?["site"] as? String)?.hasPrefix("library_work+0x") == true)
+        #expect(site?["acquisitions"] as? Int == 1000)
+        let warnings = (report["warnings"] as? [String] ?? []).joined(separator: " ")
+        if mode.isEmpty {
+            #expect(names.contains("program_lock (use_lib_lock)"), "\(names)")
+            #expect(!warnings.contains("cannot name"))
+        } else {
+            // The program's lock keeps its address and object; the report says why it has no name.
+            #expect(names.contains { $0.hasPrefix("0x") && $0.hasSuffix("(use_lib_lock)") }, "\(names)")
+            #expect(warnings.contains("cannot name addresses in \(dir)/use_lib_lock"), "\(warnings)")
+            #expect(recorded.stderr.contains("gtrace: warning: cannot name addresses"))
+        }
+    }
 }
