@@ -1,4 +1,5 @@
 #include "gtrace_system.h"
+#include <stddef.h>
 #include <sys/prctl.h>
 
 int gtrace_become_child_subreaper(void) {
@@ -8,3 +9,12 @@ int gtrace_become_child_subreaper(void) {
 uint64_t gtrace_load_acquire_u64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 
 void gtrace_store_release_u64(uint64_t *p, uint64_t value) { __atomic_store_n(p, value, __ATOMIC_RELEASE); }
+
+/* libstdc++'s Itanium ABI demangler (C linkage). */
+extern char *__cxa_demangle(const char *mangled, char *output, size_t *length, int *status);
+
+char *gtrace_demangle(const char *name) {
+    int status = 0;
+    char *result = __cxa_demangle(name, NULL, NULL, &status);
+    return status == 0 ? result : NULL;
+}

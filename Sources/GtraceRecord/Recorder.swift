@@ -23,13 +23,17 @@ public struct Recorder {
         /// from the tree's end to the trace written: the fixed cost of a recording.
         public var setupNanoseconds: UInt64 = 0
         public var mergeNanoseconds: UInt64 = 0
+        /// Part of the merge: naming locks and call sites, and the ELF files read for it.
+        public var symbolNanoseconds: UInt64 = 0
+        public var symbolFiles = 0
 
         /// The one line `gtrace record` prints on stderr.
         public func summaryLine(path: String) -> String {
             let perEvent = eventCount > 0 ? String(format: "%.2f", Double(fileBytes) / Double(eventCount)) : "-"
             return "gtrace: recorded \(eventCount) events, \(processCount) processes, \(threadCount) threads, \(lockCount) locks in "
                 + String(format: "%.3f", Double(durationNanoseconds) / 1e9) + " s -> \(path) (\(fileBytes) bytes, \(perEvent) bytes/event; "
-                + String(format: "set-up %.1f ms, merge %.1f ms)", Double(setupNanoseconds) / 1e6, Double(mergeNanoseconds) / 1e6)
+                + String(format: "set-up %.1f ms, merge %.1f ms, of which symbols %.1f ms for %d objects)", Double(setupNanoseconds) / 1e6,
+                         Double(mergeNanoseconds) / 1e6, Double(symbolNanoseconds) / 1e6, symbolFiles)
         }
     }
 
@@ -135,6 +139,8 @@ public struct Recorder {
                       nothingRecorded: nothingRecorded, warnings: builder.warnings)
         result.setupNanoseconds = spawned - setupStart
         result.mergeNanoseconds = Clocks.now().monotonic - endMono
+        result.symbolNanoseconds = builder.symbolNanoseconds
+        result.symbolFiles = builder.symbolObjectsRead
         return result
     }
 

@@ -10,6 +10,9 @@ struct Symbolizer {
     private var files: [String: ElfObject?] = [:]
     private var warned: Set<String> = []
     private(set) var warnings: [String] = []
+    private var demangler = Demangler()
+    /// ELF files read so far (each once).
+    var filesRead: Int { files.count }
 
     /// "symbol+0x2c (object)" or "symbol (object)", nil when the address is in no
     /// loaded object. `returnAddress`: look up the call instruction, just before it.
@@ -28,7 +31,8 @@ struct Symbolizer {
         if found == nil, let debug = debugFile(for: elf, buildID: object.buildID) { found = debug.symbol(containing: link) }
         guard let (symbol, offset) = found else { return ("\(addressText) (\(objectName))", true) }
         let shown = returnAddress ? offset + 1 : offset
-        return ((shown == 0 ? symbol.name : "\(symbol.name)+0x" + String(shown, radix: 16)) + " (\(objectName))", true)
+        let readable = demangler.demangle(symbol.name)
+        return ((shown == 0 ? readable : "\(readable)+0x" + String(shown, radix: 16)) + " (\(objectName))", true)
     }
 
     private mutating func warn(_ key: String, _ message: String) {

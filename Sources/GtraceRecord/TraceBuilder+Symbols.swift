@@ -80,6 +80,7 @@ extension TraceBuilder {
         }
         warnings += symbolizer.warnings
         symbolWarnings = symbolizer.warnings
+        symbolObjectsRead = symbolizer.filesRead
     }
 
     /// The objects an image saw; a fork child uses its parent's (same addresses).

@@ -1,4 +1,5 @@
 import CGtraceFormat
+import Foundation
 import GtraceFormat
 
 /// What the launcher itself knows about the run, independent of the runtime.
@@ -34,6 +35,10 @@ struct TraceBuilder {
     var warnings: [String] = []
     /// Objects whose addresses could not be named: kept in the trace for the report.
     var symbolWarnings: [String] = []
+    /// Time spent naming locks and call sites (reading ELF files).
+    var symbolNanoseconds: UInt64 = 0
+    /// Objects the symbolizer read.
+    var symbolObjectsRead = 0
     private let fit: ClockFit
 
     private struct LockKey: Hashable {
@@ -92,7 +97,9 @@ struct TraceBuilder {
         buildLocks(&scan)
         buildGILs(scan)
         let sites = encodeEvents(scan)
+        let symbolsStart = DispatchTime.now().uptimeNanoseconds
         buildSymbols(sites)
+        symbolNanoseconds = DispatchTime.now().uptimeNanoseconds - symbolsStart
         buildRunTables()
     }
 

@@ -70,4 +70,18 @@ import Testing
             #expect(recorded.stderr.contains("gtrace: warning: cannot name addresses"))
         }
     }
+
+    @Test func cxxNamesAreDemangled() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let program = "\(dir)/cxx_locks"
+        #expect(try Harness.run("/usr/bin/env", ["g++", "-O1", "-g", "-pthread", "-o", program,
+                                                 "\(Harness.packageRoot)/tools/workloads/cxx_locks.cpp"]).status == 0)
+        let trace = "\(dir)/t.data"
+        #expect(try Harness.gtrace(["record", "-o", trace, "--", program]).status == 0)
+        let lock = try #require(try Self.locks(trace).first)
+        #expect(lock["name"] as? String == "jobs::Queue::guard_ (cxx_locks)")
+        let site = (lock["callSites"] as? [[String: Any]])?.first?["site"] as? String
+        #expect(site?.hasPrefix("jobs::Queue::push(int)+0x") == true, "\(site ?? "-")")
+    }
 }

@@ -20,4 +20,8 @@ uint64_t gtrace_perf_drain(void *map, uint8_t *out, uint64_t capacity);
 
 void gtrace_perf_close(int fd, void *map, uint64_t map_bytes);
 
+/* An Itanium-mangled name (C++, legacy Rust) demangled by libstdc++, or NULL
+ * when `name` is not one. The caller frees the result. */
+char *gtrace_demangle(const char *name);
+
 #endif
