@@ -7,22 +7,33 @@ import Testing
         try Harness.reportJSON(trace)["locks"] as? [[String: Any]] ?? []
     }
 
-    /// Builds tools/workloads/named_locks (optionally stripped), records it, deletes the binary.
-    static func recordThenDelete(stripped: Bool, in dir: String) throws -> [[String: Any]] {
-        let program = try Harness.buildWorkload("named_locks", in: dir, extraFlags: stripped ? ["-rdynamic"] : ["-g"])
-        if stripped { _ = try Harness.run("/usr/bin/env", ["strip", "--strip-all", program]) }
+    /// How the program is built: with symbols; stripped but exporting them (.dynsym);
+    /// stripped with its symbols in a separate debug file named by .gnu_debuglink.
+    enum Build: String, CaseIterable { case symbols, dynsym, debuglink }
+
+    /// Builds tools/workloads/named_locks as `build` says, records it, deletes the binary.
+    static func recordThenDelete(_ build: Build, in dir: String) throws -> [[String: Any]] {
+        let program = try Harness.buildWorkload("named_locks", in: dir, extraFlags: build == .dynsym ? ["-rdynamic"] : ["-g"])
+        switch build {
+        case .symbols: break
+        case .dynsym: _ = try Harness.run("/usr/bin/env", ["strip", "--strip-all", program])
+        case .debuglink:
+            _ = try Harness.run("/usr/bin/env", ["objcopy", "--only-keep-debug", program, program + ".debug"])
+            _ = try Harness.run("/usr/bin/env", ["strip", "--strip-all", program])
+            _ = try Harness.run("/usr/bin/env", ["objcopy", "--add-gnu-debuglink=\(program).debug", program])
+        }
         let trace = "\(dir)/t.data"
         #expect(try Harness.gtrace(["record", "-o", trace, "--", program]).status == 0)
         try FileManager.default.removeItem(atPath: program)  // names travel in the trace
         return try locks(trace)
     }
 
-    @Test(arguments: [false, true])
-    func globalsFieldsHeapLocksAndCallSitesAreNamed(stripped: Bool) throws {
+    @Test(arguments: Build.allCases)
+    func globalsFieldsHeapLocksAndCallSitesAreNamed(build: Build) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let locks = try Self.recordThenDelete(stripped: stripped, in: dir)
-        let object = stripped ? "named_locks-rdynamic" : "named_locks-g"
+        let locks = try Self.recordThenDelete(build, in: dir)
+        let object = build == .dynsym ? "named_locks-rdynamic" : "named_locks-g"
         let names = locks.compactMap { $0["name"] as? String }
         #expect(names.contains("queue_lock (\(object))"), "\(names)")
         #expect(names.contains("stats+0x8 (\(object))"), "\(names)")
@@ -40,7 +51,7 @@ import Testing
     /// A lock in a shared library keeps its name when the program's own file is
     /// gone or damaged by the time the recording ends; the report says which
     /// addresses could not be named.
-    @Test(arguments: ["", "--delete-self", "--corrupt-self"])
+    @Test(arguments: ["", "--delete-self", "--corrupt-self", "--replace-self"])
     func sharedLibraryLockAndAMissingOrDamagedProgram(mode: String) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -49,7 +60,8 @@ import Testing
         #expect(try Harness.run("/usr/bin/env", ["cc", "-O1", "-g", "-pthread", "-o", "\(dir)/use_lib_lock", "\(tools)/use_lib_lock.c",
                                                  "-L\(dir)", "-llock", "-Wl,-rpath,\(dir)"]).status == 0)
         let trace = "\(dir)/t.data"
-        let recorded = try Harness.gtrace(["record", "-o", trace, "--", "\(dir)/use_lib_lock"] + (mode.isEmpty ? [] : [mode]))
+        let arguments = mode.isEmpty ? [] : mode == "--replace-self" ? [mode, "\(dir)/liblock.so"] : [mode]
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", "\(dir)/use_lib_lock"] + arguments)
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let report = try Harness.reportJSON(trace)
         let locks = report["locks"] as? [[String: Any]] ?? []
@@ -66,8 +78,13 @@ import Testing
         } else {
             // The program's lock keeps its address and object; the report says why it has no name.
             #expect(names.contains { $0.hasPrefix("0x") && $0.hasSuffix("(use_lib_lock)") }, "\(names)")
-            #expect(warnings.contains("cannot name addresses in \(dir)/use_lib_lock"), "\(warnings)")
-            #expect(recorded.stderr.contains("gtrace: warning: cannot name addresses"))
+            if mode == "--replace-self" {
+                // Another valid ELF file now: its build-id shows it is not the program that ran.
+                #expect(warnings.contains("\(dir)/use_lib_lock changed since the recording"), "\(warnings)")
+            } else {
+                #expect(warnings.contains("cannot name addresses in \(dir)/use_lib_lock"), "\(warnings)")
+                #expect(recorded.stderr.contains("gtrace: warning: cannot name addresses"))
+            }
         }
     }
 
