@@ -24,8 +24,9 @@ public final class ChromeTraceWriter {
     @exclusivity(unchecked) private var lanes: [ThreadLanes]
     /// Escaped names written again and again: per thread, per lock address.
     @exclusivity(unchecked) private var threadNames: [[UInt8]?]
-    /// Lock addresses as ASCII hex ("0x55…"), which needs no escaping.
+    /// Lock addresses as ASCII hex ("0x55…"), and lock labels (the symbol name, else the address) as JSON string contents.
     @exclusivity(unchecked) private var lockAddresses: [[UInt8]?]
+    @exclusivity(unchecked) private var lockLabels: [[UInt8]?]
     private var namedLanes: Set<Int64> = []
     @exclusivity(unchecked) public private(set) var sliceCount = 0
     /// Per GIL lock: the end of the last hold written and the thread that held it.
@@ -47,6 +48,7 @@ public final class ChromeTraceWriter {
         lanes = Array(repeating: ThreadLanes(), count: file.tables.threads.count)
         threadNames = Array(repeating: nil, count: file.tables.threads.count)
         lockAddresses = Array(repeating: nil, count: file.tables.locks.count)
+        lockLabels = Array(repeating: nil, count: file.tables.locks.count)
     }
 
     /// JSON events left out by `filter.maxEvents`, and those written.
@@ -101,6 +103,17 @@ public final class ChromeTraceWriter {
         let address = Array(file.tables.locks[lock].addressText.utf8)
         lockAddresses[lock] = address
         return address
+    }
+
+    /// The lock's name from the trace's symbols (escaped, without quotes), else its address.
+    private func lockLabel(_ lock: Int) -> [UInt8] {
+        if let cached = lockLabels[lock] { return cached }
+        var label = lockAddress(lock)
+        if let name = file.tables.lockNames.first(where: { $0.lock == lock })?.name {
+            label = Array(JSONText.encoded(name).dropFirst().dropLast())
+        }
+        lockLabels[lock] = label
+        return label
     }
 
     private func pidTid(_ thread: Int) -> (pid: Int32, tid: Int32) {
@@ -299,11 +312,15 @@ public final class ChromeTraceWriter {
         events.microseconds(end - start)
         events.raw(",\"name\":\"")
         events.raw(prefix)
-        if !(gil && key.kind == 1) { events.encoded(address) }
+        if !(gil && key.kind == 1) { events.encoded(lockLabel(interval.lock)) }
         events.raw("\",\"cat\":\"")
         events.raw(category)
         events.raw("\",\"args\":{\"lock\":\"")
         events.encoded(address)
+        if lockLabels[interval.lock].map({ $0 != address }) ?? false {
+            events.raw("\",\"lock_name\":\"")
+            events.encoded(lockLabel(interval.lock))
+        }
         events.raw("\",\"duration_ns\":")
         events.uint(interval.duration)
         if interval.closedByEnd { events.raw(",\"open_at_end\":true") }

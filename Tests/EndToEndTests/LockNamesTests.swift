@@ -25,6 +25,10 @@ import Testing
         let trace = "\(dir)/t.data"
         #expect(try Harness.gtrace(["record", "-o", trace, "--", program]).status == 0)
         try FileManager.default.removeItem(atPath: program)  // names travel in the trace
+        // The Chrome slices carry the names too.
+        let chrome = "\(dir)/t.json"
+        #expect(try Harness.gtrace(["export", trace, "-o", chrome]).status == 0)
+        #expect(try String(contentsOfFile: chrome, encoding: .utf8).contains("\"name\":\"hold queue_lock ("))
         return try locks(trace)
     }
 
