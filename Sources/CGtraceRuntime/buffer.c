@@ -48,9 +48,7 @@ static uint64_t gt_used_bytes;
 
 /* `<session>/<pid>.<image>.<tid>.<chunk>.buf` */
 static void gt_chunk_path(char *path, char *end, uint32_t tid, uint32_t c) {
-    char *p = gt_put_str(path, end, gt_session);
-    p = gt_put_str(p, end, "/");
-    p = gt_put_u64(p, end, gt_pid);
+    char *p = gt_put_session_prefix(path, end, gt_pid);
     p = gt_put_str(p, end, ".");
     p = gt_put_u64(p, end, gt_image);
     p = gt_put_str(p, end, ".");
@@ -340,9 +338,7 @@ static int gt_is_parent_buf(const char *path, size_t n, const char *prefix, size
 static void gt_unmap_parent_chunks(uint32_t parent_pid) {
     char prefix[GT_PATH_MAX + 32];
     char *pe = prefix + sizeof prefix;
-    char *p = gt_put_str(prefix, pe, gt_session);
-    p = gt_put_str(p, pe, "/");
-    p = gt_put_u64(p, pe, parent_pid);
+    char *p = gt_put_session_prefix(prefix, pe, parent_pid);
     p = gt_put_str(p, pe, ".");
     size_t plen = (size_t)(p - prefix);
 

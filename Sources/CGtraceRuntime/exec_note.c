@@ -41,10 +41,7 @@ void gt_exec_note(uint32_t pid, const char *path, char *const argv[]) {
     if (pid == 0) pid = (uint32_t)syscall(SYS_getpid);
     char name[GT_PATH_MAX + 32];
     char *end = name + sizeof name;
-    char *p = gt_put_str(name, end, gt_session);
-    p = gt_put_str(p, end, "/");
-    p = gt_put_u64(p, end, pid);
-    gt_put_str(p, end, ".exec");
+    gt_put_str(gt_put_session_prefix(name, end, pid), end, ".exec");
     long fd = syscall(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd >= 0) {
         /* One write: appends of one note never interleave with another's. */

@@ -209,6 +209,7 @@ void gt_exec_note(uint32_t pid, const char *path, char *const argv[]) GT_HIDDEN;
 size_t gt_strlen(const char *s) GT_HIDDEN;
 char *gt_put_str(char *p, char *end, const char *s) GT_HIDDEN;
 char *gt_put_u64(char *p, char *end, uint64_t v) GT_HIDDEN;
+char *gt_put_session_prefix(char *p, char *end, uint32_t pid) GT_HIDDEN;
 int gt_write_all(int fd, const void *buf, size_t len) GT_HIDDEN;
 /* The runtime's own I/O: raw syscalls, never the recording wrappers. */
 ssize_t gt_sys_read(int fd, void *buf, size_t len) GT_HIDDEN;

@@ -94,9 +94,7 @@ void gt_objects_snapshot(void) {
     int saved = errno;
     char path[GT_PATH_MAX + 64];
     char *end = path + sizeof path;
-    char *p = gt_put_str(path, end, gt_session);
-    p = gt_put_str(p, end, "/");
-    p = gt_put_u64(p, end, gt_pid);
+    char *p = gt_put_session_prefix(path, end, gt_pid);
     p = gt_put_str(p, end, ".");
     p = gt_put_u64(p, end, gt_image);
     gt_put_str(p, end, ".objects");

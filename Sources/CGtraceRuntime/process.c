@@ -177,9 +177,7 @@ static int gt_meta_write(uint32_t pid, uint32_t ppid) {
     char path[GT_PATH_MAX + 64];
     char *end = path + sizeof path;
     for (uint32_t n = 0; n < 100000; n++) {
-        char *p = gt_put_str(path, end, gt_session);
-        p = gt_put_str(p, end, "/");
-        p = gt_put_u64(p, end, pid);
+        char *p = gt_put_session_prefix(path, end, pid);
         p = gt_put_str(p, end, ".");
         p = gt_put_u64(p, end, n);
         p = gt_put_str(p, end, ".meta");

@@ -39,6 +39,13 @@ ssize_t gt_sys_read(int fd, void *buf, size_t len) { return syscall(SYS_read, fd
 
 ssize_t gt_sys_write(int fd, const void *buf, size_t len) { return syscall(SYS_write, fd, buf, len); }
 
+/* "<session>/<pid>": how every session file name starts. Returns the end of the string. */
+char *gt_put_session_prefix(char *p, char *end, uint32_t pid) {
+    p = gt_put_str(p, end, gt_session);
+    p = gt_put_str(p, end, "/");
+    return gt_put_u64(p, end, pid);
+}
+
 int gt_write_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
     while (len > 0) {
