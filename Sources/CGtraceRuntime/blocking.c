@@ -221,6 +221,9 @@ GT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
     return rc;
 }
 
+/* wait3 (dash waits with it) is wait4 on any child: recorded as such. */
+GT_EXPORT pid_t wait3(int *status, int options, struct rusage *ru) { return wait4(-1, status, options, ru); }
+
 /* waitid reports in a siginfo_t: rebuilt as a classic wait status. */
 static int gt_siginfo_status(const siginfo_t *si) {
     switch (si->si_code) {

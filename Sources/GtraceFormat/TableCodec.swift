@@ -71,7 +71,9 @@ enum TableCodec {
         let recordIndex = try r.varint()
         guard recordIndex == UInt64(index) else { throw DecodeError(reason: "process index \(recordIndex), expected \(index)") }
         let pid = try int32(), ppid = try int32()
-        let parent = try r.count(limit: index, "parent process")
+        // A parent may come later in the table (writers before 0.1.1 appended
+        // uninstrumented parents last): TraceFile checks the range once all are read.
+        let parent = try r.count(limit: Int(Int32.max), "parent process")
         let image = try r.count(limit: Int(Int32.max), "image number")
         let executable = try string()
         let argc = try r.count(limit: r.remaining, "argument count")

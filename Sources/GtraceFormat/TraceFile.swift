@@ -100,6 +100,9 @@ public final class TraceFile: @unchecked Sendable {
         guard sawClock else {
             throw TraceError.corrupt(path: path, offset: scanner.position, reason: "the CLOCK record is missing")
         }
+        for process in tables.processes where (process.parent ?? 0) >= tables.processes.count {
+            throw TraceError.corrupt(path: path, offset: scanner.position, reason: "process \(process.index) names parent \(process.parent ?? 0) out of range")
+        }
         for thread in tables.threads where (thread.creator ?? 0) >= tables.threads.count {
             throw TraceError.corrupt(path: path, offset: scanner.position, reason: "thread \(thread.index) names creator \(thread.creator ?? 0) out of range")
         }

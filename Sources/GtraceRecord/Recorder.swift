@@ -131,6 +131,11 @@ public struct Recorder {
         try writer.writeTables(tables)
         for block in builder.blocks { try writer.write(block) }
         try writer.finish()
+        // The writer's own reader must accept what it wrote (the tables: a quick check).
+        var written = stat()
+        if outputPath != "-", stat(outputPath, &written) == 0, written.st_mode & S_IFMT == S_IFREG {
+            _ = try TraceFile(path: outputPath)
+        }
 
         var result = Result(exitStatus: TargetLauncher.shellStatus(outcome), eventCount: writer.eventCount,
                       processCount: tables.processes.count, threadCount: tables.threads.count,

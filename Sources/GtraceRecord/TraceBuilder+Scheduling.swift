@@ -36,7 +36,7 @@ extension TraceBuilder {
                 if covered || preExec { continue }
                 if i == 0 && forkTime[pid] == nil && images.isEmpty && pid != facts.rootPid { continue }
                 addUninstrumented(pid: pid, start: start, end: end ?? exitTime[pid], replacedByExec: end != nil,
-                                  forkedBy: i == 0 ? forkTime[pid]?.ppid : nil, perf: perf)
+                                  forkedBy: i == 0 ? forkTime[pid]?.ppid : nil, forkParent: forkTime[pid]?.ppid, perf: perf)
             }
         }
         // Children of processes added above get their parent now.
@@ -50,9 +50,10 @@ extension TraceBuilder {
     }
 
     private mutating func addUninstrumented(pid: Int32, start: UInt64, end: UInt64?, replacedByExec: Bool,
-                                            forkedBy: Int32?, perf: PerfData) {
+                                            forkedBy: Int32?, forkParent: Int32?, perf: PerfData) {
         let earlier = tables.processes.last { $0.pid == pid && $0.startNanoseconds <= start }
-        let ppid = forkedBy ?? earlier?.ppid ?? 0
+        // A vfork child that exec'd at once has no earlier image: perf's fork record names its parent.
+        let ppid = forkedBy ?? earlier?.ppid ?? forkParent ?? 0
         var executable = "", arguments: [String] = []
         if forkedBy != nil, let parent = tables.processes.last(where: { $0.pid == ppid && $0.startNanoseconds <= start }) {
             executable = parent.executable
@@ -77,6 +78,43 @@ extension TraceBuilder {
             tables.processes[earlier.index].endNanoseconds = start
             tables.processes[earlier.index].exitKind = .exec
         }
+    }
+
+    /// Puts every process after its parent in the table (an uninstrumented
+    /// parent found from perf is appended after its traced children), keeping
+    /// the order otherwise: readers before 0.1.1 reject a forward parent. A
+    /// parent link that would close a cycle is dropped.
+    mutating func orderParentsFirst() {
+        let count = tables.processes.count
+        var placed = [Bool](repeating: false, count: count)
+        var order: [Int] = []
+        for i in 0..<count where !placed[i] {
+            var chain: [Int] = []
+            var j = i
+            var onChain: Set<Int> = []
+            while !placed[j], onChain.insert(j).inserted {
+                chain.append(j)
+                guard let parent = tables.processes[j].parent, parent >= 0, parent < count else { break }
+                j = parent
+            }
+            for k in chain.reversed() {
+                placed[k] = true
+                order.append(k)
+            }
+        }
+        guard order != Array(0..<count) || tables.processes.contains(where: { ($0.parent ?? -1) >= $0.index }) else { return }
+        var newIndex = [Int](repeating: 0, count: count)
+        for (position, old) in order.enumerated() { newIndex[old] = position }
+        var reordered: [GtraceFormat.ProcessInfo] = []
+        for (position, old) in order.enumerated() {
+            var process = tables.processes[old]
+            process.index = position
+            process.parent = process.parent.flatMap { $0 >= 0 && $0 < count ? newIndex[$0] : nil }
+            if let parent = process.parent, parent >= position { process.parent = nil }  // a cycle
+            reordered.append(process)
+        }
+        tables.processes = reordered
+        for (key, old) in processIndex { processIndex[key] = newIndex[old] }
     }
 
     private func distance(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : b - a }

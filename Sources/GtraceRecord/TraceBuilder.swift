@@ -92,6 +92,7 @@ struct TraceBuilder {
         addUninstrumentedProcesses()
         applyWaitStatuses(scan)
         applyPerfBirths()
+        orderParentsFirst()
         buildThreads(scan)
         assignSwitchesToThreads()
         buildLocks(&scan)
