@@ -181,7 +181,7 @@ static int gt_meta_write(uint32_t pid, uint32_t ppid) {
         p = gt_put_str(p, end, ".");
         p = gt_put_u64(p, end, n);
         p = gt_put_str(p, end, ".meta");
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0) {
             if (errno == EEXIST) continue;
             gt_diag_err("cannot create the process meta file in the session directory", errno);

@@ -14,16 +14,22 @@ public final class FileOutput {
     private let flushThreshold = 1 << 20
     public private(set) var bytesWritten = 0
 
-    /// Creates (truncating) `path`; "-" means standard output.
-    public init(path: String) throws {
+    /// Creates (truncating) `path`; "-" means standard output. `privateFile`
+    /// (a trace: command lines, paths, symbol names) makes a regular file
+    /// 0600 even when it existed before with a wider mode.
+    public init(path: String, privateFile: Bool = false) throws {
         self.path = path
         if path == "-" {
             fd = 1
             ownsDescriptor = false
         } else {
-            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, privateFile ? 0o600 : 0o644)
             guard fd >= 0 else { throw TraceError.unwritable(path: path, reason: String(cString: strerror(errno))) }
             ownsDescriptor = true
+            var st = stat()
+            if privateFile, fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o077 != 0 {
+                _ = fchmod(fd, 0o600)
+            }
         }
         buffer.reserveCapacity(flushThreshold + 65536)
     }

@@ -15,7 +15,7 @@ public final class TraceFileWriter {
     public static let maximumEventsPerBlock = 4096
 
     public init(path: String) throws {
-        output = try FileOutput(path: path)
+        output = try FileOutput(path: path, privateFile: true)
     }
 
     public var bytesWritten: Int { output.bytesWritten }

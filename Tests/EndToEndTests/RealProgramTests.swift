@@ -56,4 +56,20 @@ import Testing
         #expect(S.number(echo["parent"]) == S.number(parent["index"]))
         #expect((parent["end"] as? String ?? "") == "exited 0", "the shell's wait3 gives the status: \(parent["end"] ?? "?")")
     }
+
+    /// A trace holds command lines, paths and symbol names: 0600 like perf.data,
+    /// also when it replaces an older trace that was 0644.
+    @Test func traceFileIsPrivate() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/mode.data"
+        let first = try Harness.gtrace(["record", "-o", trace, "--", "/bin/true"])
+        #expect(first.status == 0, "\(first.stderr)")
+        func mode() throws -> Int { (try FileManager.default.attributesOfItem(atPath: trace)[.posixPermissions] as? NSNumber)?.intValue ?? -1 }
+        #expect(try mode() == 0o600)
+        chmod(trace, 0o644)
+        let again = try Harness.gtrace(["record", "-o", trace, "--", "/bin/true"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try mode() == 0o600)
+    }
 }
