@@ -79,11 +79,14 @@ static void gt_block_end_rc(uint16_t call, long rc) {
 __attribute__((noinline, cold)) static void gt_io_blocked(uint16_t call, int fd, ssize_t rc,
                                                           uint64_t t0, uint64_t t1) {
     int saved = errno;
-    struct stat st;
-    if (!gt_in_block && !gt_in_other_process() && fstat(fd, &st) == 0 &&
-        (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+    uint64_t ino, dev;
+    if (!gt_in_block && !gt_in_other_process() && gt_io_object(fd, &ino, &dev)) {
+        /* Which object it waited on, for the replay (wakers.c); stamped
+         * with the call's start, where its block begins. */
+        gt_emit_ts(t0, GTRACE_RAW_WAKER, GTRACE_WAKER_IO_WAIT, (uint32_t)fd, ino, dev);
         gt_emit_ts(t1, GTRACE_RAW_BLOCK_END, call, (uint32_t)fd,
                    rc < 0 ? (uint64_t)saved : (uint64_t)rc, t0);
+    }
     errno = saved;
 }
 
@@ -94,6 +97,24 @@ __attribute__((noinline, cold)) static void gt_io_blocked(uint16_t call, int fd,
         uint64_t t0_ = gtrace_timestamp();                                    \
         ssize_t rc_ = (real);                                                 \
         uint64_t t1_ = gtrace_timestamp();                                    \
+        if (GT_UNLIKELY(t1_ - t0_ > GT_IO_BLOCK_TICKS))                       \
+            gt_io_blocked((call), (fd), rc_, t0_, t1_);                       \
+        return rc_;                                                           \
+    } while (0)
+
+/* Body of a write-like interposer: as GT_IO, and a write that moved data to
+ * a pipe, socket or eventfd is recorded (a reader may be waiting for it). */
+#define GT_IO_W(call, fd, real)                                               \
+    do {                                                                      \
+        if (!gt_active()) return (real);                                      \
+        uint64_t t0_ = gtrace_timestamp();                                    \
+        ssize_t rc_ = (real);                                                 \
+        uint64_t t1_ = gtrace_timestamp();                                    \
+        if (rc_ > 0) { /* stamped with the start: the data may wake a reader before the call returns */ \
+            int saved_ = errno;                                               \
+            gt_note_io(GTRACE_WAKER_IO_WRITE, (fd), t0_);                     \
+            errno = saved_;                                                   \
+        }                                                                     \
         if (GT_UNLIKELY(t1_ - t0_ > GT_IO_BLOCK_TICKS))                       \
             gt_io_blocked((call), (fd), rc_, t0_, t1_);                       \
         return rc_;                                                           \
@@ -174,8 +195,19 @@ GT_EXPORT unsigned int sleep(unsigned int seconds) {
 }
 
 /* ---- waiting for children --------------------------------------------------
- * WNOHANG is a poll, not a block: passed through unrecorded. END: u32 = the
+ * WNOHANG is a poll, not a block: only a reaped child is recorded (a WAKER
+ * record, gt_note_reaped). END: u32 = the
  * child pid and addr = its wait status, or u32 = -1 and addr = errno. */
+
+/* A WNOHANG wait that reaped a child (a make that reaps after SIGCHLD):
+ * recorded once per child, for the replay. */
+static void gt_note_reaped(pid_t rc, int status) {
+    if (rc > 0 && gt_active()) {
+        int saved = errno;
+        gt_emit(GTRACE_RAW_WAKER, GTRACE_WAKER_REAPED, (uint32_t)rc, (uint64_t)(uint32_t)status, 0);
+        errno = saved;
+    }
+}
 
 static void gt_wait_end(uint16_t call, pid_t rc, int status) {
     if (rc < 0)
@@ -187,8 +219,14 @@ static void gt_wait_end(uint16_t call, pid_t rc, int status) {
 GT_EXPORT pid_t waitpid(pid_t pid, int *status, int options) {
     GT_NEXT(f, waitpid);
     if (GT_UNLIKELY(f == NULL)) return (pid_t)syscall(SYS_wait4, pid, status, options, NULL);
-    if ((options & WNOHANG) ||
-        !gt_block_begin(GTRACE_CALL_WAITPID, (uint32_t)pid, (uint64_t)(uint32_t)options))
+    if (options & WNOHANG) {
+        int st = 0;
+        int *sp = status != NULL ? status : &st;
+        pid_t rc = f(pid, sp, options);
+        gt_note_reaped(rc, *sp);
+        return rc;
+    }
+    if (!gt_block_begin(GTRACE_CALL_WAITPID, (uint32_t)pid, (uint64_t)(uint32_t)options))
         return f(pid, status, options);
     int st = 0; /* the status is wanted even when the caller passes NULL */
     int *sp = status != NULL ? status : &st;
@@ -211,8 +249,14 @@ GT_EXPORT pid_t wait(int *status) {
 GT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
     GT_NEXT(f, wait4);
     if (GT_UNLIKELY(f == NULL)) return (pid_t)syscall(SYS_wait4, pid, status, options, ru);
-    if ((options & WNOHANG) ||
-        !gt_block_begin(GTRACE_CALL_WAIT4, (uint32_t)pid, (uint64_t)(uint32_t)options))
+    if (options & WNOHANG) {
+        int st = 0;
+        int *sp = status != NULL ? status : &st;
+        pid_t rc = f(pid, sp, options, ru);
+        gt_note_reaped(rc, *sp);
+        return rc;
+    }
+    if (!gt_block_begin(GTRACE_CALL_WAIT4, (uint32_t)pid, (uint64_t)(uint32_t)options))
         return f(pid, status, options, ru);
     int st = 0;
     int *sp = status != NULL ? status : &st;
@@ -349,14 +393,49 @@ GT_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clock, co
  * BEGIN u32 = nfds (maxevents for epoll), addr = the timeout in ns
  * (UINT64_MAX: none). A zero timeout is a non-blocking poll: not recorded. */
 
-#define GT_MULTIPLEX(call, small, ns, real)                                    \
+#define GT_MULTIPLEX(call, small, ns, real) GT_MULTIPLEX_READY(call, small, ns, real, (void)0)
+
+/* `ready` runs after a recorded call returned > 0: it notes the ready
+ * objects (IO_READY) before the END. */
+#define GT_MULTIPLEX_READY(call, small, ns, real, ready)                       \
     do {                                                                       \
         uint64_t ns_ = (ns);                                                   \
         if (ns_ == 0 || !gt_block_begin((call), (uint32_t)(small), ns_)) return (real); \
         int rc_ = (real);                                                      \
+        if (rc_ > 0) {                                                         \
+            int saved_ = errno;                                                \
+            ready;                                                             \
+            errno = saved_;                                                    \
+        }                                                                      \
         gt_block_end_rc((call), rc_);                                          \
         return rc_;                                                            \
     } while (0)
+
+/* At most this many ready objects are noted per call. */
+#define GT_READY_MAX 4
+
+static void gt_poll_ready(const struct pollfd *fds, nfds_t n) {
+    uint64_t now = gtrace_timestamp();
+    int noted = 0;
+    for (nfds_t i = 0; i < n && noted < GT_READY_MAX; i++) {
+        if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+            gt_note_io(GTRACE_WAKER_IO_READY, fds[i].fd, now);
+            noted++;
+        }
+    }
+}
+
+static void gt_select_ready(int nfds, const fd_set *r) {
+    if (r == NULL) return;
+    uint64_t now = gtrace_timestamp();
+    int noted = 0;
+    for (int fd = 0; fd < nfds && fd < FD_SETSIZE && noted < GT_READY_MAX; fd++) {
+        if (FD_ISSET(fd, r)) {
+            gt_note_io(GTRACE_WAKER_IO_READY, fd, now);
+            noted++;
+        }
+    }
+}
 
 static uint64_t gt_ms_ns(int ms) { return ms < 0 ? GT_NS_INFINITE : (uint64_t)ms * 1000000u; }
 
@@ -372,26 +451,26 @@ static uint64_t gt_timeout_ns(const struct timespec *ts) { return ts == NULL ? G
 GT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv) {
     GT_NEXT(f, select);
     GT_ENOSYS(f);
-    GT_MULTIPLEX(GTRACE_CALL_SELECT, nfds, gt_tv_ns(tv), f(nfds, r, w, e, tv));
+    GT_MULTIPLEX_READY(GTRACE_CALL_SELECT, nfds, gt_tv_ns(tv), f(nfds, r, w, e, tv), gt_select_ready(nfds, r));
 }
 
 GT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
                       const sigset_t *mask) {
     GT_NEXT(f, pselect);
     GT_ENOSYS(f);
-    GT_MULTIPLEX(GTRACE_CALL_PSELECT, nfds, gt_timeout_ns(ts), f(nfds, r, w, e, ts, mask));
+    GT_MULTIPLEX_READY(GTRACE_CALL_PSELECT, nfds, gt_timeout_ns(ts), f(nfds, r, w, e, ts, mask), gt_select_ready(nfds, r));
 }
 
 GT_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int ms) {
     GT_NEXT(f, poll);
     GT_ENOSYS(f);
-    GT_MULTIPLEX(GTRACE_CALL_POLL, nfds, gt_ms_ns(ms), f(fds, nfds, ms));
+    GT_MULTIPLEX_READY(GTRACE_CALL_POLL, nfds, gt_ms_ns(ms), f(fds, nfds, ms), gt_poll_ready(fds, nfds));
 }
 
 GT_EXPORT int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *ts, const sigset_t *mask) {
     GT_NEXT(f, ppoll);
     GT_ENOSYS(f);
-    GT_MULTIPLEX(GTRACE_CALL_PPOLL, nfds, gt_timeout_ns(ts), f(fds, nfds, ts, mask));
+    GT_MULTIPLEX_READY(GTRACE_CALL_PPOLL, nfds, gt_timeout_ns(ts), f(fds, nfds, ts, mask), gt_poll_ready(fds, nfds));
 }
 
 GT_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int maxevents, int ms) {
@@ -419,7 +498,7 @@ GT_EXPORT ssize_t read(int fd, void *buf, size_t n) {
 GT_EXPORT ssize_t write(int fd, const void *buf, size_t n) {
     GT_NEXT(f, write);
     if (GT_UNLIKELY(f == NULL)) return syscall(SYS_write, fd, buf, n);
-    GT_IO(GTRACE_CALL_WRITE, fd, f(fd, buf, n));
+    GT_IO_W(GTRACE_CALL_WRITE, fd, f(fd, buf, n));
 }
 
 GT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n) {
@@ -431,7 +510,7 @@ GT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n) {
 GT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n) {
     GT_NEXT(f, writev);
     if (GT_UNLIKELY(f == NULL)) return syscall(SYS_writev, fd, iov, n);
-    GT_IO(GTRACE_CALL_WRITEV, fd, f(fd, iov, n));
+    GT_IO_W(GTRACE_CALL_WRITEV, fd, f(fd, iov, n));
 }
 
 /* glibc declares the sockaddr arguments as transparent unions (_GNU_SOURCE). */
@@ -444,7 +523,7 @@ GT_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags) {
 GT_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags) {
     GT_NEXT(f, send);
     if (GT_UNLIKELY(f == NULL)) return syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
-    GT_IO(GTRACE_CALL_SEND, fd, f(fd, buf, n, flags));
+    GT_IO_W(GTRACE_CALL_SEND, fd, f(fd, buf, n, flags));
 }
 
 GT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, __SOCKADDR_ARG addr, socklen_t *len) {
@@ -457,7 +536,7 @@ GT_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, __CONST_S
                          socklen_t len) {
     GT_NEXT(f, sendto);
     if (GT_UNLIKELY(f == NULL)) return syscall(SYS_sendto, fd, buf, n, flags, addr.__sockaddr__, len);
-    GT_IO(GTRACE_CALL_SENDTO, fd, f(fd, buf, n, flags, addr.__sockaddr__, len));
+    GT_IO_W(GTRACE_CALL_SENDTO, fd, f(fd, buf, n, flags, addr.__sockaddr__, len));
 }
 
 GT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags) {
@@ -469,7 +548,7 @@ GT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags) {
 GT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags) {
     GT_NEXT(f, sendmsg);
     if (GT_UNLIKELY(f == NULL)) return syscall(SYS_sendmsg, fd, msg, flags);
-    GT_IO(GTRACE_CALL_SENDMSG, fd, f(fd, msg, flags));
+    GT_IO_W(GTRACE_CALL_SENDMSG, fd, f(fd, msg, flags));
 }
 
 GT_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len) {

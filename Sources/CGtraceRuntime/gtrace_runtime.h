@@ -192,6 +192,10 @@ int gt_gil_unlock(pthread_mutex_t *m) GT_HIDDEN;
 int gt_pool_claim(const char *dest, size_t *len) GT_HIDDEN;
 
 /* ---- process.c --------------------------------------------------------- */
+/* wakers.c: a pipe/socket/anonymous-inode fd's identity (cached per fd);
+ * gt_note_io records a WAKER record of kind `what` for it. */
+int gt_io_object(int fd, uint64_t *ino, uint64_t *dev) GT_HIDDEN;
+void gt_note_io(uint16_t what, int fd, uint64_t tsc) GT_HIDDEN;
 int gt_in_other_process(void) GT_HIDDEN;     /* vfork child or un-reset fork child */
 void gt_process_start(uint32_t ppid) GT_HIDDEN;
 void gt_disable(const char *what) GT_HIDDEN; /* one "gtrace: ..." line, recording off */

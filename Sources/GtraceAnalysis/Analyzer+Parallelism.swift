@@ -40,7 +40,18 @@ extension Analyzer {
             return (Prediction(scenario: scenario.name, cores: scenario.cores, wallNanoseconds: outcome.wallNanoseconds,
                                speedup: speedup, stuckThreads: outcome.stuckThreads), outcome)
         }
-        stats.replayOfRecording = predict(ReplayScenario(name: "as recorded", cores: cores)).0
+        stats.unexplainedWaitNanoseconds = program.unexplainedNanoseconds
+        stats.unexplainedWaits = program.unexplainedWaits.compactMap { w in
+            guard tables.threads.indices.contains(w.thread) else { return nil }
+            let t = tables.threads[w.thread]
+            let pid = tables.processes.indices.contains(t.process) ? tables.processes[t.process].pid : 0
+            return UnexplainedWait(tid: t.tid, pid: pid, thread: t.name, what: w.what,
+                                   startNanoseconds: w.startNanoseconds > program.startNanoseconds ? w.startNanoseconds - program.startNanoseconds : 0,
+                                   nanoseconds: w.nanoseconds)
+        }
+        // The self-replay: the recording as it was, with the time other programs
+        // and wake-ups took from it. Every prediction assumes an idle machine.
+        stats.replayOfRecording = predict(ReplayScenario(name: "as recorded", cores: cores, foreignLoad: true)).0
         for p in predictedCores {
             stats.predictions.append(predict(ReplayScenario(name: "as recorded", cores: p)).0)
         }

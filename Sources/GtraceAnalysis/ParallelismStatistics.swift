@@ -19,6 +19,24 @@ public struct ParallelismStatistics: Sendable, Codable {
     public var criticalPath: CriticalPathSummary?
     /// Why there are no predictions, when there are none.
     public var replayNote: String?
+    /// The largest waits the replay kept as fixed delays because no record names
+    /// what ended them (largest first, at most 10), and the total of all such
+    /// waits: where the model may not fit the run (docs/METRICS.md, "Replay").
+    public var unexplainedWaits: [UnexplainedWait] = []
+    public var unexplainedWaitNanoseconds: UInt64 = 0
+}
+
+/// A wait the replay could not tie to the thread or process that ended it.
+public struct UnexplainedWait: Sendable, Codable {
+    public var tid: Int32
+    public var pid: Int32
+    public var thread: String
+    /// The call: "read(fd 5)", "poll(2 fds)", "sem_wait (waker guessed by time)",
+    /// "off-CPU outside any recorded call".
+    public var what: String
+    /// Since the run's start.
+    public var startNanoseconds: UInt64
+    public var nanoseconds: UInt64
 }
 
 public struct UtilisationLevel: Sendable, Codable, Equatable {

@@ -76,6 +76,13 @@ enum ParallelismReport {
                                    String(format: "%.2f×", prediction.speedup)])
             }
             out += table.render(indent: "    ")
+            if p.unexplainedWaitNanoseconds > 0 {
+                let largest = p.unexplainedWaits.prefix(3).map {
+                    "\($0.what) in \($0.pid)/\($0.tid) \(Formatting.duration($0.nanoseconds))"
+                }
+                out.append("    waits the replay keeps as recorded, without a known waker: \(Formatting.duration(p.unexplainedWaitNanoseconds))"
+                           + (largest.isEmpty ? "" : "; largest: " + largest.joined(separator: ", ")))
+            }
         }
         return out + [""]
     }

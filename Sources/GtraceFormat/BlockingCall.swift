@@ -25,6 +25,11 @@ public struct BlockingCall: RawRepresentable, Sendable, Hashable, Codable {
         (UInt32(GTRACE_CALL_WAITPID.rawValue) ... UInt32(GTRACE_CALL_WAITID.rawValue)).contains(UInt32(rawValue))
     }
 
+    /// pthread_join and its timed variants (BEGIN's small argument: the joined tid).
+    public var isJoin: Bool {
+        (UInt32(GTRACE_CALL_PTHREAD_JOIN.rawValue) ... UInt32(GTRACE_CALL_PTHREAD_CLOCKJOIN.rawValue)).contains(UInt32(rawValue))
+    }
+
     /// True for the I/O calls recorded only once they blocked (one BLOCK_END).
     public var isDataTransfer: Bool { UInt32(rawValue) >= GTRACE_CALL_READ.rawValue }
 

@@ -49,6 +49,8 @@ enum EventCodec {
             w.byte(UInt8(GTRACE_EV_CPU_OUT.rawValue) | (preempted ? 1 << UInt8(GTRACE_EV_FLAG_SHIFT) : 0))
             w.varint(delta)
             w.varint(cpu)
+        case let .waker(kind, object, value):
+            op(GTRACE_EV_WAKER); w.varint(UInt64(kind.rawValue)); w.varint(object); w.varint(value)
         }
     }
 
@@ -85,6 +87,9 @@ enum EventCodec {
         case GTRACE_EV_CPU_IN.rawValue: kind = .cpuIn(cpu: try r.count(limit: 1 << 20, "cpu"))
         case GTRACE_EV_CPU_OUT.rawValue:
             kind = .cpuOut(cpu: try r.count(limit: 1 << 20, "cpu"), preempted: flags.rawValue & 1 != 0)
+        case GTRACE_EV_WAKER.rawValue:
+            let what = WakerKind(rawValue: UInt8(truncatingIfNeeded: try r.varint()))
+            kind = .waker(kind: what, object: try r.varint(), value: try r.varint())
         case GTRACE_EV_LOCK_ACQUIRE.rawValue: kind = .lockAcquire(lock: try lock(), flags: flags)
         case GTRACE_EV_LOCK_WAIT.rawValue: kind = .lockWait(lock: try lock(), flags: flags)
         case GTRACE_EV_LOCK_ACQUIRED.rawValue: kind = .lockAcquired(lock: try lock(), flags: flags)

@@ -74,6 +74,11 @@ public enum TextDump {
         case let .blockEnd(call, result, detail): return "block-end \(call.name) result=\(result) detail=\(detail)"
         case let .cpuIn(cpu): return "cpu-in cpu=\(cpu)"
         case let .cpuOut(cpu, preempted): return "cpu-out cpu=\(cpu)" + (preempted ? " preempted" : "")
+        case let .waker(kind, object, value):
+            switch kind {
+            case .condSignal, .condBroadcast: return "\(kind.name) \(lock(Int(truncatingIfNeeded: object)))"
+            default: return "\(kind.name) object=\(object) value=\(value)"
+            }
         }
     }
 

@@ -318,6 +318,45 @@ public enum EventKind: Sendable, Equatable {
     case cpuIn(cpu: Int)
     /// The thread left `cpu`; `preempted`: it was still runnable.
     case cpuOut(cpu: Int, preempted: Bool)
+    /// Who woke whom, for the replay: see `WakerKind` for `object` and `value`.
+    case waker(kind: WakerKind, object: UInt64, value: UInt64)
+}
+
+/// What a waker event says (`enum gtrace_waker_kind`).
+public struct WakerKind: RawRepresentable, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// A read-like call blocked on I/O object `object` (fd in `value`); its block-end follows.
+    public static let ioWait = WakerKind(rawValue: 1)
+    /// A write-like call on I/O object `object` (a pipe, socket or eventfd).
+    public static let ioWrite = WakerKind(rawValue: 2)
+    /// A select/poll that blocked returned with I/O object `object` ready.
+    public static let ioReady = WakerKind(rawValue: 3)
+    /// pthread_cond_signal / broadcast on condition lock `object`.
+    public static let condSignal = WakerKind(rawValue: 4)
+    public static let condBroadcast = WakerKind(rawValue: 5)
+    /// A WNOHANG wait reaped child `object` (wait status in `value`).
+    public static let reaped = WakerKind(rawValue: 6)
+    /// kill(`object`, `value`).
+    public static let kill = WakerKind(rawValue: 7)
+
+    public var name: String {
+        switch rawValue {
+        case 1: return "io-wait"
+        case 2: return "io-write"
+        case 3: return "io-ready"
+        case 4: return "cond-signal"
+        case 5: return "cond-broadcast"
+        case 6: return "reaped"
+        case 7: return "kill"
+        default: return "waker\(rawValue)"
+        }
+    }
+
+    /// The id of an I/O object from its inode and device.
+    public static func objectID(inode: UInt64, device: UInt64) -> UInt64 {
+        inode ^ (device &* 0x9E37_79B9_7F4A_7C15)
+    }
 }
 
 /// A lock's name: "queue_lock (app)", "_PyRuntime+0x168 (python3.11)", "heap 0x… first used at f+0x2c (app)".

@@ -92,6 +92,9 @@ struct SessionScan {
             let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))
             let child = Int32(bitPattern: r.u32)
             if call.isWaitForChild, child > 0 { reapedByWait[child] = Int32(truncatingIfNeeded: r.addr) }
+        case GTRACE_RAW_WAKER.rawValue where r.flags == UInt16(GTRACE_WAKER_REAPED.rawValue):
+            let child = Int32(bitPattern: r.u32)
+            if child > 0 { reapedByWait[child] = Int32(truncatingIfNeeded: r.addr) }
         case GTRACE_RAW_COND_WAIT.rawValue, GTRACE_RAW_COND_WOKE.rawValue:
             firstUse(r.addr, in: thread.image, at: t, kind: .condition)
             firstUse(r.arg, in: thread.image, at: t, kind: .mutex)

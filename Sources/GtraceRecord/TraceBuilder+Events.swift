@@ -52,7 +52,24 @@ extension TraceBuilder {
         case GTRACE_RAW_COND_WAIT.rawValue: return .conditionWait(condition: lock(r.addr), mutex: lock(r.arg))
         case GTRACE_RAW_COND_WOKE.rawValue:
             return .conditionWoke(condition: lock(r.addr), mutex: lock(r.arg), result: Int32(bitPattern: r.u32))
+        case GTRACE_RAW_WAKER.rawValue: return wakerKind(r, lock: lock)
         default: return nil
+        }
+    }
+
+    /// A raw WAKER record as an event (the caller drops condition records of
+    /// conditions nobody waited on).
+    static func wakerKind(_ r: gtrace_raw_record, lock: (UInt64) -> Int) -> EventKind? {
+        let kind = WakerKind(rawValue: UInt8(truncatingIfNeeded: r.flags))
+        switch UInt32(r.flags) {
+        case GTRACE_WAKER_IO_WAIT.rawValue, GTRACE_WAKER_IO_WRITE.rawValue, GTRACE_WAKER_IO_READY.rawValue:
+            return .waker(kind: kind, object: WakerKind.objectID(inode: r.addr, device: r.arg), value: UInt64(r.u32))
+        case GTRACE_WAKER_COND_SIGNAL.rawValue, GTRACE_WAKER_COND_BROADCAST.rawValue:
+            return .waker(kind: kind, object: UInt64(lock(r.addr)), value: 0)
+        case GTRACE_WAKER_REAPED.rawValue, GTRACE_WAKER_KILL.rawValue:
+            return .waker(kind: kind, object: UInt64(UInt32(r.u32)), value: r.addr)
+        default:
+            return nil
         }
     }
 }

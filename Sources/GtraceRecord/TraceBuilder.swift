@@ -279,6 +279,11 @@ struct TraceBuilder {
                 if (GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_FAILED.rawValue).contains(UInt32(r.kind)) {
                     sites.record(r, lock: lock(r.addr), thread: index, at: time(r.tsc))
                 }
+                if r.kind == UInt16(GTRACE_RAW_WAKER.rawValue),
+                   r.flags == UInt16(GTRACE_WAKER_COND_SIGNAL.rawValue) || r.flags == UInt16(GTRACE_WAKER_COND_BROADCAST.rawValue),
+                   locks[LockKey(process: process, address: r.addr)] == nil {
+                    return  // a condition nobody waited on
+                }
                 if r.kind == UInt16(GTRACE_RAW_BLOCK_END.rawValue), r.arg != 0 {
                     // An I/O call recorded once it had blocked: its start is in `arg`.
                     let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))

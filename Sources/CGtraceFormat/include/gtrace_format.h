@@ -98,6 +98,24 @@ enum gtrace_raw_kind {
      * BLOCK_BEGIN precedes it. */
     GTRACE_RAW_BLOCK_BEGIN = 27,
     GTRACE_RAW_BLOCK_END = 28,
+
+    /* Who woke whom, for the replay (docs/METRICS.md, "Replay"). flags = enum
+     * gtrace_waker_kind. IO_WAIT / IO_WRITE / IO_READY: u32 = fd, addr = the
+     * object's st_ino, arg = its st_dev. COND_SIGNAL / COND_BROADCAST: addr =
+     * the pthread_cond_t. REAPED: u32 = the child pid reaped by a WNOHANG
+     * wait, addr = its wait status. KILL: u32 = the pid (as passed to kill),
+     * addr = the signal. */
+    GTRACE_RAW_WAKER = 29,
+};
+
+enum gtrace_waker_kind {
+    GTRACE_WAKER_IO_WAIT = 1,        /* a read-like call blocked on this object (precedes its BLOCK_END) */
+    GTRACE_WAKER_IO_WRITE = 2,       /* a write-like call on a pipe, socket or anonymous-inode fd */
+    GTRACE_WAKER_IO_READY = 3,       /* select/poll that blocked returned with this object ready */
+    GTRACE_WAKER_COND_SIGNAL = 4,
+    GTRACE_WAKER_COND_BROADCAST = 5,
+    GTRACE_WAKER_REAPED = 6,         /* a WNOHANG wait reaped a child */
+    GTRACE_WAKER_KILL = 7,           /* kill(pid, sig) with sig != 0 */
 };
 
 /* The blocking calls gtrace wraps (flags of BLOCK_BEGIN/END; also the call
@@ -311,6 +329,11 @@ enum gtrace_event_op {
     /* Scheduling from perf context-switch records (docs/RECORDING.md). */
     GTRACE_EV_CPU_IN = 10,       /* cpu */
     GTRACE_EV_CPU_OUT = 11,      /* cpu; op flag bit 0 (opcode bit 5): preempted, still runnable */
+    /* Who woke whom (raw WAKER records): waker kind, object, value. Object:
+     * the I/O object's id (st_ino ^ st_dev * 0x9E3779B97F4A7C15), the
+     * condition's lock id, or the pid; value: the fd, the wait status or the
+     * signal. */
+    GTRACE_EV_WAKER = 12,
     GTRACE_EV_LOCK_ACQUIRE = 16, /* lock id */
     GTRACE_EV_LOCK_WAIT = 17,    /* lock id */
     GTRACE_EV_LOCK_ACQUIRED = 18,/* lock id */

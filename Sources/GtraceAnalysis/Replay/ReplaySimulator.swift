@@ -9,12 +9,17 @@ public struct ReplayScenario: Sendable, Codable, Equatable {
     public var removeGIL = false
     /// This lock's acquisitions succeed at once.
     public var removedLock: Int?
+    /// Replays the time the machine took from the program (other programs'
+    /// load, wake-up latencies) as it was recorded: the self-replay. Off, the
+    /// replay predicts an idle machine.
+    public var foreignLoad: Bool
 
-    public init(name: String, cores: Int?, removeGIL: Bool = false, removedLock: Int? = nil) {
+    public init(name: String, cores: Int?, removeGIL: Bool = false, removedLock: Int? = nil, foreignLoad: Bool = false) {
         self.name = name
         self.cores = cores
         self.removeGIL = removeGIL
         self.removedLock = removedLock
+        self.foreignLoad = foreignLoad
     }
 }
 
@@ -115,6 +120,9 @@ struct ReplaySimulator {
             guard threads[t].pc < opsOf[t].count else {
                 threads[t].status = .done
                 threads[t].finish = time
+                // A thread that ends holding a lock (a process exiting with its
+                // GIL) lets it go: its waiters would otherwise wait forever.
+                for lock in owner.indices where owner[lock] == t { release(lock, by: t) }
                 return true
             }
             switch opsOf[t][threads[t].pc] {
@@ -127,6 +135,14 @@ struct ReplaySimulator {
                     return true
                 }
             case let .delay(ns):
+                threads[t].status = .delaying
+                threads[t].wakeAt = time + ns
+                return true
+            case let .foreign(ns):
+                guard scenario.foreignLoad, ns > 0 else {
+                    threads[t].pc += 1
+                    continue
+                }
                 threads[t].status = .delaying
                 threads[t].wakeAt = time + ns
                 return true
@@ -143,16 +159,7 @@ struct ReplaySimulator {
                 }
             case let .release(lock):
                 threads[t].pc += 1
-                if !skips(lock), owner[lock] == t {
-                    owner[lock] = -1
-                    if !lockWaiters[lock].isEmpty {
-                        let next = lockWaiters[lock].removeFirst()
-                        owner[lock] = next
-                        threads[next].pc += 1
-                        threads[next].status = .active
-                        threads[next].unblocks.append((time, t, lock))
-                    }
-                }
+                if !skips(lock), owner[lock] == t { release(lock, by: t) }
             case let .waitFor(thread, count):
                 guard reached(thread, count) else {
                     threads[t].status = .waiting
@@ -175,6 +182,18 @@ struct ReplaySimulator {
             changed = true
         }
         return changed
+    }
+
+    /// Hands `lock` to its first waiter, or frees it.
+    private mutating func release(_ lock: Int, by t: Int) {
+        owner[lock] = -1
+        if !lockWaiters[lock].isEmpty {
+            let next = lockWaiters[lock].removeFirst()
+            owner[lock] = next
+            threads[next].pc += 1
+            threads[next].status = .active
+            threads[next].unblocks.append((time, t, lock))
+        }
     }
 
     mutating func run() -> Outcome {

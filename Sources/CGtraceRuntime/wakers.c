@@ -1,0 +1,145 @@
+/*
+ * wakers.c — records that let the replay name who woke a waiting thread
+ * (GTRACE_RAW_WAKER, see gtrace_format.h and docs/METRICS.md, "Replay"):
+ *
+ *  - writes to pipes, sockets and anonymous-inode descriptors (eventfd), with
+ *    the object's inode and device, so that a read that blocked on the same
+ *    object can be tied to the write that ended it. The descriptor's kind and
+ *    identity are cached per descriptor number (one fstat the first time);
+ *    close, dup2 and dup3 forget the entry. No lock: a racing thread at worst
+ *    repeats the fstat;
+ *  - pthread_cond_signal / pthread_cond_broadcast (not the GIL's own);
+ *  - kill(pid, sig) of a process, for children killed by their parent.
+ *
+ * Every wrapper returns what the real call returned, errno intact.
+ */
+#include "gtrace_runtime.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define GT_FD_CACHE 4096
+
+enum { GT_FD_UNKNOWN = 0, GT_FD_OTHER = 1, GT_FD_OBJECT = 2 };
+
+static uint8_t gt_fd_kind[GT_FD_CACHE];
+static uint64_t gt_fd_ino[GT_FD_CACHE];
+static uint64_t gt_fd_dev[GT_FD_CACHE];
+
+/* A pipe, a socket, or an anonymous inode (eventfd, timerfd, signalfd): an
+ * object another thread of the tree can wake a reader of. */
+static int gt_is_object_mode(mode_t mode) {
+    return S_ISFIFO(mode) || S_ISSOCK(mode) || (mode & S_IFMT) == 0;
+}
+
+int gt_io_object(int fd, uint64_t *ino, uint64_t *dev) {
+    if (fd < 0) return 0;
+    if (fd < GT_FD_CACHE) {
+        uint8_t k = __atomic_load_n(&gt_fd_kind[fd], __ATOMIC_ACQUIRE);
+        if (k == GT_FD_OTHER) return 0;
+        if (k == GT_FD_OBJECT) {
+            *ino = gt_fd_ino[fd];
+            *dev = gt_fd_dev[fd];
+            return 1;
+        }
+    }
+    int saved = errno;
+    struct stat st;
+    int ok = syscall(SYS_fstat, fd, &st) == 0;
+    errno = saved;
+    if (!ok) return 0;
+    int object = gt_is_object_mode(st.st_mode);
+    if (fd < GT_FD_CACHE) {
+        gt_fd_ino[fd] = (uint64_t)st.st_ino;
+        gt_fd_dev[fd] = (uint64_t)st.st_dev;
+        __atomic_store_n(&gt_fd_kind[fd], object ? GT_FD_OBJECT : GT_FD_OTHER, __ATOMIC_RELEASE);
+    }
+    *ino = (uint64_t)st.st_ino;
+    *dev = (uint64_t)st.st_dev;
+    return object;
+}
+
+void gt_note_io(uint16_t what, int fd, uint64_t tsc) {
+    uint64_t ino, dev;
+    if (gt_io_object(fd, &ino, &dev)) gt_emit_ts(tsc, GTRACE_RAW_WAKER, what, (uint32_t)fd, ino, dev);
+}
+
+static void gt_forget_fd(int fd) {
+    if (fd >= 0 && fd < GT_FD_CACHE) __atomic_store_n(&gt_fd_kind[fd], GT_FD_UNKNOWN, __ATOMIC_RELEASE);
+}
+
+/* The fd numbers are inherited: a fork child keeps the cache; an exec starts
+ * a new image with an empty one. */
+
+typedef int (*gt_close_fn)(int);
+typedef int (*gt_dup2_fn)(int, int);
+typedef int (*gt_dup3_fn)(int, int, int);
+typedef int (*gt_cond_fn)(pthread_cond_t *);
+typedef int (*gt_kill_fn)(pid_t, int);
+
+/* Resolved lazily here (not in gt_real): a failed lookup makes the syscall. */
+static void *gt_next(void **slot, const char *name, const char *version) {
+    void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (p == NULL) {
+        p = version != NULL ? dlvsym(RTLD_NEXT, name, version) : NULL;
+        if (p == NULL) p = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(slot, p, __ATOMIC_RELEASE);
+    }
+    return p;
+}
+
+static void *gt_close_p, *gt_dup2_p, *gt_dup3_p, *gt_signal_p, *gt_broadcast_p, *gt_kill_p;
+
+GT_EXPORT int close(int fd) {
+    gt_forget_fd(fd);
+    gt_close_fn f = (gt_close_fn)gt_next(&gt_close_p, "close", NULL);
+    if (GT_UNLIKELY(f == NULL)) return (int)syscall(SYS_close, fd);
+    return f(fd);
+}
+
+GT_EXPORT int dup2(int old, int new) {
+    gt_dup2_fn f = (gt_dup2_fn)gt_next(&gt_dup2_p, "dup2", NULL);
+    int rc = f != NULL ? f(old, new) : (int)syscall(SYS_dup3, old, new, 0);
+    if (rc >= 0) gt_forget_fd(new);
+    return rc;
+}
+
+GT_EXPORT int dup3(int old, int new, int flags) {
+    gt_dup3_fn f = (gt_dup3_fn)gt_next(&gt_dup3_p, "dup3", NULL);
+    int rc = f != NULL ? f(old, new, flags) : (int)syscall(SYS_dup3, old, new, flags);
+    if (rc >= 0) gt_forget_fd(new);
+    return rc;
+}
+
+/* ---- condition variables: who signalled -------------------------------- */
+
+GT_EXPORT int pthread_cond_signal(pthread_cond_t *c) {
+    gt_cond_fn f = (gt_cond_fn)gt_next(&gt_signal_p, "pthread_cond_signal", "GLIBC_2.3.2");
+    if (GT_UNLIKELY(f == NULL)) return ENOSYS;
+    if (gt_active() && !gt_is_gil_mutex(c))
+        gt_emit_rel(GTRACE_RAW_WAKER, GTRACE_WAKER_COND_SIGNAL, 0, (uint64_t)(uintptr_t)c, 0);
+    return f(c);
+}
+
+GT_EXPORT int pthread_cond_broadcast(pthread_cond_t *c) {
+    gt_cond_fn f = (gt_cond_fn)gt_next(&gt_broadcast_p, "pthread_cond_broadcast", "GLIBC_2.3.2");
+    if (GT_UNLIKELY(f == NULL)) return ENOSYS;
+    if (gt_active() && !gt_is_gil_mutex(c))
+        gt_emit_rel(GTRACE_RAW_WAKER, GTRACE_WAKER_COND_BROADCAST, 0, (uint64_t)(uintptr_t)c, 0);
+    return f(c);
+}
+
+/* ---- kill: a parent ending its child ------------------------------------ */
+
+GT_EXPORT int kill(pid_t pid, int sig) {
+    gt_kill_fn f = (gt_kill_fn)gt_next(&gt_kill_p, "kill", NULL);
+    if (sig != 0 && pid > 0 && gt_active())
+        gt_emit(GTRACE_RAW_WAKER, GTRACE_WAKER_KILL, (uint32_t)pid, (uint64_t)sig, 0);
+    if (GT_UNLIKELY(f == NULL)) return (int)syscall(SYS_kill, pid, sig);
+    return f(pid, sig);
+}

@@ -1,0 +1,463 @@
+import GtraceFormat
+
+/// Builds a `ReplayProgram` from the event stream, one event at a time in
+/// time order (docs/METRICS.md, "Replay"). Between two operations of a thread,
+/// its time is split by the same state machine as the thread states: running
+/// → compute, other off-CPU, sleeping and I/O → delay; runnable and lock/GIL
+/// waits are left out (the replay recreates them), except the part of them
+/// the machine, not the program, caused (`foreign`).
+///
+/// A wait ends when its waker reached the point where it woke it: the writer
+/// of the pipe or socket a read blocked on, the signaller of a condition, the
+/// releaser of a lock, the child a wait reaped (its last image, after every
+/// exec), the parent that killed a child.
+struct ReplayBuilder {
+    typealias Point = (thread: Int, ops: Int, time: UInt64)
+
+    private let tables: TraceTables
+    private var machines: [ThreadStateMachine]
+    private var threads: [ReplayProgram.Thread]
+    private var lastTimes: [ThreadStateTimes]
+    private var lastEventTime: [UInt64]
+    private var begun: [Bool]
+    private var forkPoint: [Int32: (thread: Int, ops: Int)] = [:]
+    /// Where the image that exec'd ended: the next image of that pid starts there.
+    private var execPoint: [Int32: (thread: Int, ops: Int)] = [:]
+    private var blockCategory: [BlockingCall.Category?]
+    private var blockBegan: [UInt64]
+    private var blockSmall: [UInt32]
+    private let gilLocks: Set<Int>
+    private let perf: Bool
+    private let cores: Int
+    /// Beyond this many operations the program is dropped, so that memory stays
+    /// bounded by threads and locks (docs/METRICS.md, "Replay").
+    private let operationLimit: Int
+    private var operationCount = 0
+    /// Operations before this index are never merged with a new one: another
+    /// thread waits for the thread to complete exactly that many.
+    private var barrier: [Int]
+
+    // Wakers.
+    private var lastWrite: [UInt64: Point] = [:]
+    private var ioWaitObject: [UInt64?]
+    private var readyObjects: [[UInt64]]
+    private var lastSignal: [Int: Point] = [:]
+    private var conditionWaitBegan: [UInt64]
+    private var lastRelease: [Int: Point] = [:]
+    private var lockWaitBegan: [UInt64]
+    private var kills: [Int32: Point] = [:]
+    /// The last blocking call kept as a delay: its op index, begin and end.
+    private var lastBlockDelay: [(index: Int, begin: UInt64, end: UInt64)?]
+    private let threadsOfProcess: [[Int]]
+    private let processesOfPid: [Int32: [Int]]
+    private let threadOfTid: [Int32: [Int]]
+
+    // Foreign load: runnable while fewer of the tree's threads than CPUs ran.
+    private var onCPUCount = 0
+    private var counted: [Bool]
+    private var foreignIntegral: UInt64 = 0
+    private var sweptTo: UInt64 = 0
+    private var runnableSince: [UInt64?]
+    private var pendingForeign: [UInt64]
+
+    private var unexplained: [ReplayProgram.UnexplainedWait] = []
+    private var unexplainedTotal: UInt64 = 0
+
+    init(tables: TraceTables, operationLimit: Int) {
+        self.operationLimit = operationLimit
+        self.tables = tables
+        perf = tables.info["scheduling"] == "perf"
+        cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
+        let n = tables.threads.count
+        machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf") }
+        threads = tables.threads.map {
+            ReplayProgram.Thread(index: $0.index, process: $0.process, tid: $0.tid, startAfter: nil, startNanoseconds: $0.startNanoseconds)
+        }
+        lastTimes = Array(repeating: ThreadStateTimes(), count: n)
+        lastEventTime = Array(repeating: 0, count: n)
+        begun = Array(repeating: false, count: n)
+        blockCategory = Array(repeating: nil, count: n)
+        blockBegan = Array(repeating: 0, count: n)
+        blockSmall = Array(repeating: 0, count: n)
+        gilLocks = Set(tables.gils.compactMap(\.lock))
+        barrier = Array(repeating: 0, count: n)
+        ioWaitObject = Array(repeating: nil, count: n)
+        readyObjects = Array(repeating: [], count: n)
+        conditionWaitBegan = Array(repeating: 0, count: n)
+        lockWaitBegan = Array(repeating: 0, count: n)
+        lastBlockDelay = Array(repeating: nil, count: n)
+        counted = Array(repeating: false, count: n)
+        runnableSince = Array(repeating: nil, count: n)
+        pendingForeign = Array(repeating: 0, count: n)
+        var byProcess = Array(repeating: [Int](), count: tables.processes.count)
+        var byTid: [Int32: [Int]] = [:]
+        for t in tables.threads {
+            if byProcess.indices.contains(t.process) { byProcess[t.process].append(t.index) }
+            byTid[t.tid, default: []].append(t.index)
+        }
+        threadsOfProcess = byProcess
+        threadOfTid = byTid
+        var byPid: [Int32: [Int]] = [:]
+        for p in tables.processes { byPid[p.pid, default: []].append(p.index) }
+        processesOfPid = byPid
+    }
+
+    // MARK: operations
+
+    /// Work and delays since the thread's previous operation.
+    private mutating func flush(_ t: Int) {
+        let now = machines[t].times
+        let before = lastTimes[t]
+        let compute = (now.runningNanoseconds - before.runningNanoseconds)
+            + (now.runningWithGILNanoseconds - before.runningWithGILNanoseconds)
+        var delay = now.otherOffCPUNanoseconds - before.otherOffCPUNanoseconds
+        if delay >= Self.unexplainedMinimum {
+            note(t, "off-CPU outside any recorded call", end: lastEventTime[t] + delay, delay)
+        }
+        if blockCategory[t] == nil {
+            // Sleeping and I/O come from blocking calls; outside one they would be a plain delay.
+            delay += (now.sleepingNanoseconds - before.sleepingNanoseconds) + (now.ioNanoseconds - before.ioNanoseconds)
+        }
+        if compute > 0 { append(t, .compute(compute)) }
+        if delay > 0 { append(t, .delay(delay)) }
+        if pendingForeign[t] > 0 {
+            append(t, .foreign(pendingForeign[t]))
+            pendingForeign[t] = 0
+        }
+        lastTimes[t] = now
+        if blockCategory[t] != nil {
+            // Inside a blocking call: its waiting time is the call's, taken when it ends.
+            lastTimes[t].sleepingNanoseconds = before.sleepingNanoseconds
+            lastTimes[t].ioNanoseconds = before.ioNanoseconds
+            lastTimes[t].childWaitNanoseconds = before.childWaitNanoseconds
+        }
+    }
+
+    private mutating func append(_ t: Int, _ op: ReplayProgram.Op) {
+        guard operationCount <= operationLimit else { return }
+        // Merge neighbours of the same kind: fewer operations, same replay.
+        if let last = threads[t].ops.last, threads[t].ops.count > barrier[t] {
+            switch (last, op) {
+            case let (.compute(a), .compute(b)): threads[t].ops[threads[t].ops.count - 1] = .compute(a + b); return
+            case let (.delay(a), .delay(b)): threads[t].ops[threads[t].ops.count - 1] = .delay(a + b); return
+            case let (.foreign(a), .foreign(b)): threads[t].ops[threads[t].ops.count - 1] = .foreign(a + b); return
+            default: break
+            }
+        }
+        threads[t].ops.append(op)
+        operationCount += 1
+        if operationCount > operationLimit {
+            for i in threads.indices { threads[i].ops = [] }
+        }
+    }
+
+    /// The thread's progress now, as a point another thread can wait for.
+    private mutating func point(_ t: Int, at time: UInt64) -> Point {
+        barrier[t] = threads[t].ops.count
+        return (t, threads[t].ops.count, time)
+    }
+
+    /// Waits for `waker`, plus the wake-up latency the recording shows after it.
+    private mutating func wait(_ t: Int, for waker: Point, until now: UInt64) {
+        append(t, .waitFor(thread: waker.thread, ops: waker.ops))
+        if now > waker.time { append(t, .foreign(now - waker.time)) }
+    }
+
+    static let unexplainedMinimum: UInt64 = 1_000_000
+
+    private mutating func note(_ t: Int, _ what: String, end: UInt64, _ ns: UInt64) {
+        guard ns > 0 else { return }
+        unexplainedTotal += ns
+        guard ns >= Self.unexplainedMinimum else { return }
+        unexplained.append(.init(thread: t, what: what, startNanoseconds: end > ns ? end - ns : 0, nanoseconds: ns))
+        if unexplained.count > 512 {
+            unexplained.sort { $0.nanoseconds > $1.nanoseconds }
+            unexplained.removeLast(unexplained.count - 64)
+        }
+    }
+
+    /// The thread, other than `t`, whose latest event is nearest before `time`:
+    /// taken as the one that woke `t` when no record names the waker.
+    private func guessedWaker(of t: Int, at time: UInt64) -> Int? {
+        var best: Int?
+        for other in threads.indices where other != t && begun[other] && lastEventTime[other] <= time {
+            if best.map({ lastEventTime[other] > lastEventTime[$0] }) ?? true { best = other }
+        }
+        return best
+    }
+
+    /// End of the last image of `pid` (nil: still running at the trace's end).
+    private func endOfPid(_ pid: Int32) -> UInt64? {
+        (processesOfPid[pid] ?? []).compactMap { tables.processes[$0].endNanoseconds }.max()
+    }
+
+    // MARK: foreign load
+
+    private mutating func sweep(to time: UInt64) {
+        if time > sweptTo {
+            if onCPUCount < cores { foreignIntegral += time - sweptTo }
+            sweptTo = time
+        }
+    }
+
+    private mutating func scheduling(_ t: Int, _ kind: EventKind, at time: UInt64) {
+        sweep(to: time)
+        switch kind {
+        case .cpuIn:
+            if let since = runnableSince[t] {
+                pendingForeign[t] += foreignIntegral - since
+                runnableSince[t] = nil
+            }
+            if !counted[t] { counted[t] = true; onCPUCount += 1 }
+        case let .cpuOut(_, preempted):
+            if counted[t] { counted[t] = false; onCPUCount -= 1 }
+            runnableSince[t] = preempted ? foreignIntegral : nil
+        case .threadEnd, .processExit:
+            if counted[t] { counted[t] = false; onCPUCount -= 1 }
+            runnableSince[t] = nil
+        default:
+            break
+        }
+    }
+
+    // MARK: events
+
+    mutating func consume(_ event: TraceEvent) {
+        let t = event.thread
+        guard operationCount <= operationLimit, threads.indices.contains(t) else { return }
+        let gils = gilLocks
+        if !begun[t] {
+            begun[t] = true
+            machines[t].advance(to: min(event.time, tables.threads[t].startNanoseconds))
+            // A thread starts on a CPU (until its first switch record says otherwise).
+            if perf {
+                sweep(to: event.time)
+                counted[t] = true
+                onCPUCount += 1
+            }
+        }
+        if perf { scheduling(t, event.kind, at: event.time) }
+        // Dependencies that start a thread: its creator's progress, or its parent's fork.
+        if case let .threadStart(creator) = event.kind, let creator, threads.indices.contains(creator) {
+            threads[t].startAfter = (creator, threads[creator].ops.count)
+            barrier[creator] = threads[creator].ops.count
+        }
+        if case .processStart = event.kind, threads[t].startAfter == nil {
+            let pid = tables.processes[tables.threads[t].process].pid
+            if let point = execPoint.removeValue(forKey: pid) {
+                threads[t].startAfter = point
+            } else if let point = forkPoint[pid] {
+                threads[t].startAfter = point
+            }
+        }
+        switch event.kind {
+        case .lockAcquire, .lockAcquired, .lockRelease, .lockWait, .blockBegin, .blockEnd, .conditionWait, .conditionWoke,
+             .fork, .threadEnd, .processExit, .waker:
+            machines[t].advance(to: event.time)
+            flush(t)
+        default:
+            break
+        }
+        switch event.kind {
+        case let .lockAcquire(lock, _):
+            append(t, .acquire(lock: lock))
+        case let .lockWait(lock, _):
+            _ = lock
+            lockWaitBegan[t] = event.time
+        case let .lockAcquired(lock, _):
+            append(t, .acquire(lock: lock))
+            // The hand-off latency: from the release that let it go to now.
+            if let release = lastRelease[lock], release.thread != t, release.time >= lockWaitBegan[t], event.time > release.time {
+                append(t, .foreign(event.time - release.time))
+            }
+        case let .lockRelease(lock, _):
+            append(t, .release(lock: lock))
+            lastRelease[lock] = (t, threads[t].ops.count, event.time)
+        case let .fork(childPid):
+            forkPoint[childPid] = (t, threads[t].ops.count)
+            barrier[t] = threads[t].ops.count
+        case let .processExit(kind, _) where kind == .exec:
+            let pid = tables.processes[tables.threads[t].process].pid
+            let p = point(t, at: event.time)
+            execPoint[pid] = (p.thread, p.ops)
+        case let .waker(kind, object, _):
+            waker(t, kind, object, at: event.time)
+        case let .blockBegin(call, small, _):
+            blockCategory[t] = call.category(smallArgument: small)
+            blockBegan[t] = event.time
+            blockSmall[t] = small
+            if !call.isDataTransfer { ioWaitObject[t] = nil; readyObjects[t] = [] }
+        case let .blockEnd(call, result, _):
+            blockEnded(t, call, result, at: event.time)
+            lastEventTime[t] = event.time
+            return
+        case .conditionWait:
+            conditionWaitBegan[t] = event.time
+        case let .conditionWoke(condition, mutex, result):
+            if let signal = lastSignal[condition], signal.thread != t, signal.time >= conditionWaitBegan[t] {
+                // The latency counts from the signal, or from the signaller's
+                // release of the mutex when it still held it: the replay makes
+                // the waiter wait for that mutex anyway.
+                var from = signal
+                if let release = lastRelease[mutex], release.thread == signal.thread, release.time >= signal.time { from.time = release.time }
+                append(t, .waitFor(thread: signal.thread, ops: signal.ops))
+                if event.time > from.time { append(t, .foreign(event.time - from.time)) }
+            } else if result == 110 {  // ETIMEDOUT: the timeout, not another thread, ended it
+                append(t, .delay(event.time - conditionWaitBegan[t]))
+            } else if let w = guessedWaker(of: t, at: event.time) {
+                append(t, .waitFor(thread: w, ops: threads[w].ops.count))
+                note(t, "condition wait (waker guessed by time)", end: event.time, event.time - conditionWaitBegan[t])
+            }
+        default:
+            break
+        }
+        _ = machines[t].apply(event.kind, at: event.time, isGIL: { gils.contains($0) })
+        // Lock and GIL waits, and runnable time, are recreated by the replay: not kept.
+        lastTimes[t].lockWaitNanoseconds = machines[t].times.lockWaitNanoseconds
+        lastTimes[t].runnableNanoseconds = machines[t].times.runnableNanoseconds
+        lastEventTime[t] = event.time
+    }
+
+    private mutating func waker(_ t: Int, _ kind: WakerKind, _ object: UInt64, at time: UInt64) {
+        switch kind {
+        case .ioWrite:
+            lastWrite[object] = point(t, at: time)
+        case .ioWait:
+            ioWaitObject[t] = object
+        case .ioReady:
+            readyObjects[t].append(object)
+        case .condSignal, .condBroadcast:
+            lastSignal[Int(truncatingIfNeeded: object)] = point(t, at: time)
+        case .kill:
+            kills[Int32(truncatingIfNeeded: object)] = point(t, at: time)
+        case .reaped:
+            reaped(t, pid: Int32(truncatingIfNeeded: object), at: time)
+        default:
+            break
+        }
+    }
+
+    /// A WNOHANG wait reaped `pid`: the blocking call before it (pselect,
+    /// poll, a sleep) that ended once the child had ended waited for that child.
+    private mutating func reaped(_ t: Int, pid: Int32, at time: UInt64) {
+        guard processesOfPid[pid] != nil, let end = endOfPid(pid) else { return }
+        if let block = lastBlockDelay[t], end <= block.end, end + 1_000 >= block.begin,
+           threads[t].ops.indices.contains(block.index), case let .delay(ns) = threads[t].ops[block.index] {
+            threads[t].ops[block.index] = .waitChild(pid: pid)
+            lastBlockDelay[t] = nil
+            unexplainedTotal -= min(unexplainedTotal, ns)
+            unexplained.removeAll { $0.thread == t && $0.startNanoseconds == block.begin }
+            if block.end > end { insertForeign(t, after: block.index, block.end - end) }
+        } else {
+            append(t, .waitChild(pid: pid))
+        }
+    }
+
+    /// Puts the wake-up latency after a wait that became a dependency.
+    private mutating func insertForeign(_ t: Int, after index: Int, _ ns: UInt64) {
+        // Inserting would shift points other threads wait for; the latency
+        // joins the next operation only when that is a delay.
+        if threads[t].ops.indices.contains(index + 1), case let .delay(d) = threads[t].ops[index + 1] {
+            threads[t].ops[index + 1] = .delay(d + ns)
+        }
+    }
+
+    private mutating func blockEnded(_ t: Int, _ call: BlockingCall, _ result: Int32, at time: UInt64) {
+        let gils = gilLocks
+        let category = blockCategory[t]
+        blockCategory[t] = nil
+        let began = blockBegan[t]
+        let before = lastTimes[t]
+        _ = machines[t].apply(.blockEnd(call: call, result: result, detail: 0), at: time, isGIL: { gils.contains($0) })
+        let now = machines[t].times
+        lastTimes[t] = now
+        // Work done inside the call (on a CPU before it slept) stays work.
+        let inside = (now.runningNanoseconds - before.runningNanoseconds) + (now.runningWithGILNanoseconds - before.runningWithGILNanoseconds)
+        if inside > 0 { append(t, .compute(inside)) }
+        let blocked = (now.sleepingNanoseconds - before.sleepingNanoseconds) + (now.ioNanoseconds - before.ioNanoseconds)
+            + (now.childWaitNanoseconds - before.childWaitNanoseconds) + (now.otherOffCPUNanoseconds - before.otherOffCPUNanoseconds)
+            + (now.lockWaitNanoseconds - before.lockWaitNanoseconds)
+        lastTimes[t].lockWaitNanoseconds = now.lockWaitNanoseconds
+        let label = call.label(smallArgument: blockSmall[t], argument: UInt64.max)
+        let objects = (ioWaitObject[t].map { [$0] } ?? []) + readyObjects[t]
+        ioWaitObject[t] = nil
+        readyObjects[t] = []
+        switch category {
+        case .child where call.isWaitForChild && result > 0 && processesOfPid[result] != nil:
+            append(t, .waitChild(pid: result))
+            if let end = endOfPid(result), time > end { append(t, .foreign(time - end)) }
+            return
+        case .sync:
+            if call.isJoin,
+               let joined = (threadOfTid[Int32(bitPattern: blockSmall[t])] ?? []).last(where: { tables.threads[$0].process == tables.threads[t].process && $0 != t }) {
+                append(t, .waitFor(thread: joined, ops: Int.max))
+                if let end = tables.threads[joined].endNanoseconds, time > end { append(t, .foreign(time - end)) }
+                return
+            }
+            if let w = guessedWaker(of: t, at: time) {
+                append(t, .waitFor(thread: w, ops: threads[w].ops.count))
+                note(t, "\(label) (waker guessed by time)", end: time, blocked)
+                return
+            }
+        case .sleep:
+            if objects.isEmpty, blocked > 0 {
+                keepBlock(t, blocked, began: began, end: time)
+                return
+            }
+        default:
+            break
+        }
+        // I/O and select/poll: the write that made the object readable.
+        let writes = objects.compactMap { lastWrite[$0] }.filter { $0.thread != t && $0.time + 50_000 >= began && $0.time <= time }
+        if let write = writes.min(by: { $0.time < $1.time }) {
+            wait(t, for: write, until: time)
+            return
+        }
+        if blocked > 0 {
+            keepBlock(t, blocked, began: began, end: time)
+            note(t, label, end: time, blocked)
+        }
+    }
+
+    /// A blocking call kept as a fixed delay, on its own (a WNOHANG reap may
+    /// turn it into a wait for a child).
+    private mutating func keepBlock(_ t: Int, _ ns: UInt64, began: UInt64, end: UInt64) {
+        barrier[t] = threads[t].ops.count
+        append(t, .delay(ns))
+        lastBlockDelay[t] = (threads[t].ops.count - 1, began, end)
+        barrier[t] = threads[t].ops.count
+    }
+
+    /// Closes every thread at its end.
+    mutating func finish(traceEnd: UInt64) -> ReplayProgram {
+        for t in threads.indices {
+            let info = tables.threads[t]
+            let processEnd = tables.processes.indices.contains(info.process) ? tables.processes[info.process].endNanoseconds : nil
+            let end = max(info.endNanoseconds ?? processEnd ?? traceEnd, lastEventTime[t])
+            if !begun[t] { machines[t].advance(to: info.startNanoseconds) }
+            machines[t].finish(at: end)
+            flush(t)
+        }
+        // A child killed by its parent ends when the parent reached the kill.
+        for (pid, kill) in kills {
+            for p in processesOfPid[pid] ?? [] where tables.processes[p].exitKind == .signal {
+                guard let end = tables.processes[p].endNanoseconds, kill.time <= end else { continue }
+                for t in threadsOfProcess[p] {
+                    guard let last = threads[t].ops.last else { continue }
+                    switch last {
+                    case .delay, .foreign:
+                        threads[t].ops[threads[t].ops.count - 1] = .waitFor(thread: kill.thread, ops: kill.ops)
+                    default:
+                        threads[t].ops.append(.waitFor(thread: kill.thread, ops: kill.ops))
+                    }
+                }
+            }
+        }
+        unexplained.sort { ($0.nanoseconds, $1.startNanoseconds) > ($1.nanoseconds, $0.startNanoseconds) }
+        let start = tables.processes.map(\.startNanoseconds).min() ?? 0
+        return ReplayProgram(threads: threads, gilLocks: gilLocks, recordedWallNanoseconds: traceEnd > start ? traceEnd - start : 0,
+                             startNanoseconds: start, pidOfProcess: tables.processes.map(\.pid), measuredOnCPU: perf,
+                             operationCount: operationCount, overLimit: operationCount > operationLimit,
+                             unexplainedWaits: Array(unexplained.prefix(10)), unexplainedNanoseconds: unexplainedTotal)
+    }
+}
