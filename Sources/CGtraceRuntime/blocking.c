@@ -102,6 +102,25 @@ __attribute__((noinline, cold)) static void gt_io_blocked(uint16_t call, int fd,
         return rc_;                                                           \
     } while (0)
 
+/* Body of a read-like interposer: as GT_IO, and a read that returned data
+ * from a pipe, socket or eventfd without blocking is recorded too (IO_READ):
+ * the data came from a write that the replay must keep before it. */
+#define GT_IO_R(call, fd, real)                                               \
+    do {                                                                      \
+        if (!gt_active()) return (real);                                      \
+        uint64_t t0_ = gtrace_timestamp();                                    \
+        ssize_t rc_ = (real);                                                 \
+        uint64_t t1_ = gtrace_timestamp();                                    \
+        if (GT_UNLIKELY(t1_ - t0_ > GT_IO_BLOCK_TICKS)) {                     \
+            gt_io_blocked((call), (fd), rc_, t0_, t1_);                       \
+        } else if (rc_ > 0) {                                                 \
+            int saved_ = errno;                                               \
+            gt_note_io(GTRACE_WAKER_IO_READ, (fd), t1_);                      \
+            errno = saved_;                                                   \
+        }                                                                     \
+        return rc_;                                                           \
+    } while (0)
+
 /* Body of a write-like interposer: as GT_IO, and a write that moved data to
  * a pipe, socket or eventfd is recorded (a reader may be waiting for it). */
 #define GT_IO_W(call, fd, real)                                               \
@@ -492,7 +511,7 @@ GT_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int maxevents, int m
 GT_EXPORT ssize_t read(int fd, void *buf, size_t n) {
     GT_NEXT(f, read);
     if (GT_UNLIKELY(f == NULL)) return syscall(SYS_read, fd, buf, n);
-    GT_IO(GTRACE_CALL_READ, fd, f(fd, buf, n));
+    GT_IO_R(GTRACE_CALL_READ, fd, f(fd, buf, n));
 }
 
 GT_EXPORT ssize_t write(int fd, const void *buf, size_t n) {
@@ -504,7 +523,7 @@ GT_EXPORT ssize_t write(int fd, const void *buf, size_t n) {
 GT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n) {
     GT_NEXT(f, readv);
     if (GT_UNLIKELY(f == NULL)) return syscall(SYS_readv, fd, iov, n);
-    GT_IO(GTRACE_CALL_READV, fd, f(fd, iov, n));
+    GT_IO_R(GTRACE_CALL_READV, fd, f(fd, iov, n));
 }
 
 GT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n) {
@@ -517,7 +536,7 @@ GT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n) {
 GT_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags) {
     GT_NEXT(f, recv);
     if (GT_UNLIKELY(f == NULL)) return syscall(SYS_recvfrom, fd, buf, n, flags, NULL, NULL);
-    GT_IO(GTRACE_CALL_RECV, fd, f(fd, buf, n, flags));
+    GT_IO_R(GTRACE_CALL_RECV, fd, f(fd, buf, n, flags));
 }
 
 GT_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags) {
@@ -529,7 +548,7 @@ GT_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags) {
 GT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, __SOCKADDR_ARG addr, socklen_t *len) {
     GT_NEXT(f, recvfrom);
     if (GT_UNLIKELY(f == NULL)) return syscall(SYS_recvfrom, fd, buf, n, flags, addr.__sockaddr__, len);
-    GT_IO(GTRACE_CALL_RECVFROM, fd, f(fd, buf, n, flags, addr.__sockaddr__, len));
+    GT_IO_R(GTRACE_CALL_RECVFROM, fd, f(fd, buf, n, flags, addr.__sockaddr__, len));
 }
 
 GT_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, __CONST_SOCKADDR_ARG addr,
@@ -542,7 +561,7 @@ GT_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, __CONST_S
 GT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags) {
     GT_NEXT(f, recvmsg);
     if (GT_UNLIKELY(f == NULL)) return syscall(SYS_recvmsg, fd, msg, flags);
-    GT_IO(GTRACE_CALL_RECVMSG, fd, f(fd, msg, flags));
+    GT_IO_R(GTRACE_CALL_RECVMSG, fd, f(fd, msg, flags));
 }
 
 GT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags) {

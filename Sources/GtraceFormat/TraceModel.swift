@@ -339,6 +339,8 @@ public struct WakerKind: RawRepresentable, Sendable, Hashable {
     public static let reaped = WakerKind(rawValue: 6)
     /// kill(`object`, `value`).
     public static let kill = WakerKind(rawValue: 7)
+    /// A read-like call got data from I/O object `object` without blocking.
+    public static let ioRead = WakerKind(rawValue: 8)
 
     public var name: String {
         switch rawValue {
@@ -349,6 +351,7 @@ public struct WakerKind: RawRepresentable, Sendable, Hashable {
         case 5: return "cond-broadcast"
         case 6: return "reaped"
         case 7: return "kill"
+        case 8: return "io-read"
         default: return "waker\(rawValue)"
         }
     }

@@ -100,7 +100,7 @@ enum gtrace_raw_kind {
     GTRACE_RAW_BLOCK_END = 28,
 
     /* Who woke whom, for the replay (docs/METRICS.md, "Replay"). flags = enum
-     * gtrace_waker_kind. IO_WAIT / IO_WRITE / IO_READY: u32 = fd, addr = the
+     * gtrace_waker_kind. IO_WAIT / IO_WRITE / IO_READY / IO_READ: u32 = fd, addr = the
      * object's st_ino, arg = its st_dev. COND_SIGNAL / COND_BROADCAST: addr =
      * the pthread_cond_t. REAPED: u32 = the child pid reaped by a WNOHANG
      * wait, addr = its wait status. KILL: u32 = the pid (as passed to kill),
@@ -116,6 +116,7 @@ enum gtrace_waker_kind {
     GTRACE_WAKER_COND_BROADCAST = 5,
     GTRACE_WAKER_REAPED = 6,         /* a WNOHANG wait reaped a child */
     GTRACE_WAKER_KILL = 7,           /* kill(pid, sig) with sig != 0 */
+    GTRACE_WAKER_IO_READ = 8,        /* a read-like call got data from this object without blocking */
 };
 
 /* The blocking calls gtrace wraps (flags of BLOCK_BEGIN/END; also the call

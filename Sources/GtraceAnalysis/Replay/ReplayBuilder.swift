@@ -39,6 +39,12 @@ struct ReplayBuilder {
 
     // Wakers.
     private var lastWrite: [UInt64: Point] = [:]
+    struct ObjectKey: Hashable {
+        var thread: Int
+        var object: UInt64
+    }
+    /// Per reader and object, the write (its op count) the reader already waited for.
+    private var consumed: [ObjectKey: Int] = [:]
     private var ioWaitObject: [UInt64?]
     private var readyObjects: [[UInt64]]
     private var lastSignal: [Int: Point] = [:]
@@ -324,6 +330,13 @@ struct ReplayBuilder {
             lastWrite[object] = point(t, at: time)
         case .ioWait:
             ioWaitObject[t] = object
+        case .ioRead:
+            // Data read without waiting came from a write the replay keeps before it.
+            if let write = lastWrite[object], write.thread != t, write.time <= time,
+               consumed[ObjectKey(thread: t, object: object)] != write.ops {
+                consumed[ObjectKey(thread: t, object: object)] = write.ops
+                append(t, .waitFor(thread: write.thread, ops: write.ops))
+            }
         case .ioReady:
             readyObjects[t].append(object)
         case .condSignal, .condBroadcast:
@@ -410,6 +423,7 @@ struct ReplayBuilder {
         // I/O and select/poll: the write that made the object readable.
         let writes = objects.compactMap { lastWrite[$0] }.filter { $0.thread != t && $0.time + 50_000 >= began && $0.time <= time }
         if let write = writes.min(by: { $0.time < $1.time }) {
+            for object in objects { consumed[ObjectKey(thread: t, object: object)] = lastWrite[object]?.ops }
             wait(t, for: write, until: time)
             return
         }
