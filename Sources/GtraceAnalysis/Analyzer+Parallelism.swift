@@ -10,7 +10,7 @@ extension Analyzer {
     static let replayThreadLimit = 2_000
 
     static func parallelism(_ a: TraceAnalysis, tables: TraceTables, scheduling: SchedulingAccumulator,
-                            program: ReplayProgram, cores: Int) -> ParallelismStatistics {
+                            program: ReplayProgram, cores: Int, foreign: ForeignLoadTracker?) -> ParallelismStatistics {
         let wall = a.summary.wallNanoseconds
         let onCPU = a.threads.compactMap { $0.states?.onCPUNanoseconds }.reduce(0, +)
         let perf = scheduling.hasPerf
@@ -22,24 +22,40 @@ extension Analyzer {
                                                             runStart: a.summary.startNanoseconds,
                                                             runEnd: a.summary.endNanoseconds) : [],
             serialised: nil, replayOfRecording: nil, predictions: [], criticalPath: nil, replayNote: nil)
-        if let lock = a.locks.max(by: { $0.heldNanoseconds < $1.heldNanoseconds }), lock.heldNanoseconds > 0, cpu > 0 {
-            stats.serialised = SerialisedWork(resource: lock.name, pid: lock.pid, nanoseconds: lock.heldNanoseconds,
-                                              amdahlBound: Double(cpu) / Double(lock.heldNanoseconds),
-                                              serialFraction: min(1, Double(lock.heldNanoseconds) / Double(cpu)))
+        if let foreign {
+            stats.foreignLoad = ForeignLoad(wallNanoseconds: foreign.wallNanoseconds,
+                                            share: wall == 0 ? 0 : min(1, Double(foreign.wallNanoseconds) / Double(wall)),
+                                            cpuNanoseconds: foreign.cpuNanoseconds,
+                                            threadNanoseconds: foreign.threadNanoseconds.reduce(0, +))
+        }
+        if let lock = a.locks.max(by: { ($0.serialisedNanoseconds, -$0.index) < ($1.serialisedNanoseconds, -$1.index) }),
+           lock.serialisedNanoseconds > 0, cpu > 0 {
+            stats.serialised = SerialisedWork(resource: lock.name, pid: lock.pid, nanoseconds: lock.serialisedNanoseconds,
+                                              heldNanoseconds: lock.heldNanoseconds,
+                                              amdahlBound: Double(cpu) / Double(lock.serialisedNanoseconds),
+                                              serialFraction: min(1, Double(lock.serialisedNanoseconds) / Double(cpu)))
         }
         guard !program.overLimit, program.threads.count <= replayThreadLimit else {
             stats.replayNote = program.overLimit
                 ? "not replayed: more than \(program.operationCount - 1) operations (raise the limit with --replay-operations)"
                 : "not replayed: \(program.threads.count) threads is beyond the replay's limit of \(replayThreadLimit)"
+            stats.bound = bound(stats)
             return stats
         }
-        func predict(_ scenario: ReplayScenario) -> (Prediction, ReplaySimulator.Outcome) {
+        func simulate(_ scenario: ReplayScenario) -> ReplaySimulator.Outcome {
             var simulator = ReplaySimulator(program: program, scenario: scenario)
-            let outcome = simulator.run()
-            let speedup = outcome.wallNanoseconds == 0 ? 0 : Double(wall) / Double(outcome.wallNanoseconds)
-            return (Prediction(scenario: scenario.name, cores: scenario.cores, wallNanoseconds: outcome.wallNanoseconds,
-                               speedup: speedup, stuckThreads: outcome.stuckThreads), outcome)
+            return simulator.run()
         }
+        let recorded = simulate(ReplayScenario(name: "as recorded", cores: cores))
+        // What-ifs are measured against the recording replayed as it was on an idle machine,
+        // never against the measured wall time: the model's own error and other programs'
+        // load are then not credited to the what-if.
+        func prediction(_ scenario: ReplayScenario, _ outcome: ReplaySimulator.Outcome) -> Prediction {
+            let speedup = outcome.wallNanoseconds == 0 ? 0 : Double(recorded.wallNanoseconds) / Double(outcome.wallNanoseconds)
+            return Prediction(scenario: scenario.name, cores: scenario.cores, wallNanoseconds: outcome.wallNanoseconds,
+                              speedup: speedup, stuckThreads: outcome.stuckThreads)
+        }
+        func predict(_ scenario: ReplayScenario) -> Prediction { prediction(scenario, simulate(scenario)) }
         stats.unexplainedWaitNanoseconds = program.unexplainedNanoseconds
         stats.unexplainedWaits = program.unexplainedWaits.compactMap { w in
             guard tables.threads.indices.contains(w.thread) else { return nil }
@@ -51,24 +67,50 @@ extension Analyzer {
         }
         // The self-replay: the recording as it was, with the time other programs
         // and wake-ups took from it. Every prediction assumes an idle machine.
-        stats.replayOfRecording = predict(ReplayScenario(name: "as recorded", cores: cores, foreignLoad: true)).0
+        let selfReplay = simulate(ReplayScenario(name: "as recorded", cores: cores, foreignLoad: true))
+        stats.replayOfRecording = prediction(ReplayScenario(name: "as recorded", cores: cores), selfReplay)
+        if wall > 0 {
+            let error = (Double(selfReplay.wallNanoseconds) - Double(wall)) / Double(wall)
+            stats.replayFit = ReplayFit(replayNanoseconds: selfReplay.wallNanoseconds, measuredNanoseconds: wall, error: error,
+                                        fits: abs(error) <= ReplayFit.tolerance && selfReplay.stuckThreads == 0,
+                                        unexplainedWaits: stats.unexplainedWaits.prefix(5).map {
+                                            "\($0.what) in thread \($0.tid) (pid \($0.pid)) \(Verdict.duration($0.nanoseconds))"
+                                        })
+        }
         for p in predictedCores {
-            stats.predictions.append(predict(ReplayScenario(name: "as recorded", cores: p)).0)
+            stats.predictions.append(p == cores ? prediction(ReplayScenario(name: "as recorded", cores: p), recorded)
+                                                : predict(ReplayScenario(name: "as recorded", cores: p)))
         }
         if !program.gilLocks.isEmpty {
             for p in predictedCores {
-                stats.predictions.append(predict(ReplayScenario(name: "without the GIL (threads as processes)", cores: p, removeGIL: true)).0)
+                stats.predictions.append(predict(ReplayScenario(name: "without the GIL (threads as processes)", cores: p, removeGIL: true)))
             }
         }
         if let contended = a.locks.filter({ $0.kind != LockKind.gil.label && $0.waitTotalNanoseconds > 0 })
             .max(by: { $0.waitTotalNanoseconds < $1.waitTotalNanoseconds }) {
-            stats.predictions.append(predict(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: contended.index)).0)
+            stats.predictions.append(predict(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: contended.index)))
         }
-        let (_, unlimited) = predict(ReplayScenario(name: "unlimited cores", cores: nil))
+        let unlimited = simulate(ReplayScenario(name: "unlimited cores", cores: nil))
         if let path = unlimited.criticalPath {
             stats.criticalPath = summary(path, tables: tables, locks: a.locks)
         }
+        stats.bound = bound(stats)
         return stats
+    }
+
+    /// CPU time ÷ max(serialised work, critical path), at least 1 and at least the measured parallelism.
+    static func bound(_ stats: ParallelismStatistics) -> ParallelismBound? {
+        let cpu = Double(stats.cpuNanoseconds)
+        guard cpu > 0 else { return nil }
+        let lock = stats.serialised.map { cpu / Double(max($0.nanoseconds, 1)) }
+        let path = stats.criticalPath.flatMap { $0.lengthNanoseconds > 0 ? cpu / Double($0.lengthNanoseconds) : nil }
+        guard lock != nil || path != nil else { return nil }
+        let floor = max(1, stats.averageParallelism)
+        var value = Double.infinity, limitedBy = "measured"
+        if let lock, lock < value { value = lock; limitedBy = "lock" }
+        if let path, path < value { value = path; limitedBy = "critical path" }
+        if value < floor { value = floor }
+        return ParallelismBound(value: value, limitedBy: limitedBy, lockBound: lock, criticalPathBound: path)
     }
 
     private static func summary(_ path: CriticalPath, tables: TraceTables, locks: [LockStatistics]) -> CriticalPathSummary {

@@ -20,7 +20,9 @@ public enum Analyzer {
         }
 
         var heldIntervals: [(thread: Int, start: UInt64, end: UInt64)] = []  // drained after each event
+        var serialisation = SerialisationTracker(threads: tables.threads.count, locks: tables.locks.count)
         func apply(_ transition: LockIntervalTracker.Transition) {
+            serialisation.apply(transition)
             switch transition {
             case let .holdBegan(thread, lock, time, contended, viaCondition, previousOwner):
                 guard locks.indices.contains(lock) else { return }
@@ -71,10 +73,18 @@ public enum Analyzer {
 
         var scheduling = SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess)
         var replay = ReplayBuilder(tables: tables, operationLimit: replayOperations)
+        let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
+        var foreign = scheduling.hasPerf ? ForeignLoadTracker(threadProcesses: tables.threads.map(\.process), cores: cores) : nil
         var stream = file.events()
         while let event = stream.next() {
             lastTime = max(lastTime, event.time)
             tracker.consume(event, apply)
+            switch event.kind {
+            case .cpuIn: serialisation.switched(thread: event.thread, onCPU: true, at: event.time)
+            case .cpuOut: serialisation.switched(thread: event.thread, onCPU: false, at: event.time)
+            default: break
+            }
+            foreign?.consume(event)
             for h in heldIntervals { scheduling.lockHeld(thread: h.thread, from: h.start, to: h.end) }
             heldIntervals.removeAll(keepingCapacity: true)
             scheduling.consume(event)
@@ -83,6 +93,8 @@ public enum Analyzer {
         let processEnds = tables.processes.compactMap(\.endNanoseconds)
         let end = max(lastTime, processEnds.max() ?? 0, tables.threads.compactMap(\.endNanoseconds).max() ?? 0)
         tracker.finish(at: end, apply)
+        serialisation.finish(at: end)
+        foreign?.finish(at: end)
         for h in heldIntervals { scheduling.lockHeld(thread: h.thread, from: h.start, to: h.end) }
         scheduling.finish(traceEnd: end)
         let program = replay.finish(traceEnd: end)
@@ -91,7 +103,11 @@ public enum Analyzer {
         let wall = end > start ? end - start : 0
         let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: stream.eventCount)
         let lockStats = locks.filter { $0.info.kind != .condition }
-            .map { $0.statistics(wall: wall, tables: tables) }
+            .map { acc -> LockStatistics in
+                var stats = acc.statistics(wall: wall, tables: tables)
+                stats.serialisedNanoseconds = serialisation.serialised.indices.contains(acc.info.index) ? serialisation.serialised[acc.info.index] : 0
+                return stats
+            }
             .sorted { ($0.holdRatio, $0.waitTotalNanoseconds, -$0.index) > ($1.holdRatio, $1.waitTotalNanoseconds, -$1.index) }
         let conditions = locks.filter { $0.info.kind == .condition }.map { $0.conditionStatistics(tables: tables) }
         let pythonProcesses = Set(tables.gils.map(\.process))
@@ -133,14 +149,19 @@ public enum Analyzer {
                                      conditions: conditions, gil: gilStats, verdict: [], warnings: stream.warnings)
         // Warnings the recorder kept in the trace (objects it could not read for names).
         analysis.warnings += tables.info.values.filter { $0.key == "warning" }.map(\.value)
-        for info in tables.gils where info.lock == nil {
+        // A GIL found but never used is no problem; one that could not be located is.
+        for info in tables.gils where info.lock == nil && (info.status.contains(.disagree)
+            || info.status.isDisjoint(with: [.byLayout, .byPattern, .disabled])) {
             let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0
             analysis.warnings.append("process \(pid) (Python \(info.version)): \(info.status.label)")
         }
-        let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
-        analysis.parallelism = parallelism(analysis, tables: tables, scheduling: scheduling, program: program, cores: cores)
+        analysis.parallelism = parallelism(analysis, tables: tables, scheduling: scheduling, program: program, cores: cores,
+                                           foreign: foreign)
         analysis.timeline = scheduling.timeline.timeline(tables: tables)
-        analysis.verdict = Verdict.sentences(for: analysis, cpus: Int(tables.info["cpus"] ?? "") ?? 0)
+        let verdict = Verdict.decide(analysis)
+        analysis.limit = verdict.limit
+        analysis.verdict = verdict.sentences
+        analysis.parallelism?.whatIf = verdict.whatIf
         return analysis
     }
 

@@ -19,11 +19,17 @@ public struct Comparison: Sendable, Codable {
         public var efficiency: Double
         /// Karp–Flatt: (1/speedup − 1/workers) ÷ (1 − 1/workers); nil for one worker.
         public var karpFlattSerialFraction: Double?
-        /// What limits this run, in one sentence.
+        /// What limits this run, in one sentence (the verdict's rule).
         public var limit: String
+        /// Share of the run during which other programs held CPUs its threads waited for (perf only).
+        public var foreignLoadShare: Double?
     }
 
     public var runs: [Run]
+    /// Reasons the runs are not comparable (e.g. different foreign load).
+    public var warnings: [String] = []
+    /// Runs whose foreign-load shares differ by more than this are flagged.
+    static let foreignLoadDifference = 0.1
 
     public init(_ analyses: [TraceAnalysis]) {
         let baseline = Double(max(analyses.first?.summary.wallNanoseconds ?? 1, 1))
@@ -31,7 +37,7 @@ public struct Comparison: Sendable, Codable {
             let p = a.parallelism
             let wall = a.summary.wallNanoseconds
             let cpu = p?.cpuNanoseconds ?? a.summary.cpuNanoseconds
-            let workers = Self.workers(a)
+            let workers = Verdict.workers(a)
             let speedup = baseline / Double(max(wall, 1))
             let gil = a.gil.filter(\.traced).map(\.heldRatio).max()
             var karpFlatt: Double?
@@ -42,48 +48,14 @@ public struct Comparison: Sendable, Codable {
             return Run(trace: a.summary.trace, command: a.summary.command, wallNanoseconds: wall, cpuNanoseconds: cpu,
                        parallelism: wall == 0 ? 0 : Double(cpu) / Double(wall), gilHeldPercent: gil.map { $0 * 100 },
                        workers: workers, speedup: speedup, efficiency: speedup / Double(workers),
-                       karpFlattSerialFraction: karpFlatt, limit: Self.limit(a, workers: workers))
+                       karpFlattSerialFraction: karpFlatt, limit: a.limit?.summary ?? Verdict.decide(a).limit.summary,
+                       foreignLoadShare: p?.foreignLoad?.share)
         }
-    }
-
-    static func workers(_ a: TraceAnalysis) -> Int {
-        let work = a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
-        let busiest = work.max() ?? 0
-        guard busiest > 0 else { return 1 }
-        let rootMain = a.threads.firstIndex { $0.process == 0 && $0.tid == $0.pid }
-        let busy = a.threads.indices.filter { work[$0] * 2 >= busiest }
-        let others = busy.filter { $0 != rootMain }
-        return max(1, others.isEmpty ? busy.count : others.count)
-    }
-
-    /// The one thing that limits a run, from its own numbers.
-    static func limit(_ a: TraceAnalysis, workers: Int) -> String {
-        let p = a.parallelism
-        let cores = p?.cores ?? 1
-        let parallelism = p?.averageParallelism ?? 0
-        if let gil = a.gil.filter(\.traced).max(by: { $0.heldRatio < $1.heldRatio }),
-           (gil.heldRatioMultithreaded ?? 0) >= 0.8, gil.averageWaiters >= 0.5 {
-            return String(format: "the GIL: held %.0f%% of the time with %.1f threads waiting; processes would run in parallel",
-                          (gil.heldRatioMultithreaded ?? gil.heldRatio) * 100, gil.averageWaiters)
+        let shares = runs.enumerated().compactMap { run in run.element.foreignLoadShare.map { (run.offset, $0) } }
+        if let low = shares.min(by: { $0.1 < $1.1 }), let high = shares.max(by: { $0.1 < $1.1 }),
+           high.1 - low.1 > Self.foreignLoadDifference {
+            warnings.append(String(format: "the runs had different foreign load: other programs held the CPUs for %.0f%% of run %d but %.0f%% of run %d, so their times are not comparable; rerun them on a quiet machine",
+                                   high.1 * 100, high.0 + 1, low.1 * 100, low.0 + 1))
         }
-        if let s = p?.serialised, s.serialFraction >= 0.5, !s.resource.hasPrefix("GIL") {
-            return String(format: "lock %@: %.0f%% of the work runs inside it (at most %.1f× with unlimited cores)",
-                          s.resource, s.serialFraction * 100, s.amdahlBound)
-        }
-        if parallelism >= 0.8 * Double(cores) {
-            return String(format: "the CPUs: %.2f of %d cores busy on average; more cores would help", parallelism, cores)
-        }
-        let blocked = a.threads.compactMap(\.states).reduce(UInt64(0)) {
-            $0 + $1.sleepingNanoseconds + $1.ioNanoseconds + $1.childWaitNanoseconds
-        }
-        let alive = a.threads.compactMap(\.states).reduce(UInt64(0)) { $0 + $1.totalNanoseconds }
-        if alive > 0, Double(blocked) / Double(alive) >= 0.5 {
-            return String(format: "waiting: its threads spent %.0f%% of their time sleeping, in I/O or waiting for children",
-                          100 * Double(blocked) / Double(alive))
-        }
-        if workers <= 1 {
-            return String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism)
-        }
-        return String(format: "serial parts: parallelism %.2f with %d workers on %d cores", parallelism, workers, cores)
     }
 }

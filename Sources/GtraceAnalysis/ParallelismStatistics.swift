@@ -12,9 +12,11 @@ public struct ParallelismStatistics: Sendable, Codable {
     public var cores: Int
     /// Entry k: wall time during which exactly k threads were on a CPU (perf only).
     public var utilisation: [UtilisationLevel]
+    /// The lock whose serialised work is largest (nil: no lock kept a waiter waiting while its holder ran).
     public var serialised: SerialisedWork?
     /// The replay of the recording as it was, to show how far the model is from the truth.
     public var replayOfRecording: Prediction?
+    /// Speedups are relative to `replayOfRecording`, never to the measured wall time.
     public var predictions: [Prediction]
     public var criticalPath: CriticalPathSummary?
     /// Why there are no predictions, when there are none.
@@ -24,6 +26,14 @@ public struct ParallelismStatistics: Sendable, Codable {
     /// waits: where the model may not fit the run (docs/METRICS.md, "Replay").
     public var unexplainedWaits: [UnexplainedWait] = []
     public var unexplainedWaitNanoseconds: UInt64 = 0
+    /// The best parallelism with unlimited cores (docs/METRICS.md, "Parallelism bound").
+    public var bound: ParallelismBound?
+    /// Other programs' load (perf only).
+    public var foreignLoad: ForeignLoad?
+    /// How far the replay of the recording is from the measured wall time.
+    public var replayFit: ReplayFit?
+    /// The what-if the verdict suggests (on this machine's cores), when one applies and the model fits.
+    public var whatIf: Prediction?
 }
 
 /// A wait the replay could not tie to the thread or process that ended it.
@@ -39,18 +49,60 @@ public struct UnexplainedWait: Sendable, Codable {
     public var nanoseconds: UInt64
 }
 
+/// The most CPUs the run's work could keep busy on average with unlimited
+/// cores: CPU time ÷ max(serialised work, critical path), never below 1 nor
+/// below the measured parallelism.
+public struct ParallelismBound: Sendable, Codable {
+    public var value: Double
+    /// "lock": the serialised work of `SerialisedWork.resource`, or "critical path": the smaller
+    /// of the two bounds, even when the measured parallelism (or 1) is larger and gives `value`.
+    public var limitedBy: String
+    /// CPU time ÷ serialised work.
+    public var lockBound: Double?
+    /// CPU time ÷ critical path.
+    public var criticalPathBound: Double?
+}
+
+/// Other programs' load on the machine, from perf's switch records.
+public struct ForeignLoad: Sendable, Codable {
+    /// Wall time during which at least one of the tree's threads was runnable while fewer than `cores` of them ran.
+    public var wallNanoseconds: UInt64
+    /// wallNanoseconds ÷ wall time of the run.
+    public var share: Double
+    /// ∫ min(runnable threads, cores − running threads) dt: CPU time other programs held while this run wanted it.
+    public var cpuNanoseconds: UInt64
+    /// Runnable time of the tree's threads while fewer than `cores` of them ran (sum over threads).
+    public var threadNanoseconds: UInt64
+}
+
+/// The replay of the recording as it was against the measured wall time.
+public struct ReplayFit: Sendable, Codable {
+    public var replayNanoseconds: UInt64
+    public var measuredNanoseconds: UInt64
+    /// (replay − measured) ÷ measured.
+    public var error: Double
+    /// |error| ≤ 15%: predictions are printed as such; otherwise the report says the model does not fit.
+    public var fits: Bool
+    /// The largest waits the model could not explain, longest first ("thread 123 waitpid 800 ms"), when known.
+    public var unexplainedWaits: [String] = []
+    static let tolerance = 0.15
+}
+
 public struct UtilisationLevel: Sendable, Codable, Equatable {
     public var threadsOnCPU: Int
     public var nanoseconds: UInt64
     public var fraction: Double
 }
 
-/// The work that cannot run in parallel: time inside the most-held lock or GIL.
+/// The work that cannot run in parallel: on-CPU time spent holding one lock
+/// (or GIL) while another thread of its process waited for it.
 public struct SerialisedWork: Sendable, Codable {
     public var resource: String
     public var pid: Int32
     public var nanoseconds: UInt64
-    /// Total work ÷ serialised work: the best speedup with unlimited cores.
+    /// Time during which some thread held it, waited for or not, on a CPU or not.
+    public var heldNanoseconds: UInt64
+    /// Total work ÷ serialised work: Amdahl's bound for this lock alone (`ParallelismBound` is the bound of the run).
     public var amdahlBound: Double
     /// Serialised work ÷ total work.
     public var serialFraction: Double
@@ -60,7 +112,7 @@ public struct Prediction: Sendable, Codable {
     public var scenario: String
     public var cores: Int?
     public var wallNanoseconds: UInt64
-    /// Measured wall time ÷ predicted wall time.
+    /// The replay of the recording as it was on this machine's cores ÷ this prediction.
     public var speedup: Double
     /// Threads the replay could not finish (a wait it cannot satisfy); 0 normally.
     public var stuckThreads: Int

@@ -12,6 +12,8 @@ public struct TraceAnalysis: Sendable, Codable {
     public var gil: [GILStatistics]
     /// What limits the run, in plain words (most important first).
     public var verdict: [String]
+    /// The one limiting resource the verdict names, with the numbers behind it (docs/METRICS.md, "Verdict").
+    public var limit: Limit?
     public var warnings: [String]
     /// Parallelism, the Amdahl bound, the critical path and the replay's predictions.
     public var parallelism: ParallelismStatistics?
@@ -124,6 +126,8 @@ public struct LockStatistics: Sendable, Codable {
     public var heldNanoseconds: UInt64
     /// heldNanoseconds ÷ wall time.
     public var holdRatio: Double
+    /// On-CPU time spent holding it while another thread of its process waited for it.
+    public var serialisedNanoseconds: UInt64 = 0
     public var waitCount: Int
     public var waitTotalNanoseconds: UInt64
     public var waitMeanNanoseconds: UInt64

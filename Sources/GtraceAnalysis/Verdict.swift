@@ -1,52 +1,250 @@
 import Foundation
 
+/// The one resource that limited a run, with the numbers behind it
+/// (docs/METRICS.md, "Verdict": the rule table).
+public struct Limit: Sendable, Codable {
+    /// The rule that applied: "foreign load", "GIL", "lock", "cores", "waiting", "invisible waits",
+    /// "one busy thread", "serial parts".
+    public var kind: String
+    /// The number of the rule in the table (1 = checked first).
+    public var rule: Int
+    /// The limit in a few words, for the comparison of runs ("the GIL: held 99% …").
+    public var summary: String
+    /// The numbers the rule looked at.
+    public var numbers: [String: Double]
+}
+
 /// Plain-language conclusions drawn from an analysis: what limited the run.
 public enum Verdict {
-    /// Thresholds behind the verdicts (documented in docs/METRICS.md).
+    /// Thresholds of the rules (docs/METRICS.md, "Verdict").
+    static let foreignCPUShare = 0.5
+    static let foreignWallShare = 0.3
+    static let foreignNoteShare = 0.1
     static let gilBoundHeldRatio = 0.8
+    static let gilWaiters = 0.5
     static let gilFreeHeldRatio = 0.5
-    static let serialisingLockHoldRatio = 0.5
+    static let lockSerialFraction = 0.3
+    static let coresBusy = 0.8
+    static let waitingShare = 0.5
+    static let invisibleShare = 0.3
+    static let whatIfGain = 1.05
 
-    public static func sentences(for a: TraceAnalysis, cpus: Int) -> [String] {
-        var out: [String] = []
-        let cores = max(cpus, 1)
-        let cpuParallelism = a.summary.wallNanoseconds == 0 ? 0 : Double(a.summary.cpuNanoseconds) / Double(a.summary.wallNanoseconds)
-        let tracedGILs = a.gil.filter(\.traced)
+    public struct Decision: Sendable {
+        public var limit: Limit
+        public var sentences: [String]
+        public var whatIf: Prediction?
+    }
 
-        if tracedGILs.count > 1 {
-            out.append(String(format: "%d Python processes, each with its own GIL, ran with an average parallelism of %.2f (CPU time ÷ wall time) on this %d-core machine.",
-                              tracedGILs.count, cpuParallelism, cores))
+    /// Compatibility: the sentences only.
+    public static func sentences(for a: TraceAnalysis, cpus: Int) -> [String] { decide(a).sentences }
+
+    /// The parallelism figure every sentence uses, with its source.
+    static func parallelismText(_ a: TraceAnalysis) -> (value: Double, text: String) {
+        if let p = a.parallelism {
+            return (p.averageParallelism, String(format: "parallelism %.2f (%@ ÷ wall time)", p.averageParallelism, p.cpuSource))
         }
-        for g in tracedGILs {
-            let threads = a.threads.filter { $0.process == g.process && ($0.gil?.holdingNanoseconds ?? 0) > 0 }.count
-            let held = g.heldRatioMultithreaded ?? g.heldRatio
-            let who = tracedGILs.count > 1 ? "process \(g.pid): " : ""
-            if g.heldRatioMultithreaded == nil || threads < 2 {
-                if tracedGILs.count == 1 {
-                    out.append(String(format: "%@Single-threaded Python (GIL held %.0f%% of its lifetime): the GIL does not limit it; only processes could add parallelism.",
-                                      who, g.heldRatio * 100))
+        let w = a.summary.wallNanoseconds
+        let v = w == 0 ? 0 : Double(a.summary.cpuNanoseconds) / Double(w)
+        return (v, String(format: "parallelism %.2f (user + system time (getrusage) ÷ wall time)", v))
+    }
+
+    /// Threads that did at least half the busiest thread's work; the first process's main
+    /// thread counts only when no other thread does (a parent that only waits is not a worker).
+    public static func workers(_ a: TraceAnalysis) -> Int {
+        let work = a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
+        let busiest = work.max() ?? 0
+        guard busiest > 0 else { return 1 }
+        let rootMain = a.threads.firstIndex { $0.process == 0 && $0.tid == $0.pid }
+        let busy = a.threads.indices.filter { work[$0] * 2 >= busiest }
+        let others = busy.filter { $0 != rootMain }
+        return max(1, others.isEmpty ? busy.count : others.count)
+    }
+
+    /// Share of the threads' time of multithreaded processes spent off the CPU in waits no
+    /// wrapper recorded ("other off-CPU", perf only): futex locks of Rust, Go or Java, and the like.
+    /// (Helper 15's "invisible wait" measure takes this slot when the trace has it.)
+    static func invisibleWaitShare(_ a: TraceAnalysis) -> Double? {
+        guard a.summary.scheduling == "perf" else { return nil }
+        let multithreaded = Set(a.processes.filter { $0.threadCount > 1 }.map(\.index))
+        let states = a.threads.filter { multithreaded.contains($0.process) }.compactMap(\.states)
+        let total = states.reduce(UInt64(0)) { $0 + $1.totalNanoseconds }
+        guard total > 0 else { return nil }
+        return Double(states.reduce(UInt64(0)) { $0 + $1.otherOffCPUNanoseconds }) / Double(total)
+    }
+
+    public static func decide(_ a: TraceAnalysis) -> Decision {
+        let p = a.parallelism
+        let cores = max(p?.cores ?? 1, 1)
+        let (parallelism, parallelismText) = Self.parallelismText(a)
+        let wall = Double(max(a.summary.wallNanoseconds, 1))
+        let cpu = Double(p?.cpuNanoseconds ?? a.summary.cpuNanoseconds)
+        let fits = p?.replayFit?.fits ?? false
+        let foreign = p?.foreignLoad
+        let workers = Self.workers(a)
+        let states = a.threads.compactMap(\.states)
+        let alive = Double(states.reduce(UInt64(0)) { $0 + $1.totalNanoseconds })
+        let sleeping = Double(states.reduce(UInt64(0)) { $0 + $1.sleepingNanoseconds })
+        let io = Double(states.reduce(UInt64(0)) { $0 + $1.ioNanoseconds })
+        let children = Double(states.reduce(UInt64(0)) { $0 + $1.childWaitNanoseconds })
+        let busyProcesses = a.processes.filter { ($0.onCPUNanoseconds ?? $0.cpuNanoseconds) > 0 }.count
+
+        func prediction(_ prefix: String, cores c: Int) -> Prediction? {
+            p?.predictions.first { $0.scenario.hasPrefix(prefix) && $0.cores == c && $0.stuckThreads == 0 }
+        }
+        func whatIfText(_ w: Prediction, _ what: String) -> String {
+            String(format: "%@ the replay predicts %@ on %d cores: %.2f× faster than the recording replayed as it was (%@).",
+                   what, duration(w.wallNanoseconds), w.cores ?? cores, w.speedup, duration(p?.replayOfRecording?.wallNanoseconds ?? 0))
+        }
+
+        var limit: Limit?
+        var sentences: [String] = []
+        var whatIf: Prediction?
+        var whatIfSentence: String?
+
+        // 1. Foreign load.
+        if let foreign, Double(foreign.cpuNanoseconds) >= foreignCPUShare * max(cpu, 1), foreign.share >= foreignWallShare {
+            limit = Limit(kind: "foreign load", rule: 1,
+                          summary: String(format: "other programs: they held the CPUs for %.0f%% of the run while its threads were ready to run", foreign.share * 100),
+                          numbers: ["foreignShare": foreign.share, "foreignCPUNanoseconds": Double(foreign.cpuNanoseconds), "cpuNanoseconds": cpu])
+            sentences.append(String(format: "Other programs held the CPUs: for %.0f%% of the run some of its threads were ready to run while fewer than %d of them ran; others took %@ of CPU time it wanted (it used %@ itself). Measured times are inflated: rerun on a quiet machine; the replay's predictions assume an idle machine.",
+                                    foreign.share * 100, cores, duration(foreign.cpuNanoseconds), duration(UInt64(cpu))))
+        }
+
+        // 2. CPU-bound threads under a GIL.
+        if limit == nil {
+            let candidates = a.gil.filter(\.traced).compactMap { g -> (GILStatistics, Int, Double)? in
+                let threads = a.threads.filter { $0.process == g.process && ($0.gil?.holdingNanoseconds ?? 0) > 0 }.count
+                guard threads >= 2, let held = g.heldRatioMultithreaded, held >= gilBoundHeldRatio, g.averageWaiters >= gilWaiters
+                else { return nil }
+                return (g, threads, held)
+            }
+            if let (g, threads, held) = candidates.max(by: { $0.0.averageWaiters < $1.0.averageWaiters }) {
+                limit = Limit(kind: "GIL", rule: 2,
+                              summary: String(format: "the GIL: held %.0f%% of the time with %.1f threads waiting; processes would run in parallel",
+                                              held * 100, g.averageWaiters),
+                              numbers: ["heldRatio": held, "averageWaiters": g.averageWaiters, "threads": Double(threads), "pid": Double(g.pid)])
+                sentences.append(String(format: "CPU-bound Python under the GIL: %d threads of process %d took turns running Python (the GIL was held %.0f%% of the time while several threads existed, %.1f threads waiting for it on average), so they did not run in parallel; %@.",
+                                        threads, g.pid, held * 100, g.averageWaiters, parallelismText))
+                if let w = prediction("without the GIL", cores: cores), w.speedup >= whatIfGain {
+                    whatIf = w
+                    whatIfSentence = whatIfText(w, "As processes (without the GIL)")
                 }
-                continue
             }
-            if held >= gilBoundHeldRatio && g.averageWaiters >= 0.5 {
-                let speedup = Double(min(threads, cores))
-                out.append(String(format: "%@CPU-bound Python under the GIL: %d threads never ran Python in parallel (GIL held %.0f%% of the time while several threads existed, %.1f waiting for it on average). Processes would run in parallel here: expect about %.0f× on this %d-core machine.",
-                                  who, threads, held * 100, g.averageWaiters, speedup, cores))
-            } else if held < gilFreeHeldRatio {
-                out.append(String(format: "%@The GIL was mostly free (held %.0f%% of the time while several threads existed): the %d threads spent their time blocked, sleeping or in C code that releases the GIL, so threads are the right tool here and overlap their waits.",
-                                  who, held * 100, threads))
+        }
+
+        // 3. A serialising lock (not a GIL).
+        if limit == nil, let s = p?.serialised, !s.resource.hasPrefix("GIL"), s.serialFraction >= lockSerialFraction,
+           let lock = a.locks.first(where: { $0.name == s.resource && $0.pid == s.pid }) {
+            limit = Limit(kind: "lock", rule: 3,
+                          summary: String(format: "lock %@: %.0f%% of the work ran inside it while others waited (at most %.2f× parallelism with unlimited cores)",
+                                          s.resource, s.serialFraction * 100, p?.bound?.value ?? s.amdahlBound),
+                          numbers: ["serialFraction": s.serialFraction, "serialisedNanoseconds": Double(s.nanoseconds),
+                                    "waitRatio": lock.waitRatio])
+            sentences.append(String(format: "Lock %@ (pid %d) serialises the work: its holders ran %@ on a CPU while other threads waited for it, %.0f%% of the CPU time, with %.2f threads waiting on average and %.0f%% of its acquisitions contended; %@.",
+                                    s.resource, s.pid, duration(s.nanoseconds), s.serialFraction * 100, lock.waitRatio,
+                                    lock.contendedPercent, parallelismText))
+            if let w = p?.predictions.first(where: { $0.scenario == "without lock \(s.resource)" && $0.stuckThreads == 0 }),
+               w.speedup >= whatIfGain {
+                whatIf = w
+                whatIfSentence = whatIfText(w, "Without it")
+            }
+        }
+
+        // 4. The cores.
+        if limit == nil, parallelism >= coresBusy * Double(cores) {
+            let processes = busyProcesses > 1
+            limit = Limit(kind: "cores", rule: 4,
+                          summary: String(format: "the CPUs: %.2f of %d cores busy on average; more cores would help", parallelism, cores),
+                          numbers: ["parallelism": parallelism, "cores": Double(cores), "processes": Double(busyProcesses)])
+            let python = !a.gil.filter(\.traced).isEmpty && !processes
+            sentences.append(String(format: "Limited by the cores: %@ on %d cores, the %@ %@.", parallelismText, cores,
+                                    processes ? "processes" : "threads",
+                                    python ? "ran outside the GIL (in C code that releases it) in parallel" : "ran in parallel"))
+            if let w = Analyzer.predictedCores.first(where: { $0 > cores }).flatMap({ prediction("as recorded", cores: $0) }),
+               w.speedup >= whatIfGain {
+                whatIf = w
+                whatIfSentence = whatIfText(w, "With more cores")
+            }
+        }
+
+        // 5. Waiting: sleeping, I/O, children (without thread states: a GIL mostly free).
+        let freeGIL = a.gil.filter(\.traced).compactMap { g -> Double? in
+            let threads = a.threads.filter { $0.process == g.process && ($0.gil?.holdingNanoseconds ?? 0) > 0 }.count
+            guard threads >= 2, let held = g.heldRatioMultithreaded, held < gilFreeHeldRatio else { return nil }
+            return held
+        }.max()
+        let waitingShare = alive > 0 ? (sleeping + io + children) / alive : nil
+        if limit == nil, waitingShare.map({ $0 >= Self.waitingShare }) ?? (freeGIL != nil) {
+            let share = waitingShare ?? 0
+            let biggest = [("sleeping", sleeping), ("in I/O", io), ("waiting for child processes", children)].max { $0.1 < $1.1 }?.0 ?? "waiting"
+            let processes = busyProcesses > 1 && a.processes.filter({ $0.threadCount > 1 }).isEmpty
+            limit = Limit(kind: "waiting", rule: 5,
+                          summary: String(format: "waiting: its threads spent %.0f%% of their time sleeping, in I/O or waiting for children", share * 100),
+                          numbers: ["waitingShare": share, "sleeping": sleeping / max(alive, 1), "io": io / max(alive, 1),
+                                    "children": children / max(alive, 1), "gilHeldRatio": freeGIL ?? -1])
+            let gil = freeGIL.map { String(format: " The GIL was mostly free (held %.0f%% of the time while several threads existed).", $0 * 100) } ?? ""
+            let what = waitingShare == nil ? "The threads spent their time blocked, sleeping or in C code that releases the GIL."
+                : String(format: "The %@ spent %.0f%% of their time waiting, mostly %@.", processes ? "processes" : "threads", share * 100, biggest)
+            if processes {
+                sentences.append(what + String(format: " Neither cores nor a GIL limit them: more processes (a bigger pool) would overlap more of the waits; %@.", parallelismText))
             } else {
-                out.append(String(format: "%@The GIL was held %.0f%% of the time while %d threads existed (%.1f waiting on average): Python code is partly serialised; the part outside the GIL ran in parallel.",
-                                  who, held * 100, threads, g.averageWaiters))
+                sentences.append(what + gil + String(format: " Their waits overlap, so threads are the right tool and processes would take as long; %@.", parallelismText))
             }
         }
-        if let lock = a.locks.first(where: { $0.kind != "GIL" && $0.holdRatio >= serialisingLockHoldRatio && $0.contendedAcquisitions > 0 }) {
-            out.append(String(format: "Lock %@ (pid %d) was held %.0f%% of the run, with %.2f threads waiting for it on average and %.0f%% of its acquisitions contended: it serialises the program.",
-                              lock.name, lock.pid, lock.holdRatio * 100, lock.waitRatio, lock.contendedPercent))
+
+        // 6. Waits gtrace cannot see.
+        if limit == nil, let invisible = invisibleWaitShare(a), invisible >= invisibleShare {
+            limit = Limit(kind: "invisible waits", rule: 6,
+                          summary: String(format: "waits gtrace cannot see: %.0f%% of the threads' time off a CPU in waits no wrapper recorded", invisible * 100),
+                          numbers: ["invisibleShare": invisible])
+            sentences.append(String(format: "The threads spent %.0f%% of their time off the CPU in waits gtrace cannot see (no wrapped call: futex-based locks of Rust, Go or Java, page faults, file I/O); the lock table may not show what serialises them; %@.",
+                                    invisible * 100, parallelismText))
         }
-        if out.isEmpty {
-            out.append(String(format: "No lock limited this run: average parallelism %.2f (CPU time ÷ wall time) on %d cores.", cpuParallelism, cores))
+
+        // 7. One busy thread.
+        if limit == nil, workers <= 1 {
+            limit = Limit(kind: "one busy thread", rule: 7,
+                          summary: String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism),
+                          numbers: ["parallelism": parallelism, "workers": 1])
+            let python = a.gil.filter(\.traced).isEmpty ? "" : " The GIL does not limit it."
+            sentences.append(String(format: "One busy thread did the work: it is not split, so the other %d cores idled; %@.%@",
+                                    cores - 1, parallelismText, python))
         }
-        return out
+
+        // 8. Serial parts.
+        if limit == nil {
+            limit = Limit(kind: "serial parts", rule: 8,
+                          summary: String(format: "serial parts: parallelism %.2f with %d workers on %d cores", parallelism, workers, cores),
+                          numbers: ["parallelism": parallelism, "workers": Double(workers), "cores": Double(cores)])
+            let path = p?.criticalPath.map { String(format: "; the critical path is %@ (%.0f%% of the wall time)", duration($0.lengthNanoseconds), 100 * Double($0.lengthNanoseconds) / wall) } ?? ""
+            sentences.append(String(format: "Serial parts: %d workers on %d cores reached %@%@.", workers, cores, parallelismText, path))
+        }
+
+        // What-ifs only when the replay reproduces the run.
+        if let fit = p?.replayFit, !fit.fits {
+            whatIf = nil
+            var s = String(format: "The replay does not fit this run (the recording replays in %@ against %@ measured, %+.0f%%), so gtrace predicts nothing here",
+                           duration(fit.replayNanoseconds), duration(fit.measuredNanoseconds), fit.error * 100)
+            s += fit.unexplainedWaits.isEmpty ? "." : "; largest unexplained waits: " + fit.unexplainedWaits.prefix(3).joined(separator: ", ") + "."
+            sentences.append(s)
+        } else if let whatIfSentence, fits {
+            sentences.append(whatIfSentence)
+        } else {
+            whatIf = nil
+        }
+        if limit?.kind != "foreign load", let foreign, foreign.share >= foreignNoteShare {
+            sentences.append(String(format: "Other programs held the CPUs for %.0f%% of the run while its threads were ready to run (%@ of CPU time): measured times are inflated.",
+                                    foreign.share * 100, duration(foreign.cpuNanoseconds)))
+        }
+        return Decision(limit: limit!, sentences: sentences, whatIf: whatIf)
+    }
+
+    /// A duration for a sentence: "850 ms", "2.31 s", "420 µs".
+    static func duration(_ ns: UInt64) -> String {
+        let v = Double(ns)
+        if v >= 1e9 { return String(format: "%.2f s", v / 1e9) }
+        if v >= 1e6 { return String(format: "%.0f ms", v / 1e6) }
+        if v >= 1e3 { return String(format: "%.0f µs", v / 1e3) }
+        return "\(ns) ns"
     }
 }

@@ -60,8 +60,10 @@ function renderRun(run, index) {
   const p = run.parallelism;
   if (p) {
     const nums = add(section, el("div", undefined, "numbers"));
-    const items = [["wall time", dur(p.wallNanoseconds)], ["parallelism (CPU ÷ wall, " + p.cores + " cores)", p.averageParallelism.toFixed(2)]];
-    if (p.serialised) items.push(["best speedup, unlimited cores (" + p.serialised.resource + ")", p.serialised.amdahlBound.toFixed(2) + "×"]);
+    const items = [["wall time", dur(p.wallNanoseconds)], ["parallelism (" + p.cpuSource + " ÷ wall, " + p.cores + " cores)", p.averageParallelism.toFixed(2)]];
+    if (p.bound) items.push(["at most, with unlimited cores (" + (p.bound.limitedBy === "lock" && p.serialised ? p.serialised.resource : p.bound.limitedBy) + ")", p.bound.value.toFixed(2)]);
+    if (p.foreignLoad) items.push(["of the run other programs held the CPUs" + (p.foreignLoad.share >= 0.1 ? ": measured times are inflated" : ""), pct(p.foreignLoad.share)]);
+    if (p.replayFit) items.push(["replay vs measured" + (p.replayFit.fits ? "" : ": the model does not fit, no predictions"), (p.replayFit.error >= 0 ? "+" : "") + pct(p.replayFit.error)]);
     for (const [label, value] of items) { const sp = add(nums, el("span")); add(sp, el("b", value)); sp.appendChild(document.createTextNode(" " + label)); }
   }
   add(section, el("div", s.processCount + " processes, " + s.threadCount + " threads, " + s.lockCount + " locks, " + s.eventCount + " events; CPU " + dur(s.cpuNanoseconds) + "; scheduling from " + s.scheduling, "muted"));
@@ -122,7 +124,8 @@ if (data.comparison) {
     const bar = add(row, el("div", undefined, "bar")); const fill = add(bar, el("div")); fill.style.width = (100 * r.wallNanoseconds / longest) + "%"; fill.style.background = "#5c6bc0";
     add(row, el("span", " " + dur(r.wallNanoseconds) + ", " + r.speedup.toFixed(2) + "× vs run 1, efficiency " + pct(r.efficiency)));
   });
-  add(section, el("ul", undefined, "verdict")).append(...data.comparison.runs.map((r, i) => el("li", "run " + (i + 1) + " is limited by " + r.limit + ".")));
+  add(section, el("ul", undefined, "verdict")).append(...data.comparison.runs.map((r, i) => el("li", "run " + (i + 1) + " is limited by " + r.limit + "." + (r.foreignLoadShare != null ? " Other programs held the CPUs " + pct(r.foreignLoadShare) + " of it." : ""))));
+  if (data.comparison.warnings && data.comparison.warnings.length) add(section, el("ul", undefined, "verdict")).append(...data.comparison.warnings.map(w => el("li", "warning: " + w)));
 }
 data.runs.forEach(renderRun);
 window.gtraceRendered = true;

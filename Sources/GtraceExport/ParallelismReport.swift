@@ -4,30 +4,43 @@ import GtraceAnalysis
 /// The terminal report's parallelism parts: the three numbers under the
 /// verdict, and the details (utilisation bars, predictions, critical path).
 enum ParallelismReport {
-    /// "wall … | parallelism … | at most …× faster": the numbers behind the verdict.
+    /// "wall … | parallelism … | at most … with unlimited cores": the numbers behind the verdict.
     static func headline(_ a: TraceAnalysis) -> [String] {
         guard let p = a.parallelism else { return [] }
         var numbers = ["wall time \(Formatting.duration(p.wallNanoseconds))",
-                       String(format: "parallelism %.2f (CPU ÷ wall, %d cores)", p.averageParallelism, p.cores)]
-        if let s = p.serialised {
-            numbers.append(String(format: "at most %.2f× faster with unlimited cores (%.0f%% of the work inside %@)",
-                                  s.amdahlBound, s.serialFraction * 100, s.resource))
-        } else {
-            numbers.append("no lock serialises the work")
+                       String(format: "parallelism %.2f (%@ ÷ wall, %d cores)", p.averageParallelism, p.cpuSource, p.cores)]
+        numbers.append(boundText(p))
+        if let f = p.foreignLoad, f.share >= 0.1 {
+            numbers.append(String(format: "other programs held the CPUs %.0f%% of the run", f.share * 100))
         }
         var out = ["  " + numbers.joined(separator: " | ")]
-        if let best = bestPrediction(p) {
-            out.append(String(format: "  replay: %@ on %d cores → %@ (%.2f× faster)", best.scenario, best.cores ?? p.cores,
-                              Formatting.duration(best.wallNanoseconds), best.speedup))
+        if let fit = p.replayFit {
+            out.append(String(format: "  replay: the recording replays in %@ against %@ measured (%+.0f%%: %@)",
+                              Formatting.duration(fit.replayNanoseconds), Formatting.duration(fit.measuredNanoseconds), fit.error * 100,
+                              fit.fits ? "the model fits" : "the model does not fit, no predictions"))
         }
         return out
     }
 
-    /// The most useful what-if on this machine's cores: the one that helps most.
-    static func bestPrediction(_ p: ParallelismStatistics) -> Prediction? {
-        p.predictions.filter { $0.cores == p.cores && $0.scenario != "as recorded" && $0.stuckThreads == 0 }
-            .max { $0.speedup < $1.speedup }
+    /// The parallelism bound in words.
+    static func boundText(_ p: ParallelismStatistics) -> String {
+        guard let b = p.bound else { return "no bound: no lock serialised work and no replay" }
+        let value = String(format: "at most %.2f with unlimited cores", b.value)
+        switch b.limitedBy {
+        case "lock":
+            let s = p.serialised
+            return value + String(format: " (%.0f%% of the work serialised by %@, pid %d)", (s?.serialFraction ?? 0) * 100,
+                                  s?.resource ?? "a lock", s?.pid ?? 0)
+        default:
+            let path = Formatting.duration(p.criticalPath?.lengthNanoseconds ?? 0)
+            return value + ((b.criticalPathBound ?? 2) < 1
+                ? " (the critical path, \(path), is at least the CPU time: more cores cannot shorten it)"
+                : " (critical path \(path))")
+        }
     }
+
+    /// The what-if the verdict suggests (on this machine's cores), if any.
+    static func bestPrediction(_ p: ParallelismStatistics) -> Prediction? { p.whatIf }
 
     static func details(_ a: TraceAnalysis) -> [String] {
         guard let p = a.parallelism else { return [] }
@@ -51,8 +64,20 @@ enum ParallelismReport {
                               Formatting.duration(process.lifetimeNanoseconds), shares.joined(separator: ", ")))
         }
         if let s = p.serialised {
-            out.append(String(format: "  serialised work: %@ inside %@ (pid %d), %.1f%% of the work; Amdahl bound %.2f×",
-                              Formatting.duration(s.nanoseconds), s.resource, s.pid, s.serialFraction * 100, s.amdahlBound))
+            out.append(String(format: "  serialised work: %@ on a CPU holding %@ (pid %d) while another thread waited for it (held %@ in all), %.1f%% of the work; Amdahl bound %.2f×",
+                              Formatting.duration(s.nanoseconds), s.resource, s.pid, Formatting.duration(s.heldNanoseconds),
+                              s.serialFraction * 100, s.amdahlBound))
+        } else {
+            out.append("  serialised work: none (no holder ran while another thread waited for its lock)")
+        }
+        if let b = p.bound {
+            out.append(String(format: "  parallelism bound: %@ = CPU ÷ max(serialised work, critical path), at least 1 and the measured %.2f",
+                              boundText(p), p.averageParallelism))
+            _ = b
+        }
+        if let f = p.foreignLoad {
+            out.append(String(format: "  foreign load: for %@ (%.1f%% of the wall time) some threads were runnable while fewer than %d ran; other programs held %@ of CPU time they wanted",
+                              Formatting.duration(f.wallNanoseconds), f.share * 100, p.cores, Formatting.duration(f.cpuNanoseconds)))
         }
         if let c = p.criticalPath {
             out.append("  critical path (unlimited cores, through lock hand-offs, joins and waits for children): "
@@ -66,9 +91,11 @@ enum ParallelismReport {
         }
         if let note = p.replayNote { out.append("  " + note) }
         if let check = p.replayOfRecording {
-            out.append(String(format: "  replay (model: docs/METRICS.md): the recording as it was replays in %@ against %@ measured",
-                              Formatting.duration(check.wallNanoseconds), Formatting.duration(p.wallNanoseconds)))
-            var table = TextTable(header: ["what if", "cores", "wall", "speedup"])
+            out.append(String(format: "  replay (model: docs/METRICS.md): the recording as it was replays in %@ against %@ measured%@",
+                              Formatting.duration(check.wallNanoseconds), Formatting.duration(p.wallNanoseconds),
+                              p.replayFit?.fits == false ? " (more than 15% off: the model does not fit this run)" : ""))
+            for wait in p.replayFit?.unexplainedWaits ?? [] { out.append("    unexplained: " + wait) }
+            var table = TextTable(header: ["what if", "cores", "wall", "vs as recorded"])
             table.leftAligned = [0]
             for prediction in p.predictions {
                 table.rows.append([prediction.scenario + (prediction.stuckThreads > 0 ? " (\(prediction.stuckThreads) threads stuck)" : ""),
@@ -104,11 +131,15 @@ public enum ComparisonReport {
         row("speedup vs run 1") { String(format: "%.2f×", $0.speedup) }
         row("efficiency") { String(format: "%.0f%%", $0.efficiency * 100) }
         row("Karp–Flatt serial fraction") { $0.karpFlattSerialFraction.map { String(format: "%.2f", $0) } ?? "-" }
+        if comparison.runs.contains(where: { $0.foreignLoadShare != nil }) {
+            row("foreign load") { $0.foreignLoadShare.map { String(format: "%.0f%%", $0 * 100) } ?? "-" }
+        }
         var out = ["Comparison"]
         out += comparison.runs.enumerated().map { "  run \($0.offset + 1): \($0.element.trace) — \(TextReport.truncate($0.element.command, 70))" }
         out += table.render()
         out.append("")
         out += comparison.runs.enumerated().map { "  run \($0.offset + 1) is limited by \($0.element.limit)." }
+        out += comparison.warnings.map { "  warning: " + $0 }
         return out.joined(separator: "\n") + "\n"
     }
 }

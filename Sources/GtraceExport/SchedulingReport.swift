@@ -6,7 +6,7 @@ import GtraceFormat
 enum SchedulingReport {
     /// Processes in tree order (children under their parent, by start time).
     static func processTree(_ a: TraceAnalysis, maxRows: Int = 60) -> [String] {
-        var out = ["Processes"]
+        let out = ["Processes"]
         var table = TextTable(header: ["pid", "ppid", "start", "lifetime", "CPU", "threads", "end", "reaped", "command"])
         table.leftAligned = [0, 6, 7, 8]
         var children: [Int: [ProcessStatistics]] = [:]

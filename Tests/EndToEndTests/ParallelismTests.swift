@@ -33,9 +33,18 @@ import Testing
         let recorded = try Harness.gtrace(["record", "-o", trace, "--", workload] + arguments)
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let p = Self.parallelism(try Harness.reportJSON(trace))
+        // A quarter of the work is inside the mutex (1/f = 4), but the threads only
+        // serialise while one waits: serialised work ≤ held time, and the bound of
+        // the run is at most CPU ÷ critical path (two threads: at most ~2).
         let serialised = p["serialised"] as? [String: Any] ?? [:]
-        let bound = S.number(serialised["amdahlBound"])
-        #expect(abs(bound - 4) <= 0.4, "Amdahl bound \(bound), 1/f = 4")
+        let cpu = S.number(p["cpuNanoseconds"])
+        let held = S.number(serialised["heldNanoseconds"])
+        #expect(abs(cpu / held - 4) <= 0.4, "CPU ÷ held time of the mutex \(cpu / held), 1/f = 4")
+        #expect(S.number(serialised["nanoseconds"]) <= held)
+        let bound = S.number((p["bound"] as? [String: Any])?["value"])
+        let pathLength = S.number((p["criticalPath"] as? [String: Any])?["lengthNanoseconds"])
+        #expect(bound >= 1 && bound >= S.number(p["averageParallelism"]) - 1e-9, "bound \(bound)")
+        #expect(bound <= max(1, S.number(p["averageParallelism"]), cpu / pathLength) + 1e-9, "bound \(bound), CPU ÷ critical path \(cpu / pathLength)")
         let measuredOne = Self.wallNanoseconds(oneCore.stdout), measuredTwo = Self.wallNanoseconds(twoCores.stdout)
         let predictedOne = Self.prediction(p, "as recorded", cores: 1), predictedTwo = Self.prediction(p, "as recorded", cores: 2)
         #expect(abs(predictedOne - measuredOne) <= 0.15 * measuredOne, "1 core: predicted \(predictedOne), measured \(measuredOne)")

@@ -1,0 +1,82 @@
+import GtraceFormat
+
+/// Serialised work per lock (docs/METRICS.md, "Parallelism"): the time during
+/// which a holder of the lock was on a CPU while at least one other thread of
+/// the same process waited for it. Time a holder sat preempted or blocked, and
+/// holds nobody waited for, do not count: they did not keep anybody's work
+/// from running. Without perf every thread counts as on a CPU.
+struct SerialisationTracker {
+    private var onCPU: [Bool]
+    private var held: [[Int]]
+    private var waiters: [Int]
+    private var onCPUHolders: [Int]
+    private var since: [UInt64?]
+    private(set) var serialised: [UInt64]
+
+    init(threads: Int, locks: Int) {
+        onCPU = Array(repeating: true, count: threads)
+        held = Array(repeating: [], count: threads)
+        waiters = Array(repeating: 0, count: locks)
+        onCPUHolders = Array(repeating: 0, count: locks)
+        since = Array(repeating: nil, count: locks)
+        serialised = Array(repeating: 0, count: locks)
+    }
+
+    private mutating func update(_ lock: Int, at time: UInt64) {
+        let active = waiters[lock] > 0 && onCPUHolders[lock] > 0
+        if active, since[lock] == nil {
+            since[lock] = time
+        } else if !active, let start = since[lock] {
+            serialised[lock] += time > start ? time - start : 0
+            since[lock] = nil
+        }
+    }
+
+    /// A lock transition from `LockIntervalTracker`.
+    mutating func apply(_ transition: LockIntervalTracker.Transition) {
+        switch transition {
+        case let .holdBegan(thread, lock, time, _, _, _):
+            guard onCPU.indices.contains(thread), waiters.indices.contains(lock) else { return }
+            held[thread].append(lock)
+            if onCPU[thread] { onCPUHolders[lock] += 1 }
+            update(lock, at: time)
+        case let .waitBegan(_, lock, time):
+            guard waiters.indices.contains(lock) else { return }
+            waiters[lock] += 1
+            update(lock, at: time)
+        case let .closed(interval):
+            let lock = interval.lock, thread = interval.thread
+            guard onCPU.indices.contains(thread), waiters.indices.contains(lock) else { return }
+            switch interval.kind {
+            case .hold:
+                if let i = held[thread].firstIndex(of: lock) {
+                    held[thread].remove(at: i)
+                    if onCPU[thread] { onCPUHolders[lock] -= 1 }
+                }
+                update(lock, at: interval.end)
+            case .wait:
+                waiters[lock] = max(0, waiters[lock] - 1)
+                update(lock, at: interval.end)
+            case .conditionWait:
+                break
+            }
+        case .trylockBusy, .conditionWaitBegan:
+            break
+        }
+    }
+
+    /// A perf switch of `thread` at `time`.
+    mutating func switched(thread: Int, onCPU now: Bool, at time: UInt64) {
+        guard onCPU.indices.contains(thread), onCPU[thread] != now else { return }
+        onCPU[thread] = now
+        for lock in held[thread] {
+            onCPUHolders[lock] += now ? 1 : -1
+            update(lock, at: time)
+        }
+    }
+
+    /// Closes what is still counting at the end of the trace.
+    mutating func finish(at time: UInt64) {
+        for lock in since.indices { if let start = since[lock] { serialised[lock] += time > start ? time - start : 0; since[lock] = nil } }
+    }
+}

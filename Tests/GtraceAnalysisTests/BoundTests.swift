@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import GtraceAnalysis
+@testable import GtraceFormat
+
+/// Serialised work, the parallelism bound and foreign load on synthetic
+/// schedules whose answers are known exactly.
+@Suite struct BoundTests {
+    /// One process [0, 100 µs) with threads 0 and 1 (tids 10, 11), perf scheduling, 2 CPUs.
+    static func tables(kind: LockKind = .mutex) -> TraceTables {
+        var t = TraceTables()
+        t.info = RunInfo(values: [("cpus", "2"), ("scheduling", "perf")])
+        t.processes = [ProcessInfo(index: 0, pid: 10, ppid: 1, parent: nil, image: 0, executable: "/bin/x",
+                                   arguments: ["x"], startNanoseconds: 0, endNanoseconds: 100_000,
+                                   exitKind: .mainReturn, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0)]
+        t.threads = [
+            ThreadInfo(index: 0, process: 0, tid: 10, name: "a", creator: nil, startNanoseconds: 0,
+                       endNanoseconds: 100_000, endKind: .processEnded, cpuNanoseconds: nil),
+            ThreadInfo(index: 1, process: 0, tid: 11, name: "b", creator: 0, startNanoseconds: 0,
+                       endNanoseconds: 100_000, endKind: .processEnded, cpuNanoseconds: nil),
+        ]
+        t.locks = [LockInfo(index: 0, process: 0, address: 0x7000, kind: kind)]
+        return t
+    }
+
+    static func analyze(_ tables: TraceTables, _ events: [[TraceEvent]]) throws -> TraceAnalysis {
+        let path = NSTemporaryDirectory() + "gtrace-bound-\(UUID().uuidString).data"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try TraceFileWriter.write(path: path, tables: tables, eventsByThread: events)
+        return Analyzer.analyze(try TraceFile(path: path))
+    }
+
+    func e(_ time: UInt64, _ thread: Int, _ kind: EventKind) -> TraceEvent { .init(time: time, thread: thread, kind: kind) }
+
+    /// Thread 0 holds the lock [0, 100 µs) but is off the CPU [40, 70); thread 1
+    /// waits for it from 10 µs on (off the CPU, blocked). Serialised: [10, 40) + [70, 100) = 60 µs.
+    @Test func serialisedWorkIsOnCPUHoldingWhileAnotherWaits() throws {
+        let a = [e(0, 0, .cpuIn(cpu: 0)), e(0, 0, .lockAcquire(lock: 0, flags: [])), e(40_000, 0, .cpuOut(cpu: 0, preempted: false)),
+                 e(70_000, 0, .cpuIn(cpu: 0)), e(99_000, 0, .lockRelease(lock: 0, flags: []))]
+        let b = [e(0, 1, .cpuIn(cpu: 1)), e(10_000, 1, .lockWait(lock: 0, flags: [])), e(10_000, 1, .cpuOut(cpu: 1, preempted: false)),
+                 e(99_000, 1, .cpuIn(cpu: 1)), e(99_000, 1, .lockAcquired(lock: 0, flags: [])), e(99_500, 1, .lockRelease(lock: 0, flags: []))]
+        let analysis = try Self.analyze(Self.tables(), [a, b])
+        let lock = try #require(analysis.locks.first)
+        #expect(lock.serialisedNanoseconds == 30_000 + 29_000)
+        let s = try #require(analysis.parallelism?.serialised)
+        #expect(s.nanoseconds == 59_000)
+        #expect(s.heldNanoseconds == 99_500)
+    }
+
+    /// A lock acquired once and held long, never waited for: no serialised work.
+    @Test func uncontendedLockSerialisesNothing() throws {
+        let a = [e(0, 0, .cpuIn(cpu: 0)), e(1_000, 0, .lockAcquire(lock: 0, flags: [])), e(90_000, 0, .lockRelease(lock: 0, flags: []))]
+        let b = [e(0, 1, .cpuIn(cpu: 1))]
+        let analysis = try Self.analyze(Self.tables(), [a, b])
+        #expect(analysis.locks.first?.serialisedNanoseconds == 0)
+        #expect(analysis.parallelism?.serialised == nil)
+        let p = try #require(analysis.parallelism)
+        let bound = try #require(p.bound)
+        #expect(bound.value >= 1 && bound.value >= p.averageParallelism)
+    }
+
+    /// The bound is never below 1 or the measured parallelism, and never above
+    /// CPU ÷ critical path when that is above both.
+    @Test func boundRespectsItsInvariants() throws {
+        // Two threads on two CPUs the whole time: parallelism 2, critical path 100 µs.
+        let a = [e(0, 0, .cpuIn(cpu: 0))], b = [e(0, 1, .cpuIn(cpu: 1))]
+        let p = try #require(try Self.analyze(Self.tables(), [a, b]).parallelism)
+        let bound = try #require(p.bound)
+        #expect(abs(p.averageParallelism - 2) < 1e-9)
+        #expect(abs(bound.value - 2) < 0.05, "bound \(bound.value)")
+        // One thread on a CPU, the other asleep: parallelism 1, bound 1 (not 0.5).
+        let c = [e(0, 0, .cpuIn(cpu: 0))]
+        let d = [e(0, 1, .blockBegin(call: BlockingCall(rawValue: 1), small: 0, argument: 0)), e(0, 1, .cpuOut(cpu: 1, preempted: false)),
+                 e(100_000, 1, .cpuIn(cpu: 1)), e(100_000, 1, .blockEnd(call: BlockingCall(rawValue: 1), result: 0, detail: 0))]
+        let q = try #require(try Self.analyze(Self.tables(), [c, d]).parallelism)
+        let qb = try #require(q.bound)
+        #expect(qb.value >= 1 && qb.value >= q.averageParallelism - 1e-9)
+        #expect(qb.value <= max(1, q.averageParallelism, qb.criticalPathBound ?? .infinity) + 1e-9)
+    }
+
+    /// Thread 0 runs throughout on CPU 0; thread 1 is preempted [20, 60 µs) while
+    /// only one of the two threads runs: another program held CPU 1 for 40 µs.
+    @Test func foreignLoadIsRunnableWhileFewerThanCPUsRun() throws {
+        let a = [e(0, 0, .cpuIn(cpu: 0))]
+        let b = [e(0, 1, .cpuIn(cpu: 1)), e(20_000, 1, .cpuOut(cpu: 1, preempted: true)), e(60_000, 1, .cpuIn(cpu: 1))]
+        let analysis = try Self.analyze(Self.tables(), [a, b])
+        let f = try #require(analysis.parallelism?.foreignLoad)
+        #expect(f.wallNanoseconds == 40_000)
+        #expect(f.cpuNanoseconds == 40_000)
+        #expect(f.threadNanoseconds == 40_000)
+        #expect(abs(f.share - 0.4) < 1e-9)
+        // Both preempted at once while the other CPU holder is foreign: two CPUs wanted.
+        let c = [e(0, 0, .cpuIn(cpu: 0)), e(50_000, 0, .cpuOut(cpu: 0, preempted: true)), e(60_000, 0, .cpuIn(cpu: 0))]
+        let g = try #require(try Self.analyze(Self.tables(), [c, b]).parallelism?.foreignLoad)
+        #expect(g.wallNanoseconds == 40_000)
+        #expect(g.cpuNanoseconds == 50_000)
+    }
+
+    /// A single busy thread beside an idle one: "one busy thread", no GIL or lock sentence.
+    @Test func oneBusyThreadVerdict() throws {
+        let a = [e(0, 0, .cpuIn(cpu: 0))]
+        let b = [e(0, 1, .cpuIn(cpu: 1)), e(1_000, 1, .threadEnd(kind: .returned, cpuNanoseconds: 1_000))]
+        var tables = Self.tables()
+        tables.threads[1].endNanoseconds = 1_000
+        let analysis = try Self.analyze(tables, [a, b])
+        #expect(analysis.limit?.kind == "one busy thread", "\(analysis.verdict)")
+        #expect(analysis.verdict.first?.hasPrefix("One busy thread") == true)
+        #expect(analysis.verdict.first?.contains("on-CPU time from perf") == true, "the parallelism figure names its source")
+    }
+}
