@@ -101,16 +101,7 @@ public enum Verdict {
         var whatIf: Prediction?
         var whatIfSentence: String?
 
-        // 1. Foreign load.
-        if let foreign, Double(foreign.cpuNanoseconds) >= foreignCPUShare * max(cpu, 1), foreign.share >= foreignWallShare {
-            limit = Limit(kind: "foreign load", rule: 1,
-                          summary: String(format: "other programs: they held the CPUs for %.0f%% of the run while its threads were ready to run", foreign.share * 100),
-                          numbers: ["foreignShare": foreign.share, "foreignCPUNanoseconds": Double(foreign.cpuNanoseconds), "cpuNanoseconds": cpu])
-            sentences.append(String(format: "Other programs held the CPUs: for %.0f%% of the run some of its threads were ready to run while fewer than %d of them ran; others took %@ of CPU time it wanted (it used %@ itself). Measured times are inflated: rerun on a quiet machine; the replay's predictions assume an idle machine.",
-                                    foreign.share * 100, cores, duration(foreign.cpuNanoseconds), duration(UInt64(cpu))))
-        }
-
-        // 2. CPU-bound threads under a GIL.
+        // 1. CPU-bound threads under a GIL.
         if limit == nil {
             let candidates = a.gil.filter(\.traced).compactMap { g -> (GILStatistics, Int, Double)? in
                 let threads = a.threads.filter { $0.process == g.process && ($0.gil?.holdingNanoseconds ?? 0) > 0 }.count
@@ -119,7 +110,7 @@ public enum Verdict {
                 return (g, threads, held)
             }
             if let (g, threads, held) = candidates.max(by: { $0.0.averageWaiters < $1.0.averageWaiters }) {
-                limit = Limit(kind: "GIL", rule: 2,
+                limit = Limit(kind: "GIL", rule: 1,
                               summary: String(format: "the GIL: held %.0f%% of the time with %.1f threads waiting; processes would run in parallel",
                                               held * 100, g.averageWaiters),
                               numbers: ["heldRatio": held, "averageWaiters": g.averageWaiters, "threads": Double(threads), "pid": Double(g.pid)])
@@ -132,10 +123,10 @@ public enum Verdict {
             }
         }
 
-        // 3. A serialising lock (not a GIL).
+        // 2. A serialising lock (not a GIL).
         if limit == nil, let s = p?.serialised, !s.resource.hasPrefix("GIL"), s.serialFraction >= lockSerialFraction,
            let lock = a.locks.first(where: { $0.name == s.resource && $0.pid == s.pid }) {
-            limit = Limit(kind: "lock", rule: 3,
+            limit = Limit(kind: "lock", rule: 2,
                           summary: String(format: "lock %@: %.0f%% of the work ran inside it while others waited (at most %.2f× parallelism with unlimited cores)",
                                           s.resource, s.serialFraction * 100, p?.bound?.value ?? s.amdahlBound),
                           numbers: ["serialFraction": s.serialFraction, "serialisedNanoseconds": Double(s.nanoseconds),
@@ -150,24 +141,7 @@ public enum Verdict {
             }
         }
 
-        // 4. The cores.
-        if limit == nil, parallelism >= coresBusy * Double(cores) {
-            let processes = busyProcesses > 1
-            limit = Limit(kind: "cores", rule: 4,
-                          summary: String(format: "the CPUs: %.2f of %d cores busy on average; more cores would help", parallelism, cores),
-                          numbers: ["parallelism": parallelism, "cores": Double(cores), "processes": Double(busyProcesses)])
-            let python = !a.gil.filter(\.traced).isEmpty && !processes
-            sentences.append(String(format: "Limited by the cores: %@ on %d cores, the %@ %@.", parallelismText, cores,
-                                    processes ? "processes" : "threads",
-                                    python ? "ran outside the GIL (in C code that releases it) in parallel" : "ran in parallel"))
-            if let w = Analyzer.predictedCores.first(where: { $0 > cores }).flatMap({ prediction("as recorded", cores: $0) }),
-               w.speedup >= whatIfGain {
-                whatIf = w
-                whatIfSentence = whatIfText(w, "With more cores")
-            }
-        }
-
-        // 5. Waiting: sleeping, I/O, children (without thread states: a GIL mostly free).
+        // 3. Waiting: sleeping, I/O, children (without thread states: a GIL mostly free).
         let freeGIL = a.gil.filter(\.traced).compactMap { g -> Double? in
             let threads = a.threads.filter { $0.process == g.process && ($0.gil?.holdingNanoseconds ?? 0) > 0 }.count
             guard threads >= 2, let held = g.heldRatioMultithreaded, held < gilFreeHeldRatio else { return nil }
@@ -178,7 +152,7 @@ public enum Verdict {
             let share = waitingShare ?? 0
             let biggest = [("sleeping", sleeping), ("in I/O", io), ("waiting for child processes", children)].max { $0.1 < $1.1 }?.0 ?? "waiting"
             let processes = busyProcesses > 1 && a.processes.filter({ $0.threadCount > 1 }).isEmpty
-            limit = Limit(kind: "waiting", rule: 5,
+            limit = Limit(kind: "waiting", rule: 3,
                           summary: String(format: "waiting: its threads spent %.0f%% of their time sleeping, in I/O or waiting for children", share * 100),
                           numbers: ["waitingShare": share, "sleeping": sleeping / max(alive, 1), "io": io / max(alive, 1),
                                     "children": children / max(alive, 1), "gilHeldRatio": freeGIL ?? -1])
@@ -189,6 +163,32 @@ public enum Verdict {
                 sentences.append(what + String(format: " Neither cores nor a GIL limit them: more processes (a bigger pool) would overlap more of the waits; %@.", parallelismText))
             } else {
                 sentences.append(what + gil + String(format: " Their waits overlap, so threads are the right tool and processes would take as long; %@.", parallelismText))
+            }
+        }
+
+        // 4. Foreign load: others held the CPUs this run wanted.
+        if limit == nil, let foreign, Double(foreign.cpuNanoseconds) >= foreignCPUShare * max(cpu, 1), foreign.share >= foreignWallShare {
+            limit = Limit(kind: "foreign load", rule: 4,
+                          summary: String(format: "other programs: they held the CPUs for %.0f%% of the run while its threads were ready to run", foreign.share * 100),
+                          numbers: ["foreignShare": foreign.share, "foreignCPUNanoseconds": Double(foreign.cpuNanoseconds), "cpuNanoseconds": cpu])
+            sentences.append(String(format: "Other programs held the CPUs: for %.0f%% of the run some of its threads were ready to run while fewer than %d of them ran; others took %@ of CPU time it wanted (it used %@ itself). Measured times are inflated: rerun on a quiet machine; the replay's predictions assume an idle machine.",
+                                    foreign.share * 100, cores, duration(foreign.cpuNanoseconds), duration(UInt64(cpu))))
+        }
+
+        // 5. The cores.
+        if limit == nil, parallelism >= coresBusy * Double(cores) {
+            let processes = busyProcesses > 1
+            limit = Limit(kind: "cores", rule: 5,
+                          summary: String(format: "the CPUs: %.2f of %d cores busy on average; more cores would help", parallelism, cores),
+                          numbers: ["parallelism": parallelism, "cores": Double(cores), "processes": Double(busyProcesses)])
+            let python = !a.gil.filter(\.traced).isEmpty && !processes
+            sentences.append(String(format: "Limited by the cores: %@ on %d cores, the %@ %@.", parallelismText, cores,
+                                    processes ? "processes" : "threads",
+                                    python ? "ran outside the GIL (in C code that releases it) in parallel" : "ran in parallel"))
+            if let w = Analyzer.predictedCores.first(where: { $0 > cores }).flatMap({ prediction("as recorded", cores: $0) }),
+               w.speedup >= whatIfGain {
+                whatIf = w
+                whatIfSentence = whatIfText(w, "With more cores")
             }
         }
 

@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+
+/// The verdict, the parallelism bound and the "without the GIL" prediction of
+/// every seed experiment (tools/workloads/seed*.py) in every mode, against runs
+/// measured here (docs/METRICS.md, "Verdict" and "Parallelism"). Small sizes:
+/// the whole suite records ~45 runs of 0.1–0.9 s each.
+@Suite(.serialized) struct SeedTruthTests {
+    typealias S = SchedulingTests
+    static let python = "/usr/bin/python3"
+
+    struct Case: CustomStringConvertible, Sendable {
+        var script: String
+        var mode: String
+        var arguments: [String]
+        /// The verdict's limit (`limit.kind`, the rule table in docs/METRICS.md).
+        var limit: String
+        var description: String { "\(script) \(mode)" }
+    }
+
+    static let seed1 = ["--workers", "4", "--size", "5000000"]
+    static let seed2 = ["--workers", "4", "--size", "20000", "--sleep", "0.1"]
+    static let seed4 = ["--workers", "2", "--size", "400000", "--items", "8"]
+    static let seed5 = ["--workers", "2", "--size", "40000000"]
+    static let seed6 = ["--workers", "4", "--size", "28"]
+    static let seed7 = ["--workers", "3", "--seconds", "0.3"]
+    static let seed8 = ["--workers", "2", "--size", "96"]
+
+    /// What limits each experiment in each mode, on an otherwise idle machine.
+    static let cases: [Case] = [
+        Case(script: "seed1_count.py", mode: "serial", arguments: seed1, limit: "one busy thread"),
+        Case(script: "seed1_count.py", mode: "threads", arguments: seed1, limit: "GIL"),
+        Case(script: "seed1_count.py", mode: "processes", arguments: seed1, limit: "cores"),
+        Case(script: "seed2_count_sleep.py", mode: "serial", arguments: seed2, limit: "waiting"),
+        Case(script: "seed2_count_sleep.py", mode: "threads", arguments: seed2, limit: "waiting"),
+        Case(script: "seed2_count_sleep.py", mode: "processes", arguments: seed2, limit: "waiting"),
+        Case(script: "seed3_count_sleep_processes.py", mode: "serial", arguments: seed2, limit: "waiting"),
+        Case(script: "seed3_count_sleep_processes.py", mode: "processes", arguments: seed2, limit: "waiting"),
+        Case(script: "seed4_pool.py", mode: "serial", arguments: seed4, limit: "one busy thread"),
+        Case(script: "seed4_pool.py", mode: "pool", arguments: seed4, limit: "cores"),
+        Case(script: "seed4_pool.py", mode: "processes", arguments: seed4, limit: "cores"),
+        Case(script: "seed5_sum.py", mode: "serial", arguments: seed5, limit: "one busy thread"),
+        Case(script: "seed5_sum.py", mode: "threads", arguments: seed5, limit: "GIL"),
+        Case(script: "seed5_sum.py", mode: "processes", arguments: seed5, limit: "cores"),
+        Case(script: "seed6_fibo.py", mode: "serial", arguments: seed6, limit: "one busy thread"),
+        Case(script: "seed6_fibo.py", mode: "threads", arguments: seed6, limit: "GIL"),
+        Case(script: "seed6_fibo.py", mode: "processes", arguments: seed6, limit: "cores"),
+        Case(script: "seed7_subprocess.py", mode: "serial", arguments: seed7, limit: "waiting"),
+        Case(script: "seed7_subprocess.py", mode: "threads", arguments: seed7, limit: "waiting"),
+        Case(script: "seed7_subprocess.py", mode: "processes", arguments: seed7, limit: "waiting"),
+        Case(script: "seed8_release_gil.py", mode: "serial", arguments: seed8, limit: "one busy thread"),
+        Case(script: "seed8_release_gil.py", mode: "threads", arguments: seed8, limit: "cores"),
+    ]
+
+    static func record(_ script: String, _ mode: String, _ arguments: [String], in dir: String, tag: String = "") throws -> [String: Any] {
+        let trace = "\(dir)/\(script)-\(mode)\(tag).data"
+        let result = try Harness.gtrace(["record", "-o", trace, "--", python, "\(Harness.packageRoot)/tools/workloads/\(script)", mode] + arguments)
+        guard result.status == 0 else { throw Harness.HarnessError(message: "record \(script) \(mode): \(result.stderr)") }
+        return try Harness.reportJSON(trace)
+    }
+
+    static func parallelism(_ report: [String: Any]) -> [String: Any] { report["parallelism"] as? [String: Any] ?? [:] }
+
+    /// The bound is never below 1 or the measured parallelism, and never above CPU ÷ critical path
+    /// unless that is below both.
+    static func checkBound(_ report: [String: Any], _ label: String) {
+        let p = parallelism(report)
+        let bound = S.number((p["bound"] as? [String: Any])?["value"])
+        let measured = S.number(p["averageParallelism"]), cpu = S.number(p["cpuNanoseconds"])
+        let path = S.number((p["criticalPath"] as? [String: Any])?["lengthNanoseconds"])
+        #expect(bound >= 1 && bound >= measured - 1e-9, "\(label): bound \(bound), measured parallelism \(measured)")
+        if path > 0 {
+            #expect(bound <= max(1, measured, cpu / path) + 1e-9, "\(label): bound \(bound), CPU ÷ critical path \(cpu / path)")
+        }
+    }
+
+    @Test(arguments: cases)
+    func verdictNamesTheLimitAndTheBoundHolds(_ c: Case) throws {
+        guard S.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let report = try Self.record(c.script, c.mode, c.arguments, in: dir)
+        let limit = report["limit"] as? [String: Any] ?? [:]
+        let verdict = report["verdict"] as? [String] ?? []
+        #expect(limit["kind"] as? String == c.limit, "\(c): \(verdict.joined(separator: " "))")
+        Self.checkBound(report, c.description)
+        // A run that is not limited by the GIL is never told it would gain without it.
+        if c.limit != "GIL" {
+            #expect(!verdict.joined().contains("without the GIL"), "\(c): \(verdict)")
+        }
+        let warnings = report["warnings"] as? [String] ?? []
+        #expect(warnings.isEmpty, "\(c): nothing went wrong, so no warning: \(warnings)")
+        print("\(c): wall \(S.number(Self.parallelism(report)["wallNanoseconds"]) / 1e6) ms; \(verdict.first ?? "")")
+    }
+
+    /// The threads recording's "without the GIL" prediction on this machine's cores
+    /// against the processes run of the same work (medians of three each).
+    @Test(arguments: [("seed1_count.py", seed1), ("seed2_count_sleep.py", seed2), ("seed5_sum.py", seed5),
+                      ("seed6_fibo.py", seed6), ("seed7_subprocess.py", seed7)])
+    func threadsPredictTheProcessesRun(script: String, arguments: [String]) throws {
+        guard S.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var predicted: [Double] = [], asRecorded: [Double] = [], measured: [Double] = []
+        for run in 0..<3 {
+            let threads = Self.parallelism(try Self.record(script, "threads", arguments, in: dir, tag: "\(run)"))
+            let cores = threads["cores"] as? Int ?? 1
+            predicted.append(ParallelismTests.prediction(threads, "without the GIL", cores: cores))
+            asRecorded.append(ParallelismTests.prediction(threads, "as recorded", cores: cores))
+            let processes = try Self.record(script, "processes", arguments, in: dir, tag: "\(run)")
+            measured.append(S.number((processes["summary"] as? [String: Any])?["wallNanoseconds"]))
+        }
+        let prediction = predicted.sorted()[1], processes = measured.sorted()[1], recorded = asRecorded.sorted()[1]
+        #expect(abs(prediction - processes) <= 0.15 * processes,
+                "\(script): threads trace predicts \(prediction / 1e6) ms without the GIL, processes run \(processes / 1e6) ms")
+        if script == "seed7_subprocess.py" {
+            // Threads that wait for children: removing the GIL changes nothing.
+            #expect(abs(prediction - recorded) <= 0.10 * recorded, "seed 7: without the GIL \(prediction / 1e6) ms, as recorded \(recorded / 1e6) ms")
+        }
+        print("\(script): without the GIL \(prediction / 1e6) ms (as recorded \(recorded / 1e6) ms), processes run \(processes / 1e6) ms")
+    }
+
+    /// A CPU burner beside a program that keeps both CPUs' worth of threads busy: the
+    /// foreign CPU time is at least the burner's CPU time during the run (others may add
+    /// to it), and it is the CPU time the run wanted and did not get: cores × wall − own CPU.
+    @Test func foreignLoadMatchesTheBurner() throws {
+        guard S.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let program = try Harness.buildWorkload("foreign_load", in: dir)
+        let burner = Process()
+        burner.executableURL = URL(fileURLWithPath: program)
+        burner.arguments = ["burn"]
+        try burner.run()
+        defer {
+            burner.terminate()
+            burner.waitUntilExit()
+        }
+        let trace = "\(dir)/t.data"
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", program, "run", "\(burner.processIdentifier)", "\(cores)", "600"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let burnerCPU = S.number((try JSONSerialization.jsonObject(with: recorded.stdoutData) as? [String: Any])?["burner_cpu_ns"])
+        let report = try Harness.reportJSON(trace)
+        let p = Self.parallelism(report)
+        let foreign = p["foreignLoad"] as? [String: Any] ?? [:]
+        let foreignCPU = S.number(foreign["cpuNanoseconds"])
+        let wanted = Double(cores) * S.number(p["wallNanoseconds"]) - S.number(p["cpuNanoseconds"])
+        #expect(burnerCPU > 0)
+        #expect(foreignCPU >= 0.9 * burnerCPU, "foreign CPU \(foreignCPU / 1e6) ms, the burner's CPU \(burnerCPU / 1e6) ms")
+        #expect(abs(foreignCPU - wanted) <= 0.1 * wanted, "foreign CPU \(foreignCPU / 1e6) ms, cores × wall − own CPU \(wanted / 1e6) ms")
+        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
+        #expect(verdict.contains("Other programs held the CPUs"), "\(verdict)")
+        let html = "\(dir)/r.html"
+        #expect(try Harness.gtrace(["report", "--html", html, trace]).status == 0)
+        #expect((try String(contentsOfFile: html, encoding: .utf8)).contains("foreignLoad"))
+        print("foreign load: \(foreignCPU / 1e6) ms foreign CPU, burner \(burnerCPU / 1e6) ms, share \(S.number(foreign["share"]))")
+    }
+
+    /// Two runs with different foreign load: the comparison says their times are not comparable.
+    @Test func comparisonWarnsWhenForeignLoadDiffers() throws {
+        guard S.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let program = try Harness.buildWorkload("foreign_load", in: dir)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let quiet = "\(dir)/quiet.data", busy = "\(dir)/busy.data"
+        #expect(try Harness.gtrace(["record", "-o", quiet, "--", program, "run", "\(getpid())", "\(cores)", "200"]).status == 0)
+        var burners: [Process] = []
+        for _ in 0..<cores {
+            let burner = Process()
+            burner.executableURL = URL(fileURLWithPath: program)
+            burner.arguments = ["burn"]
+            try burner.run()
+            burners.append(burner)
+        }
+        defer { for b in burners { b.terminate(); b.waitUntilExit() } }
+        #expect(try Harness.gtrace(["record", "-o", busy, "--", program, "run", "\(burners[0].processIdentifier)", "\(cores)", "200"]).status == 0)
+        let text = try Harness.gtrace(["report", quiet, busy]).stdout
+        #expect(text.contains("foreign load"), "\(text)")
+        #expect(text.contains("warning: the runs had different foreign load"), "\(text)")
+    }
+}
