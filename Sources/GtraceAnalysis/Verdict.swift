@@ -159,26 +159,39 @@ public enum Verdict {
             let gil = freeGIL.map { String(format: " The GIL was mostly free (held %.0f%% of the time while several threads existed).", $0 * 100) } ?? ""
             let what = waitingShare == nil ? "The threads spent their time blocked, sleeping or in C code that releases the GIL."
                 : String(format: "The %@ spent %.0f%% of their time waiting, mostly %@.", processes ? "processes" : "threads", share * 100, biggest)
-            if processes {
+            if waitingShare != nil && a.processes.count == 1 && a.threads.count == 1 {
+                sentences.append(String(format: "One thread spent %.0f%% of its time waiting, mostly %@: nothing ran meanwhile; threads or processes would overlap the waits; %@.",
+                                        share * 100, biggest, parallelismText))
+            } else if processes {
                 sentences.append(what + String(format: " Neither cores nor a GIL limit them: more processes (a bigger pool) would overlap more of the waits; %@.", parallelismText))
             } else {
                 sentences.append(what + gil + String(format: " Their waits overlap, so threads are the right tool and processes would take as long; %@.", parallelismText))
             }
         }
 
-        // 4. Foreign load: others held the CPUs this run wanted.
+        // 4. One busy thread (more cores would not help it, loaded machine or not).
+        if limit == nil, workers <= 1 {
+            limit = Limit(kind: "one busy thread", rule: 4,
+                          summary: String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism),
+                          numbers: ["parallelism": parallelism, "workers": 1])
+            let python = a.gil.filter(\.traced).isEmpty ? "" : " The GIL does not limit it."
+            sentences.append(String(format: "One busy thread did the work: it is not split, so the other %d cores idled; %@.%@",
+                                    cores - 1, parallelismText, python))
+        }
+
+        // 5. Foreign load: others held the CPUs this run wanted.
         if limit == nil, let foreign, Double(foreign.cpuNanoseconds) >= foreignCPUShare * max(cpu, 1), foreign.share >= foreignWallShare {
-            limit = Limit(kind: "foreign load", rule: 4,
+            limit = Limit(kind: "foreign load", rule: 5,
                           summary: String(format: "other programs: they held the CPUs for %.0f%% of the run while its threads were ready to run", foreign.share * 100),
                           numbers: ["foreignShare": foreign.share, "foreignCPUNanoseconds": Double(foreign.cpuNanoseconds), "cpuNanoseconds": cpu])
             sentences.append(String(format: "Other programs held the CPUs: for %.0f%% of the run some of its threads were ready to run while fewer than %d of them ran; others took %@ of CPU time it wanted (it used %@ itself). Measured times are inflated: rerun on a quiet machine; the replay's predictions assume an idle machine.",
                                     foreign.share * 100, cores, duration(foreign.cpuNanoseconds), duration(UInt64(cpu))))
         }
 
-        // 5. The cores.
+        // 6. The cores.
         if limit == nil, parallelism >= coresBusy * Double(cores) {
             let processes = busyProcesses > 1
-            limit = Limit(kind: "cores", rule: 5,
+            limit = Limit(kind: "cores", rule: 6,
                           summary: String(format: "the CPUs: %.2f of %d cores busy on average; more cores would help", parallelism, cores),
                           numbers: ["parallelism": parallelism, "cores": Double(cores), "processes": Double(busyProcesses)])
             let python = !a.gil.filter(\.traced).isEmpty && !processes
@@ -192,23 +205,13 @@ public enum Verdict {
             }
         }
 
-        // 6. Waits gtrace cannot see.
+        // 7. Waits gtrace cannot see.
         if limit == nil, let invisible = invisibleWaitShare(a), invisible >= invisibleShare {
-            limit = Limit(kind: "invisible waits", rule: 6,
+            limit = Limit(kind: "invisible waits", rule: 7,
                           summary: String(format: "waits gtrace cannot see: %.0f%% of the threads' time off a CPU in waits no wrapper recorded", invisible * 100),
                           numbers: ["invisibleShare": invisible])
             sentences.append(String(format: "The threads spent %.0f%% of their time off the CPU in waits gtrace cannot see (no wrapped call: futex-based locks of Rust, Go or Java, page faults, file I/O); the lock table may not show what serialises them; %@.",
                                     invisible * 100, parallelismText))
-        }
-
-        // 7. One busy thread.
-        if limit == nil, workers <= 1 {
-            limit = Limit(kind: "one busy thread", rule: 7,
-                          summary: String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism),
-                          numbers: ["parallelism": parallelism, "workers": 1])
-            let python = a.gil.filter(\.traced).isEmpty ? "" : " The GIL does not limit it."
-            sentences.append(String(format: "One busy thread did the work: it is not split, so the other %d cores idled; %@.%@",
-                                    cores - 1, parallelismText, python))
         }
 
         // 8. Serial parts.

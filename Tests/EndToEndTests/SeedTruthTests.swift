@@ -52,11 +52,33 @@ import Testing
         Case(script: "seed8_release_gil.py", mode: "threads", arguments: seed8, limit: "cores"),
     ]
 
-    static func record(_ script: String, _ mode: String, _ arguments: [String], in dir: String, tag: String = "") throws -> [String: Any] {
+    /// Busy CPU time of the whole machine (user, nice, system, irq, softirq of /proc/stat; not steal), in ns.
+    static func machineBusyNanoseconds() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return 0 }
+        let f = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard f.count >= 7 else { return 0 }
+        return (f[0] + f[1] + f[2] + f[5] + f[6]) * 1e9 / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// CPU time of this test process's reaped children (gtrace and everything it ran), in ns.
+    static func childrenCPUNanoseconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        func ns(_ t: timeval) -> Double { Double(t.tv_sec) * 1e9 + Double(t.tv_usec) * 1e3 }
+        return ns(usage.ru_utime) + ns(usage.ru_stime)
+    }
+
+    /// Records and reports; `othersCPU` is the CPU time the rest of the machine used
+    /// meanwhile: busy time of /proc/stat minus what gtrace and the program used.
+    static func record(_ script: String, _ mode: String, _ arguments: [String], in dir: String,
+                       tag: String = "") throws -> (report: [String: Any], othersCPU: Double) {
         let trace = "\(dir)/\(script)-\(mode)\(tag).data"
+        let busy0 = machineBusyNanoseconds(), own0 = childrenCPUNanoseconds()
         let result = try Harness.gtrace(["record", "-o", trace, "--", python, "\(Harness.packageRoot)/tools/workloads/\(script)", mode] + arguments)
+        let others = (machineBusyNanoseconds() - busy0) - (childrenCPUNanoseconds() - own0)
         guard result.status == 0 else { throw Harness.HarnessError(message: "record \(script) \(mode): \(result.stderr)") }
-        return try Harness.reportJSON(trace)
+        return (try Harness.reportJSON(trace), max(0, others))
     }
 
     static func parallelism(_ report: [String: Any]) -> [String: Any] { report["parallelism"] as? [String: Any] ?? [:] }
@@ -79,10 +101,22 @@ import Testing
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let report = try Self.record(c.script, c.mode, c.arguments, in: dir)
+        let (report, othersCPU) = try Self.record(c.script, c.mode, c.arguments, in: dir)
         let limit = report["limit"] as? [String: Any] ?? [:]
         let verdict = report["verdict"] as? [String] ?? []
-        #expect(limit["kind"] as? String == c.limit, "\(c): \(verdict.joined(separator: " "))")
+        let p = Self.parallelism(report)
+        let ownCPU = S.number(p["cpuNanoseconds"])
+        let foreignCPU = S.number((p["foreignLoad"] as? [String: Any])?["cpuNanoseconds"])
+        // gtrace never claims more foreign CPU than the rest of the machine used (tick granularity: 10 ms per CPU).
+        #expect(foreignCPU <= 1.1 * othersCPU + 20e6 * Double(p["cores"] as? Int ?? 1),
+                "\(c): foreign CPU \(foreignCPU / 1e6) ms, other programs used \(othersCPU / 1e6) ms")
+        if limit["kind"] as? String == "foreign load" {
+            // Only when other programs really took CPU: at least half the run's own CPU time
+            // (the rule's threshold), from /proc/stat.
+            #expect(othersCPU >= 0.5 * ownCPU, "\(c): foreign-load verdict, but other programs used \(othersCPU / 1e6) ms against \(ownCPU / 1e6) ms own")
+        } else {
+            #expect(limit["kind"] as? String == c.limit, "\(c): \(verdict.joined(separator: " "))")
+        }
         Self.checkBound(report, c.description)
         // A run that is not limited by the GIL is never told it would gain without it.
         if c.limit != "GIL" {
@@ -103,11 +137,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var predicted: [Double] = [], asRecorded: [Double] = [], measured: [Double] = []
         for run in 0..<3 {
-            let threads = Self.parallelism(try Self.record(script, "threads", arguments, in: dir, tag: "\(run)"))
+            let threads = Self.parallelism(try Self.record(script, "threads", arguments, in: dir, tag: "\(run)").report)
             let cores = threads["cores"] as? Int ?? 1
             predicted.append(ParallelismTests.prediction(threads, "without the GIL", cores: cores))
             asRecorded.append(ParallelismTests.prediction(threads, "as recorded", cores: cores))
-            let processes = try Self.record(script, "processes", arguments, in: dir, tag: "\(run)")
+            let processes = try Self.record(script, "processes", arguments, in: dir, tag: "\(run)").report
             measured.append(S.number((processes["summary"] as? [String: Any])?["wallNanoseconds"]))
         }
         let prediction = predicted.sorted()[1], processes = measured.sorted()[1], recorded = asRecorded.sorted()[1]
