@@ -34,6 +34,14 @@ public final class FileOutput {
         buffer.reserveCapacity(flushThreshold + 65536)
     }
 
+    /// Writes to `descriptor` (owned by the caller, not closed); `path` names it in messages.
+    public init(descriptor: Int32, path: String) {
+        self.path = path
+        fd = descriptor
+        ownsDescriptor = false
+        buffer.reserveCapacity(flushThreshold + 65536)
+    }
+
     deinit {
         if ownsDescriptor { Glibc.close(fd) }
     }

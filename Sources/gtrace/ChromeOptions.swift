@@ -32,7 +32,12 @@ struct ChromeOptions: ParsableArguments {
 
     /// Writes `trace` to `path`; warns about dropped events and a file too big to load comfortably.
     func export(_ trace: TraceFile, to path: String) throws -> (bytes: Int, events: Int) {
-        let output = try FileOutput(path: path)
+        try export(trace, to: try FileOutput(path: path))
+    }
+
+    /// Writes `trace` to `output` (named `output.path` in warnings).
+    func export(_ trace: TraceFile, to output: FileOutput) throws -> (bytes: Int, events: Int) {
+        let path = output.path
         let writer = ChromeTraceWriter(file: trace, output: output, filter: filter)
         let warnings = try writer.write()
         try output.close()

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import GtraceExport
 import GtraceFormat
+import GtraceRecord
 
-/// Set by SIGINT/SIGTERM: the server loop ends and the command exits cleanly.
+/// Set by SIGINT/SIGTERM/SIGHUP: the server loop ends and the command exits cleanly.
 nonisolated(unsafe) private var viewStopRequested: sig_atomic_t = 0
 
 struct ViewCommand: ParsableCommand {
@@ -44,34 +45,58 @@ struct ViewCommand: ParsableCommand {
         } else {
             ui = nil
         }
-        let directory = NSTemporaryDirectory() + "gtrace-view-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let base = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let name = (base.isEmpty ? "trace" : base).filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } + ".json"
-        _ = try chrome.export(trace, to: "\(directory)/\(name)")
-
-        let server: TraceServer
-        do {
-            server = try TraceServer(port: port, jsonName: name, jsonPath: "\(directory)/\(name)", uiDirectory: ui)
-        } catch let failure as TraceServer.Failure {
-            throw CommandFailure(message: "\(failure)" + (port == 9001 ? "; is another gtrace view running? (--port)" : ""), status: 1)
-        }
-        let traceURL = "http://127.0.0.1:\(server.port)/\(name)"
-        let link = ui != nil ? "http://127.0.0.1:\(server.port)/index.html#!/?url=\(traceURL)" : "https://ui.perfetto.dev/#!/?url=\(traceURL)"
-        // Unbuffered: a script reading the link gets it at once.
-        FileHandle.standardOutput.write(Data("gtrace view: serving \(file) at \(traceURL)\n\(link)\n(Ctrl-C stops)\n".utf8))
+        // Stop cleanly on Ctrl-C, TERM and hang-up (unless started under nohup); a closed stdout/stderr is no reason to die.
         signal(SIGINT) { _ in viewStopRequested = 1 }
         signal(SIGTERM) { _ in viewStopRequested = 1 }
+        if !SignalDisposition.isIgnored(SIGHUP) { signal(SIGHUP) { _ in viewStopRequested = 1 } }
+        signal(SIGPIPE, SIG_IGN)
         // A parent may have started us with these blocked (as a test runner does): Ctrl-C must work.
         var stopSignals = sigset_t()
         sigemptyset(&stopSignals)
         sigaddset(&stopSignals, SIGINT)
         sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGHUP)
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+
+        let base = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let name = (base.isEmpty ? "trace" : base).filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } + ".json"
+        // The served file has no name on disk: nothing to clean up, whatever stops us (even SIGKILL),
+        // and nothing another local user can swap or read.
+        let descriptor = try Self.anonymousFile()
+        defer { close(descriptor) }
+        _ = try chrome.export(trace, to: FileOutput(descriptor: descriptor, path: name))
+
+        let server: TraceServer
+        do {
+            server = try TraceServer(port: port, traceName: name, traceDescriptor: descriptor, traceType: "application/json", uiDirectory: ui)
+        } catch let failure as TraceServer.Failure {
+            throw CommandFailure(message: "\(failure)" + (port == 9001 ? "; is another gtrace view running? (--port)" : ""), status: 1)
+        }
+        let traceURL = server.traceURL
+        let link = ui != nil ? "http://127.0.0.1:\(server.port)/index.html#!/?url=\(traceURL)" : "https://ui.perfetto.dev/#!/?url=\(traceURL)"
+        // Unbuffered: a script reading the link gets it at once.
+        writeUnbuffered(1, "gtrace view: serving \(file) at \(traceURL)\n\(link)\n(Ctrl-C stops)\n")
         if !noOpen { Self.open(link) }
         server.serve { viewStopRequested != 0 }
         printError("gtrace view: stopped")
+    }
+
+    /// An unnamed file for the served trace: created in a fresh private (0700,
+    /// random name) directory with O_EXCL|O_NOFOLLOW, then unlinked, and the directory removed.
+    static func anonymousFile() throws -> Int32 {
+        var template = Array((NSTemporaryDirectory() + "gtrace-view-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw CommandFailure(message: "cannot create a temporary directory in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))", status: 1)
+        }
+        let directory = String(cString: made)
+        defer { rmdir(directory) }
+        let path = directory + "/trace"
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw CommandFailure(message: "\(path): cannot create: \(String(cString: strerror(errno)))", status: 1)
+        }
+        unlink(path)
+        return fd
     }
 
     /// Asks the desktop to open `link`; silently does nothing where there is no desktop.

@@ -34,7 +34,20 @@ func runMain() -> Int32 {
 }
 
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    writeUnbuffered(2, line + "\n")
+}
+
+/// Writes `text` to `fd` at once; a closed pipe or terminal is not an error
+/// worth dying for (FileHandle.write would trap on EPIPE).
+func writeUnbuffered(_ fd: Int32, _ text: String) {
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        offset += n
+    }
 }
 
 exit(runMain())

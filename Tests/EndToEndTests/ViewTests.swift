@@ -6,16 +6,19 @@ import Testing
 /// and stops cleanly on SIGINT.
 @Suite(.serialized) struct ViewTests {
     /// Fetches `url` with Python's urllib: "status allow-origin bytes".
-    static func fetch(_ url: String) throws -> String {
+    static func fetch(_ url: String, origin: String? = nil, host: String? = nil) throws -> String {
         let script = """
         import sys, urllib.request, urllib.error
         try:
-            r = urllib.request.urlopen(sys.argv[1], timeout=10)
+            q = urllib.request.Request(sys.argv[1])
+            if sys.argv[2]: q.add_header("Origin", sys.argv[2])
+            if sys.argv[3]: q.add_header("Host", sys.argv[3])
+            r = urllib.request.urlopen(q, timeout=10)
             print(r.status, r.headers.get("Access-Control-Allow-Origin"), len(r.read()))
         except urllib.error.HTTPError as e:
             print(e.code, e.headers.get("Access-Control-Allow-Origin"), 0)
         """
-        return try Harness.run("/usr/bin/python3", ["-c", script, url]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try Harness.run("/usr/bin/python3", ["-c", script, url, origin ?? "", host ?? ""]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test(arguments: [false, true])
@@ -45,9 +48,14 @@ import Testing
         #expect(link.hasSuffix("#!/?url=\(jsonURL)"))
         #expect(link.hasPrefix(offline ? "http://127.0.0.1:\(port)/index.html" : "https://ui.perfetto.dev/"))
 
+        // The trace's path starts with a 128-bit token.
+        let token = jsonURL.split(separator: "/").dropFirst(2).first.map(String.init) ?? ""
+        #expect(token.count == 32 && token.allSatisfy(\.isHexDigit), "\(jsonURL)")
         let served = try Self.fetch(jsonURL).split(separator: " ")
         #expect(served.first == "200")
-        #expect(served.dropFirst().first == "*", "CORS header for the Perfetto UI")
+        #expect(served.dropFirst().first == "None", "no CORS header without an Origin")
+        #expect(try Self.fetch(jsonURL, origin: "https://ui.perfetto.dev") .hasPrefix("200 https://ui.perfetto.dev "),
+                "CORS header for the Perfetto UI")
         #expect(try Self.fetch("http://127.0.0.1:\(port)/../../etc/passwd").hasPrefix("404"))
         #expect(try Self.fetch("http://127.0.0.1:\(port)/index.html").hasPrefix(offline ? "200" : "404"))
         if offline {
