@@ -47,3 +47,33 @@ struct TextTable {
         return [line(header)] + rows.map(line)
     }
 }
+
+/// Text from a trace (command lines, thread, lock and call-site names) made
+/// safe for a terminal: C0 and C1 control characters, DEL and the bidi
+/// overrides are shown as `\xNN` / `\uNNNN`, so a trace cannot move the
+/// cursor, set the title, write the clipboard (OSC 52) or reorder a line.
+public enum TerminalText {
+    static func isUnsafe(_ value: UInt32) -> Bool {
+        value < 0x20 || (0x7f...0x9f).contains(value) || (0x202a...0x202e).contains(value) || (0x2066...0x2069).contains(value)
+    }
+
+    /// One field: every control character escaped, newlines and tabs included.
+    public static func field(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { isUnsafe($0.value) }) else { return s }
+        var out = ""
+        for scalar in s.unicodeScalars {
+            if isUnsafe(scalar.value) {
+                let hex = String(scalar.value, radix: 16)
+                out += scalar.value < 0x100 ? "\\x" + (hex.count < 2 ? "0" : "") + hex : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// A whole report: every control character but the line breaks escaped (the last line of defence).
+    public static func report(_ s: String) -> String {
+        s.split(separator: "\n", omittingEmptySubsequences: false).map { field(String($0)) }.joined(separator: "\n")
+    }
+}

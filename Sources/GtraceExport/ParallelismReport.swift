@@ -140,6 +140,6 @@ public enum ComparisonReport {
         out.append("")
         out += comparison.runs.enumerated().map { "  run \($0.offset + 1) is limited by \($0.element.limit)." }
         out += comparison.warnings.map { "  warning: " + $0 }
-        return out.joined(separator: "\n") + "\n"
+        return TerminalText.report(out.joined(separator: "\n")) + "\n"
     }
 }

@@ -8,7 +8,7 @@ public enum TextReport {
         var out: [String] = []
         let s = a.summary
         out.append("gtrace report: \(s.trace)")
-        if !s.command.isEmpty { out.append("command: \(s.command)") }
+        if !s.command.isEmpty { out.append("command: \(TerminalText.field(s.command))") }
         out.append("wall time \(Formatting.duration(s.wallNanoseconds)), CPU time \(Formatting.duration(s.cpuNanoseconds)) "
                    + "(user \(Formatting.duration(s.userCPUNanoseconds)), system \(Formatting.duration(s.systemCPUNanoseconds))), "
                    + "\(s.processCount) process\(s.processCount == 1 ? "" : "es"), \(s.threadCount) thread\(s.threadCount == 1 ? "" : "s"), "
@@ -26,7 +26,7 @@ public enum TextReport {
                 out.append("")
                 out += a.warnings.map { "warning: \($0)" }
             }
-            return out.joined(separator: "\n") + "\n"
+            return TerminalText.report(out.joined(separator: "\n")) + "\n"
         }
         out += ParallelismReport.details(a)
 
@@ -44,7 +44,7 @@ public enum TextReport {
                                            "wait total", "mean", "max", "wait ratio"])
             locks.leftAligned = [0, 2]
             for l in used.prefix(maxLocks) {
-                locks.rows.append([l.name, "\(l.pid)", l.kind, "\(l.acquisitions)",
+                locks.rows.append([TerminalText.field(l.name), "\(l.pid)", l.kind, "\(l.acquisitions)",
                                    Formatting.percent(l.contendedPercent / 100), "\(l.ownerChanges)",
                                    Formatting.duration(l.holdTotalNanoseconds), Formatting.duration(l.holdMeanNanoseconds),
                                    Formatting.duration(l.holdMaxNanoseconds), Formatting.duration(l.holdP99Nanoseconds),
@@ -55,11 +55,11 @@ public enum TextReport {
             out += locks.render()
             for l in used.prefix(maxLocks) where !l.callSites.isEmpty {
                 out.append("")
-                out.append("  Call sites of \(l.name) (pid \(l.pid)), most waited-at first")
+                out.append("  Call sites of \(TerminalText.field(l.name)) (pid \(l.pid)), most waited-at first")
                 var sites = TextTable(header: ["call site", "acquired", "waited", "wait total"])
                 sites.leftAligned = [0]
                 for c in l.callSites {
-                    sites.rows.append([c.site, "\(c.acquisitions)", "\(c.waits)", Formatting.duration(c.waitNanoseconds)])
+                    sites.rows.append([TerminalText.field(c.site), "\(c.acquisitions)", "\(c.waits)", Formatting.duration(c.waitNanoseconds)])
                 }
                 out += sites.render(indent: "    ")
             }
@@ -90,7 +90,7 @@ public enum TextReport {
             out.append("")
             out += a.warnings.map { "warning: \($0)" }
         }
-        return out.joined(separator: "\n") + "\n"
+        return TerminalText.report(out.joined(separator: "\n")) + "\n"
     }
 
     static func gilSection(_ g: GILStatistics, threads: [ThreadStatistics]) -> [String] {
@@ -133,7 +133,9 @@ public enum TextReport {
         return "\(Formatting.duration(part)) (\(Formatting.percent(Double(part) / Double(whole))))"
     }
 
+    /// `s` escaped for the terminal (TerminalText), then cut to `n` characters: never inside an escape sequence.
     static func truncate(_ s: String, _ n: Int) -> String {
-        s.count <= n ? s : String(s.prefix(n - 1)) + "…"
+        let safe = TerminalText.field(s)
+        return safe.count <= n ? safe : String(safe.prefix(n - 1)) + "…"
     }
 }

@@ -19,7 +19,15 @@ struct ChromeOptions: ParsableArguments {
     /// A JSON trace above this size loads slowly, or not at all, in the UIs.
     static let largeBytes = 256 * 1_000_000
 
+    /// Times must fit in a trace's nanoseconds (2^64 ns is about 1.84e10 s): 1.8e10 s and above are refused.
+    static let maxSeconds = 1.8e10
+
     func validate() throws {
+        for (name, value) in [("--from", from), ("--to", to)] {
+            guard let value else { continue }
+            if !value.isFinite { throw ValidationError("\(name) must be a number of seconds, not \(value)") }
+            if value >= Self.maxSeconds { throw ValidationError("\(name) must be below 1.8e10 seconds (2^64 ns)") }
+        }
         if let from, from < 0 { throw ValidationError("--from must be 0 or more seconds") }
         if let from, let to, to < from { throw ValidationError("--to must not be before --from") }
         if let maxEvents, maxEvents < 1 { throw ValidationError("--max-events must be at least 1") }
