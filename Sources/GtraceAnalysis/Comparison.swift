@@ -23,6 +23,8 @@ public struct Comparison: Sendable, Codable {
         public var limit: String
         /// Share of the run during which other programs held CPUs its threads waited for (perf only).
         public var foreignLoadShare: Double?
+        /// CPU time other programs held while this run wanted it ÷ (cores × wall): the share of the machine they took from it.
+        public var foreignCPUShare: Double?
     }
 
     public var runs: [Run]
@@ -30,6 +32,8 @@ public struct Comparison: Sendable, Codable {
     public var warnings: [String] = []
     /// Runs whose foreign-load shares differ by more than this are flagged.
     static let foreignLoadDifference = 0.1
+    /// A run with at least this foreign-load share is flagged on its own.
+    static let inflatedShare = 0.3
 
     public init(_ analyses: [TraceAnalysis]) {
         let baseline = Double(max(analyses.first?.summary.wallNanoseconds ?? 1, 1))
@@ -49,13 +53,21 @@ public struct Comparison: Sendable, Codable {
                        parallelism: wall == 0 ? 0 : Double(cpu) / Double(wall), gilHeldPercent: gil.map { $0 * 100 },
                        workers: workers, speedup: speedup, efficiency: speedup / Double(workers),
                        karpFlattSerialFraction: karpFlatt, limit: a.limit?.summary ?? Verdict.decide(a).limit.summary,
-                       foreignLoadShare: p?.foreignLoad?.share)
+                       foreignLoadShare: p?.foreignLoad?.share,
+                       foreignCPUShare: p?.foreignLoad.map { f in
+                           Double(f.cpuNanoseconds) / (Double(max(p?.cores ?? 1, 1)) * Double(max(wall, 1)))
+                       })
+        }
+        let machine = runs.enumerated().compactMap { run in run.element.foreignCPUShare.map { (run.offset, $0) } }
+        if let low = machine.min(by: { $0.1 < $1.1 }), let high = machine.max(by: { $0.1 < $1.1 }),
+           high.1 - low.1 > Self.foreignLoadDifference {
+            warnings.append(String(format: "the runs had different foreign load: other programs took %.0f%% of the machine's CPU time from run %d but %.0f%% from run %d, so their times are not comparable; rerun them on a quiet machine",
+                                   high.1 * 100, high.0 + 1, low.1 * 100, low.0 + 1))
         }
         let shares = runs.enumerated().compactMap { run in run.element.foreignLoadShare.map { (run.offset, $0) } }
-        if let low = shares.min(by: { $0.1 < $1.1 }), let high = shares.max(by: { $0.1 < $1.1 }),
-           high.1 - low.1 > Self.foreignLoadDifference {
-            warnings.append(String(format: "the runs had different foreign load: other programs held the CPUs for %.0f%% of run %d but %.0f%% of run %d, so their times are not comparable; rerun them on a quiet machine",
-                                   high.1 * 100, high.0 + 1, low.1 * 100, low.0 + 1))
+        for (index, share) in shares where share >= Self.inflatedShare {
+            warnings.append(String(format: "run %d ran on a loaded machine: other programs held the CPUs for %.0f%% of it, so its times are inflated",
+                                   index + 1, share * 100))
         }
     }
 }

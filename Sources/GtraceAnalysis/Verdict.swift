@@ -82,7 +82,8 @@ public enum Verdict {
         let foreign = p?.foreignLoad
         let workers = Self.workers(a)
         let states = a.threads.compactMap(\.states)
-        let alive = Double(states.reduce(UInt64(0)) { $0 + $1.totalNanoseconds })
+        // The threads' own time: runnable time (waiting for a CPU) depends on the machine, not the program.
+        let alive = Double(states.reduce(UInt64(0)) { $0 + $1.totalNanoseconds - $1.runnableNanoseconds })
         let sleeping = Double(states.reduce(UInt64(0)) { $0 + $1.sleepingNanoseconds })
         let io = Double(states.reduce(UInt64(0)) { $0 + $1.ioNanoseconds })
         let children = Double(states.reduce(UInt64(0)) { $0 + $1.childWaitNanoseconds })
@@ -104,7 +105,11 @@ public enum Verdict {
         // 1. CPU-bound threads under a GIL.
         if limit == nil {
             let candidates = a.gil.filter(\.traced).compactMap { g -> (GILStatistics, Int, Double)? in
-                let threads = a.threads.filter { $0.process == g.process && ($0.gil?.holdingNanoseconds ?? 0) > 0 }.count
+                // Threads that ran a real share of the Python code: a main thread that only
+                // started one worker and waits to join it does not make the work parallel.
+                let holding = a.threads.filter { $0.process == g.process }.map { $0.gil?.holdingNanoseconds ?? 0 }
+                let most = holding.max() ?? 0
+                let threads = holding.filter { $0 > 0 && $0 * 4 >= most }.count
                 guard threads >= 2, let held = g.heldRatioMultithreaded, held >= gilBoundHeldRatio, g.averageWaiters >= gilWaiters
                 else { return nil }
                 return (g, threads, held)

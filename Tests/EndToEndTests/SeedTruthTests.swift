@@ -42,6 +42,9 @@ import Testing
         Case(script: "seed5_sum.py", mode: "serial", arguments: seed5, limit: "one busy thread"),
         Case(script: "seed5_sum.py", mode: "threads", arguments: seed5, limit: "GIL"),
         Case(script: "seed5_sum.py", mode: "processes", arguments: seed5, limit: "cores"),
+        // One worker thread beside the main thread that joins it: the GIL is held all the
+        // time but nobody waits for it, so it limits nothing (no "partly serialised").
+        Case(script: "seed5_sum.py", mode: "threads", arguments: ["--workers", "1", "--size", "40000000"], limit: "one busy thread"),
         Case(script: "seed6_fibo.py", mode: "serial", arguments: seed6, limit: "one busy thread"),
         Case(script: "seed6_fibo.py", mode: "threads", arguments: seed6, limit: "GIL"),
         Case(script: "seed6_fibo.py", mode: "processes", arguments: seed6, limit: "cores"),
@@ -167,7 +170,7 @@ import Testing
         burner.arguments = ["burn"]
         try burner.run()
         defer {
-            burner.terminate()
+            kill(burner.processIdentifier, SIGKILL)
             burner.waitUntilExit()
         }
         let trace = "\(dir)/t.data"
@@ -191,7 +194,9 @@ import Testing
         print("foreign load: \(foreignCPU / 1e6) ms foreign CPU, burner \(burnerCPU / 1e6) ms, share \(S.number(foreign["share"]))")
     }
 
-    /// Two runs with different foreign load: the comparison says their times are not comparable.
+    /// Two runs, the second beside one CPU burner per core: the comparison warns when their
+    /// foreign load differs (by what /proc/stat says other programs used), and flags a run
+    /// that ran on a loaded machine.
     @Test func comparisonWarnsWhenForeignLoadDiffers() throws {
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
@@ -199,8 +204,21 @@ import Testing
         let program = try Harness.buildWorkload("foreign_load", in: dir)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let quiet = "\(dir)/quiet.data", busy = "\(dir)/busy.data"
-        #expect(try Harness.gtrace(["record", "-o", quiet, "--", program, "run", "\(getpid())", "\(cores)", "200"]).status == 0)
+        /// Other programs' CPU ÷ (cores × wall of the record command), from /proc/stat.
+        func record(_ trace: String, burner: Int32) throws -> Double {
+            let start = Date(), busy0 = Self.machineBusyNanoseconds(), own0 = Self.childrenCPUNanoseconds()
+            #expect(try Harness.gtrace(["record", "-o", trace, "--", program, "run", "\(burner)", "\(cores)", "200"]).status == 0)
+            let others = (Self.machineBusyNanoseconds() - busy0) - (Self.childrenCPUNanoseconds() - own0)
+            return others / (Double(cores) * Date().timeIntervalSince(start) * 1e9)
+        }
+        let quietLoad = try record(quiet, burner: getpid())
         var burners: [Process] = []
+        defer {
+            for b in burners {
+                kill(b.processIdentifier, SIGKILL)
+                b.waitUntilExit()
+            }
+        }
         for _ in 0..<cores {
             let burner = Process()
             burner.executableURL = URL(fileURLWithPath: program)
@@ -208,10 +226,26 @@ import Testing
             try burner.run()
             burners.append(burner)
         }
-        defer { for b in burners { b.terminate(); b.waitUntilExit() } }
-        #expect(try Harness.gtrace(["record", "-o", busy, "--", program, "run", "\(burners[0].processIdentifier)", "\(cores)", "200"]).status == 0)
+        let busyLoad = try record(busy, burner: burners[0].processIdentifier)
+        let result = try Harness.gtrace(["report", "--json", quiet, busy])
+        let comparison = (try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any])?["comparison"] as? [String: Any] ?? [:]
+        let runs = comparison["runs"] as? [[String: Any]] ?? []
+        let warnings = (comparison["warnings"] as? [String] ?? []).joined(separator: " | ")
+        let shares = runs.map { S.number($0["foreignLoadShare"]) }
+        let taken = runs.map { S.number($0["foreignCPUShare"]) }
+        #expect(shares.count == 2)
+        // gtrace's share of the machine others took from each run is at most what /proc/stat says they used.
+        #expect(taken[0] <= quietLoad + 0.1 && taken[1] <= busyLoad + 0.1, "gtrace \(taken), /proc/stat \(quietLoad), \(busyLoad)")
+        if taken[1] - taken[0] > 0.1 {
+            #expect(warnings.contains("different foreign load"), "\(warnings)")
+        }
+        // Adding one burner per core takes a CPU's worth more from the second run whatever else runs.
+        #expect(busyLoad > quietLoad, "other programs took \(quietLoad) then \(busyLoad) of the machine")
+        for (i, share) in shares.enumerated() where share >= 0.3 {
+            #expect(warnings.contains("run \(i + 1) ran on a loaded machine"), "\(warnings)")
+        }
         let text = try Harness.gtrace(["report", quiet, busy]).stdout
         #expect(text.contains("foreign load"), "\(text)")
-        #expect(text.contains("warning: the runs had different foreign load"), "\(text)")
+        print("comparison: others took \(quietLoad) / \(busyLoad) of the machine; shares \(shares); \(warnings)")
     }
 }

@@ -1,7 +1,9 @@
 /* foreign_load — a CPU-bound program and a CPU burner beside it, for the
  * foreign-load truth test (Tests/EndToEndTests/SeedTruthTests.swift).
  *
- *   foreign_load burn                      spin until killed (the "other program")
+ *   foreign_load burn                      spin until killed, at most 120 s (the "other program");
+ *                                          it unblocks every signal first, so SIGTERM ends it
+ *                                          even when its parent ran it with signals blocked
  *   foreign_load run BURNER_PID THREADS MS  THREADS threads each burn MS ms of
  *                                          their own CPU time; prints the burner's
  *                                          CPU time (from /proc/PID/stat) during the run
@@ -12,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +62,15 @@ static int usage(void) {
 
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "burn") == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGTERM, SIG_DFL);
+        long long until = now_ns(CLOCK_MONOTONIC) + 120LL * 1000000000LL;
         volatile unsigned long x = 0;
-        for (;;) x++;
+        while (now_ns(CLOCK_MONOTONIC) < until)
+            for (int i = 0; i < 1000000; i++) x++;
+        return 0;
     }
     if (argc != 5 || strcmp(argv[1], "run") != 0) return usage();
     long burner = atol(argv[2]);
