@@ -28,6 +28,7 @@
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 __asm__(".symver gt_gil_real_lock, __pthread_mutex_lock@GLIBC_2.2.5");
 __asm__(".symver gt_gil_real_unlock, __pthread_mutex_unlock@GLIBC_2.2.5");
@@ -88,6 +89,7 @@ void gt_gil_init(void) {
         gt_gil_status = GTRACE_GIL_DISABLED;
         return;
     }
+    gt_py_init(gt_py_version);
     __atomic_store_n(&gt_py_runtime, (uintptr_t)rt, __ATOMIC_RELEASE);
 }
 
@@ -198,6 +200,7 @@ void gt_gil_process_start(void) {
         return;
     }
     if (gt_gil_located == 0) return;
+    gt_py_fork_child();
     gt_emit_gil_info(0, gt_gil_status, gt_gil_located);
     /* A fork child inherits CPython's switch_number: record it as the baseline.
      * Subinterpreters do not survive fork in a usable state: forget them. */
@@ -253,11 +256,59 @@ int gt_gil_unlock(pthread_mutex_t *m) {
         if (locked == 1 && !(t->gil_held & bit)) {
             t->gil_held |= bit;
             t->gil_waiting &= (uint8_t)~bit;
-            if (gt_active()) gt_emit_acq(GTRACE_RAW_GIL_ACQUIRE, (uint16_t)index, 0, gil, 0);
+            if (gt_active()) {
+                gt_emit_acq(GTRACE_RAW_GIL_ACQUIRE, (uint16_t)index, 0, gil, 0);
+                gt_py_location(gil);
+            }
         } else if (locked == 0 && (t->gil_held & bit)) {
             t->gil_held &= (uint8_t)~bit;
-            if (gt_active()) gt_emit_rel(GTRACE_RAW_GIL_RELEASE, (uint16_t)index, 0, gil, 0);
+            if (gt_active()) {
+                gt_emit_rel(GTRACE_RAW_GIL_RELEASE, (uint16_t)index, 0, gil, 0);
+                gt_py_location(gil);
+            }
         }
     }
     return gt_gil_real_unlock(m);
+}
+
+/* Last sample of any GIL holder (timestamp): one waiter samples at a time. */
+static uint64_t gt_gil_last_sample;
+
+static uint64_t gt_ts_ns(const struct timespec *t) { return (uint64_t)t->tv_sec * 1000000000ull + (uint64_t)t->tv_nsec; }
+
+/* A waiter's timed wait on the GIL's condition (take_gil), split into slices
+ * of GT_PY_SAMPLE_NS ending at the same deadline: between slices the waiter
+ * holds the GIL's mutex (as after any wake-up), samples the holder
+ * (pyframes.c) and waits again. The caller sees what one wait would have
+ * given: 0 when woken, ETIMEDOUT at its own deadline. */
+int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, const struct timespec *abstime,
+                          int (*wait)(void *, void *, int, const void *)) {
+    int index = gt_gil_index(m);
+    if (index < 0 || abstime == NULL || wait == NULL) {
+        if (clock < 0) return GT_REAL(cond_timedwait)(c, m, abstime);
+        return wait(c, m, clock, abstime);
+    }
+    uint64_t deadline = gt_ts_ns(abstime);
+    if (clock < 0) {
+        /* pthread_cond_timedwait's clock is the condition's: the deadline is
+         * within the switch interval of exactly one of them. */
+        uint64_t mono = gt_clock_ns(CLOCK_MONOTONIC), real = gt_clock_ns(CLOCK_REALTIME);
+        uint64_t dm = deadline > mono ? deadline - mono : mono - deadline;
+        uint64_t dr = deadline > real ? deadline - real : real - deadline;
+        clock = dm < dr ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+    }
+    for (;;) {
+        uint64_t now = gt_clock_ns(clock);
+        if (now + GT_PY_SAMPLE_NS >= deadline) return wait(c, m, clock, abstime);
+        uint64_t slice = now + GT_PY_SAMPLE_NS;
+        struct timespec until = {(time_t)(slice / 1000000000ull), (long)(slice % 1000000000ull)};
+        int rc = wait(c, m, clock, &until);
+        if (rc != ETIMEDOUT) return rc;
+        uintptr_t gil = gt_gils[index];
+        if (gil == 0 || __atomic_load_n((int *)(gil + 16), __ATOMIC_RELAXED) != 1) continue;
+        uint64_t tsc = gtrace_timestamp(), last = __atomic_load_n(&gt_gil_last_sample, __ATOMIC_RELAXED);
+        if (tsc - last < GT_PY_SAMPLE_NS / 2) continue; /* another waiter just sampled (TSC ticks ≥ ns) */
+        if (!__atomic_compare_exchange_n(&gt_gil_last_sample, &last, tsc, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) continue;
+        gt_py_sample(gil, index);
+    }
 }

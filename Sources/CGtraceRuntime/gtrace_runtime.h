@@ -185,6 +185,17 @@ void gt_gil_mutex_destroyed(void *m) GT_HIDDEN;   /* a subinterpreter's GIL goes
 int gt_gil_lock(pthread_mutex_t *m) GT_HIDDEN;
 int gt_gil_unlock(pthread_mutex_t *m) GT_HIDDEN;
 
+/* ---- pyframes.c --------------------------------------------------------- */
+#define GT_PY_DEPTH 4                      /* frames recorded per location */
+#define GT_PY_FRAME_SAMPLED GTRACE_PY_FRAME_SAMPLED
+#define GT_PY_SAMPLE_NS 500000ull          /* a GIL waiter samples the holder this often */
+void gt_py_init(uint32_t version_hex) GT_HIDDEN;
+void gt_py_location(uintptr_t gil) GT_HIDDEN;        /* the holder's frames, after GIL ACQUIRE/RELEASE */
+void gt_py_sample(uintptr_t gil, int index) GT_HIDDEN; /* a waiter samples the holder */
+void gt_py_fork_child(void) GT_HIDDEN;
+int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, const struct timespec *abstime,
+                          int (*wait)(void *, void *, int, const void *)) GT_HIDDEN;
+
 /* ---- pool.c ------------------------------------------------------------ */
 /* Takes a pre-allocated chunk file from the recorder's pool and renames it to
  * `dest`; returns an open fd and its size in *len, or -1 (errno EEXIST when

@@ -235,6 +235,7 @@ GT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
 
 GT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime) {
     int (*f)(void *, void *, const void *) = GT_REAL(cond_timedwait);
+    if (GT_UNLIKELY(gt_is_gil_mutex(m)) && gt_active()) return gt_gil_cond_timedwait(c, m, -1, abstime, GT_REAL(cond_clockwait));
     if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m, abstime);
     GT_COND_BEFORE(c, m);
     int rc = f(c, m, abstime);
@@ -245,6 +246,7 @@ GT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
 GT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
                                      const struct timespec *abstime) {
     int (*f)(void *, void *, int, const void *) = GT_REAL(cond_clockwait);
+    if (GT_UNLIKELY(gt_is_gil_mutex(m)) && gt_active()) return gt_gil_cond_timedwait(c, m, clock, abstime, f);
     if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m, clock, abstime);
     GT_COND_BEFORE(c, m);
     int rc = f(c, m, clock, abstime);

@@ -51,6 +51,22 @@ enum EventCodec {
             w.varint(cpu)
         case let .waker(kind, object, value):
             op(GTRACE_EV_WAKER); w.varint(UInt64(kind.rawValue)); w.varint(object); w.varint(value)
+        case let .pythonLocation(frames):
+            op(GTRACE_EV_PYTHON)
+            encodeFrames(frames, into: &w)
+        case let .pythonSample(lock, frames):
+            w.byte(UInt8(GTRACE_EV_PYTHON.rawValue) | 1 << UInt8(GTRACE_EV_FLAG_SHIFT))
+            w.varint(delta)
+            w.varint(lock)
+            encodeFrames(frames, into: &w)
+        }
+    }
+
+    private static func encodeFrames(_ frames: [PythonFrame], into w: inout ByteWriter) {
+        w.varint(frames.count)
+        for f in frames {
+            w.varint(f.code.map { UInt64($0) + 1 } ?? 0)
+            w.varint(UInt64(f.line))
         }
     }
 
@@ -99,6 +115,18 @@ enum EventCodec {
         case GTRACE_EV_COND_WAIT.rawValue: kind = .conditionWait(condition: try lock(), mutex: try lock())
         case GTRACE_EV_COND_WOKE.rawValue:
             kind = .conditionWoke(condition: try lock(), mutex: try lock(), result: try int32())
+        case GTRACE_EV_PYTHON.rawValue:
+            let sampled = flags.rawValue & 1 != 0
+            let gil = sampled ? try lock() : 0
+            let count = try r.count(limit: 64, "Python frame count")
+            var frames: [PythonFrame] = []
+            frames.reserveCapacity(count)
+            for _ in 0..<count {
+                let code = try r.count(limit: limits.pythonCodes, "Python code id")
+                let line = UInt32(truncatingIfNeeded: try r.count(limit: Int(UInt32.max), "Python line"))
+                frames.append(PythonFrame(code: code == 0 ? nil : code - 1, line: line))
+            }
+            kind = sampled ? .pythonSample(lock: gil, frames: frames) : .pythonLocation(frames: frames)
         default:
             // Events have no length of their own, so an unknown opcode ends the block.
             throw DecodeError(reason: "unknown event opcode \(code)")
@@ -110,5 +138,6 @@ enum EventCodec {
         var locks: Int
         var threads: Int
         var strings: Int
+        var pythonCodes: Int = 0
     }
 }

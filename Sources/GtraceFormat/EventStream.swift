@@ -24,7 +24,7 @@ public struct EventStream: IteratorProtocol, Sequence {
         self.file = file
         scanner = RecordScanner(bytes: file.file.bytes, position: file.eventsOffset)
         limits = EventCodec.Limits(locks: file.tables.locks.count, threads: file.tables.threads.count,
-                                   strings: file.tables.strings.count)
+                                   strings: file.tables.strings.count, pythonCodes: file.tables.pythonCodes.count)
         pending = nextBlock()
     }
 

@@ -202,4 +202,32 @@ enum TableCodec {
         default: break  // a later kind: skipped
         }
     }
+
+    /// PYTHON records: kind 0 = a code object (index, process, address,
+    /// first line, qualified name, file). Later kinds are skipped.
+    static func encodePythonCode(_ c: PythonCode) -> [UInt8] {
+        var w = ByteWriter()
+        w.varint(0)
+        w.varint(c.index)
+        w.varint(c.process)
+        w.varint(c.address)
+        w.varint(UInt64(c.firstLine))
+        w.string(c.qualifiedName)
+        w.string(c.file)
+        return w.bytes
+    }
+
+    static func decodePython(_ r: inout ByteReader, processCount: Int, into tables: inout TraceTables) throws {
+        guard try r.varint() == 0 else { return }
+        let index = try r.varint()
+        guard index == UInt64(tables.pythonCodes.count) else {
+            throw DecodeError(reason: "Python code index \(index), expected \(tables.pythonCodes.count)")
+        }
+        let process = try r.count(limit: processCount - 1, "process index")
+        let address = try r.varint()
+        let firstLine = UInt32(truncatingIfNeeded: try r.count(limit: Int(UInt32.max), "first line"))
+        let name = try r.string(), file = try r.string()
+        tables.pythonCodes.append(PythonCode(index: Int(index), process: process, address: address, qualifiedName: name,
+                                             file: file, firstLine: firstLine))
+    }
 }

@@ -30,6 +30,9 @@ public enum TextDump {
         for c in t.callSites {
             lines.append("call-site lock=#\(c.lock) \(quoted(c.site)) acquisitions=\(c.acquisitions) waits=\(c.waits) wait_ns=\(c.waitNanoseconds)")
         }
+        for c in t.pythonCodes {
+            lines.append("python-code #\(c.index) process=#\(c.process) 0x\(String(c.address, radix: 16)) \(quoted(c.qualifiedName)) file=\(quoted(c.file)) line=\(c.firstLine)")
+        }
         return lines
     }
 
@@ -79,7 +82,16 @@ public enum TextDump {
             case .condSignal, .condBroadcast: return "\(kind.name) \(lock(Int(truncatingIfNeeded: object)))"
             default: return "\(kind.name) object=\(object) value=\(value)"
             }
+        case let .pythonLocation(frames): return "python " + frameText(frames, t)
+        case let .pythonSample(gil, frames): return "python-sample \(lock(gil)) " + frameText(frames, t)
         }
+    }
+
+    static func frameText(_ frames: [PythonFrame], _ t: TraceTables) -> String {
+        frames.map { f in
+            let code = f.code.flatMap { t.pythonCodes.indices.contains($0) ? t.pythonCodes[$0] : nil }
+            return "\(code.map { quoted($0.qualifiedName) } ?? "?"):\(f.line)"
+        }.joined(separator: " < ")
     }
 
     /// Nanoseconds as seconds with 9 decimals.

@@ -87,6 +87,8 @@ public final class TraceFile: @unchecked Sendable {
                                                                 lockCount: tables.locks.count))
                 case GTRACE_REC_SYMBOL.rawValue:
                     try TableCodec.decodeSymbol(&r, lockCount: tables.locks.count, into: &tables)
+                case GTRACE_REC_PYTHON.rawValue:
+                    try TableCodec.decodePython(&r, processCount: tables.processes.count, into: &tables)
                 case GTRACE_REC_EVENTS.rawValue, GTRACE_REC_END.rawValue:
                     break tableLoop
                 default:
@@ -127,6 +129,7 @@ public final class TraceFile: @unchecked Sendable {
         case GTRACE_REC_END.rawValue: return "END"
         case GTRACE_REC_GIL.rawValue: return "GIL"
         case GTRACE_REC_SYMBOL.rawValue: return "SYMBOL"
+        case GTRACE_REC_PYTHON.rawValue: return "PYTHON"
         default: return "kind-\(kind)"
         }
     }

@@ -52,6 +52,7 @@ public final class TraceFileWriter {
         for g in tables.gils { try record(GTRACE_REC_GIL, TableCodec.encodeGIL(g)) }
         for n in tables.lockNames { try record(GTRACE_REC_SYMBOL, TableCodec.encodeLockName(n)) }
         for c in tables.callSites { try record(GTRACE_REC_SYMBOL, TableCodec.encodeCallSite(c)) }
+        for c in tables.pythonCodes { try record(GTRACE_REC_PYTHON, TableCodec.encodePythonCode(c)) }
     }
 
     /// Writes one block of `events` of a single thread, which must be in time

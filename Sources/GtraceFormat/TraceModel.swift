@@ -274,6 +274,8 @@ public struct TraceTables: Sendable, Equatable {
     public var lockNames: [LockName] = []
     /// Where the program acquired each lock, with the waits there.
     public var callSites: [CallSite] = []
+    /// Python code objects named by the Python locations of the events.
+    public var pythonCodes: [PythonCode] = []
 
     public init() {}
 }
@@ -320,6 +322,46 @@ public enum EventKind: Sendable, Equatable {
     case cpuOut(cpu: Int, preempted: Bool)
     /// Who woke whom, for the replay: see `WakerKind` for `object` and `value`.
     case waker(kind: WakerKind, object: UInt64, value: UInt64)
+    /// The Python stack (innermost first) of this thread at its preceding GIL
+    /// event (acquisition or release).
+    case pythonLocation(frames: [PythonFrame])
+    /// This thread, waiting for the GIL `lock`, sampled its holder's Python stack.
+    case pythonSample(lock: Int, frames: [PythonFrame])
+}
+
+/// One Python frame: a code object (index into `pythonCodes`, nil when the
+/// runtime never named it) and a line (0: unknown).
+public struct PythonFrame: Sendable, Hashable {
+    public var code: Int?
+    public var line: UInt32
+    public init(code: Int?, line: UInt32) {
+        self.code = code
+        self.line = line
+    }
+}
+
+/// A Python code object of one process: `Worker.run` in app.py from line 12.
+public struct PythonCode: Sendable, Equatable {
+    public var index: Int
+    public var process: Int
+    public var address: UInt64
+    public var qualifiedName: String
+    public var file: String
+    public var firstLine: UInt32
+    public init(index: Int, process: Int, address: UInt64, qualifiedName: String, file: String, firstLine: UInt32) {
+        self.index = index
+        self.process = process
+        self.address = address
+        self.qualifiedName = qualifiedName
+        self.file = file
+        self.firstLine = firstLine
+    }
+
+    /// "run (app.py:12)": the function and where it starts (the file's base name).
+    public var label: String {
+        let base = file.split(separator: "/").last.map(String.init) ?? file
+        return base.isEmpty ? qualifiedName : "\(qualifiedName) (\(base):\(firstLine))"
+    }
 }
 
 /// What a waker event says (`enum gtrace_waker_kind`).

@@ -13,6 +13,20 @@ struct GILKey: Hashable {
     var address: UInt64
 }
 
+/// A Python code object as the runtime identifies it: its address and an
+/// identity of its contents (a reused address gets another identity).
+struct PythonCodeKey: Hashable {
+    var address: UInt64
+    var identity: UInt64
+}
+
+struct PythonCodeDefinition {
+    var firstLine: UInt32
+    var name: String
+    var file: String
+    var time: UInt64
+}
+
 /// What one pass over every raw record of a session finds: when processes and
 /// threads started and ended, thread names, the locks used, the GILs.
 struct SessionScan {
@@ -35,6 +49,11 @@ struct SessionScan {
     var lostTotal: UInt64 = 0
     /// Wait status of each child pid some traced process reaped (BLOCK_END of a wait call).
     var reapedByWait: [Int32: Int32] = [:]
+    /// Python code objects defined by the runtime (PY_CODE + PY_TEXT), per image.
+    var pythonCodes: [SessionContents.ImageKey: [PythonCodeKey: PythonCodeDefinition]] = [:]
+    /// Code objects the frames refer to, per image.
+    var pythonReferences: [SessionContents.ImageKey: Set<PythonCodeKey>] = [:]
+    private var pendingCode: (key: PythonCodeKey, definition: PythonCodeDefinition, records: Int, text: [UInt8])?
 
     /// Scans `session`; `time` converts a raw timestamp to trace time.
     init(session: SessionContents, time: (UInt64) -> UInt64) {
@@ -44,6 +63,7 @@ struct SessionScan {
             var first = UInt64.max, last: UInt64 = 0
             var lastTSC: UInt64 = 0
             var ordered = true
+            pendingCode = nil
             thread.forEach { r in
                 let t = time(r.tsc)
                 first = min(first, t)
@@ -98,9 +118,32 @@ struct SessionScan {
         case GTRACE_RAW_COND_WAIT.rawValue, GTRACE_RAW_COND_WOKE.rawValue:
             firstUse(r.addr, in: thread.image, at: t, kind: .condition)
             firstUse(r.arg, in: thread.image, at: t, kind: .mutex)
+        case GTRACE_RAW_PY_FRAME.rawValue:
+            pythonReferences[thread.image, default: []].insert(PythonCodeKey(address: r.addr, identity: r.arg))
+        case GTRACE_RAW_PY_CODE.rawValue:
+            pendingCode = (PythonCodeKey(address: r.addr, identity: r.arg),
+                           PythonCodeDefinition(firstLine: r.u32, name: "", file: "", time: t), Int(r.flags), [])
+            if r.flags == 0 { finishCode(image: thread.image) }
+        case GTRACE_RAW_PY_TEXT.rawValue:
+            guard var pending = pendingCode, Int(r.flags) == pending.text.count / 16 else { pendingCode = nil; return }
+            for word in [r.addr, r.arg] {
+                for i in 0..<8 { pending.text.append(UInt8(truncatingIfNeeded: word >> (8 * UInt64(i)))) }
+            }
+            pendingCode = pending
+            if pending.text.count / 16 == pending.records { finishCode(image: thread.image) }
         default:
             break
         }
+    }
+
+    /// A complete definition: "qualname\0file\0" in its text records.
+    private mutating func finishCode(image: SessionContents.ImageKey) {
+        guard var pending = pendingCode else { return }
+        pendingCode = nil
+        let parts = pending.text.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
+        pending.definition.name = parts.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        pending.definition.file = parts.count > 1 ? String(decoding: parts[1], as: UTF8.self) : ""
+        if pythonCodes[image]?[pending.key] == nil { pythonCodes[image, default: [:]][pending.key] = pending.definition }
     }
 
     private mutating func firstUse(_ address: UInt64, in image: SessionContents.ImageKey, at time: UInt64, kind: LockKind) {

@@ -53,6 +53,8 @@ struct TraceBuilder {
     /// Each perf thread's switches, split among the trace threads with its tid (TraceBuilder+Scheduling).
     var switchesByThread: [Int: [PerfData.Switch]] = [:]
     private var lockIndex: [LockKey: Int] = [:]
+    /// Index in `tables.pythonCodes` of each code object, per image.
+    var pythonCodeIndex: [SessionContents.ImageKey: [PythonCodeKey: Int]] = [:]
     private var stringID: [String: Int] = [:]
 
     init(session: SessionContents, facts: LaunchFacts) {
@@ -97,6 +99,7 @@ struct TraceBuilder {
         assignSwitchesToThreads()
         buildLocks(&scan)
         buildGILs(scan)
+        buildPythonCodes(scan)
         let sites = encodeEvents(scan)
         let symbolsStart = DispatchTime.now().uptimeNanoseconds
         buildSymbols(sites)
@@ -268,11 +271,26 @@ struct TraceBuilder {
                 return lastLock
             }
             var waitingForGIL: Set<Int> = []  // GIL locks this thread asked for
+            let codes = pythonCodeIndex[thread.image] ?? [:]
+            var python = PythonFrameCollector()
             func convert(_ r: gtrace_raw_record) {
+                if r.kind == UInt16(GTRACE_RAW_PY_FRAME.rawValue) {
+                    python.frame(r, code: codes[PythonCodeKey(address: r.addr, identity: r.arg)])
+                    return
+                }
+                if let event = python.flush(thread: index) { cutter.append(event) }
+                if r.kind == UInt16(GTRACE_RAW_PY_SAMPLE.rawValue) {
+                    if let gil = locks[LockKey(process: process, address: r.addr)] {
+                        python.begin(at: time(r.tsc), sampleOf: gil)
+                    }
+                    return
+                }
                 if (GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue).contains(UInt32(r.kind)) {
                     if let gil = locks[LockKey(process: process, address: r.addr)],
                        let kind = Self.gilEventKind(r, lock: gil, waiting: &waitingForGIL) {
-                        cutter.append(TraceEvent(time: time(r.tsc), thread: index, kind: kind))
+                        let at = time(r.tsc)
+                        cutter.append(TraceEvent(time: at, thread: index, kind: kind))
+                        if !codes.isEmpty, r.kind != UInt16(GTRACE_RAW_GIL_WAIT.rawValue) { python.begin(at: at, sampleOf: nil) }
                     }
                     return
                 }
@@ -304,6 +322,7 @@ struct TraceBuilder {
                 let order = records.indices.sorted { (records[$0].tsc, $0) < (records[$1].tsc, $1) }
                 for i in order { convert(records[i]) }
             }
+            if let event = python.flush(thread: index) { cutter.append(event) }
             blocks += cutter.finish()
             encoded.insert(index)
         }
@@ -314,6 +333,30 @@ struct TraceBuilder {
         }
         blocks.sort(by: EncodedBlock.writeOrder)
         return sites
+    }
+
+    /// The Python code objects defined in each image, in order of definition;
+    /// code objects only sampled (never seen at a GIL event) get an entry
+    /// without a name.
+    private mutating func buildPythonCodes(_ scan: SessionScan) {
+        for key in imageKeys {
+            guard let process = processIndex[key] else { continue }
+            let defined = scan.pythonCodes[key] ?? [:]
+            var index: [PythonCodeKey: Int] = [:]
+            for (code, d) in defined.sorted(by: { ($0.value.time, $0.key.address) < ($1.value.time, $1.key.address) }) {
+                index[code] = tables.pythonCodes.count
+                tables.pythonCodes.append(PythonCode(index: tables.pythonCodes.count, process: process, address: code.address,
+                                                     qualifiedName: d.name, file: d.file, firstLine: d.firstLine))
+            }
+            for code in (scan.pythonReferences[key] ?? []).sorted(by: { ($0.address, $0.identity) < ($1.address, $1.identity) })
+            where index[code] == nil {
+                index[code] = tables.pythonCodes.count
+                tables.pythonCodes.append(PythonCode(index: tables.pythonCodes.count, process: process, address: code.address,
+                                                     qualifiedName: "code object 0x" + String(code.address, radix: 16), file: "",
+                                                     firstLine: UInt32(truncatingIfNeeded: code.identity >> 32)))
+            }
+            if !index.isEmpty { pythonCodeIndex[key] = index }
+        }
     }
 
     /// Features, clock and run facts.
@@ -335,5 +378,34 @@ struct TraceBuilder {
             info.append(("scheduling_note", facts.perfRefusal ?? "perf not used"))
         }
         tables.info = RunInfo(values: info)
+    }
+}
+
+/// Gathers the PY_FRAME records that follow a GIL event or a PY_SAMPLE into one event.
+struct PythonFrameCollector {
+    private var anchor: UInt64?
+    private var sampleOf: Int?
+    private var frames: [PythonFrame] = []
+
+    mutating func begin(at time: UInt64, sampleOf gil: Int?) {
+        anchor = time
+        sampleOf = gil
+        frames.removeAll()
+    }
+
+    mutating func frame(_ r: gtrace_raw_record, code: Int?) {
+        guard anchor != nil, frames.count < 64 else { return }
+        frames.append(PythonFrame(code: code, line: r.u32))
+    }
+
+    /// The event of the frames gathered (a sample with none is dropped; a GIL
+    /// event with none keeps an empty location: no Python frame).
+    mutating func flush(thread: Int) -> TraceEvent? {
+        guard let time = anchor else { return nil }
+        defer { anchor = nil; frames.removeAll() }
+        if let gil = sampleOf {
+            return frames.isEmpty ? nil : TraceEvent(time: time, thread: thread, kind: .pythonSample(lock: gil, frames: frames))
+        }
+        return TraceEvent(time: time, thread: thread, kind: .pythonLocation(frames: frames))
     }
 }

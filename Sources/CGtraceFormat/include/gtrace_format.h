@@ -106,6 +106,27 @@ enum gtrace_raw_kind {
      * wait, addr = its wait status. KILL: u32 = the pid (as passed to kill),
      * addr = the signal. */
     GTRACE_RAW_WAKER = 29,
+
+    /* Python locations (pyframes.c, docs/RECORDING.md "Python locations").
+     * PY_FRAME: one frame of the Python stack of the preceding GIL_ACQUIRE,
+     * GIL_RELEASE or PY_SAMPLE record of this thread; flags = depth (0: the
+     * innermost) | GTRACE_PY_FRAME_SAMPLED when it belongs to a sample,
+     * u32 = line (0: unknown; samples carry none), addr = code object,
+     * arg = its identity (first line << 32 | a hash of its name, file and
+     * qualified-name objects). */
+    GTRACE_RAW_PY_FRAME = 36,
+    /* A code object first seen in this process: addr = code object, arg =
+     * identity, u32 = co_firstlineno, flags = number of PY_TEXT records that
+     * follow with "qualname\0filename\0" (16 bytes each in addr, arg). */
+    GTRACE_RAW_PY_CODE = 37,
+    GTRACE_RAW_PY_TEXT = 38,
+    /* A thread waiting for GIL `flags` (index) sampled its holder: u32 =
+     * frames that follow (PY_FRAME with GTRACE_PY_FRAME_SAMPLED), addr = the
+     * GIL, arg = the holder's PyThreadState. */
+    GTRACE_RAW_PY_SAMPLE = 39,
+    /* Python locations: flags = 1 layout confirmed (arg = a thread state),
+     * 2 refused (addr = the object that was not a code object); u32 = minor version. */
+    GTRACE_RAW_PY_INFO = 40,
 };
 
 enum gtrace_waker_kind {
@@ -118,6 +139,7 @@ enum gtrace_waker_kind {
     GTRACE_WAKER_KILL = 7,           /* kill(pid, sig) with sig != 0 */
     GTRACE_WAKER_IO_READ = 8,        /* a read-like call got data from this object without blocking */
 };
+#define GTRACE_PY_FRAME_SAMPLED 0x100
 
 /* The blocking calls gtrace wraps (flags of BLOCK_BEGIN/END; also the call
  * operand of the trace file's block events). Grouped by what the thread
@@ -312,6 +334,7 @@ enum gtrace_record_kind {
     GTRACE_REC_END = 8,     /* totals: proves the file is complete */
     GTRACE_REC_GIL = 9,     /* one CPython process's GIL facts (see docs/FORMAT.md) */
     GTRACE_REC_SYMBOL = 10, /* a lock's name, or one call site's totals (docs/FORMAT.md) */
+    GTRACE_REC_PYTHON = 11, /* a Python code object: qualified name, file, first line (docs/FORMAT.md) */
 };
 
 /* Event opcodes inside an EVENTS block: one byte, low 5 bits the op, high 3
@@ -343,6 +366,11 @@ enum gtrace_event_op {
     GTRACE_EV_LOCK_TRY_FAILED = 21, /* lock id */
     GTRACE_EV_COND_WAIT = 22,    /* cond lock id, mutex lock id */
     GTRACE_EV_COND_WOKE = 23,    /* cond lock id, mutex lock id, return code */
+    /* Python frames at the thread's preceding GIL event (flag bit 0 clear), or
+     * a sample of a GIL's holder taken by this waiting thread (flag bit 0 set:
+     * a GIL lock id comes first): frame count, then per frame code id + 1
+     * (PYTHON records; 0: unknown) and line (0: unknown), innermost first. */
+    GTRACE_EV_PYTHON = 13,
     /* The GIL needs no ops of its own: each Python process has a lock of kind
      * GIL (LOCK record kind 3) and its waits/holds use the lock ops above. */
 };
