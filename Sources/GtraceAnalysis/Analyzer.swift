@@ -75,8 +75,11 @@ public enum Analyzer {
         var replay = ReplayBuilder(tables: tables, operationLimit: replayOperations)
         let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
         var foreign = scheduling.hasPerf ? ForeignLoadTracker(threadProcesses: tables.threads.map(\.process), cores: cores) : nil
+        var python = PythonAttributionAccumulator(tables: tables)
+        let pythonEnabled = python.isEnabled
         var stream = file.events()
         while let event = stream.next() {
+            if pythonEnabled { python.consume(event) }
             lastTime = max(lastTime, event.time)
             tracker.consume(event, apply)
             switch event.kind {
@@ -95,6 +98,7 @@ public enum Analyzer {
         tracker.finish(at: end, apply)
         serialisation.finish(at: end)
         foreign?.finish(at: end)
+        if pythonEnabled { python.finish(at: end) }
         for h in heldIntervals { scheduling.lockHeld(thread: h.thread, from: h.start, to: h.end) }
         scheduling.finish(traceEnd: end)
         let program = replay.finish(traceEnd: end)
@@ -117,7 +121,9 @@ public enum Analyzer {
             threadStats[i].blockingCalls = scheduling.callTotals(thread: i)
         }
         let gilStats = gils.values.sorted { $0.info.process < $1.info.process }.map { acc in
-            acc.statistics(lockStats: lockStats.first { $0.index == acc.lock }, tables: tables, traceEnd: end)
+            var stats = acc.statistics(lockStats: lockStats.first { $0.index == acc.lock }, tables: tables, traceEnd: end)
+            if pythonEnabled { stats.pythonCode = python.statistics(lock: acc.lock) }
+            return stats
         }
         let processStats = tables.processes.map { process in
             var stats = ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,

@@ -47,6 +47,8 @@ public struct GILStatistics: Sendable, Codable {
     /// handOffs == cpythonHandOffs (nil when CPython's counter is unknown).
     public var matchesCPython: Bool?
     public var threadsUsingGIL: Int
+    /// Which Python code held the GIL and where threads waited for it (traces with Python locations).
+    public var pythonCode: PythonGILAttribution?
 }
 
 /// Per-thread time split by GIL state (a thread of a CPython process).

@@ -18,6 +18,7 @@ public enum TextReport {
             out.append("Verdict")
             out += a.verdict.map { "  " + $0 }
             out += ParallelismReport.headline(a)
+            out += PythonReport.headline(a)
             out.append("")
         }
         guard details else {
@@ -125,7 +126,7 @@ public enum TextReport {
                                times.runningWithoutGILNanoseconds.map { share($0, of: t.lifetimeNanoseconds) } ?? "-",
                                times.otherNanoseconds.map { share($0, of: t.lifetimeNanoseconds) } ?? "-"])
         }
-        return out + table.render() + [""]
+        return out + table.render() + PythonReport.details(g) + [""]
     }
 
     static func share(_ part: UInt64, of whole: UInt64) -> String {

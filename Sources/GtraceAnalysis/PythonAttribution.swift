@@ -1,0 +1,272 @@
+import GtraceFormat
+
+/// Which Python code held each GIL, where threads waited for it, and who took
+/// it from whom (docs/METRICS.md, "Python code at the GIL").
+public struct PythonGILAttribution: Sendable, Codable {
+    /// Functions by time holding the GIL (self), highest first.
+    public var functions: [PythonFunctionGIL]
+    /// Places where threads asked for the GIL back, by total wait, highest first.
+    public var waitSites: [PythonWaitSite]
+    /// Hand-offs (acquisition by another thread than the last holder) per pair of functions.
+    public var handOffs: [PythonHandOff]
+    /// Time the GIL was held, and the part of it with at least one Python location.
+    public var holdNanoseconds: UInt64
+    public var locatedHoldNanoseconds: UInt64
+    /// Locations at GIL acquisitions/releases, and samples of the holder taken by waiting threads.
+    public var boundaryLocations: Int
+    public var samples: Int
+}
+
+public struct PythonFunctionGIL: Sendable, Codable {
+    /// "Worker.run (app.py:12)".
+    public var function: String
+    public var file: String
+    /// GIL held while this function was the innermost Python frame.
+    public var selfNanoseconds: UInt64
+    /// GIL held while it was on the recorded stack (its callees included, up to the recorded depth).
+    public var totalNanoseconds: UInt64
+}
+
+public struct PythonWaitSite: Sendable, Codable {
+    /// "app.py:42 in sleeper (after clock_nanosleep)".
+    public var site: String
+    public var function: String
+    public var file: String
+    public var line: UInt32
+    /// The first blocking call between the release and the wait (gtrace's wrappers), if any.
+    public var after: String?
+    public var waits: Int
+    public var waitNanoseconds: UInt64
+    public var maxWaitNanoseconds: UInt64
+}
+
+public struct PythonHandOff: Sendable, Codable {
+    /// The function that released the GIL, and the one whose thread took it.
+    public var from: String
+    public var to: String
+    public var count: Int
+    /// Release to acquisition, summed.
+    public var latencyNanoseconds: UInt64
+}
+
+/// Streaming accumulator fed every event (Analyzer); one result per GIL lock.
+struct PythonAttributionAccumulator {
+    private let tables: TraceTables
+    private let gilLocks: Set<Int>
+    private static let noFrame = "(no Python frame)"
+
+    private enum LastGIL { case acquire, release }
+    private struct Point { var time: UInt64; var frames: [PythonFrame] }
+    private struct Hold { var lock: Int; var start: UInt64; var end: UInt64?; var points: [Point] = [] }
+    private struct ThreadState {
+        var last: LastGIL?
+        var lastLock = 0
+        var hold: Hold?
+        var waitStart: UInt64?
+        var waitSite: PythonWaitSite?
+        var releaseFrames: [PythonFrame]?
+        var after: String?
+        var pendingHandOff: (from: String, latency: UInt64)?
+    }
+    private struct PerLock {
+        var functions: [String: PythonFunctionGIL] = [:]
+        var sites: [String: PythonWaitSite] = [:]
+        var handOffs: [String: PythonHandOff] = [:]
+        var holder: Int?
+        var lastHolder: Int?
+        var lastReleaseFunction: String?
+        var lastRelease: UInt64 = 0
+        var hold: UInt64 = 0
+        var located: UInt64 = 0
+        var boundary = 0
+        var samples = 0
+    }
+    private var threads: [Int: ThreadState] = [:]
+    private var locks: [Int: PerLock] = [:]
+
+    init(tables: TraceTables) {
+        self.tables = tables
+        gilLocks = Set(tables.gils.compactMap(\.lock))
+    }
+
+    /// False when the trace has no Python locations: nothing to do.
+    var isEnabled: Bool { !tables.pythonCodes.isEmpty && !gilLocks.isEmpty }
+
+    mutating func consume(_ e: TraceEvent) {
+        let t = e.thread
+        if case .pythonLocation = e.kind {
+        } else if var s = threads[t], let hold = s.hold, hold.end != nil {
+            // A release whose location did not follow (no location recorded for it).
+            finish(hold)
+            s.hold = nil
+            s.last = nil
+            threads[t] = s
+        }
+        switch e.kind {
+        case let .lockWait(lock, _) where gilLocks.contains(lock):
+            var s = threads[t] ?? ThreadState()
+            s.waitStart = e.time
+            s.waitSite = site(s.releaseFrames, after: s.after)
+            threads[t] = s
+        case let .lockAcquire(lock, _) where gilLocks.contains(lock), let .lockAcquired(lock, _) where gilLocks.contains(lock):
+            var s = threads[t] ?? ThreadState()
+            var l = locks[lock] ?? PerLock()
+            if let start = s.waitStart, var site = s.waitSite {
+                let wait = e.time &- start
+                let key = site.site
+                if let old = l.sites[key] { site = old }
+                site.waits += 1
+                site.waitNanoseconds += wait
+                site.maxWaitNanoseconds = max(site.maxWaitNanoseconds, wait)
+                l.sites[key] = site
+            }
+            if let previous = l.lastHolder, previous != t {
+                s.pendingHandOff = (l.lastReleaseFunction ?? Self.noFrame, e.time &- l.lastRelease)
+            }
+            s.waitStart = nil
+            s.waitSite = nil
+            s.hold = Hold(lock: lock, start: e.time)
+            s.last = .acquire
+            s.lastLock = lock
+            l.holder = t
+            locks[lock] = l
+            threads[t] = s
+        case let .lockRelease(lock, _) where gilLocks.contains(lock):
+            var s = threads[t] ?? ThreadState()
+            s.hold?.end = e.time
+            s.last = .release
+            s.lastLock = lock
+            s.after = nil
+            if locks[lock]?.holder == t { locks[lock]?.holder = nil }
+            locks[lock, default: PerLock()].lastHolder = t
+            locks[lock, default: PerLock()].lastRelease = e.time
+            locks[lock, default: PerLock()].lastReleaseFunction = nil
+            threads[t] = s
+        case let .pythonLocation(frames):
+            guard var s = threads[t], let last = s.last else { return }
+            locks[s.lastLock, default: PerLock()].boundary += 1
+            switch last {
+            case .acquire:
+                s.hold?.points.append(Point(time: e.time, frames: frames))
+                if let pending = s.pendingHandOff {
+                    addHandOff(lock: s.lastLock, from: pending.from, to: function(frames), latency: pending.latency)
+                    s.pendingHandOff = nil
+                }
+            case .release:
+                if var hold = s.hold {
+                    hold.points.append(Point(time: hold.end ?? e.time, frames: frames))
+                    finish(hold)
+                    s.hold = nil
+                }
+                s.releaseFrames = frames
+                locks[s.lastLock, default: PerLock()].lastReleaseFunction = function(frames)
+            }
+            s.last = nil
+            threads[t] = s
+        case let .pythonSample(lock, frames):
+            guard let holder = locks[lock]?.holder, var s = threads[holder], s.hold != nil else { return }
+            s.hold?.points.append(Point(time: e.time, frames: frames))
+            locks[lock]?.samples += 1
+            threads[holder] = s
+        case let .blockBegin(call, _, _):
+            if var s = threads[t], s.hold == nil, s.after == nil {
+                s.after = call.name
+                threads[t] = s
+            }
+        default:
+            break
+        }
+    }
+
+    /// Holds still open at the end of the trace end there.
+    mutating func finish(at end: UInt64) {
+        for (t, s) in threads.sorted(by: { $0.key < $1.key }) {
+            guard var hold = s.hold else { continue }
+            if hold.end == nil { hold.end = end }
+            finish(hold)
+            threads[t]?.hold = nil
+        }
+    }
+
+    /// The attribution of GIL `lock`, nil when it had no Python location.
+    func statistics(lock: Int, limit: Int = 50) -> PythonGILAttribution? {
+        guard let l = locks[lock], l.boundary + l.samples > 0 else { return nil }
+        return PythonGILAttribution(
+            functions: Array(l.functions.values.sorted { ($0.selfNanoseconds, $0.totalNanoseconds, $1.function) > ($1.selfNanoseconds, $1.totalNanoseconds, $0.function) }.prefix(limit)),
+            waitSites: Array(l.sites.values.sorted { ($0.waitNanoseconds, $0.waits, $1.site) > ($1.waitNanoseconds, $1.waits, $0.site) }.prefix(limit)),
+            handOffs: Array(l.handOffs.values.sorted { ($0.count, $0.latencyNanoseconds, $1.from, $1.to) > ($1.count, $1.latencyNanoseconds, $0.from, $0.to) }.prefix(limit)),
+            holdNanoseconds: l.hold, locatedHoldNanoseconds: l.located, boundaryLocations: l.boundary, samples: l.samples)
+    }
+
+    // MARK: - attribution
+
+    /// Splits a hold among its location points: each point owns the time
+    /// nearest to it (the midpoint rule); the first point also owns the time
+    /// before it, the last the time after it.
+    private mutating func finish(_ hold: Hold) {
+        let end = hold.end ?? hold.start
+        let duration = end &- hold.start
+        var l = locks[hold.lock] ?? PerLock()
+        l.hold += duration
+        let points = hold.points.map { Point(time: min(max($0.time, hold.start), end), frames: $0.frames) }
+            .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+        if !points.isEmpty, duration > 0 {
+            l.located += duration
+            for (i, p) in points.enumerated() {
+                let from = i == 0 ? hold.start : (points[i - 1].time + p.time) / 2
+                let to = i == points.count - 1 ? end : (p.time + points[i + 1].time) / 2
+                guard to > from else { continue }
+                credit(&l, frames: p.frames, nanoseconds: to - from)
+            }
+        }
+        locks[hold.lock] = l
+    }
+
+    private func credit(_ l: inout PerLock, frames: [PythonFrame], nanoseconds: UInt64) {
+        let labels = frames.map { code(of: $0) }
+        let innermost = labels.first ?? (Self.noFrame, "")
+        l.functions[innermost.0, default: PythonFunctionGIL(function: innermost.0, file: innermost.1, selfNanoseconds: 0, totalNanoseconds: 0)]
+            .selfNanoseconds += nanoseconds
+        var seen: Set<String> = []
+        for (name, file) in labels.isEmpty ? [innermost] : labels where seen.insert(name).inserted {
+            l.functions[name, default: PythonFunctionGIL(function: name, file: file, selfNanoseconds: 0, totalNanoseconds: 0)]
+                .totalNanoseconds += nanoseconds
+        }
+    }
+
+    private mutating func addHandOff(lock: Int, from: String, to: String, latency: UInt64) {
+        let key = from + "\u{1}" + to
+        var h = locks[lock]?.handOffs[key] ?? PythonHandOff(from: from, to: to, count: 0, latencyNanoseconds: 0)
+        h.count += 1
+        h.latencyNanoseconds += latency
+        locks[lock, default: PerLock()].handOffs[key] = h
+    }
+
+    private func code(of frame: PythonFrame) -> (String, String) {
+        guard let index = frame.code, tables.pythonCodes.indices.contains(index) else { return ("(unknown code)", "") }
+        let c = tables.pythonCodes[index]
+        return (c.label, c.file)
+    }
+
+    private func function(_ frames: [PythonFrame]) -> String {
+        frames.first.map { code(of: $0).0 } ?? Self.noFrame
+    }
+
+    /// Where a thread asked for the GIL back: its innermost frame at its last release.
+    private func site(_ frames: [PythonFrame]?, after: String?) -> PythonWaitSite {
+        guard let frames, let first = frames.first else {
+            let label = frames == nil ? "(thread start: no release yet)" : Self.noFrame
+            return PythonWaitSite(site: label + (after.map { " (after \($0))" } ?? ""), function: label, file: "", line: 0,
+                                  after: after, waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)
+        }
+        var name = "(unknown code)", file = ""
+        if let index = first.code, tables.pythonCodes.indices.contains(index) {
+            name = tables.pythonCodes[index].qualifiedName
+            file = tables.pythonCodes[index].file
+        }
+        let base = file.split(separator: "/").last.map(String.init) ?? file
+        let label = "\(base):\(first.line) in \(name)" + (after.map { " (after \($0))" } ?? "")
+        return PythonWaitSite(site: label, function: name, file: file, line: first.line, after: after,
+                              waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)
+    }
+}

@@ -1,0 +1,57 @@
+import GtraceAnalysis
+
+/// The Python code at the GIL in the text report (docs/METRICS.md, "Python code at the GIL").
+enum PythonReport {
+    /// One line per CPython process with locations: the functions that held the GIL most.
+    static func headline(_ a: TraceAnalysis) -> [String] {
+        var out: [String] = []
+        for g in a.gil {
+            guard let p = g.pythonCode, p.holdNanoseconds > 0 else { continue }
+            let top = p.functions.prefix(3).filter { $0.selfNanoseconds > 0 }
+            guard !top.isEmpty else { continue }
+            let parts = top.map { "\($0.function) \(Formatting.percent(Double($0.selfNanoseconds) / Double(p.holdNanoseconds)))" }
+            let process = a.gil.count > 1 ? " (pid \(g.pid))" : ""
+            out.append("  GIL held by\(process): " + parts.joined(separator: ", "))
+            if let site = p.waitSites.first, site.waitNanoseconds > 0 {
+                out.append("  most GIL waiting\(process): \(Formatting.duration(site.waitNanoseconds)) at \(site.site)")
+            }
+        }
+        return out
+    }
+
+    /// The GIL section's tables: functions holding it, places waiting for it, hand-offs.
+    static func details(_ g: GILStatistics, top: Int = 10) -> [String] {
+        guard let p = g.pythonCode else { return [] }
+        var out: [String] = []
+        let located = p.holdNanoseconds == 0 ? 0 : Double(p.locatedHoldNanoseconds) / Double(p.holdNanoseconds)
+        out.append("  Python code holding the GIL (\(p.boundaryLocations) locations at acquire/release, \(p.samples) samples of the holder by waiting threads; "
+                   + "\(Formatting.percent(located)) of the hold located)")
+        var functions = TextTable(header: ["function", "self", "share", "with callees"])
+        functions.leftAligned = [0]
+        for f in p.functions.prefix(top) {
+            functions.rows.append([f.function, Formatting.duration(f.selfNanoseconds),
+                                   Formatting.percent(p.holdNanoseconds == 0 ? 0 : Double(f.selfNanoseconds) / Double(p.holdNanoseconds)),
+                                   Formatting.duration(f.totalNanoseconds)])
+        }
+        out += functions.render(indent: "    ")
+        if !p.waitSites.isEmpty {
+            out.append("  Where threads asked for the GIL back (their line at the previous release), most waited-at first")
+            var sites = TextTable(header: ["call site", "waits", "wait total", "max"])
+            sites.leftAligned = [0]
+            for s in p.waitSites.prefix(top) {
+                sites.rows.append([s.site, "\(s.waits)", Formatting.duration(s.waitNanoseconds), Formatting.duration(s.maxWaitNanoseconds)])
+            }
+            out += sites.render(indent: "    ")
+        }
+        if !p.handOffs.isEmpty {
+            out.append("  GIL hand-offs between functions (released in → taken by)")
+            var hand = TextTable(header: ["from", "to", "hand-offs", "mean latency"])
+            hand.leftAligned = [0, 1]
+            for h in p.handOffs.prefix(top) {
+                hand.rows.append([h.from, h.to, "\(h.count)", Formatting.duration(h.count == 0 ? 0 : h.latencyNanoseconds / UInt64(h.count))])
+            }
+            out += hand.render(indent: "    ")
+        }
+        return out
+    }
+}
