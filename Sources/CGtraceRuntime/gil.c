@@ -307,8 +307,11 @@ int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, cons
         uintptr_t gil = gt_gils[index];
         if (gil == 0 || __atomic_load_n((int *)(gil + 16), __ATOMIC_RELAXED) != 1) continue;
         uint64_t tsc = gtrace_timestamp(), last = __atomic_load_n(&gt_gil_last_sample, __ATOMIC_RELAXED);
-        if (tsc - last < GT_PY_SAMPLE_NS / 2) continue; /* another waiter just sampled (TSC ticks ≥ ns) */
-        if (!__atomic_compare_exchange_n(&gt_gil_last_sample, &last, tsc, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) continue;
+        /* Another waiter samples (it sampled less than half a slice ago; TSC
+         * ticks ≥ ns): wait out the deadline in one piece. */
+        if (tsc - last < GT_PY_SAMPLE_NS / 2 ||
+            !__atomic_compare_exchange_n(&gt_gil_last_sample, &last, tsc, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return wait(c, m, clock, abstime);
         gt_py_sample(gil, index);
     }
 }

@@ -25,6 +25,8 @@ public struct PythonFunctionGIL: Sendable, Codable {
     public var selfNanoseconds: UInt64
     /// GIL held while it was on the recorded stack (its callees included, up to the recorded depth).
     public var totalNanoseconds: UInt64
+    /// The part of `selfNanoseconds` its thread was on a CPU (perf context switches; nil without them).
+    public var selfOnCPUNanoseconds: UInt64?
 }
 
 public struct PythonWaitSite: Sendable, Codable {
@@ -57,7 +59,15 @@ struct PythonAttributionAccumulator {
 
     private enum LastGIL { case acquire, release }
     private struct Point { var time: UInt64; var frames: [PythonFrame] }
-    private struct Hold { var lock: Int; var start: UInt64; var end: UInt64?; var points: [Point] = [] }
+    private struct Hold {
+        var lock: Int
+        var start: UInt64
+        var end: UInt64?
+        var points: [Point] = []
+        /// Off-CPU intervals of the holder during the hold (perf).
+        var offCPU: [(start: UInt64, end: UInt64)] = []
+        var offSince: UInt64?
+    }
     private struct ThreadState {
         var last: LastGIL?
         var lastLock = 0
@@ -67,6 +77,7 @@ struct PythonAttributionAccumulator {
         var releaseFrames: [PythonFrame]?
         var after: String?
         var pendingHandOff: (from: String, latency: UInt64)?
+        var onCPU = true
     }
     private struct PerLock {
         var functions: [String: PythonFunctionGIL] = [:]
@@ -82,11 +93,13 @@ struct PythonAttributionAccumulator {
         var samples = 0
     }
     private var threads: [Int: ThreadState] = [:]
+    private let perf: Bool
     private var locks: [Int: PerLock] = [:]
 
     init(tables: TraceTables) {
         self.tables = tables
         gilLocks = Set(tables.gils.compactMap(\.lock))
+        perf = tables.info["scheduling"] == "perf"
     }
 
     /// False when the trace has no Python locations: nothing to do.
@@ -126,6 +139,7 @@ struct PythonAttributionAccumulator {
             s.waitStart = nil
             s.waitSite = nil
             s.hold = Hold(lock: lock, start: e.time)
+            if !s.onCPU { s.hold?.offSince = e.time }
             s.last = .acquire
             s.lastLock = lock
             l.holder = t
@@ -134,6 +148,10 @@ struct PythonAttributionAccumulator {
         case let .lockRelease(lock, _) where gilLocks.contains(lock):
             var s = threads[t] ?? ThreadState()
             s.hold?.end = e.time
+            if let since = s.hold?.offSince {
+                s.hold?.offCPU.append((since, e.time))
+                s.hold?.offSince = nil
+            }
             s.last = .release
             s.lastLock = lock
             s.after = nil
@@ -168,6 +186,19 @@ struct PythonAttributionAccumulator {
             s.hold?.points.append(Point(time: e.time, frames: frames))
             locks[lock]?.samples += 1
             threads[holder] = s
+        case .cpuOut:
+            var s = threads[t] ?? ThreadState()
+            s.onCPU = false
+            if s.hold != nil, s.hold?.end == nil { s.hold?.offSince = e.time }
+            threads[t] = s
+        case .cpuIn:
+            var s = threads[t] ?? ThreadState()
+            s.onCPU = true
+            if let since = s.hold?.offSince {
+                s.hold?.offCPU.append((since, e.time))
+                s.hold?.offSince = nil
+            }
+            threads[t] = s
         case let .blockBegin(call, _, _):
             if var s = threads[t], s.hold == nil, s.after == nil {
                 s.after = call.name
@@ -212,21 +243,36 @@ struct PythonAttributionAccumulator {
             .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
         if !points.isEmpty, duration > 0 {
             l.located += duration
+            var off = hold.offCPU
+            if let since = hold.offSince { off.append((since, end)) }
+            func onCPU(_ from: UInt64, _ to: UInt64) -> UInt64 {
+                guard to > from else { return 0 }
+                var offCPU: UInt64 = 0
+                for o in off where o.end > from && o.start < to { offCPU += min(o.end, to) - max(o.start, from) }
+                return (to - from) - min(offCPU, to - from)
+            }
+            // Wall time by the midpoint in wall time; CPU time by the midpoint
+            // in the holder's own on-CPU time (code advances only on a CPU).
             for (i, p) in points.enumerated() {
                 let from = i == 0 ? hold.start : (points[i - 1].time + p.time) / 2
                 let to = i == points.count - 1 ? end : (p.time + points[i + 1].time) / 2
-                guard to > from else { continue }
-                credit(&l, frames: p.frames, nanoseconds: to - from)
+                let before = i == 0 ? onCPU(hold.start, p.time) : (onCPU(points[i - 1].time, p.time) + 1) / 2
+                let after = i == points.count - 1 ? onCPU(p.time, end) : onCPU(p.time, points[i + 1].time) / 2
+                credit(&l, frames: p.frames, nanoseconds: to > from ? to - from : 0, onCPU: before + after)
             }
         }
         locks[hold.lock] = l
     }
 
-    private func credit(_ l: inout PerLock, frames: [PythonFrame], nanoseconds: UInt64) {
+    private func credit(_ l: inout PerLock, frames: [PythonFrame], nanoseconds: UInt64, onCPU: UInt64) {
         let labels = frames.map { code(of: $0) }
         let innermost = labels.first ?? (Self.noFrame, "")
         l.functions[innermost.0, default: PythonFunctionGIL(function: innermost.0, file: innermost.1, selfNanoseconds: 0, totalNanoseconds: 0)]
             .selfNanoseconds += nanoseconds
+        if perf {
+            let before = l.functions[innermost.0]?.selfOnCPUNanoseconds ?? 0
+            l.functions[innermost.0]?.selfOnCPUNanoseconds = before + onCPU
+        }
         var seen: Set<String> = []
         for (name, file) in labels.isEmpty ? [innermost] : labels where seen.insert(name).inserted {
             l.functions[name, default: PythonFunctionGIL(function: name, file: file, selfNanoseconds: 0, totalNanoseconds: 0)]

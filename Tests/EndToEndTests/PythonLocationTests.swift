@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+/// Python code at the GIL, on every CPython present, against the workload's own
+/// clocks (tools/workloads/py_locations.py).
+@Suite(.serialized) struct PythonLocationTests {
+    struct Workload: Decodable {
+        struct Worker: Decodable {
+            var native_id: Int
+            var light: Double
+            var heavy: Double
+        }
+        var python: String
+        var workers: [Worker]
+        var sleep_line: Int
+        var sleeps: Int
+    }
+
+    @Test(arguments: PythonVersions.installed)
+    func functionsHoldingTheGILAndTheLineWaitingForIt(python: PythonVersions.Interpreter) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let result = try Harness.gtrace(["record", "-o", trace, "--", python.path,
+                                         "\(Harness.packageRoot)/tools/workloads/py_locations.py"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let workload = try JSONDecoder().decode(Workload.self, from: result.stdoutData)
+        let report = try Harness.reportJSON(trace)
+        let gil = try #require((report["gil"] as? [[String: Any]])?.first)
+        let code = try #require(gil["pythonCode"] as? [String: Any], "\(python): no Python locations")
+        let functions = try #require(code["functions"] as? [[String: Any]])
+        func function(_ name: String) -> [String: Any]? {
+            functions.first { ($0["function"] as? String)?.hasPrefix(name + " (py_locations.py:") == true }
+        }
+        // Each function's GIL hold (on a CPU, from perf) against the CPU time it
+        // measured itself, within 5%, plus the CPU its threads used without the GIL
+        // (waiting for it: that time is inside the functions' own clocks too).
+        let threads = report["threads"] as? [[String: Any]] ?? []
+        let workerIDs = Set(workload.workers.map(\.native_id))
+        let withoutGIL = threads.filter { workerIDs.contains($0["tid"] as? Int ?? -1) }.reduce(0.0) {
+            $0 + (((($1["states"] as? [String: Any])?["runningNanoseconds"]) as? NSNumber)?.doubleValue ?? 0) / 1e9
+        }
+        let truth = ["light": workload.workers.reduce(0) { $0 + $1.light }, "heavy": workload.workers.reduce(0) { $0 + $1.heavy }]
+        let total = truth.values.reduce(0, +)
+        for (name, cpu) in truth {
+            let f = try #require(function(name), "\(python): \(name) missing from \(functions.prefix(5))")
+            if SchedulingTests.perfAllowed {
+                let held = try #require((f["selfOnCPUNanoseconds"] as? NSNumber)?.doubleValue) / 1e9
+                let slack = 0.05 * cpu + withoutGIL * cpu / total
+                #expect(abs(held - cpu) <= slack, "\(python) \(name): GIL held on CPU \(held) s, its own CPU \(cpu) s, slack \(slack) s")
+            } else {
+                // Without perf: the shares of the hold, against the shares of CPU.
+                let light = try #require((function("light")?["selfNanoseconds"] as? NSNumber)?.doubleValue)
+                let heavy = try #require((function("heavy")?["selfNanoseconds"] as? NSNumber)?.doubleValue)
+                let share = (name == "light" ? light : heavy) / (light + heavy)
+                #expect(abs(share - cpu / total) <= 0.05 * cpu / total, "\(python) \(name): share \(share), CPU share \(cpu / total)")
+            }
+        }
+        // The sleeper's waits for the GIL belong to its time.sleep line.
+        let sites = try #require(code["waitSites"] as? [[String: Any]])
+        let atSleep = sites.filter { ($0["line"] as? Int) == workload.sleep_line && ($0["file"] as? String)?.hasSuffix("py_locations.py") == true }
+        let waits = atSleep.reduce(0) { $0 + ($1["waits"] as? Int ?? 0) }
+        #expect(waits >= workload.sleeps - 1, "\(python): \(waits) waits at line \(workload.sleep_line): \(sites.prefix(4))")
+        #expect(atSleep.allSatisfy { ($0["function"] as? String) == "sleeper" })
+        // Hand-offs between the two workers' functions are counted.
+        let handOffs = try #require(code["handOffs"] as? [[String: Any]])
+        #expect(handOffs.contains { ($0["from"] as? String)?.hasPrefix("heavy") == true && ($0["count"] as? Int ?? 0) > 0 })
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import GtraceAnalysis
+@testable import GtraceFormat
+
+/// Python code at the GIL on a synthetic schedule whose answer is known.
+@Suite struct PythonAttributionTests {
+    /// Thread 1 holds the GIL [500, 1_500) in `sleeper` and releases at line 16,
+    /// sleeps (nanosleep), waits [4_000, 10_500) and acquires at 10_500.
+    /// Thread 0 holds it [2_000, 10_000): acquires in `spin` line 5, thread 1's
+    /// samples show `spin` at 3_000 and `other` at 6_000 and 8_000, it releases in
+    /// `other` at 10_000.
+    static func trace() -> (TraceTables, [[TraceEvent]]) {
+        var (t, _) = GILAnalysisTests.alternatingTrace(rounds: 1)
+        t.gils[0].switchNumber = nil
+        t.pythonCodes = [
+            PythonCode(index: 0, process: 0, address: 0x100, qualifiedName: "spin", file: "/x/app.py", firstLine: 3),
+            PythonCode(index: 1, process: 0, address: 0x200, qualifiedName: "Worker.other", file: "/x/app.py", firstLine: 9),
+            PythonCode(index: 2, process: 0, address: 0x300, qualifiedName: "sleeper", file: "/x/app.py", firstLine: 14),
+        ]
+        let spin = [PythonFrame(code: 0, line: 5)], other = [PythonFrame(code: 1, line: 10)]
+        let sleeper = [PythonFrame(code: 2, line: 16)]
+        let main: [TraceEvent] = [
+            .init(time: 2_000, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 2_000, thread: 0, kind: .pythonLocation(frames: spin)),
+            .init(time: 10_000, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+            .init(time: 10_000, thread: 0, kind: .pythonLocation(frames: other)),
+        ]
+        let worker: [TraceEvent] = [
+            .init(time: 500, thread: 1, kind: .threadStart(creator: 0)),
+            .init(time: 500, thread: 1, kind: .lockAcquire(lock: 0, flags: [])),
+            .init(time: 500, thread: 1, kind: .pythonLocation(frames: sleeper)),
+            .init(time: 1_500, thread: 1, kind: .lockRelease(lock: 0, flags: [])),
+            .init(time: 1_500, thread: 1, kind: .pythonLocation(frames: sleeper)),
+            .init(time: 1_600, thread: 1, kind: .blockBegin(call: BlockingCall(rawValue: 1), small: 0, argument: 1000)),
+            .init(time: 3_000, thread: 1, kind: .pythonSample(lock: 0, frames: spin)),
+            .init(time: 3_900, thread: 1, kind: .blockEnd(call: BlockingCall(rawValue: 1), result: 0, detail: 0)),
+            .init(time: 4_000, thread: 1, kind: .lockWait(lock: 0, flags: [])),
+            .init(time: 6_000, thread: 1, kind: .pythonSample(lock: 0, frames: other)),
+            .init(time: 8_000, thread: 1, kind: .pythonSample(lock: 0, frames: other)),
+            .init(time: 10_500, thread: 1, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 10_500, thread: 1, kind: .pythonLocation(frames: sleeper)),
+            .init(time: 12_000, thread: 1, kind: .lockRelease(lock: 0, flags: [])),
+            .init(time: 12_000, thread: 1, kind: .pythonLocation(frames: sleeper)),
+        ]
+        return (t, [main, worker])
+    }
+
+    @Test func holdsAreSplitAtMidpointsWaitsGoToTheReleaseLineHandOffsToPairs() throws {
+        let analysis = try GILAnalysisTests.analyze(Self.trace())
+        let p = try #require(analysis.gil.first?.pythonCode)
+        let byName = Dictionary(uniqueKeysWithValues: p.functions.map { ($0.function, $0) })
+        // Thread 0's hold [2_000, 10_000): spin owns [2_000, 4_500) (midpoint of 3_000 and 6_000), other the rest.
+        #expect(byName["spin (app.py:3)"]?.selfNanoseconds == 2_500)
+        #expect(byName["Worker.other (app.py:9)"]?.selfNanoseconds == 5_500)
+        // Thread 1's holds [500, 1_500) and [10_500, 12_000): sleeper.
+        #expect(byName["sleeper (app.py:14)"]?.selfNanoseconds == 2_500)
+        #expect(p.holdNanoseconds == 10_500)
+        // The wait [4_000, 10_500) belongs to the line thread 1 released at, after its nanosleep.
+        let site = try #require(p.waitSites.first)
+        #expect(site.site == "app.py:16 in sleeper (after nanosleep)")
+        #expect(site.waits == 1 && site.waitNanoseconds == 6_500)
+        // Hand-offs: sleeper → spin at 2_000, other → sleeper at 10_500 (500 ns after each release).
+        let handOff = try #require(p.handOffs.first { $0.from == "Worker.other (app.py:9)" })
+        #expect(handOff.to == "sleeper (app.py:14)" && handOff.count == 1 && handOff.latencyNanoseconds == 500)
+        let first = try #require(p.handOffs.first { $0.from == "sleeper (app.py:14)" })
+        #expect(first.to == "spin (app.py:3)" && first.count == 1 && first.latencyNanoseconds == 500)
+        #expect(p.samples == 3)
+    }
+
+    @Test func locationsAndCodesSurviveTheFile() throws {
+        let trace = Self.trace()
+        let path = NSTemporaryDirectory() + "gtrace-py-\(UUID().uuidString).data"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try TraceFileWriter.write(path: path, tables: trace.0, eventsByThread: trace.1)
+        let file = try TraceFile(path: path)
+        #expect(file.tables.pythonCodes == trace.0.pythonCodes)
+        var stream = file.events()
+        var python: [EventKind] = []
+        while let e = stream.next() {
+            switch e.kind {
+            case .pythonLocation, .pythonSample: python.append(e.kind)
+            default: break
+            }
+        }
+        let expected = (trace.1[0] + trace.1[1]).filter {
+            switch $0.kind {
+            case .pythonLocation, .pythonSample: return true
+            default: return false
+            }
+        }
+        #expect(python.count == expected.count)
+        #expect(python.contains(.pythonSample(lock: 0, frames: [PythonFrame(code: 1, line: 10)])))
+    }
+}
