@@ -34,6 +34,8 @@ public final class ChromeTraceWriter {
     private var flowID = 0
     private var gilWaiters: [Int: Int] = [:]
     static let gilTrackLane: Int64 = 511
+    /// Python code at each thread's GIL events (args of the GIL slices).
+    private var python: ChromePythonLocations
 
     private let filter: ChromeExportFilter
     /// Per thread: its process is exported.
@@ -49,6 +51,7 @@ public final class ChromeTraceWriter {
         threadNames = Array(repeating: nil, count: file.tables.threads.count)
         lockAddresses = Array(repeating: nil, count: file.tables.locks.count)
         lockLabels = Array(repeating: nil, count: file.tables.locks.count)
+        python = ChromePythonLocations(tables: file.tables)
     }
 
     /// JSON events left out by `filter.maxEvents`, and those written.
@@ -69,13 +72,30 @@ public final class ChromeTraceWriter {
             do { try self.handle(transition) } catch { failure = error }
         }
         var scheduling = ChromeSchedulingTracks(tables: tables, filter: filter)
-        while let event = stream.next() {
+        func process(_ event: TraceEvent) throws {
             lastTime = max(lastTime, event.time)
             try writeInstant(event, tables: tables)
             tracker.consume(event, handle)
             if let failure { throw failure }
             try scheduling.consume(event, into: events)
         }
+        // A GIL release waits for the Python location that follows it (same
+        // thread, same time) so that its slice can name where it was released.
+        var heldRelease: TraceEvent?
+        while let event = stream.next() {
+            if python.enabled { python.consume(event) }
+            if let release = heldRelease {
+                heldRelease = nil
+                try process(release)
+                if case .pythonLocation = event.kind, event.thread == release.thread { continue }
+            }
+            if python.enabled, ChromePythonLocations.isGILRelease(event, tables: tables) {
+                heldRelease = event
+                continue
+            }
+            try process(event)
+        }
+        if let release = heldRelease { try process(release) }
         tracker.finish(at: lastTime, handle)
         if let failure { throw failure }
         try scheduling.finish(at: max(lastTime, tables.clock.recordingEndNanoseconds), into: events)
@@ -257,6 +277,16 @@ public final class ChromeTraceWriter {
         events.int(Int64(tid))
         events.raw(",\"duration_ns\":")
         events.uint(end - start)
+        if let at = python.acquiredAt[interval.thread] {
+            events.raw(",\"python_acquired_at\":\"")
+            events.encoded(at)
+            events.raw("\"")
+        }
+        if let at = python.releasedAt[interval.thread], !interval.closedByEnd {
+            events.raw(",\"python_released_at\":\"")
+            events.encoded(at)
+            events.raw("\"")
+        }
         events.raw("}")
         try events.end()
         if let previous, previous.thread != interval.thread, previous.end > 0, filter.accepts(time: previous.end - 1),
@@ -323,6 +353,11 @@ public final class ChromeTraceWriter {
         }
         events.raw("\",\"duration_ns\":")
         events.uint(interval.duration)
+        if gil, key.kind == 1, let at = python.releasedAt[interval.thread] {
+            events.raw(",\"python_asked_at\":\"")
+            events.encoded(at)
+            events.raw("\"")
+        }
         if interval.closedByEnd { events.raw(",\"open_at_end\":true") }
         events.raw("}")
         try events.end()
