@@ -14,6 +14,7 @@ import Testing
         var workers: [Worker]
         var sleep_line: Int
         var sleeps: Int
+        var rounds: Int
     }
 
     @Test(arguments: PythonVersions.installed)
@@ -46,7 +47,14 @@ import Testing
             let f = try #require(function(name), "\(python): \(name) missing from \(functions.prefix(5))")
             if SchedulingTests.perfAllowed {
                 let held = try #require((f["selfOnCPUNanoseconds"] as? NSNumber)?.doubleValue) / 1e9
-                let slack = 0.05 * cpu + withoutGIL * cpu / total
+                // The midpoint split places each of the 2 × rounds switches per worker between
+                // light and heavy with an error of ±gap/√12 (gap: gtrace's mean on-CPU time
+                // between two locations, ~1 ms on an idle machine, more when the waiting
+                // threads that sample get little CPU); 3 standard deviations of their sum.
+                let gap = ((code["meanLocationGapOnCPUNanoseconds"] as? NSNumber)?.doubleValue ?? 1e6) / 1e9
+                let switches = Double(2 * workload.rounds * workload.workers.count)
+                let resolution = 3 * switches.squareRoot() * gap / 12.0.squareRoot()
+                let slack = 0.05 * cpu + withoutGIL * cpu / total + resolution
                 #expect(abs(held - cpu) <= slack, "\(python) \(name): GIL held on CPU \(held) s, its own CPU \(cpu) s, slack \(slack) s")
             } else {
                 // Without perf: the shares of the hold, against the shares of CPU.
@@ -60,7 +68,7 @@ import Testing
         let sites = try #require(code["waitSites"] as? [[String: Any]])
         let atSleep = sites.filter { ($0["line"] as? Int) == workload.sleep_line && ($0["file"] as? String)?.hasSuffix("py_locations.py") == true }
         let waits = atSleep.reduce(0) { $0 + ($1["waits"] as? Int ?? 0) }
-        #expect(waits >= workload.sleeps - 1, "\(python): \(waits) waits at line \(workload.sleep_line): \(sites.prefix(4))")
+        #expect(waits >= workload.sleeps - 3, "\(python): \(waits) waits at line \(workload.sleep_line): \(sites.prefix(4))")
         #expect(atSleep.allSatisfy { ($0["function"] as? String) == "sleeper" })
         // Hand-offs between the two workers' functions are counted.
         let handOffs = try #require(code["handOffs"] as? [[String: Any]])

@@ -66,7 +66,7 @@ def main():
     for t in workers + [sleeping]:
         t.join()
     print(json.dumps({"python": sys.version.split()[0], "workers": results, "sleep_line": SLEEP_LINE,
-                      "sleeps": args.sleeps, "file": __file__}))
+                      "sleeps": args.sleeps, "rounds": args.rounds, "file": __file__}))
 
 
 if __name__ == "__main__":
