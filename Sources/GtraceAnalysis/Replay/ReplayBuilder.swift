@@ -20,9 +20,10 @@ struct ReplayBuilder {
     private var lastTimes: [ThreadStateTimes]
     private var lastEventTime: [UInt64]
     private var begun: [Bool]
-    private var forkPoint: [Int32: (thread: Int, ops: Int)] = [:]
+    private var firstEventTime: [UInt64]
+    private var forkPoint: [Int32: Point] = [:]
     /// Where the image that exec'd ended: the next image of that pid starts there.
-    private var execPoint: [Int32: (thread: Int, ops: Int)] = [:]
+    private var execPoint: [Int32: Point] = [:]
     private var blockCategory: [BlockingCall.Category?]
     private var blockBegan: [UInt64]
     private var blockSmall: [UInt32]
@@ -61,6 +62,7 @@ struct ReplayBuilder {
     // Foreign load: runnable while fewer of the tree's threads than CPUs ran.
     private var onCPUCount = 0
     private var counted: [Bool]
+    private var ended: [Bool]
     private var foreignIntegral: UInt64 = 0
     private var sweptTo: UInt64 = 0
     private var runnableSince: [UInt64?]
@@ -82,6 +84,7 @@ struct ReplayBuilder {
         lastTimes = Array(repeating: ThreadStateTimes(), count: n)
         lastEventTime = Array(repeating: 0, count: n)
         begun = Array(repeating: false, count: n)
+        firstEventTime = Array(repeating: 0, count: n)
         blockCategory = Array(repeating: nil, count: n)
         blockBegan = Array(repeating: 0, count: n)
         blockSmall = Array(repeating: 0, count: n)
@@ -93,6 +96,7 @@ struct ReplayBuilder {
         lockWaitBegan = Array(repeating: 0, count: n)
         lastBlockDelay = Array(repeating: nil, count: n)
         counted = Array(repeating: false, count: n)
+        ended = Array(repeating: false, count: n)
         runnableSince = Array(repeating: nil, count: n)
         pendingForeign = Array(repeating: 0, count: n)
         var byProcess = Array(repeating: [Int](), count: tables.processes.count)
@@ -197,6 +201,16 @@ struct ReplayBuilder {
         (processesOfPid[pid] ?? []).compactMap { tables.processes[$0].endNanoseconds }.max()
     }
 
+    /// The time from a fork, spawn or exec to the new image's first record
+    /// (the kernel's and the loader's work, and on a busy machine the wait for
+    /// a CPU): kept as foreign time at the start of the new image.
+    private mutating func startGap(_ t: Int, from: UInt64, to: UInt64) {
+        // The thread's state machine runs from its first record (a perf switch
+        // can come before the runtime's start record): the gap ends there.
+        let first = min(to, firstEventTime[t])
+        if first > from, threads[t].ops.isEmpty { append(t, .foreign(first - from)) }
+    }
+
     // MARK: foreign load
 
     private mutating func sweep(to time: UInt64) {
@@ -210,17 +224,19 @@ struct ReplayBuilder {
         sweep(to: time)
         switch kind {
         case .cpuIn:
-            if let since = runnableSince[t] {
+            if let since = runnableSince[t], !ended[t] {
                 pendingForeign[t] += foreignIntegral - since
                 runnableSince[t] = nil
             }
-            if !counted[t] { counted[t] = true; onCPUCount += 1 }
+            // A thread's last switches come after its end record: not counted.
+            if !counted[t] && !ended[t] { counted[t] = true; onCPUCount += 1 }
         case let .cpuOut(_, preempted):
             if counted[t] { counted[t] = false; onCPUCount -= 1 }
             runnableSince[t] = preempted ? foreignIntegral : nil
-        case .threadEnd, .processExit:
+        case .threadEnd, .processExit, .exec:
             if counted[t] { counted[t] = false; onCPUCount -= 1 }
             runnableSince[t] = nil
+            ended[t] = true
         default:
             break
         }
@@ -234,6 +250,7 @@ struct ReplayBuilder {
         let gils = gilLocks
         if !begun[t] {
             begun[t] = true
+            firstEventTime[t] = event.time
             machines[t].advance(to: min(event.time, tables.threads[t].startNanoseconds))
             // A thread starts on a CPU (until its first switch record says otherwise).
             if perf {
@@ -251,14 +268,26 @@ struct ReplayBuilder {
         if case .processStart = event.kind, threads[t].startAfter == nil {
             let pid = tables.processes[tables.threads[t].process].pid
             if let point = execPoint.removeValue(forKey: pid) {
-                threads[t].startAfter = point
+                threads[t].startAfter = (point.thread, point.ops)
+                startGap(t, from: point.time, to: event.time)
             } else if let point = forkPoint[pid] {
-                threads[t].startAfter = point
+                threads[t].startAfter = (point.thread, point.ops)
+                startGap(t, from: point.time, to: event.time)
+            } else if let parent = tables.processes[tables.threads[t].process].parent, threadsOfProcess.indices.contains(parent),
+                      let spawner = threadsOfProcess[parent].filter({ begun[$0] && lastEventTime[$0] <= event.time })
+                          .max(by: { lastEventTime[$0] < lastEventTime[$1] }) {
+                // vfork or posix_spawn leave no fork record: the child starts
+                // where its parent's (most recently active) thread was then.
+                machines[spawner].advance(to: event.time)
+                flush(spawner)
+                let p = point(spawner, at: event.time)
+                threads[t].startAfter = (p.thread, p.ops)
+                if blockCategory[spawner] != nil { startGap(t, from: blockBegan[spawner], to: event.time) }
             }
         }
         switch event.kind {
         case .lockAcquire, .lockAcquired, .lockRelease, .lockWait, .blockBegin, .blockEnd, .conditionWait, .conditionWoke,
-             .fork, .threadEnd, .processExit, .waker:
+             .fork, .exec, .threadEnd, .processExit, .waker:
             machines[t].advance(to: event.time)
             flush(t)
         default:
@@ -280,12 +309,11 @@ struct ReplayBuilder {
             append(t, .release(lock: lock))
             lastRelease[lock] = (t, threads[t].ops.count, event.time)
         case let .fork(childPid):
-            forkPoint[childPid] = (t, threads[t].ops.count)
-            barrier[t] = threads[t].ops.count
-        case let .processExit(kind, _) where kind == .exec:
+            forkPoint[childPid] = point(t, at: event.time)
+        case .exec:
+            // The image is replaced: the next image of the pid starts here.
             let pid = tables.processes[tables.threads[t].process].pid
-            let p = point(t, at: event.time)
-            execPoint[pid] = (p.thread, p.ops)
+            execPoint[pid] = point(t, at: event.time)
         case let .waker(kind, object, _):
             waker(t, kind, object, at: event.time)
         case let .blockBegin(call, small, _):
@@ -359,7 +387,7 @@ struct ReplayBuilder {
             threads[t].ops[block.index] = .waitChild(pid: pid)
             lastBlockDelay[t] = nil
             unexplainedTotal -= min(unexplainedTotal, ns)
-            unexplained.removeAll { $0.thread == t && $0.startNanoseconds == block.begin }
+            unexplained.removeAll { $0.thread == t && $0.startNanoseconds >= block.begin && $0.startNanoseconds <= block.end }
             if block.end > end { insertForeign(t, after: block.index, block.end - end) }
         } else {
             append(t, .waitChild(pid: pid))
