@@ -30,6 +30,7 @@ enum { GT_FD_UNKNOWN = 0, GT_FD_OTHER = 1, GT_FD_OBJECT = 2 };
 static uint8_t gt_fd_kind[GT_FD_CACHE];
 static uint64_t gt_fd_ino[GT_FD_CACHE];
 static uint64_t gt_fd_dev[GT_FD_CACHE];
+static uint64_t gt_fd_noted[GT_FD_CACHE]; /* stamp of the last IO_READ/IO_WRITE noted */
 
 /* A pipe, a socket, or an anonymous inode (eventfd, timerfd, signalfd): an
  * object another thread of the tree can wake a reader of. */
@@ -64,13 +65,33 @@ int gt_io_object(int fd, uint64_t *ino, uint64_t *dev) {
     return object;
 }
 
+/* Reads and writes that did not block are recorded at most once per
+ * GT_IO_NOTE_TICKS per descriptor (per process): a stream of small writes
+ * costs ~10 000 records a second at most, and a reader woken inside a burst
+ * is tied to the burst's first write, at most 100 µs early. */
+#if GTRACE_TIMESTAMP_IS_TSC
+#define GT_IO_NOTE_TICKS 300000u
+#else
+#define GT_IO_NOTE_TICKS 100000u
+#endif
+
 void gt_note_io(uint16_t what, int fd, uint64_t tsc) {
     uint64_t ino, dev;
-    if (gt_io_object(fd, &ino, &dev)) gt_emit_ts(tsc, GTRACE_RAW_WAKER, what, (uint32_t)fd, ino, dev);
+    if ((what == GTRACE_WAKER_IO_WRITE || what == GTRACE_WAKER_IO_READ) && fd >= 0 && fd < GT_FD_CACHE) {
+        uint64_t last = __atomic_load_n(&gt_fd_noted[fd], __ATOMIC_RELAXED);
+        if (last != 0 && tsc - last < GT_IO_NOTE_TICKS && __atomic_load_n(&gt_fd_kind[fd], __ATOMIC_RELAXED) != GT_FD_UNKNOWN)
+            return;
+    }
+    if (!gt_io_object(fd, &ino, &dev)) return;
+    if (fd >= 0 && fd < GT_FD_CACHE) __atomic_store_n(&gt_fd_noted[fd], tsc, __ATOMIC_RELAXED);
+    gt_emit_ts(tsc, GTRACE_RAW_WAKER, what, (uint32_t)fd, ino, dev);
 }
 
 static void gt_forget_fd(int fd) {
-    if (fd >= 0 && fd < GT_FD_CACHE) __atomic_store_n(&gt_fd_kind[fd], GT_FD_UNKNOWN, __ATOMIC_RELEASE);
+    if (fd >= 0 && fd < GT_FD_CACHE) {
+        __atomic_store_n(&gt_fd_kind[fd], GT_FD_UNKNOWN, __ATOMIC_RELEASE);
+        __atomic_store_n(&gt_fd_noted[fd], 0, __ATOMIC_RELAXED);
+    }
 }
 
 /* The fd numbers are inherited: a fork child keeps the cache; an exec starts

@@ -174,6 +174,8 @@ struct ReplayBuilder {
     }
 
     static let unexplainedMinimum: UInt64 = 1_000_000
+    /// Foreign time from this much on gets its own operation at once.
+    static let foreignSplit: UInt64 = 100_000
 
     private mutating func note(_ t: Int, _ what: String, end: UInt64, _ ns: UInt64) {
         guard ns > 0 else { return }
@@ -227,6 +229,13 @@ struct ReplayBuilder {
             if let since = runnableSince[t], !ended[t] {
                 pendingForeign[t] += foreignIntegral - since
                 runnableSince[t] = nil
+                // Keep the lost time where it happened, between the work
+                // before and after it: at the end of the work it would not
+                // overlap with the other threads' work as it did.
+                if pendingForeign[t] >= Self.foreignSplit {
+                    machines[t].advance(to: time)
+                    flush(t)
+                }
             }
             // A thread's last switches come after its end record: not counted.
             if !counted[t] && !ended[t] { counted[t] = true; onCPUCount += 1 }
@@ -426,13 +435,15 @@ struct ReplayBuilder {
         switch category {
         case .child where call.isWaitForChild && result > 0 && processesOfPid[result] != nil:
             append(t, .waitChild(pid: result))
-            if let end = endOfPid(result), time > end { append(t, .foreign(time - end)) }
+            // The wake-up latency counts from the child's end, or from the
+            // call's start when the child had ended before.
+            if let end = endOfPid(result), time > max(end, began) { append(t, .foreign(time - max(end, began))) }
             return
         case .sync:
             if call.isJoin,
                let joined = (threadOfTid[Int32(bitPattern: blockSmall[t])] ?? []).last(where: { tables.threads[$0].process == tables.threads[t].process && $0 != t }) {
                 append(t, .waitFor(thread: joined, ops: Int.max))
-                if let end = tables.threads[joined].endNanoseconds, time > end { append(t, .foreign(time - end)) }
+                if let end = tables.threads[joined].endNanoseconds, time > max(end, began) { append(t, .foreign(time - max(end, began))) }
                 return
             }
             if let w = guessedWaker(of: t, at: time) {
@@ -452,7 +463,9 @@ struct ReplayBuilder {
         let writes = objects.compactMap { lastWrite[$0] }.filter { $0.thread != t && $0.time + 50_000 >= began && $0.time <= time }
         if let write = writes.min(by: { $0.time < $1.time }) {
             for object in objects { consumed[ObjectKey(thread: t, object: object)] = lastWrite[object]?.ops }
-            wait(t, for: write, until: time)
+            var from = write
+            from.time = max(write.time, began)
+            wait(t, for: from, until: time)
             return
         }
         if blocked > 0 {
