@@ -30,6 +30,11 @@ public struct BlockingCall: RawRepresentable, Sendable, Hashable, Codable {
         (UInt32(GTRACE_CALL_PTHREAD_JOIN.rawValue) ... UInt32(GTRACE_CALL_PTHREAD_CLOCKJOIN.rawValue)).contains(UInt32(rawValue))
     }
 
+    /// select, pselect, poll, ppoll, epoll_wait, epoll_pwait.
+    public var isMultiplex: Bool {
+        (UInt32(GTRACE_CALL_SELECT.rawValue) ... UInt32(GTRACE_CALL_EPOLL_PWAIT.rawValue)).contains(UInt32(rawValue))
+    }
+
     /// True for the I/O calls recorded only once they blocked (one BLOCK_END).
     public var isDataTransfer: Bool { UInt32(rawValue) >= GTRACE_CALL_READ.rawValue }
 

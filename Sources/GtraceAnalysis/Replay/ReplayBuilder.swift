@@ -397,18 +397,13 @@ struct ReplayBuilder {
             lastBlockDelay[t] = nil
             unexplainedTotal -= min(unexplainedTotal, ns)
             unexplained.removeAll { $0.thread == t && $0.startNanoseconds >= block.begin && $0.startNanoseconds <= block.end }
-            if block.end > end { insertForeign(t, after: block.index, block.end - end) }
+            // The wake-up latency (SIGCHLD, the return from the call) goes in
+            // the placeholder after it.
+            if block.end > end, threads[t].ops.indices.contains(block.index + 1), case .foreign(0) = threads[t].ops[block.index + 1] {
+                threads[t].ops[block.index + 1] = .foreign(block.end - max(end, block.begin))
+            }
         } else {
             append(t, .waitChild(pid: pid))
-        }
-    }
-
-    /// Puts the wake-up latency after a wait that became a dependency.
-    private mutating func insertForeign(_ t: Int, after index: Int, _ ns: UInt64) {
-        // Inserting would shift points other threads wait for; the latency
-        // joins the next operation only when that is a delay.
-        if threads[t].ops.indices.contains(index + 1), case let .delay(d) = threads[t].ops[index + 1] {
-            threads[t].ops[index + 1] = .delay(d + ns)
         }
     }
 
@@ -453,7 +448,7 @@ struct ReplayBuilder {
             }
         case .sleep:
             if objects.isEmpty, blocked > 0 {
-                keepBlock(t, blocked, began: began, end: time)
+                keepBlock(t, blocked, began: began, end: time, reapable: true)
                 return
             }
         default:
@@ -469,17 +464,21 @@ struct ReplayBuilder {
             return
         }
         if blocked > 0 {
-            keepBlock(t, blocked, began: began, end: time)
+            keepBlock(t, blocked, began: began, end: time, reapable: call.isMultiplex)
             note(t, label, end: time, blocked)
         }
     }
 
     /// A blocking call kept as a fixed delay, on its own (a WNOHANG reap may
     /// turn it into a wait for a child).
-    private mutating func keepBlock(_ t: Int, _ ns: UInt64, began: UInt64, end: UInt64) {
+    private mutating func keepBlock(_ t: Int, _ ns: UInt64, began: UInt64, end: UInt64, reapable: Bool) {
         barrier[t] = threads[t].ops.count
         append(t, .delay(ns))
+        barrier[t] = threads[t].ops.count
+        guard reapable else { return }
         lastBlockDelay[t] = (threads[t].ops.count - 1, began, end)
+        // A placeholder for the wake-up latency, should it become a wait for a child.
+        append(t, .foreign(0))
         barrier[t] = threads[t].ops.count
     }
 
