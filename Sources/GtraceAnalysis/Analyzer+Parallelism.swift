@@ -74,7 +74,7 @@ extension Analyzer {
             stats.replayFit = ReplayFit(replayNanoseconds: selfReplay.wallNanoseconds, measuredNanoseconds: wall, error: error,
                                         fits: abs(error) <= ReplayFit.tolerance && selfReplay.stuckThreads == 0,
                                         unexplainedWaits: stats.unexplainedWaits.prefix(5).map {
-                                            "\($0.what) in thread \($0.tid) (pid \($0.pid)) \(Verdict.duration($0.nanoseconds))"
+                                            "\($0.what) in \($0.pid)/\($0.tid) \(Verdict.duration($0.nanoseconds))"
                                         })
         }
         for p in predictedCores {

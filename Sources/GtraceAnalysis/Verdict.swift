@@ -26,6 +26,7 @@ public enum Verdict {
     static let lockSerialFraction = 0.3
     static let coresBusy = 0.8
     static let waitingShare = 0.5
+    static let waitingPathRatio = 0.5
     static let invisibleShare = 0.3
     static let whatIfGain = 1.05
 
@@ -153,13 +154,24 @@ public enum Verdict {
             return held
         }.max()
         let waitingShare = alive > 0 ? (sleeping + io + children) / alive : nil
-        if limit == nil, waitingShare.map({ $0 >= Self.waitingShare }) ?? (freeGIL != nil) {
+        // The criterion: the critical path (unlimited cores) is at least twice the CPU time, so
+        // most of it is waiting no CPU can shorten. Waits for children or pipes that are busy
+        // themselves, and time spent runnable on a loaded machine, do not count then. Without a
+        // replay: the share of the threads' own time spent sleeping or in I/O.
+        let pathRatio = p?.bound?.criticalPathBound
+        let ownWaiting = alive > 0 ? (sleeping + io) / max(alive - children, 1) : nil
+        let waits: Bool = {
+            if let pathRatio { return pathRatio <= Self.waitingPathRatio }
+            if let ownWaiting { return ownWaiting >= Self.waitingShare }
+            return freeGIL != nil
+        }()
+        if limit == nil, waits {
             let share = waitingShare ?? 0
             let biggest = [("sleeping", sleeping), ("in I/O", io), ("waiting for child processes", children)].max { $0.1 < $1.1 }?.0 ?? "waiting"
             let processes = busyProcesses > 1 && a.processes.filter({ $0.threadCount > 1 }).isEmpty
             limit = Limit(kind: "waiting", rule: 3,
                           summary: String(format: "waiting: its threads spent %.0f%% of their time sleeping, in I/O or waiting for children", share * 100),
-                          numbers: ["waitingShare": share, "sleeping": sleeping / max(alive, 1), "io": io / max(alive, 1),
+                          numbers: ["waitingShare": share, "cpuPerCriticalPath": pathRatio ?? -1, "sleeping": sleeping / max(alive, 1), "io": io / max(alive, 1),
                                     "children": children / max(alive, 1), "gilHeldRatio": freeGIL ?? -1])
             let gil = freeGIL.map { String(format: " The GIL was mostly free (held %.0f%% of the time while several threads existed).", $0 * 100) } ?? ""
             let what = waitingShare == nil ? "The threads spent their time blocked, sleeping or in C code that releases the GIL."

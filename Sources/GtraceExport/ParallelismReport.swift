@@ -94,7 +94,6 @@ enum ParallelismReport {
             out.append(String(format: "  replay (model: docs/METRICS.md): the recording as it was replays in %@ against %@ measured%@",
                               Formatting.duration(check.wallNanoseconds), Formatting.duration(p.wallNanoseconds),
                               p.replayFit?.fits == false ? " (more than 15% off: the model does not fit this run)" : ""))
-            for wait in p.replayFit?.unexplainedWaits ?? [] { out.append("    unexplained: " + wait) }
             var table = TextTable(header: ["what if", "cores", "wall", "vs as recorded"])
             table.leftAligned = [0]
             for prediction in p.predictions {
