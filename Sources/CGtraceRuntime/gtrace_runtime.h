@@ -22,6 +22,8 @@
 #define GT_HIDDEN __attribute__((visibility("hidden")))
 #define GT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define GT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define GT_XSTR(x) #x
+#define GT_STR(x) GT_XSTR(x) /* a macro's value as a string (for assembly) */
 
 /* Chunk sizes (bytes of the whole file, header included). */
 #ifndef GT_CHUNK_FIRST_BYTES

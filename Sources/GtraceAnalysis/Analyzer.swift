@@ -71,6 +71,7 @@ public enum Analyzer {
             }
         }
 
+        var futexes = FutexAccumulator()
         var scheduling = SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess)
         var replay = ReplayBuilder(tables: tables, operationLimit: replayOperations)
         let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
@@ -88,6 +89,7 @@ public enum Analyzer {
             default: break
             }
             foreign?.consume(event)
+            futexes.consume(event)
             for h in heldIntervals { scheduling.lockHeld(thread: h.thread, from: h.start, to: h.end) }
             heldIntervals.removeAll(keepingCapacity: true)
             scheduling.consume(event)
@@ -108,7 +110,7 @@ public enum Analyzer {
         let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: stream.eventCount)
         let lockStats = locks.filter { $0.info.kind != .condition }
             .map { acc -> LockStatistics in
-                var stats = acc.statistics(wall: wall, tables: tables)
+                var stats = acc.statistics(wall: wall, tables: tables).withFutex(futexes.stats[acc.info.index])
                 stats.serialisedNanoseconds = serialisation.serialised.indices.contains(acc.info.index) ? serialisation.serialised[acc.info.index] : 0
                 return stats
             }

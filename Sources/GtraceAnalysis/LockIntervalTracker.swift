@@ -108,6 +108,11 @@ public struct LockIntervalTracker {
             } else {
                 endHold(thread: t, lock: lock, hold: hold, at: e.time, byEnd: false, emit)
             }
+        case let .futexWoke(lock, result):
+            // A futex wait ends without a hold: its word's holds are never seen.
+            if let open = waits[t], open.lock == lock {
+                closeWait(thread: t, at: e.time, acquired: result == 0, byEnd: false, emit)
+            }
         case let .lockTryFailed(lock, _):
             emit(.trylockBusy(thread: t, lock: lock, time: e.time))
         case let .conditionWait(condition, _):

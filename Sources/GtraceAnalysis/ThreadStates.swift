@@ -145,6 +145,8 @@ struct ThreadStateMachine {
             if isGIL(lock) { gilWaiting = 0 } else { lockWaiting = max(lockWaiting - 1, 0) }
         case let .lockRelease(lock, _):
             if isGIL(lock) { gilHeld = 0 }
+        case .futexWoke:
+            lockWaiting = max(lockWaiting - 1, 0)
         case .conditionWait:
             conditionWaiting = 1
         case .conditionWoke:

@@ -136,7 +136,11 @@ public struct LockStatistics: Sendable, Codable {
     public var waitRatio: Double
     public var threadsUsing: Int
     /// Where it was acquired, the most waited-at first (from the trace's symbols).
+    /// For a futex word: where it was waited on (waits) and woken (acquisitions = wake calls).
     public var callSites: [CallSiteStatistics] = []
+    /// For a futex word (kind "futex"): its waits by outcome and its wakes.
+    /// Its acquisitions count the waits that ended woken or with EAGAIN; it has no holds.
+    public var futex: FutexStatistics?
 
     public var contendedPercent: Double {
         acquisitions == 0 ? 0 : 100 * Double(contendedAcquisitions) / Double(acquisitions)

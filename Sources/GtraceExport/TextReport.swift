@@ -35,7 +35,7 @@ public enum TextReport {
         out.append("")
         out += SchedulingReport.utilisation(a)
 
-        let used = a.locks.filter { $0.acquisitions > 0 || $0.waitCount > 0 || $0.trylockBusy > 0 }
+        let used = a.locks.filter { $0.futex == nil && ($0.acquisitions > 0 || $0.waitCount > 0 || $0.trylockBusy > 0) }
         out.append("Locks by hold ratio (\(used.count) used\(used.count > maxLocks ? ", top \(maxLocks) shown" : ""))")
         if used.isEmpty {
             out.append("  no lock was acquired")
@@ -66,6 +66,7 @@ public enum TextReport {
             }
         }
         out.append("")
+        out += FutexReport.table(a, maxLocks: maxLocks)
 
         for g in a.gil { out += gilSection(g, threads: a.threads.filter { $0.process == g.process }) }
 

@@ -39,6 +39,10 @@ enum EventCodec {
             op(GTRACE_EV_COND_WAIT); w.varint(condition); w.varint(mutex)
         case let .conditionWoke(condition, mutex, result):
             op(GTRACE_EV_COND_WOKE); w.varint(condition); w.varint(mutex); w.varint(UInt64(UInt32(bitPattern: result)))
+        case let .futexWoke(lock, result):
+            op(GTRACE_EV_FUTEX_WOKE); w.varint(lock); w.varint(UInt64(UInt32(bitPattern: result)))
+        case let .futexWake(lock, result):
+            op(GTRACE_EV_FUTEX_WAKE); w.varint(lock); w.varint(UInt64(UInt32(bitPattern: result)))
         case let .blockBegin(call, small, argument):
             op(GTRACE_EV_BLOCK_BEGIN); w.varint(UInt64(call.rawValue)); w.varint(UInt64(small)); w.varint(argument)
         case let .blockEnd(call, result, detail):
@@ -127,6 +131,8 @@ enum EventCodec {
                 frames.append(PythonFrame(code: code == 0 ? nil : code - 1, line: line))
             }
             kind = sampled ? .pythonSample(lock: gil, frames: frames) : .pythonLocation(frames: frames)
+        case GTRACE_EV_FUTEX_WOKE.rawValue: kind = .futexWoke(lock: try lock(), result: try int32())
+        case GTRACE_EV_FUTEX_WAKE.rawValue: kind = .futexWake(lock: try lock(), result: try int32())
         default:
             // Events have no length of their own, so an unknown opcode ends the block.
             throw DecodeError(reason: "unknown event opcode \(code)")

@@ -71,6 +71,8 @@ public enum TextDump {
         case let .lockTryFailed(id, flags): return "trylock-busy \(lock(id))\(mode(flags))"
         case let .conditionWait(cond, mutex): return "cond-wait \(lock(cond)) mutex=\(lock(mutex))"
         case let .conditionWoke(cond, mutex, result): return "cond-woke \(lock(cond)) mutex=\(lock(mutex)) result=\(result)"
+        case let .futexWoke(id, result): return "futex-woke \(lock(id)) result=\(result)"
+        case let .futexWake(id, result): return "futex-wake \(lock(id)) result=\(result)"
         case let .blockBegin(call, small, argument):
             return "block-begin \(call.label(smallArgument: small, argument: argument))"
                 + (argument == UInt64.max ? "" : " arg=\(argument)")

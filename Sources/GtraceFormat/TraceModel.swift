@@ -34,7 +34,10 @@ public enum ThreadEndKind: UInt8, Sendable, Codable {
 /// What kind of synchronisation object a lock id names.
 public enum LockKind: UInt8, Sendable, Codable {
     /// `gil`: a CPython process's global interpreter lock (one per process).
-    case mutex = 0, rwlock = 1, condition = 2, gil = 3
+    /// `futex`: a futex word waited on or woken through libc's `syscall()`
+    /// (Rust std, parking_lot, Swift Synchronization...): only its waits and
+    /// wakes are seen, never an uncontended hold.
+    case mutex = 0, rwlock = 1, condition = 2, gil = 3, futex = 4
 
     public var label: String {
         switch self {
@@ -42,6 +45,7 @@ public enum LockKind: UInt8, Sendable, Codable {
         case .rwlock: return "rwlock"
         case .condition: return "cond"
         case .gil: return "GIL"
+        case .futex: return "futex"
         }
     }
 }
@@ -310,6 +314,13 @@ public enum EventKind: Sendable, Equatable {
     case lockTryFailed(lock: Int, flags: LockFlags)
     case conditionWait(condition: Int, mutex: Int)
     case conditionWoke(condition: Int, mutex: Int, result: Int32)
+    /// A futex wait (begun by `lockWait` on the futex word's lock) returned:
+    /// `result` 0 when woken (or a PI lock taken), else -errno (-EAGAIN: the
+    /// word had changed, -ETIMEDOUT, -EINTR).
+    case futexWoke(lock: Int, result: Int32)
+    /// A futex wake call on the word: `result` threads woken (plus requeued
+    /// for the requeue commands), or -errno.
+    case futexWake(lock: Int, result: Int32)
     /// A wrapped blocking call started: `small` is its pid/fd/nfds argument,
     /// `argument` the requested time (UInt64.max: none) or the waited-on object.
     case blockBegin(call: BlockingCall, small: UInt32, argument: UInt64)

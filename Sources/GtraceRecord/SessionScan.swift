@@ -98,6 +98,8 @@ struct SessionScan {
         case GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue:
             let kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
             firstUse(r.addr, in: thread.image, at: t, kind: kind)
+        case GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WAKE.rawValue:
+            firstUse(r.addr, in: thread.image, at: t, kind: .futex)
         case GTRACE_RAW_GIL_INFO.rawValue:
             let gil = GILKey(image: thread.image, address: r.addr)
             if gilInfo[gil].map({ $0.tsc <= r.tsc }) ?? true { gilInfo[gil] = r }

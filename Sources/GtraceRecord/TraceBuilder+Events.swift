@@ -49,6 +49,9 @@ extension TraceBuilder {
             return .lockFailed(lock: lock(r.addr), flags: flags, error: Int32(bitPattern: r.u32))
         case GTRACE_RAW_LOCK_RELEASE.rawValue: return .lockRelease(lock: lock(r.addr), flags: flags)
         case GTRACE_RAW_LOCK_TRY_FAILED.rawValue: return .lockTryFailed(lock: lock(r.addr), flags: flags)
+        case GTRACE_RAW_FUTEX_WAIT.rawValue: return .lockWait(lock: lock(r.addr), flags: [])
+        case GTRACE_RAW_FUTEX_WOKE.rawValue: return .futexWoke(lock: lock(r.addr), result: Int32(bitPattern: r.u32))
+        case GTRACE_RAW_FUTEX_WAKE.rawValue: return .futexWake(lock: lock(r.addr), result: Int32(bitPattern: r.u32))
         case GTRACE_RAW_COND_WAIT.rawValue: return .conditionWait(condition: lock(r.addr), mutex: lock(r.arg))
         case GTRACE_RAW_COND_WOKE.rawValue:
             return .conditionWoke(condition: lock(r.addr), mutex: lock(r.arg), result: Int32(bitPattern: r.u32))

@@ -41,6 +41,10 @@ struct CallSiteCounter {
         case GTRACE_RAW_LOCK_WAIT.rawValue: waitBegan(lock: lock, site: r.arg, thread: thread, at: time)
         case GTRACE_RAW_LOCK_ACQUIRED.rawValue: waitEnded(lock: lock, thread: thread, at: time, acquired: true)
         case GTRACE_RAW_LOCK_FAILED.rawValue: waitEnded(lock: lock, thread: thread, at: time, acquired: false)
+        // A futex word: its waits (woken or not) and the sites that woke it.
+        case GTRACE_RAW_FUTEX_WAIT.rawValue: waitBegan(lock: lock, site: r.arg, thread: thread, at: time)
+        case GTRACE_RAW_FUTEX_WOKE.rawValue: waitEnded(lock: lock, thread: thread, at: time, acquired: false)
+        case GTRACE_RAW_FUTEX_WAKE.rawValue: acquired(lock: lock, site: r.arg)
         default: break
         }
     }

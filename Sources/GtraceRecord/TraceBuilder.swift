@@ -294,7 +294,8 @@ struct TraceBuilder {
                     }
                     return
                 }
-                if (GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_FAILED.rawValue).contains(UInt32(r.kind)) {
+                if (GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_FAILED.rawValue).contains(UInt32(r.kind))
+                    || (GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WAKE.rawValue).contains(UInt32(r.kind)) {
                     sites.record(r, lock: lock(r.addr), thread: index, at: time(r.tsc))
                 }
                 if r.kind == UInt16(GTRACE_RAW_WAKER.rawValue),

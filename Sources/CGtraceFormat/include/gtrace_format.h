@@ -107,6 +107,23 @@ enum gtrace_raw_kind {
      * addr = the signal. */
     GTRACE_RAW_WAKER = 29,
 
+    /* Futex calls made through libc's syscall() (futex.c). flags = the futex
+     * op as passed (command | FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME),
+     * addr = the futex word (uaddr).
+     * FUTEX_WAIT: a waiting command is about to enter the kernel (WAIT,
+     * WAIT_BITSET, LOCK_PI, LOCK_PI2, WAIT_REQUEUE_PI). u32 = val (the value
+     * expected; unused for the PI commands), arg = the call site (return
+     * address of syscall()).
+     * FUTEX_WOKE: it returned. u32 = the kernel's result as int32: 0 (woken,
+     * or the PI lock taken), else -errno (-EAGAIN: the word had changed,
+     * -ETIMEDOUT, -EINTR...). arg = the FUTEX_WAIT's timestamp.
+     * FUTEX_WAKE: a waking command (WAKE, WAKE_BITSET, WAKE_OP, REQUEUE,
+     * CMP_REQUEUE, UNLOCK_PI, CMP_REQUEUE_PI); its timestamp is taken before
+     * the call. u32 = the result as int32 (threads woken, plus requeued for
+     * the requeue commands; -errno on failure), arg = the call site. */
+    GTRACE_RAW_FUTEX_WAIT = 32,
+    GTRACE_RAW_FUTEX_WOKE = 33,
+    GTRACE_RAW_FUTEX_WAKE = 34,
     /* Python locations (pyframes.c, docs/RECORDING.md "Python locations").
      * PY_FRAME: one frame of the Python stack of the preceding GIL_ACQUIRE,
      * GIL_RELEASE or PY_SAMPLE record of this thread; flags = depth (0: the
@@ -358,6 +375,10 @@ enum gtrace_event_op {
      * condition's lock id, or the pid; value: the fd, the wait status or the
      * signal. */
     GTRACE_EV_WAKER = 12,
+    /* Futex words (lock kind 4): a wait begins with LOCK_WAIT on the word's
+     * lock id; FUTEX_WOKE ends it, FUTEX_WAKE is another thread's wake call. */
+    GTRACE_EV_FUTEX_WOKE = 14,   /* lock id, result (0 woken, else -errno) */
+    GTRACE_EV_FUTEX_WAKE = 15,   /* lock id, result (threads woken, or -errno) */
     GTRACE_EV_LOCK_ACQUIRE = 16, /* lock id */
     GTRACE_EV_LOCK_WAIT = 17,    /* lock id */
     GTRACE_EV_LOCK_ACQUIRED = 18,/* lock id */
