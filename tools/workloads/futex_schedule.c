@@ -101,6 +101,11 @@ static void wake(uint32_t *word, int op, int count) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* A parent may have left SIGUSR1 blocked (the test runner does). */
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
     pthread_t th;
     int err;
 
@@ -143,9 +148,11 @@ int main(void) {
     ready = 0;
     pthread_create(&th, NULL, signal_waiter, NULL);
     wait_ready(1);
-    sleep_ms(30);
-    pthread_kill(th, SIGUSR1);
-    wait_ready(2);
+    /* Again every 30 ms: one sent before the wait began would be lost. */
+    while (__atomic_load_n(&ready, __ATOMIC_SEQ_CST) < 2) {
+        sleep_ms(30);
+        if (__atomic_load_n(&ready, __ATOMIC_SEQ_CST) < 2) pthread_kill(th, SIGUSR1);
+    }
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
     sleep_ms(30);

@@ -5,7 +5,7 @@
  *
  * THREADS threads take turns on one global mutex `the_lock` in strict
  * round-robin order over the global sequence s = r*THREADS + t (round r,
- * thread t). Turn-taking uses a raw futex on an atomic counter (syscall,
+ * thread t). Turn-taking uses a raw futex on an atomic counter (an inline syscall instruction,
  * not pthread primitives, so the tracer does not see it). The holder
  * advances the turn and wakes everyone right after acquiring the lock, then
  * busy-spins at least HOLD_US microseconds and until the next thread is
@@ -64,12 +64,26 @@ static int lock_has_waiter(void) {
     return __atomic_load_n(&the_lock.__data.__lock, __ATOMIC_ACQUIRE) == 2;
 }
 
+/* The futex syscall issued inline, not through libc's syscall() (which
+ * gtrace records as a futex lock): the turn-taking stays invisible. */
+static long raw_futex(_Atomic uint32_t *addr, int op, uint32_t val) {
+#if defined(__x86_64__)
+    long ret;
+    register long r10 __asm__("r10") = 0;
+    __asm__ __volatile__("syscall" : "=a"(ret) : "0"((long)SYS_futex), "D"(addr), "S"((long)op), "d"((long)val), "r"(r10)
+                         : "rcx", "r11", "memory");
+    return ret;
+#else
+    return syscall(SYS_futex, (uint32_t *)addr, op, val, NULL, NULL, 0);
+#endif
+}
+
 static void futex_wait(_Atomic uint32_t *addr, uint32_t expected) {
-    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+    raw_futex(addr, FUTEX_WAIT_PRIVATE, expected);
 }
 
 static void futex_wake_all(_Atomic uint32_t *addr) {
-    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    raw_futex(addr, FUTEX_WAKE_PRIVATE, INT_MAX);
 }
 
 static void *run(void *arg) {
