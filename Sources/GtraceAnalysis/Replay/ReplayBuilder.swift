@@ -287,9 +287,13 @@ struct ReplayBuilder {
                           .max(by: { lastEventTime[$0] < lastEventTime[$1] }) {
                 // vfork or posix_spawn leave no fork record: the child starts
                 // where its parent's (most recently active) thread was then.
-                machines[spawner].advance(to: event.time)
+                // As of the child's first record (perf sees it before the
+                // runtime does): the parent's wait in vfork after that is the
+                // child's own time, already in the child's operations.
+                let at = min(event.time, firstEventTime[t])
+                machines[spawner].advance(to: at)
                 flush(spawner)
-                let p = point(spawner, at: event.time)
+                let p = point(spawner, at: at)
                 threads[t].startAfter = (p.thread, p.ops)
                 if blockCategory[spawner] != nil { startGap(t, from: blockBegan[spawner], to: event.time) }
             }
