@@ -55,6 +55,10 @@ public struct LockIntervalTracker {
     }
 
     private let threadProcess: [Int]
+    /// Threads that may have an interval open since their process last closed
+    /// them: a process exit closes only those, not every thread of the process.
+    private var mayBeOpen: [Bool]
+    private var openCandidates: [Int: [Int]] = [:]  // process → threads
     private var holds: [[Int: Hold]]
     private var waits: [Wait?]
     private var conditionWaits: [Wait?]
@@ -66,6 +70,7 @@ public struct LockIntervalTracker {
 
     public init(tables: TraceTables) {
         threadProcess = tables.threads.map(\.process)
+        mayBeOpen = Array(repeating: false, count: tables.threads.count)
         holds = Array(repeating: [:], count: tables.threads.count)
         waits = Array(repeating: nil, count: tables.threads.count)
         conditionWaits = Array(repeating: nil, count: tables.threads.count)
@@ -85,6 +90,7 @@ public struct LockIntervalTracker {
             closeWait(thread: t, at: e.time, acquired: false, byEnd: true, emit)
             let heldByOther = holders.indices.contains(lock) && holders[lock] > (holds[t][lock] == nil ? 0 : 1)
             waits[t] = Wait(lock: lock, start: e.time, flags: flags, heldByOther: heldByOther)
+            touch(t)
             if waiters.indices.contains(lock) { waiters[lock] += 1 }
             emit(.waitBegan(thread: t, lock: lock, time: e.time))
         case let .lockAcquired(lock, flags):
@@ -117,6 +123,7 @@ public struct LockIntervalTracker {
             emit(.trylockBusy(thread: t, lock: lock, time: e.time))
         case let .conditionWait(condition, _):
             conditionWaits[t] = Wait(lock: condition, start: e.time, flags: [])
+            touch(t)
             emit(.conditionWaitBegan(thread: t, condition: condition, time: e.time))
         case let .conditionWoke(condition, _, _):
             if let open = conditionWaits[t], open.lock == condition {
@@ -129,8 +136,10 @@ public struct LockIntervalTracker {
             endedThreads.insert(t)
         case .processExit, .exec:
             let process = threadProcess[t]
-            for other in threadProcess.indices where threadProcess[other] == process && !endedThreads.contains(other) {
-                closeAll(thread: other, at: e.time, emit)
+            guard let candidates = openCandidates.removeValue(forKey: process) else { break }
+            for other in candidates.sorted() {
+                mayBeOpen[other] = false
+                if !endedThreads.contains(other) { closeAll(thread: other, at: e.time, emit) }
             }
         default:
             break
@@ -149,12 +158,21 @@ public struct LockIntervalTracker {
             holds[t][lock] = hold
         } else {
             holds[t][lock] = Hold(start: time, depth: 1, flags: flags, contended: contended)
+            touch(t)
             if holders.indices.contains(lock) { holders[lock] += 1 }
         }
         let previous = lastOwner.indices.contains(lock) ? lastOwner[lock] : nil
         if lastOwner.indices.contains(lock) { lastOwner[lock] = t }
         emit(.holdBegan(thread: t, lock: lock, time: time, contended: contended,
                         viaCondition: flags.contains(.viaCondition), previousOwner: previous))
+    }
+
+    @inline(__always)
+    private mutating func touch(_ t: Int) {
+        if !mayBeOpen[t] {
+            mayBeOpen[t] = true
+            openCandidates[threadProcess[t], default: []].append(t)
+        }
     }
 
     /// Ends the open wait of `thread`.

@@ -44,28 +44,37 @@ struct ThreadTimelineAccumulator {
         held = Array(repeating: [], count: tracked)
     }
 
-    /// Spreads [from, to) over the columns it covers.
-    private func pieces(_ from: UInt64, _ to: UInt64, _ body: (Int, UInt64) -> Void) {
-        var t = max(from, start)
-        while t < to {
-            let column = min(Int((t - start) / width), ThreadTimeline.bucketCount - 1)
-            let columnEnd = column == ThreadTimeline.bucketCount - 1 ? to : start + UInt64(column + 1) * width
-            let piece = min(to, columnEnd) - t
-            body(column, piece)
-            t += piece
-        }
+    /// The column of time `t` (≥ start) and where that column ends (`to` for the last column).
+    @inline(__always)
+    private func column(at t: UInt64, to: UInt64) -> (column: Int, end: UInt64) {
+        let column = min(Int((t - start) / width), ThreadTimeline.bucketCount - 1)
+        let columnEnd = column == ThreadTimeline.bucketCount - 1 ? to : start + UInt64(column + 1) * width
+        return (column, min(to, columnEnd))
     }
 
+    // Both adders spread [from, to) over the columns it covers, indexing the
+    // thread's row in place (a closure capturing the rows would copy the outer
+    // array on every call: O(threads) per event).
     mutating func add(thread: Int, state: ThreadStateMachine.State, from: UInt64, to: UInt64) {
         guard thread < tracked, to > from else { return }
         if perState[thread].isEmpty { perState[thread] = Array(repeating: 0, count: ThreadTimeline.bucketCount * 8) }
-        pieces(from, to) { column, piece in perState[thread][column * 8 + state.rawValue] += piece }
+        var t = max(from, start)
+        while t < to {
+            let (c, end) = column(at: t, to: to)
+            perState[thread][c * 8 + state.rawValue] += end - t
+            t = end
+        }
     }
 
     mutating func addHold(thread: Int, from: UInt64, to: UInt64) {
         guard thread < tracked, to > from else { return }
         if held[thread].isEmpty { held[thread] = Array(repeating: 0, count: ThreadTimeline.bucketCount) }
-        pieces(from, to) { column, piece in held[thread][column] += piece }
+        var t = max(from, start)
+        while t < to {
+            let (c, end) = column(at: t, to: to)
+            held[thread][c] += end - t
+            t = end
+        }
     }
 
     func timeline(tables: TraceTables) -> ThreadTimeline {
