@@ -203,6 +203,8 @@ int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, cons
  * `dest`; returns an open fd and its size in *len, or -1 (errno EEXIST when
  * `dest` exists, else the pool is empty or absent). */
 int gt_pool_claim(const char *dest, size_t *len) GT_HIDDEN;
+/* The size of the pool's chunks; 0 without a pool. */
+size_t gt_pool_chunk_bytes(void) GT_HIDDEN;
 
 /* ---- process.c --------------------------------------------------------- */
 /* wakers.c: a pipe/socket/anonymous-inode fd's identity (cached per fd);

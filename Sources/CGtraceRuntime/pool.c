@@ -41,6 +41,12 @@ static void gt_pool_open(void) {
     __atomic_store_n(&gt_pool_state, 1, __ATOMIC_RELEASE);
 }
 
+size_t gt_pool_chunk_bytes(void) {
+    if (__atomic_load_n(&gt_pool_state, __ATOMIC_ACQUIRE) == 0) gt_pool_open();
+    if (__atomic_load_n(&gt_pool_state, __ATOMIC_ACQUIRE) != 1) return 0;
+    return (size_t)gt_pool->chunk_bytes;
+}
+
 int gt_pool_claim(const char *dest, size_t *len) {
     if (__atomic_load_n(&gt_pool_state, __ATOMIC_ACQUIRE) == 0) gt_pool_open();
     if (__atomic_load_n(&gt_pool_state, __ATOMIC_ACQUIRE) != 1) {

@@ -108,9 +108,10 @@ public enum Analyzer {
         let start = tables.processes.map(\.startNanoseconds).min() ?? 0
         let wall = end > start ? end - start : 0
         let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: stream.eventCount)
+        let names = LockNameIndex(tables: tables)
         let lockStats = locks.filter { $0.info.kind != .condition }
             .map { acc -> LockStatistics in
-                var stats = acc.statistics(wall: wall, tables: tables).withFutex(futexes.stats[acc.info.index])
+                var stats = acc.statistics(wall: wall, tables: tables, names: names).withFutex(futexes.stats[acc.info.index])
                 stats.serialisedNanoseconds = serialisation.serialised.indices.contains(acc.info.index) ? serialisation.serialised[acc.info.index] : 0
                 return stats
             }
@@ -127,12 +128,14 @@ public enum Analyzer {
             if pythonEnabled { stats.pythonCode = python.statistics(lock: acc.lock) }
             return stats
         }
+        var threadCounts: [Int: Int] = [:]
+        for thread in tables.threads { threadCounts[thread.process, default: 0] += 1 }
         let processStats = tables.processes.map { process in
             var stats = ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
                                           command: process.arguments.joined(separator: " "),
                                           lifetimeNanoseconds: (process.endNanoseconds ?? end) &- process.startNanoseconds,
                                           cpuNanoseconds: process.userCPUNanoseconds + process.systemCPUNanoseconds,
-                                          threadCount: tables.threads.filter { $0.process == process.index }.count,
+                                          threadCount: threadCounts[process.index] ?? 0,
                                           exit: process.exitKind.label, exitStatus: process.exitStatus)
             stats.parent = process.parent
             stats.startNanoseconds = process.startNanoseconds
@@ -189,6 +192,20 @@ public enum Analyzer {
     }
 }
 
+/// The tables' per-lock entries by lock index (the first entry of each, as a
+/// search of the table in order would find): no walk over the tables per lock.
+struct LockNameIndex {
+    var gil: [Int: GILInfo] = [:]
+    var symbol: [Int: String] = [:]
+    var callSites: [Int: [CallSite]] = [:]
+
+    init(tables: TraceTables) {
+        for info in tables.gils { if let lock = info.lock, gil[lock] == nil { gil[lock] = info } }
+        for name in tables.lockNames where symbol[name.lock] == nil { symbol[name.lock] = name.name }
+        for site in tables.callSites { callSites[site.lock, default: []].append(site) }
+    }
+}
+
 /// Running totals for one lock.
 struct LockAccumulator {
     let info: LockInfo
@@ -231,11 +248,11 @@ struct LockAccumulator {
         waitMax = max(waitMax, interval.duration)
     }
 
-    func statistics(wall: UInt64, tables: TraceTables) -> LockStatistics {
+    func statistics(wall: UInt64, tables: TraceTables, names: LockNameIndex) -> LockStatistics {
         let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0
         let wallD = Double(max(wall, 1))
-        let python = tables.gils.first { $0.lock == info.index }.map { "GIL (CPython \($0.majorMinor))" }
-        let symbol = tables.lockNames.first { $0.lock == info.index }?.name
+        let python = names.gil[info.index].map { "GIL (CPython \($0.majorMinor))" }
+        let symbol = names.symbol[info.index]
         return LockStatistics(index: info.index, process: info.process, pid: pid, address: info.addressText,
                               name: python ?? symbol ?? info.addressText, kind: info.kind.label, acquisitions: acquisitions, contendedAcquisitions: contended,
                               failedAcquisitions: failed, trylockBusy: trylockBusy, ownerChanges: ownerChanges,
@@ -247,7 +264,7 @@ struct LockAccumulator {
                               waitMeanNanoseconds: waitCount == 0 ? 0 : waitTotal / UInt64(waitCount),
                               waitMaxNanoseconds: waitMax, waitRatio: Double(waitTotal) / wallD,
                               threadsUsing: threads.count,
-                              callSites: tables.callSites.filter { $0.lock == info.index }.prefix(5).map {
+                              callSites: (names.callSites[info.index] ?? []).prefix(5).map {
                                   CallSiteStatistics(site: $0.site, acquisitions: $0.acquisitions, waits: $0.waits,
                                                      waitNanoseconds: $0.waitNanoseconds)
                               })

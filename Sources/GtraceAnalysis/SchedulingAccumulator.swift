@@ -23,6 +23,10 @@ struct SchedulingAccumulator {
     private(set) var reaps: [Int32: Reap] = [:]
     /// Every on-CPU interval (perf), for the utilisation histogram: 16 bytes per switch.
     private(set) var onCPUIntervals: [(start: UInt64, end: UInt64, process: Int)] = []
+    /// The same intervals per process, in the same order (no walk over every interval per process).
+    private var onCPUByProcess: [Int: [(start: UInt64, end: UInt64)]] = [:]
+    /// Each process's threads, in index order.
+    private let threadsOfProcess: [Int: [Int]]
     private(set) var timeline: ThreadTimelineAccumulator
 
     init(tables: TraceTables, traceEnd: UInt64) {
@@ -37,6 +41,7 @@ struct SchedulingAccumulator {
         bucketNanoseconds = max(1, (span + UInt64(Self.bucketCount) - 1) / UInt64(Self.bucketCount))
         processBuckets = Array(repeating: Array(repeating: 0, count: Self.bucketCount), count: tables.processes.count)
         timeline = ThreadTimelineAccumulator(threadCount: tables.threads.count, start: start, end: traceEnd)
+        threadsOfProcess = Dictionary(grouping: tables.threads.indices, by: { tables.threads[$0].process })
     }
 
     mutating func consume(_ event: TraceEvent) {
@@ -48,11 +53,10 @@ struct SchedulingAccumulator {
             machines[t].advance(to: min(event.time, tables.threads[t].startNanoseconds))
         }
         lastEvent[t] = max(lastEvent[t], event.time)
-        let gils = gilLocks
         if let from = machines[t].chargedUpTo, event.time > from {
             timeline.add(thread: t, state: machines[t].state, from: from, to: event.time)
         }
-        let done = machines[t].apply(event.kind, at: event.time, isGIL: { gils.contains($0) })
+        let done = machines[t].apply(event.kind, at: event.time, isGIL: { gilLocks.contains($0) })
         if let interval = machines[t].takeEndedOnCPU() { addOnCPU(thread: t, from: interval.start, to: interval.end) }
         if let done {
             let duration = event.time &- done.begin
@@ -89,6 +93,7 @@ struct SchedulingAccumulator {
         let process = tables.threads[thread].process
         guard processBuckets.indices.contains(process), to > from else { return }
         onCPUIntervals.append((from, to, process))
+        onCPUByProcess[process, default: []].append((from, to))
         var t = max(from, start)
         while t < to {
             let bucket = min(Int((t - start) / bucketNanoseconds), Self.bucketCount - 1)
@@ -118,15 +123,14 @@ struct SchedulingAccumulator {
 
     func onCPU(process: Int) -> UInt64? {
         guard hasPerf else { return nil }
-        return tables.threads.filter { $0.process == process }
-            .reduce(0) { $0 + (machines[$1.index].times.onCPUNanoseconds ?? 0) }
+        return (threadsOfProcess[process] ?? []).reduce(0) { $0 + (machines[$1].times.onCPUNanoseconds ?? 0) }
     }
 
     /// The utilisation histogram of one process over its lifetime (perf only).
     func utilisationLevels(process: Int) -> [UtilisationLevel]? {
         guard hasPerf, tables.processes.indices.contains(process) else { return nil }
         let info = tables.processes[process]
-        let intervals = onCPUIntervals.filter { $0.process == process }.map { (start: $0.start, end: $0.end) }
+        let intervals = onCPUByProcess[process] ?? []
         return UtilisationHistogram.levels(intervals, runStart: info.startNanoseconds, runEnd: info.endNanoseconds ?? info.startNanoseconds)
     }
 
