@@ -54,6 +54,8 @@ struct SessionScan {
     /// Code objects the frames refer to, per image.
     var pythonReferences: [SessionContents.ImageKey: Set<PythonCodeKey>] = [:]
     private var pendingCode: (key: PythonCodeKey, definition: PythonCodeDefinition, records: Int, text: [UInt8])?
+    /// The address of the current thread's last lock record (nil at the start of each thread).
+    private var lastLockAddress: UInt64?
 
     /// Scans `session`; `time` converts a raw timestamp to trace time.
     init(session: SessionContents, time: (UInt64) -> UInt64) {
@@ -64,6 +66,7 @@ struct SessionScan {
             var lastTSC: UInt64 = 0
             var ordered = true
             pendingCode = nil
+            lastLockAddress = nil
             thread.forEach { r in
                 let t = time(r.tsc)
                 first = min(first, t)
@@ -96,6 +99,9 @@ struct SessionScan {
             let target = ThreadKey(image: thread.image, tid: r.u32 == 0 ? thread.tid : Int32(bitPattern: r.u32))
             threadNames[target, default: []].append((t, Self.name(from: r)))
         case GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue:
+            // The thread's previous lock record had this address: its first use is known already.
+            if r.addr == lastLockAddress { return }
+            lastLockAddress = r.addr
             let kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
             firstUse(r.addr, in: thread.image, at: t, kind: kind)
         case GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WAKE.rawValue:

@@ -14,10 +14,25 @@ struct CallSiteCounter {
     private(set) var firstSite: [Int: UInt64] = [:]
     private var pending: [Int: [Int: (time: UInt64, site: UInt64)]] = [:]  // thread → lock → wait
 
+    /// Uncontended acquisitions at the same lock and site in a row, not yet in `totals`.
+    private var run: (lock: Int, site: UInt64, count: Int) = (-1, 0, 0)
+
     mutating func acquired(lock: Int, site: UInt64) {
         guard site != 0 else { return }
-        totals[lock, default: [:]][site, default: Totals()].acquisitions += 1
+        if run.count > 0 && run.lock == lock && run.site == site {
+            run.count += 1
+            return
+        }
+        flush()
+        run = (lock, site, 1)
         if firstSite[lock] == nil { firstSite[lock] = site }
+    }
+
+    /// Adds the pending run of acquisitions to `totals` (call before reading them).
+    mutating func flush() {
+        guard run.count > 0 else { return }
+        totals[run.lock, default: [:]][run.site, default: Totals()].acquisitions += run.count
+        run.count = 0
     }
 
     mutating func waitBegan(lock: Int, site: UInt64, thread: Int, at time: UInt64) {
@@ -58,9 +73,12 @@ extension TraceBuilder {
     /// call sites from the symbols of the objects loaded in its process.
     mutating func buildSymbols(_ counter: CallSiteCounter) {
         var symbolizer = Symbolizer()
+        // Each process's image key (the first in imageKeys order), found once rather than searched per lock.
+        var keyOfProcess: [Int: SessionContents.ImageKey] = [:]
+        for key in imageKeys { if let index = processIndex[key], keyOfProcess[index] == nil { keyOfProcess[index] = key } }
         for lock in tables.locks where lock.kind != .gil && lock.kind != .condition {
-            guard let key = imageKeys.first(where: { processIndex[$0] == lock.process }) else { continue }
-            let objects = loadedObjects(of: key)
+            guard let key = keyOfProcess[lock.process] else { continue }
+            let objects = loadedObjects(of: key, keyOfProcess: keyOfProcess)
             guard !objects.isEmpty else { continue }
             let executable = session.images[key]?.executable ?? ""
             let named = symbolizer.name(lock.address, objects: objects, mainExecutable: executable)
@@ -88,12 +106,13 @@ extension TraceBuilder {
     }
 
     /// The objects an image saw; a fork child uses its parent's (same addresses).
-    private func loadedObjects(of key: SessionContents.ImageKey) -> [SessionContents.LoadedObject] {
+    private func loadedObjects(of key: SessionContents.ImageKey,
+                               keyOfProcess: [Int: SessionContents.ImageKey]) -> [SessionContents.LoadedObject] {
         var current = key
         for _ in 0..<64 {
             if let objects = session.objects[current], !objects.isEmpty { return objects }
             guard let index = processIndex[current], let parent = tables.processes[index].parent,
-                  let parentKey = imageKeys.first(where: { processIndex[$0] == parent }) else { return [] }
+                  let parentKey = keyOfProcess[parent] else { return [] }
             current = parentKey
         }
         return []

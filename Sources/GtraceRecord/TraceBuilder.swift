@@ -333,6 +333,7 @@ struct TraceBuilder {
             blocks += cutter.finish()
         }
         blocks.sort(by: EncodedBlock.writeOrder)
+        sites.flush()
         return sites
     }
 
