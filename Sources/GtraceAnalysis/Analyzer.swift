@@ -169,6 +169,7 @@ public enum Analyzer {
         analysis.parallelism = parallelism(analysis, tables: tables, scheduling: scheduling, program: program, cores: cores,
                                            foreign: foreign)
         analysis.timeline = scheduling.timeline.timeline(tables: tables)
+        analysis.invisibleWaits = InvisibleWaitStatistics.compute(threads: threadStats, processes: processStats)
         let verdict = Verdict.decide(analysis)
         analysis.limit = verdict.limit
         analysis.verdict = verdict.sentences

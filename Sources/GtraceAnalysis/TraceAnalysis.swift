@@ -19,6 +19,8 @@ public struct TraceAnalysis: Sendable, Codable {
     public var parallelism: ParallelismStatistics?
     /// Each thread's states over time, coarse (the HTML report's timeline).
     public var timeline: ThreadTimeline?
+    /// Thread time blocked in waits no wrapper recorded (perf only).
+    public var invisibleWaits: InvisibleWaitStatistics?
 }
 
 public struct RunSummary: Sendable, Codable {

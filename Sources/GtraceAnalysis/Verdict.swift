@@ -63,8 +63,9 @@ public enum Verdict {
 
     /// Share of the threads' time of multithreaded processes spent off the CPU in waits no
     /// wrapper recorded ("other off-CPU", perf only): futex locks of Rust, Go or Java, and the like.
-    /// (Helper 15's "invisible wait" measure takes this slot when the trace has it.)
+    /// The analysis's own measure (InvisibleWaits.swift) when it has one.
     static func invisibleWaitShare(_ a: TraceAnalysis) -> Double? {
+        if let unseen = a.invisibleWaits { return unseen.threadNanoseconds > 0 ? unseen.share : nil }
         guard a.summary.scheduling == "perf" else { return nil }
         let multithreaded = Set(a.processes.filter { $0.threadCount > 1 }.map(\.index))
         let states = a.threads.filter { multithreaded.contains($0.process) }.compactMap(\.states)
@@ -251,6 +252,11 @@ public enum Verdict {
             sentences.append(whatIfSentence)
         } else {
             whatIf = nil
+        }
+        // Waits gtrace cannot see that did not make the limit still get a line:
+        // the lock table may not show what serialises the threads.
+        if limit?.kind != "invisible waits", let unseen = a.invisibleWaits, unseen.isSignificant {
+            sentences.append(unseen.sentence)
         }
         if limit?.kind != "foreign load", let foreign, foreign.share >= foreignNoteShare {
             sentences.append(String(format: "Other programs held the CPUs for %.0f%% of the run while its threads were ready to run (%@ of CPU time): measured times are inflated.",

@@ -37,7 +37,11 @@ enum SchedulingReport {
         for root in roots.sorted(by: { ($0.startNanoseconds, $0.index) < ($1.startNanoseconds, $1.index) }) { visit(root, depth: 0) }
         let hidden = table.rows.count - maxRows
         if hidden > 0 { table.rows.removeLast(hidden) }
-        return out + table.render() + (hidden > 0 ? ["  … \(hidden) more processes (all in --json)"] : [])
+        var notes = hidden > 0 ? ["  … \(hidden) more processes (all in --json)"] : []
+        if a.processes.contains(where: { !$0.instrumented }) {
+            notes.append("  [not instrumented]: a static (e.g. Go) or setuid program the runtime could not enter: none of its locks, futexes or blocking calls are seen, only its scheduling (perf)")
+        }
+        return out + table.render() + notes
     }
 
     /// One text sparkline per busy process: CPUs in use over the run.

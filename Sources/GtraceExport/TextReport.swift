@@ -86,6 +86,10 @@ public enum TextReport {
             threads.rows.append(row + [t.ended])
         }
         out += threads.render()
+        if let unseen = a.invisibleWaits, unseen.isSignificant {
+            out.append("  " + unseen.sentence.replacingOccurrences(of: ": locks behind them may serialise the work.", with: "")
+                       + "; per thread: \"other off-CPU\" below")
+        }
         out.append("")
         out += SchedulingReport.threadStates(a)
         if !a.warnings.isEmpty {

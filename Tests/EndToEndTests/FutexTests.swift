@@ -132,4 +132,61 @@ import Testing
         let summary = report["summary"] as? [String: Any] ?? [:]
         #expect((summary["lockCount"] as? Int ?? 0) >= 3)
     }
+
+    /// Threads blocked in a futex issued by their own `syscall` instruction (as
+    /// Go does) are reported as waits gtrace cannot see, with the time the
+    /// threads measured themselves; the same waits through libc are recorded
+    /// and leave nothing unseen.
+    @Test func waitsGtraceCannotSee() throws {
+        guard SchedulingTests.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let program = try Harness.buildWorkload("raw_futex", in: dir)
+        for mode in ["raw", "libc"] {
+            let trace = "\(dir)/\(mode).gtrace"
+            let run = try Harness.gtrace(["record", "-o", trace, "--", program, mode, "4", "100"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let own = try #require(run.stdout.split(separator: "=").last.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+            let report = try Harness.reportJSON(trace)
+            let unseen = try #require(report["invisibleWaits"] as? [String: Any])
+            let blocked = Double(unseen["blockedNanoseconds"] as? Int ?? -1)
+            let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
+            let text = try Harness.gtrace(["report", "--details", trace]).stdout
+            if mode == "raw" {
+                // Unseen: the workers' own time in those waits, within 5%.
+                #expect(abs(blocked - own) <= 0.05 * own, "unseen \(blocked) ns, workers' own clocks \(own) ns")
+                #expect(verdict.contains("of thread time blocked in waits gtrace cannot see"), "\(verdict)")
+                #expect(text.contains("of thread time blocked in waits gtrace cannot see"))
+                #expect(Self.futexLocks(report).isEmpty)
+            } else {
+                #expect(blocked < 0.02 * own, "unseen \(blocked) ns though every wait was recorded")
+                #expect(!verdict.contains("cannot see"), "\(verdict)")
+                let word = try #require(Self.futexLocks(report).first)
+                let recorded = Double(word["waitTotalNanoseconds"] as? Int ?? 0)
+                #expect(abs(recorded - own) <= 0.05 * own, "recorded \(recorded) ns, workers' own clocks \(own) ns")
+            }
+        }
+    }
+
+    /// Swift's Synchronization.Mutex (FUTEX_LOCK_PI / UNLOCK_PI through libc's
+    /// syscall()): its contended waits are seen, on a word named after the global.
+    @Test func swiftSynchronizationMutex() throws {
+        let swiftc = try #require(Self.tool("swiftc", extra: ["/opt/swift/usr/bin/swiftc"]), "swiftc not found")
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let program = "\(dir)/swift_mutex"
+        let build = try Harness.run(swiftc, ["-O", "-o", program, "\(Harness.packageRoot)/tools/workloads/swift_mutex.swift"])
+        try #require(build.status == 0, "\(build.stderr)")
+        let trace = "\(dir)/t.gtrace"
+        let run = try Harness.gtrace(["record", "-o", trace, "--", program])
+        #expect(run.status == 0 && run.stdout == "count 160\n", "\(run.stdout) \(run.stderr)")
+        let locks = Self.futexLocks(try Harness.reportJSON(trace))
+        let counter = try #require(Self.lock(locks, named: "counter"), "\(locks.map { $0["name"] ?? "" })")
+        let futex = try #require(counter["futex"] as? [String: Any])
+        // 4 threads × 40 holds of 1 ms: contended waits, each taking the PI lock (result 0).
+        #expect((futex["waits"] as? Int ?? 0) > 0)
+        #expect(futex["woken"] as? Int == futex["waits"] as? Int)
+        #expect((futex["wakeCalls"] as? Int ?? 0) > 0 && (futex["wakers"] as? Int ?? 0) >= 2)
+        #expect((counter["waitTotalNanoseconds"] as? Int ?? 0) > 10_000_000)
+    }
 }

@@ -51,6 +51,8 @@ struct ReplayBuilder {
     private var lastSignal: [Int: Point] = [:]
     private var conditionWaitBegan: [UInt64]
     private var lastRelease: [Int: Point] = [:]
+    /// The latest wake call on each futex word (a futex wait woken after it waited for it).
+    private var lastFutexWake: [Int: Point] = [:]
     private var lockWaitBegan: [UInt64]
     private var kills: [Int32: Point] = [:]
     /// The last blocking call kept as a delay: its op index, begin and end.
@@ -300,7 +302,7 @@ struct ReplayBuilder {
         }
         switch event.kind {
         case .lockAcquire, .lockAcquired, .lockRelease, .lockWait, .blockBegin, .blockEnd, .conditionWait, .conditionWoke,
-             .fork, .exec, .threadEnd, .processExit, .waker:
+             .fork, .exec, .threadEnd, .processExit, .waker, .futexWoke, .futexWake:
             machines[t].advance(to: event.time)
             flush(t)
         default:
@@ -338,6 +340,10 @@ struct ReplayBuilder {
             blockEnded(t, call, result, at: event.time)
             lastEventTime[t] = event.time
             return
+        case let .futexWake(lock, _):
+            lastFutexWake[lock] = point(t, at: event.time)
+        case let .futexWoke(lock, result):
+            futexWoke(t, lock: lock, result: result, at: event.time)
         case .conditionWait:
             conditionWaitBegan[t] = event.time
         case let .conditionWoke(condition, mutex, result):
@@ -363,6 +369,22 @@ struct ReplayBuilder {
         lastTimes[t].lockWaitNanoseconds = machines[t].times.lockWaitNanoseconds
         lastTimes[t].runnableNanoseconds = machines[t].times.runnableNanoseconds
         lastEventTime[t] = event.time
+    }
+
+    /// A futex wait returned: woken, it waited for the latest wake call on the
+    /// word by another thread (a hand-off); a timeout is a delay; EAGAIN and
+    /// EINTR returned at once or were cut short, and other outcomes have no waker.
+    private mutating func futexWoke(_ t: Int, lock: Int, result: Int32, at time: UInt64) {
+        let began = lockWaitBegan[t]
+        let ns = time > began ? time - began : 0
+        if result == 0, let wake = lastFutexWake[lock], wake.thread != t, wake.time + 1_000 >= began {
+            wait(t, for: wake, until: time)
+        } else if result == -110 || result == -4 {  // ETIMEDOUT, EINTR: the clock or a signal ended it
+            if ns > 0 { append(t, .delay(ns)) }
+        } else if result == 0, ns > 0 {
+            append(t, .delay(ns))
+            note(t, "futex wait (no wake call seen)", end: time, ns)
+        }
     }
 
     private mutating func waker(_ t: Int, _ kind: WakerKind, _ object: UInt64, at time: UInt64) {

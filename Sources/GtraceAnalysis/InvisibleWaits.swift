@@ -1,0 +1,65 @@
+import Foundation
+import GtraceFormat
+
+/// Time the threads of multithreaded processes spent blocked where no wrapper
+/// recorded anything (docs/METRICS.md, "Waits gtrace cannot see"): off the
+/// CPU according to perf, not preempted, and inside no recorded lock wait,
+/// condition wait, futex wait or blocking call. A lock built on raw futex
+/// syscalls (Go, a static program) shows up here and nowhere else.
+public struct InvisibleWaitStatistics: Sendable, Codable, Equatable {
+    /// Unrecorded off-CPU time of the threads of multithreaded processes.
+    public var blockedNanoseconds: UInt64 = 0
+    /// Their total lifetime.
+    public var threadNanoseconds: UInt64 = 0
+    /// blocked ÷ thread time (0 when there is no such thread).
+    public var share: Double = 0
+    /// Processes (pids) the time comes from, the largest share first, and whether the runtime entered them.
+    public var processes: [ProcessShare] = []
+
+    public struct ProcessShare: Sendable, Codable, Equatable {
+        public var pid: Int32
+        public var blockedNanoseconds: UInt64
+        public var threadNanoseconds: UInt64
+        public var instrumented: Bool
+    }
+
+    /// From this share on, the verdict says so (and never that no lock limited the run).
+    public static let significantShare = 0.1
+
+    public var isSignificant: Bool { share >= Self.significantShare }
+
+    /// "37% of thread time blocked in waits gtrace cannot see (…)".
+    public var sentence: String {
+        let uninstrumented = processes.contains { !$0.instrumented && $0.blockedNanoseconds > 0 }
+        let why = uninstrumented
+            ? "a program the runtime could not enter (static, e.g. Go, or setuid): none of its locks are seen"
+            : "a lock implemented with raw futex syscalls, e.g. Go, or a call gtrace does not wrap"
+        return String(format: "%.0f%% of thread time blocked in waits gtrace cannot see (%@): locks behind them may serialise the work.",
+                      share * 100, why)
+    }
+
+    /// Computed from the thread states (perf only; nil without perf).
+    static func compute(threads: [ThreadStatistics], processes: [ProcessStatistics]) -> InvisibleWaitStatistics? {
+        guard threads.contains(where: { $0.states?.onCPUNanoseconds != nil }) else { return nil }
+        var count: [Int: Int] = [:]
+        for t in threads { count[t.process, default: 0] += 1 }
+        var out = InvisibleWaitStatistics()
+        var byProcess: [Int: (blocked: UInt64, total: UInt64)] = [:]
+        for t in threads where (count[t.process] ?? 0) >= 2 {
+            guard let states = t.states else { continue }
+            let total = max(t.lifetimeNanoseconds, states.totalNanoseconds)
+            byProcess[t.process, default: (0, 0)].blocked += states.otherOffCPUNanoseconds
+            byProcess[t.process, default: (0, 0)].total += total
+        }
+        for (index, v) in byProcess {
+            out.blockedNanoseconds += v.blocked
+            out.threadNanoseconds += v.total
+            let p = processes.first { $0.index == index }
+            out.processes.append(ProcessShare(pid: p?.pid ?? 0, blockedNanoseconds: v.blocked, threadNanoseconds: v.total,
+                                         instrumented: p?.instrumented ?? true))
+        }
+        out.processes.sort { ($0.blockedNanoseconds, -$0.pid) > ($1.blockedNanoseconds, -$1.pid) }
+        out.share = out.threadNanoseconds == 0 ? 0 : Double(out.blockedNanoseconds) / Double(out.threadNanoseconds)
+        return out
+    }
+}
