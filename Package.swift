@@ -13,6 +13,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Perfetto's native trace format (gtrace export --format perfetto); the
+        // Swift code is generated once from Protos/perfetto (tools/perfetto-protos).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Layouts shared by the C runtime and the Swift reader.
@@ -28,7 +31,11 @@ let package = Package(
         .systemLibrary(name: "CLibElf", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
         .target(name: "GtraceSymbols", dependencies: ["CLibElf"]),
         .target(name: "GtraceAnalysis", dependencies: ["GtraceFormat"], swiftSettings: fast),
-        .target(name: "GtraceExport", dependencies: ["GtraceAnalysis", "GtraceFormat"], swiftSettings: fast),
+        .target(
+            name: "GtraceExport",
+            dependencies: ["GtraceAnalysis", "GtraceFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: fast
+        ),
         .target(
             name: "GtraceRecord",
             dependencies: ["GtraceFormat", "CGtraceFormat", "CGtraceSystem", "GtraceSymbols"],
@@ -44,7 +51,10 @@ let package = Package(
         ),
         .testTarget(name: "GtraceFormatTests", dependencies: ["GtraceFormat", "CGtraceFormat"]),
         .testTarget(name: "GtraceAnalysisTests", dependencies: ["GtraceAnalysis", "GtraceFormat"]),
-        .testTarget(name: "GtraceExportTests", dependencies: ["GtraceExport", "GtraceAnalysis", "GtraceFormat"]),
+        .testTarget(
+            name: "GtraceExportTests",
+            dependencies: ["GtraceExport", "GtraceAnalysis", "GtraceFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .testTarget(name: "GtraceSymbolsTests", dependencies: ["GtraceSymbols"]),
         .testTarget(name: "GtraceRecordTests", dependencies: ["GtraceRecord"]),
         .testTarget(name: "EndToEndTests", dependencies: ["GtraceFormat", "GtraceAnalysis"]),

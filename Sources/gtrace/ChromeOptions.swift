@@ -2,7 +2,7 @@ import ArgumentParser
 import GtraceExport
 import GtraceFormat
 
-/// The Chrome JSON options shared by `export` and `report --chrome`.
+/// The export options shared by `export`, `view` and `report --chrome/--perfetto`.
 struct ChromeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Export from this time on (seconds since the recording started).", valueName: "SECONDS"))
     var from: Double?
@@ -13,7 +13,7 @@ struct ChromeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Export only this process (repeatable).", valueName: "PID"))
     var pid: [Int32] = []
 
-    @Option(help: ArgumentHelp("Write at most this many JSON events.", valueName: "N"))
+    @Option(help: ArgumentHelp("Write at most this many JSON events (JSON only).", valueName: "N"))
     var maxEvents: Int?
 
     /// A JSON trace above this size loads slowly, or not at all, in the UIs.
@@ -36,6 +36,21 @@ struct ChromeOptions: ParsableArguments {
     var filter: ChromeExportFilter {
         ChromeExportFilter(from: from.map { UInt64($0 * 1e9) }, to: to.map { UInt64($0 * 1e9) },
                            pids: pid.isEmpty ? nil : Set(pid), maxEvents: maxEvents)
+    }
+
+    /// Writes `trace` to `path` as a native Perfetto protobuf trace (the same
+    /// tracks, slices, flows and counters as the JSON, plus thread states).
+    func exportPerfetto(_ trace: TraceFile, to path: String) throws -> (bytes: Int, events: Int) {
+        try exportPerfetto(trace, to: try FileOutput(path: path))
+    }
+
+    /// Writes `trace` to `output` as a native Perfetto protobuf trace.
+    func exportPerfetto(_ trace: TraceFile, to output: FileOutput) throws -> (bytes: Int, events: Int) {
+        let writer = PerfettoTraceWriter(file: trace, output: output, filter: filter)
+        let warnings = try writer.write()
+        try output.close()
+        for warning in warnings { printError("gtrace: warning: \(trace.path): \(warning)") }
+        return (output.bytesWritten, writer.counts.events)
     }
 
     /// Writes `trace` to `path`; warns about dropped events and a file too big to load comfortably.

@@ -26,6 +26,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write Chrome Trace Event JSON (Perfetto, chrome://tracing) to this file.", valueName: "OUT.json"))
     var chrome: String?
 
+    @Option(help: ArgumentHelp("Also write a native Perfetto protobuf trace (thread states, wakers) to this file.", valueName: "OUT.pftrace"))
+    var perfetto: String?
+
     @Option(help: ArgumentHelp("Also write a self-contained HTML report (every trace given) to this file.", valueName: "OUT.html"))
     var html: String?
 
@@ -37,6 +40,9 @@ struct ReportCommand: ParsableCommand {
         if chrome != nil && files.count > 1 {
             throw ValidationError("--chrome takes a single trace file")
         }
+        if perfetto != nil && files.count > 1 {
+            throw ValidationError("--perfetto takes a single trace file")
+        }
     }
 
     func run() throws {
@@ -46,6 +52,7 @@ struct ReportCommand: ParsableCommand {
             let file = try TraceFile(path: path)
             analyses.append(Analyzer.analyze(file, replayOperations: replayOperations))
             if let chrome { _ = try chromeOptions.export(file, to: chrome) }
+            if let perfetto { _ = try chromeOptions.exportPerfetto(file, to: perfetto) }
         }
         if let html {
             let output = try FileOutput(path: html)

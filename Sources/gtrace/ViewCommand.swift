@@ -10,7 +10,7 @@ nonisolated(unsafe) private var viewStopRequested: sig_atomic_t = 0
 struct ViewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "view",
-        abstract: "Open a trace in the Perfetto UI: serve its Chrome JSON on 127.0.0.1 and print (and open) the link."
+        abstract: "Open a trace in the Perfetto UI: serve it (Perfetto protobuf, or Chrome JSON with --json) on 127.0.0.1 and print (and open) the link."
     )
 
     @Argument(help: "Trace file (default: gtrace.data).")
@@ -25,7 +25,10 @@ struct ViewCommand: ParsableCommand {
     @Flag(help: "Print the link without opening a browser.")
     var noOpen = false
 
-    @OptionGroup(title: "Chrome JSON")
+    @Flag(help: "Serve Chrome Trace Event JSON instead of the native Perfetto protobuf trace (which has thread states and wakers).")
+    var json = false
+
+    @OptionGroup(title: "Export")
     var chrome: ChromeOptions
 
     static func localUI() -> String? {
@@ -59,16 +62,21 @@ struct ViewCommand: ParsableCommand {
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
 
         let base = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let name = (base.isEmpty ? "trace" : base).filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } + ".json"
+        let name = (base.isEmpty ? "trace" : base).filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } + (json ? ".json" : ".pftrace")
         // The served file has no name on disk: nothing to clean up, whatever stops us (even SIGKILL),
         // and nothing another local user can swap or read.
         let descriptor = try Self.anonymousFile()
         defer { close(descriptor) }
-        _ = try chrome.export(trace, to: FileOutput(descriptor: descriptor, path: name))
+        if json {
+            _ = try chrome.export(trace, to: FileOutput(descriptor: descriptor, path: name))
+        } else {
+            _ = try chrome.exportPerfetto(trace, to: FileOutput(descriptor: descriptor, path: name))
+        }
 
         let server: TraceServer
         do {
-            server = try TraceServer(port: port, traceName: name, traceDescriptor: descriptor, traceType: "application/json", uiDirectory: ui)
+            server = try TraceServer(port: port, traceName: name, traceDescriptor: descriptor,
+                                     traceType: json ? "application/json" : "application/octet-stream", uiDirectory: ui)
         } catch let failure as TraceServer.Failure {
             throw CommandFailure(message: "\(failure)" + (port == 9001 ? "; is another gtrace view running? (--port)" : ""), status: 1)
         }

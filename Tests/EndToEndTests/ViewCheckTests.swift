@@ -34,3 +34,76 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: screenshot))
     }
 }
+
+/// The native Perfetto protobuf export (`report --perfetto`) in the real
+/// Perfetto UI: it imports with no error, every slice, counter value and
+/// arrow of the file is there, every thread the scheduler records cover has
+/// thread states, and the wakers the UI shows are the threads that released
+/// the lock (or GIL) the woken thread acquired.
+@Suite(.serialized) struct PerfettoViewCheckTests {
+    static func check(_ file: String, screenshot: String) throws -> [String: Any] {
+        try FileManager.default.createDirectory(atPath: ViewCheckTests.outputDirectory, withIntermediateDirectories: true)
+        let check = try Harness.run("\(Harness.packageRoot)/tools/viewcheck", [file, "--screenshot", screenshot])
+        #expect(check.status == 0, "viewcheck: \(check.stdout) \(check.stderr)")
+        let ui = try #require(try JSONSerialization.jsonObject(with: check.stdoutData) as? [String: Any], "\(check.stderr)")
+        #expect(ui["loaded"] as? Bool == true)
+        #expect((ui["import_errors"] as? [Any])?.isEmpty == true, "\(ui["import_errors"] ?? "")")
+        #expect(ui["slices"] as? Int == ui["file_slices"] as? Int)
+        #expect(ui["counters"] as? Int == ui["file_counters"] as? Int)
+        #expect(ui["flows"] as? Int == ui["file_flows"] as? Int)
+        #expect(ui["sched_slices"] as? Int ?? 0 > 0)
+        #expect((ui["bytes_per_event"] as? Double ?? 0) > 0)
+        return ui
+    }
+
+    static func pairs(_ value: Any?) -> Set<[Int]> { Set((value as? [[Int]]) ?? []) }
+
+    /// The tids with perf switch records, from the trace itself.
+    static func scheduledTids(_ trace: String) throws -> Set<Int> {
+        Set(try Harness.dump(trace).filter { $0.contains(" cpu-in ") || $0.contains(" cpu-out ") }.compactMap { line -> Int? in
+            line.split(separator: " ").dropFirst().first?.split(separator: "/").last.flatMap { Int($0) }
+        })
+    }
+
+    @Test(arguments: ["seed1-threads", "seed3-processes", "seed7-subprocess"])
+    func sampleTraceLoadsWithThreadStates(name: String) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(Harness.packageRoot)/traces/\(name).data"
+        let file = "\(dir)/\(name).pftrace"
+        #expect(try Harness.gtrace(["report", "--perfetto", file, trace]).status == 0)
+        let ui = try Self.check(file, screenshot: "\(ViewCheckTests.outputDirectory)/\(name)-perfetto.png")
+        let report = try Harness.reportJSON(trace)
+        let tids = Set((report["threads"] as? [[String: Any]] ?? []).compactMap { $0["tid"] as? Int })
+        #expect(Set(ui["threads"] as? [Int] ?? []) == tids)
+        let scheduled = try Self.scheduledTids(trace)
+        #expect(!scheduled.isEmpty)
+        #expect(Set(ui["thread_state_tids"] as? [Int] ?? []) == scheduled, "thread states for every thread perf saw")
+        // Every waker the UI shows is one the file names (a recorded release), between two traced threads.
+        let shown = Self.pairs(ui["waker_pairs"])
+        #expect(shown.isSubset(of: Self.pairs(ui["file_waker_pairs"])))
+        #expect(shown.allSatisfy { tids.contains($0[0]) && tids.contains($0[1]) && $0[0] != $0[1] })
+        if name == "seed1-threads" { #expect(!shown.isEmpty, "GIL hand-offs between CPU-bound threads wake the waiting thread") }
+    }
+
+    @Test func lockHandOffsNameTheReleasingThreadAsWaker() throws {
+        // lock_schedule: worker t always takes the lock right after worker t-1 (mod N) releases it.
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("lock_schedule", in: dir)
+        let trace = "\(dir)/t.data", file = "\(dir)/t.pftrace"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", workload, "4", "40", "2000"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let truth = try JSONDecoder().decode(LockScheduleTests.Truth.self, from: recorded.stdoutData)
+        let workers = truth.per_thread.map(\.tid)
+        #expect(workers.count == 4)
+        #expect(try Harness.gtrace(["export", "--format", "perfetto", "-o", file, trace]).status == 0)
+        let ui = try Self.check(file, screenshot: "\(ViewCheckTests.outputDirectory)/lock_schedule-perfetto.png")
+        let expected = Set(workers.indices.map { [workers[$0], workers[($0 + workers.count - 1) % workers.count]] })
+        let shown = Self.pairs(ui["waker_pairs"])
+        #expect(shown == expected, "UI wakers \(shown) against the schedule \(expected)")
+        #expect(Set(ui["thread_state_tids"] as? [Int] ?? []).isSuperset(of: Set(workers)))
+        let states = ui["thread_states"] as? [String: Int] ?? [:]
+        #expect((states["S"] ?? 0) > 0 && (states["Running"] ?? 0) > 0)
+    }
+}

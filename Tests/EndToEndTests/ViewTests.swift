@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-/// `gtrace view`: serves the Chrome JSON on 127.0.0.1 with CORS, nothing
-/// else (offline: also the local Perfetto UI, which then loads the trace),
-/// and stops cleanly on SIGINT.
+/// `gtrace view`: serves the trace (Perfetto protobuf; Chrome JSON with
+/// --json) on 127.0.0.1 with CORS, nothing else (offline: also the local
+/// Perfetto UI, which then loads the trace), and stops cleanly on SIGINT.
 @Suite(.serialized) struct ViewTests {
     /// Fetches `url` with Python's urllib: "status allow-origin bytes".
     static func fetch(_ url: String, origin: String? = nil, host: String? = nil) throws -> String {
@@ -25,7 +25,11 @@ import Testing
     func servesTheTraceOnLoopbackAndStopsOnControlC(offline: Bool) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Harness.gtrace)
-        process.arguments = ["view", "\(Harness.packageRoot)/traces/seed1-threads.data", "--port", "0", "--no-open"] + (offline ? ["--offline"] : [])
+        // Online: the Chrome JSON (--json); offline: the default, a Perfetto protobuf trace, loaded by the real UI.
+        let json = !offline
+        let suffix = json ? ".json" : ".pftrace"
+        process.arguments = ["view", "\(Harness.packageRoot)/traces/seed1-threads.data", "--port", "0", "--no-open"]
+            + (offline ? ["--offline"] : []) + (json ? ["--json"] : [])
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let outPath = "\(dir)/view.out"
@@ -42,7 +46,7 @@ import Testing
         }
         let lines = text.split(separator: "\n").map(String.init)
         let jsonURL = try #require(lines.first?.split(separator: " ").last.map(String.init))
-        #expect(jsonURL.hasPrefix("http://127.0.0.1:") && jsonURL.hasSuffix("/seed1-threads.json"))
+        #expect(jsonURL.hasPrefix("http://127.0.0.1:") && jsonURL.hasSuffix("/seed1-threads\(suffix)"))
         let port = jsonURL.dropFirst("http://127.0.0.1:".count).prefix { $0.isNumber }
         let link = try #require(lines.dropFirst().first)
         #expect(link.hasSuffix("#!/?url=\(jsonURL)"))
