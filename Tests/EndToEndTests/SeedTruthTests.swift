@@ -143,6 +143,7 @@ import Testing
             let threads = Self.parallelism(try Self.record(script, "threads", arguments, in: dir, tag: "\(run)").report)
             let cores = threads["cores"] as? Int ?? 1
             predicted.append(ParallelismTests.prediction(threads, "without the GIL", cores: cores))
+            #expect(threads["replayNote"] == nil, "\(script): \(threads["replayNote"] ?? "")")
             asRecorded.append(ParallelismTests.prediction(threads, "as recorded", cores: cores))
             let processes = try Self.record(script, "processes", arguments, in: dir, tag: "\(run)").report
             measured.append(S.number((processes["summary"] as? [String: Any])?["wallNanoseconds"]))
