@@ -335,10 +335,17 @@ static int gt_sem_taken(sem_t *s) {
 #define GT_SEM_WAIT(call, s, real)                                             \
     do {                                                                       \
         if (!gt_active()) return (real);                                       \
-        if (gt_sem_taken(s)) return 0;                                         \
+        if (gt_sem_taken(s)) {                                                 \
+            gt_pylock_taken(s);                                                \
+            return 0;                                                          \
+        }                                                                      \
         if (!gt_block_begin((call), 0, (uint64_t)(uintptr_t)(s))) return (real); \
+        gt_pylock_wait(s);                                                     \
         int rc_ = (real);                                                      \
+        int err_ = errno;                                                      \
         gt_block_end_rc((call), rc_);                                          \
+        gt_pylock_woke(s, rc_, err_);                                          \
+        errno = err_;                                                          \
         return rc_;                                                            \
     } while (0)
 

@@ -90,6 +90,7 @@ void gt_gil_init(void) {
         return;
     }
     gt_py_init(gt_py_version);
+    gt_pylocks_init(gt_py_version);
     __atomic_store_n(&gt_py_runtime, (uintptr_t)rt, __ATOMIC_RELEASE);
 }
 
@@ -201,6 +202,7 @@ void gt_gil_process_start(void) {
     }
     if (gt_gil_located == 0) return;
     gt_py_fork_child();
+    gt_pylocks_fork_child();
     gt_emit_gil_info(0, gt_gil_status, gt_gil_located);
     /* A fork child inherits CPython's switch_number: record it as the baseline.
      * Subinterpreters do not survive fork in a usable state: forget them. */

@@ -195,6 +195,12 @@ void gt_py_init(uint32_t version_hex) GT_HIDDEN;
 void gt_py_location(uintptr_t gil) GT_HIDDEN;        /* the holder's frames, after GIL ACQUIRE/RELEASE */
 void gt_py_sample(uintptr_t gil, int index) GT_HIDDEN; /* a waiter samples the holder */
 void gt_py_fork_child(void) GT_HIDDEN;
+/* ---- pylocks.c --------------------------------------------------------- */
+void gt_pylocks_init(uint32_t version_hex) GT_HIDDEN;
+void gt_pylocks_fork_child(void) GT_HIDDEN;
+void gt_pylock_taken(void *s) GT_HIDDEN;              /* blocking.c's sem waits */
+void gt_pylock_wait(void *s) GT_HIDDEN;
+void gt_pylock_woke(void *s, int rc, int err) GT_HIDDEN;
 int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, const struct timespec *abstime,
                           int (*wait)(void *, void *, int, const void *)) GT_HIDDEN;
 

@@ -37,7 +37,8 @@ public enum LockKind: UInt8, Sendable, Codable {
     /// `futex`: a futex word waited on or woken through libc's `syscall()`
     /// (Rust std, parking_lot, Swift Synchronization...): only its waits and
     /// wakes are seen, never an uncontended hold.
-    case mutex = 0, rwlock = 1, condition = 2, gil = 3, futex = 4
+    /// `pythonLock`: a CPython lock (threading.Lock & co., a POSIX semaphore up to 3.13).
+    case mutex = 0, rwlock = 1, condition = 2, gil = 3, futex = 4, pythonLock = 5
 
     public var label: String {
         switch self {
@@ -46,6 +47,7 @@ public enum LockKind: UInt8, Sendable, Codable {
         case .condition: return "cond"
         case .gil: return "GIL"
         case .futex: return "futex"
+        case .pythonLock: return "Python lock"
         }
     }
 }

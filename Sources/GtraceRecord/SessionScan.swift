@@ -102,7 +102,8 @@ struct SessionScan {
             // The thread's previous lock record had this address: its first use is known already.
             if r.addr == lastLockAddress { return }
             lastLockAddress = r.addr
-            let kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
+            var kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
+            if r.flags & UInt16(GTRACE_LOCKF_SEMAPHORE.rawValue) != 0 { kind = .pythonLock }
             firstUse(r.addr, in: thread.image, at: t, kind: kind)
         case GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WAKE.rawValue:
             firstUse(r.addr, in: thread.image, at: t, kind: .futex)

@@ -55,6 +55,8 @@ struct TraceBuilder {
     private var lockIndex: [LockKey: Int] = [:]
     /// Index in `tables.pythonCodes` of each code object, per image.
     var pythonCodeIndex: [SessionContents.ImageKey: [PythonCodeKey: Int]] = [:]
+    /// Python locks' first locations and their waits' call sites (encodeEvents).
+    var pythonLocks = PythonLockSites()
     private var stringID: [String: Int] = [:]
 
     init(session: SessionContents, facts: LaunchFacts) {
@@ -103,6 +105,7 @@ struct TraceBuilder {
         let sites = encodeEvents(scan)
         let symbolsStart = DispatchTime.now().uptimeNanoseconds
         buildSymbols(sites)
+        buildPythonLockNames()
         symbolNanoseconds = DispatchTime.now().uptimeNanoseconds - symbolsStart
         buildRunTables()
     }
@@ -254,6 +257,7 @@ struct TraceBuilder {
             return names.isEmpty ? switches : (names + switches).sorted { $0.time < $1.time }
         }
         var encoded: Set<Int> = []
+        var pythonLocks = PythonLockSites()
         for thread in session.threads {
             let key = ThreadKey(image: thread.image, tid: thread.tid)
             guard let index = threadIndex[key], let process = processIndex[thread.image] else { continue }
@@ -273,15 +277,20 @@ struct TraceBuilder {
             var waitingForGIL: Set<Int> = []  // GIL locks this thread asked for
             let codes = pythonCodeIndex[thread.image] ?? [:]
             var python = PythonFrameCollector()
+            let pyCodes = tables.pythonCodes
             func convert(_ r: gtrace_raw_record) {
                 if r.kind == UInt16(GTRACE_RAW_PY_FRAME.rawValue) {
                     python.frame(r, code: codes[PythonCodeKey(address: r.addr, identity: r.arg)])
                     return
                 }
-                if let event = python.flush(thread: index) { cutter.append(event) }
+                if let event = python.flush(thread: index, pythonLocks: &pythonLocks, codes: pyCodes) { cutter.append(event) }
+                if r.kind == UInt16(GTRACE_RAW_PY_LOCK_NEW.rawValue) {
+                    python.begin(at: time(r.tsc), anchor: .lockNew(r.addr))
+                    return
+                }
                 if r.kind == UInt16(GTRACE_RAW_PY_SAMPLE.rawValue) {
                     if let gil = locks[LockKey(process: process, address: r.addr)] {
-                        python.begin(at: time(r.tsc), sampleOf: gil)
+                        python.begin(at: time(r.tsc), anchor: .sample(gil))
                     }
                     return
                 }
@@ -290,7 +299,9 @@ struct TraceBuilder {
                        let kind = Self.gilEventKind(r, lock: gil, waiting: &waitingForGIL) {
                         let at = time(r.tsc)
                         cutter.append(TraceEvent(time: at, thread: index, kind: kind))
-                        if !codes.isEmpty, r.kind != UInt16(GTRACE_RAW_GIL_WAIT.rawValue) { python.begin(at: at, sampleOf: nil) }
+                        if !codes.isEmpty, r.kind != UInt16(GTRACE_RAW_GIL_WAIT.rawValue) {
+                            python.begin(at: at, anchor: r.kind == UInt16(GTRACE_RAW_GIL_RELEASE.rawValue) ? .gilRelease : .gilAcquire)
+                        }
                     }
                     return
                 }
@@ -313,6 +324,13 @@ struct TraceBuilder {
                                                 thread: { threads[ThreadKey(image: thread.image, tid: $0)] }) else { return }
                 lastTime = time(r.tsc)
                 cutter.append(TraceEvent(time: lastTime, thread: index, kind: kind))
+                if r.flags & UInt16(GTRACE_LOCKF_SEMAPHORE.rawValue) != 0 {
+                    let id = lock(r.addr)
+                    pythonLocks.record(r, lock: id, thread: index, at: lastTime, site: python.releaseSite(codes: pyCodes))
+                    if r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRE.rawValue) || r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRED.rawValue) {
+                        python.begin(at: lastTime, anchor: .lock(id))
+                    }
+                }
             }
             if !scan.unordered.contains(key) {
                 thread.forEach(convert)
@@ -323,7 +341,7 @@ struct TraceBuilder {
                 let order = records.indices.sorted { (records[$0].tsc, $0) < (records[$1].tsc, $1) }
                 for i in order { convert(records[i]) }
             }
-            if let event = python.flush(thread: index) { cutter.append(event) }
+            if let event = python.flush(thread: index, pythonLocks: &pythonLocks, codes: pyCodes) { cutter.append(event) }
             blocks += cutter.finish()
             encoded.insert(index)
         }
@@ -334,6 +352,7 @@ struct TraceBuilder {
         }
         blocks.sort(by: EncodedBlock.writeOrder)
         sites.flush()
+        self.pythonLocks = pythonLocks
         return sites
     }
 
@@ -361,6 +380,24 @@ struct TraceBuilder {
         }
     }
 
+    /// Python locks: named by the line that first acquired them (the GIL was
+    /// held there), with the lines their waits came from.
+    private mutating func buildPythonLockNames() {
+        for lock in tables.locks where lock.kind == .pythonLock {
+            let created = pythonLocks.creation(of: lock).map { "Python lock created at \($0)" }
+            let name = created ?? pythonLocks.firstLocation[lock.index].map { "Python lock first acquired at \($0.site)" }
+                ?? "Python lock 0x" + String(lock.address, radix: 16)
+            tables.lockNames.append(LockName(lock: lock.index, name: name))
+            let sites = (pythonLocks.totals[lock.index] ?? [:]).sorted {
+                ($0.value.waitNanoseconds, $0.value.waits, $1.key) > ($1.value.waitNanoseconds, $1.value.waits, $0.key)
+            }
+            for (site, t) in sites.prefix(Self.callSitesPerLock) {
+                tables.callSites.append(CallSite(lock: lock.index, site: site, acquisitions: t.acquisitions, waits: t.waits,
+                                                 waitNanoseconds: t.waitNanoseconds))
+            }
+        }
+    }
+
     /// Features, clock and run facts.
     private mutating func buildRunTables() {
         tables.features = UInt16(GTRACE_FEATURE_LOCKS.rawValue | GTRACE_FEATURE_THREAD_CPU.rawValue)
@@ -383,31 +420,112 @@ struct TraceBuilder {
     }
 }
 
-/// Gathers the PY_FRAME records that follow a GIL event or a PY_SAMPLE into one event.
+/// Gathers the PY_FRAME records that follow a GIL event, a Python lock's
+/// acquisition or a PY_SAMPLE into one event.
 struct PythonFrameCollector {
-    private var anchor: UInt64?
-    private var sampleOf: Int?
+    enum Anchor { case gilAcquire, gilRelease, sample(Int), lock(Int), lockNew(UInt64) }
+    private var anchorTime: UInt64?
+    private var anchor = Anchor.gilAcquire
     private var frames: [PythonFrame] = []
+    /// The innermost frame at this thread's last GIL release: where it asks for locks and the GIL.
+    private(set) var lastRelease: PythonFrame?
 
-    mutating func begin(at time: UInt64, sampleOf gil: Int?) {
-        anchor = time
-        sampleOf = gil
+    mutating func begin(at time: UInt64, anchor: Anchor) {
+        anchorTime = time
+        self.anchor = anchor
         frames.removeAll()
     }
 
     mutating func frame(_ r: gtrace_raw_record, code: Int?) {
-        guard anchor != nil, frames.count < 64 else { return }
+        guard anchorTime != nil, frames.count < 64 else { return }
         frames.append(PythonFrame(code: code, line: r.u32))
     }
 
-    /// The event of the frames gathered (a sample with none is dropped; a GIL
-    /// event with none keeps an empty location: no Python frame).
-    mutating func flush(thread: Int) -> TraceEvent? {
-        guard let time = anchor else { return nil }
-        defer { anchor = nil; frames.removeAll() }
-        if let gil = sampleOf {
+    /// "app.py:42 in worker": the line of the last release (nil: none yet).
+    func releaseSite(codes: [PythonCode]) -> String? {
+        guard let f = lastRelease else { return nil }
+        return PythonLockSites.site(f, codes: codes)
+    }
+
+    /// The event of the frames gathered (a sample or a lock acquisition with
+    /// none is dropped; a GIL event with none keeps an empty location: no Python frame).
+    mutating func flush(thread: Int, pythonLocks: inout PythonLockSites, codes: [PythonCode]) -> TraceEvent? {
+        guard let time = anchorTime else { return nil }
+        defer { anchorTime = nil; frames.removeAll() }
+        switch anchor {
+        case let .sample(gil):
             return frames.isEmpty ? nil : TraceEvent(time: time, thread: thread, kind: .pythonSample(lock: gil, frames: frames))
+        case let .lock(lock):
+            guard let first = frames.first else { return nil }
+            pythonLocks.located(lock: lock, at: time, site: PythonLockSites.site(first, codes: codes))
+            return TraceEvent(time: time, thread: thread, kind: .pythonLocation(frames: frames))
+        case let .lockNew(address):
+            if let first = frames.first { pythonLocks.created(address: address, at: time, site: PythonLockSites.site(first, codes: codes)) }
+            return nil
+        case .gilRelease:
+            lastRelease = frames.first
+            return TraceEvent(time: time, thread: thread, kind: .pythonLocation(frames: frames))
+        case .gilAcquire:
+            return TraceEvent(time: time, thread: thread, kind: .pythonLocation(frames: frames))
         }
-        return TraceEvent(time: time, thread: thread, kind: .pythonLocation(frames: frames))
+    }
+}
+
+/// Names Python locks by the line that first acquired them, and totals their
+/// waits by the Python line the waiting thread was at.
+struct PythonLockSites {
+    struct Totals {
+        var acquisitions = 0
+        var waits = 0
+        var waitNanoseconds: UInt64 = 0
+    }
+    private(set) var firstLocation: [Int: (time: UInt64, site: String)] = [:]
+    /// Where locks were created at each address, and each lock's first wait.
+    private(set) var creations: [UInt64: [(time: UInt64, site: String)]] = [:]
+    private(set) var firstWait: [Int: UInt64] = [:]
+    private(set) var totals: [Int: [String: Totals]] = [:]
+    private var pending: [Int: [Int: (time: UInt64, site: String)]] = [:]  // thread → lock → wait
+
+    static func site(_ f: PythonFrame, codes: [PythonCode]) -> String {
+        guard let index = f.code, codes.indices.contains(index) else { return "(unknown code)" }
+        let c = codes[index]
+        let base = c.file.split(separator: "/").last.map(String.init) ?? c.file
+        return "\(base):\(f.line) in \(c.qualifiedName)"
+    }
+
+    mutating func created(address: UInt64, at time: UInt64, site: String) {
+        creations[address, default: []].append((time, site))
+    }
+
+    /// "created at app.py:2 in <module>": the creation at this address last
+    /// before its first wait (else its first creation); nil when unknown.
+    func creation(of lock: LockInfo) -> String? {
+        let list = (creations[lock.address] ?? []).sorted { $0.time < $1.time }
+        guard let first = list.first else { return nil }
+        if let wait = firstWait[lock.index], let last = list.last(where: { $0.time <= wait }) { return last.site }
+        return first.site
+    }
+
+    mutating func located(lock: Int, at time: UInt64, site: String) {
+        if let old = firstLocation[lock], old.time <= time { return }
+        firstLocation[lock] = (time, site)
+    }
+
+    mutating func record(_ r: gtrace_raw_record, lock: Int, thread: Int, at time: UInt64, site: String?) {
+        let here = site ?? "(no Python line)"
+        switch UInt32(r.kind) {
+        case GTRACE_RAW_LOCK_WAIT.rawValue:
+            pending[thread, default: [:]][lock] = (time, here)
+            firstWait[lock] = min(firstWait[lock] ?? time, time)
+        case GTRACE_RAW_LOCK_ACQUIRED.rawValue, GTRACE_RAW_LOCK_FAILED.rawValue:
+            guard let wait = pending[thread]?.removeValue(forKey: lock) else { return }
+            var t = totals[lock, default: [:]][wait.site, default: Totals()]
+            t.waits += 1
+            t.waitNanoseconds += time > wait.time ? time - wait.time : 0
+            if r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRED.rawValue) { t.acquisitions += 1 }
+            totals[lock, default: [:]][wait.site] = t
+        default:
+            break
+        }
     }
 }

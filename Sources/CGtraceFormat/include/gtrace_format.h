@@ -144,6 +144,10 @@ enum gtrace_raw_kind {
     /* Python locations: flags = 1 layout confirmed (arg = a thread state),
      * 2 refused (addr = the object that was not a code object); u32 = minor version. */
     GTRACE_RAW_PY_INFO = 40,
+    /* A Python lock created (sem_init in a CPython process, pylocks.c): addr =
+     * the semaphore; PY_FRAME records with the creating line follow when the
+     * creating thread held the GIL. */
+    GTRACE_RAW_PY_LOCK_NEW = 41,
 };
 
 enum gtrace_waker_kind {
@@ -233,6 +237,7 @@ enum gtrace_lock_flags {
     GTRACE_LOCKF_RWLOCK = 0x1,   /* a pthread_rwlock_t */
     GTRACE_LOCKF_SHARED = 0x2,   /* read (shared) mode of a rwlock */
     GTRACE_LOCKF_VIA_COND = 0x4, /* release/acquire done by pthread_cond_*wait */
+    GTRACE_LOCKF_SEMAPHORE = 0x8,/* raw records only: a Python lock (a POSIX semaphore, pylocks.c) */
 };
 
 /* One raw record: 32 bytes, written by one thread into its own buffer. */
