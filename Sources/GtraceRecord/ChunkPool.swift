@@ -51,9 +51,17 @@ final class ChunkPool: @unchecked Sendable {
     /// Starts refilling in a background thread until `stop()`.
     func start() {
         let thread = Thread { [self] in
+            // Every 2 ms while the runtimes take chunks; backing off to 32 ms
+            // while they take none (a sleeping program costs the recorder
+            // ~30 wake-ups a second, not 500). The spare chunks cover a burst.
+            var interval: UInt32 = 2_000
+            var lastClaimed = claimed
             while !isStopped {
                 refill()
-                usleep(2_000)
+                let now = claimed
+                interval = now != lastClaimed ? 2_000 : min(32_000, interval * 2)
+                lastClaimed = now
+                usleep(interval)
             }
         }
         thread.name = "gtrace chunk pool"

@@ -47,8 +47,10 @@ public struct ElfObject: Sendable {
     /// True when `.symtab` was present (not stripped).
     public let hasSymbolTable: Bool
     public let segments: [Segment]
-    /// Function and data symbols, by address.
-    public let symbols: [ElfSymbol]
+    /// Function and data symbols, by address (then name).
+    public var symbols: [ElfSymbol] { table.entries.map { table.symbol($0) } }
+    /// The symbols as numbers and name offsets: names become Strings only when looked up.
+    private let table: SymbolTable
 
     /// Reads `path`.
     /// - Throws: `ElfError`.
@@ -88,7 +90,8 @@ public struct ElfObject: Sendable {
 
         var namesIndex = 0
         guard elf_getshdrstrndx(elf, &namesIndex) == 0 else { throw ElfError.corrupt(path: path, reason: Self.lastError()) }
-        var symtab: [ElfSymbol] = [], dynsym: [ElfSymbol] = []
+        var names: [UInt8] = []
+        var symtab: [SymbolTable.Entry] = [], dynsym: [SymbolTable.Entry] = []
         var buildID: String?
         var debugLink: (String, UInt32)?
         var section = elf_nextscn(elf, nil)
@@ -99,9 +102,9 @@ public struct ElfObject: Sendable {
             let name = elf_strptr(elf, namesIndex, Int(sectionHeader.sh_name)).map { String(cString: $0) } ?? ""
             switch sectionHeader.sh_type {
             case UInt32(SHT_SYMTAB):
-                symtab = try Self.symbols(elf, scn, sectionHeader, path: path)
+                symtab = try Self.symbols(elf, scn, sectionHeader, path: path, names: &names)
             case UInt32(SHT_DYNSYM):
-                dynsym = try Self.symbols(elf, scn, sectionHeader, path: path)
+                dynsym = try Self.symbols(elf, scn, sectionHeader, path: path, names: &names)
             case UInt32(SHT_NOTE) where name == ".note.gnu.build-id":
                 buildID = Self.buildID(Self.bytes(scn))
             default:
@@ -111,11 +114,9 @@ public struct ElfObject: Sendable {
         self.buildID = buildID
         self.debugLink = debugLink
         hasSymbolTable = !symtab.isEmpty
-        // .symtab has everything .dynsym has, when present; keep one entry per (address, name).
-        var seen = Set<String>()
-        symbols = (symtab.isEmpty ? dynsym : symtab + dynsym)
-            .filter { seen.insert("\($0.address):\($0.name)").inserted }
-            .sorted { ($0.address, $0.name) < ($1.address, $1.name) }
+        // .symtab has everything .dynsym has, when present; keep one entry per
+        // (address, name): the first of the two tables' order.
+        table = SymbolTable(entries: symtab.isEmpty ? dynsym : symtab + dynsym, names: names)
     }
 
     private static func lastError() -> String {
@@ -127,20 +128,31 @@ public struct ElfObject: Sendable {
         return Array(UnsafeRawBufferPointer(start: buffer, count: data.pointee.d_size))
     }
 
-    private static func symbols(_ elf: OpaquePointer, _ scn: OpaquePointer, _ header: GElf_Shdr, path: String) throws -> [ElfSymbol] {
+    /// The function and data symbols of one symbol table; their names stay
+    /// bytes, appended to `names` (the table's string section, copied once).
+    private static func symbols(_ elf: OpaquePointer, _ scn: OpaquePointer, _ header: GElf_Shdr, path: String,
+                                names: inout [UInt8]) throws -> [SymbolTable.Entry] {
         guard header.sh_entsize > 0, let data = elf_getdata(scn, nil) else { return [] }
         let count = Int(header.sh_size / header.sh_entsize)
-        var out: [ElfSymbol] = []
+        guard let strings = elf_getscn(elf, Int(header.sh_link)), let stringData = elf_getdata(strings, nil),
+              let stringBytes = stringData.pointee.d_buf else {
+            // Names unreadable: libelf's lookup would fail for each; as before, no symbols from this table.
+            return []
+        }
+        let stringCount = Int(stringData.pointee.d_size)
+        let base = names.count
+        names.append(contentsOf: UnsafeRawBufferPointer(start: stringBytes, count: stringCount))
+        names.append(0)  // every name ends inside `names`
+        var out: [SymbolTable.Entry] = []
         out.reserveCapacity(count)
         for i in 0..<count {
             var symbol = GElf_Sym()
             guard gelf_getsym(data, Int32(i), &symbol) != nil else { throw ElfError.corrupt(path: path, reason: lastError()) }
             let type = symbol.st_info & 0xf  // ELF64_ST_TYPE
             guard type == UInt8(STT_FUNC) || type == UInt8(STT_OBJECT), symbol.st_shndx != UInt16(SHN_UNDEF), symbol.st_value != 0,
-                  let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
-            let text = String(cString: name)
-            if text.isEmpty { continue }
-            out.append(ElfSymbol(name: text, address: symbol.st_value, size: symbol.st_size, isFunction: type == UInt8(STT_FUNC)))
+                  Int(symbol.st_name) < stringCount, names[base + Int(symbol.st_name)] != 0 else { continue }
+            out.append(SymbolTable.Entry(address: symbol.st_value, size: symbol.st_size, name: base + Int(symbol.st_name),
+                                         isFunction: type == UInt8(STT_FUNC)))
         }
         return out
     }
@@ -173,6 +185,7 @@ public struct ElfObject: Sendable {
     /// The symbol covering `address` (link-time address) and the offset into it.
     /// A symbol of size 0 covers up to the next symbol.
     public func symbol(containing address: UInt64) -> (symbol: ElfSymbol, offset: UInt64)? {
+        let symbols = table.entries
         var low = 0, high = symbols.count
         while low < high {  // first symbol with address > target
             let mid = (low + high) / 2
@@ -183,13 +196,68 @@ public struct ElfObject: Sendable {
             let s = symbols[i]
             let offset = address - s.address
             if offset < max(s.size, 1) || (s.size == 0 && (i + 1 == symbols.count || symbols[i + 1].address > address)) {
-                return (s, offset)
+                return (table.symbol(s), offset)
             }
             // A preceding symbol of the same address may be the one that covers it.
             if i > 0 && symbols[i - 1].address == s.address { i -= 1; continue }
             return nil
         }
         return nil
+    }
+}
+
+/// Symbols sorted by (address, name) with one entry per (address, name), the
+/// names kept as NUL-terminated bytes of the string tables: reading a large
+/// object (node, libjvm, libcrypto) makes no String per symbol.
+struct SymbolTable: Sendable {
+    struct Entry: Sendable {
+        var address: UInt64
+        var size: UInt64
+        /// Offset of the NUL-terminated name in `names`.
+        var name: Int
+        var isFunction: Bool
+        /// Position in the tables' order (for a stable sort).
+        var order = 0
+    }
+
+    let entries: [Entry]
+    let names: [UInt8]
+
+    /// `entries` in table order: sorted, the first of each (address, name) kept.
+    init(entries unsorted: [Entry], names: [UInt8]) {
+        self.names = names
+        entries = names.withUnsafeBufferPointer { bytes -> [Entry] in
+            func compare(_ a: Int, _ b: Int) -> Int32 {
+                a == b ? 0 : strcmp(UnsafeRawPointer(bytes.baseAddress! + a).assumingMemoryBound(to: CChar.self),
+                                    UnsafeRawPointer(bytes.baseAddress! + b).assumingMemoryBound(to: CChar.self))
+            }
+            // Sorted in place (the entries, not indices to them); ties in
+            // (address, name) keep table order, so the first one is kept.
+            var sorted = unsorted
+            for i in sorted.indices { sorted[i].order = i }
+            sorted.sort { a, b in
+                if a.address != b.address { return a.address < b.address }
+                let c = compare(a.name, b.name)
+                return c != 0 ? c < 0 : a.order < b.order
+            }
+            var kept: [Entry] = []
+            kept.reserveCapacity(sorted.count)
+            for e in sorted {
+                if let last = kept.last, last.address == e.address, compare(last.name, e.name) == 0 { continue }
+                kept.append(e)
+            }
+            return kept
+        }
+    }
+
+    func name(_ entry: Entry) -> String {
+        names.withUnsafeBufferPointer { bytes in
+            String(cString: UnsafeRawPointer(bytes.baseAddress! + entry.name).assumingMemoryBound(to: CChar.self))
+        }
+    }
+
+    func symbol(_ entry: Entry) -> ElfSymbol {
+        ElfSymbol(name: name(entry), address: entry.address, size: entry.size, isFunction: entry.isFunction)
     }
 }
 
