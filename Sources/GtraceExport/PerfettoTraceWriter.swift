@@ -459,6 +459,17 @@ final class PerfettoSink: TrackSink {
               fromUUID != toUUID || source != target else { return }
         pending[fromUUID]![source].begin.trackEvent.flowIds.append(UInt64(id))
         pending[toUUID]![target].begin.trackEvent.terminatingFlowIds.append(UInt64(id))
+        // The trace processor orders events of equal time arbitrarily: a target
+        // that begins with its source (a child started "at" its fork) moves 1 ns later.
+        let sourceStart = pending[fromUUID]![source].start
+        if pending[toUUID]![target].start <= sourceStart {
+            pending[toUUID]![target].start = sourceStart + 1
+            pending[toUUID]![target].begin.timestamp = sourceStart + 1
+            if pending[toUUID]![target].finish < sourceStart + 1 {
+                pending[toUUID]![target].finish = sourceStart + 1
+                pending[toUUID]![target].end.timestamp = sourceStart + 1
+            }
+        }
         counts.flows += 1
     }
 
