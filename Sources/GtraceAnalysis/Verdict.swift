@@ -193,8 +193,9 @@ public enum Verdict {
                           summary: String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism),
                           numbers: ["parallelism": parallelism, "workers": 1])
             let python = a.gil.filter(\.traced).isEmpty ? "" : " The GIL does not limit it."
-            sentences.append(String(format: "One busy thread did the work: it is not split, so the other %d cores idled; %@.%@",
-                                    cores - 1, parallelismText, python))
+            let idle = cores == 2 ? "the other core" : cores > 2 ? "the other \(cores - 1) cores" : "nothing else"
+            sentences.append(String(format: "One busy thread did the work: it is not split, so %@ idled; %@.%@",
+                                    idle, parallelismText, python))
         }
 
         // 5. Foreign load: others held the CPUs this run wanted.
