@@ -212,42 +212,62 @@ GT_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) {
 
 /* ---- condition variables ------------------------------------------------ */
 
+/* Call sites of a condition wait: the return address (in the RELEASE's arg)
+ * and, when the caller keeps frame pointers, its caller's return address (in
+ * the ACQUIRE's arg after the wait, else 0). HotSpot parks threads in
+ * PlatformEvent::park / Parker::park, which call pthread_cond_*wait; the
+ * frame above names why: ObjectMonitor::EnterI (a contended `synchronized`),
+ * ObjectMonitor::wait, Unsafe_Park... libjvm keeps frame pointers.
+ * The frame pointer read is taken only when it is 16-byte aligned and lies
+ * less than 1 KiB above this wrapper's own frame, i.e. inside the stack
+ * already in use (a caller without frame pointers fails the check and
+ * gives 0). Cost: a few loads, on a call that blocks anyway. */
+static inline __attribute__((always_inline)) uint64_t gt_outer_site(const void *own_frame, const void *caller_frame) {
+    uintptr_t f = (uintptr_t)caller_frame, own = (uintptr_t)own_frame;
+    if ((f & 15) != 0 || f <= own || f - own >= 1024) return 0;
+    return (uint64_t)((const uintptr_t *)f)[1];
+}
+#define GT_OUTER_SITE() gt_outer_site(__builtin_frame_address(0), *(void *const *)__builtin_frame_address(0))
+
 #define GT_COND_BEFORE(c, m)                                                              \
     do {                                                                                  \
-        gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_MUTEX | GTRACE_LOCKF_VIA_COND, 0, A(m), 0); \
+        gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_MUTEX | GTRACE_LOCKF_VIA_COND, 0, A(m), GT_CALLER()); \
         gt_emit(GTRACE_RAW_COND_WAIT, 0, 0, A(c), A(m));                                  \
     } while (0)
 
 #define GT_COND_AFTER(c, m, rc)                                                           \
     do {                                                                                  \
         gt_emit(GTRACE_RAW_COND_WOKE, 0, (uint32_t)(rc), A(c), A(m));                     \
-        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, GTRACE_LOCKF_MUTEX | GTRACE_LOCKF_VIA_COND, 0, A(m), 0); \
+        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, GTRACE_LOCKF_MUTEX | GTRACE_LOCKF_VIA_COND, 0, A(m), outer_); \
     } while (0)
 
-GT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+GT_EXPORT __attribute__((optimize("no-omit-frame-pointer"))) int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
     int (*f)(void *, void *) = GT_REAL(cond_wait);
     if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m);
+    uint64_t outer_ = GT_OUTER_SITE();
     GT_COND_BEFORE(c, m);
     int rc = f(c, m);
     GT_COND_AFTER(c, m, rc);
     return rc;
 }
 
-GT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime) {
+GT_EXPORT __attribute__((optimize("no-omit-frame-pointer"))) int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime) {
     int (*f)(void *, void *, const void *) = GT_REAL(cond_timedwait);
     if (GT_UNLIKELY(gt_is_gil_mutex(m)) && gt_active()) return gt_gil_cond_timedwait(c, m, -1, abstime, GT_REAL(cond_clockwait));
     if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m, abstime);
+    uint64_t outer_ = GT_OUTER_SITE();
     GT_COND_BEFORE(c, m);
     int rc = f(c, m, abstime);
     GT_COND_AFTER(c, m, rc);
     return rc;
 }
 
-GT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+GT_EXPORT __attribute__((optimize("no-omit-frame-pointer"))) int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
                                      const struct timespec *abstime) {
     int (*f)(void *, void *, int, const void *) = GT_REAL(cond_clockwait);
     if (GT_UNLIKELY(gt_is_gil_mutex(m)) && gt_active()) return gt_gil_cond_timedwait(c, m, clock, abstime, f);
     if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m, clock, abstime);
+    uint64_t outer_ = GT_OUTER_SITE();
     GT_COND_BEFORE(c, m);
     int rc = f(c, m, clock, abstime);
     GT_COND_AFTER(c, m, rc);

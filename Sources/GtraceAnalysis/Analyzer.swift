@@ -169,6 +169,7 @@ public enum Analyzer {
         analysis.parallelism = parallelism(analysis, tables: tables, scheduling: scheduling, program: program, cores: cores,
                                            foreign: foreign)
         analysis.timeline = scheduling.timeline.timeline(tables: tables)
+        analysis.jvmMonitors = JVMMonitorStatistics.compute(conditions: conditions)
         analysis.invisibleWaits = InvisibleWaitStatistics.compute(threads: threadStats, processes: processStats)
         let verdict = Verdict.decide(analysis)
         analysis.limit = verdict.limit
@@ -273,8 +274,12 @@ struct LockAccumulator {
 
     func conditionStatistics(tables: TraceTables) -> ConditionStatistics {
         let pid = tables.processes.indices.contains(info.process) ? tables.processes[info.process].pid : 0
-        return ConditionStatistics(index: info.index, pid: pid, address: info.addressText, waits: waitCount,
-                                   waitTotalNanoseconds: waitTotal, waitMaxNanoseconds: waitMax)
+        var stats = ConditionStatistics(index: info.index, pid: pid, address: info.addressText, waits: waitCount,
+                                        waitTotalNanoseconds: waitTotal, waitMaxNanoseconds: waitMax)
+        stats.callSites = tables.callSites.filter { $0.lock == info.index }.map {
+            CallSiteStatistics(site: $0.site, acquisitions: $0.acquisitions, waits: $0.waits, waitNanoseconds: $0.waitNanoseconds)
+        }
+        return stats
     }
 }
 

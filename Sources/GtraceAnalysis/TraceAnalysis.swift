@@ -19,6 +19,8 @@ public struct TraceAnalysis: Sendable, Codable {
     public var parallelism: ParallelismStatistics?
     /// Each thread's states over time, coarse (the HTML report's timeline).
     public var timeline: ThreadTimeline?
+    /// HotSpot's parked threads grouped by why they parked (nil: no JVM).
+    public var jvmMonitors: JVMMonitorStatistics?
     /// Thread time blocked in waits no wrapper recorded (perf only).
     public var invisibleWaits: InvisibleWaitStatistics?
 }
@@ -164,4 +166,6 @@ public struct ConditionStatistics: Sendable, Codable {
     public var waits: Int
     public var waitTotalNanoseconds: UInt64
     public var waitMaxNanoseconds: UInt64
+    /// Where it was waited on (the caller of pthread_cond_*wait; for HotSpot the frame above it).
+    public var callSites: [CallSiteStatistics] = []
 }

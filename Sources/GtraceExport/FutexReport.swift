@@ -35,4 +35,16 @@ enum FutexReport {
         }
         return out + [""]
     }
+
+    /// HotSpot's parked threads grouped by why they parked.
+    static func jvm(_ a: TraceAnalysis) -> [String] {
+        guard let j = a.jvmMonitors else { return [] }
+        let out = ["JVM waits (HotSpot parks threads on per-thread condition variables; grouped by the frame above the park)"]
+        var table = TextTable(header: ["group", "waits", "wait total", "top call site"])
+        table.leftAligned = [0, 3]
+        for g in j.groups where g.waits > 0 {
+            table.rows.append([g.name, "\(g.waits)", Formatting.duration(g.waitNanoseconds), g.sites.first ?? "-"])
+        }
+        return out + table.render() + [""]
+    }
 }

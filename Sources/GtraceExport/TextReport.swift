@@ -67,6 +67,7 @@ public enum TextReport {
         }
         out.append("")
         out += FutexReport.table(a, maxLocks: maxLocks)
+        out += FutexReport.jvm(a)
 
         for g in a.gil { out += gilSection(g, threads: a.threads.filter { $0.process == g.process }) }
 

@@ -50,7 +50,39 @@ struct CallSiteCounter {
         totals[lock, default: [:]][wait.site] = t
     }
 
+    /// A condition wait's two call sites: the return address of
+    /// pthread_cond_*wait and, when its caller keeps frame pointers, the one above.
+    struct ConditionSite: Hashable {
+        var inner: UInt64
+        var outer: UInt64
+    }
+    private(set) var conditionTotals: [Int: [ConditionSite: Totals]] = [:]  // condition → sites → waits
+    private var conditionInner: [Int: UInt64] = [:]                         // thread → return address
+    private var conditionWait: [Int: (condition: Int, start: UInt64, end: UInt64?)] = [:]
+
+    /// The records of a condition wait: RELEASE(VIA_COND, arg = inner site),
+    /// COND_WAIT, COND_WOKE, ACQUIRE(VIA_COND, arg = outer site).
+    private mutating func condition(_ r: gtrace_raw_record, lock: Int, thread: Int, at time: UInt64) {
+        switch UInt32(r.kind) {
+        case GTRACE_RAW_LOCK_RELEASE.rawValue: conditionInner[thread] = r.arg
+        case GTRACE_RAW_COND_WAIT.rawValue: conditionWait[thread] = (lock, time, nil)
+        case GTRACE_RAW_COND_WOKE.rawValue:
+            if conditionWait[thread]?.condition == lock { conditionWait[thread]?.end = time }
+        default:  // the mutex taken again
+            guard let wait = conditionWait.removeValue(forKey: thread), let end = wait.end,
+                  let inner = conditionInner[thread], inner != 0 else { return }
+            let key = ConditionSite(inner: inner, outer: r.arg)
+            conditionTotals[wait.condition, default: [:]][key, default: Totals()].waits += 1
+            conditionTotals[wait.condition, default: [:]][key, default: Totals()].waitNanoseconds += end > wait.start ? end - wait.start : 0
+        }
+    }
+
     mutating func record(_ r: gtrace_raw_record, lock: Int, thread: Int, at time: UInt64) {
+        if r.flags & UInt16(GTRACE_LOCKF_VIA_COND.rawValue) != 0 || r.kind == UInt16(GTRACE_RAW_COND_WAIT.rawValue)
+            || r.kind == UInt16(GTRACE_RAW_COND_WOKE.rawValue) {
+            condition(r, lock: lock, thread: thread, at: time)
+            return
+        }
         switch UInt32(r.kind) {
         case GTRACE_RAW_LOCK_ACQUIRE.rawValue: acquired(lock: lock, site: r.arg)
         case GTRACE_RAW_LOCK_WAIT.rawValue: waitBegan(lock: lock, site: r.arg, thread: thread, at: time)
@@ -100,9 +132,39 @@ extension TraceBuilder {
                                                  waits: totals.waits, waitNanoseconds: totals.waitNanoseconds))
             }
         }
+        nameConditionSites(counter, symbolizer: &symbolizer, keyOfProcess: keyOfProcess)
         warnings += symbolizer.warnings
         symbolWarnings = symbolizer.warnings
         symbolObjectsRead = symbolizer.filesRead
+    }
+
+    /// Call sites of condition waits: the caller of pthread_cond_*wait, or for
+    /// HotSpot (the caller is PlatformEvent::park or Parker::park in libjvm.so)
+    /// the frame above it, which says why the thread parked:
+    /// "ObjectMonitor::EnterI(JavaThread*)+0x… (libjvm.so)" for a contended `synchronized`.
+    private mutating func nameConditionSites(_ counter: CallSiteCounter, symbolizer: inout Symbolizer,
+                                             keyOfProcess: [Int: SessionContents.ImageKey]) {
+        for (condition, sites) in counter.conditionTotals.sorted(by: { $0.key < $1.key }) {
+            guard tables.locks.indices.contains(condition), let key = keyOfProcess[tables.locks[condition].process] else { continue }
+            let objects = loadedObjects(of: key, keyOfProcess: keyOfProcess)
+            guard !objects.isEmpty else { continue }
+            let executable = session.images[key]?.executable ?? ""
+            var byText: [String: CallSiteCounter.Totals] = [:]
+            for (site, totals) in sites {
+                var text = symbolizer.name(site.inner, objects: objects, mainExecutable: executable, returnAddress: true).text
+                if site.outer != 0, text.hasSuffix(" (libjvm.so)") {
+                    let outer = symbolizer.name(site.outer, objects: objects, mainExecutable: executable, returnAddress: true)
+                    if outer.inObject { text = outer.text }
+                }
+                byText[text, default: CallSiteCounter.Totals()].waits += totals.waits
+                byText[text, default: CallSiteCounter.Totals()].waitNanoseconds += totals.waitNanoseconds
+            }
+            for (text, totals) in byText.sorted(by: { ($0.value.waitNanoseconds, $0.key) > ($1.value.waitNanoseconds, $1.key) })
+                .prefix(Self.callSitesPerLock) {
+                tables.callSites.append(CallSite(lock: condition, site: text, acquisitions: 0, waits: totals.waits,
+                                                 waitNanoseconds: totals.waitNanoseconds))
+            }
+        }
     }
 
     /// The objects an image saw; a fork child uses its parent's (same addresses).

@@ -306,7 +306,9 @@ struct TraceBuilder {
                     return
                 }
                 if (GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_FAILED.rawValue).contains(UInt32(r.kind))
-                    || (GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WAKE.rawValue).contains(UInt32(r.kind)) {
+                    || (GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WAKE.rawValue).contains(UInt32(r.kind))
+                    || (GTRACE_RAW_COND_WAIT.rawValue ... GTRACE_RAW_COND_WOKE.rawValue).contains(UInt32(r.kind))
+                    || (r.kind == UInt16(GTRACE_RAW_LOCK_RELEASE.rawValue) && r.flags & UInt16(GTRACE_LOCKF_VIA_COND.rawValue) != 0) {
                     sites.record(r, lock: lock(r.addr), thread: index, at: time(r.tsc))
                 }
                 if r.kind == UInt16(GTRACE_RAW_WAKER.rawValue),
