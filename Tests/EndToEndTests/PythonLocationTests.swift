@@ -75,3 +75,43 @@ import Testing
         #expect(handOffs.contains { ($0["from"] as? String)?.hasPrefix("heavy") == true && ($0["count"] as? Int ?? 0) > 0 })
     }
 }
+
+extension PythonLocationTests {
+    struct LockWorkload: Decodable {
+        var wait_s: Double
+        var hold_s: Double
+        var with_line: Int
+        var created_line: Int
+        var acquisitions: Int
+    }
+
+    /// threading.Lock contention (≤ 3.13: a POSIX semaphore): hold and wait
+    /// totals against the workload's own clocks, the lock named by the line that
+    /// created it, its waits at the `with lock:` line.
+    @Test(arguments: PythonVersions.installed)
+    func threadingLockHoldsAndWaitsMatchTheWorkloadsClock(python: PythonVersions.Interpreter) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let result = try Harness.gtrace(["record", "-o", trace, "--", python.path,
+                                         "\(Harness.packageRoot)/tools/workloads/py_lock_schedule.py", "3", "20", "0.005"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let workload = try JSONDecoder().decode(LockWorkload.self, from: result.stdoutData)
+        let report = try Harness.reportJSON(trace)
+        let locks = try #require(report["locks"] as? [[String: Any]])
+        // The lock waited at the `with lock:` line. (Its name is the line that created
+        // the lock at that address last before its first wait: usually line
+        // `created_line`, but a lock freed earlier at the same address can name it.)
+        let site = "py_lock_schedule.py:\(workload.with_line) in worker"
+        let lock = try #require(locks.first { (($0["callSites"] as? [[String: Any]])?.first?["site"] as? String) == site },
+                                "\(python): \(locks.map { ($0["name"] ?? "", $0["callSites"] ?? "") }.prefix(8))")
+        #expect((lock["name"] as? String)?.hasPrefix("Python lock ") == true)
+        #expect(lock["kind"] as? String == "Python lock")
+        let hold = try #require((lock["holdTotalNanoseconds"] as? NSNumber)?.doubleValue) / 1e9
+        let wait = try #require((lock["waitTotalNanoseconds"] as? NSNumber)?.doubleValue) / 1e9
+        #expect(abs(hold - workload.hold_s) <= 0.05 * workload.hold_s, "\(python): hold \(hold) s, workload \(workload.hold_s) s")
+        #expect(abs(wait - workload.wait_s) <= 0.05 * workload.wait_s, "\(python): wait \(wait) s, workload \(workload.wait_s) s")
+        // Acquisitions: at least the workload's (a lock at the same address before it adds its own).
+        #expect((lock["acquisitions"] as? Int ?? 0) >= workload.acquisitions)
+    }
+}

@@ -1,0 +1,49 @@
+"""threading.Lock contention with the workload's own clocks (Tests/EndToEndTests/PythonLocationTests.swift).
+
+THREADS threads each take one threading.Lock ROUNDS times and hold it HOLD
+seconds (sleeping, so the GIL is free and the others queue on the lock).
+Each thread measures its own wait (before `with` → inside) and hold (inside
+→ release) with time.perf_counter. Prints one line of JSON with the totals
+and the line of the `with lock:` statement.
+"""
+import json
+import sys
+import threading
+import time
+
+lock = threading.Lock()
+CREATED_LINE = 14  # the line above
+
+
+def worker(rounds, hold, out):
+    wait_total = hold_total = 0.0
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        with lock:
+            t1 = time.perf_counter()
+            time.sleep(hold)
+            t2 = time.perf_counter()
+        wait_total += t1 - t0
+        hold_total += t2 - t1
+    out.append((wait_total, hold_total))
+
+
+WITH_LINE = worker.__code__.co_firstlineno + 4
+
+
+def main():
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    hold = float(sys.argv[3]) if len(sys.argv) > 3 else 0.005
+    out = []
+    ts = [threading.Thread(target=worker, args=(rounds, hold, out)) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print(json.dumps({"wait_s": sum(w for w, _ in out), "hold_s": sum(h for _, h in out),
+                      "with_line": WITH_LINE, "created_line": CREATED_LINE, "acquisitions": threads * rounds}))
+
+
+if __name__ == "__main__":
+    main()
