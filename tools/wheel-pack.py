@@ -41,9 +41,6 @@ def third_party(root, scratch):
         ("swift-argument-parser", os.path.join(scratch, "checkouts", "swift-argument-parser", "LICENSE.txt")),
         ("swift-protobuf", os.path.join(scratch, "checkouts", "swift-protobuf", "LICENSE.txt")),
         ("Perfetto trace format (.proto subset, generated code)", os.path.join(root, "Protos", "perfetto", "LICENSE")),
-        ("elfutils libelf (linked statically; GPL-2.0-or-later OR LGPL-3.0-or-later; source: "
-         "https://sourceware.org/elfutils/)", "/usr/share/doc/libelf1/copyright"),
-        ("zlib (linked statically)", "/usr/share/doc/zlib1g/copyright"),
     ]
     out = ["gtrace bundles the following components. Their licences follow.\n"]
     for name, path in parts:
