@@ -80,9 +80,13 @@ final class PerfRecorder: @unchecked Sendable {
     func start() {
         running = true
         let thread = Thread { [self] in
+            // Every 20 ms while the rings fill; backing off to 160 ms while
+            // they stay empty (a sleeping program: ~6 wake-ups a second).
+            var interval = Int(Self.drainIntervalMicroseconds)
             while !isStopped {
-                drainAll()
-                _ = wake.wait(timeout: .now() + .microseconds(Int(Self.drainIntervalMicroseconds)))
+                let drained = drainAll()
+                interval = drained > 0 ? Int(Self.drainIntervalMicroseconds) : min(8 * Int(Self.drainIntervalMicroseconds), interval * 2)
+                _ = wake.wait(timeout: .now() + .microseconds(interval))
             }
             finished.signal()
         }
@@ -107,11 +111,15 @@ final class PerfRecorder: @unchecked Sendable {
         return stopped
     }
 
-    private func drainAll() {
+    /// Copies what the rings hold to their files; returns the bytes copied.
+    @discardableResult
+    private func drainAll() -> UInt64 {
+        var total: UInt64 = 0
         for ring in rings {
             while true {
                 let got = gtrace_perf_drain(ring.map, buffer, UInt64(bufferBytes))
                 if got == 0 { break }
+                total += got
                 var offset = 0
                 while offset < Int(got) {
                     let written = write(ring.file, buffer + offset, Int(got) - offset)
@@ -122,6 +130,7 @@ final class PerfRecorder: @unchecked Sendable {
                 if got < UInt64(bufferBytes) { break }
             }
         }
+        return total
     }
 
     private func closeAll() {
