@@ -16,8 +16,16 @@
  *
  * Events, derived inside the GIL mutex's own lock/unlock (while owning it):
  *   lock by a thread that neither holds nor already asked → GIL_WAIT
- *   unlock with locked == 1 by a thread not yet holder  → GIL_ACQUIRE
+ *   unlock with locked == 1 by a thread not yet holder, while no other
+ *     thread holds it                                   → GIL_ACQUIRE
  *   unlock with locked == 0 by the holder               → GIL_RELEASE
+ * "No other thread holds it" is confirmed, not inferred from the unlock: a
+ * daemon thread that must exit at finalisation unlocks gil->mutex inside
+ * take_gil while another thread holds the GIL (locked == 1), then exits. The
+ * runtime keeps the holding thread of each GIL (and CPython's last_holder
+ * when it took it), updated only while owning gil->mutex; an unlock by a
+ * non-holder while that thread still holds it (and last_holder still names
+ * it) is that exit path, not an acquisition.
  * The GIL's mutexes and conditions produce no generic lock records.
  */
 #include "gtrace_runtime.h"
@@ -49,6 +57,10 @@ static uint16_t gt_gil_status;
  * per-thread gil_held / gil_waiting masks. */
 #define GT_MAX_GILS 8
 static uintptr_t gt_gils[GT_MAX_GILS];
+/* Per GIL: the holding thread (&gt_tls: the same after fork, unlike the tid),
+ * 0 when none; and gil->last_holder (its tstate) read when it took the GIL. */
+static uintptr_t gt_gil_holder[GT_MAX_GILS];
+static uintptr_t gt_gil_holder_tstate[GT_MAX_GILS];
 
 /* Offset of the GIL state in _PyRuntime per minor version (x86-64, default
  * build). 3.8–3.11: `offsetof(_PyRuntimeState, ceval.gil)`, computed from each
@@ -137,6 +149,7 @@ static void gt_add_subinterpreter_gil(uintptr_t gil) {
     for (int i = 1; i < GT_MAX_GILS; i++) {
         uintptr_t expected = 0;
         if (__atomic_compare_exchange_n(&gt_gils[i], &expected, gil, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&gt_gil_holder[i], 0, __ATOMIC_RELAXED);
             int used = __atomic_load_n(&gt_gil_extra_count, __ATOMIC_ACQUIRE);
             while (used < i && !__atomic_compare_exchange_n(&gt_gil_extra_count, &used, i, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             }
@@ -206,7 +219,7 @@ void gt_gil_process_start(void) {
     gt_emit_gil_info(0, gt_gil_status, gt_gil_located);
     /* A fork child inherits CPython's switch_number: record it as the baseline.
      * Subinterpreters do not survive fork in a usable state: forget them. */
-    for (int i = 1; i < GT_MAX_GILS; i++) gt_gils[i] = 0;
+    for (int i = 1; i < GT_MAX_GILS; i++) gt_gils[i] = gt_gil_holder[i] = 0;
     if (gt_gil_base != 0) gt_emit_gil_stats(0, gt_gil_base, 1);
 }
 
@@ -255,15 +268,25 @@ int gt_gil_unlock(pthread_mutex_t *m) {
         uint8_t bit = (uint8_t)(1u << index);
         uintptr_t gil = gt_gils[index];
         int locked = __atomic_load_n((int *)(gil + 16), __ATOMIC_RELAXED);
+        uintptr_t me = (uintptr_t)t;
         if (locked == 1 && !(t->gil_held & bit)) {
-            t->gil_held |= bit;
-            t->gil_waiting &= (uint8_t)~bit;
-            if (gt_active()) {
-                gt_emit_acq(GTRACE_RAW_GIL_ACQUIRE, (uint16_t)index, 0, gil, 0);
-                gt_py_location(gil);
+            uintptr_t last_holder = __atomic_load_n((uintptr_t *)(gil + 8), __ATOMIC_RELAXED);
+            uintptr_t holder = __atomic_load_n(&gt_gil_holder[index], __ATOMIC_RELAXED);
+            if (holder != 0 && holder != me && last_holder == gt_gil_holder_tstate[index]) {
+                /* Another thread holds it: leaving take_gil without the GIL (exit at finalisation). */
+            } else {
+                __atomic_store_n(&gt_gil_holder[index], me, __ATOMIC_RELAXED);
+                gt_gil_holder_tstate[index] = last_holder;
+                t->gil_held |= bit;
+                t->gil_waiting &= (uint8_t)~bit;
+                if (gt_active()) {
+                    gt_emit_acq(GTRACE_RAW_GIL_ACQUIRE, (uint16_t)index, 0, gil, 0);
+                    gt_py_location(gil);
+                }
             }
         } else if (locked == 0 && (t->gil_held & bit)) {
             t->gil_held &= (uint8_t)~bit;
+            if (__atomic_load_n(&gt_gil_holder[index], __ATOMIC_RELAXED) == me) __atomic_store_n(&gt_gil_holder[index], 0, __ATOMIC_RELAXED);
             if (gt_active()) {
                 gt_emit_rel(GTRACE_RAW_GIL_RELEASE, (uint16_t)index, 0, gil, 0);
                 gt_py_location(gil);
