@@ -14,8 +14,10 @@ struct Symbolizer {
     /// ELF files read so far (each once).
     var filesRead: Int { files.count }
 
-    /// "symbol+0x2c (object)" or "symbol (object)", nil when the address is in no
-    /// loaded object. `returnAddress`: look up the call instruction, just before it.
+    /// "symbol+0x2c (object)" or "symbol (object)"; "object+0x1a2c" (its link-time
+    /// address: the same in every run, what objdump and addr2line take) when the
+    /// object has no symbol there; "0x…" when the address is in no loaded object.
+    /// `returnAddress`: look up the call instruction, just before it.
     mutating func name(_ address: UInt64, objects: [SessionContents.LoadedObject], mainExecutable: String,
                        returnAddress: Bool = false) -> (text: String, inObject: Bool) {
         let probe = returnAddress && address > 0 ? address - 1 : address
@@ -25,11 +27,11 @@ struct Symbolizer {
         }
         let path = object.path.isEmpty ? mainExecutable : object.path
         let objectName = URL(fileURLWithPath: path).lastPathComponent
-        let addressText = "0x" + String(address, radix: 16)
-        guard let elf = load(path, buildID: object.buildID) else { return ("\(addressText) (\(objectName))", true) }
+        let addressText = objectName + "+0x" + String(address - object.loadBias, radix: 16)
+        guard let elf = load(path, buildID: object.buildID) else { return (addressText, true) }
         var found = elf.symbol(containing: link)
         if found == nil, let debug = debugFile(for: elf, buildID: object.buildID) { found = debug.symbol(containing: link) }
-        guard let (symbol, offset) = found else { return ("\(addressText) (\(objectName))", true) }
+        guard let (symbol, offset) = found else { return (addressText, true) }
         let shown = returnAddress ? offset + 1 : offset
         let readable = demangler.demangle(symbol.name)
         return ((shown == 0 ? readable : "\(readable)+0x" + String(shown, radix: 16)) + " (\(objectName))", true)
