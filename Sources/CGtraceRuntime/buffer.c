@@ -95,6 +95,10 @@ static struct gtrace_buffer_header *gt_chunk_create(uint32_t tid, uint32_t *chun
     for (int attempt = 0; !pooled && attempt < 64; attempt++, c++) {
         gt_chunk_path(path, end, tid, c);
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && gt_session_use_drop(errno)) { /* the uid changed: same chunk, in the drop box */
+            c--;
+            continue;
+        }
         if (fd >= 0 || errno != EEXIST) break;
     }
     if (fd < 0) {

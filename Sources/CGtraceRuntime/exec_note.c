@@ -43,6 +43,10 @@ void gt_exec_note(uint32_t pid, const char *path, char *const argv[]) {
     char *end = name + sizeof name;
     gt_put_str(gt_put_session_prefix(name, end, pid), end, ".exec");
     long fd = syscall(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && gt_session_use_drop(errno)) { /* the uid changed before this exec */
+        gt_put_str(gt_put_session_prefix(name, end, pid), end, ".exec");
+        fd = syscall(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
     if (fd >= 0) {
         /* One write: appends of one note never interleave with another's. */
         (void)syscall(SYS_write, (int)fd, buf, (size_t)at);

@@ -71,6 +71,8 @@ extern uint32_t gt_pid GT_HIDDEN;           /* pid of this image (child resets i
 extern uint32_t gt_image GT_HIDDEN;         /* image number of this pid */
 extern char gt_session[GT_PATH_MAX] GT_HIDDEN;
 extern size_t gt_session_len GT_HIDDEN;
+extern size_t gt_session_root_len GT_HIDDEN; /* the session proper; longer gt_session: the drop box */
+extern char gt_drop_name[80] GT_HIDDEN;
 extern long gt_tid_offset GT_HIDDEN;
 extern uint64_t gt_budget_bytes GT_HIDDEN;   /* chunk bytes allowed per image, 0 = unlimited */
 #define GT_ENV_MAX_MB "GTRACE_MAX_MB"        /* offset of the tid in struct pthread, -1: unknown */
@@ -241,6 +243,9 @@ ssize_t gt_sys_read(int fd, void *buf, size_t len) GT_HIDDEN;
 ssize_t gt_sys_write(int fd, const void *buf, size_t len) GT_HIDDEN;
 uint64_t gt_clock_ns(int clock) GT_HIDDEN;
 void gt_diag(const char *a, const char *b) GT_HIDDEN;
+/* After a session file could not be created with `err`: 1 when the uid can
+ * no longer write the session and gt_session now names the drop box (retry). */
+int gt_session_use_drop(int err) GT_HIDDEN;
 void gt_diag_err(const char *what, int err) GT_HIDDEN;
 
 /* Real functions resolved with dlsym/dlvsym (process.c). */

@@ -99,6 +99,13 @@ void gt_objects_snapshot(void) {
     p = gt_put_u64(p, end, gt_image);
     gt_put_str(p, end, ".objects");
     long fd = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && gt_session_use_drop(errno)) {
+        p = gt_put_session_prefix(path, end, gt_pid);
+        p = gt_put_str(p, end, ".");
+        p = gt_put_u64(p, end, gt_image);
+        gt_put_str(p, end, ".objects");
+        fd = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
     if (fd >= 0) {
         int descriptor = (int)fd;
         dl_iterate_phdr(gt_object_entry, &descriptor);

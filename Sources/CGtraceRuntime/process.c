@@ -172,11 +172,28 @@ static size_t gt_meta_build(uint32_t pid, uint32_t ppid) {
     return pos;
 }
 
+/* In the drop box, image n of this pid may exist in the session proper
+ * (the images before the uid changed): those numbers are taken. */
+static int gt_meta_in_session_root(uint32_t pid, uint32_t n) {
+    if (gt_session_len == gt_session_root_len) return 0;
+    char path[GT_PATH_MAX + 64];
+    char *end = path + sizeof path;
+    char *p = path;
+    for (size_t i = 0; i < gt_session_root_len && p + 1 < end; i++) *p++ = gt_session[i];
+    p = gt_put_str(p, end, "/");
+    p = gt_put_u64(p, end, pid);
+    p = gt_put_str(p, end, ".");
+    p = gt_put_u64(p, end, n);
+    gt_put_str(p, end, ".meta");
+    return syscall(SYS_faccessat, AT_FDCWD, path, F_OK) == 0;
+}
+
 /* Pick the image number (first free <pid>.<n>.meta) and write the meta file. */
 static int gt_meta_write(uint32_t pid, uint32_t ppid) {
     char path[GT_PATH_MAX + 64];
     char *end = path + sizeof path;
     for (uint32_t n = 0; n < 100000; n++) {
+        if (gt_meta_in_session_root(pid, n)) continue;
         char *p = gt_put_session_prefix(path, end, pid);
         p = gt_put_str(p, end, ".");
         p = gt_put_u64(p, end, n);
@@ -184,7 +201,14 @@ static int gt_meta_write(uint32_t pid, uint32_t ppid) {
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0) {
             if (errno == EEXIST) continue;
-            gt_diag_err("cannot create the process meta file in the session directory", errno);
+            if (gt_session_use_drop(errno)) {
+                n = (uint32_t)-1; /* start over in the drop box */
+                continue;
+            }
+            gt_diag_err(errno == EACCES || errno == EPERM
+                            ? "not recorded: uid changed and the session is not writable (no drop box)"
+                            : "not recorded: cannot create the process meta file in the session directory",
+                        errno);
             return 0;
         }
         gt_image = n;
@@ -275,6 +299,17 @@ static void gt_make_session_path(const char *s) {
     }
     p = gt_put_str(p, end, s);
     gt_session_len = (size_t)(p - gt_session);
+    gt_session_root_len = gt_session_len;
+    const char *drop = getenv(GTRACE_ENV_DROP);
+    /* One path component of hex digits and '-' only. */
+    size_t k = 0;
+    for (; drop != NULL && drop[k] != '\0' && k + 1 < sizeof gt_drop_name; k++) {
+        char c = drop[k];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-')) break;
+    }
+    if (drop != NULL && k > 0 && drop[k] == '\0') {
+        for (size_t i = 0; i <= k; i++) gt_drop_name[i] = drop[i];
+    }
 }
 
 /* GTRACE_MAX_MB (0 = unlimited); default a quarter of physical memory, so

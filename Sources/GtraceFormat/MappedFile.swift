@@ -7,8 +7,9 @@ public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     private let base: UnsafeMutableRawPointer?
 
-    public init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// `followSymlinks: false` refuses a symbolic link (files written by the traced tree).
+    public init(path: String, followSymlinks: Bool = true) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (followSymlinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else { throw TraceError.unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var info = stat()

@@ -71,6 +71,7 @@ public struct Recorder {
         let preload = environment["LD_PRELOAD"].map { "\(runtimePath) \($0)" } ?? runtimePath
         environment["LD_PRELOAD"] = preload
         environment[GTRACE_ENV_SESSION] = session.path
+        if let drop = session.dropName { environment[GTRACE_ENV_DROP] = drop }
 
         var pairs: [(tsc: UInt64, monotonic: UInt64)] = []
         let (epochMono, epochReal) = Clocks.now()
@@ -101,7 +102,7 @@ public struct Recorder {
         let endMono = Clocks.now().monotonic
         pairs.append(Clocks.timestampPair())
 
-        let contents = SessionReader.read(directory: session.path)
+        let contents = SessionReader.read(directory: session.path, dropBox: session.dropName)
         let facts = LaunchFacts(command: command, rootPid: outcome.rootPid, rootExitCode: outcome.exitCode,
                                 rootSignal: outcome.signal, epochMonotonic: epochMono, epochRealtime: epochReal,
                                 endMonotonic: endMono, clockPairs: pairs,
@@ -188,8 +189,16 @@ enum Clocks {
 }
 
 /// The per-recording directory the runtime writes into: on tmpfs when possible.
+/// Private (0700, every file 0600), except when the recorder runs as root:
+/// then the tree may switch to other uids (su, sudo, setuid()), so the
+/// directory is 0711 (others may pass, not list) and holds a drop box with a
+/// random 128-bit name, mode 1733: any uid may create its own files in it
+/// (O_EXCL, O_NOFOLLOW), none may list it, delete or replace another's. A
+/// local user who does not know the name cannot reach it.
 final class SessionDirectory {
     let path: String
+    /// The drop box's name inside `path`, when there is one.
+    private(set) var dropName: String?
 
     init() throws {
         let bases = ["/dev/shm", Foundation.ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", "/tmp"]
@@ -198,10 +207,23 @@ final class SessionDirectory {
             var template = Array("\(base)/gtrace-session-\(String(repeating: "X", count: 6))".utf8CString)
             if let made = mkdtemp(&template) {
                 path = String(cString: made)
+                if geteuid() == 0 { makeDropBox() }
                 return
             }
         }
         throw RecordError.sessionDirectory(reason: String(cString: strerror(errno)))
+    }
+
+    private func makeDropBox() {
+        var generator = SystemRandomNumberGenerator()
+        let name = "drop-" + (0..<2).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
+        let box = path + "/" + name
+        guard mkdir(box, 0o700) == 0 else { return }
+        guard chmod(box, 0o1733) == 0, chmod(path, 0o711) == 0 else {
+            chmod(path, 0o700)
+            return
+        }
+        dropName = name
     }
 
     func remove() {

@@ -78,28 +78,49 @@ struct SessionContents {
     /// Per image, every object its snapshots saw (the same object once).
     var objects: [ImageKey: [LoadedObject]] = [:]
     var warnings: [String] = []
+    /// The runtime's own messages (`<pid>.diag`), as "process PID: message"; they go in the trace.
+    var runtimeMessages: [String] = []
 }
 
 /// Reads a session directory written by the preload runtime.
 enum SessionReader {
-    static func read(directory: String) -> SessionContents {
+    /// A whole session file; never through a symbolic link (the tree wrote these files).
+    static func sessionFile(_ path: String) -> Data? {
+        guard let file = try? MappedFile(path: path, followSymlinks: false) else { return nil }
+        return file.bytes.isEmpty ? Data() : Data(file.bytes)
+    }
+
+    /// Files of the session directory and of its drop box (written by
+    /// processes whose uid changed: only regular files are read there).
+    static func read(directory: String, dropBox: String? = nil) -> SessionContents {
         var contents = SessionContents()
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        var entries = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).map { (name: $0, path: directory + "/" + $0) }
+        if let dropBox {
+            let box = directory + "/" + dropBox
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: box)) ?? [] {
+                var st = stat()
+                let path = box + "/" + name
+                if lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG { entries.append((name, path)) }
+            }
+        }
+        entries.sort { ($0.name, $0.path) < ($1.name, $1.path) }
         var chunks: [String: [(chunk: Int, file: MappedFile, lost: UInt64)]] = [:]
         var threadKeys: [String: (SessionContents.ImageKey, Int32)] = [:]
-        for name in names {
+        for (name, path) in entries {
             let parts = name.split(separator: ".")
-            let path = directory + "/" + name
             if parts.count == 3, parts[2] == "meta", let pid = Int32(parts[0]), let image = Int(parts[1]) {
                 let key = SessionContents.ImageKey(pid: pid, image: image)
                 contents.images[key] = readMeta(path: path, key: key, warnings: &contents.warnings)
             } else if parts.count == 3, parts[2] == "objects", let pid = Int32(parts[0]), let image = Int(parts[1]) {
-                contents.objects[SessionContents.ImageKey(pid: pid, image: image)] = readObjects(path: path)
+                contents.objects[SessionContents.ImageKey(pid: pid, image: image), default: []] += readObjects(path: path)
             } else if parts.count == 2, parts[1] == "exec", let pid = Int32(parts[0]) {
-                contents.execNotes[pid] = readExecNotes(path: path)
+                contents.execNotes[pid, default: []] += readExecNotes(path: path)
+            } else if parts.count == 2, parts[1] == "diag", let pid = Int32(parts[0]) {
+                let text = String(decoding: sessionFile(path) ?? Data(), as: UTF8.self)
+                for line in text.split(separator: "\n").prefix(100) { contents.runtimeMessages.append("process \(pid): \(line)") }
             } else if parts.count == 5, parts[4] == "buf", let pid = Int32(parts[0]), let image = Int(parts[1]),
                       let tid = Int32(parts[2]), let chunk = Int(parts[3]) {
-                guard let file = try? MappedFile(path: path) else {
+                guard let file = try? MappedFile(path: path, followSymlinks: false) else {
                     contents.warnings.append("session file \(name) unreadable; its events are lost")
                     continue
                 }
@@ -129,7 +150,7 @@ enum SessionReader {
 
     /// Entries of struct gtrace_object_entry, each followed by path, build-id, segments.
     private static func readObjects(path: String) -> [SessionContents.LoadedObject] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        guard let data = sessionFile(path) else { return [] }
         let bytes = [UInt8](data)
         var seen = Set<SessionContents.LoadedObject>()
         var objects: [SessionContents.LoadedObject] = []
@@ -159,7 +180,7 @@ enum SessionReader {
 
     /// Entries {u32 kind, u32 length, u64 tsc, path NUL, argv NUL...}.
     private static func readExecNotes(path: String) -> [SessionContents.ExecNote] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        guard let data = sessionFile(path) else { return [] }
         let bytes = [UInt8](data)
         var notes: [SessionContents.ExecNote] = []
         var offset = 0
@@ -184,7 +205,7 @@ enum SessionReader {
 
     private static func readMeta(path: String, key: SessionContents.ImageKey, warnings: inout [String]) -> SessionContents.Image {
         var image = SessionContents.Image(key: key)
-        guard let data = FileManager.default.contents(atPath: path), data.count >= 8 else {
+        guard let data = sessionFile(path), data.count >= 8 else {
             warnings.append("\(path): process meta file unreadable or empty")
             return image
         }

@@ -36,6 +36,7 @@ extension TraceBuilder {
                 if covered || preExec { continue }
                 if i == 0 && forkTime[pid] == nil && images.isEmpty && pid != facts.rootPid { continue }
                 addUninstrumented(pid: pid, start: start, end: end ?? exitTime[pid], replacedByExec: end != nil,
+                                  startedByExec: !(i == 0 && forkTime[pid] != nil) && (forkTime[pid].map { $0.time <= start } ?? true),
                                   forkedBy: i == 0 ? forkTime[pid]?.ppid : nil, forkParent: forkTime[pid]?.ppid, perf: perf)
             }
         }
@@ -49,7 +50,7 @@ extension TraceBuilder {
         }
     }
 
-    private mutating func addUninstrumented(pid: Int32, start: UInt64, end: UInt64?, replacedByExec: Bool,
+    private mutating func addUninstrumented(pid: Int32, start: UInt64, end: UInt64?, replacedByExec: Bool, startedByExec: Bool,
                                             forkedBy: Int32?, forkParent: Int32?, perf: PerfData) {
         let earlier = tables.processes.last { $0.pid == pid && $0.startNanoseconds <= start }
         // A vfork child that exec'd at once has no earlier image: perf's fork record names its parent.
@@ -69,15 +70,21 @@ extension TraceBuilder {
         }
         let image = (tables.processes.filter { $0.pid == pid }.map(\.image).max() ?? -1) + 1
         let index = tables.processes.count
+        // An image this exec replaced ends here. A wait status it was given
+        // (the root's, known to the recorder) belongs to the pid's last image.
+        var inherited: (kind: ExitKind, status: Int32)?
+        let sameIncarnation = earlier.map { e in forkParent == nil || perfForkTime(pid, perf).map { e.startNanoseconds + 1_000_000 >= $0 } ?? true } ?? false
+        if let earlier, (startedByExec && sameIncarnation) || earlier.exitKind == .unknown || earlier.exitKind == .exec {
+            if earlier.exitKind == .waitStatus || earlier.exitKind == .signal { inherited = (earlier.exitKind, earlier.exitStatus) }
+            tables.processes[earlier.index].endNanoseconds = start
+            tables.processes[earlier.index].exitKind = .exec
+            tables.processes[earlier.index].exitStatus = 0
+        }
         tables.processes.append(GtraceFormat.ProcessInfo(
             index: index, pid: pid, ppid: ppid, parent: earlier?.index, image: image, executable: executable,
             arguments: arguments, startNanoseconds: start, endNanoseconds: end ?? endTime,
-            exitKind: replacedByExec ? .exec : .unknown, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0,
-            instrumented: false))
-        if let earlier, earlier.exitKind == .unknown || earlier.exitKind == .exec {
-            tables.processes[earlier.index].endNanoseconds = start
-            tables.processes[earlier.index].exitKind = .exec
-        }
+            exitKind: replacedByExec ? .exec : inherited?.kind ?? .unknown, exitStatus: replacedByExec ? 0 : inherited?.status ?? 0,
+            userCPUNanoseconds: 0, systemCPUNanoseconds: 0, instrumented: false))
     }
 
     /// Puts every process after its parent in the table (an uninstrumented
@@ -115,6 +122,11 @@ extension TraceBuilder {
         }
         tables.processes = reordered
         for (key, old) in processIndex { processIndex[key] = newIndex[old] }
+    }
+
+    /// When perf saw `pid` forked (its first fork record in the recording).
+    private func perfForkTime(_ pid: Int32, _ perf: PerfData) -> UInt64? {
+        perf.forks.first { $0.pid == pid && $0.tid == pid }.map { time(monotonic: $0.time) }
     }
 
     private func distance(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : b - a }

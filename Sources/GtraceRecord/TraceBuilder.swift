@@ -411,6 +411,7 @@ struct TraceBuilder {
         info.append(("tree_user_ns", "\(facts.treeUserNanoseconds)"))
         info.append(("tree_system_ns", "\(facts.treeSystemNanoseconds)"))
         for warning in symbolWarnings { info.append(("warning", warning)) }
+        for message in session.runtimeMessages { info.append(("warning", message)) }
         if let perf = facts.perf {
             info.append(("scheduling", "perf"))
             if perf.lostRecords > 0 { info.append(("perf_lost_records", "\(perf.lostRecords)")) }

@@ -72,4 +72,87 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try mode() == 0o600)
     }
+
+    /// The traced command's stderr without the lines `gtrace record` itself
+    /// prints once the command has ended (its warnings and summary).
+    static func programStderr(_ recorded: Harness.Result) -> String {
+        recorded.stderr.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("gtrace: recorded ") && !$0.hasPrefix("gtrace: warning: ") }
+            .joined(separator: "\n")
+    }
+
+    /// A change of uid (su, setpriv): the runtime writes nothing on the
+    /// program's fds, the processes under the new uid are recorded (drop box),
+    /// and each sits under its real parent.
+    @Test(arguments: [["/bin/su", "nobody", "-s", "/bin/sh", "-c", "id; echo hi"],
+                      ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/bin/sh", "-c", "id; echo hi"]])
+    func changeOfUid(command: [String]) throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: command[0]) else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/uid.data"
+        let untraced = try Harness.run(command[0], Array(command.dropFirst()))
+        let traced = try Harness.gtrace(["record", "-o", trace, "--"] + command)
+        #expect(traced.status == untraced.status)
+        #expect(traced.stdoutData == untraced.stdoutData)
+        #expect(Self.programStderr(traced) == untraced.stderr, "stderr: \(traced.stderr)")
+        let report = try Harness.reportJSON(trace)
+        let processes = S.processes(report)
+        let id = try #require(processes.first { ($0["command"] as? String ?? "") == "id" }, "\(processes.map { $0["command"] ?? "?" })")
+        let shell = try #require(processes.first { S.number($0["index"]) == S.number(id["parent"]) }, "id has its parent")
+        #expect(["sh -c id; echo hi", "/bin/sh -c id; echo hi"].contains(shell["command"] as? String ?? ""), "\(shell["command"] ?? "?")")
+        #expect(shell["instrumented"] as? Bool == true, "the shell under uid nobody is recorded")
+        #expect(id["instrumented"] as? Bool == true)
+        #expect(S.number(id["ppid"]) == S.number(shell["pid"]))
+        #expect(S.number(id["parent"]) == S.number(shell["index"]))
+        #expect(shell["parent"] != nil && !(shell["parent"] is NSNull), "the shell has its parent")
+        ProcessTreeTests.expectConsistent(report, command[0])
+    }
+
+    /// A shell that execs a static program: the shell's image is replaced by
+    /// exec when the static one starts, and the command's exit status belongs
+    /// to the static image.
+    @Test func shellExecsAStaticProgram() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let program = try Self.staticProgram(in: dir)
+        let trace = "\(dir)/exec.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", "/bin/sh", "-c", "exec \(program)"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let report = try Harness.reportJSON(trace)
+        let processes = S.processes(report)
+        let shell = try #require(processes.first { ($0["command"] as? String ?? "").hasPrefix("/bin/sh -c exec") })
+        let replacing = try #require(processes.first { S.number($0["pid"]) == S.number(shell["pid"]) && ($0["instrumented"] as? Bool) == false })
+        #expect(shell["end"] as? String == "replaced by exec", "\(shell["end"] ?? "?")")
+        #expect(replacing["end"] as? String == "exited 0", "\(replacing["end"] ?? "?")")
+        let shellEnd = S.number(shell["startNanoseconds"]) + S.number(shell["lifetimeNanoseconds"])
+        #expect(shellEnd <= S.number(replacing["startNanoseconds"]) + 1_000, "the shell's life ends where the static image starts")
+        ProcessTreeTests.expectConsistent(report, "exec of a static program")
+    }
+
+    /// Call sites and locks inside a stripped library's internal code are
+    /// named `object+0x<link address>`: the same in every run (no ASLR).
+    @Test func strippedLibraryAddressesAreObjectOffsets() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tools = "\(Harness.packageRoot)/tools/workloads"
+        #expect(try Harness.run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-pthread", "-o", "\(dir)/libhidden.so", "\(tools)/lib_hidden_lock.c"]).status == 0)
+        #expect(try Harness.run("/usr/bin/env", ["strip", "--strip-all", "\(dir)/libhidden.so"]).status == 0)
+        #expect(try Harness.run("/usr/bin/env", ["cc", "-O1", "-pthread", "-o", "\(dir)/use_hidden_lock", "\(tools)/use_hidden_lock.c",
+                                                 "-L\(dir)", "-lhidden", "-Wl,-rpath,\(dir)"]).status == 0)
+        var seen: [[String]] = []
+        for run in 0..<2 {
+            let trace = "\(dir)/t\(run).data"
+            let recorded = try Harness.gtrace(["record", "-o", trace, "--", "\(dir)/use_hidden_lock"])
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let locks = try Harness.reportJSON(trace)["locks"] as? [[String: Any]] ?? []
+            let lock = try #require(locks.first { ($0["name"] as? String ?? "").contains("libhidden.so") }, "\(locks.map { $0["name"] ?? "?" })")
+            let name = lock["name"] as? String ?? ""
+            let site = ((lock["callSites"] as? [[String: Any]])?.first?["site"] as? String) ?? ""
+            #expect(name.hasPrefix("libhidden.so+0x"), "\(name)")
+            #expect(site.hasPrefix("libhidden.so+0x"), "\(site)")
+            seen.append([name, site])
+        }
+        #expect(seen[0] == seen[1], "the same names in two runs: \(seen)")
+    }
 }

@@ -27,6 +27,14 @@ extern "C" {
 /* Environment variables the recorder sets for every process of the tree. */
 #define GTRACE_ENV_SESSION "GTRACE_SESSION" /* absolute path of the session dir */
 #define GTRACE_ENV_PRELOAD "LD_PRELOAD"
+/* Name of the drop box inside the session dir (a secret, random name; mode
+ * 1733: any uid may create files, nobody may list it). Set when the recorder
+ * runs as root: a process whose uid changed (su, sudo, setuid()) writes its
+ * files there when the session itself refuses it (EACCES). */
+#define GTRACE_ENV_DROP "GTRACE_DROP"
+/* `<pid>.diag` (in the session or the drop box): the runtime's own messages,
+ * one line each, never written to the program's fds; they become trace
+ * warnings. */
 
 /* Raw record kinds: the `kind` field of struct gtrace_raw_record. 0 = slot not
  * (yet) written: readers skip it. */
