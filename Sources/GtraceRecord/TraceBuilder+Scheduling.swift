@@ -221,11 +221,18 @@ extension TraceBuilder {
                 candidates.append(addThread(tid: tid, process: process.index, name: lastComm[tid] ?? "", start: at,
                                             end: exitTime[tid] ?? process.endNanoseconds))
             }
-            candidates.sort { tables.threads[$0].startNanoseconds < tables.threads[$1].startNanoseconds }
+            // An image's main thread owns its tid from the exec (its process's
+            // start), not only from the runtime's constructor: the switches in
+            // between are the new image's, not the one exec replaced.
+            func from(_ thread: Int) -> UInt64 {
+                let t = tables.threads[thread]
+                return t.tid == tables.processes[t.process].pid ? min(t.startNanoseconds, tables.processes[t.process].startNanoseconds) : t.startNanoseconds
+            }
+            candidates.sort { from($0) < from($1) }
             var k = 0
             for s in switches {
                 let at = time(monotonic: s.time)
-                while k + 1 < candidates.count, tables.threads[candidates[k + 1]].startNanoseconds <= at { k += 1 }
+                while k + 1 < candidates.count, from(candidates[k + 1]) <= at { k += 1 }
                 switchesByThread[candidates[k], default: []].append(s)
             }
         }

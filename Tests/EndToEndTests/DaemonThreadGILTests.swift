@@ -8,7 +8,9 @@ import Testing
 @Suite(.serialized) struct DaemonThreadGILTests {
     static let repetitions = 20
 
-    @Test(arguments: PythonVersions.installed)
+    /// 3.9+: CPython 3.8 makes such a thread drop the GIL it took, then exit
+    /// (exit_thread_if_finalizing): that path is an ordinary acquisition.
+    @Test(arguments: PythonVersions.installed.filter { $0.version != "3.8" })
     func daemonThreadsAtExitKeepHandOffsExact(python: PythonVersions.Interpreter) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
