@@ -12,7 +12,7 @@ extension Analyzer {
     static func parallelism(_ a: TraceAnalysis, tables: TraceTables, scheduling: SchedulingAccumulator,
                             program: ReplayProgram, cores: Int, foreign: ForeignLoadTracker?) -> ParallelismStatistics {
         let wall = a.summary.wallNanoseconds
-        let onCPU = a.threads.compactMap { $0.states?.onCPUNanoseconds }.reduce(0, +)
+        let onCPU = a.threads.compactMap { $0.states?.onCPUNanoseconds }.saturatingSum
         let perf = scheduling.hasPerf
         let cpu = perf ? onCPU : a.summary.cpuNanoseconds
         var stats = ParallelismStatistics(
@@ -26,7 +26,7 @@ extension Analyzer {
             stats.foreignLoad = ForeignLoad(wallNanoseconds: foreign.wallNanoseconds,
                                             share: wall == 0 ? 0 : min(1, Double(foreign.wallNanoseconds) / Double(wall)),
                                             cpuNanoseconds: foreign.cpuNanoseconds,
-                                            threadNanoseconds: foreign.threadNanoseconds.reduce(0, +))
+                                            threadNanoseconds: foreign.threadNanoseconds.saturatingSum)
         }
         if let lock = a.locks.max(by: { ($0.serialisedNanoseconds, -$0.index) < ($1.serialisedNanoseconds, -$1.index) }),
            lock.serialisedNanoseconds > 0, cpu > 0 {

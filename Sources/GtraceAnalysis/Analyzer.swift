@@ -134,7 +134,7 @@ public enum Analyzer {
             var stats = ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
                                           command: process.arguments.joined(separator: " "),
                                           lifetimeNanoseconds: (process.endNanoseconds ?? end) &- process.startNanoseconds,
-                                          cpuNanoseconds: process.userCPUNanoseconds + process.systemCPUNanoseconds,
+                                          cpuNanoseconds: process.userCPUNanoseconds.adding(saturating: process.systemCPUNanoseconds),
                                           threadCount: threadCounts[process.index] ?? 0,
                                           exit: process.exitKind.label, exitStatus: process.exitStatus)
             stats.parent = process.parent
@@ -183,11 +183,11 @@ public enum Analyzer {
         let treeUser = info["tree_user_ns"].flatMap { UInt64($0) }
         let treeSystem = info["tree_system_ns"].flatMap { UInt64($0) }
         // Prefer the recorder's rusage of all reaped descendants; else sum the processes' own.
-        let user = treeUser ?? tables.processes.reduce(0) { $0 + $1.userCPUNanoseconds }
-        let system = treeSystem ?? tables.processes.reduce(0) { $0 + $1.systemCPUNanoseconds }
+        let user = treeUser ?? tables.processes.map(\.userCPUNanoseconds).saturatingSum
+        let system = treeSystem ?? tables.processes.map(\.systemCPUNanoseconds).saturatingSum
         return RunSummary(trace: file.path, command: info["command"] ?? "",
                           wallNanoseconds: end > start ? end - start : 0,
-                          cpuNanoseconds: user + system, userCPUNanoseconds: user, systemCPUNanoseconds: system,
+                          cpuNanoseconds: user.adding(saturating: system), userCPUNanoseconds: user, systemCPUNanoseconds: system,
                           processCount: tables.processes.count, threadCount: tables.threads.count,
                           lockCount: tables.locks.filter { $0.kind != .condition }.count, eventCount: events,
                           startNanoseconds: start, endNanoseconds: end)
@@ -316,7 +316,7 @@ struct ThreadAccumulator {
         if isPython {
             // Without scheduling data, CPU time beyond the GIL holds is C code that released it.
             let withoutGIL = info.cpuNanoseconds.map { $0 > gilHoldingNanoseconds ? $0 - gilHoldingNanoseconds : 0 }
-            let accounted = gilHoldingNanoseconds + gilWaitingNanoseconds + (withoutGIL ?? 0)
+            let accounted = gilHoldingNanoseconds.adding(saturating: gilWaitingNanoseconds).adding(saturating: withoutGIL ?? 0)
             gil = ThreadGILTimes(holdingNanoseconds: gilHoldingNanoseconds, waitingNanoseconds: gilWaitingNanoseconds,
                                  runningWithoutGILNanoseconds: withoutGIL,
                                  otherNanoseconds: withoutGIL == nil ? nil : (lifetime > accounted ? lifetime - accounted : 0))

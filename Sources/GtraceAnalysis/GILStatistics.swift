@@ -95,9 +95,9 @@ struct GILAccumulator {
 
     mutating func holdEnded(_ interval: LockInterval) {
         holdHistogram.record(interval.duration)
-        holdTotal += interval.duration
+        holdTotal = holdTotal.adding(saturating: interval.duration)
         holdMax = max(holdMax, interval.duration)
-        let forcedMinimum = (info.intervalMicroseconds ?? 5000) * 500  // half the interval, in ns
+        let forcedMinimum = (info.intervalMicroseconds ?? 5000).multiplied(saturating: 500)  // half the interval, in ns
         if interval.waitersAtEnd > 0 && !interval.closedByEnd && interval.duration >= forcedMinimum {
             forcedHoldHistogram.record(interval.duration)
         }
@@ -110,7 +110,7 @@ struct GILAccumulator {
     func statistics(lockStats: LockStatistics?, tables: TraceTables, traceEnd: UInt64) -> GILStatistics {
         let process = tables.processes[info.process]
         let lifetime = (process.endNanoseconds ?? traceEnd) &- process.startNanoseconds
-        let window = windows.reduce(0) { $0 + ($1.end - $1.start) }
+        let window = windows.map { $0.end &- $0.start }.saturatingSum
         let acquisitions = lockStats?.acquisitions ?? 0
         let handOffs = lockStats?.ownerChanges ?? 0
         let waitTotal = lockStats?.waitTotalNanoseconds ?? 0

@@ -99,7 +99,7 @@ struct SchedulingAccumulator {
             let bucket = min(Int((t - start) / bucketNanoseconds), Self.bucketCount - 1)
             let bucketEnd = start + UInt64(bucket + 1) * bucketNanoseconds
             let piece = min(to, bucket == Self.bucketCount - 1 ? to : bucketEnd) - t
-            processBuckets[process][bucket] += piece
+            processBuckets[process][bucket] = processBuckets[process][bucket].adding(saturating: piece)
             t += piece
         }
     }
@@ -123,7 +123,7 @@ struct SchedulingAccumulator {
 
     func onCPU(process: Int) -> UInt64? {
         guard hasPerf else { return nil }
-        return (threadsOfProcess[process] ?? []).reduce(0) { $0 + (machines[$1].times.onCPUNanoseconds ?? 0) }
+        return (threadsOfProcess[process] ?? []).map { machines[$0].times.onCPUNanoseconds ?? 0 }.saturatingSum
     }
 
     /// The utilisation histogram of one process over its lifetime (perf only).

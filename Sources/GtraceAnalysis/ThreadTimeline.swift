@@ -38,7 +38,7 @@ struct ThreadTimelineAccumulator {
     init(threadCount: Int, start: UInt64, end: UInt64) {
         self.start = start
         let span = end > start ? end - start : 1
-        width = max(1, (span + UInt64(ThreadTimeline.bucketCount) - 1) / UInt64(ThreadTimeline.bucketCount))
+        width = max(1, span.adding(saturating: UInt64(ThreadTimeline.bucketCount) - 1) / UInt64(ThreadTimeline.bucketCount))
         tracked = min(threadCount, ThreadTimeline.threadLimit * 4)
         perState = Array(repeating: [], count: tracked)
         held = Array(repeating: [], count: tracked)
@@ -82,7 +82,7 @@ struct ThreadTimelineAccumulator {
         func busy(_ t: Int) -> UInt64 {
             guard !perState[t].isEmpty else { return 0 }
             var total: UInt64 = 0
-            for c in 0..<ThreadTimeline.bucketCount { total += perState[t][c * 8] + perState[t][c * 8 + 1] }
+            for c in 0..<ThreadTimeline.bucketCount { total = total.adding(saturating: perState[t][c * 8].adding(saturating: perState[t][c * 8 + 1])) }
             return total
         }
         let chosen = (0..<tracked).filter { !perState[$0].isEmpty }
@@ -94,10 +94,10 @@ struct ThreadTimelineAccumulator {
             var lockHeld: [Int] = []
             for c in 0..<ThreadTimeline.bucketCount {
                 let column = perState[t][(c * 8)..<(c * 8 + 8)]
-                let total = column.reduce(0, +)
+                let total = column.saturatingSum
                 dominant.append(total == 0 ? -1 : column.indices.max { column[$0] < column[$1] }.map { $0 - c * 8 } ?? -1)
                 let h = held[t].isEmpty ? 0 : held[t][c]
-                lockHeld.append(Int(min(100, h * 100 / width)))
+                lockHeld.append(Int(min(100, h.multiplied(saturating: 100) / width)))
             }
             return .init(thread: t, tid: info.tid, pid: pid, name: info.name, dominant: dominant, lockHeld: lockHeld)
         }

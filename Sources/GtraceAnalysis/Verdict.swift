@@ -56,7 +56,7 @@ public enum Verdict {
         let busiest = work.max() ?? 0
         guard busiest > 0 else { return 1 }
         let rootMain = a.threads.firstIndex { $0.process == 0 && $0.tid == $0.pid }
-        let busy = a.threads.indices.filter { work[$0] * 2 >= busiest }
+        let busy = a.threads.indices.filter { work[$0].multiplied(saturating: 2) >= busiest }
         let others = busy.filter { $0 != rootMain }
         return max(1, others.isEmpty ? busy.count : others.count)
     }
@@ -69,9 +69,9 @@ public enum Verdict {
         guard a.summary.scheduling == "perf" else { return nil }
         let multithreaded = Set(a.processes.filter { $0.threadCount > 1 }.map(\.index))
         let states = a.threads.filter { multithreaded.contains($0.process) }.compactMap(\.states)
-        let total = states.reduce(UInt64(0)) { $0 + $1.totalNanoseconds }
+        let total = states.map(\.totalNanoseconds).saturatingSum
         guard total > 0 else { return nil }
-        return Double(states.reduce(UInt64(0)) { $0 + $1.otherOffCPUNanoseconds }) / Double(total)
+        return Double(states.map(\.otherOffCPUNanoseconds).saturatingSum) / Double(total)
     }
 
     public static func decide(_ a: TraceAnalysis) -> Decision {
@@ -85,10 +85,10 @@ public enum Verdict {
         let workers = Self.workers(a)
         let states = a.threads.compactMap(\.states)
         // The threads' own time: runnable time (waiting for a CPU) depends on the machine, not the program.
-        let alive = Double(states.reduce(UInt64(0)) { $0 + $1.totalNanoseconds - $1.runnableNanoseconds })
-        let sleeping = Double(states.reduce(UInt64(0)) { $0 + $1.sleepingNanoseconds })
-        let io = Double(states.reduce(UInt64(0)) { $0 + $1.ioNanoseconds })
-        let children = Double(states.reduce(UInt64(0)) { $0 + $1.childWaitNanoseconds })
+        let alive = Double(states.map { $0.totalNanoseconds &- $0.runnableNanoseconds }.saturatingSum)
+        let sleeping = Double(states.map(\.sleepingNanoseconds).saturatingSum)
+        let io = Double(states.map(\.ioNanoseconds).saturatingSum)
+        let children = Double(states.map(\.childWaitNanoseconds).saturatingSum)
         let busyProcesses = a.processes.filter { ($0.onCPUNanoseconds ?? $0.cpuNanoseconds) > 0 }.count
 
         func prediction(_ prefix: String, cores c: Int) -> Prediction? {

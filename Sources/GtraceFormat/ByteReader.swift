@@ -36,6 +36,19 @@ struct ByteReader {
     }
 
     /// A varint that must fit in `Int` and be at most `limit`.
+    /// The largest time or duration a trace may hold: 2^62 ns (146 years).
+    /// Anything above is impossible, and refusing it keeps sums of a few such values inside UInt64.
+    static let maxNanoseconds: UInt64 = 1 << 62
+
+    /// A time or duration in ns (stored +1 when `optional`, 0 meaning none), at most `maxNanoseconds`.
+    mutating func nanoseconds(_ what: String, optional: Bool = false) throws -> UInt64 {
+        let value = try varint()
+        guard value <= Self.maxNanoseconds + (optional ? 1 : 0) else {
+            throw DecodeError(reason: "\(what) \(value) ns is impossible (above 2^62)")
+        }
+        return value
+    }
+
     mutating func count(limit: Int, _ what: String) throws -> Int {
         let value = try varint()
         guard limit >= 0, value <= UInt64(limit) else { throw DecodeError(reason: "\(what) \(value) exceeds \(limit)") }

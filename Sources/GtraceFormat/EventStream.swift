@@ -19,6 +19,10 @@ public struct EventStream: IteratorProtocol, Sequence {
     public private(set) var eventCount = 0
     /// Totals from the END record, once reached.
     public private(set) var declaredEventCount: Int?
+    /// The END record's count of EVENTS records, once reached.
+    public private(set) var declaredBlockCount: Int?
+    private var endChecked = false
+    private var endOffset = 0
 
     init(file: TraceFile) {
         self.file = file
@@ -33,7 +37,10 @@ public struct EventStream: IteratorProtocol, Sequence {
             pending = nextBlock()
             if block.hasEvent { push(block) }
         }
-        guard !active.isEmpty else { return nil }
+        guard !active.isEmpty else {
+            checkTotals()
+            return nil
+        }
         var top = active[0]
         let event = TraceEvent(time: top.time, thread: top.thread, kind: top.kind)
         eventCount += 1
@@ -76,6 +83,8 @@ public struct EventStream: IteratorProtocol, Sequence {
                 case GTRACE_REC_END.rawValue:
                     var r = ByteReader(UnsafeRawBufferPointer(rebasing: file.file.bytes[record.payload]))
                     declaredEventCount = Int(clamping: try r.varint())
+                    declaredBlockCount = r.isAtEnd ? nil : Int(clamping: try r.varint())
+                    endOffset = offset
                     finished = true
                     return nil
                 default:
@@ -96,6 +105,20 @@ public struct EventStream: IteratorProtocol, Sequence {
             }
         }
         return nil
+    }
+
+    /// At the end of a stream that reached the END record: the events and
+    /// EVENTS records read must be the ones the writer counted. Records
+    /// dropped, duplicated or added (each with a valid CRC) are caught here.
+    private mutating func checkTotals() {
+        // After another warning (a corrupt block skipped), the totals differ for a reason already given.
+        guard !endChecked, finished, warnings.isEmpty, let declared = declaredEventCount else { return }
+        endChecked = true
+        let blocksDiffer = declaredBlockCount.map { $0 != blockSequence } ?? false
+        guard declared != eventCount || blocksDiffer else { return }
+        let blocks = declaredBlockCount.map { " in \($0) EVENTS records" } ?? ""
+        warnings.append("\(file.path): the END record at byte \(endOffset) declares \(declared) events\(blocks), but \(eventCount) events in \(blockSequence) EVENTS records were read: "
+                        + "records were lost, duplicated or added; the numbers of this report are not those of the recording")
     }
 
     // MARK: heap

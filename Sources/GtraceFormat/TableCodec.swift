@@ -79,12 +79,13 @@ enum TableCodec {
         let argc = try r.count(limit: r.remaining, "argument count")
         var arguments: [String] = []
         for _ in 0..<argc { arguments.append(try string()) }
-        let start = try r.varint()
-        let end = try r.varint()
+        let start = try r.nanoseconds("process start")
+        let end = try r.nanoseconds("process end", optional: true)
         let exitKind = ExitKind(rawValue: UInt8(truncatingIfNeeded: try r.varint())) ?? .unknown
         let status = try int32()
-        let user = try r.varint(), system = try r.varint()
+        let user = try r.nanoseconds("process user CPU"), system = try r.nanoseconds("process system CPU")
         let flags = r.remaining > 0 ? try r.varint() : 0
+        guard end == 0 || end - 1 >= start else { throw DecodeError(reason: "process ends (\(end - 1) ns) before it starts (\(start) ns)") }
         return ProcessInfo(index: index, pid: pid, ppid: ppid, parent: parent == 0 ? nil : parent - 1, image: image,
                            executable: executable, arguments: arguments, startNanoseconds: start,
                            endNanoseconds: end == 0 ? nil : end - 1, exitKind: exitKind, exitStatus: status,
@@ -112,10 +113,11 @@ enum TableCodec {
         let tid = Int32(bitPattern: UInt32(truncatingIfNeeded: try r.varint()))
         let name = strings[try r.count(limit: strings.count - 1, "string id")]
         let creator = try r.count(limit: Int(Int32.max), "creator thread")
-        let start = try r.varint()
-        let end = try r.varint()
+        let start = try r.nanoseconds("thread start")
+        let end = try r.nanoseconds("thread end", optional: true)
         let endKind = ThreadEndKind(rawValue: UInt8(truncatingIfNeeded: try r.varint())) ?? .unknown
-        let cpu = try r.varint()
+        let cpu = try r.nanoseconds("thread CPU", optional: true)
+        guard end == 0 || end - 1 >= start else { throw DecodeError(reason: "thread ends (\(end - 1) ns) before it starts (\(start) ns)") }
         return ThreadInfo(index: index, process: process, tid: tid, name: name, creator: creator == 0 ? nil : creator - 1,
                           startNanoseconds: start, endNanoseconds: end == 0 ? nil : end - 1, endKind: endKind,
                           cpuNanoseconds: cpu == 0 ? nil : cpu - 1)
@@ -162,6 +164,8 @@ enum TableCodec {
         let runtime = try r.varint()
         let switches = try r.varint()
         let interval = try r.varint()
+        // CPython's switch interval in µs (default 5000); beyond 2^32 µs (71 minutes) it is not one.
+        guard interval <= 1 << 32 else { throw DecodeError(reason: "GIL switch interval \(interval) µs is impossible") }
         let inherited = r.isAtEnd ? 0 : try r.varint()
         return GILInfo(process: process, lock: lock == 0 ? nil : lock - 1, versionHex: version, status: status,
                        address: address, runtimeAddress: runtime, switchNumber: switches == 0 ? nil : switches - 1,

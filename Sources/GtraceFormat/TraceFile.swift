@@ -56,6 +56,10 @@ public final class TraceFile: @unchecked Sendable {
             } catch let error as RecordScanner.ScanError {
                 switch error {
                 case let .truncated(reason):
+                    // Cut inside the first EVENTS (or the END) record: the tables are complete, and the
+                    // event stream reports the truncation (docs/FORMAT.md, "Damaged files").
+                    let kind = UInt32(bytes[start])
+                    if kind == GTRACE_REC_EVENTS.rawValue || kind == GTRACE_REC_END.rawValue { break tableLoop }
                     throw TraceError.truncatedHeader(path: path, offset: start, reason: reason)
                 case let .corrupt(reason):
                     throw TraceError.corrupt(path: path, offset: start, reason: reason)

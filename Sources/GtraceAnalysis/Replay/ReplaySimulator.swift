@@ -136,7 +136,7 @@ struct ReplaySimulator {
                 }
             case let .delay(ns):
                 threads[t].status = .delaying
-                threads[t].wakeAt = time + ns
+                threads[t].wakeAt = time.adding(saturating: ns)
                 return true
             case let .foreign(ns):
                 guard scenario.foreignLoad, ns > 0 else {
@@ -144,7 +144,7 @@ struct ReplaySimulator {
                     continue
                 }
                 threads[t].status = .delaying
-                threads[t].wakeAt = time + ns
+                threads[t].wakeAt = time.adding(saturating: ns)
                 return true
             case let .acquire(lock):
                 if skips(lock) {
@@ -226,7 +226,13 @@ struct ReplaySimulator {
             }
             // The next moment something happens.
             var next = UInt64.max
-            for t in running { next = min(next, time + min(threads[t].remaining, threads[t].sliceLeft)) }
+            // With no thread waiting for a CPU, a slice's end changes nothing (the thread gets
+            // the next slice at once): jump to the next real event instead of stepping 1 ms at a
+            // time, so a long computation (or a huge gap in a hostile trace) costs one step.
+            let someoneWaits = readyHead < readyQueue.count
+            for t in running {
+                next = min(next, time.adding(saturating: someoneWaits ? min(threads[t].remaining, threads[t].sliceLeft) : threads[t].remaining))
+            }
             for t in threads.indices {
                 switch threads[t].status {
                 case .delaying: next = min(next, threads[t].wakeAt)
@@ -242,7 +248,15 @@ struct ReplaySimulator {
             stillRunning.removeAll(keepingCapacity: true)
             for t in running {
                 threads[t].remaining -= min(elapsed, threads[t].remaining)
-                if threads[t].sliceLeft != UInt64.max { threads[t].sliceLeft -= min(elapsed, threads[t].sliceLeft) }
+                if threads[t].sliceLeft != UInt64.max {
+                    if elapsed <= threads[t].sliceLeft {
+                        threads[t].sliceLeft -= elapsed
+                    } else {
+                        // Slices renewed on the way (nobody waited): where the current one stands now.
+                        let over = (elapsed - threads[t].sliceLeft) % Self.sliceNanoseconds
+                        threads[t].sliceLeft = over == 0 ? 0 : Self.sliceNanoseconds - over
+                    }
+                }
                 if threads[t].remaining == 0 {
                     threads[t].pc += 1
                     threads[t].status = .active
