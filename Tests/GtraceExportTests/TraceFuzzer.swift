@@ -206,10 +206,10 @@ struct TraceFuzzer {
 
     /// What `report` (text, JSON, HTML), `export` and `dump` do with the file at `path`.
     /// A clean error is a TraceError with one line; anything else is a failure of the reader.
-    static func run(path: String) -> (Outcome, String) {
+    static func run(path: String, replayOperations: Int = Analyzer.defaultReplayOperationLimit) -> (Outcome, String) {
         do {
             let file = try TraceFile(path: path)
-            let analysis = Analyzer.analyze(file)
+            let analysis = Analyzer.analyze(file, replayOperations: replayOperations)
             _ = TextReport.render(analysis)
             _ = try JSONReport.render([analysis])
             _ = try HTMLReport.render([analysis])

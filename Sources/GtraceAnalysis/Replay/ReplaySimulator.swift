@@ -43,10 +43,6 @@ struct ReplaySimulator {
     }
 
     static let sliceNanoseconds: UInt64 = 1_000_000
-    /// The time slice of this replay: 1 ms, or longer when the program computes for more than
-    /// 200 s in all (1 ms × 200,000), so the number of slices stays bounded whatever the trace
-    /// claims (a hostile file's 2^40 ns computations took minutes of 1 ms steps).
-    private let slice: UInt64
 
     let program: ReplayProgram
     let scenario: ReplayScenario
@@ -82,16 +78,6 @@ struct ReplaySimulator {
         lockWaiters = Array(repeating: [], count: lockCount)
         skipped = (0..<lockCount).map { $0 == scenario.removedLock || (scenario.removeGIL && program.gilLocks.contains($0)) }
         threads = program.threads.map { _ in SimThread() }
-        var work: UInt64 = 0
-        for ops in opsOf {
-            for op in ops {
-                switch op {
-                case let .compute(ns), let .foreign(ns): work = work.adding(saturating: ns)
-                default: break
-                }
-            }
-        }
-        slice = max(Self.sliceNanoseconds, work / 200_000)
         for t in program.threads {
             let pid = program.pidOfProcess.indices.contains(t.process) ? program.pidOfProcess[t.process] : -1
             threadsOfPid[pid, default: []].append(t.index)
@@ -231,7 +217,7 @@ struct ReplaySimulator {
                 readyHead += 1
                 guard threads[t].status == .ready else { continue }
                 threads[t].status = .running
-                threads[t].sliceLeft = scenario.cores == nil ? UInt64.max : slice
+                threads[t].sliceLeft = scenario.cores == nil ? UInt64.max : Self.sliceNanoseconds
                 running.append(t)
             }
             if readyHead > 4096 && readyHead * 2 > readyQueue.count {
@@ -267,8 +253,8 @@ struct ReplaySimulator {
                         threads[t].sliceLeft -= elapsed
                     } else {
                         // Slices renewed on the way (nobody waited): where the current one stands now.
-                        let over = (elapsed - threads[t].sliceLeft) % slice
-                        threads[t].sliceLeft = over == 0 ? 0 : slice - over
+                        let over = (elapsed - threads[t].sliceLeft) % Self.sliceNanoseconds
+                        threads[t].sliceLeft = over == 0 ? 0 : Self.sliceNanoseconds - over
                     }
                 }
                 if threads[t].remaining == 0 {
@@ -278,7 +264,7 @@ struct ReplaySimulator {
                     threads[t].status = .ready  // slice used up and others wait: back of the queue
                     readyQueue.append(t)
                 } else {
-                    if threads[t].sliceLeft == 0 { threads[t].sliceLeft = slice }
+                    if threads[t].sliceLeft == 0 { threads[t].sliceLeft = Self.sliceNanoseconds }
                     stillRunning.append(t)
                 }
             }
