@@ -93,7 +93,7 @@ struct FuzzTests {
 
     /// One event 2^62 ns after its predecessor: the replay jumps the gap (it used to step 1 ms at a time for minutes).
     @Test func aHugeGapBetweenEventsIsFast() throws {
-        let (outcome, message, seconds) = try Self.crafted { records in
+        let (_, message, seconds) = try Self.crafted { records in
             guard let r = records.firstIndex(where: { $0.kind == 7 }) else { return }
             var t = TraceFuzzer.tokens(records[r].payload)
             // EVENTS: thread, first time, count, then op, delta, operands…: the second event's delta is token 5 or later;
