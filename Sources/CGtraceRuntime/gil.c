@@ -50,6 +50,11 @@ static size_t gt_py_runtime_size;
 static uint32_t gt_py_version;    /* PY_VERSION_HEX */
 static uintptr_t gt_gil_located;  /* main GIL found (traced or not) */
 static uint16_t gt_gil_status;
+/* Waiters sample the GIL holder between 1 ms slices of their timed wait only
+ * when GTRACE_PY_SAMPLES is set: the slices cost the waiting threads CPU time
+ * (a wake-up per millisecond), which the GIL truth tests measured as a change
+ * of the program (holding < 97% of thread CPU). Off by default. */
+static int gt_gil_sampling;
 
 /* Traced GILs: slot 0 the main interpreter's, slots 1.. subinterpreters with
  * their own GIL (3.12+). A slot's base is 0 once its GIL was destroyed. The
@@ -188,6 +193,7 @@ void gt_gil_mutex_initialised(void *m) {
         gt_gils[0] = gil;
         __atomic_store_n(&gt_gil_base, gil, __ATOMIC_RELEASE);
     }
+    gt_gil_sampling = getenv("GTRACE_PY_SAMPLES") != NULL;
     if (getenv("GTRACE_DEBUG_GIL") != NULL) {
         char line[96], *p = gt_put_str(line, line + sizeof line, "GIL at _PyRuntime+");
         p = gt_put_u64(p, line + sizeof line, gil - rt);
@@ -309,7 +315,7 @@ static uint64_t gt_ts_ns(const struct timespec *t) { return (uint64_t)t->tv_sec 
 int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, const struct timespec *abstime,
                           int (*wait)(void *, void *, int, const void *)) {
     int index = gt_gil_index(m);
-    if (index < 0 || abstime == NULL || wait == NULL) {
+    if (!gt_gil_sampling || index < 0 || abstime == NULL || wait == NULL) {
         if (clock < 0) return GT_REAL(cond_timedwait)(c, m, abstime);
         return wait(c, m, clock, abstime);
     }
