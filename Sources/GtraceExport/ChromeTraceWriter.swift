@@ -125,14 +125,7 @@ final class ChromeJSONSink: TrackSink {
                    askedAt: [UInt8]?) throws {
         let address = lockAddress(interval.lock)
         events.begin()
-        events.raw("\"ph\":\"X\",\"pid\":")
-        events.int(Int64(track.pid))
-        events.raw(",\"tid\":")
-        events.int(track.id)
-        events.raw(",\"ts\":")
-        events.microseconds(start)
-        events.raw(",\"dur\":")
-        events.microseconds(end - start)
+        completeSliceHead(track, start: start, end: end)
         events.raw(",\"name\":\"")
         events.raw(prefix)
         if labelled { events.encoded(lockLabel(interval.lock)) }
@@ -157,8 +150,8 @@ final class ChromeJSONSink: TrackSink {
         try events.end()
     }
 
-    func gilHold(_ track: TrackRef, start: UInt64, end: UInt64, thread: Int, acquiredAt: [UInt8]?, releasedAt: [UInt8]?) throws {
-        events.begin()
+    /// The start of a complete ("X") slice on `track`: phase, pid, tid, ts, dur.
+    private func completeSliceHead(_ track: TrackRef, start: UInt64, end: UInt64) {
         events.raw("\"ph\":\"X\",\"pid\":")
         events.int(Int64(track.pid))
         events.raw(",\"tid\":")
@@ -167,6 +160,11 @@ final class ChromeJSONSink: TrackSink {
         events.microseconds(start)
         events.raw(",\"dur\":")
         events.microseconds(end - start)
+    }
+
+    func gilHold(_ track: TrackRef, start: UInt64, end: UInt64, thread: Int, acquiredAt: [UInt8]?, releasedAt: [UInt8]?) throws {
+        events.begin()
+        completeSliceHead(track, start: start, end: end)
         events.raw(",\"name\":")
         events.encoded(threadName(thread))
         events.raw(",\"cat\":\"gil\",\"args\":{\"tid\":")
