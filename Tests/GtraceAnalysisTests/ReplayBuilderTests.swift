@@ -136,4 +136,34 @@ struct ReplayBuilderTests {
         #expect(program.threads[0].ops.contains(.waitFor(thread: 1, ops: 1)), "\(program.threads[0].ops)")
         #expect(program.threads[0].ops.contains(.foreign(200_000)))
     }
+
+    /// A Python lock (a semaphore) used as an Event: thread 0 takes it free at
+    /// 0.5 ms, then blocks on it from 1 ms; thread 1 posts it at 3 ms (after
+    /// 3 ms of work, its end) and thread 0 has it at 3.1 ms. The wait ends at the post,
+    /// whoever held it; the free take is no wait; no mutex semantics that
+    /// would leave thread 0 stuck on a lock it took itself.
+    @Test func aPythonLockWaitEndsAtThePostOfAnotherThread() {
+        var t = TraceTables()
+        t.processes = [Self.process(0, pid: 50, parent: nil, start: 0, end: 5 * Self.ms)]
+        t.threads = [Self.thread(0, process: 0, tid: 50, start: 0, end: 5 * Self.ms),
+                     Self.thread(1, process: 0, tid: 51, start: 0, end: 3 * Self.ms)]
+        t.locks = [LockInfo(index: 0, process: 0, address: 0x30, kind: .pythonLock)]
+        let semWait = BlockingCall(rawValue: 9)
+        let program = Self.build(t, [
+            .init(time: 0, thread: 0, kind: .processStart),
+            .init(time: Self.ms / 2, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+            .init(time: Self.ms, thread: 0, kind: .blockBegin(call: semWait, small: 0, argument: .max)),
+            .init(time: Self.ms, thread: 0, kind: .lockWait(lock: 0, flags: [])),
+            .init(time: 3 * Self.ms, thread: 1, kind: .lockRelease(lock: 0, flags: [])),
+            .init(time: 3_100_000, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 3_100_000, thread: 0, kind: .blockEnd(call: semWait, result: 0, detail: 0)),
+        ])
+        #expect(program.threads[0].ops.contains(.waitFor(thread: 1, ops: 1)), "\(program.threads[0].ops)")
+        #expect(program.threads[0].ops.contains(.foreign(100_000)), "the wake-up latency: \(program.threads[0].ops)")
+        #expect(!program.threads[0].ops.contains { if case .acquire = $0 { return true } else { return false } })
+        #expect(!program.threads[1].ops.contains { if case .release = $0 { return true } else { return false } })
+        #expect(program.unexplainedWaits.isEmpty, "\(program.unexplainedWaits.map(\.what))")
+        // The poster's 3 ms of work, then the waiter's 1.9 ms after the wait (no wake-up latency on an idle machine).
+        #expect(Self.wall(program) == 4_900_000)
+    }
 }

@@ -54,6 +54,13 @@ struct ReplayBuilder {
     /// The latest wake call on each futex word (a futex wait woken after it waited for it).
     private var lastFutexWake: [Int: Point] = [:]
     private var lockWaitBegan: [UInt64]
+    /// Python locks (POSIX semaphores up to CPython 3.13): any thread may post
+    /// them, so they are replayed as signals, not as mutexes (`semaphore(_:_:_:)`).
+    private let semaphoreLocks: Set<Int>
+    /// Per thread and Python lock, the post (its op count) the thread already took.
+    private var takenPost: [ObjectKey: Int] = [:]
+    /// The current blocking call was a Python lock's wait, already replayed.
+    private var semaphoreWaitReplayed: [Bool]
     private var kills: [Int32: Point] = [:]
     /// The last blocking call kept as a delay: its op index, begin and end.
     private var lastBlockDelay: [(index: Int, begin: UInt64, end: UInt64)?]
@@ -91,6 +98,8 @@ struct ReplayBuilder {
         blockBegan = Array(repeating: 0, count: n)
         blockSmall = Array(repeating: 0, count: n)
         gilLocks = Set(tables.gils.compactMap(\.lock))
+        semaphoreLocks = Set(tables.locks.filter { $0.kind == .pythonLock }.map(\.index))
+        semaphoreWaitReplayed = Array(repeating: false, count: n)
         barrier = Array(repeating: 0, count: n)
         ioWaitObject = Array(repeating: nil, count: n)
         readyObjects = Array(repeating: [], count: n)
@@ -308,6 +317,62 @@ struct ReplayBuilder {
         default:
             break
         }
+        if let lock = Self.lockOf(event.kind), semaphoreLocks.contains(lock) {
+            semaphore(t, event.kind, at: event.time)
+        } else {
+            mutexOrOther(t, event, gils: gils)
+        }
+        _ = machines[t].apply(event.kind, at: event.time, isGIL: { gils.contains($0) })
+        // Lock and GIL waits, and runnable time, are recreated by the replay: not kept.
+        lastTimes[t].lockWaitNanoseconds = machines[t].times.lockWaitNanoseconds
+        lastTimes[t].runnableNanoseconds = machines[t].times.runnableNanoseconds
+        lastEventTime[t] = event.time
+    }
+
+    /// A Python lock's event. A post (sem_post) is a point others may wait
+    /// for; a thread that had to wait for the lock waits for the latest post
+    /// by another thread it has not taken yet, whether the lock is used as a
+    /// mutex or as a signal (Event, Condition, join). Taking a free lock
+    /// (sem_trywait, with the GIL held) is no wait: tying it to the post would
+    /// make a thread wait for another while holding the GIL, a deadlock the
+    /// recording never had. A wait that timed out or was interrupted is a delay.
+    private mutating func semaphore(_ t: Int, _ kind: EventKind, at time: UInt64) {
+        switch kind {
+        case let .lockAcquire(lock, _):
+            if let post = lastRelease[lock] { takenPost[ObjectKey(thread: t, object: UInt64(lock))] = post.ops }
+        case let .lockAcquired(lock, _):
+            let key = ObjectKey(thread: t, object: UInt64(lock))
+            if let post = lastRelease[lock], post.thread != t, takenPost[key] != post.ops, post.time <= time {
+                takenPost[key] = post.ops
+                var from = post
+                from.time = max(post.time, lockWaitBegan[t])
+                wait(t, for: from, until: time)
+            }
+            if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
+        case .lockWait:
+            lockWaitBegan[t] = time
+        case .lockFailed:
+            if time > lockWaitBegan[t] { append(t, .delay(time - lockWaitBegan[t])) }
+            if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
+        case let .lockRelease(lock, _):
+            lastRelease[lock] = point(t, at: time)
+        default:
+            break
+        }
+    }
+
+    private static func lockOf(_ kind: EventKind) -> Int? {
+        switch kind {
+        case let .lockAcquire(lock, _), let .lockAcquired(lock, _), let .lockWait(lock, _), let .lockRelease(lock, _):
+            return lock
+        case let .lockFailed(lock, _, _):
+            return lock
+        default:
+            return nil
+        }
+    }
+
+    private mutating func mutexOrOther(_ t: Int, _ event: TraceEvent, gils: Set<Int>) {
         switch event.kind {
         case let .lockAcquire(lock, _):
             append(t, .acquire(lock: lock))
@@ -364,11 +429,6 @@ struct ReplayBuilder {
         default:
             break
         }
-        _ = machines[t].apply(event.kind, at: event.time, isGIL: { gils.contains($0) })
-        // Lock and GIL waits, and runnable time, are recreated by the replay: not kept.
-        lastTimes[t].lockWaitNanoseconds = machines[t].times.lockWaitNanoseconds
-        lastTimes[t].runnableNanoseconds = machines[t].times.runnableNanoseconds
-        lastEventTime[t] = event.time
     }
 
     /// A futex wait returned: woken, it waited for the latest wake call on the
@@ -461,6 +521,10 @@ struct ReplayBuilder {
             if let end = endOfPid(result), time > max(end, began) { append(t, .foreign(time - max(end, began))) }
             return
         case .sync:
+            if semaphoreWaitReplayed[t] {
+                semaphoreWaitReplayed[t] = false
+                return
+            }
             if call.isJoin,
                let joined = (threadOfTid[Int32(bitPattern: blockSmall[t])] ?? []).last(where: { tables.threads[$0].process == tables.threads[t].process && $0 != t }) {
                 append(t, .waitFor(thread: joined, ops: Int.max))
