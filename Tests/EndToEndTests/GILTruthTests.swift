@@ -44,7 +44,9 @@ import Testing
 
     @Test(arguments: PythonVersions.installed)
     func cpuBoundThreadsHoldTheGILAndMatchCPython(python: PythonVersions.Interpreter) throws {
-        let run = try Self.record(python, "seed1_count.py", ["threads", "--workers", "4", "--size", "12000000"])
+        // The hypervisor's steal is on-CPU time to perf and a longer hold, but not
+        // thread CPU time: the comparisons below allow what it took during the run.
+        let (run, stolen) = try Steal.quietest { try Self.record(python, "seed1_count.py", ["threads", "--workers", "4", "--size", "12000000"]) }
         let gil = try #require(run.gil.first, "no GIL section for \(python)")
         #expect((gil["located"] as? String)?.contains("version layout + mutex-init pattern") == true, "\(gil["located"] ?? "")")
         // Hand-offs are exact: CPython's own switch_number − 1.
@@ -66,11 +68,12 @@ import Testing
             let states = row["states"] as? [String: Any] ?? [:]
             func seconds(_ key: String) -> Double { ((states[key] as? NSNumber)?.doubleValue ?? 0) / 1e9 }
             let offCPU = seconds("runnableNanoseconds") + seconds("otherOffCPUNanoseconds")
-            #expect(holding >= 0.97 * cpu && holding <= 1.03 * cpu + offCPU,
-                    "\(python) tid \(worker.native_id): GIL held \(holding) s, thread CPU \(cpu) s, off CPU \(offCPU) s")
+            #expect(holding >= 0.97 * cpu && holding <= 1.03 * cpu + offCPU + stolen,
+                    "\(python) tid \(worker.native_id): GIL held \(holding) s, thread CPU \(cpu) s, off CPU \(offCPU) s, stolen \(stolen) s")
             if SchedulingTests.perfAllowed {
                 let running = seconds("runningWithGILNanoseconds") + seconds("runningNanoseconds")
-                #expect(abs(running - cpu) <= 0.03 * cpu, "\(python) tid \(worker.native_id): on-CPU \(running) s, thread CPU \(cpu) s")
+                #expect(running >= 0.97 * cpu && running <= 1.03 * cpu + stolen,
+                        "\(python) tid \(worker.native_id): on-CPU \(running) s, thread CPU \(cpu) s, stolen \(stolen) s")
             }
         }
         let verdict = (run.report["verdict"] as? [String] ?? []).joined(separator: " ")
@@ -81,7 +84,7 @@ import Testing
     func sleepingThreadsLeaveTheGILFree(python: PythonVersions.Interpreter) throws {
         // Sleeps of 0.3 s against ~20–40 ms of counting: the share stays low even
         // when this VM runs slow (with 0.1 s sleeps 3.9 reached 22% once).
-        let run = try Self.record(python, "seed2_count_sleep.py", ["threads", "--sleep", "0.3"])
+        let run = try Steal.quietest { try Self.record(python, "seed2_count_sleep.py", ["threads", "--sleep", "0.3"]) }.value
         let gil = try #require(run.gil.first)
         let held = try #require(gil["heldRatioMultithreaded"] as? Double)
         #expect(held <= 0.20, "\(python): held \(held)")

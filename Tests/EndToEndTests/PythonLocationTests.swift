@@ -22,8 +22,10 @@ import Testing
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
-        let result = try Harness.gtrace(["record", "-o", trace, "--", python.path,
-                                         "\(Harness.packageRoot)/tools/workloads/py_locations.py"])
+        // perf's on-CPU time includes what the hypervisor stole; the functions' own clocks do not.
+        let (result, stolen) = try Steal.quietest {
+            try Harness.gtrace(["record", "-o", trace, "--", python.path, "\(Harness.packageRoot)/tools/workloads/py_locations.py"])
+        }
         #expect(result.status == 0, "\(result.stderr)")
         let workload = try JSONDecoder().decode(Workload.self, from: result.stdoutData)
         let report = try Harness.reportJSON(trace)
@@ -54,8 +56,8 @@ import Testing
                 let gap = ((code["meanLocationGapOnCPUNanoseconds"] as? NSNumber)?.doubleValue ?? 1e6) / 1e9
                 let switches = Double(2 * workload.rounds * workload.workers.count)
                 let resolution = 3 * switches.squareRoot() * gap / 12.0.squareRoot()
-                let slack = 0.05 * cpu + withoutGIL * cpu / total + resolution
-                #expect(abs(held - cpu) <= slack, "\(python) \(name): GIL held on CPU \(held) s, its own CPU \(cpu) s, slack \(slack) s")
+                let slack = 0.05 * cpu + withoutGIL * cpu / total + resolution + stolen
+                #expect(abs(held - cpu) <= slack, "\(python) \(name): GIL held on CPU \(held) s, its own CPU \(cpu) s, slack \(slack) s (stolen \(stolen) s)")
             } else {
                 // Without perf: the shares of the hold, against the shares of CPU.
                 let light = try #require((function("light")?["selfNanoseconds"] as? NSNumber)?.doubleValue)

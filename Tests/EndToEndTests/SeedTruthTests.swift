@@ -74,14 +74,17 @@ import Testing
 
     /// Records and reports; `othersCPU` is the CPU time the rest of the machine used
     /// meanwhile: busy time of /proc/stat minus what gtrace and the program used.
+    /// A run the hypervisor disturbed is redone (`Steal`); `stolen`: its steal, in ns.
     static func record(_ script: String, _ mode: String, _ arguments: [String], in dir: String,
-                       tag: String = "") throws -> (report: [String: Any], othersCPU: Double) {
+                       tag: String = "") throws -> (report: [String: Any], othersCPU: Double, stolen: Double) {
         let trace = "\(dir)/\(script)-\(mode)\(tag).data"
-        let busy0 = machineBusyNanoseconds(), own0 = childrenCPUNanoseconds()
-        let result = try Harness.gtrace(["record", "-o", trace, "--", python, "\(Harness.packageRoot)/tools/workloads/\(script)", mode] + arguments)
-        let others = (machineBusyNanoseconds() - busy0) - (childrenCPUNanoseconds() - own0)
-        guard result.status == 0 else { throw Harness.HarnessError(message: "record \(script) \(mode): \(result.stderr)") }
-        return (try Harness.reportJSON(trace), max(0, others))
+        let (others, stolen) = try Steal.quietest { () throws -> Double in
+            let busy0 = machineBusyNanoseconds(), own0 = childrenCPUNanoseconds()
+            let result = try Harness.gtrace(["record", "-o", trace, "--", python, "\(Harness.packageRoot)/tools/workloads/\(script)", mode] + arguments)
+            guard result.status == 0 else { throw Harness.HarnessError(message: "record \(script) \(mode): \(result.stderr)") }
+            return (machineBusyNanoseconds() - busy0) - (childrenCPUNanoseconds() - own0)
+        }
+        return (try Harness.reportJSON(trace), max(0, others), stolen * 1e9)
     }
 
     static func parallelism(_ report: [String: Any]) -> [String: Any] { report["parallelism"] as? [String: Any] ?? [:] }
@@ -104,7 +107,7 @@ import Testing
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (report, othersCPU) = try Self.record(c.script, c.mode, c.arguments, in: dir)
+        let (report, othersCPU, _) = try Self.record(c.script, c.mode, c.arguments, in: dir)
         let limit = report["limit"] as? [String: Any] ?? [:]
         let verdict = report["verdict"] as? [String] ?? []
         let p = Self.parallelism(report)
@@ -139,18 +142,23 @@ import Testing
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var predicted: [Double] = [], asRecorded: [Double] = [], measured: [Double] = []
+        // Both sides stretch by what the hypervisor took during them.
+        var stolen = 0.0
         for run in 0..<3 {
-            let threads = Self.parallelism(try Self.record(script, "threads", arguments, in: dir, tag: "\(run)").report)
+            let threadsRun = try Self.record(script, "threads", arguments, in: dir, tag: "\(run)")
+            let threads = Self.parallelism(threadsRun.report)
             let cores = threads["cores"] as? Int ?? 1
             predicted.append(ParallelismTests.prediction(threads, "without the GIL", cores: cores))
             #expect(threads["replayNote"] == nil, "\(script): \(threads["replayNote"] ?? "")")
             asRecorded.append(ParallelismTests.prediction(threads, "as recorded", cores: cores))
-            let processes = try Self.record(script, "processes", arguments, in: dir, tag: "\(run)").report
+            let processesRun = try Self.record(script, "processes", arguments, in: dir, tag: "\(run)")
+            let processes = processesRun.report
+            stolen = max(stolen, threadsRun.stolen + processesRun.stolen)
             measured.append(S.number((processes["summary"] as? [String: Any])?["wallNanoseconds"]))
         }
         let prediction = predicted.sorted()[1], processes = measured.sorted()[1], recorded = asRecorded.sorted()[1]
-        #expect(abs(prediction - processes) <= 0.15 * processes,
-                "\(script): threads trace predicts \(prediction / 1e6) ms without the GIL, processes run \(processes / 1e6) ms")
+        #expect(abs(prediction - processes) <= 0.15 * processes + stolen,
+                "\(script): threads trace predicts \(prediction / 1e6) ms without the GIL, processes run \(processes / 1e6) ms, stolen up to \(stolen / 1e6) ms")
         if script == "seed7_subprocess.py" {
             // Threads that wait for children: removing the GIL changes nothing.
             #expect(abs(prediction - recorded) <= 0.10 * recorded, "seed 7: without the GIL \(prediction / 1e6) ms, as recorded \(recorded / 1e6) ms")
