@@ -105,11 +105,24 @@ import Testing
             default: break
             }
         }
+        // Per CPU the synthesised switches form one consistent sequence, as the
+        // kernel's would: each switches out the thread the previous one put on
+        // the CPU (0: idle), in time order. A switch record whose thread was not
+        // on that CPU costs at most two repairs.
+        var onCPU: [UInt32: Int32] = [:], lastTime: [UInt32: UInt64] = [:], broken = 0
         for packet in packets {
             guard case let .ftraceEvents(bundle)? = packet.data else { continue }
-            switches += bundle.event.filter { $0.hasSchedSwitch }.count
+            for event in bundle.event where event.hasSchedSwitch {
+                switches += 1
+                let change = event.schedSwitch
+                if change.prevPid != onCPU[bundle.cpu] ?? 0 || event.timestamp < lastTime[bundle.cpu] ?? 0 { broken += 1 }
+                onCPU[bundle.cpu] = change.nextPid
+                lastTime[bundle.cpu] = event.timestamp
+            }
         }
-        #expect(switches >= cpuRecords && switches <= cpuRecords + cpuRecords / 10 + 2 * trace.tables.threads.count)
+        #expect(broken == 0, "\(name): \(broken) sched_switch events do not follow their CPU's previous one")
+        #expect(switches >= cpuRecords && switches <= 3 * cpuRecords,
+                "\(name): \(switches) sched_switch events for \(cpuRecords) switch records, \(trace.tables.threads.count) threads")
         #expect(switches == decoded.counts.schedSwitches)
         // At most a fifth of the JSON's size.
         #expect(decoded.bytes * 5 <= jsonBytes, "\(decoded.bytes) bytes against \(jsonBytes) of JSON")
