@@ -34,14 +34,17 @@
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 __asm__(".symver gt_gil_real_lock, __pthread_mutex_lock@GLIBC_2.2.5");
 __asm__(".symver gt_gil_real_unlock, __pthread_mutex_unlock@GLIBC_2.2.5");
+__asm__(".symver gt_gil_real_trylock, __pthread_mutex_trylock@GLIBC_2.2.5");
 extern int gt_gil_real_lock(pthread_mutex_t *);
 extern int gt_gil_real_unlock(pthread_mutex_t *);
+extern int gt_gil_real_trylock(pthread_mutex_t *);
 
 uintptr_t gt_gil_base;            /* the main interpreter's traced GIL (0: none) */
 int gt_gil_extra_count;           /* slots 1.. of gt_gils ever used */
@@ -229,11 +232,30 @@ void gt_gil_process_start(void) {
     if (gt_gil_base != 0) gt_emit_gil_stats(0, gt_gil_base, 1);
 }
 
+/* Set at process exit while owning the main GIL's mutex, once switch_number
+ * was read: the main GIL's later events are not recorded. */
+static int gt_gil_closed;
+
 void gt_gil_process_exit(void) {
     /* Only the main GIL: it lives in _PyRuntime. A subinterpreter's GIL lives
      * in its PyInterpreterState, which CPython 3.12 frees without destroying
      * the GIL's mutex first, so at exit its memory may be gone. */
-    if (gt_gil_base != 0) gt_emit_gil_stats(0, gt_gil_base, 0);
+    if (gt_gil_base == 0) return;
+    /* Daemon threads still take the GIL while the process exits (3.12+: to
+     * leave take_gil at finalisation), and each new holder counts in
+     * switch_number. Reading it and closing the record while owning
+     * gil->mutex, where every acquisition is both counted and recorded,
+     * keeps the two equal. The mutex is only held for a few instructions:
+     * if it cannot be had (it should always be), read it without. */
+    pthread_mutex_t *m = (pthread_mutex_t *)(gt_gil_base + GT_GIL_MUTEX_OFFSET);
+    int owned = 0;
+    for (int i = 0; i < 1000 && !owned; i++) {
+        if (gt_gil_real_trylock(m) == 0) owned = 1;
+        else sched_yield();
+    }
+    gt_emit_gil_stats(0, gt_gil_base, 0);
+    __atomic_store_n(&gt_gil_closed, 1, __ATOMIC_RELAXED);
+    if (owned) gt_gil_real_unlock(m);
 }
 
 /* Index of the GIL whose `mutex` is m, or −1 (its switch_mutex, or not a GIL). */
@@ -256,6 +278,7 @@ int gt_gil_is_extra_mutex(const void *m) {
 
 int gt_gil_lock(pthread_mutex_t *m) {
     int index = gt_gil_index(m);
+    if (index == 0 && __atomic_load_n(&gt_gil_closed, __ATOMIC_RELAXED)) index = -1;
     if (index >= 0) {
         struct gt_tls *t = &gt_tls;
         uint8_t bit = (uint8_t)(1u << index);
@@ -269,6 +292,7 @@ int gt_gil_lock(pthread_mutex_t *m) {
 
 int gt_gil_unlock(pthread_mutex_t *m) {
     int index = gt_gil_index(m);
+    if (index == 0 && __atomic_load_n(&gt_gil_closed, __ATOMIC_RELAXED)) index = -1;
     if (index >= 0) {
         struct gt_tls *t = &gt_tls;
         uint8_t bit = (uint8_t)(1u << index);
