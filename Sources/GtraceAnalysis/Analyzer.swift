@@ -20,7 +20,7 @@ public enum Analyzer {
         }
 
         var heldIntervals: [(thread: Int, start: UInt64, end: UInt64)] = []  // drained after each event
-        var serialisation = SerialisationTracker(threads: tables.threads.count, locks: tables.locks.count)
+        var serialisation = SerialisationTracker(tables: tables)
         func apply(_ transition: LockIntervalTracker.Transition) {
             serialisation.apply(transition)
             switch transition {

@@ -5,7 +5,15 @@ import GtraceFormat
 /// the same process waited for it. Time a holder sat preempted or blocked, and
 /// holds nobody waited for, do not count: they did not keep anybody's work
 /// from running. Without perf every thread counts as on a CPU.
+///
+/// A Python lock held for (nearly) its holder's whole life is that thread's
+/// `_tstate_lock`: waiting for it is a join, waiting for the thread to end,
+/// not for a critical section. Such a lock serialises nothing.
 struct SerialisationTracker {
+    /// Python locks (kind `pythonLock`); the lifetime of each thread.
+    private let pythonLocks: Set<Int>
+    private let lifetimes: [(start: UInt64, end: UInt64?)]
+    private var lifetimeLocks: Set<Int> = []
     private var onCPU: [Bool]
     private var held: [[Int]]
     private var waiters: [Int]
@@ -13,7 +21,10 @@ struct SerialisationTracker {
     private var since: [UInt64?]
     private(set) var serialised: [UInt64]
 
-    init(threads: Int, locks: Int) {
+    init(tables: TraceTables) {
+        let threads = tables.threads.count, locks = tables.locks.count
+        pythonLocks = Set(tables.locks.filter { $0.kind == .pythonLock }.map(\.index))
+        lifetimes = tables.threads.map { ($0.startNanoseconds, $0.endNanoseconds) }
         onCPU = Array(repeating: true, count: threads)
         held = Array(repeating: [], count: threads)
         waiters = Array(repeating: 0, count: locks)
@@ -49,6 +60,10 @@ struct SerialisationTracker {
             guard onCPU.indices.contains(thread), waiters.indices.contains(lock) else { return }
             switch interval.kind {
             case .hold:
+                if pythonLocks.contains(lock), let end = lifetimes[thread].end, end > lifetimes[thread].start {
+                    let life = end - lifetimes[thread].start
+                    if interval.end > interval.start, (interval.end - interval.start) * 10 >= life * 9 { lifetimeLocks.insert(lock) }
+                }
                 if let i = held[thread].firstIndex(of: lock) {
                     held[thread].remove(at: i)
                     if onCPU[thread] { onCPUHolders[lock] -= 1 }
@@ -78,5 +93,6 @@ struct SerialisationTracker {
     /// Closes what is still counting at the end of the trace.
     mutating func finish(at time: UInt64) {
         for lock in since.indices { if let start = since[lock] { serialised[lock] += time > start ? time - start : 0; since[lock] = nil } }
+        for lock in lifetimeLocks { serialised[lock] = 0 }
     }
 }

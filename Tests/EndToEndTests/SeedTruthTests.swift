@@ -22,9 +22,9 @@ import Testing
     static let seed2 = ["--workers", "4", "--size", "20000", "--sleep", "0.1"]
     static let seed4 = ["--workers", "2", "--size", "400000", "--items", "8"]
     static let seed5 = ["--workers", "2", "--size", "40000000"]
-    static let seed6 = ["--workers", "4", "--size", "28"]
+    static let seed6 = ["--workers", "4", "--size", "30"]
     static let seed7 = ["--workers", "3", "--seconds", "0.3"]
-    static let seed8 = ["--workers", "2", "--size", "96"]
+    static let seed8 = ["--workers", "2", "--size", "256"]
 
     /// What limits each experiment in each mode, on an otherwise idle machine.
     static let cases: [Case] = [
