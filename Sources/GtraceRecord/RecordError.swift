@@ -4,6 +4,10 @@ public enum RecordError: Error, Equatable, CustomStringConvertible {
     case refuseOverwrite(path: String)
     case sessionDirectory(reason: String)
     case launch(command: String, reason: String)
+    /// Found before the command runs: -o names no place a trace can be written.
+    case unwritableOutput(path: String, reason: String)
+    /// The command ran, but its trace could not be written.
+    case writeFailed(path: String, reason: String, commandStatus: Int32)
 
     public var description: String {
         switch self {
@@ -13,6 +17,10 @@ public enum RecordError: Error, Equatable, CustomStringConvertible {
             return "\(path): exists and is not a gtrace trace; refusing to overwrite it (choose another file with -o)"
         case let .sessionDirectory(reason): return "cannot create the session directory: \(reason)"
         case let .launch(command, reason): return "\(command): \(reason)"
+        case let .unwritableOutput(path, reason):
+            return "\(path): cannot write the trace there (\(reason)); the command was not run (choose another file with -o)"
+        case let .writeFailed(path, reason, status):
+            return "\(path): the trace could not be written (\(reason)); the command ran and exited with status \(status)"
         }
     }
 }

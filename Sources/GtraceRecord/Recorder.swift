@@ -58,12 +58,34 @@ public struct Recorder {
         }
     }
 
+    /// Fails unless a trace can be created at `path`: checked before the
+    /// command runs, so that an unwritable -o (a directory, a missing or
+    /// read-only directory) never costs the whole run.
+    public static func checkWritable(_ path: String) throws {
+        if path == "-" { return }
+        func failure(_ what: String) -> RecordError {
+            .unwritableOutput(path: path, reason: what + String(cString: strerror(errno)))
+        }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            if info.st_mode & S_IFMT == S_IFDIR { throw RecordError.unwritableOutput(path: path, reason: "it is a directory") }
+            if access(path, W_OK) != 0 { throw failure("") }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        let directory = parent.isEmpty ? "." : parent
+        if stat(directory, &info) != 0 { throw failure("directory \(directory): ") }
+        if info.st_mode & S_IFMT != S_IFDIR { throw RecordError.unwritableOutput(path: path, reason: "\(directory) is not a directory") }
+        if access(directory, W_OK | X_OK) != 0 { throw failure("directory \(directory): ") }
+    }
+
     /// Runs the command and writes the trace.
     /// - Throws: `RecordError`, `TraceError`; a command that cannot be started gives
     ///   `TargetLauncher.LaunchFailure` wrapped in `RecordError.launch`, see `launchStatus`.
     public func run() throws -> Result {
         let setupStart = Clocks.now().monotonic
         try Self.checkOverwritable(outputPath)
+        try Self.checkWritable(outputPath)
         let session = try SessionDirectory()
         defer { session.remove() }
 
@@ -127,11 +149,18 @@ public struct Recorder {
                 userCPUNanoseconds: 0, systemCPUNanoseconds: 0))
             tables.info.values.append((key: "root_instrumented", value: "no"))
         }
-        let writer = try TraceFileWriter(path: outputPath)
-        for s in tables.strings { _ = writer.intern(s) }
-        try writer.writeTables(tables)
-        for block in builder.blocks { try writer.write(block) }
-        try writer.finish()
+        let writer: TraceFileWriter
+        do {
+            writer = try TraceFileWriter(path: outputPath)
+            for s in tables.strings { _ = writer.intern(s) }
+            try writer.writeTables(tables)
+            for block in builder.blocks { try writer.write(block) }
+            try writer.finish()
+        } catch {
+            // A full disk, `ulimit -f` (SIGXFSZ is ignored by the recorder): say
+            // so, with the command's own status, instead of a bare exit 1.
+            throw RecordError.writeFailed(path: outputPath, reason: "\(error)", commandStatus: TargetLauncher.shellStatus(outcome))
+        }
         // The writer's own reader must accept what it wrote (the tables: a quick check).
         var written = stat()
         if outputPath != "-", stat(outputPath, &written) == 0, written.st_mode & S_IFMT == S_IFREG {

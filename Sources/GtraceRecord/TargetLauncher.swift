@@ -6,8 +6,11 @@ import Glibc
 
 /// Starts the command with the runtime preloaded, becomes its child subreaper,
 /// and waits for the whole process tree. The recorder ignores SIGINT and
-/// SIGQUIT while it waits (the terminal sends them to the command too) and
-/// forwards SIGTERM and SIGHUP to the command.
+/// SIGQUIT while it waits (the terminal sends them to the command too), and
+/// SIGXFSZ (a `ulimit -f` then fails its write with EFBIG instead of killing
+/// it), and forwards SIGTERM and SIGHUP to the command unless it inherited
+/// them ignored. The command starts with the signal dispositions and mask
+/// the recorder inherited: an ignored SIGHUP stays ignored under `nohup`.
 struct TargetLauncher {
     struct Outcome {
         var rootPid: Int32
@@ -36,13 +39,19 @@ struct TargetLauncher {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
+        // What the recorder inherited, before it changes anything: handlers
+        // become SIG_DFL at exec by themselves, but an ignore the recorder sets
+        // for itself would be inherited, so those signals are reset unless
+        // they were ignored already.
+        let watched = [SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ]
+        let inheritedIgnores = Set(watched.filter { SignalDisposition.isIgnored($0) })
+        var inheritedMask = sigset_t()
+        pthread_sigmask(SIG_SETMASK, nil, &inheritedMask)
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        for signal in watched where !inheritedIgnores.contains(signal) { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var noMask = sigset_t()
-        sigemptyset(&noMask)
-        posix_spawnattr_setsigmask(&attributes, &noMask)
+        posix_spawnattr_setsigmask(&attributes, &inheritedMask)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         let argv = command.map { strdup($0) } + [nil]
@@ -53,6 +62,8 @@ struct TargetLauncher {
         }
         let previousInt = signal(SIGINT, SIG_IGN)
         let previousQuit = signal(SIGQUIT, SIG_IGN)
+        // For the rest of the recording too: the trace is written after the command ended.
+        signal(SIGXFSZ, SIG_IGN)
         defer {
             signal(SIGINT, previousInt)
             signal(SIGQUIT, previousQuit)
@@ -63,7 +74,7 @@ struct TargetLauncher {
             throw LaunchFailure(errorNumber: rc)
         }
         onStarted(pid)
-        ForwardedSignals.install(target: pid)
+        ForwardedSignals.install(target: pid, signals: [SIGTERM, SIGHUP].filter { !inheritedIgnores.contains($0) })
         defer { ForwardedSignals.uninstall() }
 
         var outcome = Outcome(rootPid: pid, exitCode: nil, signal: nil, userNanoseconds: 0, systemNanoseconds: 0)
@@ -99,13 +110,16 @@ struct TargetLauncher {
     }
 }
 
-/// SIGTERM/SIGHUP sent to the recorder go to the command instead.
+/// SIGTERM/SIGHUP sent to the recorder go to the command instead (those the
+/// recorder inherited ignored stay ignored).
 enum ForwardedSignals {
     nonisolated(unsafe) static var target: pid_t = 0
+    nonisolated(unsafe) static var installed: [Int32] = []
 
-    static func install(target pid: pid_t) {
+    static func install(target pid: pid_t, signals: [Int32]) {
         target = pid
-        for s in [SIGTERM, SIGHUP] {
+        installed = signals
+        for s in signals {
             signal(s) { received in
                 if ForwardedSignals.target > 0 { kill(ForwardedSignals.target, received) }
             }
@@ -113,8 +127,8 @@ enum ForwardedSignals {
     }
 
     static func uninstall() {
-        signal(SIGTERM, SIG_DFL)
-        signal(SIGHUP, SIG_DFL)
+        for s in installed { signal(s, SIG_DFL) }
+        installed = []
         target = 0
     }
 }
