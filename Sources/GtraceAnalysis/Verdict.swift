@@ -95,8 +95,21 @@ public enum Verdict {
             p?.predictions.first { $0.scenario.hasPrefix(prefix) && $0.cores == c && $0.stuckThreads == 0 }
         }
         func whatIfText(_ w: Prediction, _ what: String) -> String {
-            String(format: "%@ the replay predicts %@ on %d cores: %.2f× faster than the recording replayed as it was (%@).",
-                   what, duration(w.wallNanoseconds), w.cores ?? cores, w.speedup, duration(p?.replayOfRecording?.wallNanoseconds ?? 0))
+            // The ratio and the time it divides are the same baseline: the recording
+            // replayed on the same cores of an idle machine (predictions drop foreign
+            // time). The self-replay, with the machine's load, is named when it differs.
+            let c = w.cores ?? cores
+            guard let base = prediction("as recorded", cores: c), w.wallNanoseconds > 0 else {
+                return String(format: "%@ the replay predicts %@ on %d cores (%.2f× the recording replayed as it was).",
+                              what, duration(w.wallNanoseconds), c, w.speedup)
+            }
+            let ratio = Double(base.wallNanoseconds) / Double(w.wallNanoseconds)
+            let loaded = p?.replayOfRecording?.wallNanoseconds ?? base.wallNanoseconds
+            let idle = loaded > base.wallNanoseconds + base.wallNanoseconds / 20
+                ? String(format: " on an idle machine (%@; with this run's load from other programs: %@)", duration(base.wallNanoseconds), duration(loaded))
+                : String(format: " (%@)", duration(base.wallNanoseconds))
+            return String(format: "%@ the replay predicts %@ on %d cores: %.2f× faster than the recording replayed as it was%@.",
+                          what, duration(w.wallNanoseconds), c, ratio, idle)
         }
 
         var limit: Limit?

@@ -107,15 +107,17 @@ import Testing
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (report, othersCPU, _) = try Self.record(c.script, c.mode, c.arguments, in: dir)
+        let (report, othersCPU, stolen) = try Self.record(c.script, c.mode, c.arguments, in: dir)
         let limit = report["limit"] as? [String: Any] ?? [:]
         let verdict = report["verdict"] as? [String] ?? []
         let p = Self.parallelism(report)
         let ownCPU = S.number(p["cpuNanoseconds"])
         let foreignCPU = S.number((p["foreignLoad"] as? [String: Any])?["cpuNanoseconds"])
-        // gtrace never claims more foreign CPU than the rest of the machine used (tick granularity: 10 ms per CPU).
-        #expect(foreignCPU <= 1.1 * othersCPU + 20e6 * Double(p["cores"] as? Int ?? 1),
-                "\(c): foreign CPU \(foreignCPU / 1e6) ms, other programs used \(othersCPU / 1e6) ms")
+        // gtrace never claims more foreign CPU than the rest of the machine used (tick granularity:
+        // 10 ms per CPU), the hypervisor's other guests included: a woken thread waits for its
+        // vCPU to be scheduled again, which is the steal of /proc/stat.
+        #expect(foreignCPU <= 1.1 * (othersCPU + stolen) + 20e6 * Double(p["cores"] as? Int ?? 1),
+                "\(c): foreign CPU \(foreignCPU / 1e6) ms, other programs used \(othersCPU / 1e6) ms, stolen \(stolen / 1e6) ms")
         if limit["kind"] as? String == "foreign load" {
             // Only when other programs really took CPU: at least half the run's own CPU time
             // (the rule's threshold), from /proc/stat.
@@ -184,7 +186,11 @@ import Testing
         }
         let trace = "\(dir)/t.data"
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let recorded = try Harness.gtrace(["record", "-o", trace, "--", program, "run", "\(burner.processIdentifier)", "\(cores)", "600"])
+        // The hypervisor's steal is on-CPU time to perf: `wanted` below shrinks by it.
+        let (recorded, stolenSeconds) = try Steal.quietest {
+            try Harness.gtrace(["record", "-o", trace, "--", program, "run", "\(burner.processIdentifier)", "\(cores)", "600"])
+        }
+        let stolen = stolenSeconds * 1e9
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let burnerCPU = S.number((try JSONSerialization.jsonObject(with: recorded.stdoutData) as? [String: Any])?["burner_cpu_ns"])
         let report = try Harness.reportJSON(trace)
@@ -194,7 +200,8 @@ import Testing
         let wanted = Double(cores) * S.number(p["wallNanoseconds"]) - S.number(p["cpuNanoseconds"])
         #expect(burnerCPU > 0)
         #expect(foreignCPU >= 0.9 * burnerCPU, "foreign CPU \(foreignCPU / 1e6) ms, the burner's CPU \(burnerCPU / 1e6) ms")
-        #expect(abs(foreignCPU - wanted) <= 0.1 * wanted, "foreign CPU \(foreignCPU / 1e6) ms, cores × wall − own CPU \(wanted / 1e6) ms")
+        #expect(abs(foreignCPU - wanted) <= 0.1 * wanted + stolen,
+                "foreign CPU \(foreignCPU / 1e6) ms, cores × wall − own CPU \(wanted / 1e6) ms, stolen \(stolen / 1e6) ms")
         let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
         #expect(verdict.contains("Other programs held the CPUs"), "\(verdict)")
         let html = "\(dir)/r.html"
