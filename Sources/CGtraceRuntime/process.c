@@ -227,10 +227,27 @@ static int gt_meta_write(uint32_t pid, uint32_t ppid) {
 /* The process whose objects the last snapshot describes (a fork child inherits it). */
 static uint32_t gt_snapshot_pid;
 
+/* The runtime's files (rings of up to GT_CHUNK_MAX_BYTES, object snapshots)
+ * stay below this; a file size limit (ulimit -f) under it would make the
+ * kernel send the program SIGXFSZ for the runtime's own writes. */
+#define GT_FILE_LIMIT_NEEDED (64ull << 20)
+
+static int gt_file_limit_too_low(void) {
+    struct rlimit r;
+    return getrlimit(RLIMIT_FSIZE, &r) == 0 && r.rlim_cur != RLIM_INFINITY && r.rlim_cur < GT_FILE_LIMIT_NEEDED;
+}
+
 void gt_process_start(uint32_t ppid) {
     int saved = errno;
     gt_pid = (uint32_t)syscall(SYS_getpid);
     gt_exit_done = 0;
+    if (gt_file_limit_too_low()) {
+        /* Not recorded rather than killed: the diag line is far below any limit. */
+        gt_diag("not recorded: the file size limit (ulimit -f) is below what the runtime writes", NULL);
+        gt_enabled = 0;
+        errno = saved;
+        return;
+    }
     if (!gt_meta_write(gt_pid, ppid)) {
         gt_enabled = 0;
         errno = saved;

@@ -84,6 +84,10 @@ public struct Recorder {
     ///   `TargetLauncher.LaunchFailure` wrapped in `RecordError.launch`, see `launchStatus`.
     public func run() throws -> Result {
         let setupStart = Clocks.now().monotonic
+        let inherited = InheritedSignals.capture()
+        // A `ulimit -f` makes the recorder's own writes (session files, the
+        // trace) fail with EFBIG instead of killing it: it can say what failed.
+        signal(SIGXFSZ, SIG_IGN)
         try Self.checkOverwritable(outputPath)
         try Self.checkWritable(outputPath)
         let session = try SessionDirectory()
@@ -98,7 +102,7 @@ public struct Recorder {
         var pairs: [(tsc: UInt64, monotonic: UInt64)] = []
         let (epochMono, epochReal) = Clocks.now()
         pairs.append(Clocks.timestampPair())
-        let launcher = TargetLauncher(command: command, environment: environment)
+        let launcher = TargetLauncher(command: command, environment: environment, inherited: inherited)
         let pool = ChunkPool(session: session.path)
         pool?.start()
         // Opened last before the spawn: the command inherits the rings.
@@ -171,7 +175,7 @@ public struct Recorder {
                       processCount: tables.processes.count, threadCount: tables.threads.count,
                       lockCount: tables.locks.filter { $0.kind != .condition }.count,
                       durationNanoseconds: endMono - epochMono, fileBytes: writer.bytesWritten,
-                      nothingRecorded: nothingRecorded, warnings: builder.warnings)
+                      nothingRecorded: nothingRecorded, warnings: builder.warnings + contents.runtimeMessages)
         result.setupNanoseconds = spawned - setupStart
         result.mergeNanoseconds = Clocks.now().monotonic - endMono
         result.symbolNanoseconds = builder.symbolNanoseconds

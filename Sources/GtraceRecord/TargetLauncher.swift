@@ -31,6 +31,8 @@ struct TargetLauncher {
 
     let command: [String]
     let environment: [String: String]
+    /// The signal state the recorder inherited, captured before it changed any.
+    let inherited: InheritedSignals
 
     /// Runs the command to completion of every descendant.
     /// - Throws: `RecordError.launch` with status 127 (not found) or 126 (not executable) in `launchStatus`.
@@ -39,18 +41,15 @@ struct TargetLauncher {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // What the recorder inherited, before it changes anything: handlers
-        // become SIG_DFL at exec by themselves, but an ignore the recorder sets
-        // for itself would be inherited, so those signals are reset unless
-        // they were ignored already.
-        let watched = [SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ]
-        let inheritedIgnores = Set(watched.filter { SignalDisposition.isIgnored($0) })
-        var inheritedMask = sigset_t()
-        pthread_sigmask(SIG_SETMASK, nil, &inheritedMask)
+        // Handlers become SIG_DFL at exec by themselves, but an ignore the
+        // recorder sets for itself would be inherited, so those signals are
+        // reset unless they were ignored already.
+        let inheritedIgnores = inherited.ignored
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in watched where !inheritedIgnores.contains(signal) { sigaddset(&defaults, signal) }
+        for signal in InheritedSignals.watched where !inheritedIgnores.contains(signal) { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var inheritedMask = inherited.mask
         posix_spawnattr_setsigmask(&attributes, &inheritedMask)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
@@ -62,8 +61,6 @@ struct TargetLauncher {
         }
         let previousInt = signal(SIGINT, SIG_IGN)
         let previousQuit = signal(SIGQUIT, SIG_IGN)
-        // For the rest of the recording too: the trace is written after the command ended.
-        signal(SIGXFSZ, SIG_IGN)
         defer {
             signal(SIGINT, previousInt)
             signal(SIGQUIT, previousQuit)
@@ -130,5 +127,20 @@ enum ForwardedSignals {
         for s in installed { signal(s, SIG_DFL) }
         installed = []
         target = 0
+    }
+}
+
+/// The signal dispositions and mask `gtrace record` inherited: captured first
+/// thing, before the recorder ignores SIGXFSZ (for its own files) or SIGINT and
+/// SIGQUIT, so that the command starts with them (RELIABILITY.md item 2).
+public struct InheritedSignals {
+    static let watched = [SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ]
+    let ignored: Set<Int32>
+    let mask: sigset_t
+
+    public static func capture() -> InheritedSignals {
+        var mask = sigset_t()
+        pthread_sigmask(SIG_SETMASK, nil, &mask)
+        return InheritedSignals(ignored: Set(watched.filter { SignalDisposition.isIgnored($0) }), mask: mask)
     }
 }

@@ -29,8 +29,11 @@ struct RecordCommand: ParsableCommand {
         } catch let failure as LaunchError {
             throw CommandFailure(message: failure.description, status: failure.status)
         }
-        for warning in result.warnings { printError("gtrace: warning: \(warning)") }
-        if result.nothingRecorded {
+        for warning in result.warnings.prefix(5) { printError("gtrace: warning: \(warning)") }
+        if result.warnings.count > 5 { printError("gtrace: warning: and \(result.warnings.count - 5) more (gtrace report lists them)") }
+        if result.nothingRecorded && !result.warnings.isEmpty {
+            printError("gtrace: nothing was recorded (the warnings above say why)")
+        } else if result.nothingRecorded {
             printError("gtrace: nothing was recorded: \(argv[0]) never loaded the runtime (a static or setuid program, or one that does not use the dynamic loader)")
         }
         printError(result.summaryLine(path: output))

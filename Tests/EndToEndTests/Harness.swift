@@ -69,6 +69,14 @@ enum Harness {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        // Test functions run on threads that block most signals (SIGTERM, SIGCHLD, …),
+        // and a spawned program inherits its spawner's mask, as `gtrace record` now
+        // passes its own on: start every program with none blocked, as a shell would
+        // (a multiprocessing Pool otherwise never ends: its workers ignore SIGTERM).
+        var none = sigset_t(), previous = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         try process.run()
         // Feed stdin and drain stderr concurrently with stdout so no pipe fills up.
         let errBox = DataBox()

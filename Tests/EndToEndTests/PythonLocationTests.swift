@@ -23,8 +23,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
         // perf's on-CPU time includes what the hypervisor stole; the functions' own clocks do not.
+        // GTRACE_PY_SAMPLES: waiters sample the holder's location every millisecond
+        // (docs/RECORDING.md), the resolution this per-function check is made for.
+        var environment = ProcessInfo.processInfo.environment
+        environment["GTRACE_PY_SAMPLES"] = "1"
         let (result, stolen) = try Steal.quietest {
-            try Harness.gtrace(["record", "-o", trace, "--", python.path, "\(Harness.packageRoot)/tools/workloads/py_locations.py"])
+            try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, "\(Harness.packageRoot)/tools/workloads/py_locations.py"],
+                            environment: environment)
         }
         #expect(result.status == 0, "\(result.stderr)")
         let workload = try JSONDecoder().decode(Workload.self, from: result.stdoutData)
