@@ -38,11 +38,14 @@ public struct Recorder {
     }
 
     public var command: [String]
+    /// The command as the bytes gtrace received (`RawCommandLine`); nil: `command`'s UTF-8.
+    public var commandBytes: [[CChar]]?
     public var outputPath: String
     public var runtimePath: String
 
-    public init(command: [String], outputPath: String, runtimePath: String) {
+    public init(command: [String], commandBytes: [[CChar]]? = nil, outputPath: String, runtimePath: String) {
         self.command = command
+        self.commandBytes = commandBytes
         self.outputPath = outputPath
         self.runtimePath = runtimePath
     }
@@ -93,16 +96,15 @@ public struct Recorder {
         let session = try SessionDirectory()
         defer { session.remove() }
 
-        var environment = Foundation.ProcessInfo.processInfo.environment
-        let preload = environment["LD_PRELOAD"].map { "\(runtimePath) \($0)" } ?? runtimePath
-        environment["LD_PRELOAD"] = preload
-        environment[GTRACE_ENV_SESSION] = session.path
-        if let drop = session.dropName { environment[GTRACE_ENV_DROP] = drop }
+        let preload = getenv("LD_PRELOAD").map { "\(runtimePath) \(String(cString: $0))" } ?? runtimePath
+        var overrides = [("LD_PRELOAD", preload), (GTRACE_ENV_SESSION, session.path)]
+        if let drop = session.dropName { overrides.append((GTRACE_ENV_DROP, drop)) }
+        let environment = RawCommandLine.environment(overriding: overrides)
 
         var pairs: [(tsc: UInt64, monotonic: UInt64)] = []
         let (epochMono, epochReal) = Clocks.now()
         pairs.append(Clocks.timestampPair())
-        let launcher = TargetLauncher(command: command, environment: environment, inherited: inherited)
+        let launcher = TargetLauncher(command: commandBytes ?? command.map { Array($0.utf8CString) }, environment: environment, inherited: inherited)
         let pool = ChunkPool(session: session.path)
         pool?.start()
         // Opened last before the spawn: the command inherits the rings.

@@ -29,8 +29,9 @@ struct TargetLauncher {
         return outcome.exitCode ?? 1
     }
 
-    let command: [String]
-    let environment: [String: String]
+    /// argv and envp as NUL-terminated bytes (`RawCommandLine`).
+    let command: [[CChar]]
+    let environment: [[CChar]]
     /// The signal state the recorder inherited, captured before it changed any.
     let inherited: InheritedSignals
 
@@ -53,8 +54,8 @@ struct TargetLauncher {
         posix_spawnattr_setsigmask(&attributes, &inheritedMask)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let argv = command.map { strdup($0) } + [nil]
-        let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let argv = command.map { bytes in bytes.withUnsafeBufferPointer { strdup($0.baseAddress!) } } + [nil]
+        let envp = environment.map { bytes in bytes.withUnsafeBufferPointer { strdup($0.baseAddress!) } } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
@@ -66,7 +67,7 @@ struct TargetLauncher {
             signal(SIGQUIT, previousQuit)
         }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, command[0], nil, &attributes, argv, envp)
+        let rc = posix_spawnp(&pid, argv[0]!, nil, &attributes, argv, envp)
         if rc != 0 {
             throw LaunchFailure(errorNumber: rc)
         }

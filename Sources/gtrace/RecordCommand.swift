@@ -22,7 +22,10 @@ struct RecordCommand: ParsableCommand {
             throw CommandFailure(message: "record: missing the command to run (usage: gtrace record [-o FILE] -- CMD ARGS...)", status: 64)
         }
         let runtime = try RuntimeLocator.locate()
-        let recorder = Recorder(command: argv, outputPath: output, runtimePath: runtime)
+        // The command's bytes as received (non-UTF-8 arguments stay as they are).
+        let raw = RawCommandLine.trailingArguments(argv.count)
+        let bytes = raw.count == argv.count && zip(raw, argv).allSatisfy({ String(decoding: $0.0.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) == $0.1 }) ? raw : nil
+        let recorder = Recorder(command: argv, commandBytes: bytes, outputPath: output, runtimePath: runtime)
         let result: Recorder.Result
         do {
             result = try recorder.run()

@@ -71,4 +71,18 @@ import Testing
             #expect(result.stderr.contains("could not be written") && result.stderr.contains("exited with status 5"), "\(result.stderr)")
         }
     }
+
+    /// Arguments and environment values that are not UTF-8 reach the command as the
+    /// same bytes, and the environment in the same order (was: U+FFFD, sorted).
+    @Test func argumentsAndEnvironmentKeepTheirBytes() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // sh builds the bytes (\377, \376) itself: Swift strings cannot carry them.
+        let probe = "import os, sys; print(repr([os.fsencode(a) for a in sys.argv[1:]]), repr([k for k in os.environb if k.startswith(b'XT_')]), repr(os.environb.get(b'XT_BAD')))"
+        let script = "a=$(printf 'a\\377b'); export XT_BAD=$(printf 'v\\376') XT_GOOD=1; exec \"$@\" \"$a\" c"
+        let untraced = try Harness.run("/bin/sh", ["-c", script, "sh", Self.python, "-c", probe])
+        let traced = try Harness.run("/bin/sh", ["-c", script, "sh", Harness.gtrace, "record", "-o", "\(dir)/t.data", "--", Self.python, "-c", probe])
+        #expect(untraced.stdout.contains("b'a\\xffb'") && untraced.stdout.contains("b'v\\xfe'"), "the probe sees the bytes: \(untraced.stdout)")
+        #expect(traced.stdout == untraced.stdout, "traced: \(traced.stdout) untraced: \(untraced.stdout) \(traced.stderr)")
+    }
 }
