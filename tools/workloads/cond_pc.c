@@ -21,24 +21,12 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "workload_clock.h"
+
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t not_empty = PTHREAD_COND_INITIALIZER, not_full = PTHREAD_COND_INITIALIZER;
 static int full, items;
 static uint64_t produce_ns, consume_ns;
-
-static uint64_t clock_ns(clockid_t clock) {
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void work(uint64_t ns) {
-    uint64_t until = clock_ns(CLOCK_THREAD_CPUTIME_ID) + ns;
-    volatile uint64_t x = 1;
-    while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < until) {
-        for (int i = 0; i < 200; i++) x = x * 6364136223846793005u + 1;
-    }
-}
 
 static void *producer(void *arg) {
     (void)arg;

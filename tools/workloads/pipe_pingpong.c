@@ -22,19 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t clock_ns(clockid_t clock) {
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void work(uint64_t ns) {
-    uint64_t until = clock_ns(CLOCK_THREAD_CPUTIME_ID) + ns;
-    volatile uint64_t x = 1;
-    while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < until) {
-        for (int i = 0; i < 200; i++) x = x * 6364136223846793005u + 1;
-    }
-}
+#include "workload_clock.h"
 
 static int full_read(int fd, char *c) { return read(fd, c, 1) == 1; }
 static int full_write(int fd, char c) { return write(fd, &c, 1) == 1; }
