@@ -105,7 +105,10 @@ public enum Analyzer {
         scheduling.finish(traceEnd: end)
         let program = replay.finish(traceEnd: end)
 
-        let start = tables.processes.map(\.startNanoseconds).min() ?? 0
+        // A process lives from its first record (perf sees the fork or exec and the
+        // loader before the runtime's start record) to its end, and covers its threads.
+        let processSpans = tables.processes.indices.map { scheduling.span(process: $0, traceEnd: end) }
+        let start = processSpans.map(\.start).min() ?? 0
         let wall = end > start ? end - start : 0
         let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: stream.eventCount)
         let names = LockNameIndex(tables: tables)
@@ -120,6 +123,9 @@ public enum Analyzer {
         let pythonProcesses = Set(tables.gils.map(\.process))
         var threadStats = threads.map { $0.statistics(tables: tables, traceEnd: end, isPython: pythonProcesses.contains($0.info.process)) }
         for i in threadStats.indices {
+            let span = scheduling.span(thread: i)
+            threadStats[i].startNanoseconds = span.start
+            threadStats[i].lifetimeNanoseconds = span.end - span.start
             threadStats[i].states = scheduling.states(thread: i)
             threadStats[i].blockingCalls = scheduling.callTotals(thread: i)
         }
@@ -133,12 +139,12 @@ public enum Analyzer {
         let processStats = tables.processes.map { process in
             var stats = ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
                                           command: process.arguments.joined(separator: " "),
-                                          lifetimeNanoseconds: (process.endNanoseconds ?? end) &- process.startNanoseconds,
+                                          lifetimeNanoseconds: processSpans[process.index].end &- processSpans[process.index].start,
                                           cpuNanoseconds: process.userCPUNanoseconds.adding(saturating: process.systemCPUNanoseconds),
                                           threadCount: threadCounts[process.index] ?? 0,
                                           exit: process.exitKind.label, exitStatus: process.exitStatus)
             stats.parent = process.parent
-            stats.startNanoseconds = process.startNanoseconds
+            stats.startNanoseconds = processSpans[process.index].start
             stats.instrumented = process.instrumented
             stats.end = ExitDescription.text(kind: process.exitKind, status: process.exitStatus)
             stats.onCPUNanoseconds = scheduling.onCPU(process: process.index)

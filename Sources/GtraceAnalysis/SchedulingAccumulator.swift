@@ -16,6 +16,8 @@ struct SchedulingAccumulator {
     private var machines: [ThreadStateMachine]
     private var lastEvent: [UInt64]
     private var begun: [Bool]
+    /// Per thread, the span its states cover (`span(thread:)`).
+    private var spans: [(start: UInt64, end: UInt64)]
     private var calls: [[String: BlockingCallTotal]]
     private var processBuckets: [[UInt64]]
     private let start: UInt64
@@ -35,6 +37,7 @@ struct SchedulingAccumulator {
         machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf") }
         lastEvent = tables.threads.map(\.startNanoseconds)
         begun = Array(repeating: false, count: tables.threads.count)
+        spans = tables.threads.map { ($0.startNanoseconds, $0.startNanoseconds) }
         calls = Array(repeating: [:], count: tables.threads.count)
         start = tables.processes.map(\.startNanoseconds).min() ?? 0
         let span = traceEnd > start ? traceEnd - start : 1
@@ -50,7 +53,8 @@ struct SchedulingAccumulator {
         if !begun[t] {
             // The thread's time starts at its birth, or at an earlier switch record.
             begun[t] = true
-            machines[t].advance(to: min(event.time, tables.threads[t].startNanoseconds))
+            spans[t].start = min(event.time, tables.threads[t].startNanoseconds)
+            machines[t].advance(to: spans[t].start)
         }
         lastEvent[t] = max(lastEvent[t], event.time)
         if let from = machines[t].chargedUpTo, event.time > from {
@@ -85,8 +89,27 @@ struct SchedulingAccumulator {
                 timeline.add(thread: t, state: machines[t].state, from: from, to: end)
             }
             machines[t].finish(at: end)
+            spans[t].end = max(end, spans[t].start)
             if let interval = machines[t].takeEndedOnCPU() { addOnCPU(thread: t, from: interval.start, to: interval.end) }
         }
+    }
+
+    /// The time thread `t`'s states cover, after `finish`: its recorded life,
+    /// widened to the switch records perf saw before its start record (the
+    /// fork or exec and the loader, before the runtime's constructor ran) or
+    /// after its end record.
+    func span(thread t: Int) -> (start: UInt64, end: UInt64) { spans[t] }
+
+    /// The time process `p` lived, after `finish`: its recorded life, widened to
+    /// cover its threads' spans (perf sees the fork or exec and the loader before
+    /// the runtime's start record). `traceEnd` for a process with no end.
+    func span(process p: Int, traceEnd: UInt64) -> (start: UInt64, end: UInt64) {
+        let info = tables.processes[p]
+        var span = (start: info.startNanoseconds, end: info.endNanoseconds ?? traceEnd)
+        for t in threadsOfProcess[p] ?? [] {
+            span = (min(span.start, spans[t].start), max(span.end, spans[t].end))
+        }
+        return span
     }
 
     private mutating func addOnCPU(thread: Int, from: UInt64, to: UInt64) {
@@ -129,9 +152,9 @@ struct SchedulingAccumulator {
     /// The utilisation histogram of one process over its lifetime (perf only).
     func utilisationLevels(process: Int) -> [UtilisationLevel]? {
         guard hasPerf, tables.processes.indices.contains(process) else { return nil }
-        let info = tables.processes[process]
         let intervals = onCPUByProcess[process] ?? []
-        return UtilisationHistogram.levels(intervals, runStart: info.startNanoseconds, runEnd: info.endNanoseconds ?? info.startNanoseconds)
+        let life = span(process: process, traceEnd: tables.processes[process].endNanoseconds ?? tables.processes[process].startNanoseconds)
+        return UtilisationHistogram.levels(intervals, runStart: life.start, runEnd: life.end)
     }
 
     func utilisation(process: Int) -> [Double]? {
