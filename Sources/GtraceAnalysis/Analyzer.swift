@@ -107,7 +107,7 @@ public enum Analyzer {
 
         // A process lives from its first record (perf sees the fork or exec and the
         // loader before the runtime's start record) to its end, and covers its threads.
-        let processSpans = tables.processes.indices.map { scheduling.span(process: $0, traceEnd: end) }
+        let processSpans = tables.processes.indices.map { scheduling.span(process: $0) }
         let start = processSpans.map(\.start).min() ?? 0
         let wall = end > start ? end - start : 0
         let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: stream.eventCount)

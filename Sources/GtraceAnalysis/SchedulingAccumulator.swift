@@ -18,6 +18,8 @@ struct SchedulingAccumulator {
     private var begun: [Bool]
     /// Per thread, the span its states cover (`span(thread:)`).
     private var spans: [(start: UInt64, end: UInt64)]
+    /// The end of a process with no end record (set by `finish`).
+    private var traceEnd: UInt64 = 0
     private var calls: [[String: BlockingCallTotal]]
     private var processBuckets: [[UInt64]]
     private let start: UInt64
@@ -80,6 +82,7 @@ struct SchedulingAccumulator {
 
     /// Closes every thread at its end (its last event if later).
     mutating func finish(traceEnd: UInt64) {
+        self.traceEnd = traceEnd
         for t in machines.indices {
             let info = tables.threads[t]
             let processEnd = tables.processes.indices.contains(info.process) ? tables.processes[info.process].endNanoseconds : nil
@@ -102,8 +105,8 @@ struct SchedulingAccumulator {
 
     /// The time process `p` lived, after `finish`: its recorded life, widened to
     /// cover its threads' spans (perf sees the fork or exec and the loader before
-    /// the runtime's start record). `traceEnd` for a process with no end.
-    func span(process p: Int, traceEnd: UInt64) -> (start: UInt64, end: UInt64) {
+    /// the runtime's start record). The trace's end for a process with no end.
+    func span(process p: Int) -> (start: UInt64, end: UInt64) {
         let info = tables.processes[p]
         var span = (start: info.startNanoseconds, end: info.endNanoseconds ?? traceEnd)
         for t in threadsOfProcess[p] ?? [] {
@@ -153,7 +156,7 @@ struct SchedulingAccumulator {
     func utilisationLevels(process: Int) -> [UtilisationLevel]? {
         guard hasPerf, tables.processes.indices.contains(process) else { return nil }
         let intervals = onCPUByProcess[process] ?? []
-        let life = span(process: process, traceEnd: tables.processes[process].endNanoseconds ?? tables.processes[process].startNanoseconds)
+        let life = span(process: process)
         return UtilisationHistogram.levels(intervals, runStart: life.start, runEnd: life.end)
     }
 
