@@ -78,43 +78,6 @@ import Testing
         #expect(S.number(process["averageParallelism"]) > 1.5, "three busy threads on two cores")
     }
 
-    /// The "without the GIL on this machine's cores" prediction from the threads
-    /// trace against the processes run of the same work.
-    @Test(arguments: [("seed1_count.py", ["--workers", "4", "--size", "25000000"]), ("seed6_fibo.py", ["--workers", "4", "--size", "32"])])
-    func threadsTracePredictsTheProcessesRun(script: String, size: [String]) throws {
-        guard S.perfAllowed else { return }
-        let dir = try Harness.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = "\(Harness.packageRoot)/tools/workloads/\(script)"
-        // Medians of three threads runs and three processes runs: this VM's speed
-        // drifts by up to 25% between runs.
-        // A run the hypervisor disturbed is redone (`Steal`); what it took in the
-        // remaining ones stretches either side.
-        var predictions: [Double] = []
-        var stolen = 0.0
-        for run in 0..<3 {
-            let threads = "\(dir)/threads\(run).data"
-            let (status, steal) = try Steal.quietest { try Harness.gtrace(["record", "-o", threads, "--", Self.python, path, "threads"] + size).status }
-            #expect(status == 0)
-            stolen = max(stolen, steal * 1e9)
-            let p = Self.parallelism(try Harness.reportJSON(threads))
-            predictions.append(Self.prediction(p, "without the GIL", cores: p["cores"] as? Int ?? 1))
-        }
-        let predicted = predictions.sorted()[1]
-        var walls: [Double] = []
-        for run in 0..<3 {
-            let processes = "\(dir)/processes\(run).data"
-            let (status, steal) = try Steal.quietest { try Harness.gtrace(["record", "-o", processes, "--", Self.python, path, "processes"] + size).status }
-            #expect(status == 0)
-            stolen = max(stolen, steal * 1e9)
-            walls.append(S.number((try Harness.reportJSON(processes)["summary"] as? [String: Any])?["wallNanoseconds"]))
-        }
-        let measured = walls.sorted()[1]
-        #expect(abs(predicted - measured) <= 0.15 * measured + stolen,
-                "\(script): predicted \(predicted), processes run \(measured), stolen up to \(stolen / 1e6) ms")
-        print("\(script): predicted \(predicted / 1e6) ms without the GIL, processes run \(measured / 1e6) ms")
-    }
-
     @Test func comparingRunsGivesOneColumnPerTrace() throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

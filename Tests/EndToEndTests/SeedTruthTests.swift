@@ -140,19 +140,24 @@ import Testing
     }
 
     /// The threads recording's "without the GIL" prediction on this machine's cores
-    /// against the processes run of the same work (medians of three each).
+    /// against the processes run of the same work (medians of three each, the threads
+    /// and processes runs interleaved so that a drift of the VM's speed hits both).
+    /// Seeds 1 and 6 also at five times the size.
     @Test(arguments: [("seed1_count.py", seed1), ("seed2_count_sleep.py", seed2), ("seed5_sum.py", seed5),
-                      ("seed6_fibo.py", seed6), ("seed7_subprocess.py", seed7)])
+                      ("seed6_fibo.py", seed6), ("seed7_subprocess.py", seed7),
+                      ("seed1_count.py", ["--workers", "4", "--size", "25000000"]),
+                      ("seed6_fibo.py", ["--workers", "4", "--size", "32"])])
     func threadsPredictTheProcessesRun(script: String, arguments: [String]) throws {
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var predicted: [Double] = [], asRecorded: [Double] = [], measured: [Double] = []
         // Both sides stretch by what the hypervisor took during them. And the replay
-        // runs each thread's work for the CPU time it took in the threads run: the
-        // same work run in parallel took up to 35% more CPU here (the two vCPUs share
-        // the host's cores and caches), which stretches the processes run's wall by
-        // at most that extra CPU ÷ cores.
+        // runs each thread's work for the CPU time it took in the threads run, while
+        // the same work took a different CPU time as processes: up to 35% more here
+        // (the two vCPUs share the host's cores and caches), and up to 15% less for
+        // seed 1 (no GIL hand-offs); the processes run's wall differs from the
+        // prediction by up to that difference ÷ cores (docs/METRICS.md, "Replay").
         var stolen = 0.0, parallelCost = 0.0
         for run in 0..<3 {
             let threadsRun = try Self.record(script, "threads", arguments, in: dir, tag: "\(run)")
@@ -165,12 +170,13 @@ import Testing
             let processes = processesRun.report
             stolen = max(stolen, threadsRun.stolen + processesRun.stolen)
             let extraCPU = S.number(Self.parallelism(processes)["cpuNanoseconds"]) - S.number(threads["cpuNanoseconds"])
-            parallelCost = max(parallelCost, extraCPU / Double(cores))
+            parallelCost = max(parallelCost, abs(extraCPU) / Double(cores))
+            print("\(script) \(arguments.last ?? ""): threads CPU \(S.number(threads["cpuNanoseconds"]) / 1e6) ms, processes CPU \(S.number(Self.parallelism(processes)["cpuNanoseconds"]) / 1e6) ms")
             measured.append(S.number((processes["summary"] as? [String: Any])?["wallNanoseconds"]))
         }
         let prediction = predicted.sorted()[1], processes = measured.sorted()[1], recorded = asRecorded.sorted()[1]
         #expect(abs(prediction - processes) <= 0.15 * processes + stolen + parallelCost,
-                "\(script): threads trace predicts \(prediction / 1e6) ms without the GIL, processes run \(processes / 1e6) ms, stolen up to \(stolen / 1e6) ms, extra CPU of parallel work ÷ cores up to \(parallelCost / 1e6) ms")
+                "\(script): threads trace predicts \(prediction / 1e6) ms without the GIL, processes run \(processes / 1e6) ms, stolen up to \(stolen / 1e6) ms, CPU difference ÷ cores up to \(parallelCost / 1e6) ms")
         if script == "seed7_subprocess.py" {
             // Threads that wait for children: removing the GIL changes nothing.
             #expect(abs(prediction - recorded) <= 0.10 * recorded, "seed 7: without the GIL \(prediction / 1e6) ms, as recorded \(recorded / 1e6) ms")
@@ -178,9 +184,12 @@ import Testing
         print("\(script): without the GIL \(prediction / 1e6) ms (as recorded \(recorded / 1e6) ms), processes run \(processes / 1e6) ms")
     }
 
-    /// A CPU burner beside a program that keeps both CPUs' worth of threads busy: the
-    /// foreign CPU time is at least the burner's CPU time during the run (others may add
-    /// to it), and it is the CPU time the run wanted and did not get: cores × wall − own CPU.
+    /// A CPU burner beside a program that keeps both CPUs' worth of threads busy. The
+    /// independent truth comes from the program's own clocks: the CPU time its threads
+    /// wanted and did not get is ∫ min(live burning threads, cores) dt − their CPU clocks
+    /// (a thread that finished early wants nothing more, so the burner's CPU after that
+    /// is not foreign load); and while all of them burned, every bit of the burner's CPU
+    /// time was taken from them, so the foreign CPU is at least that.
     @Test func foreignLoadMatchesTheBurner() throws {
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
@@ -196,28 +205,48 @@ import Testing
         }
         let trace = "\(dir)/t.data"
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        // The hypervisor's steal is on-CPU time to perf: `wanted` below shrinks by it.
+        // The hypervisor's steal is on-CPU time to perf and not to the thread clocks.
         let (recorded, stolenSeconds) = try Steal.quietest {
             try Harness.gtrace(["record", "-o", trace, "--", program, "run", "\(burner.processIdentifier)", "\(cores)", "600"])
         }
         let stolen = stolenSeconds * 1e9
         #expect(recorded.status == 0, "\(recorded.stderr)")
-        let burnerCPU = S.number((try JSONSerialization.jsonObject(with: recorded.stdoutData) as? [String: Any])?["burner_cpu_ns"])
+        let truth = try #require(try JSONSerialization.jsonObject(with: recorded.stdoutData) as? [String: Any])
+        let starts = (truth["thread_start_ns"] as? [Any] ?? []).map(S.number)
+        let ends = (truth["thread_end_ns"] as? [Any] ?? []).map(S.number)
+        let threadCPU = (truth["thread_cpu_ns"] as? [Any] ?? []).map(S.number).reduce(0, +)
+        #expect(starts.count == cores && ends.count == cores)
+        let wanted = Self.coreTime(starts: starts, ends: ends, cores: cores) - threadCPU
+        let burnerWhileAllRan = S.number(truth["burner_cpu_while_all_ran_ns"])
         let report = try Harness.reportJSON(trace)
         let p = Self.parallelism(report)
         let foreign = p["foreignLoad"] as? [String: Any] ?? [:]
         let foreignCPU = S.number(foreign["cpuNanoseconds"])
-        let wanted = Double(cores) * S.number(p["wallNanoseconds"]) - S.number(p["cpuNanoseconds"])
-        #expect(burnerCPU > 0)
-        #expect(foreignCPU >= 0.9 * burnerCPU, "foreign CPU \(foreignCPU / 1e6) ms, the burner's CPU \(burnerCPU / 1e6) ms")
-        #expect(abs(foreignCPU - wanted) <= 0.1 * wanted + stolen,
-                "foreign CPU \(foreignCPU / 1e6) ms, cores × wall − own CPU \(wanted / 1e6) ms, stolen \(stolen / 1e6) ms")
+        #expect(wanted > 100e6, "the burner took a CPU from the program: \(wanted / 1e6) ms")
+        // /proc/PID/stat counts 10 ms ticks: up to one tick off at either end.
+        #expect(foreignCPU >= 0.9 * burnerWhileAllRan - 20e6,
+                "foreign CPU \(foreignCPU / 1e6) ms, the burner's CPU while all threads burned \(burnerWhileAllRan / 1e6) ms")
+        // The main thread and the loader also ran: a few ms beside the threads' clocks.
+        #expect(abs(foreignCPU - wanted) <= 0.1 * wanted + stolen + 10e6,
+                "foreign CPU \(foreignCPU / 1e6) ms, wanted by the program's clocks \(wanted / 1e6) ms, stolen \(stolen / 1e6) ms")
         let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
         #expect(verdict.contains("Other programs held the CPUs"), "\(verdict)")
         let html = "\(dir)/r.html"
         #expect(try Harness.gtrace(["report", "--html", html, trace]).status == 0)
         #expect((try String(contentsOfFile: html, encoding: .utf8)).contains("foreignLoad"))
-        print("foreign load: \(foreignCPU / 1e6) ms foreign CPU, burner \(burnerCPU / 1e6) ms, share \(S.number(foreign["share"]))")
+        print("foreign load: \(foreignCPU / 1e6) ms foreign CPU, wanted \(wanted / 1e6) ms, burner while all ran \(burnerWhileAllRan / 1e6) ms, share \(S.number(foreign["share"]))")
+    }
+
+    /// ∫ min(threads alive, cores) dt for threads alive over [start, end).
+    static func coreTime(starts: [Double], ends: [Double], cores: Int) -> Double {
+        let edges = (starts.map { ($0, 1) } + ends.map { ($0, -1) }).sorted { $0.0 < $1.0 }
+        var alive = 0, last = edges.first?.0 ?? 0, total = 0.0
+        for (time, change) in edges {
+            total += Double(min(alive, cores)) * (time - last)
+            alive += change
+            last = time
+        }
+        return total
     }
 
     /// Two runs, the second beside one CPU burner per core: the comparison warns when their

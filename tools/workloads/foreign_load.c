@@ -9,7 +9,12 @@
  *                                          CPU time (from /proc/PID/stat) during the run
  *
  * Output of `run`, one line of JSON:
- *   {"threads":2,"ms":600,"wall_ns":…,"burner_cpu_ns":…}
+ *   {"threads":2,"ms":600,"wall_ns":…,"burner_cpu_ns":…,"burner_cpu_while_all_ran_ns":…,
+ *    "thread_start_ns":[…],"thread_end_ns":[…],"thread_cpu_ns":[…]}
+ * Thread times are CLOCK_MONOTONIC; thread CPU is each thread's own CPU clock.
+ * "burner_cpu_while_all_ran_ns": the burner's CPU time from the start of the
+ * last burning thread to the end of the first; only then did every burning
+ * thread want a CPU (10 ms tick granularity at either end).
  * Bad arguments: usage on stderr, exit 64.
  */
 #define _GNU_SOURCE
@@ -45,14 +50,32 @@ static long long process_cpu_ns(long pid) {
 }
 
 static long long burn_ms;
+static long burner_pid;
+static int thread_count;
+static long long thread_start[256], thread_end[256], thread_cpu[256];
+static int started, finished;
+static long long burner_when_all_started = -1, burner_when_first_ended = -1;
 
 static void *burner_thread(void *arg) {
-    (void)arg;
+    int index = (int)(long)arg;
+    thread_start[index] = now_ns(CLOCK_MONOTONIC);
+    if (__atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST) == thread_count)
+        burner_when_all_started = process_cpu_ns(burner_pid);
     long long until = now_ns(CLOCK_THREAD_CPUTIME_ID) + burn_ms * 1000000LL;
     volatile unsigned long x = 0;
     while (now_ns(CLOCK_THREAD_CPUTIME_ID) < until)
         for (int i = 0; i < 10000; i++) x += (unsigned long)i;
+    thread_cpu[index] = now_ns(CLOCK_THREAD_CPUTIME_ID);
+    thread_end[index] = now_ns(CLOCK_MONOTONIC);
+    if (__atomic_add_fetch(&finished, 1, __ATOMIC_SEQ_CST) == 1)
+        burner_when_first_ended = process_cpu_ns(burner_pid);
     return NULL;
+}
+
+static void print_array(const char *name, const long long *values, int count) {
+    printf(",\"%s\":[", name);
+    for (int i = 0; i < count; i++) printf("%s%lld", i ? "," : "", values[i]);
+    printf("]");
 }
 
 static int usage(void) {
@@ -73,16 +96,23 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc != 5 || strcmp(argv[1], "run") != 0) return usage();
-    long burner = atol(argv[2]);
-    int threads = atoi(argv[3]);
+    long burner = burner_pid = atol(argv[2]);
+    int threads = thread_count = atoi(argv[3]);
     burn_ms = atoll(argv[4]);
     if (burner <= 0 || threads < 1 || threads > 256 || burn_ms < 1) return usage();
     long long wall0 = now_ns(CLOCK_MONOTONIC), burner0 = process_cpu_ns(burner);
     pthread_t ids[256];
-    for (int i = 0; i < threads; i++) pthread_create(&ids[i], NULL, burner_thread, NULL);
+    for (int i = 0; i < threads; i++) pthread_create(&ids[i], NULL, burner_thread, (void *)(long)i);
     for (int i = 0; i < threads; i++) pthread_join(ids[i], NULL);
     long long burner1 = process_cpu_ns(burner), wall1 = now_ns(CLOCK_MONOTONIC);
-    printf("{\"threads\":%d,\"ms\":%lld,\"wall_ns\":%lld,\"burner_cpu_ns\":%lld}\n", threads, burn_ms, wall1 - wall0,
-           burner0 < 0 || burner1 < 0 ? -1 : burner1 - burner0);
+    /* The first thread may end before the last starts: then no time had all of them burning. */
+    long long all_ran = burner_when_all_started < 0 || burner_when_first_ended < 0 ? -1
+                        : burner_when_first_ended > burner_when_all_started ? burner_when_first_ended - burner_when_all_started : 0;
+    printf("{\"threads\":%d,\"ms\":%lld,\"wall_ns\":%lld,\"burner_cpu_ns\":%lld,\"burner_cpu_while_all_ran_ns\":%lld",
+           threads, burn_ms, wall1 - wall0, burner0 < 0 || burner1 < 0 ? -1 : burner1 - burner0, all_ran);
+    print_array("thread_start_ns", thread_start, threads);
+    print_array("thread_end_ns", thread_end, threads);
+    print_array("thread_cpu_ns", thread_cpu, threads);
+    printf("}\n");
     return 0;
 }
