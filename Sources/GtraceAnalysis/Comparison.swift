@@ -25,6 +25,8 @@ public struct Comparison: Sendable, Codable {
         public var foreignLoadShare: Double?
         /// CPU time other programs held while this run wanted it ÷ (cores × wall): the share of the machine they took from it.
         public var foreignCPUShare: Double?
+        /// The hypervisor's steal ÷ the machine's CPU time during the run (/proc/stat), when recorded.
+        public var stealShare: Double?
     }
 
     public var runs: [Run]
@@ -34,6 +36,8 @@ public struct Comparison: Sendable, Codable {
     static let foreignLoadDifference = 0.1
     /// A run with at least this foreign-load share is flagged on its own.
     static let inflatedShare = 0.3
+    /// Runs whose steal shares differ by more than this are flagged.
+    static let stealDifference = 0.05
 
     public init(_ analyses: [TraceAnalysis]) {
         let baseline = Double(max(analyses.first?.summary.wallNanoseconds ?? 1, 1))
@@ -56,12 +60,19 @@ public struct Comparison: Sendable, Codable {
                        foreignLoadShare: p?.foreignLoad?.share,
                        foreignCPUShare: p?.foreignLoad.map { f in
                            Double(f.cpuNanoseconds) / (Double(max(p?.cores ?? 1, 1)) * Double(max(wall, 1)))
-                       })
+                       },
+                       stealShare: a.summary.machine?.stealShare)
         }
         let machine = runs.enumerated().compactMap { run in run.element.foreignCPUShare.map { (run.offset, $0) } }
         if let low = machine.min(by: { $0.1 < $1.1 }), let high = machine.max(by: { $0.1 < $1.1 }),
            high.1 - low.1 > Self.foreignLoadDifference {
             warnings.append(String(format: "the runs had different foreign load: other programs took %.0f%% of the machine's CPU time from run %d but %.0f%% from run %d, so their times are not comparable; rerun them on a quiet machine",
+                                   high.1 * 100, high.0 + 1, low.1 * 100, low.0 + 1))
+        }
+        let steals = runs.enumerated().compactMap { run in run.element.stealShare.map { (run.offset, $0) } }
+        if let low = steals.min(by: { $0.1 < $1.1 }), let high = steals.max(by: { $0.1 < $1.1 }),
+           high.1 - low.1 > Self.stealDifference {
+            warnings.append(String(format: "the hypervisor took %.0f%% of the machine's CPU time during run %d but %.0f%% during run %d (steal, /proc/stat), so their times are not comparable; rerun them when the host is quieter",
                                    high.1 * 100, high.0 + 1, low.1 * 100, low.0 + 1))
         }
         let shares = runs.enumerated().compactMap { run in run.element.foreignLoadShare.map { (run.offset, $0) } }

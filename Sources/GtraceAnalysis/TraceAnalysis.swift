@@ -46,6 +46,33 @@ public struct RunSummary: Sendable, Codable {
     public var schedulingNote: String?
     /// Width of one entry of each process's `utilisation`.
     public var utilisationBucketNanoseconds: UInt64 = 0
+    /// The whole machine's CPU time from the spawn to the end (/proc/stat), when recorded.
+    public var machine: MachineCPU?
+}
+
+/// The whole machine's CPU time during a recording, all CPUs together (/proc/stat).
+public struct MachineCPU: Sendable, Codable {
+    /// user + nice + system + irq + softirq: this run, the recorder and every other program.
+    public var busyNanoseconds: UInt64
+    /// idle + iowait.
+    public var idleNanoseconds: UInt64
+    /// Time the hypervisor gave this VM's CPUs to other virtual machines.
+    public var stealNanoseconds: UInt64
+
+    /// Steal ÷ all CPU time of the window.
+    public var stealShare: Double {
+        let total = Double(busyNanoseconds) + Double(idleNanoseconds) + Double(stealNanoseconds)
+        return total > 0 ? Double(stealNanoseconds) / total : 0
+    }
+
+    init?(info: RunInfo) {
+        guard let busy = info["machine_busy_ns"].flatMap({ UInt64($0) }),
+              let idle = info["machine_idle_ns"].flatMap({ UInt64($0) }),
+              let steal = info["machine_steal_ns"].flatMap({ UInt64($0) }) else { return nil }
+        busyNanoseconds = busy
+        idleNanoseconds = idle
+        stealNanoseconds = steal
+    }
 }
 
 public struct ProcessStatistics: Sendable, Codable {

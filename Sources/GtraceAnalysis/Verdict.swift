@@ -20,6 +20,8 @@ public enum Verdict {
     static let foreignCPUShare = 0.5
     static let foreignWallShare = 0.3
     static let foreignNoteShare = 0.1
+    /// Steal (hypervisor) above this share of the machine's CPU time gets a sentence.
+    static let stealNoteShare = 0.02
     static let gilBoundHeldRatio = 0.8
     static let gilWaiters = 0.5
     static let gilFreeHeldRatio = 0.5
@@ -275,6 +277,10 @@ public enum Verdict {
         if limit?.kind != "foreign load", let foreign, foreign.share >= foreignNoteShare {
             sentences.append(String(format: "Other programs held the CPUs for %.0f%% of the run while its threads were ready to run (%@ of CPU time): measured times are inflated.",
                                     foreign.share * 100, duration(foreign.cpuNanoseconds)))
+        }
+        if let machine = a.summary.machine, machine.stealShare >= stealNoteShare {
+            sentences.append(String(format: "The hypervisor gave %.0f%% of this machine's CPU time to other virtual machines during the run (steal: %@, /proc/stat): perf counts it as on-CPU time of the thread it interrupted, so on-CPU times, parallelism and the replay's times may be overstated by up to that much, and every wall time stretched.",
+                                    machine.stealShare * 100, duration(machine.stealNanoseconds)))
         }
         return Decision(limit: limit!, sentences: sentences, whatIf: whatIf)
     }

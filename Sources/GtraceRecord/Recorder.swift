@@ -118,6 +118,7 @@ public struct Recorder {
         perf?.start()
         let outcome: TargetLauncher.Outcome
         var spawned = setupStart
+        let machineAtSpawn = MachineCPUTimes.read()
         do {
             defer {
                 pool?.stop()
@@ -128,6 +129,7 @@ public struct Recorder {
             throw LaunchError(command: command[0], status: failure.status, reason: failure.reason)
         }
         let endMono = Clocks.now().monotonic
+        let machineAtEnd = MachineCPUTimes.read()
         pairs.append(Clocks.timestampPair())
 
         let contents = SessionReader.read(directory: session.path, dropBox: session.dropName)
@@ -137,7 +139,8 @@ public struct Recorder {
                                 treeUserNanoseconds: outcome.userNanoseconds, treeSystemNanoseconds: outcome.systemNanoseconds,
                                 info: [("gtrace_version", gtraceVersion), ("host", Self.hostName()),
                                        ("cpus", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))"), ("root_pid", "\(outcome.rootPid)"),
-                                       ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)")],
+                                       ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)")]
+                                    + MachineCPUTimes.info(from: machineAtSpawn, to: machineAtEnd),
                                 reapedStatus: outcome.reaped,
                                 perf: perf == nil ? nil : PerfData(directory: session.path + "/" + PerfRecorder.directoryName),
                                 perfRefusal: perfRefusal)

@@ -20,7 +20,7 @@ import Testing
 
     static let seed1 = ["--workers", "4", "--size", "5000000"]
     static let seed2 = ["--workers", "4", "--size", "20000", "--sleep", "0.3"]
-    static let seed4 = ["--workers", "2", "--size", "400000", "--items", "8"]
+    static let seed4 = ["--workers", "2", "--size", "400000", "--items", "16"]
     static let seed5 = ["--workers", "2", "--size", "40000000"]
     static let seed6 = ["--workers", "4", "--size", "30"]
     static let seed7 = ["--workers", "3", "--seconds", "0.3"]
