@@ -80,7 +80,7 @@ def main():
         if os.path.isfile(project_license):
             with open(project_license, encoding="utf-8") as f:
                 license_text = f.read()
-            license_field = "License-File: LICENSE\n"
+            license_field = ("License: MIT\n" if license_text.startswith("MIT License") else "") + "License-File: LICENSE\n"
         else:
             print("wheel-pack: warning: the project has no LICENSE file; the wheel says so", file=sys.stderr)
             license_text = ("gtrace has no licence file yet: until its authors choose one, no licence is granted.\n"

@@ -235,15 +235,17 @@ void gt_emit_full(struct gtrace_buffer_header *h, uint64_t tsc, uint16_t kind, u
     size_t len = 0;
     struct gtrace_buffer_header *n = gt_chunk_create(gt_gettid(), &chunk, &len);
     if (n == NULL) {
+        int failure = errno;
         t->broken = 1;
+        h->broken_errno = failure != 0 ? (uint32_t)failure : EIO;
         h->lost++;
         t->rotating = 0;
         gt_restore_signals(&old);
         static int said;
         if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
-            gt_diag_err(errno == EDQUOT ? "buffer budget (GTRACE_MAX_MB) reached; further events are counted as lost"
-                                        : "cannot create a buffer chunk; further events of that thread are counted as lost",
-                        errno);
+            gt_diag_err(failure == EDQUOT ? "buffer budget (GTRACE_MAX_MB) reached; further events are counted as lost"
+                                          : "cannot create a buffer chunk; further events of that thread are counted as lost",
+                        failure);
         errno = saved;
         return;
     }

@@ -48,6 +48,34 @@ public struct RunSummary: Sendable, Codable {
     public var utilisationBucketNanoseconds: UInt64 = 0
     /// The whole machine's CPU time from the spawn to the end (/proc/stat), when recorded.
     public var machine: MachineCPU?
+    /// What the recording lost, when it lost anything.
+    public var loss: EventLoss?
+}
+
+/// Events the recording lost (docs/RECORDING.md, "What is lost").
+public struct EventLoss: Sendable, Codable {
+    /// Runtime events counted as lost instead of recorded.
+    public var events: UInt64
+    /// Scheduling records perf dropped (its ring was full).
+    public var perfRecords: UInt64
+    /// When a thread first recorded nothing more (its last record before the loss).
+    public var fromNanoseconds: UInt64?
+    /// One sentence per cause.
+    public var causes: [String]
+
+    /// Whole threads stopped recording, or ≥ 1% of the events or any scheduling was lost:
+    /// the figures describe a different run than the one that ran.
+    public func isSignificant(recordedEvents: Int) -> Bool {
+        fromNanoseconds != nil || perfRecords > 0 || events >= UInt64(max(recordedEvents, 0) / 100)
+    }
+
+    init?(info: RunInfo) {
+        events = info["lost_events"].flatMap { UInt64($0) } ?? 0
+        perfRecords = info["perf_lost_records"].flatMap { UInt64($0) } ?? 0
+        guard events > 0 || perfRecords > 0 else { return nil }
+        fromNanoseconds = info["lost_events_from_ns"].flatMap { UInt64($0) }
+        causes = info.values.filter { $0.key == "lost_events_cause" }.map(\.value)
+    }
 }
 
 /// The whole machine's CPU time during a recording, all CPUs together (/proc/stat).

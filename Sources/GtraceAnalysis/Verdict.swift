@@ -110,8 +110,8 @@ public enum Verdict {
             let idle = loaded > base.wallNanoseconds + base.wallNanoseconds / 20
                 ? String(format: " on an idle machine (%@; with this run's load from other programs: %@)", duration(base.wallNanoseconds), duration(loaded))
                 : String(format: " (%@)", duration(base.wallNanoseconds))
-            return String(format: "%@ the replay predicts %@ on %d cores: %.2f× faster than the recording replayed as it was%@.",
-                          what, duration(w.wallNanoseconds), c, ratio, idle)
+            return String(format: "%@ the replay predicts %@ on %d cores: %.2f× faster than the recording replayed as it was%@. %@",
+                          what, duration(w.wallNanoseconds), c, ratio, idle, cpuCostCaveat)
         }
 
         var limit: Limit?
@@ -257,7 +257,11 @@ public enum Verdict {
             sentences.append(String(format: "Serial parts: %d workers on %d cores reached %@%@.", workers, cores, parallelismText, path))
         }
 
-        // What-ifs only when the replay reproduces the run.
+        // What-ifs only when the replay reproduces the run, and the recording is whole.
+        if let loss = a.summary.loss {
+            sentences.insert(lossSentence(loss, a), at: 0)
+            if loss.isSignificant(recordedEvents: a.summary.eventCount) { whatIfSentence = nil }
+        }
         if let fit = p?.replayFit, !fit.fits {
             whatIf = nil
             var s = String(format: "The replay does not fit this run (the recording replays in %@ against %@ measured, %+.0f%%), so gtrace predicts nothing here",
@@ -284,6 +288,27 @@ public enum Verdict {
         }
         return Decision(limit: limit!, sentences: sentences, whatIf: whatIf)
     }
+
+    /// What the recording lost, said before anything computed from it.
+    static func lossSentence(_ loss: EventLoss, _ a: TraceAnalysis) -> String {
+        var parts: [String] = []
+        if loss.events > 0 {
+            let from = loss.fromNanoseconds.map { String(format: ", from %@ into the run on", duration($0)) } ?? ""
+            parts.append(String(format: "gtrace lost %llu events of this run (%@%@)", loss.events,
+                                loss.causes.isEmpty ? "cause unknown" : loss.causes.joined(separator: "; "), from))
+        }
+        if loss.perfRecords > 0 {
+            parts.append(String(format: "perf dropped %llu scheduling records (its ring was full), so on-CPU times and thread states are incomplete", loss.perfRecords))
+        }
+        let consequence = loss.isSignificant(recordedEvents: a.summary.eventCount)
+            ? "every figure below misses what was lost, and gtrace predicts nothing"
+            : "the figures below miss them"
+        return parts.joined(separator: "; ") + ": " + consequence + "."
+    }
+
+    /// What every prediction assumes (docs/METRICS.md, "Replay"): measured on this VM, the same
+    /// work took up to 35% more CPU time run in parallel, and up to 15% less without GIL hand-offs.
+    static let cpuCostCaveat = "It gives each thread's work the CPU time it took in this run; run in parallel, the same work can take more or less CPU time (shared caches and cores), and the wall time with it."
 
     /// A duration for a sentence: "850 ms", "2.31 s", "420 µs".
     static func duration(_ ns: UInt64) -> String {

@@ -24,6 +24,9 @@ struct SessionContents {
         var tid: Int32
         var chunks: [MappedFile] = []
         var lost: UInt64 = 0
+        /// errno of the chunk creation that failed (EDQUOT: the GTRACE_MAX_MB budget), 0 if none:
+        /// every event of the thread after its last record is in `lost`.
+        var brokenErrno: Int32 = 0
 
         /// Calls `body` for every written record, in buffer order.
         func forEach(_ body: (gtrace_raw_record) -> Void) {
@@ -104,7 +107,7 @@ enum SessionReader {
             }
         }
         entries.sort { ($0.name, $0.path) < ($1.name, $1.path) }
-        var chunks: [String: [(chunk: Int, file: MappedFile, lost: UInt64)]] = [:]
+        var chunks: [String: [(chunk: Int, file: MappedFile, lost: UInt64, brokenErrno: Int32)]] = [:]
         var threadKeys: [String: (SessionContents.ImageKey, Int32)] = [:]
         for (name, path) in entries {
             let parts = name.split(separator: ".")
@@ -126,12 +129,13 @@ enum SessionReader {
                 }
                 let id = "\(pid).\(image).\(tid)"
                 threadKeys[id] = (SessionContents.ImageKey(pid: pid, image: image), tid)
-                var lost: UInt64 = 0
+                var lost: UInt64 = 0, brokenErrno: Int32 = 0
                 if file.bytes.count >= MemoryLayout<gtrace_buffer_header>.size {
                     let header = file.bytes.loadUnaligned(as: gtrace_buffer_header.self)
                     lost = header.lost
+                    brokenErrno = Int32(truncatingIfNeeded: header.broken_errno)
                 }
-                chunks[id, default: []].append((chunk, file, lost))
+                chunks[id, default: []].append((chunk, file, lost, brokenErrno))
             }
         }
         for (id, list) in chunks.sorted(by: { $0.key < $1.key }) {
@@ -140,6 +144,7 @@ enum SessionReader {
             var thread = SessionContents.ThreadRecords(image: image, tid: tid)
             thread.chunks = ordered.map(\.file)
             thread.lost = ordered.reduce(0) { $0 + $1.lost }
+            thread.brokenErrno = ordered.last { $0.brokenErrno != 0 }?.brokenErrno ?? 0
             contents.threads.append(thread)
             if contents.images[image] == nil {
                 contents.images[image] = SessionContents.Image(key: image)

@@ -46,7 +46,7 @@ struct SessionScan {
     /// Threads whose records (clock pairs aside) are not in time order: a
     /// signal handler recorded between another record's timestamp and its slot.
     var unordered: Set<ThreadKey> = []
-    var lostTotal: UInt64 = 0
+    var loss = RuntimeLoss()
     /// Wait status of each child pid some traced process reaped (BLOCK_END of a wait call).
     var reapedByWait: [Int32: Int32] = [:]
     /// Python code objects defined by the runtime (PY_CODE + PY_TEXT), per image.
@@ -61,7 +61,6 @@ struct SessionScan {
     init(session: SessionContents, time: (UInt64) -> UInt64) {
         for thread in session.threads {
             let key = ThreadKey(image: thread.image, tid: thread.tid)
-            lostTotal += thread.lost
             var first = UInt64.max, last: UInt64 = 0
             var lastTSC: UInt64 = 0
             var ordered = true
@@ -78,6 +77,9 @@ struct SessionScan {
                 record(r, at: t, thread: thread, key: key)
             }
             if !ordered { unordered.insert(key) }
+            if thread.lost > 0 || thread.brokenErrno != 0 {
+                loss.add(lost: thread.lost, brokenErrno: thread.brokenErrno, lastRecord: first == .max ? 0 : last, pid: thread.image.pid)
+            }
             if first != .max {
                 firstEvent[key] = first
                 lastEvent[key] = last

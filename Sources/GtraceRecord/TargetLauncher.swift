@@ -9,7 +9,8 @@ import Glibc
 /// SIGQUIT while it waits (the terminal sends them to the command too), and
 /// SIGXFSZ (a `ulimit -f` then fails its write with EFBIG instead of killing
 /// it), and forwards SIGTERM and SIGHUP to the command unless it inherited
-/// them ignored. The command starts with the signal dispositions and mask
+/// them ignored; once the command has exited, to the processes it left behind
+/// (gtrace_forward.c). The command starts with the signal dispositions and mask
 /// the recorder inherited: an ignored SIGHUP stays ignored under `nohup`.
 struct TargetLauncher {
     struct Outcome {
@@ -72,8 +73,9 @@ struct TargetLauncher {
             throw LaunchFailure(errorNumber: rc)
         }
         onStarted(pid)
-        ForwardedSignals.install(target: pid, signals: [SIGTERM, SIGHUP].filter { !inheritedIgnores.contains($0) })
-        defer { ForwardedSignals.uninstall() }
+        let forwarded = [SIGTERM, SIGHUP].filter { !inheritedIgnores.contains($0) }
+        gtrace_forward_install(pid, forwarded, Int32(forwarded.count))
+        defer { gtrace_forward_uninstall() }
 
         var outcome = Outcome(rootPid: pid, exitCode: nil, signal: nil, userNanoseconds: 0, systemNanoseconds: 0)
         while true {
@@ -85,6 +87,7 @@ struct TargetLauncher {
             }
             outcome.reaped[reaped] = status
             if reaped == pid {
+                gtrace_forward_root_reaped()
                 if status & 0x7f == 0 {
                     outcome.exitCode = (status >> 8) & 0xff
                 } else {
@@ -105,29 +108,6 @@ struct TargetLauncher {
         var reason: String {
             errorNumber == ENOENT ? "command not found" : String(cString: strerror(errorNumber))
         }
-    }
-}
-
-/// SIGTERM/SIGHUP sent to the recorder go to the command instead (those the
-/// recorder inherited ignored stay ignored).
-enum ForwardedSignals {
-    nonisolated(unsafe) static var target: pid_t = 0
-    nonisolated(unsafe) static var installed: [Int32] = []
-
-    static func install(target pid: pid_t, signals: [Int32]) {
-        target = pid
-        installed = signals
-        for s in signals {
-            signal(s) { received in
-                if ForwardedSignals.target > 0 { kill(ForwardedSignals.target, received) }
-            }
-        }
-    }
-
-    static func uninstall() {
-        for s in installed { signal(s, SIG_DFL) }
-        installed = []
-        target = 0
     }
 }
 

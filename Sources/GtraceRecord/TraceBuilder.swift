@@ -33,6 +33,8 @@ struct TraceBuilder {
     var tables = TraceTables()
     var blocks: [EncodedBlock] = []
     var warnings: [String] = []
+    /// Events the runtime could not record, by cause: kept in the trace for the report.
+    var loss = RuntimeLoss()
     /// Objects whose addresses could not be named: kept in the trace for the report.
     var symbolWarnings: [String] = []
     /// Time spent naming locks and call sites (reading ELF files).
@@ -89,9 +91,8 @@ struct TraceBuilder {
 
     mutating func build() {
         var scan = SessionScan(session: session, time: { time($0) })
-        if scan.lostTotal > 0 {
-            warnings.append("\(scan.lostTotal) events were dropped by the runtime (a signal handler recorded during a buffer switch)")
-        }
+        warnings += scan.loss.causes
+        loss = scan.loss
         buildProcesses(scan)
         addUninstrumentedProcesses()
         applyWaitStatuses(scan)
@@ -412,6 +413,11 @@ struct TraceBuilder {
         info.append(("tree_system_ns", "\(facts.treeSystemNanoseconds)"))
         for warning in symbolWarnings { info.append(("warning", warning)) }
         for message in session.runtimeMessages { info.append(("warning", message)) }
+        if loss.total > 0 {
+            info.append(("lost_events", "\(loss.total)"))
+            if let from = loss.from { info.append(("lost_events_from_ns", "\(from)")) }
+            for cause in loss.causes { info.append(("lost_events_cause", cause)) }
+        }
         if let perf = facts.perf {
             info.append(("scheduling", "perf"))
             if perf.lostRecords > 0 { info.append(("perf_lost_records", "\(perf.lostRecords)")) }

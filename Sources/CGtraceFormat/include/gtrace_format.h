@@ -274,8 +274,10 @@ struct gtrace_buffer_header {
     uint32_t chunk;
     uint64_t capacity;  /* records that fit after the header */
     uint64_t reserved;  /* slots handed out so far (may exceed capacity) */
-    uint64_t lost;      /* events dropped (nested rotation) */
-    uint64_t padding;
+    uint64_t lost;      /* events dropped: nested rotation, or every event after a failed one */
+    uint32_t broken_errno; /* errno of the next chunk's creation when it failed (EDQUOT: the
+                              GTRACE_MAX_MB budget); the thread's later events are all in `lost` */
+    uint32_t padding;
 };
 _Static_assert(sizeof(struct gtrace_buffer_header) == 64, "buffer header is 64 bytes");
 

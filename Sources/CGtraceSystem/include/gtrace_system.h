@@ -2,6 +2,7 @@
 #define GTRACE_SYSTEM_H
 /* Linux calls the recorder needs that Swift's Glibc module does not expose. */
 #include <stdint.h>
+#include <sys/types.h>
 
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of the tree are reparented to us. Returns 0 or -1. */
 int gtrace_become_child_subreaper(void);
@@ -19,6 +20,13 @@ int gtrace_perf_open(int cpu, uint32_t data_pages, int *fd_out, void **map_out, 
 uint64_t gtrace_perf_drain(void *map, uint8_t *out, uint64_t capacity);
 
 void gtrace_perf_close(int fd, void *map, uint64_t map_bytes);
+
+/* SIGTERM/SIGHUP (those of `signals`) sent to the recorder go to `root`, the
+ * command; after gtrace_forward_root_reaped, to each remaining child of the
+ * recorder (orphans of the tree reparented to it). See gtrace_forward.c. */
+void gtrace_forward_install(pid_t root, const int *signals, int count);
+void gtrace_forward_root_reaped(void);
+void gtrace_forward_uninstall(void);
 
 /* An Itanium-mangled name (C++, legacy Rust) demangled by libstdc++, or NULL
  * when `name` is not one. The caller frees the result. */
