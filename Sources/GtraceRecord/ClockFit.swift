@@ -1,12 +1,24 @@
-/// A least-squares line from raw timestamps (TSC ticks) to CLOCK_MONOTONIC
-/// nanoseconds, fitted over the (tsc, monotonic) pairs every process records.
+/// Raw timestamps (TSC ticks) to CLOCK_MONOTONIC nanoseconds, from the
+/// (tsc, monotonic) pairs every process and the recorder read: a
+/// least-squares line, corrected piecewise by knots that follow the pairs'
+/// residual along the recording. The TSC's rate against CLOCK_MONOTONIC is not
+/// constant (NTP slews the clock): one line drifted up to 486 µs over
+/// 10 minutes (RELIABILITY item 19), which misplaces lock events against
+/// perf's switch records (CLOCK_MONOTONIC).
 public struct ClockFit: Sendable {
     let tscOrigin: Double
-    let monotonicOrigin: Double
+    var monotonicOrigin: Double
     /// Nanoseconds per tick.
     let slope: Double
+    /// (tsc, residual ns) in tsc order: the correction, linear between knots,
+    /// constant beyond the first and the last.
+    let knots: [(tsc: Double, residual: Double)]
+    /// The largest distance of a pair from the fitted clock.
     public let maxResidualNanoseconds: UInt64
     public let ticksPerNanosecond: Double
+
+    /// Pairs within this much CLOCK_MONOTONIC time of a window's first make one knot.
+    static let knotSpacingNanoseconds = 200_000_000.0
 
     /// Fits `pairs` (tsc, monotonic ns). With fewer than two distinct pairs, or
     /// when timestamps are already nanoseconds, the identity is used.
@@ -16,6 +28,7 @@ public struct ClockFit: Sendable {
             tscOrigin = 0
             monotonicOrigin = 0
             slope = 1
+            knots = []
             maxResidualNanoseconds = 0
             ticksPerNanosecond = timestampsAreTSC ? 0 : 1
             return
@@ -34,17 +47,63 @@ public struct ClockFit: Sendable {
         self.slope = slope
         tscOrigin = x0 + meanX
         monotonicOrigin = y0 + meanY
+        ticksPerNanosecond = slope > 0 ? 1 / slope : 0
+        // Residuals from the line, in tsc order; one knot per window at the window's median
+        // residual (a pair read while its reader was preempted sits far off: the median ignores it).
+        let residuals = xs.indices.map { (tsc: x0 + xs[$0], residual: (ys[$0] - meanY) - slope * (xs[$0] - meanX)) }
+            .sorted { $0.tsc < $1.tsc }
+        var knots: [(tsc: Double, residual: Double)] = []
+        var window: [(tsc: Double, residual: Double)] = []
+        func close() {
+            guard !window.isEmpty else { return }
+            let middle = window[window.count / 2].tsc
+            let median = window.map(\.residual).sorted()[window.count / 2]
+            // The correction may never make the clock run backwards between knots.
+            if let last = knots.last, abs(median - last.residual) >= 0.5 * slope * (middle - last.tsc) {
+                window.removeAll()
+                return
+            }
+            knots.append((middle, median))
+            window.removeAll()
+        }
+        for pair in residuals {
+            if let first = window.first, slope * (pair.tsc - first.tsc) > Self.knotSpacingNanoseconds { close() }
+            window.append(pair)
+        }
+        close()
         var worst = 0.0
-        for i in xs.indices {
-            worst = max(worst, abs((ys[i] - meanY) - slope * (xs[i] - meanX)))
+        for pair in residuals {
+            worst = max(worst, abs(pair.residual - Self.correction(at: pair.tsc, knots)))
         }
         maxResidualNanoseconds = UInt64(worst.rounded())
-        ticksPerNanosecond = slope > 0 ? 1 / slope : 0
+        // One knot is a constant: folded into the line, a short recording pays nothing per event.
+        if knots.count == 1 {
+            monotonicOrigin += knots[0].residual
+            self.knots = []
+        } else {
+            self.knots = knots
+        }
+    }
+
+    /// The knots' correction at `tsc`.
+    static func correction(at tsc: Double, _ knots: [(tsc: Double, residual: Double)]) -> Double {
+        guard let first = knots.first, let last = knots.last else { return 0 }
+        if tsc <= first.tsc { return first.residual }
+        if tsc >= last.tsc { return last.residual }
+        // The last knot at or before tsc (binary search).
+        var low = 0, high = knots.count - 1
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if knots[middle].tsc <= tsc { low = middle } else { high = middle }
+        }
+        let a = knots[low], b = knots[high]
+        return a.residual + (b.residual - a.residual) * (tsc - a.tsc) / (b.tsc - a.tsc)
     }
 
     /// CLOCK_MONOTONIC nanoseconds of raw timestamp `tsc`.
     public func monotonic(_ tsc: UInt64) -> UInt64 {
-        let value = monotonicOrigin + slope * (Double(tsc) - tscOrigin)
+        let x = Double(tsc)
+        let value = monotonicOrigin + slope * (x - tscOrigin) + Self.correction(at: x, knots)
         return value <= 0 ? 0 : UInt64(value)
     }
 }

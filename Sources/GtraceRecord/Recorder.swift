@@ -107,6 +107,9 @@ public struct Recorder {
         let launcher = TargetLauncher(command: commandBytes ?? command.map { Array($0.utf8CString) }, environment: environment, inherited: inherited)
         let pool = ChunkPool(session: session.path)
         pool?.start()
+        let clockSampler = ClockPairSampler()
+        clockSampler.start()
+        defer { _ = clockSampler.stop() }
         // Opened last before the spawn: the command inherits the rings.
         var perfRefusal: String?
         var perf: PerfRecorder?
@@ -130,6 +133,7 @@ public struct Recorder {
         }
         let endMono = Clocks.now().monotonic
         let machineAtEnd = MachineCPUTimes.read()
+        pairs += clockSampler.stop()
         pairs.append(Clocks.timestampPair())
 
         let contents = SessionReader.read(directory: session.path, dropBox: session.dropName)
