@@ -127,7 +127,12 @@ public struct Recorder {
                 pool?.stop()
                 perf?.stop()
             }
-            outcome = try launcher.run(onStarted: { _ in spawned = Clocks.now().monotonic })
+            outcome = try launcher.run(onStarted: { pid in
+                spawned = Clocks.now().monotonic
+                SessionFacts(recorderPid: getpid(), rootPid: pid, command: command, epochMonotonicNanoseconds: epochMono,
+                             epochRealtimeNanoseconds: epochReal, cpus: sysconf(Int32(_SC_NPROCESSORS_ONLN)),
+                             host: Self.hostName(), gtraceVersion: gtraceVersion).write(session: session.path)
+            })
         } catch let failure as TargetLauncher.LaunchFailure {
             throw LaunchError(command: command[0], status: failure.status, reason: failure.reason)
         }
@@ -164,11 +169,7 @@ public struct Recorder {
         }
         let writer: TraceFileWriter
         do {
-            writer = try TraceFileWriter(path: outputPath)
-            for s in tables.strings { _ = writer.intern(s) }
-            try writer.writeTables(tables)
-            for block in builder.blocks { try writer.write(block) }
-            try writer.finish()
+            writer = try Self.write(tables, builder.blocks, to: outputPath)
         } catch {
             // A full disk, `ulimit -f` (SIGXFSZ is ignored by the recorder): say
             // so, with the command's own status, instead of a bare exit 1.
@@ -190,6 +191,16 @@ public struct Recorder {
         result.symbolNanoseconds = builder.symbolNanoseconds
         result.symbolFiles = builder.symbolObjectsRead
         return result
+    }
+
+    /// Writes a built trace to `path` ("-": stdout).
+    static func write(_ tables: TraceTables, _ blocks: [EncodedBlock], to path: String) throws -> TraceFileWriter {
+        let writer = try TraceFileWriter(path: path)
+        for s in tables.strings { _ = writer.intern(s) }
+        try writer.writeTables(tables)
+        for block in blocks { try writer.write(block) }
+        try writer.finish()
+        return writer
     }
 
     static func hostName() -> String {

@@ -13,8 +13,9 @@ struct LaunchFacts {
     var epochRealtime: UInt64
     var endMonotonic: UInt64
     var clockPairs: [(tsc: UInt64, monotonic: UInt64)]
-    var treeUserNanoseconds: UInt64
-    var treeSystemNanoseconds: UInt64
+    /// The tree's CPU time from the recorder's rusage of its reaped children (nil: recovered, unknown).
+    var treeUserNanoseconds: UInt64?
+    var treeSystemNanoseconds: UInt64?
     var info: [(String, String)]
     /// Wait statuses the recorder itself collected (command and orphans).
     var reapedStatus: [Int32: Int32] = [:]
@@ -409,8 +410,10 @@ struct TraceBuilder {
                                  recordingEndNanoseconds: endTime)
         var info: [(key: String, value: String)] = [("command", facts.command.joined(separator: " "))]
         info += facts.info.map { (key: $0.0, value: $0.1) }
-        info.append(("tree_user_ns", "\(facts.treeUserNanoseconds)"))
-        info.append(("tree_system_ns", "\(facts.treeSystemNanoseconds)"))
+        if let user = facts.treeUserNanoseconds, let system = facts.treeSystemNanoseconds {
+            info.append(("tree_user_ns", "\(user)"))
+            info.append(("tree_system_ns", "\(system)"))
+        }
         for warning in symbolWarnings { info.append(("warning", warning)) }
         for message in session.runtimeMessages { info.append(("warning", message)) }
         if loss.total > 0 {

@@ -5,7 +5,7 @@ struct Gtrace: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gtrace",
         abstract: "Record lock, thread and process activity of a program tree, and explain it.",
-        subcommands: [RecordCommand.self, ReportCommand.self, ExportCommand.self, ViewCommand.self, DumpCommand.self]
+        subcommands: [RecordCommand.self, ReportCommand.self, ExportCommand.self, ViewCommand.self, DumpCommand.self, RecoverCommand.self]
     )
 }
 

@@ -99,10 +99,16 @@ import Testing
             let karpFlatt = (1 / speedup - 1 / workers) / (1 - 1 / workers)
             #expect(abs(S.number(run["karpFlattSerialFraction"]) - karpFlatt) < 1e-9)
         }
-        // Threads under the GIL gain nothing; processes gain from the second core.
+        // Each speedup is the first run's wall time ÷ its own, as each trace's report says.
+        let walls = try traces.map { S.number((try Harness.reportJSON($0)["summary"] as? [String: Any])?["wallNanoseconds"]) }
+        for (run, wall) in zip(runs, walls) {
+            #expect(abs(S.number(run["speedup"]) - walls[0] / wall) < 1e-9, "\(run["speedup"] ?? "") against \(walls[0] / wall)")
+        }
+        // Threads under the GIL gain nothing; processes gain from the second core (how much
+        // depends on the VM: 1.32 to 1.9 seen here).
         if S.perfAllowed {
             #expect(S.number(runs[1]["speedup"]) < 1.2)
-            #expect(S.number(runs[2]["speedup"]) > 1.4)
+            #expect(S.number(runs[2]["speedup"]) > S.number(runs[1]["speedup"]))
         }
         let text = try Harness.gtrace(["report"] + traces).stdout
         #expect(text.contains("run 2 is limited by the GIL"))
