@@ -11,7 +11,11 @@ enum PythonReport {
             guard !top.isEmpty else { continue }
             let parts = top.map { "\($0.function) \(Formatting.percent(Double($0.selfNanoseconds) / Double(p.holdNanoseconds)))" }
             let process = a.gil.count > 1 ? " (pid \(g.pid))" : ""
-            out.append("  GIL held by\(process): " + parts.joined(separator: ", "))
+            // Without samples only a hold's two ends are known: a thread that leaves a function
+            // and calls it again before releasing (a queue's Condition.wait) gets the whole hold
+            // credited to it. Say what the split rests on.
+            let basis = p.samples == 0 ? " (split by the code at each hold's two ends, not sampled in between: GTRACE_PY_SAMPLES=1 samples it)" : ""
+            out.append("  GIL held by\(process): " + parts.joined(separator: ", ") + basis)
             if let site = p.waitSites.first, site.waitNanoseconds > 0 {
                 out.append("  most GIL waiting\(process): \(Formatting.duration(site.waitNanoseconds)) at \(site.site)")
             }
