@@ -75,7 +75,9 @@ public enum Recovery {
         return total
     }
 
-    /// Merges the session at `path` into a trace at `output`, then removes the session.
+    /// Merges the session at `path` into a trace at `output`, then removes the session,
+    /// unless the command still runs: then the trace is cut at this moment and the
+    /// session is kept for a later, fuller recovery (a warning says so).
     /// The trace says it was recovered: no exit statuses the recorder would have
     /// collected, no CPU time of the tree, and no scheduling from perf.
     public static func recover(session path: String, output: String) throws -> Recorder.Result {
@@ -102,12 +104,17 @@ public enum Recovery {
         var builder = TraceBuilder(session: contents, facts: launch)
         builder.build()
         let writer = try Recorder.write(builder.tables, builder.blocks, to: output)
-        try FileManager.default.removeItem(atPath: path)
+        var warnings = builder.warnings
+        if isRunning(facts.rootPid) {
+            warnings.append("the command (pid \(facts.rootPid)) still runs, recording into \(path): the trace stops here and the session is kept; recover it again when the command has ended")
+        } else {
+            try FileManager.default.removeItem(atPath: path)
+        }
         let tables = builder.tables
         var result = Recorder.Result(exitStatus: 0, eventCount: writer.eventCount, processCount: tables.processes.count,
                                      threadCount: tables.threads.count, lockCount: tables.locks.filter { $0.kind != .condition }.count,
                                      durationNanoseconds: launch.endMonotonic - launch.epochMonotonic, fileBytes: writer.bytesWritten,
-                                     nothingRecorded: !tables.processes.contains { $0.instrumented }, warnings: builder.warnings)
+                                     nothingRecorded: !tables.processes.contains { $0.instrumented }, warnings: warnings)
         result.mergeNanoseconds = Clocks.now().monotonic - started
         result.symbolNanoseconds = builder.symbolNanoseconds
         result.symbolFiles = builder.symbolObjectsRead
