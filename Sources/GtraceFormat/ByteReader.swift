@@ -72,7 +72,12 @@ struct ByteReader {
 
     /// A varint length followed by that many bytes of UTF-8 (invalid sequences repaired).
     mutating func string() throws -> String {
-        let length = try count(limit: remaining, "string length")
+        // The limit is what remains after the length itself: `count(limit: remaining, …)`
+        // would take `remaining` before the varint is read, and let a length run past the
+        // end by the varint's own bytes (a trap, found by tools/fuzz).
+        let value = try varint()
+        guard value <= UInt64(max(remaining, 0)) else { throw DecodeError(reason: "string length \(value) exceeds \(remaining)") }
+        let length = Int(value)
         let slice = UnsafeRawBufferPointer(rebasing: bytes[position..<(position + length)])
         position += length
         return String(decoding: slice, as: UTF8.self)
