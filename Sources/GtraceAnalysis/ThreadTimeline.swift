@@ -61,7 +61,7 @@ struct ThreadTimelineAccumulator {
         var t = max(from, start)
         while t < to {
             let (c, end) = column(at: t, to: to)
-            perState[thread][c * 8 + state.rawValue] += end - t
+            perState[thread][c * 8 + state.rawValue] = perState[thread][c * 8 + state.rawValue].adding(saturating: end - t)
             t = end
         }
     }

@@ -141,7 +141,7 @@ public enum Verdict {
                 // started one worker and waits to join it does not make the work parallel.
                 let holding = a.threads.filter { $0.process == g.process }.map { $0.gil?.holdingNanoseconds ?? 0 }
                 let most = holding.max() ?? 0
-                let threads = holding.filter { $0 > 0 && $0 * 4 >= most }.count
+                let threads = holding.filter { $0 > 0 && $0 >= most / 4 }.count  // no product: hostile times reach 2^62
                 guard threads >= 2, let held = g.heldRatioMultithreaded, held >= gilBoundHeldRatio, g.averageWaiters >= gilWaiters
                 else { return nil }
                 return (g, threads, held)
