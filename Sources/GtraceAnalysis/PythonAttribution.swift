@@ -246,11 +246,11 @@ struct PythonAttributionAccumulator {
         let end = hold.end ?? hold.start
         let duration = end &- hold.start
         var l = locks[hold.lock] ?? PerLock()
-        l.hold += duration
+        l.hold = l.hold.adding(saturating: duration)
         let points = hold.points.map { Point(time: min(max($0.time, hold.start), end), frames: $0.frames) }
             .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
         if !points.isEmpty, duration > 0 {
-            l.located += duration
+            l.located = l.located.adding(saturating: duration)
             var off = hold.offCPU
             if let since = hold.offSince { off.append((since, end)) }
             func onCPU(_ from: UInt64, _ to: UInt64) -> UInt64 {
@@ -261,13 +261,15 @@ struct PythonAttributionAccumulator {
             }
             // Wall time by the midpoint in wall time; CPU time by the midpoint
             // in the holder's own on-CPU time (code advances only on a CPU).
+            // Midpoints without a sum that could overflow (hostile times near 2^64, tools/fuzz).
+            func middle(_ a: UInt64, _ b: UInt64) -> UInt64 { a / 2 + b / 2 + (a & b & 1) }
             for (i, p) in points.enumerated() {
-                let from = i == 0 ? hold.start : (points[i - 1].time + p.time) / 2
-                let to = i == points.count - 1 ? end : (p.time + points[i + 1].time) / 2
+                let from = i == 0 ? hold.start : middle(points[i - 1].time, p.time)
+                let to = i == points.count - 1 ? end : middle(p.time, points[i + 1].time)
                 let before = i == 0 ? onCPU(hold.start, p.time) : (onCPU(points[i - 1].time, p.time) + 1) / 2
                 let after = i == points.count - 1 ? onCPU(p.time, end) : onCPU(p.time, points[i + 1].time) / 2
                 if i < points.count - 1 {
-                    l.gapTotal += onCPU(p.time, points[i + 1].time)
+                    l.gapTotal = l.gapTotal.adding(saturating: onCPU(p.time, points[i + 1].time))
                     l.gaps += 1
                 }
                 credit(&l, frames: p.frames, nanoseconds: to > from ? to - from : 0, onCPU: before + after)

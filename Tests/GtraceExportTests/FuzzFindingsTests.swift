@@ -7,11 +7,12 @@ import Testing
 ///   string-length-past-end: a PYTHON record's string length counted its own varint
 ///     (ByteReader.string trapped);
 ///   times-near-2-62-overflow: hold times near 2^62 ns overflowed a product in the
-///     serialisation tracker and in the verdict's GIL rule.
+///     serialisation tracker and in the verdict's GIL rule;
+///   python-midpoint-overflow: the midpoint of two Python location times overflowed.
 @Suite struct FuzzFindingsTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("FuzzFindings").path
 
-    @Test(arguments: ["string-length-past-end", "times-near-2-62-overflow"])
+    @Test(arguments: ["string-length-past-end", "times-near-2-62-overflow", "python-midpoint-overflow"])
     func findingRunsCleanly(name: String) throws {
         let path = "\(Self.directory)/\(name).data"
         #expect(FileManager.default.fileExists(atPath: path))
