@@ -40,13 +40,6 @@ struct RecordCommand: ParsableCommand {
             printError("gtrace: nothing was recorded: \(argv[0]) never loaded the runtime (a static or setuid program, or one that does not use the dynamic loader)")
         }
         printError(result.summaryLine(path: output))
-        // Looked for after the run, so that the command's start is not delayed.
-        let stale = Recovery.staleSessions()
-        if !stale.isEmpty {
-            let megabytes = Double(stale.reduce(0) { $0 + $1.bytes }) / 1e6
-            printError(String(format: "gtrace: %d session%@ of recorders that died hold%@ %.1f MB: `gtrace recover` lists, merges or discards them",
-                              stale.count, stale.count == 1 ? "" : "s", stale.count == 1 ? "s" : "", megabytes))
-        }
         throw CommandFailure(message: "", status: result.exitStatus)
     }
 }
