@@ -30,7 +30,11 @@ import Testing
         let oneCore = try Harness.run("/usr/bin/taskset", ["-c", "0", workload] + arguments)
         let twoCores = try Harness.run(workload, arguments)
         let trace = "\(dir)/t.data"
-        let recorded = try Harness.gtrace(["record", "-o", trace, "--", workload] + arguments)
+        // perf counts the hypervisor's steal as on-CPU time: a disturbed recording is redone,
+        // and what remains stolen is allowed (ci13 saw CPU ÷ held 4.84 and every prediction 19%
+        // above the untraced runs in one recording).
+        let (recorded, stolenSeconds) = try Steal.quietest { try Harness.gtrace(["record", "-o", trace, "--", workload] + arguments) }
+        let stolen = stolenSeconds * 1e9
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let p = Self.parallelism(try Harness.reportJSON(trace))
         // A quarter of the work is inside the mutex (1/f = 4), but the threads only
@@ -39,7 +43,7 @@ import Testing
         let serialised = p["serialised"] as? [String: Any] ?? [:]
         let cpu = S.number(p["cpuNanoseconds"])
         let held = S.number(serialised["heldNanoseconds"])
-        #expect(abs(cpu / held - 4) <= 0.4, "CPU ÷ held time of the mutex \(cpu / held), 1/f = 4")
+        #expect(abs(cpu / held - 4) <= 0.4 + 4 * stolen / held, "CPU ÷ held time of the mutex \(cpu / held), 1/f = 4, stolen \(stolen / 1e6) ms")
         #expect(S.number(serialised["nanoseconds"]) <= held)
         let bound = S.number((p["bound"] as? [String: Any])?["value"])
         let pathLength = S.number((p["criticalPath"] as? [String: Any])?["lengthNanoseconds"])
@@ -47,8 +51,8 @@ import Testing
         #expect(bound <= max(1, S.number(p["averageParallelism"]), cpu / pathLength) + 1e-9, "bound \(bound), CPU ÷ critical path \(cpu / pathLength)")
         let measuredOne = Self.wallNanoseconds(oneCore.stdout), measuredTwo = Self.wallNanoseconds(twoCores.stdout)
         let predictedOne = Self.prediction(p, "as recorded", cores: 1), predictedTwo = Self.prediction(p, "as recorded", cores: 2)
-        #expect(abs(predictedOne - measuredOne) <= 0.15 * measuredOne, "1 core: predicted \(predictedOne), measured \(measuredOne)")
-        #expect(abs(predictedTwo - measuredTwo) <= 0.15 * measuredTwo, "2 cores: predicted \(predictedTwo), measured \(measuredTwo)")
+        #expect(abs(predictedOne - measuredOne) <= 0.15 * measuredOne + stolen, "1 core: predicted \(predictedOne), measured \(measuredOne), stolen \(stolen)")
+        #expect(abs(predictedTwo - measuredTwo) <= 0.15 * measuredTwo + stolen, "2 cores: predicted \(predictedTwo), measured \(measuredTwo), stolen \(stolen)")
         // The critical path (unlimited cores) is at least one thread's own work
         // (150 × 1 ms) and no longer than the 2-core replay.
         let path = p["criticalPath"] as? [String: Any] ?? [:]
