@@ -33,7 +33,7 @@ import Testing
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let outPath = "\(dir)/view.out"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
+        #expect(FileManager.default.createFile(atPath: outPath, contents: nil))
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = FileHandle.nullDevice
         try process.run()
