@@ -253,11 +253,20 @@ final class SessionDirectory {
     /// The drop box's name inside `path`, when there is one.
     private(set) var dropName: String?
 
+    /// Where sessions are created, in order of preference (`Recovery` looks in the same places).
+    static var bases: [String] {
+        var seen: [String] = []
+        for base in ["/dev/shm", Foundation.ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", "/tmp"] where !seen.contains(base) {
+            seen.append(base)
+        }
+        return seen
+    }
+    static let namePrefix = "gtrace-session-"
+
     init() throws {
-        let bases = ["/dev/shm", Foundation.ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", "/tmp"]
-        for base in bases {
+        for base in Self.bases {
             // mkdtemp replaces the six trailing X's.
-            var template = Array("\(base)/gtrace-session-\(String(repeating: "X", count: 6))".utf8CString)
+            var template = Array("\(base)/\(Self.namePrefix)\(String(repeating: "X", count: 6))".utf8CString)
             if let made = mkdtemp(&template) {
                 path = String(cString: made)
                 if geteuid() == 0 { makeDropBox() }

@@ -24,20 +24,11 @@ public enum Recovery {
         public let description: String
     }
 
-    /// Where `SessionDirectory` creates sessions.
-    static var bases: [String] {
-        var seen: [String] = []
-        for base in ["/dev/shm", Foundation.ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", "/tmp"] where !seen.contains(base) {
-            seen.append(base)
-        }
-        return seen
-    }
-
     /// Sessions of this user whose recorder is gone.
     public static func staleSessions() -> [StaleSession] {
         var found: [StaleSession] = []
-        for base in bases {
-            for name in ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).sorted() where name.hasPrefix("gtrace-session-") {
+        for base in SessionDirectory.bases {
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).sorted() where name.hasPrefix(SessionDirectory.namePrefix) {
                 let path = base + "/" + name
                 var st = stat()
                 guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid(),
@@ -137,10 +128,11 @@ public enum Recovery {
 
     /// Removes a stale session without merging it.
     public static func discard(session path: String) throws {
-        guard SessionFacts.read(session: path) != nil || URL(fileURLWithPath: path).lastPathComponent.hasPrefix("gtrace-session-") else {
+        let facts = SessionFacts.read(session: path)
+        guard facts != nil || URL(fileURLWithPath: path).lastPathComponent.hasPrefix(SessionDirectory.namePrefix) else {
             throw RecoveryError(description: "\(path): not a gtrace session")
         }
-        if let facts = SessionFacts.read(session: path), isRecorder(facts.recorderPid) {
+        if let facts, isRecorder(facts.recorderPid) {
             throw RecoveryError(description: "\(path): its recorder (pid \(facts.recorderPid)) is still running")
         }
         try FileManager.default.removeItem(atPath: path)
