@@ -14,20 +14,22 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
         let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-        let steal0 = Steal.seconds(), start = Date()
-        #expect(try Harness.gtrace(["record", "-o", trace, "--", "/bin/sleep", "0.3"]).status == 0)
-        let outer = Date().timeIntervalSince(start) * 1e9, stolen = (Steal.seconds() - steal0) * 1e9
-        let report = try Harness.reportJSON(trace)
-        let summary = report["summary"] as? [String: Any] ?? [:]
-        let machine = try #require(summary["machine"] as? [String: Any])
-        let busy = S.number(machine["busyNanoseconds"]), idle = S.number(machine["idleNanoseconds"])
-        let steal = S.number(machine["stealNanoseconds"])
-        let total = busy + idle + steal, tick = 1e9 / Double(sysconf(Int32(_SC_CLK_TCK)))
-        let wall = S.number(summary["wallNanoseconds"])
-        #expect(total >= cores * (wall - 2 * tick), "machine CPU \(total / 1e6) ms, cores × the program's wall \(cores * wall / 1e6) ms")
-        #expect(total <= cores * (outer + 2 * tick), "machine CPU \(total / 1e6) ms, cores × the test's wall \(cores * outer / 1e6) ms")
-        #expect(steal <= stolen + 2 * cores * tick, "steal in the trace \(steal / 1e6) ms, around the command \(stolen / 1e6) ms")
-        // A sleeping program: the machine was mostly idle.
-        #expect(idle > 0.5 * total, "idle \(idle / 1e6) ms of \(total / 1e6) ms")
+        try Remeasure.upTo(3, "machine's CPU time") { timing in
+            let steal0 = Steal.seconds(), start = Date()
+            #expect(try Harness.gtrace(["record", "-o", trace, "--", "/bin/sleep", "0.3"]).status == 0)
+            let outer = Date().timeIntervalSince(start) * 1e9, stolen = (Steal.seconds() - steal0) * 1e9
+            let report = try Harness.reportJSON(trace)
+            let summary = report["summary"] as? [String: Any] ?? [:]
+            let machine = try #require(summary["machine"] as? [String: Any])
+            let busy = S.number(machine["busyNanoseconds"]), idle = S.number(machine["idleNanoseconds"])
+            let steal = S.number(machine["stealNanoseconds"])
+            let total = busy + idle + steal, tick = 1e9 / Double(sysconf(Int32(_SC_CLK_TCK)))
+            let wall = S.number(summary["wallNanoseconds"])
+            timing.expect(total >= cores * (wall - 2 * tick), "machine CPU \(total / 1e6) ms, cores × the program's wall \(cores * wall / 1e6) ms")
+            timing.expect(total <= cores * (outer + 2 * tick), "machine CPU \(total / 1e6) ms, cores × the test's wall \(cores * outer / 1e6) ms")
+            timing.expect(steal <= stolen + 2 * cores * tick, "steal in the trace \(steal / 1e6) ms, around the command \(stolen / 1e6) ms")
+            // A sleeping program: the machine was mostly idle.
+            timing.expect(idle > 0.5 * total, "idle \(idle / 1e6) ms of \(total / 1e6) ms")
+        }
     }
 }

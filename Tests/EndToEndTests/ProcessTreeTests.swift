@@ -62,29 +62,31 @@ import Testing
     @Test func seed7ParentsWaitTwoSecondsPerSleepWithTheGILFree() throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (recorded, report) = try Self.record([Self.python, "\(Harness.packageRoot)/tools/workloads/seed7_subprocess.py", "threads"], in: dir)
-        #expect(recorded.status == 0, "\(recorded.stderr)")
-        let sleeps = S.processes(report).filter { ($0["command"] as? String ?? "").hasPrefix("sleep ") }
-        #expect(sleeps.count == 5)
-        let pythonPid = S.number(S.processes(report).first { ($0["command"] as? String ?? "").contains("seed7") }?["pid"])
-        for sleep in sleeps {
-            #expect(S.number(sleep["exitStatus"]) == 0)
-            #expect(S.number(sleep["reapedByPid"]) == pythonPid, "sleep \(sleep["pid"] ?? "?") reaped by \(sleep["reapedByPid"] ?? "nobody")")
-            #expect(abs(S.number(sleep["reapWaitNanoseconds"]) - 2e9) < 0.1e9)
+        try Remeasure.upTo(3, "seed 7 process tree") { timing in
+            let (recorded, report) = try Self.record([Self.python, "\(Harness.packageRoot)/tools/workloads/seed7_subprocess.py", "threads"], in: dir)
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let sleeps = S.processes(report).filter { ($0["command"] as? String ?? "").hasPrefix("sleep ") }
+            #expect(sleeps.count == 5)
+            let pythonPid = S.number(S.processes(report).first { ($0["command"] as? String ?? "").contains("seed7") }?["pid"])
+            for sleep in sleeps {
+                #expect(S.number(sleep["exitStatus"]) == 0)
+                #expect(S.number(sleep["reapedByPid"]) == pythonPid, "sleep \(sleep["pid"] ?? "?") reaped by \(sleep["reapedByPid"] ?? "nobody")")
+                timing.expect(abs(S.number(sleep["reapWaitNanoseconds"]) - 2e9) < 0.1e9, "sleep \(sleep["pid"] ?? "?") reap wait \(S.number(sleep["reapWaitNanoseconds"])) ns")
+            }
+            // Each worker thread waited ~2 s in waitpid (child wait), not holding the GIL.
+            let workers = S.threads(report).filter {
+                S.number($0["pid"]) == pythonPid && ($0["blockingCalls"] as? [[String: Any]] ?? []).contains { $0["call"] as? String == "waitpid" }
+            }
+            #expect(workers.count == 5)
+            for worker in workers {
+                let states = S.states(worker)
+                timing.expect(abs(S.number(states["childWaitNanoseconds"]) - 2e9) < 0.1e9, "child wait \(S.number(states["childWaitNanoseconds"])) ns")
+                timing.expect(S.number(states["runningWithGILNanoseconds"]) < 0.1e9, "running with the GIL \(S.number(states["runningWithGILNanoseconds"])) ns")
+            }
+            let gil = (report["gil"] as? [[String: Any]] ?? []).first
+            timing.expect(S.number(gil?["heldRatio"]) < 0.1, "GIL held \(gil?["heldRatio"] ?? "?") of the run")
+            Self.expectConsistent(report, "seed 7")
         }
-        // Each worker thread waited ~2 s in waitpid (child wait), not holding the GIL.
-        let workers = S.threads(report).filter {
-            S.number($0["pid"]) == pythonPid && ($0["blockingCalls"] as? [[String: Any]] ?? []).contains { $0["call"] as? String == "waitpid" }
-        }
-        #expect(workers.count == 5)
-        for worker in workers {
-            let states = S.states(worker)
-            #expect(abs(S.number(states["childWaitNanoseconds"]) - 2e9) < 0.1e9)
-            #expect(S.number(states["runningWithGILNanoseconds"]) < 0.1e9)
-        }
-        let gil = (report["gil"] as? [[String: Any]] ?? []).first
-        #expect(S.number(gil?["heldRatio"]) < 0.1, "GIL held \(gil?["heldRatio"] ?? "?") of the run")
-        Self.expectConsistent(report, "seed 7")
     }
 
     @Test func aChildKilledBySIGKILLKeepsItsEventsAndSaysSo() throws {

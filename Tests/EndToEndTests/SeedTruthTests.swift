@@ -111,38 +111,40 @@ import Testing
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (report, othersCPU, stolen) = try Self.record(c.script, c.mode, c.arguments, in: dir)
-        let limit = report["limit"] as? [String: Any] ?? [:]
-        let verdict = report["verdict"] as? [String] ?? []
-        let p = Self.parallelism(report)
-        let ownCPU = S.number(p["cpuNanoseconds"])
-        let foreignCPU = S.number((p["foreignLoad"] as? [String: Any])?["cpuNanoseconds"])
-        // gtrace never claims more foreign CPU than the rest of the machine used (tick granularity:
-        // 10 ms per CPU), the hypervisor's other guests included: a woken thread waits for its
-        // vCPU to be scheduled again, which is the steal of /proc/stat.
-        #expect(foreignCPU <= 1.1 * (othersCPU + stolen) + 20e6 * Double(p["cores"] as? Int ?? 1),
-                "\(c): foreign CPU \(foreignCPU / 1e6) ms, other programs used \(othersCPU / 1e6) ms, stolen \(stolen / 1e6) ms")
-        if limit["kind"] as? String == "foreign load" {
-            // Only when other programs really took CPU: at least half the run's own CPU time
-            // (the rule's threshold), from /proc/stat.
-            #expect(othersCPU >= 0.5 * ownCPU, "\(c): foreign-load verdict, but other programs used \(othersCPU / 1e6) ms against \(ownCPU / 1e6) ms own")
-        } else if c.limit == "cores", limit["kind"] as? String == "serial parts" {
-            // Processes started one after the other on 2 cores reach 1.59-1.79 here: either side of
-            // rule 6's 80% (docs/METRICS.md), and "serial parts" is then what the rules say.
-            let cores = Double(p["cores"] as? Int ?? 1)
-            #expect(S.number(p["averageParallelism"]) >= 0.7 * cores && S.number(p["averageParallelism"]) < 0.8 * cores,
-                    "\(c): \(verdict.joined(separator: " "))")
-        } else {
-            #expect(limit["kind"] as? String == c.limit, "\(c): \(verdict.joined(separator: " "))")
+        try Remeasure.upTo(3, "\(c)") { timing in
+            let (report, othersCPU, stolen) = try Self.record(c.script, c.mode, c.arguments, in: dir)
+            let limit = report["limit"] as? [String: Any] ?? [:]
+            let verdict = report["verdict"] as? [String] ?? []
+            let p = Self.parallelism(report)
+            let ownCPU = S.number(p["cpuNanoseconds"])
+            let foreignCPU = S.number((p["foreignLoad"] as? [String: Any])?["cpuNanoseconds"])
+            // gtrace never claims more foreign CPU than the rest of the machine used (tick granularity:
+            // 10 ms per CPU), the hypervisor's other guests included: a woken thread waits for its
+            // vCPU to be scheduled again, which is the steal of /proc/stat.
+            timing.expect(foreignCPU <= 1.1 * (othersCPU + stolen) + 20e6 * Double(p["cores"] as? Int ?? 1),
+                          "\(c): foreign CPU \(foreignCPU / 1e6) ms, other programs used \(othersCPU / 1e6) ms, stolen \(stolen / 1e6) ms")
+            if limit["kind"] as? String == "foreign load" {
+                // Only when other programs really took CPU: at least half the run's own CPU time
+                // (the rule's threshold), from /proc/stat.
+                timing.expect(othersCPU >= 0.5 * ownCPU, "\(c): foreign-load verdict, but other programs used \(othersCPU / 1e6) ms against \(ownCPU / 1e6) ms own")
+            } else if c.limit == "cores", limit["kind"] as? String == "serial parts" {
+                // Processes started one after the other on 2 cores reach 1.59-1.79 here: either side of
+                // rule 6's 80% (docs/METRICS.md), and "serial parts" is then what the rules say.
+                let cores = Double(p["cores"] as? Int ?? 1)
+                timing.expect(S.number(p["averageParallelism"]) >= 0.7 * cores && S.number(p["averageParallelism"]) < 0.8 * cores,
+                              "\(c): \(verdict.joined(separator: " "))")
+            } else {
+                timing.expect(limit["kind"] as? String == c.limit, "\(c): \(verdict.joined(separator: " "))")
+            }
+            Self.checkBound(report, c.description)
+            // A run that is not limited by the GIL is never told it would gain without it.
+            if c.limit != "GIL" {
+                #expect(!verdict.joined().contains("without the GIL"), "\(c): \(verdict)")
+            }
+            let warnings = report["warnings"] as? [String] ?? []
+            #expect(warnings.isEmpty, "\(c): nothing went wrong, so no warning: \(warnings)")
+            print("\(c): wall \(S.number(Self.parallelism(report)["wallNanoseconds"]) / 1e6) ms; \(verdict.first ?? "")")
         }
-        Self.checkBound(report, c.description)
-        // A run that is not limited by the GIL is never told it would gain without it.
-        if c.limit != "GIL" {
-            #expect(!verdict.joined().contains("without the GIL"), "\(c): \(verdict)")
-        }
-        let warnings = report["warnings"] as? [String] ?? []
-        #expect(warnings.isEmpty, "\(c): nothing went wrong, so no warning: \(warnings)")
-        print("\(c): wall \(S.number(Self.parallelism(report)["wallNanoseconds"]) / 1e6) ms; \(verdict.first ?? "")")
     }
 
     /// The threads recording's "without the GIL" prediction on this machine's cores
@@ -157,37 +159,39 @@ import Testing
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var predicted: [Double] = [], asRecorded: [Double] = [], measured: [Double] = []
-        // Both sides stretch by what the hypervisor took during them. And the replay
-        // runs each thread's work for the CPU time it took in the threads run, while
-        // the same work took a different CPU time as processes: up to 35% more here
-        // (the two vCPUs share the host's cores and caches), and up to 15% less for
-        // seed 1 (no GIL hand-offs); the processes run's wall differs from the
-        // prediction by up to that difference ÷ cores (docs/METRICS.md, "Replay").
-        var stolen = 0.0, parallelCost = 0.0
-        for run in 0..<3 {
-            let threadsRun = try Self.record(script, "threads", arguments, in: dir, tag: "\(run)")
-            let threads = Self.parallelism(threadsRun.report)
-            let cores = threads["cores"] as? Int ?? 1
-            predicted.append(ParallelismTests.prediction(threads, "without the GIL", cores: cores))
-            #expect(threads["replayNote"] == nil, "\(script): \(threads["replayNote"] ?? "")")
-            asRecorded.append(ParallelismTests.prediction(threads, "as recorded", cores: cores))
-            let processesRun = try Self.record(script, "processes", arguments, in: dir, tag: "\(run)")
-            let processes = processesRun.report
-            stolen = max(stolen, threadsRun.stolen + processesRun.stolen)
-            let extraCPU = S.number(Self.parallelism(processes)["cpuNanoseconds"]) - S.number(threads["cpuNanoseconds"])
-            parallelCost = max(parallelCost, abs(extraCPU) / Double(cores))
-            print("\(script) \(arguments.last ?? ""): threads CPU \(S.number(threads["cpuNanoseconds"]) / 1e6) ms, processes CPU \(S.number(Self.parallelism(processes)["cpuNanoseconds"]) / 1e6) ms")
-            measured.append(S.number((processes["summary"] as? [String: Any])?["wallNanoseconds"]))
+        try Remeasure.upTo(3, "\(script) \(arguments.last ?? "")") { timing in
+            var predicted: [Double] = [], asRecorded: [Double] = [], measured: [Double] = []
+            // Both sides stretch by what the hypervisor took during them. And the replay
+            // runs each thread's work for the CPU time it took in the threads run, while
+            // the same work took a different CPU time as processes: up to 35% more here
+            // (the two vCPUs share the host's cores and caches), and up to 15% less for
+            // seed 1 (no GIL hand-offs); the processes run's wall differs from the
+            // prediction by up to that difference ÷ cores (docs/METRICS.md, "Replay").
+            var stolen = 0.0, parallelCost = 0.0
+            for run in 0..<3 {
+                let threadsRun = try Self.record(script, "threads", arguments, in: dir, tag: "\(run)")
+                let threads = Self.parallelism(threadsRun.report)
+                let cores = threads["cores"] as? Int ?? 1
+                predicted.append(ParallelismTests.prediction(threads, "without the GIL", cores: cores))
+                #expect(threads["replayNote"] == nil, "\(script): \(threads["replayNote"] ?? "")")
+                asRecorded.append(ParallelismTests.prediction(threads, "as recorded", cores: cores))
+                let processesRun = try Self.record(script, "processes", arguments, in: dir, tag: "\(run)")
+                let processes = processesRun.report
+                stolen = max(stolen, threadsRun.stolen + processesRun.stolen)
+                let extraCPU = S.number(Self.parallelism(processes)["cpuNanoseconds"]) - S.number(threads["cpuNanoseconds"])
+                parallelCost = max(parallelCost, abs(extraCPU) / Double(cores))
+                print("\(script) \(arguments.last ?? ""): threads CPU \(S.number(threads["cpuNanoseconds"]) / 1e6) ms, processes CPU \(S.number(Self.parallelism(processes)["cpuNanoseconds"]) / 1e6) ms")
+                measured.append(S.number((processes["summary"] as? [String: Any])?["wallNanoseconds"]))
+            }
+            let prediction = predicted.sorted()[1], processes = measured.sorted()[1], recorded = asRecorded.sorted()[1]
+            timing.expect(abs(prediction - processes) <= 0.15 * processes + stolen + parallelCost,
+                          "\(script): threads trace predicts \(prediction / 1e6) ms without the GIL, processes run \(processes / 1e6) ms, stolen up to \(stolen / 1e6) ms, CPU difference ÷ cores up to \(parallelCost / 1e6) ms")
+            if script == "seed7_subprocess.py" {
+                // Threads that wait for children: removing the GIL changes nothing.
+                timing.expect(abs(prediction - recorded) <= 0.10 * recorded, "seed 7: without the GIL \(prediction / 1e6) ms, as recorded \(recorded / 1e6) ms")
+            }
+            print("\(script): without the GIL \(prediction / 1e6) ms (as recorded \(recorded / 1e6) ms), processes run \(processes / 1e6) ms")
         }
-        let prediction = predicted.sorted()[1], processes = measured.sorted()[1], recorded = asRecorded.sorted()[1]
-        #expect(abs(prediction - processes) <= 0.15 * processes + stolen + parallelCost,
-                "\(script): threads trace predicts \(prediction / 1e6) ms without the GIL, processes run \(processes / 1e6) ms, stolen up to \(stolen / 1e6) ms, CPU difference ÷ cores up to \(parallelCost / 1e6) ms")
-        if script == "seed7_subprocess.py" {
-            // Threads that wait for children: removing the GIL changes nothing.
-            #expect(abs(prediction - recorded) <= 0.10 * recorded, "seed 7: without the GIL \(prediction / 1e6) ms, as recorded \(recorded / 1e6) ms")
-        }
-        print("\(script): without the GIL \(prediction / 1e6) ms (as recorded \(recorded / 1e6) ms), processes run \(processes / 1e6) ms")
     }
 
     /// A CPU burner beside a program that keeps both CPUs' worth of threads busy. The
@@ -212,35 +216,37 @@ import Testing
         let trace = "\(dir)/t.data"
         let cores = ProcessInfo.processInfo.activeProcessorCount
         // The hypervisor's steal is on-CPU time to perf and not to the thread clocks.
-        let (recorded, stolenSeconds) = try Steal.quietest {
-            try Harness.gtrace(["record", "-o", trace, "--", program, "run", "\(burner.processIdentifier)", "\(cores)", "600"])
+        try Remeasure.upTo(3, "foreign load beside a burner") { timing in
+            let (recorded, stolenSeconds) = try Steal.quietest {
+                try Harness.gtrace(["record", "-o", trace, "--", program, "run", "\(burner.processIdentifier)", "\(cores)", "600"])
+            }
+            let stolen = stolenSeconds * 1e9
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let truth = try #require(try JSONSerialization.jsonObject(with: recorded.stdoutData) as? [String: Any])
+            let starts = (truth["thread_start_ns"] as? [Any] ?? []).map(S.number)
+            let ends = (truth["thread_end_ns"] as? [Any] ?? []).map(S.number)
+            let threadCPU = (truth["thread_cpu_ns"] as? [Any] ?? []).map(S.number).reduce(0, +)
+            #expect(starts.count == cores && ends.count == cores)
+            let wanted = Self.coreTime(starts: starts, ends: ends, cores: cores) - threadCPU
+            let burnerWhileAllRan = S.number(truth["burner_cpu_while_all_ran_ns"])
+            let report = try Harness.reportJSON(trace)
+            let p = Self.parallelism(report)
+            let foreign = p["foreignLoad"] as? [String: Any] ?? [:]
+            let foreignCPU = S.number(foreign["cpuNanoseconds"])
+            timing.expect(wanted > 100e6, "the burner took a CPU from the program: \(wanted / 1e6) ms")
+            // /proc/PID/stat counts 10 ms ticks: up to one tick off at either end.
+            timing.expect(foreignCPU >= 0.9 * burnerWhileAllRan - 20e6,
+                          "foreign CPU \(foreignCPU / 1e6) ms, the burner's CPU while all threads burned \(burnerWhileAllRan / 1e6) ms")
+            // The main thread and the loader also ran: a few ms beside the threads' clocks.
+            timing.expect(abs(foreignCPU - wanted) <= 0.1 * wanted + stolen + 10e6,
+                          "foreign CPU \(foreignCPU / 1e6) ms, wanted by the program's clocks \(wanted / 1e6) ms, stolen \(stolen / 1e6) ms")
+            let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
+            timing.expect(verdict.contains("Other programs held the CPUs"), "\(verdict)")
+            let html = "\(dir)/r.html"
+            #expect(try Harness.gtrace(["report", "--html", html, trace]).status == 0)
+            #expect((try String(contentsOfFile: html, encoding: .utf8)).contains("foreignLoad"))
+            print("foreign load: \(foreignCPU / 1e6) ms foreign CPU, wanted \(wanted / 1e6) ms, burner while all ran \(burnerWhileAllRan / 1e6) ms, share \(S.number(foreign["share"]))")
         }
-        let stolen = stolenSeconds * 1e9
-        #expect(recorded.status == 0, "\(recorded.stderr)")
-        let truth = try #require(try JSONSerialization.jsonObject(with: recorded.stdoutData) as? [String: Any])
-        let starts = (truth["thread_start_ns"] as? [Any] ?? []).map(S.number)
-        let ends = (truth["thread_end_ns"] as? [Any] ?? []).map(S.number)
-        let threadCPU = (truth["thread_cpu_ns"] as? [Any] ?? []).map(S.number).reduce(0, +)
-        #expect(starts.count == cores && ends.count == cores)
-        let wanted = Self.coreTime(starts: starts, ends: ends, cores: cores) - threadCPU
-        let burnerWhileAllRan = S.number(truth["burner_cpu_while_all_ran_ns"])
-        let report = try Harness.reportJSON(trace)
-        let p = Self.parallelism(report)
-        let foreign = p["foreignLoad"] as? [String: Any] ?? [:]
-        let foreignCPU = S.number(foreign["cpuNanoseconds"])
-        #expect(wanted > 100e6, "the burner took a CPU from the program: \(wanted / 1e6) ms")
-        // /proc/PID/stat counts 10 ms ticks: up to one tick off at either end.
-        #expect(foreignCPU >= 0.9 * burnerWhileAllRan - 20e6,
-                "foreign CPU \(foreignCPU / 1e6) ms, the burner's CPU while all threads burned \(burnerWhileAllRan / 1e6) ms")
-        // The main thread and the loader also ran: a few ms beside the threads' clocks.
-        #expect(abs(foreignCPU - wanted) <= 0.1 * wanted + stolen + 10e6,
-                "foreign CPU \(foreignCPU / 1e6) ms, wanted by the program's clocks \(wanted / 1e6) ms, stolen \(stolen / 1e6) ms")
-        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
-        #expect(verdict.contains("Other programs held the CPUs"), "\(verdict)")
-        let html = "\(dir)/r.html"
-        #expect(try Harness.gtrace(["report", "--html", html, trace]).status == 0)
-        #expect((try String(contentsOfFile: html, encoding: .utf8)).contains("foreignLoad"))
-        print("foreign load: \(foreignCPU / 1e6) ms foreign CPU, wanted \(wanted / 1e6) ms, burner while all ran \(burnerWhileAllRan / 1e6) ms, share \(S.number(foreign["share"]))")
     }
 
     /// ∫ min(threads alive, cores) dt for threads alive over [start, end).
@@ -272,41 +278,43 @@ import Testing
             let others = (Self.machineBusyNanoseconds() - busy0) - (Self.childrenCPUNanoseconds() - own0)
             return others / (Double(cores) * Date().timeIntervalSince(start) * 1e9)
         }
-        let quietLoad = try record(quiet, burner: getpid())
-        var burners: [Process] = []
-        defer {
-            for b in burners {
-                kill(b.processIdentifier, SIGKILL)
-                b.waitUntilExit()
+        try Remeasure.upTo(3, "comparison under foreign load") { timing in
+            let quietLoad = try record(quiet, burner: getpid())
+            var burners: [Process] = []
+            defer {
+                for b in burners {
+                    kill(b.processIdentifier, SIGKILL)
+                    b.waitUntilExit()
+                }
             }
+            for _ in 0..<cores {
+                let burner = Process()
+                burner.executableURL = URL(fileURLWithPath: program)
+                burner.arguments = ["burn"]
+                try burner.run()
+                burners.append(burner)
+            }
+            let busyLoad = try record(busy, burner: burners[0].processIdentifier)
+            let result = try Harness.gtrace(["report", "--json", quiet, busy])
+            let comparison = (try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any])?["comparison"] as? [String: Any] ?? [:]
+            let runs = comparison["runs"] as? [[String: Any]] ?? []
+            let warnings = (comparison["warnings"] as? [String] ?? []).joined(separator: " | ")
+            let shares = runs.map { S.number($0["foreignLoadShare"]) }
+            let taken = runs.map { S.number($0["foreignCPUShare"]) }
+            #expect(shares.count == 2)
+            // gtrace's share of the machine others took from each run is at most what /proc/stat says they used.
+            timing.expect(taken[0] <= quietLoad + 0.1 && taken[1] <= busyLoad + 0.1, "gtrace \(taken), /proc/stat \(quietLoad), \(busyLoad)")
+            if taken[1] - taken[0] > 0.1 {
+                #expect(warnings.contains("different foreign load"), "\(warnings)")
+            }
+            // Adding one burner per core takes a CPU's worth more from the second run whatever else runs.
+            timing.expect(busyLoad > quietLoad, "other programs took \(quietLoad) then \(busyLoad) of the machine")
+            for (i, share) in shares.enumerated() where share >= 0.3 {
+                #expect(warnings.contains("run \(i + 1) ran on a loaded machine"), "\(warnings)")
+            }
+            let text = try Harness.gtrace(["report", quiet, busy]).stdout
+            #expect(text.contains("foreign load"), "\(text)")
+            print("comparison: others took \(quietLoad) / \(busyLoad) of the machine; shares \(shares); \(warnings)")
         }
-        for _ in 0..<cores {
-            let burner = Process()
-            burner.executableURL = URL(fileURLWithPath: program)
-            burner.arguments = ["burn"]
-            try burner.run()
-            burners.append(burner)
-        }
-        let busyLoad = try record(busy, burner: burners[0].processIdentifier)
-        let result = try Harness.gtrace(["report", "--json", quiet, busy])
-        let comparison = (try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any])?["comparison"] as? [String: Any] ?? [:]
-        let runs = comparison["runs"] as? [[String: Any]] ?? []
-        let warnings = (comparison["warnings"] as? [String] ?? []).joined(separator: " | ")
-        let shares = runs.map { S.number($0["foreignLoadShare"]) }
-        let taken = runs.map { S.number($0["foreignCPUShare"]) }
-        #expect(shares.count == 2)
-        // gtrace's share of the machine others took from each run is at most what /proc/stat says they used.
-        #expect(taken[0] <= quietLoad + 0.1 && taken[1] <= busyLoad + 0.1, "gtrace \(taken), /proc/stat \(quietLoad), \(busyLoad)")
-        if taken[1] - taken[0] > 0.1 {
-            #expect(warnings.contains("different foreign load"), "\(warnings)")
-        }
-        // Adding one burner per core takes a CPU's worth more from the second run whatever else runs.
-        #expect(busyLoad > quietLoad, "other programs took \(quietLoad) then \(busyLoad) of the machine")
-        for (i, share) in shares.enumerated() where share >= 0.3 {
-            #expect(warnings.contains("run \(i + 1) ran on a loaded machine"), "\(warnings)")
-        }
-        let text = try Harness.gtrace(["report", quiet, busy]).stdout
-        #expect(text.contains("foreign load"), "\(text)")
-        print("comparison: others took \(quietLoad) / \(busyLoad) of the machine; shares \(shares); \(warnings)")
     }
 }
