@@ -86,6 +86,13 @@ extension Analyzer {
                 stats.predictions.append(predict(ReplayScenario(name: "without the GIL (threads as processes)", cores: p, removeGIL: true)))
             }
         }
+        // The other way round: several processes' GILs replayed as one, as if the
+        // processes were threads of one process.
+        if program.gilLocks.count >= 2 {
+            for p in predictedCores {
+                stats.predictions.append(predict(ReplayScenario(name: "with one GIL (processes as threads)", cores: p, shareGIL: true)))
+            }
+        }
         if let contended = a.locks.filter({ $0.kind != LockKind.gil.label && $0.waitTotalNanoseconds > 0 })
             .max(by: { $0.waitTotalNanoseconds < $1.waitTotalNanoseconds }) {
             stats.predictions.append(predict(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: contended.index)))

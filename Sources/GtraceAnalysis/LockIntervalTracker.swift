@@ -67,8 +67,16 @@ public struct LockIntervalTracker {
     private var holders: [Int]
     private var waiters: [Int]
     private var endedThreads: Set<Int> = []
+    /// When the recording lost events: where they began to be lost, and each
+    /// thread's last record. Nothing is known of a thread past both, so what it
+    /// left open (a hold whose release was lost) is closed there, not at its
+    /// process's exit or the end of the trace.
+    private let lossFrom: UInt64?
+    private var lastRecord: [UInt64]
 
     public init(tables: TraceTables) {
+        lossFrom = EventLoss(info: tables.info)?.fromNanoseconds
+        lastRecord = Array(repeating: 0, count: lossFrom == nil ? 0 : tables.threads.count)
         threadProcess = tables.threads.map(\.process)
         mayBeOpen = Array(repeating: false, count: tables.threads.count)
         holds = Array(repeating: [:], count: tables.threads.count)
@@ -83,6 +91,7 @@ public struct LockIntervalTracker {
     public mutating func consume(_ e: TraceEvent, _ emit: (Transition) -> Void) {
         let t = e.thread
         guard holds.indices.contains(t) else { return }
+        if lastRecord.indices.contains(t) { lastRecord[t] = e.time }
         switch e.kind {
         case let .lockAcquire(lock, flags):
             begin(thread: t, lock: lock, flags: flags, time: e.time, contended: false, emit)
@@ -194,7 +203,8 @@ public struct LockIntervalTracker {
         emit(.closed(interval))
     }
 
-    private mutating func closeAll(thread t: Int, at time: UInt64, _ emit: (Transition) -> Void) {
+    private mutating func closeAll(thread t: Int, at end: UInt64, _ emit: (Transition) -> Void) {
+        let time = lossFrom.map { lastRecord.indices.contains(t) ? min(end, max($0, lastRecord[t])) : end } ?? end
         closeWait(thread: t, at: time, acquired: false, byEnd: true, emit)
         if let open = conditionWaits[t] {
             emit(.closed(LockInterval(kind: .conditionWait, thread: t, lock: open.lock, flags: [], start: open.start,

@@ -61,6 +61,12 @@ struct PythonAttributionAccumulator {
     private let tables: TraceTables
     private let gilLocks: Set<Int>
     private static let noFrame = "(no Python frame)"
+    /// A location owns at most this much of a hold on either side of it: a hold
+    /// with no location in between (a process's only thread holds its GIL from
+    /// its first line to its exit, and no waiter samples it) is not given to the
+    /// code that happened to run at its start.
+    static let reachNanoseconds: UInt64 = 10_000_000
+    static let unlocated = "(unlocated: over 10 ms from any recorded location)"
 
     private enum LastGIL { case acquire, release }
     private struct Point { var time: UInt64; var frames: [PythonFrame] }
@@ -272,14 +278,33 @@ struct PythonAttributionAccumulator {
                     l.gapTotal = l.gapTotal.adding(saturating: onCPU(p.time, points[i + 1].time))
                     l.gaps += 1
                 }
-                credit(&l, frames: p.frames, nanoseconds: to > from ? to - from : 0, onCPU: before + after)
+                let wall = to > from ? to - from : 0
+                let reachFrom = max(from, p.time > Self.reachNanoseconds ? p.time - Self.reachNanoseconds : 0)
+                let reachTo = min(to, p.time.adding(saturating: Self.reachNanoseconds))
+                if reachFrom == from && reachTo == to {
+                    credit(&l, frames: p.frames, nanoseconds: wall, onCPU: before + after)
+                } else {
+                    let located = reachTo > reachFrom ? reachTo - reachFrom : 0
+                    let locatedOnCPU = min(onCPU(reachFrom, reachTo), before + after)
+                    credit(&l, frames: p.frames, nanoseconds: located, onCPU: locatedOnCPU)
+                    let unlocated = wall - min(located, wall)
+                    credit(&l, label: (Self.unlocated, ""), nanoseconds: unlocated, onCPU: before + after - locatedOnCPU)
+                    l.located -= min(unlocated, l.located)
+                }
             }
         }
         locks[hold.lock] = l
     }
 
     private func credit(_ l: inout PerLock, frames: [PythonFrame], nanoseconds: UInt64, onCPU: UInt64) {
-        let labels = frames.map { code(of: $0) }
+        credit(&l, labels: frames.map { code(of: $0) }, nanoseconds: nanoseconds, onCPU: onCPU)
+    }
+
+    private func credit(_ l: inout PerLock, label: (String, String), nanoseconds: UInt64, onCPU: UInt64) {
+        credit(&l, labels: [label], nanoseconds: nanoseconds, onCPU: onCPU)
+    }
+
+    private func credit(_ l: inout PerLock, labels: [(String, String)], nanoseconds: UInt64, onCPU: UInt64) {
         let innermost = labels.first ?? (Self.noFrame, "")
         l.functions[innermost.0, default: PythonFunctionGIL(function: innermost.0, file: innermost.1, selfNanoseconds: 0, totalNanoseconds: 0)]
             .selfNanoseconds += nanoseconds

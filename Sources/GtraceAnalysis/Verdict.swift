@@ -295,6 +295,14 @@ public enum Verdict {
         } else {
             whatIf = nil
         }
+        // A tree of Python processes, each with its own GIL: what the same processes would
+        // take as threads of one process, the question a processes run asks the other way round.
+        let pythonProcesses = a.gil.filter { $0.traced && $0.heldNanoseconds >= a.summary.wallNanoseconds / 20 }
+        if fits, pythonProcesses.count >= 2, let w = prediction("with one GIL", cores: cores), let base = baseline(), base.wall > 0 {
+            sentences.append(String(format: "As threads of one process (one GIL for its %d Python processes), the replay predicts %@ on %d cores: %.2f× the time of %@.",
+                                    pythonProcesses.count, duration(w.wallNanoseconds), cores, Double(w.wallNanoseconds) / Double(base.wall),
+                                    base.measured ? "the run as measured" : "the recording replayed as it was"))
+        }
         // Waits gtrace cannot see that did not make the limit still get a line:
         // the lock table may not show what serialises the threads.
         if limit?.kind != "invisible waits", let unseen = a.invisibleWaits, unseen.isSignificant {

@@ -9,15 +9,20 @@ public struct ReplayScenario: Sendable, Codable, Equatable {
     public var removeGIL = false
     /// This lock's acquisitions succeed at once.
     public var removedLock: Int?
+    /// Every process's GIL is one lock, as if the tree's Python processes
+    /// were threads of one process (the other way round from `removeGIL`).
+    public var shareGIL = false
     /// Replays the time the machine took from the program (other programs'
     /// load, wake-up latencies) as it was recorded: the self-replay. Off, the
     /// replay predicts an idle machine.
     public var foreignLoad: Bool
 
-    public init(name: String, cores: Int?, removeGIL: Bool = false, removedLock: Int? = nil, foreignLoad: Bool = false) {
+    public init(name: String, cores: Int?, removeGIL: Bool = false, shareGIL: Bool = false, removedLock: Int? = nil,
+                foreignLoad: Bool = false) {
         self.name = name
         self.cores = cores
         self.removeGIL = removeGIL
+        self.shareGIL = shareGIL
         self.removedLock = removedLock
         self.foreignLoad = foreignLoad
     }
@@ -55,6 +60,8 @@ struct ReplaySimulator {
     private var owner: [Int]
     private var lockWaiters: [[Int]]
     private let skipped: [Bool]
+    /// The lock id each recorded lock is replayed as: itself, or the one shared GIL.
+    private let replayedLock: [Int]
     private var readyQueue: [Int] = []
     private var readyHead = 0
     private var running: [Int] = []
@@ -77,6 +84,8 @@ struct ReplaySimulator {
         owner = Array(repeating: -1, count: lockCount)
         lockWaiters = Array(repeating: [], count: lockCount)
         skipped = (0..<lockCount).map { $0 == scenario.removedLock || (scenario.removeGIL && program.gilLocks.contains($0)) }
+        let sharedGIL = program.gilLocks.min()
+        replayedLock = (0..<lockCount).map { scenario.shareGIL && program.gilLocks.contains($0) ? sharedGIL ?? $0 : $0 }
         threads = program.threads.map { _ in SimThread() }
         for t in program.threads {
             let pid = program.pidOfProcess.indices.contains(t.process) ? program.pidOfProcess[t.process] : -1
@@ -146,7 +155,8 @@ struct ReplaySimulator {
                 threads[t].status = .delaying
                 threads[t].wakeAt = time.adding(saturating: ns)
                 return true
-            case let .acquire(lock):
+            case let .acquire(recorded):
+                let lock = replayedLock[recorded]
                 if skips(lock) {
                     threads[t].pc += 1
                 } else if owner[lock] < 0 {
@@ -157,7 +167,8 @@ struct ReplaySimulator {
                     lockWaiters[lock].append(t)
                     return true
                 }
-            case let .release(lock):
+            case let .release(recorded):
+                let lock = replayedLock[recorded]
                 threads[t].pc += 1
                 if !skips(lock), owner[lock] == t { release(lock, by: t) }
             case let .waitFor(thread, count):
