@@ -31,6 +31,8 @@ public enum Verdict {
     static let waitingPathRatio = 0.5
     static let invisibleShare = 0.3
     static let whatIfGain = 1.05
+    /// Waits of ≥ 1 ms per waiting thread (median) that make it a pool's worker.
+    static let poolWaits = 3.0
 
     public struct Decision: Sendable {
         public var limit: Limit
@@ -49,6 +51,24 @@ public enum Verdict {
         let w = a.summary.wallNanoseconds
         let v = w == 0 ? 0 : Double(a.summary.cpuNanoseconds) / Double(w)
         return (v, String(format: "parallelism %.2f (user + system time (getrusage) ÷ wall time)", v))
+    }
+
+    /// Threads that spent at least half their time sleeping, in I/O or waiting for
+    /// children, and the median number of such calls (≥ 1 ms on average) they made.
+    static func sequentialWaits(_ a: TraceAnalysis) -> (threads: Int, waitsPerThread: Double)? {
+        let counts = a.threads.compactMap { t -> Int? in
+            guard let s = t.states, s.totalNanoseconds > 0 else { return nil }
+            let waited = [s.sleepingNanoseconds, s.ioNanoseconds, s.childWaitNanoseconds].saturatingSum
+            guard waited >= s.totalNanoseconds / 2 else { return nil }
+            // Not semaphores and joins: an idle pool worker waits for its next item in one.
+            return t.blockingCalls.filter { $0.count > 0 && $0.totalNanoseconds / UInt64($0.count) >= 1_000_000
+                && !$0.call.hasPrefix("sem_") && !$0.call.hasPrefix("pthread_") }
+                .reduce(0) { $0 + $1.count }
+        }.sorted()
+        guard !counts.isEmpty else { return nil }
+        let middle = counts.count / 2
+        let median = counts.count % 2 == 1 ? Double(counts[middle]) : Double(counts[middle - 1] + counts[middle]) / 2
+        return (counts.count, median)
     }
 
     /// Threads that did at least half the busiest thread's work; the first process's main
@@ -207,13 +227,21 @@ public enum Verdict {
             let gil = freeGIL.map { String(format: " The GIL was mostly free (held %.0f%% of the time while several threads existed).", $0 * 100) } ?? ""
             let what = waitingShare == nil ? "The threads spent their time blocked, sleeping or in C code that releases the GIL."
                 : String(format: "The %@ spent %.0f%% of their time waiting, mostly %@.", processes ? "processes" : "threads", share * 100, biggest)
+            // Waiting threads that each went through several waits one after another work
+            // through items (a pool, a loop): more of them would overlap more waits. One
+            // wait each (seeds 2 and 7) is all the work there is.
+            let pool = sequentialWaits(a).flatMap { $0.waitsPerThread >= Self.poolWaits ? $0 : nil }
+            let more = pool.map {
+                String(format: " Each of its %d waiting threads waited %.0f times (median), one wait after another: more workers (a bigger pool) would overlap more of the waits, if the work can be split further.",
+                       $0.threads, $0.waitsPerThread)
+            } ?? ""
             if waitingShare != nil && a.processes.count == 1 && a.threads.count == 1 {
                 sentences.append(String(format: "One thread spent %.0f%% of its time waiting, mostly %@: nothing ran meanwhile; threads or processes would overlap the waits; %@.",
                                         share * 100, biggest, parallelismText))
             } else if processes {
-                sentences.append(what + String(format: " Neither cores nor a GIL limit them: more processes (a bigger pool) would overlap more of the waits; %@.", parallelismText))
+                sentences.append(what + String(format: " Neither cores nor a GIL limit them; %@.", parallelismText) + more)
             } else {
-                sentences.append(what + gil + String(format: " Their waits overlap, so threads are the right tool and processes would take as long; %@.", parallelismText))
+                sentences.append(what + gil + String(format: " Their waits overlap, so threads are the right tool and processes would take as long; %@.", parallelismText) + more)
             }
         }
 

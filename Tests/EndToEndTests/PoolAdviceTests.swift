@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// The verdict's advice for a pool of workers that wait: "a bigger pool" only when
+/// each worker went through several waits, and then a bigger pool, run untraced in
+/// the same test, is faster.
+@Suite(.serialized) struct PoolAdviceTests {
+    static let script = "\(Harness.packageRoot)/tools/workloads/pool_sleep.py"
+
+    static func verdict(_ trace: String) throws -> String {
+        (try Harness.reportJSON(trace)["verdict"] as? [String] ?? []).joined(separator: " ")
+    }
+
+    /// `wall S` as printed by pool_sleep.py, in seconds.
+    static func wall(_ stdout: String) -> Double {
+        Double(stdout.split(separator: "\n").first { $0.hasPrefix("wall ") }?.dropFirst(5) ?? "") ?? -1
+    }
+
+    @Test(arguments: ["threads", "processes"])
+    func aPoolOfSleepersIsToldABiggerPoolHelpsAndItDoes(kind: String) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", ParallelismTests.python, Self.script, kind, "2", "12", "0.05"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let verdict = try Self.verdict(trace)
+        #expect(verdict.contains("more workers (a bigger pool) would overlap more of the waits"), "\(verdict)")
+        // The truth: the same items with three times the workers, untraced.
+        try Remeasure.upTo(3, "\(kind) pool of 2 against 6") { timing in
+            let small = try Harness.run(ParallelismTests.python, [Self.script, kind, "2", "12", "0.05"])
+            let big = try Harness.run(ParallelismTests.python, [Self.script, kind, "6", "12", "0.05"])
+            timing.expect(Self.wall(big.stdout) > 0 && Self.wall(big.stdout) < 0.6 * Self.wall(small.stdout),
+                          "2 workers \(Self.wall(small.stdout)) s, 6 workers \(Self.wall(big.stdout)) s")
+        }
+    }
+
+    /// One wait per worker (seed 2's shape): all the work there is already overlaps.
+    @Test func oneWaitPerWorkerGetsNoPoolAdvice() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        #expect(try Harness.gtrace(["record", "-o", trace, "--", ParallelismTests.python, Self.script, "threads", "4", "4", "0.1"]).status == 0)
+        let verdict = try Self.verdict(trace)
+        #expect(verdict.contains("waiting"), "\(verdict)")
+        #expect(!verdict.contains("bigger pool"), "\(verdict)")
+    }
+}
