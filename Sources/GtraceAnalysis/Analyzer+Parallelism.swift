@@ -47,6 +47,11 @@ extension Analyzer {
             return simulator.run()
         }
         let recorded = simulate(ReplayScenario(name: "as recorded", cores: cores))
+        guard !recorded.gaveUp else {
+            stats.replayNote = "not replayed: \(program.threads.count) threads taking turns went beyond the replay's work limit"
+            stats.bound = bound(stats)
+            return stats
+        }
         // What-ifs are measured against the recording replayed as it was on an idle machine,
         // never against the measured wall time: the model's own error and other programs'
         // load are then not credited to the what-if.
@@ -55,7 +60,13 @@ extension Analyzer {
             return Prediction(scenario: scenario.name, cores: scenario.cores, wallNanoseconds: outcome.wallNanoseconds,
                               speedup: speedup, stuckThreads: outcome.stuckThreads)
         }
-        func predict(_ scenario: ReplayScenario) -> Prediction { prediction(scenario, simulate(scenario)) }
+        // A what-if that went beyond the work limit is left out (its times mean nothing).
+        var gaveUp: [(String, Int?)] = []
+        func predict(_ scenario: ReplayScenario) -> Prediction {
+            let outcome = simulate(scenario)
+            if outcome.gaveUp { gaveUp.append((scenario.name, scenario.cores)) }
+            return prediction(scenario, outcome)
+        }
         stats.unexplainedWaitNanoseconds = program.unexplainedNanoseconds
         stats.unexplainedWaits = program.unexplainedWaits.compactMap { w in
             guard tables.threads.indices.contains(w.thread) else { return nil }
@@ -97,6 +108,7 @@ extension Analyzer {
             .max(by: { $0.waitTotalNanoseconds < $1.waitTotalNanoseconds }) {
             stats.predictions.append(predict(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: contended.index)))
         }
+        stats.predictions.removeAll { p in gaveUp.contains { $0.0 == p.scenario && $0.1 == p.cores } }
         let unlimited = simulate(ReplayScenario(name: "unlimited cores", cores: nil))
         if let path = unlimited.criticalPath {
             stats.criticalPath = summary(path, tables: tables, locks: a.locks)

@@ -43,10 +43,10 @@ struct ForeignLoadTracker {
         guard time > from else { return }
         let span = time - from
         if running < cores {
-            freeClock += span
+            freeClock = freeClock.adding(saturating: span)
             if runnable > 0 {
-                wallNanoseconds += span
-                cpuNanoseconds += span * UInt64(min(runnable, cores - running))
+                wallNanoseconds = wallNanoseconds.adding(saturating: span)
+                cpuNanoseconds = cpuNanoseconds.adding(saturating: span.multiplied(saturating: UInt64(min(runnable, cores - running))))
             }
         }
         last = time
@@ -58,7 +58,7 @@ struct ForeignLoadTracker {
         if old == .running { running -= 1 }
         if old == .runnable {
             runnable -= 1
-            threadNanoseconds[t] += freeClock - runnableSince[t]
+            threadNanoseconds[t] = threadNanoseconds[t].adding(saturating: freeClock &- runnableSince[t])
         }
         if new == .running { running += 1 }
         if new == .runnable {

@@ -48,12 +48,14 @@ public struct InvisibleWaitStatistics: Sendable, Codable, Equatable {
         for t in threads where (count[t.process] ?? 0) >= 2 {
             guard let states = t.states else { continue }
             let total = max(t.lifetimeNanoseconds, states.totalNanoseconds)
-            byProcess[t.process, default: (0, 0)].blocked += states.otherOffCPUNanoseconds
-            byProcess[t.process, default: (0, 0)].total += total
+            var sums = byProcess[t.process] ?? (0, 0)
+            sums.blocked = sums.blocked.adding(saturating: states.otherOffCPUNanoseconds)
+            sums.total = sums.total.adding(saturating: total)
+            byProcess[t.process] = sums
         }
         for (index, v) in byProcess {
-            out.blockedNanoseconds += v.blocked
-            out.threadNanoseconds += v.total
+            out.blockedNanoseconds = out.blockedNanoseconds.adding(saturating: v.blocked)
+            out.threadNanoseconds = out.threadNanoseconds.adding(saturating: v.total)
             let p = processes.first { $0.index == index }
             out.processes.append(ProcessShare(pid: p?.pid ?? 0, blockedNanoseconds: v.blocked, threadNanoseconds: v.total,
                                          instrumented: p?.instrumented ?? true))

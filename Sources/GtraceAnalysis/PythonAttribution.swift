@@ -323,7 +323,7 @@ struct PythonAttributionAccumulator {
         let key = from + "\u{1}" + to
         var h = locks[lock]?.handOffs[key] ?? PythonHandOff(from: from, to: to, count: 0, latencyNanoseconds: 0)
         h.count += 1
-        h.latencyNanoseconds += latency
+        h.latencyNanoseconds = h.latencyNanoseconds.adding(saturating: latency)
         locks[lock, default: PerLock()].handOffs[key] = h
     }
 

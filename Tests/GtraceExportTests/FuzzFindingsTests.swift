@@ -9,14 +9,21 @@ import Testing
 ///   times-near-2-62-overflow: hold times near 2^62 ns overflowed a product in the
 ///     serialisation tracker and in the verdict's GIL rule;
 ///   python-midpoint-overflow: the midpoint of two Python location times overflowed.
+/// And from seeds 1000–1002 of session 4 (a release build):
+///   handoff-latency-overflow: the sum of GIL hand-off latencies per pair of functions;
+///   foreign-load-overflow: the foreign-load tracker's sums (and a replay of its
+///     thousands of threads that takes ~50 s in a debug build: these inputs are
+///     replayed only up to 20,000 operations here; none of the traps was in the replay);
+///   invisible-waits-overflow: the per-process sums of waits gtrace cannot see.
 @Suite struct FuzzFindingsTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("FuzzFindings").path
 
-    @Test(arguments: ["string-length-past-end", "times-near-2-62-overflow", "python-midpoint-overflow"])
+    @Test(arguments: ["string-length-past-end", "times-near-2-62-overflow", "python-midpoint-overflow",
+                      "handoff-latency-overflow", "foreign-load-overflow", "invisible-waits-overflow"])
     func findingRunsCleanly(name: String) throws {
         let path = "\(Self.directory)/\(name).data"
         #expect(FileManager.default.fileExists(atPath: path))
-        let (outcome, message) = TraceFuzzer.run(path: path)
+        let (outcome, message) = TraceFuzzer.run(path: path, replayOperations: 20_000)
         // A clean error names the byte; a report is fine too. Reaching here means no trap.
         if outcome == .error { #expect(message.contains("byte"), "\(message)") }
         print("\(name): \(outcome.rawValue) \(message.prefix(200))")

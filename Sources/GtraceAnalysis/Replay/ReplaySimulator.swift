@@ -48,6 +48,16 @@ struct ReplaySimulator {
     }
 
     static let sliceNanoseconds: UInt64 = 1_000_000
+    /// While threads wait for a CPU, the slice grows to 1/1000 of the shortest
+    /// remaining work among them: the same shares of the CPUs, with steps bounded
+    /// by the logarithm of the work instead of its length (a hostile trace's 2^62 ns
+    /// of work took 13.6 M steps, ~20 s of a debug build, per scenario). The first
+    /// of them to finish moves by at most one round of slices, 0.1% of its work per
+    /// thread waiting.
+    static let sliceShare: UInt64 = 1000
+    /// Each step visits every thread: a trace with thousands of threads that all
+    /// take turns stops here rather than run for minutes.
+    static let workLimit = 150_000_000
 
     let program: ReplayProgram
     let scenario: ReplayScenario
@@ -97,6 +107,8 @@ struct ReplaySimulator {
         var wallNanoseconds: UInt64
         /// Threads that never finished (a wait the replay cannot satisfy).
         var stuckThreads: Int
+        /// The replay stopped at its work limit: its times mean nothing.
+        var gaveUp = false
         var criticalPath: CriticalPath?
     }
 
@@ -209,7 +221,7 @@ struct ReplaySimulator {
 
     mutating func run() -> Outcome {
         let cores = scenario.cores ?? Int.max
-        var guardSteps = 0
+        var guardSteps = 0, work = 0, gaveUp = false
         var stillRunning: [Int] = []
         while true {
             // Zero-time operations until nothing moves.
@@ -222,13 +234,14 @@ struct ReplaySimulator {
                 }
                 // Threads handed a lock are active again.
             }
+            let slice = currentSlice()
             // Give free CPUs to ready threads, first come first served.
             while running.count < cores, readyHead < readyQueue.count {
                 let t = readyQueue[readyHead]
                 readyHead += 1
                 guard threads[t].status == .ready else { continue }
                 threads[t].status = .running
-                threads[t].sliceLeft = scenario.cores == nil ? UInt64.max : Self.sliceNanoseconds
+                threads[t].sliceLeft = scenario.cores == nil ? UInt64.max : slice
                 running.append(t)
             }
             if readyHead > 4096 && readyHead * 2 > readyQueue.count {
@@ -253,7 +266,11 @@ struct ReplaySimulator {
             }
             guard next != UInt64.max else { break }
             guardSteps += 1
-            if guardSteps > 50_000_000 { break }
+            work += threads.count
+            if guardSteps > 50_000_000 || work > Self.workLimit {
+                gaveUp = true
+                break
+            }
             let elapsed = next - time
             time = next
             stillRunning.removeAll(keepingCapacity: true)
@@ -264,8 +281,8 @@ struct ReplaySimulator {
                         threads[t].sliceLeft -= elapsed
                     } else {
                         // Slices renewed on the way (nobody waited): where the current one stands now.
-                        let over = (elapsed - threads[t].sliceLeft) % Self.sliceNanoseconds
-                        threads[t].sliceLeft = over == 0 ? 0 : Self.sliceNanoseconds - over
+                        let over = (elapsed - threads[t].sliceLeft) % slice
+                        threads[t].sliceLeft = over == 0 ? 0 : slice - over
                     }
                 }
                 if threads[t].remaining == 0 {
@@ -275,7 +292,7 @@ struct ReplaySimulator {
                     threads[t].status = .ready  // slice used up and others wait: back of the queue
                     readyQueue.append(t)
                 } else {
-                    if threads[t].sliceLeft == 0 { threads[t].sliceLeft = Self.sliceNanoseconds }
+                    if threads[t].sliceLeft == 0 { threads[t].sliceLeft = slice }
                     stillRunning.append(t)
                 }
             }
@@ -287,8 +304,20 @@ struct ReplaySimulator {
         }
         let finished = threads.filter { $0.status == .done }
         let wall = finished.map(\.finish).max() ?? 0
+        guard !gaveUp else { return Outcome(wallNanoseconds: 0, stuckThreads: threads.count - finished.count, gaveUp: true) }
         return Outcome(wallNanoseconds: wall, stuckThreads: threads.count - finished.count,
                        criticalPath: scenario.cores == nil ? criticalPath() : nil)
+    }
+
+    /// The slice while threads wait for a CPU (`sliceShare`).
+    private func currentSlice() -> UInt64 {
+        guard readyHead < readyQueue.count else { return Self.sliceNanoseconds }
+        var shortest = UInt64.max
+        for t in running { shortest = min(shortest, threads[t].remaining) }
+        for i in readyHead..<readyQueue.count where threads[readyQueue[i]].status == .ready {
+            shortest = min(shortest, threads[readyQueue[i]].remaining)
+        }
+        return max(Self.sliceNanoseconds, shortest == .max ? 0 : shortest / Self.sliceShare)
     }
 
     /// Walks back from the thread that finished last: each stretch of a thread
