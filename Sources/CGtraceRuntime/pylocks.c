@@ -20,7 +20,9 @@
  * A semaphore used as a counter (multiprocessing, a C extension) is recorded
  * the same way; a lock released by another thread than its holder (a
  * Condition's waiter lock) is a hand-over, as in CPython. Outside CPython,
- * or from 3.14 on (PyMutex: parking lot on futexes), nothing is recorded here.
+ * or from 3.14 on (PyMutex: parking lot on futexes), a sem_post is recorded
+ * as a waker (GTRACE_WAKER_SEM_POST) only: the replay ends the sem_wait it
+ * woke there instead of guessing the waker by time.
  */
 #include "gtrace_runtime.h"
 
@@ -109,7 +111,10 @@ GT_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value) {
 
 GT_EXPORT int sem_post(sem_t *s) {
     if (GT_UNLIKELY(gt_real_sem_post == NULL)) gt_real_sem_post = (int (*)(sem_t *))dlsym(RTLD_NEXT, "sem_post");
-    if (gt_pylocks_on && gt_active()) gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_SEMAPHORE, 0, (uintptr_t)s, 0);
+    if (gt_active()) {
+        if (gt_pylocks_on) gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_SEMAPHORE, 0, (uintptr_t)s, 0);
+        else gt_emit_rel(GTRACE_RAW_WAKER, GTRACE_WAKER_SEM_POST, 0, (uintptr_t)s, 0);  /* the replay's waker of a sem_wait */
+    }
     return gt_real_sem_post(s);
 }
 

@@ -396,6 +396,8 @@ public struct WakerKind: RawRepresentable, Sendable, Hashable {
     public static let kill = WakerKind(rawValue: 7)
     /// A read-like call got data from I/O object `object` without blocking.
     public static let ioRead = WakerKind(rawValue: 8)
+    /// sem_post on the semaphore at address `object` of the poster's process (outside CPython's locks).
+    public static let semPost = WakerKind(rawValue: 9)
 
     public var name: String {
         switch rawValue {
@@ -407,6 +409,7 @@ public struct WakerKind: RawRepresentable, Sendable, Hashable {
         case 6: return "reaped"
         case 7: return "kill"
         case 8: return "io-read"
+        case 9: return "sem-post"
         default: return "waker\(rawValue)"
         }
     }

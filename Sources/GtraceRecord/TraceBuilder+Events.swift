@@ -69,6 +69,8 @@ extension TraceBuilder {
             return .waker(kind: kind, object: WakerKind.objectID(inode: r.addr, device: r.arg), value: UInt64(r.u32))
         case GTRACE_WAKER_COND_SIGNAL.rawValue, GTRACE_WAKER_COND_BROADCAST.rawValue:
             return .waker(kind: kind, object: UInt64(lock(r.addr)), value: 0)
+        case GTRACE_WAKER_SEM_POST.rawValue:
+            return .waker(kind: kind, object: r.addr, value: 0)
         case GTRACE_WAKER_REAPED.rawValue, GTRACE_WAKER_KILL.rawValue:
             return .waker(kind: kind, object: UInt64(UInt32(r.u32)), value: r.addr)
         default:

@@ -13,6 +13,7 @@ import Testing
         var criticalPath: [String: Any]
         var unexplained: [[String: Any]]
         var parallelism: [String: Any]
+        var stdout = ""
     }
 
     static func record(_ command: [String], in dir: String, name: String) throws -> Run {
@@ -23,7 +24,7 @@ import Testing
         let replay = p["replayOfRecording"] as? [String: Any] ?? [:]
         return Run(wall: S.number(p["wallNanoseconds"]), selfReplay: S.number(replay["wallNanoseconds"]),
                    criticalPath: p["criticalPath"] as? [String: Any] ?? [:],
-                   unexplained: p["unexplainedWaits"] as? [[String: Any]] ?? [], parallelism: p)
+                   unexplained: p["unexplainedWaits"] as? [[String: Any]] ?? [], parallelism: p, stdout: result.stdout)
     }
 
     /// Time on the critical path per pid and per tid.
@@ -96,6 +97,29 @@ import Testing
             #expect(shares.count >= 2, "the consumer ends the path: \(shares)")
             let length = S.number(run.criticalPath["lengthNanoseconds"])
             timing.expect(length <= 1.5 * Double(items) * produceUS * 1000 + 50e6, "critical path \(length / 1e6) ms")
+        }
+    }
+
+    /// A semaphore hand-off beside a thread that naps every 5 ms: the consumer's
+    /// sem_wait ends at the producer's sem_post (recorded as a waker), not at the
+    /// napper, whose events are often the latest when the consumer wakes.
+    @Test func semaphoreWaitsEndAtThePost() throws {
+        guard S.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("sem_pc", in: dir)
+        let items = 30, produceUS = 3000.0
+        try Remeasure.upTo(3, "semaphore hand-off") { timing in
+            // The consumer waits ~2 ms per item: over the 1 ms from which a wait is listed as unexplained.
+            let run = try Self.record([workload, "\(items)", "3000", "1000"], in: dir, name: "sempc")
+            timing.expect(abs(run.selfReplay - run.wall) <= 0.10 * run.wall, "semaphore hand-off: \(Self.describe(run))")
+            // The path runs through the producer's work (the workload prints its tid).
+            let producer = Int(run.stdout.split(separator: "\n").first { $0.hasPrefix("producer_tid ") }?.dropFirst(13) ?? "") ?? -1
+            let shares = Self.pathShares(run.criticalPath)
+            let onPath = shares.filter { $0.tid == producer }.reduce(0.0) { $0 + $1.ns }
+            timing.expect(onPath >= 0.8 * Double(items) * produceUS * 1000, "producer \(producer) on the path: \(shares)")
+            let guessed = run.unexplained.filter { ($0["what"] as? String ?? "").hasPrefix("sem_wait") }
+            #expect(guessed.isEmpty, "sem_wait waits with a guessed waker: \(guessed)")
         }
     }
 

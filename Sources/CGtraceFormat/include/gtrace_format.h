@@ -167,6 +167,7 @@ enum gtrace_waker_kind {
     GTRACE_WAKER_REAPED = 6,         /* a WNOHANG wait reaped a child */
     GTRACE_WAKER_KILL = 7,           /* kill(pid, sig) with sig != 0 */
     GTRACE_WAKER_IO_READ = 8,        /* a read-like call got data from this object without blocking */
+    GTRACE_WAKER_SEM_POST = 9,       /* sem_post outside CPython's locks: addr = the semaphore */
 };
 #define GTRACE_PY_FRAME_SAMPLED 0x100
 

@@ -49,6 +49,12 @@ struct ReplayBuilder {
     private var ioWaitObject: [UInt64?]
     private var readyObjects: [[UInt64]]
     private var lastSignal: [Int: Point] = [:]
+    /// The latest sem_post per semaphore (its address in its process): the waker
+    /// of a sem_wait that blocked (outside CPython's locks, which are locks).
+    private struct Semaphore: Hashable { var process: Int; var address: UInt64 }
+    private var lastPost: [Semaphore: Point] = [:]
+    /// The blocking call's 64-bit argument (a sem_wait's semaphore).
+    private var blockArgument: [UInt64]
     private var conditionWaitBegan: [UInt64]
     private var lastRelease: [Int: Point] = [:]
     /// The latest wake call on each futex word (a futex wait woken after it waited for it).
@@ -97,6 +103,7 @@ struct ReplayBuilder {
         blockCategory = Array(repeating: nil, count: n)
         blockBegan = Array(repeating: 0, count: n)
         blockSmall = Array(repeating: 0, count: n)
+        blockArgument = Array(repeating: 0, count: n)
         gilLocks = Set(tables.gils.compactMap(\.lock))
         semaphoreLocks = Set(tables.locks.filter { $0.kind == .pythonLock }.map(\.index))
         semaphoreWaitReplayed = Array(repeating: false, count: n)
@@ -396,10 +403,11 @@ struct ReplayBuilder {
             execPoint[pid] = point(t, at: event.time)
         case let .waker(kind, object, _):
             waker(t, kind, object, at: event.time)
-        case let .blockBegin(call, small, _):
+        case let .blockBegin(call, small, argument):
             blockCategory[t] = call.category(smallArgument: small)
             blockBegan[t] = event.time
             blockSmall[t] = small
+            blockArgument[t] = argument
             if !call.isDataTransfer { ioWaitObject[t] = nil; readyObjects[t] = [] }
         case let .blockEnd(call, result, _):
             blockEnded(t, call, result, at: event.time)
@@ -466,6 +474,8 @@ struct ReplayBuilder {
             lastSignal[Int(truncatingIfNeeded: object)] = point(t, at: time)
         case .kill:
             kills[Int32(truncatingIfNeeded: object)] = point(t, at: time)
+        case .semPost:
+            lastPost[Semaphore(process: tables.threads[t].process, address: object)] = point(t, at: time)
         case .reaped:
             reaped(t, pid: Int32(truncatingIfNeeded: object), at: time)
         default:
@@ -531,9 +541,18 @@ struct ReplayBuilder {
                 if let end = tables.threads[joined].endNanoseconds, time > max(end, began) { append(t, .foreign(time - max(end, began))) }
                 return
             }
+            // A sem_wait that blocked and got the semaphore: woken by the latest post since it began.
+            if call.name.hasPrefix("sem_"), result == 0,
+               let post = lastPost[Semaphore(process: tables.threads[t].process, address: blockArgument[t])],
+               post.thread != t, post.time + 1_000 >= began, post.time <= time {
+                wait(t, for: post, until: time)
+                return
+            }
             if let w = guessedWaker(of: t, at: time) {
                 append(t, .waitFor(thread: w, ops: threads[w].ops.count))
-                note(t, "\(label) (waker guessed by time)", end: time, blocked)
+                // The call's whole length: with perf, its thread states were settled at
+                // the switch records inside it, and `blocked` holds only the last piece.
+                note(t, "\(label) (waker guessed by time)", end: time, max(blocked, time > began ? time - began : 0))
                 return
             }
         case .sleep:
