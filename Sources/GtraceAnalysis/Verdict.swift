@@ -73,11 +73,21 @@ public enum Verdict {
 
     /// Threads that did at least half the busiest thread's work; the first process's main
     /// thread counts only when no other thread does (a parent that only waits is not a worker).
+    /// A parent busier than its workers (a short run's start-up: seed 1 with processes at
+    /// 78 ms was called "one busy thread" at parallelism 1.28) does not hide them: two or
+    /// more other threads with half the busiest other's work, together at least half the
+    /// parent's, are the workers.
     public static func workers(_ a: TraceAnalysis) -> Int {
         let work = a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
         let busiest = work.max() ?? 0
         guard busiest > 0 else { return 1 }
         let rootMain = a.threads.firstIndex { $0.process == 0 && $0.tid == $0.pid }
+        let otherIndices = a.threads.indices.filter { $0 != rootMain }
+        let busiestOther = otherIndices.map { work[$0] }.max() ?? 0
+        let busyOthers = otherIndices.filter { busiestOther > 0 && work[$0].multiplied(saturating: 2) >= busiestOther }
+        if busyOthers.count >= 2, busyOthers.map({ work[$0] }).saturatingSum.multiplied(saturating: 2) >= (rootMain.map { work[$0] } ?? 0) {
+            return busyOthers.count
+        }
         let busy = a.threads.indices.filter { work[$0].multiplied(saturating: 2) >= busiest }
         let others = busy.filter { $0 != rootMain }
         return max(1, others.isEmpty ? busy.count : others.count)
