@@ -142,7 +142,7 @@ struct PythonAttributionAccumulator {
                 let key = site.site
                 if let old = l.sites[key] { site = old }
                 site.waits += 1
-                site.waitNanoseconds += wait
+                site.waitNanoseconds = site.waitNanoseconds.adding(saturating: wait)
                 site.maxWaitNanoseconds = max(site.maxWaitNanoseconds, wait)
                 l.sites[key] = site
             }
@@ -262,7 +262,7 @@ struct PythonAttributionAccumulator {
             func onCPU(_ from: UInt64, _ to: UInt64) -> UInt64 {
                 guard to > from else { return 0 }
                 var offCPU: UInt64 = 0
-                for o in off where o.end > from && o.start < to { offCPU += min(o.end, to) - max(o.start, from) }
+                for o in off where o.end > from && o.start < to { offCPU = offCPU.adding(saturating: min(o.end, to) - max(o.start, from)) }
                 return (to - from) - min(offCPU, to - from)
             }
             // Wall time by the midpoint in wall time; CPU time by the midpoint
@@ -306,16 +306,16 @@ struct PythonAttributionAccumulator {
 
     private func credit(_ l: inout PerLock, labels: [(String, String)], nanoseconds: UInt64, onCPU: UInt64) {
         let innermost = labels.first ?? (Self.noFrame, "")
-        l.functions[innermost.0, default: PythonFunctionGIL(function: innermost.0, file: innermost.1, selfNanoseconds: 0, totalNanoseconds: 0)]
-            .selfNanoseconds += nanoseconds
-        if perf {
-            let before = l.functions[innermost.0]?.selfOnCPUNanoseconds ?? 0
-            l.functions[innermost.0]?.selfOnCPUNanoseconds = before + onCPU
-        }
+        // Saturating: a hostile trace's holds near 2^62 ns add up past 2^64 (tools/fuzz, seed 2001).
+        var own = l.functions[innermost.0] ?? PythonFunctionGIL(function: innermost.0, file: innermost.1, selfNanoseconds: 0, totalNanoseconds: 0)
+        own.selfNanoseconds = own.selfNanoseconds.adding(saturating: nanoseconds)
+        if perf { own.selfOnCPUNanoseconds = (own.selfOnCPUNanoseconds ?? 0).adding(saturating: onCPU) }
+        l.functions[innermost.0] = own
         var seen: Set<String> = []
         for (name, file) in labels.isEmpty ? [innermost] : labels where seen.insert(name).inserted {
-            l.functions[name, default: PythonFunctionGIL(function: name, file: file, selfNanoseconds: 0, totalNanoseconds: 0)]
-                .totalNanoseconds += nanoseconds
+            var entry = l.functions[name] ?? PythonFunctionGIL(function: name, file: file, selfNanoseconds: 0, totalNanoseconds: 0)
+            entry.totalNanoseconds = entry.totalNanoseconds.adding(saturating: nanoseconds)
+            l.functions[name] = entry
         }
     }
 

@@ -14,12 +14,14 @@ import Testing
 ///   foreign-load-overflow: the foreign-load tracker's sums (and a replay of its
 ///     thousands of threads that takes ~50 s in a debug build: these inputs are
 ///     replayed only up to 20,000 operations here; none of the traps was in the replay);
-///   invisible-waits-overflow: the per-process sums of waits gtrace cannot see.
+///   invisible-waits-overflow: the per-process sums of waits gtrace cannot see;
+///   python-self-time-overflow (seed 2001): a function's GIL hold time summed past 2^64.
 @Suite struct FuzzFindingsTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("FuzzFindings").path
 
     @Test(arguments: ["string-length-past-end", "times-near-2-62-overflow", "python-midpoint-overflow",
-                      "handoff-latency-overflow", "foreign-load-overflow", "invisible-waits-overflow"])
+                      "handoff-latency-overflow", "foreign-load-overflow", "invisible-waits-overflow",
+                      "python-self-time-overflow"])
     func findingRunsCleanly(name: String) throws {
         let path = "\(Self.directory)/\(name).data"
         #expect(FileManager.default.fileExists(atPath: path))
