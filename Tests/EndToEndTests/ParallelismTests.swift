@@ -55,10 +55,12 @@ import Testing
             timing.expect(abs(predictedOne - measuredOne) <= 0.15 * measuredOne + stolen, "1 core: predicted \(predictedOne), measured \(measuredOne), stolen \(stolen)")
             timing.expect(abs(predictedTwo - measuredTwo) <= 0.15 * measuredTwo + stolen, "2 cores: predicted \(predictedTwo), measured \(measuredTwo), stolen \(stolen)")
             // The critical path (unlimited cores) is at least one thread's own work
-            // (150 × 1 ms) and no longer than the 2-core replay.
+            // (150 × 1 ms) and about no longer than the 2-core replay: with other core
+            // counts the mutex can change hands in another order (a list-scheduling
+            // anomaly), and ci17 saw the path 0.28% longer (156.31 against 155.88 ms).
             let path = p["criticalPath"] as? [String: Any] ?? [:]
             let length = S.number(path["lengthNanoseconds"])
-            #expect(length >= 0.95 * 150e6 && length <= predictedTwo * 1.001, "critical path \(length), 2-core replay \(predictedTwo)")
+            #expect(length >= 0.95 * 150e6 && length <= predictedTwo * 1.01, "critical path \(length), 2-core replay \(predictedTwo)")
         }
     }
 
