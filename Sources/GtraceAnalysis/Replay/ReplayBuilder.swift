@@ -542,7 +542,7 @@ struct ReplayBuilder {
                 return
             }
             // A sem_wait that blocked and got the semaphore: woken by the latest post since it began.
-            if call.name.hasPrefix("sem_"), result == 0,
+            if !call.isJoin, result == 0,
                let post = lastPost[Semaphore(process: tables.threads[t].process, address: blockArgument[t])],
                post.thread != t, post.time + 1_000 >= began, post.time <= time {
                 wait(t, for: post, until: time)
