@@ -2,7 +2,8 @@ import CGtraceSystem
 import Foundation
 
 /// Readable names for mangled symbols: C++ and legacy Rust through libstdc++'s
-/// demangler (Rust's trailing `::h<hash>` dropped), Swift through
+/// demangler (Rust's trailing `::h<hash>` dropped), Rust v0 (`_R…`) with
+/// `RustV0Demangler`, Swift through
 /// `swift-demangle` when it is on the PATH. Anything else is left as it is.
 struct Demangler {
     private var cache: [String: String] = [:]
@@ -14,6 +15,8 @@ struct Demangler {
         if name.hasPrefix("_Z"), let raw = gtrace_demangle(name) {
             result = Self.dropRustHash(String(cString: raw))
             free(raw)
+        } else if name.hasPrefix("_R") {
+            result = RustV0Demangler.demangle(name) ?? name
         } else if name.hasPrefix("$s") || name.hasPrefix("_$s") || name.hasPrefix("$S") || name.hasPrefix("_T0") {
             result = swiftName(name) ?? name
         }

@@ -122,6 +122,9 @@ import Testing
                                       ("SIGNAL", sum(signal, "waitTotalNanoseconds"), condvar["wait_ns"] ?? 0)] {
             #expect(own > 0 && abs(recorded - own) <= 0.05 * own, "\(name): recorded \(recorded) ns, threads' own clocks \(own) ns")
         }
+        // Its waits are made in std (v0-mangled in recent releases, legacy-mangled in older ones), and the call site is demangled.
+        let sites = counter.flatMap { $0["callSites"] as? [[String: Any]] ?? [] }.compactMap { $0["site"] as? String }
+        #expect(sites.contains { $0.contains("lock_contended") } && !sites.contains { $0.hasPrefix("_R") }, "\(sites)")
         // Every woken mutex wait was woken by one of the mutex's wake calls.
         #expect(futexSum(counter, "woken") == futexSum(counter, "threadsWoken"))
         #expect(futexSum(counter, "wakers") >= 2)
