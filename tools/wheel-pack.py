@@ -41,6 +41,12 @@ def third_party(root, scratch):
         ("swift-argument-parser", os.path.join(scratch, "checkouts", "swift-argument-parser", "LICENSE.txt")),
         ("swift-protobuf", os.path.join(scratch, "checkouts", "swift-protobuf", "LICENSE.txt")),
         ("Perfetto trace format (.proto subset, generated code)", os.path.join(root, "Protos", "perfetto", "LICENSE")),
+        ("libelf from elfutils (linked statically): copyright and terms", "/usr/share/doc/libelf1/copyright"),
+        ("libelf is used under the GNU LGPL, version 3 or later, which follows. To relink gtrace\n"
+         "with another libelf, build gtrace from its source against that libelf (README, tools/wheel).\n"
+         "GNU Lesser General Public License, version 3", "/usr/share/common-licenses/LGPL-3"),
+        ("GNU General Public License, version 3 (the LGPL-3 adds its terms to these)", "/usr/share/common-licenses/GPL-3"),
+        ("zlib (linked statically, for libelf)", "/usr/share/doc/zlib1g/copyright"),
     ]
     out = ["gtrace bundles the following components. Their licences follow.\n"]
     for name, path in parts:

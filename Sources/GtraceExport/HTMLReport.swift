@@ -13,7 +13,9 @@ public enum HTMLReport {
         let comparison = analyses.count > 1 ? Comparison(analyses) : nil
         let payload = Payload(runs: analyses, comparison: comparison)
         let json = String(decoding: try encoder.encode(payload), as: UTF8.self)
-        return HTMLTemplate.page.replacingOccurrences(of: "@@DATA@@", with: scriptSafe(json))
+        return HTMLTemplate.page
+            .replacingOccurrences(of: "/*@@SECTIONS@@*/", with: HTMLSections.script)
+            .replacingOccurrences(of: "@@DATA@@", with: scriptSafe(json))
     }
 
     struct Payload: Encodable {

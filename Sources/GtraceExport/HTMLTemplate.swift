@@ -1,6 +1,7 @@
 /// The HTML report's page: markup, style and the script that draws it from
-/// the embedded JSON (`@@DATA@@`). Trace strings only ever go through
-/// `textContent` and `setAttribute`.
+/// the embedded JSON (`@@DATA@@`), with HTMLSections' script spliced in at
+/// `/*@@SECTIONS@@*/`. Trace strings only ever go through `textContent` and
+/// `setAttribute`.
 enum HTMLTemplate {
     static let page = #"""
 <!DOCTYPE html>
@@ -105,12 +106,14 @@ function renderRun(run, index) {
       parts.forEach((v, i) => { const d = add(bar, el("div")); d.style.width = (100 * v / total) + "%"; d.style.background = colors[i]; d.setAttribute("title", dur(v)); });
     }
   }
-  const locks = run.locks.filter(l => l.acquisitions > 0 || l.waitCount > 0);
+  renderGIL(section, run);
+  const locks = run.locks.filter(l => !l.futex && (l.acquisitions > 0 || l.waitCount > 0));
   if (locks.length) {
     add(section, el("h2", "Locks by hold ratio"));
     add(section, table(["lock", "pid", "kind", "acquired", "contended", "hold total", "hold ratio", "wait total", "wait ratio"],
       locks.slice(0, 50).map(l => [l.name, l.pid, l.kind, l.acquisitions, pct(l.acquisitions ? l.contendedAcquisitions / l.acquisitions : 0), dur(l.holdTotalNanoseconds), pct(l.holdRatio), dur(l.waitTotalNanoseconds), pct(l.waitRatio)])));
   }
+  renderLockFamilies(section, run);
   add(section, el("h2", "Processes"));
   add(section, table(["pid", "ppid", "lifetime", "CPU", "threads", "end", "command"],
     run.processes.slice(0, 200).map(pr => [pr.pid, pr.ppid, dur(pr.lifetimeNanoseconds), dur(pr.onCPUNanoseconds ?? pr.cpuNanoseconds), pr.threadCount, pr.end || pr.exit, pr.command + (pr.instrumented ? "" : " [not instrumented]")])));
@@ -127,6 +130,7 @@ if (data.comparison) {
   add(section, el("ul", undefined, "verdict")).append(...data.comparison.runs.map((r, i) => el("li", "run " + (i + 1) + " is limited by " + r.limit + "." + (r.foreignLoadShare != null ? " Other programs held the CPUs " + pct(r.foreignLoadShare) + " of it." : ""))));
   if (data.comparison.warnings && data.comparison.warnings.length) add(section, el("ul", undefined, "verdict")).append(...data.comparison.warnings.map(w => el("li", "warning: " + w)));
 }
+/*@@SECTIONS@@*/
 data.runs.forEach(renderRun);
 window.gtraceRendered = true;
 </script>

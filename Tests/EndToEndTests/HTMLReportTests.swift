@@ -31,6 +31,34 @@ import Testing
         #expect(text.contains("</script><img s") && text.contains("<img src=x oner"), "thread names shown as text")
     }
 
+    /// The sections beyond pthread locks, as in the text report: futex words
+    /// (waits through libc's syscall()), waits gtrace cannot see (the same
+    /// waits by an inline syscall instruction), and the GIL with the Python
+    /// code holding it.
+    @Test func futexUnseenWaitsAndGILSectionsRender() throws {
+        guard SchedulingTests.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let program = try Harness.buildWorkload("raw_futex", in: dir)
+        var traces: [String] = []
+        for mode in ["raw", "libc"] {
+            traces.append("\(dir)/\(mode).data")
+            #expect(try Harness.gtrace(["record", "-o", traces.last!, "--", program, mode, "4", "100"]).status == 0)
+        }
+        let sample = "\(Harness.packageRoot)/traces/seed1-threads.data"
+        let html = "\(dir)/report.html"
+        #expect(try Harness.gtrace(["report", "--html", html] + traces + [sample]).status == 0)
+        let page = try Self.check(html, screenshot: "\(ViewCheckTests.outputDirectory)/html-sections.png")
+        #expect(page["rendered"] as? Bool == true)
+        let text = page["text"] as? String ?? ""
+        let runs = Array(text.components(separatedBy: "\nRun ").dropFirst())
+        try #require(runs.count == 3, "\(text.prefix(300))")
+        // raw: unseen waits, no futex word; libc: a futex word, nothing unseen; seed 1: the GIL and its Python code.
+        #expect(runs[0].contains("Waits gtrace cannot see") && !runs[0].contains("Futex words"))
+        #expect(runs[1].contains("Futex words") && runs[1].contains("worker") && !runs[1].contains("Waits gtrace cannot see"))
+        #expect(runs[2].contains("The GIL") && runs[2].contains("Python code holding the GIL") && runs[2].contains("count (seed1_count.py"))
+    }
+
     @Test func sampleTracesAndTheirComparisonRender() throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
