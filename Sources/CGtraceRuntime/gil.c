@@ -1,7 +1,7 @@
 /*
  * gil.c — CPython's GIL, exactly.
  *
- * CPython (3.8–3.13, default build) keeps its GIL in a
+ * CPython (3.8–3.15, default build) keeps its GIL in a
  * `struct _gil_runtime_state` inside `_PyRuntime` (exported in .dynsym by the
  * shared libpython and by Debian's statically linked python3.11):
  *   interval +0 (µs), last_holder +8, locked +16 (int), switch_number +24,
@@ -74,9 +74,12 @@ static uintptr_t gt_gil_holder_tstate[GT_MAX_GILS];
  * build). 3.8–3.11: `offsetof(_PyRuntimeState, ceval.gil)`, computed from each
  * version's internal headers (pycore_runtime.h / pycore_pystate.h with
  * Py_BUILD_CORE); 3.12–3.13: the main interpreter's `_gil`, stored inline in
- * _PyRuntime (from RECORDING-FACTS, confirmed by the pattern on 3.12.1/3.13.0). */
+ * _PyRuntime (from RECORDING-FACTS, confirmed by the pattern on 3.12.1/3.13.0);
+ * 3.14–3.15: found by the pattern on 3.14.10/3.15.2 (Debian sid), whose
+ * _Py_DebugOffsets put `locked` at +16 and `last_holder` at +8 of `_gil`, as
+ * this file assumes; CPython's switch_number matched the recorded hand-offs. */
 static const struct { uint8_t minor; uint32_t offset; } gt_gil_layouts[] = {
-    {8, 1152}, {9, 352}, {10, 352}, {11, 360}, {12, 77432}, {13, 96104},
+    {8, 1152}, {9, 352}, {10, 352}, {11, 360}, {12, 77432}, {13, 96104}, {14, 98536}, {15, 128064},
 };
 
 static uint32_t gt_parse_version(const char *v) {

@@ -51,19 +51,27 @@ struct gt_py_layout {
     uint16_t co_adaptive;    /* offset of co_code_adaptive (3.11+) */
     uint8_t str_ascii_data;  /* sizeof(PyASCIIObject) */
     uint8_t str_utf8;        /* offset of PyCompactUnicodeObject.utf8 */
+    uint8_t code_tag_bits;   /* 3.14+: f_executable is a _PyStackRef, a pointer with tag bits */
 };
 
 /* Measured on 3.8.18, 3.9.18, 3.10.13, 3.11.7 (and Debian's 3.11.2), 3.12.1,
- * 3.13.0 with tools/python-layouts.py and from each version's headers
- * (pystate.h/cpython/pystate.h, frameobject.h/pycore_frame.h, code.h,
- * unicodeobject.h). Owners: 3.12+ FRAME_OWNED_BY_CSTACK = 3 frames are shims. */
+ * 3.13.0 and from each version's headers (pystate.h/cpython/pystate.h,
+ * frameobject.h/pycore_frame.h, code.h, unicodeobject.h). 3.14.10 and 3.15.2
+ * (Debian sid): read from the interpreter's own _Py_DebugOffsets at the start
+ * of _PyRuntime (the table it keeps for out-of-process profilers; it gives the
+ * same values as this table for 3.13.0), thread_id also checked against
+ * threading.get_ident() through PyThreadState_Get. Owners: frames with owner
+ * 3 are shims (3.12–3.13 FRAME_OWNED_BY_CSTACK, 3.14+ the interpreter's entry
+ * frames, FRAME_OWNED_BY_INTERPRETER). */
 static const struct gt_py_layout gt_py_layouts[] = {
-    {8, 24, -1, 176, 32, 24, 104, 0, GT_INSTR_LASTI_BYTES, 40, 104, 112, 0, 0, 48, 56},
-    {9, 24, -1, 176, 32, 24, 104, 0, GT_INSTR_LASTI_BYTES, 40, 104, 112, 0, 0, 48, 56},
-    {10, 24, -1, 176, 32, 24, 96, 0, GT_INSTR_LASTI_UNITS, 40, 104, 112, 0, 0, 48, 56},
-    {11, 56, 8, 152, 32, 48, 56, 0, GT_INSTR_PREV, 72, 112, 120, 128, 184, 48, 56},
-    {12, 56, 0, 136, 0, 8, 56, 70, GT_INSTR_PREV, 68, 112, 120, 128, 192, 40, 48},
-    {13, 72, -1, 152, 0, 8, 56, 70, GT_INSTR_PTR, 68, 112, 120, 128, 200, 40, 48},
+    {8, 24, -1, 176, 32, 24, 104, 0, GT_INSTR_LASTI_BYTES, 40, 104, 112, 0, 0, 48, 56, 0},
+    {9, 24, -1, 176, 32, 24, 104, 0, GT_INSTR_LASTI_BYTES, 40, 104, 112, 0, 0, 48, 56, 0},
+    {10, 24, -1, 176, 32, 24, 96, 0, GT_INSTR_LASTI_UNITS, 40, 104, 112, 0, 0, 48, 56, 0},
+    {11, 56, 8, 152, 32, 48, 56, 0, GT_INSTR_PREV, 72, 112, 120, 128, 184, 48, 56, 0},
+    {12, 56, 0, 136, 0, 8, 56, 70, GT_INSTR_PREV, 68, 112, 120, 128, 192, 40, 48, 0},
+    {13, 72, -1, 152, 0, 8, 56, 70, GT_INSTR_PTR, 68, 112, 120, 128, 200, 40, 48, 0},
+    {14, 72, -1, 152, 0, 8, 56, 74, GT_INSTR_PTR, 68, 112, 120, 128, 208, 40, 48, 7},
+    {15, 72, -1, 176, 0, 8, 56, 74, GT_INSTR_PTR, 68, 112, 120, 128, 208, 40, 48, 7},
 };
 
 static const struct gt_py_layout *gt_py;   /* this process's layout, NULL: no locations */
@@ -226,7 +234,7 @@ void gt_py_location(uintptr_t gil) {
     uintptr_t frame = gt_py_current_frame(ts);
     int depth = 0;
     for (int steps = 0; frame != 0 && depth < GT_PY_DEPTH && steps < 4 * GT_PY_DEPTH; steps++) {
-        uintptr_t code = gt_load(frame + gt_py->fr_code);
+        uintptr_t code = gt_load(frame + gt_py->fr_code) & ~(uintptr_t)gt_py->code_tag_bits;
         if (!gt_py_is_frame_skipped(frame) && code != 0) {
             if (gt_load(code + 8) != gt_py_code_type) {
                 if (gt_py_confirmed == 0) {
@@ -278,6 +286,7 @@ void gt_py_sample(uintptr_t gil, int index) {
         if (gt_py_peek(frame, f, 80) != 0) return;
         uint64_t code, back;
         memcpy(&code, f + L->fr_code, 8);
+        code &= ~(uint64_t)L->code_tag_bits;
         memcpy(&back, f + L->fr_back, 8);
         if (!(L->fr_owner != 0 && f[L->fr_owner] == 3) && code != 0 && gt_py_peek(code, c, sizeof c) == 0) {
             uint64_t type, name, file, qual = 0;

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Records the Python seed experiments on every CPython 3.8–3.13 present and
+/// Records the Python seed experiments on every CPython 3.8–3.15 present and
 /// checks gtrace's GIL numbers against CPython's own counters and each
 /// thread's own CPU clock.
 @Suite(.serialized) struct GILTruthTests {
@@ -124,7 +124,7 @@ import Testing
 
 extension GILTruthTests {
     /// Interpreters created after start-up with their own GIL (3.12+): each GIL is found and traced.
-    @Test(arguments: PythonVersions.installed.filter { ["3.12", "3.13"].contains($0.version) })
+    @Test(arguments: PythonVersions.installed.filter { ["3.12", "3.13", "3.14", "3.15"].contains($0.version) })
     func subinterpreterGILsAreTracedToo(python: PythonVersions.Interpreter) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

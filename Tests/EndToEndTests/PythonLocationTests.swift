@@ -129,7 +129,7 @@ extension PythonLocationTests {
     /// threading.Lock contention (≤ 3.13: a POSIX semaphore): hold and wait
     /// totals against the workload's own clocks, the lock named by the line that
     /// created it, its waits at the `with lock:` line.
-    @Test(arguments: PythonVersions.installed)
+    @Test(arguments: PythonVersions.installed.filter { !PythonVersions.usesPyMutexLocks($0) })
     func threadingLockHoldsAndWaitsMatchTheWorkloadsClock(python: PythonVersions.Interpreter) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -154,5 +154,33 @@ extension PythonLocationTests {
         #expect(abs(wait - workload.wait_s) <= 0.05 * workload.wait_s, "\(python): wait \(wait) s, workload \(workload.wait_s) s")
         // Acquisitions: at least the workload's (a lock at the same address before it adds its own).
         #expect((lock["acquisitions"] as? Int ?? 0) >= workload.acquisitions)
+    }
+
+    /// From 3.14, threading.Lock is a PyMutex: an uncontended acquire never leaves
+    /// the interpreter, and a contended one parks on a per-thread semaphore. Those
+    /// waits are seen as sem_wait calls (not yet as a named lock): their total is
+    /// the workload's own wait time, and the GIL's wait sites name the `with lock:`
+    /// line the threads came back from.
+    @Test(arguments: PythonVersions.installed.filter { PythonVersions.usesPyMutexLocks($0) })
+    func pyMutexWaitsAreSeenAsSemaphoreWaits(python: PythonVersions.Interpreter) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let result = try Harness.gtrace(["record", "-o", trace, "--", python.path,
+                                         "\(Harness.packageRoot)/tools/workloads/py_lock_schedule.py", "3", "20", "0.005"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let workload = try JSONDecoder().decode(LockWorkload.self, from: result.stdoutData)
+        let report = try Harness.reportJSON(trace)
+        let threads = try #require(report["threads"] as? [[String: Any]])
+        let workers = threads.filter { ($0["name"] as? String)?.hasPrefix("Thread-") == true }
+        #expect(workers.count == 3)
+        let semaphoreWait = workers.flatMap { $0["blockingCalls"] as? [[String: Any]] ?? [] }
+            .filter { $0["call"] as? String == "sem_wait" }
+            .reduce(0.0) { $0 + Double($1["totalNanoseconds"] as? Int ?? 0) } / 1e9
+        #expect(abs(semaphoreWait - workload.wait_s) <= 0.05 * workload.wait_s,
+                "\(python): sem_wait \(semaphoreWait) s, workload's lock waits \(workload.wait_s) s")
+        let gil = try #require((report["gil"] as? [[String: Any]])?.first)
+        let sites = ((gil["pythonCode"] as? [String: Any])?["waitSites"] as? [[String: Any]] ?? []).compactMap { $0["site"] as? String }
+        #expect(sites.contains("py_lock_schedule.py:\(workload.with_line) in worker (after sem_wait)"), "\(python): \(sites.prefix(5))")
     }
 }

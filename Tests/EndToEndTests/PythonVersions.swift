@@ -1,7 +1,9 @@
 import Foundation
 
 /// The CPython interpreters the GIL tests run on: every pyenv 3.8–3.13 build
-/// present, plus Debian's /usr/bin/python3.11 (libpython linked statically).
+/// present, Debian's /usr/bin/python3.11 (libpython linked statically), and
+/// Debian sid's 3.14 and 3.15 that tools/setup-python-sid puts in a private
+/// prefix ($GTRACE_PYTHON_SID, default ~/.cache/gtrace/python-sid).
 /// `GTRACE_REQUIRE_PYTHONS=3.8,3.9,…` (set by .ci/run on the machine image)
 /// turns a missing version into a test failure instead of a skip.
 enum PythonVersions {
@@ -11,7 +13,7 @@ enum PythonVersions {
         var description: String { "\(version) \(path)" }
     }
 
-    static let wanted = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+    static let wanted = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 
     static let installed: [Interpreter] = {
         var found: [Interpreter] = []
@@ -30,8 +32,19 @@ enum PythonVersions {
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/python3.11") {
             found.append(Interpreter(version: "3.11", path: "/usr/bin/python3.11"))
         }
+        let sid = ProcessInfo.processInfo.environment["GTRACE_PYTHON_SID"] ?? NSHomeDirectory() + "/.cache/gtrace/python-sid"
+        for version in ["3.14", "3.15"] where !found.contains(where: { $0.version == version }) {
+            let path = "\(sid)/usr/bin/python\(version)"
+            if FileManager.default.isExecutableFile(atPath: path) { found.append(Interpreter(version: version, path: path)) }
+        }
         return found
     }()
+
+    /// 3.14+: threading.Lock & co. are PyMutex (parking lot), not POSIX semaphores.
+    static func usesPyMutexLocks(_ python: Interpreter) -> Bool {
+        let parts = python.version.split(separator: ".").compactMap { Int($0) }
+        return parts.count == 2 && (parts[0], parts[1]) >= (3, 14)
+    }
 
     /// Versions that are required here but absent.
     static var missingRequired: [String] {

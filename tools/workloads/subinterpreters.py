@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-try:  # 3.13
+try:  # 3.13+
     import _interpreters as interpreters
 
     def create():
