@@ -330,7 +330,7 @@ struct TraceBuilder {
                 cutter.append(TraceEvent(time: lastTime, thread: index, kind: kind))
                 if r.flags & UInt16(GTRACE_LOCKF_SEMAPHORE.rawValue) != 0 {
                     let id = lock(r.addr)
-                    pythonLocks.record(r, lock: id, thread: index, at: lastTime, site: python.releaseSite(codes: pyCodes))
+                    pythonLocks.record(r, lock: id, thread: index, at: lastTime, frame: python.lastRelease, codes: pyCodes)
                     if r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRE.rawValue) || r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRED.rawValue) {
                         python.begin(at: lastTime, anchor: .lock(id))
                     }
@@ -453,12 +453,6 @@ struct PythonFrameCollector {
         frames.append(PythonFrame(code: code, line: r.u32))
     }
 
-    /// "app.py:42 in worker": the line of the last release (nil: none yet).
-    func releaseSite(codes: [PythonCode]) -> String? {
-        guard let f = lastRelease else { return nil }
-        return PythonLockSites.site(f, codes: codes)
-    }
-
     /// The event of the frames gathered (a sample or a lock acquisition with
     /// none is dropped; a GIL event with none keeps an empty location: no Python frame).
     mutating func flush(thread: Int, pythonLocks: inout PythonLockSites, codes: [PythonCode]) -> TraceEvent? {
@@ -469,10 +463,10 @@ struct PythonFrameCollector {
             return frames.isEmpty ? nil : TraceEvent(time: time, thread: thread, kind: .pythonSample(lock: gil, frames: frames))
         case let .lock(lock):
             guard let first = frames.first else { return nil }
-            pythonLocks.located(lock: lock, at: time, site: PythonLockSites.site(first, codes: codes))
+            pythonLocks.located(lock: lock, at: time, frame: first, codes: codes)
             return TraceEvent(time: time, thread: thread, kind: .pythonLocation(frames: frames))
         case let .lockNew(address):
-            if let first = frames.first { pythonLocks.created(address: address, at: time, site: PythonLockSites.site(first, codes: codes)) }
+            if let first = frames.first { pythonLocks.created(address: address, at: time, frame: first, codes: codes) }
             return nil
         case .gilRelease:
             lastRelease = frames.first
@@ -497,16 +491,34 @@ struct PythonLockSites {
     private(set) var firstWait: [Int: UInt64] = [:]
     private(set) var totals: [Int: [String: Totals]] = [:]
     private var pending: [Int: [Int: (time: UInt64, site: String)]] = [:]  // thread → lock → wait
+    /// Site names already made: a queue.Queue creates a waiter lock per blocking
+    /// get, so the same few lines are named hundreds of thousands of times.
+    private var siteNames: [SiteKey: String] = [:]
 
-    static func site(_ f: PythonFrame, codes: [PythonCode]) -> String {
-        guard let index = f.code, codes.indices.contains(index) else { return "(unknown code)" }
-        let c = codes[index]
-        let base = c.file.split(separator: "/").last.map(String.init) ?? c.file
-        return "\(base):\(f.line) in \(c.qualifiedName)"
+    private struct SiteKey: Hashable {
+        var code: Int
+        var line: UInt32
     }
 
-    mutating func created(address: UInt64, at time: UInt64, site: String) {
-        creations[address, default: []].append((time, site))
+    /// "app.py:42 in worker".
+    mutating func site(_ f: PythonFrame, codes: [PythonCode]) -> String {
+        let key = SiteKey(code: f.code ?? -1, line: f.line)
+        if let known = siteNames[key] { return known }
+        let name: String
+        if let index = f.code, codes.indices.contains(index) {
+            let c = codes[index]
+            let base = c.file.split(separator: "/").last.map(String.init) ?? c.file
+            name = "\(base):\(f.line) in \(c.qualifiedName)"
+        } else {
+            name = "(unknown code)"
+        }
+        siteNames[key] = name
+        return name
+    }
+
+    mutating func created(address: UInt64, at time: UInt64, frame: PythonFrame, codes: [PythonCode]) {
+        let name = site(frame, codes: codes)
+        creations[address, default: []].append((time, name))
     }
 
     /// "created at app.py:2 in <module>": the creation at this address last
@@ -518,15 +530,16 @@ struct PythonLockSites {
         return first.site
     }
 
-    mutating func located(lock: Int, at time: UInt64, site: String) {
+    mutating func located(lock: Int, at time: UInt64, frame: PythonFrame, codes: [PythonCode]) {
         if let old = firstLocation[lock], old.time <= time { return }
-        firstLocation[lock] = (time, site)
+        firstLocation[lock] = (time, site(frame, codes: codes))
     }
 
-    mutating func record(_ r: gtrace_raw_record, lock: Int, thread: Int, at time: UInt64, site: String?) {
-        let here = site ?? "(no Python line)"
+    /// `frame`: the waiting thread's innermost frame at its last GIL release.
+    mutating func record(_ r: gtrace_raw_record, lock: Int, thread: Int, at time: UInt64, frame: PythonFrame?, codes: [PythonCode]) {
         switch UInt32(r.kind) {
         case GTRACE_RAW_LOCK_WAIT.rawValue:
+            let here = frame.map { site($0, codes: codes) } ?? "(no Python line)"
             pending[thread, default: [:]][lock] = (time, here)
             firstWait[lock] = min(firstWait[lock] ?? time, time)
         case GTRACE_RAW_LOCK_ACQUIRED.rawValue, GTRACE_RAW_LOCK_FAILED.rawValue:
