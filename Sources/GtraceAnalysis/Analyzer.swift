@@ -179,7 +179,7 @@ public enum Analyzer {
         analysis.invisibleWaits = InvisibleWaitStatistics.compute(threads: threadStats, processes: processStats)
         let verdict = Verdict.decide(analysis)
         analysis.limit = verdict.limit
-        analysis.verdict = verdict.sentences
+        analysis.verdict = verdict.sentences + Self.freeThreadedSentences(tables)
         analysis.parallelism?.whatIf = verdict.whatIf
         return analysis
     }

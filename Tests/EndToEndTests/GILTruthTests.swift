@@ -147,3 +147,25 @@ extension GILTruthTests {
         }
     }
 }
+
+extension GILTruthTests {
+    /// A free-threaded CPython (3.14t) has no GIL. None can be installed here, so a
+    /// stand-in exports what the runtime reads (_PyRuntime, Py_Version and the
+    /// version string of a free-threaded build): the runtime traces no GIL and the
+    /// verdict says the GIL is disabled. Untested on a real free-threaded build.
+    @Test func aFreeThreadedBuildIsReportedWithoutAGIL() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let program = try Harness.buildWorkload("fake_free_threaded", in: dir, extraFlags: ["-rdynamic"])
+        let trace = "\(dir)/t.data"
+        let result = try Harness.gtrace(["record", "-o", trace, "--", program])
+        #expect(result.status == 0 && result.stdout == "ok\n", "\(result.stderr)")
+        let dump = try Harness.gtrace(["dump", trace]).stdout
+        #expect(dump.contains("status=0x8 (GIL disabled (free-threaded build))"), "\(dump.split(separator: "\n").filter { $0.hasPrefix("gil") })")
+        let report = try Harness.reportJSON(trace)
+        #expect((report["gil"] as? [[String: Any]] ?? []).filter { $0["traced"] as? Bool == true }.isEmpty)
+        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
+        #expect(verdict.contains("free-threaded CPython 3.14.0 (GIL disabled)"), "\(verdict)")
+        #expect(!verdict.contains("under the GIL"), "\(verdict)")
+    }
+}
