@@ -8,9 +8,12 @@ import GtraceFormat
 /// slice, so nothing on it overlaps.
 ///
 /// It also gives the sink the thread states: every switch out (runnable,
-/// sleeping or in I/O) and in, and a waking for each lock or GIL hand-off
-/// that ended a sleep: the thread that released the lock woke the one that
-/// acquired it, if the release fell inside the acquirer's last sleep.
+/// sleeping or in I/O) and in, and a waking for each recorded hand-off that
+/// ended a sleep, if the waker's act fell inside the woken thread's last
+/// sleep: the release of a lock or the GIL → its next contended acquisition;
+/// a `sem_post` → the `sem_wait` on that semaphore that blocked and got it; a
+/// write to a pipe or socket → the blocked read of it (the runtime's WAKER
+/// records name both ends' object).
 struct SchedulingModel {
     static let cpuLane: Int64 = 508
     static let blockedLane: Int64 = 509
@@ -32,6 +35,16 @@ struct SchedulingModel {
     /// Per lock: who released it last, when, and on which CPU.
     private var lastRelease: [Int: (thread: Int, time: UInt64, cpu: Int)] = [:]
     private var pendingWakings: [(thread: Int, waker: Int, cpu: Int, time: UInt64)] = []
+    /// The latest sem_post per semaphore (process, address) and write per I/O object, and the
+    /// object each thread's current blocking I/O call waits on.
+    private var lastPost: [SemaphoreKey: (thread: Int, time: UInt64, cpu: Int)] = [:]
+    private var lastWrite: [UInt64: (thread: Int, time: UInt64, cpu: Int)] = [:]
+    private var ioWaitObject: [Int: UInt64] = [:]
+
+    private struct SemaphoreKey: Hashable {
+        var process: Int
+        var address: UInt64
+    }
     private var named: Set<Int64> = []
     private var runnable = 0
     private var flowID = 1_000_000_000  // apart from the GIL hand-off ids
@@ -144,8 +157,25 @@ struct SchedulingModel {
                 try slice(t, lane: Self.blockedLane, label: "blocked", name: call.label(smallArgument: open.small, argument: open.argument),
                           category: Self.blockedCategory(call.category(smallArgument: open.small)), from: open.time, to: e.time,
                           args: args, into: sink)
+                switch call.category(smallArgument: open.small) {
+                case .sync where !call.isJoin && result == 0:
+                    let key = SemaphoreKey(process: tables.threads[t].process, address: open.argument)
+                    if let post = lastPost[key] { try woke(t, by: post, into: sink) }
+                case .io:
+                    if let object = ioWaitObject[t], let write = lastWrite[object] { try woke(t, by: write, into: sink) }
+                default:
+                    break
+                }
             }
             openCall[t] = nil
+            ioWaitObject[t] = nil
+        case let .waker(kind, object, _):
+            switch kind {
+            case .semPost: lastPost[SemaphoreKey(process: tables.threads[t].process, address: object)] = (t, e.time, cpuOf[t])
+            case .ioWrite: lastWrite[object] = (t, e.time, cpuOf[t])
+            case .ioWait: ioWaitObject[t] = object
+            default: break
+            }
         case let .fork(childPid):
             // An arrow from a "fork" mark on the parent to a "started by fork" mark on the child's first thread.
             guard let child = tables.processes.first(where: { $0.pid == childPid && $0.startNanoseconds >= e.time &- 1_000_000 }),
@@ -183,6 +213,17 @@ struct SchedulingModel {
         let time = min(max(release.time, sleep.start), sleep.end)
         guard exported(thread, at: time), filter.accepts(pid: ids(release.thread).pid) else { return }
         pendingWakings.append((thread, release.thread, release.cpu, time))
+    }
+
+    /// `thread`'s blocking call ended after `waker`'s act: a waking if the act fell inside its last sleep.
+    private mutating func woke(_ thread: Int, by waker: (thread: Int, time: UInt64, cpu: Int), into sink: TrackSink) throws {
+        guard waker.thread != thread, let sleep = lastSleep[thread], !sleep.woken,
+              waker.time &+ Self.wakeSlackNanoseconds >= sleep.start, waker.time <= sleep.end &+ Self.wakeSlackNanoseconds
+        else { return }
+        lastSleep[thread]?.woken = true
+        let time = min(max(waker.time, sleep.start), sleep.end)
+        guard exported(thread, at: time), filter.accepts(pid: ids(waker.thread).pid) else { return }
+        try sink.waking(thread: thread, waker: waker.thread, cpu: waker.cpu, time: time)
     }
 
     mutating func drainWakings(into sink: TrackSink) throws {

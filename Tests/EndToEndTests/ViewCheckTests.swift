@@ -39,7 +39,8 @@ import Testing
 /// Perfetto UI: it imports with no error, every slice, counter value and
 /// arrow of the file is there, every thread the scheduler records cover has
 /// thread states, and the wakers the UI shows are the threads that released
-/// the lock (or GIL) the woken thread acquired.
+/// the lock (or GIL) the woken thread acquired, posted its semaphore or wrote
+/// to the pipe it read.
 @Suite(.serialized) struct PerfettoViewCheckTests {
     static func check(_ file: String, screenshot: String) throws -> [String: Any] {
         try FileManager.default.createDirectory(atPath: ViewCheckTests.outputDirectory, withIntermediateDirectories: true)
@@ -84,6 +85,39 @@ import Testing
         #expect(shown.isSubset(of: Self.pairs(ui["file_waker_pairs"])))
         #expect(shown.allSatisfy { tids.contains($0[0]) && tids.contains($0[1]) && $0[0] != $0[1] })
         if name == "seed1-threads" { #expect(!shown.isEmpty, "GIL hand-offs between CPU-bound threads wake the waiting thread") }
+    }
+
+    /// Beyond locks: a sem_post wakes the sem_wait that got the item (sem_pc: the
+    /// producer wakes the consumer), and a write to a pipe wakes its blocked
+    /// reader (pipe_pingpong: parent and child wake each other).
+    @Test func semaphorePostsAndPipeWritesNameTheirWaker() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sem = try Harness.buildWorkload("sem_pc", in: dir)
+        let pipe = try Harness.buildWorkload("pipe_pingpong", in: dir)
+        // sem_pc: the producer works 2 ms per item, the consumer 0.5 ms, so it waits for every item.
+        var trace = "\(dir)/sem.data", file = "\(dir)/sem.pftrace"
+        var recorded = try Harness.gtrace(["record", "-o", trace, "--", sem, "30", "2000", "500"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let producer = try #require(recorded.stdout.split(separator: "\n").first { $0.hasPrefix("producer_tid ") }
+            .flatMap { Int($0.split(separator: " ")[1]) })
+        #expect(try Harness.gtrace(["export", "--format", "perfetto", "-o", file, trace]).status == 0)
+        var ui = try Self.check(file, screenshot: "\(ViewCheckTests.outputDirectory)/sem_pc-perfetto.png")
+        var shown = Self.pairs(ui["waker_pairs"])
+        #expect(shown.count == 1 && shown.first?[1] == producer && shown.first?[0] != producer,
+                "UI wakers \(shown): the consumer woken by the producer \(producer)")
+        // pipe_pingpong: each side's blocked read is woken by the other's write.
+        trace = "\(dir)/pipe.data"
+        file = "\(dir)/pipe.pftrace"
+        recorded = try Harness.gtrace(["record", "-o", trace, "--", pipe, "30", "1000", "1000"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let fields = recorded.stdout.split(separator: " ").map(String.init)
+        let parent = try #require(fields.firstIndex(of: "parent_pid").flatMap { Int(fields[$0 + 1]) })
+        let child = try #require(fields.firstIndex(of: "child_pid").flatMap { Int(fields[$0 + 1]) })
+        #expect(try Harness.gtrace(["export", "--format", "perfetto", "-o", file, trace]).status == 0)
+        ui = try Self.check(file, screenshot: "\(ViewCheckTests.outputDirectory)/pipe_pingpong-perfetto.png")
+        shown = Self.pairs(ui["waker_pairs"])
+        #expect(shown == [[child, parent], [parent, child]], "UI wakers \(shown): parent \(parent), child \(child)")
     }
 
     @Test func lockHandOffsNameTheReleasingThreadAsWaker() throws {
