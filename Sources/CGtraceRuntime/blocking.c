@@ -340,11 +340,16 @@ static int gt_sem_taken(sem_t *s) {
             return 0;                                                          \
         }                                                                      \
         if (!gt_block_begin((call), 0, (uint64_t)(uintptr_t)(s))) return (real); \
+        uintptr_t ret_ = (uintptr_t)__builtin_return_address(0);               \
+        uintptr_t frame_ = (uintptr_t)__builtin_frame_address(0);              \
         gt_pylock_wait(s);                                                     \
+        gt_pymutex_wait((s), ret_, frame_);                                    \
         int rc_ = (real);                                                      \
         int err_ = errno;                                                      \
-        gt_block_end_rc((call), rc_);                                          \
+        /* The lock's end inside the call, before its BLOCK_END: nested. */    \
+        gt_pymutex_woke((s), ret_, frame_, rc_, err_);                         \
         gt_pylock_woke(s, rc_, err_);                                          \
+        gt_block_end_rc((call), rc_);                                          \
         errno = err_;                                                          \
         return rc_;                                                            \
     } while (0)

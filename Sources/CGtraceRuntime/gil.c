@@ -114,6 +114,7 @@ void gt_gil_init(void) {
     }
     gt_py_init(gt_py_version);
     gt_pylocks_init(gt_py_version);
+    gt_pymutex_init(gt_py_version, rt);
     __atomic_store_n(&gt_py_runtime, (uintptr_t)rt, __ATOMIC_RELEASE);
 }
 

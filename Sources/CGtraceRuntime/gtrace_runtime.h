@@ -203,6 +203,12 @@ void gt_pylocks_fork_child(void) GT_HIDDEN;
 void gt_pylock_taken(void *s) GT_HIDDEN;              /* blocking.c's sem waits */
 void gt_pylock_wait(void *s) GT_HIDDEN;
 void gt_pylock_woke(void *s, int rc, int err) GT_HIDDEN;
+
+/* ---- pymutex.c -------------------------------------------------------- */
+void gt_pymutex_init(uint32_t version_hex, void *runtime) GT_HIDDEN;
+void gt_pymutex_wait(void *s, uintptr_t ret, uintptr_t frame) GT_HIDDEN;   /* blocking.c's sem waits */
+void gt_pymutex_woke(void *s, uintptr_t ret, uintptr_t frame, int rc, int err) GT_HIDDEN;
+void gt_pymutex_post(void *s, uintptr_t ret) GT_HIDDEN;   /* pylocks.c's sem_post */
 int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, const struct timespec *abstime,
                           int (*wait)(void *, void *, int, const void *)) GT_HIDDEN;
 

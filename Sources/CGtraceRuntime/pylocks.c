@@ -20,9 +20,9 @@
  * A semaphore used as a counter (multiprocessing, a C extension) is recorded
  * the same way; a lock released by another thread than its holder (a
  * Condition's waiter lock) is a hand-over, as in CPython. Outside CPython,
- * or from 3.14 on (PyMutex: parking lot on futexes), a sem_post is recorded
- * as a waker (GTRACE_WAKER_SEM_POST) only: the replay ends the sem_wait it
- * woke there instead of guessing the waker by time.
+ * or from 3.14 on (PyMutex: parking lot on semaphores, pymutex.c), a sem_post
+ * is recorded as a waker (GTRACE_WAKER_SEM_POST): the replay ends the
+ * sem_wait it woke there instead of guessing the waker by time.
  */
 #include "gtrace_runtime.h"
 
@@ -114,6 +114,7 @@ GT_EXPORT int sem_post(sem_t *s) {
     if (gt_active()) {
         if (gt_pylocks_on) gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_SEMAPHORE, 0, (uintptr_t)s, 0);
         else gt_emit_rel(GTRACE_RAW_WAKER, GTRACE_WAKER_SEM_POST, 0, (uintptr_t)s, 0);  /* the replay's waker of a sem_wait */
+        gt_pymutex_post(s, (uintptr_t)__builtin_return_address(0));  /* 3.14+: a PyMutex handed over */
     }
     return gt_real_sem_post(s);
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GtraceFormat
 
 /// The one resource that limited a run, with the numbers behind it
 /// (docs/METRICS.md, "Verdict": the rule table).
@@ -33,6 +34,9 @@ public enum Verdict {
     static let whatIfGain = 1.05
     /// Waits of ≥ 1 ms per waiting thread (median) that make it a pool's worker.
     static let poolWaits = 3.0
+    /// Rule 2b: threads waiting for one lock on average, and the hand-overs that show a queue.
+    static let queuedWaiters = 0.5
+    static let queuedHandOffs = 3
 
     public struct Decision: Sendable {
         public var limit: Limit
@@ -208,6 +212,28 @@ public enum Verdict {
             }
         }
 
+        // 2b. A lock the threads queue on though little CPU work runs under it (rule 2
+        // counts CPU only): held across sleeps or I/O, its holds do not overlap, nor
+        // do the waits under it.
+        if limit == nil, let lock = queuedLock(a) {
+            limit = Limit(kind: "lock", rule: 2,
+                          summary: String(format: "lock %@: %.2f threads waited for it on average", lock.name, lock.waitRatio),
+                          numbers: ["waitRatio": lock.waitRatio, "holdRatio": lock.holdRatio, "serialFraction": p?.serialised?.serialFraction ?? 0])
+            let waited = String(format: "%.2f threads waited for it on average (%d waits, %@ in all)",
+                                lock.waitRatio, lock.waitCount, duration(lock.waitTotalNanoseconds))
+            let what = lock.futex != nil
+                ? waited + "; its holds are not seen (waits only), so what runs under it is not known"
+                : String(format: "it was held %.0f%% of the wall time and ", lock.holdRatio * 100) + waited
+                    + String(format: ", though less than %.0f%% of the CPU work ran inside it: what runs under it (a sleep, I/O) runs one thread at a time", lockSerialFraction * 100)
+            sentences.append(String(format: "Lock %@ (pid %d) serialises the threads: %@. More threads or processes would queue on it too; holding it for less time would let them overlap; %@.",
+                                    lock.name, lock.pid, what, parallelismText))
+            if let w = p?.predictions.first(where: { $0.scenario == "without lock \(lock.name)" && $0.stuckThreads == 0 }),
+               gain(w) >= whatIfGain {
+                whatIf = w
+                whatIfSentence = whatIfText(w, "Without it")
+            }
+        }
+
         // 3. Waiting: sleeping, I/O, children (without thread states: a GIL mostly free).
         let freeGIL = a.gil.filter(\.traced).compactMap { g -> Double? in
             let threads = a.threads.filter { $0.process == g.process && ($0.gil?.holdingNanoseconds ?? 0) > 0 }.count
@@ -376,6 +402,19 @@ public enum Verdict {
 
     /// What every prediction assumes (docs/METRICS.md, "Replay"): measured on this VM, the same
     /// work took up to 35% more CPU time run in parallel, and up to 15% less without GIL hand-offs.
+    /// The lock (not a GIL or condition) most waited for, if threads queued on it:
+    /// on average at least `queuedWaiters` threads waiting, handed from holder to
+    /// waiter at least `queuedHandOffs` times, and held (when holds are seen) as
+    /// long as it was waited for by one thread at least. A thread's own lock that
+    /// others wait for once (a join) changes hands once and does not count.
+    static func queuedLock(_ a: TraceAnalysis) -> LockStatistics? {
+        a.locks.filter { l in
+            guard l.kind != LockKind.gil.label, l.kind != LockKind.condition.label, l.waitRatio >= queuedWaiters else { return false }
+            if let f = l.futex { return f.handOffs >= queuedHandOffs }
+            return l.ownerChanges >= queuedHandOffs && l.contendedAcquisitions >= queuedHandOffs && l.holdRatio >= queuedWaiters
+        }.max { ($0.waitRatio, -$0.index) < ($1.waitRatio, -$1.index) }
+    }
+
     static let cpuCostCaveat = "It gives each thread's work the CPU time it took in this run; run in parallel, the same work can take more or less CPU time (shared caches and cores), and the wall time with it."
 
     /// A duration for a sentence: "850 ms", "2.31 s", "420 µs".

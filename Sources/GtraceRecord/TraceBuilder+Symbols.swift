@@ -108,7 +108,8 @@ extension TraceBuilder {
         // Each process's image key (the first in imageKeys order), found once rather than searched per lock.
         var keyOfProcess: [Int: SessionContents.ImageKey] = [:]
         for key in imageKeys { if let index = processIndex[key], keyOfProcess[index] == nil { keyOfProcess[index] = key } }
-        for lock in tables.locks where lock.kind != .gil && lock.kind != .condition && lock.kind != .pythonLock {
+        for lock in tables.locks where lock.kind != .gil && lock.kind != .condition && lock.kind != .pythonLock
+            && !pythonLocks.pyMutexes.contains(lock.index) {
             guard let key = keyOfProcess[lock.process] else { continue }
             let objects = loadedObjects(of: key, keyOfProcess: keyOfProcess)
             guard !objects.isEmpty else { continue }

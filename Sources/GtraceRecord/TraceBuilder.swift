@@ -328,7 +328,12 @@ struct TraceBuilder {
                                                 thread: { threads[ThreadKey(image: thread.image, tid: $0)] }) else { return }
                 lastTime = time(r.tsc)
                 cutter.append(TraceEvent(time: lastTime, thread: index, kind: kind))
-                if r.flags & UInt16(GTRACE_LOCKF_SEMAPHORE.rawValue) != 0 {
+                if (GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WOKE.rawValue).contains(UInt32(r.kind)),
+                   r.flags & UInt16(GTRACE_FUTEX_PYMUTEX) != 0 {
+                    pythonLocks.pyMutex(r, lock: lock(r.addr), thread: index, at: lastTime, frame: python.lastRelease, codes: pyCodes)
+                }
+                if r.flags & UInt16(GTRACE_LOCKF_SEMAPHORE.rawValue) != 0,
+                   (GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue).contains(UInt32(r.kind)) {
                     let id = lock(r.addr)
                     pythonLocks.record(r, lock: id, thread: index, at: lastTime, frame: python.lastRelease, codes: pyCodes)
                     if r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRE.rawValue) || r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRED.rawValue) {
@@ -385,18 +390,27 @@ struct TraceBuilder {
     }
 
     /// Python locks: named by the line that first acquired them (the GIL was
-    /// held there), with the lines their waits came from.
+    /// held there), with the lines their waits came from. A 3.14+ PyMutex (a
+    /// futex-style "waits only" word, pymutex.c) is named by the line its
+    /// first waiter was at; its call sites count waits only.
     private mutating func buildPythonLockNames() {
-        for lock in tables.locks where lock.kind == .pythonLock {
-            let created = pythonLocks.creation(of: lock).map { "Python lock created at \($0)" }
-            let name = created ?? pythonLocks.firstLocation[lock.index].map { "Python lock first acquired at \($0.site)" }
-                ?? "Python lock 0x" + String(lock.address, radix: 16)
+        for lock in tables.locks where lock.kind == .pythonLock || pythonLocks.pyMutexes.contains(lock.index) {
+            let isPyMutex = lock.kind != .pythonLock
+            let name: String
+            if isPyMutex {
+                name = pythonLocks.firstLocation[lock.index].map { "Python lock (PyMutex) first waited for at \($0.site)" }
+                    ?? "Python lock (PyMutex) 0x" + String(lock.address, radix: 16)
+            } else {
+                let created = pythonLocks.creation(of: lock).map { "Python lock created at \($0)" }
+                name = created ?? pythonLocks.firstLocation[lock.index].map { "Python lock first acquired at \($0.site)" }
+                    ?? "Python lock 0x" + String(lock.address, radix: 16)
+            }
             tables.lockNames.append(LockName(lock: lock.index, name: name))
             let sites = (pythonLocks.totals[lock.index] ?? [:]).sorted {
                 ($0.value.waitNanoseconds, $0.value.waits, $1.key) > ($1.value.waitNanoseconds, $1.value.waits, $0.key)
             }
             for (site, t) in sites.prefix(Self.callSitesPerLock) {
-                tables.callSites.append(CallSite(lock: lock.index, site: site, acquisitions: t.acquisitions, waits: t.waits,
+                tables.callSites.append(CallSite(lock: lock.index, site: site, acquisitions: isPyMutex ? 0 : t.acquisitions, waits: t.waits,
                                                  waitNanoseconds: t.waitNanoseconds))
             }
         }
@@ -535,19 +549,31 @@ struct PythonLockSites {
         firstLocation[lock] = (time, site(frame, codes: codes))
     }
 
+    /// CPython 3.14+ PyMutexes (futex-style records flagged GTRACE_FUTEX_PYMUTEX).
+    private(set) var pyMutexes: Set<Int> = []
+
+    /// A PyMutex wait began or returned: named by the first wait's line, totalled by line.
+    mutating func pyMutex(_ r: gtrace_raw_record, lock: Int, thread: Int, at time: UInt64, frame: PythonFrame?, codes: [PythonCode]) {
+        pyMutexes.insert(lock)
+        if r.kind == UInt16(GTRACE_RAW_FUTEX_WAIT.rawValue), let frame { located(lock: lock, at: time, frame: frame, codes: codes) }
+        record(r, lock: lock, thread: thread, at: time, frame: frame, codes: codes)
+    }
+
     /// `frame`: the waiting thread's innermost frame at its last GIL release.
     mutating func record(_ r: gtrace_raw_record, lock: Int, thread: Int, at time: UInt64, frame: PythonFrame?, codes: [PythonCode]) {
         switch UInt32(r.kind) {
-        case GTRACE_RAW_LOCK_WAIT.rawValue:
+        case GTRACE_RAW_LOCK_WAIT.rawValue, GTRACE_RAW_FUTEX_WAIT.rawValue:
             let here = frame.map { site($0, codes: codes) } ?? "(no Python line)"
             pending[thread, default: [:]][lock] = (time, here)
             firstWait[lock] = min(firstWait[lock] ?? time, time)
-        case GTRACE_RAW_LOCK_ACQUIRED.rawValue, GTRACE_RAW_LOCK_FAILED.rawValue:
+        case GTRACE_RAW_LOCK_ACQUIRED.rawValue, GTRACE_RAW_LOCK_FAILED.rawValue, GTRACE_RAW_FUTEX_WOKE.rawValue:
             guard let wait = pending[thread]?.removeValue(forKey: lock) else { return }
             var t = totals[lock, default: [:]][wait.site, default: Totals()]
             t.waits += 1
             t.waitNanoseconds += time > wait.time ? time - wait.time : 0
-            if r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRED.rawValue) { t.acquisitions += 1 }
+            if r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRED.rawValue) || (r.kind == UInt16(GTRACE_RAW_FUTEX_WOKE.rawValue) && r.u32 == 0) {
+                t.acquisitions += 1
+            }
             totals[lock, default: [:]][wait.site] = t
         default:
             break

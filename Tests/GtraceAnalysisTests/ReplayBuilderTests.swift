@@ -158,7 +158,7 @@ struct ReplayBuilderTests {
             .init(time: 3_100_000, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
             .init(time: 3_100_000, thread: 0, kind: .blockEnd(call: semWait, result: 0, detail: 0)),
         ])
-        #expect(program.threads[0].ops.contains(.waitFor(thread: 1, ops: 1)), "\(program.threads[0].ops)")
+        #expect(program.threads[0].ops.contains(.waitFor(thread: 1, ops: 1, lock: 0)), "\(program.threads[0].ops)")
         #expect(program.threads[0].ops.contains(.foreign(100_000)), "the wake-up latency: \(program.threads[0].ops)")
         #expect(!program.threads[0].ops.contains { if case .acquire = $0 { return true } else { return false } })
         #expect(!program.threads[1].ops.contains { if case .release = $0 { return true } else { return false } })

@@ -128,7 +128,10 @@ enum gtrace_raw_kind {
      * FUTEX_WAKE: a waking command (WAKE, WAKE_BITSET, WAKE_OP, REQUEUE,
      * CMP_REQUEUE, UNLOCK_PI, CMP_REQUEUE_PI); its timestamp is taken before
      * the call. u32 = the result as int32 (threads woken, plus requeued for
-     * the requeue commands; -errno on failure), arg = the call site. */
+     * the requeue commands; -errno on failure), arg = the call site.
+     * With GTRACE_FUTEX_PYMUTEX in flags (pymutex.c, CPython 3.14+): not a
+     * futex call but a PyMutex's parking-lot wait (its sem wait), return, or
+     * hand-over (the sem_post of a waiter); addr = the PyMutex. */
     GTRACE_RAW_FUTEX_WAIT = 32,
     GTRACE_RAW_FUTEX_WOKE = 33,
     GTRACE_RAW_FUTEX_WAKE = 34,
@@ -248,6 +251,11 @@ enum gtrace_lock_flags {
     GTRACE_LOCKF_VIA_COND = 0x4, /* release/acquire done by pthread_cond_*wait */
     GTRACE_LOCKF_SEMAPHORE = 0x8,/* raw records only: a Python lock (a POSIX semaphore, pylocks.c) */
 };
+
+/* In the flags (futex op) of raw FUTEX_* records: a CPython 3.14+ PyMutex
+ * wait or hand-over seen at its parking-lot semaphore (pymutex.c), not a
+ * futex call. No futex op has this bit. */
+enum { GTRACE_FUTEX_PYMUTEX = 0x8000 };
 
 /* One raw record: 32 bytes, written by one thread into its own buffer. */
 struct gtrace_raw_record {

@@ -185,9 +185,10 @@ struct ReplayBuilder {
         return (t, threads[t].ops.count, time)
     }
 
-    /// Waits for `waker`, plus the wake-up latency the recording shows after it.
-    private mutating func wait(_ t: Int, for waker: Point, until now: UInt64) {
-        append(t, .waitFor(thread: waker.thread, ops: waker.ops))
+    /// Waits for `waker`, plus the wake-up latency the recording shows after it;
+    /// `lock`: the lock it waited for, when it has no holds to replay.
+    private mutating func wait(_ t: Int, for waker: Point, until now: UInt64, lock: Int? = nil) {
+        append(t, .waitFor(thread: waker.thread, ops: waker.ops, lock: lock))
         if now > waker.time { append(t, .foreign(now - waker.time)) }
     }
 
@@ -353,7 +354,7 @@ struct ReplayBuilder {
                 takenPost[key] = post.ops
                 var from = post
                 from.time = max(post.time, lockWaitBegan[t])
-                wait(t, for: from, until: time)
+                wait(t, for: from, until: time, lock: lock)
             }
             if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
         case .lockWait:
@@ -443,10 +444,13 @@ struct ReplayBuilder {
     /// word by another thread (a hand-off); a timeout is a delay; EAGAIN and
     /// EINTR returned at once or were cut short, and other outcomes have no waker.
     private mutating func futexWoke(_ t: Int, lock: Int, result: Int32, at time: UInt64) {
+        // A CPython 3.14+ PyMutex wait (pymutex.c) sits inside its sem wait's
+        // blocking call: replayed here, not again at the call's end.
+        if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
         let began = lockWaitBegan[t]
         let ns = time > began ? time - began : 0
         if result == 0, let wake = lastFutexWake[lock], wake.thread != t, wake.time + 1_000 >= began {
-            wait(t, for: wake, until: time)
+            wait(t, for: wake, until: time, lock: lock)
         } else if result == -110 || result == -4 {  // ETIMEDOUT, EINTR: the clock or a signal ended it
             if ns > 0 { append(t, .delay(ns)) }
         } else if result == 0, ns > 0 {

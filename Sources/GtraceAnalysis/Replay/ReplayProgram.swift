@@ -12,8 +12,10 @@ public struct ReplayProgram: Sendable {
         case acquire(lock: Int)
         case release(lock: Int)
         /// Wait until thread `thread` has completed `ops` operations (or ended):
-        /// a join, a semaphore or condition wait, woken by that thread.
-        case waitFor(thread: Int, ops: Int)
+        /// a join, a semaphore or condition wait, woken by that thread. `lock`:
+        /// the lock the wait was for when it has no holds to replay (a Python
+        /// lock's semaphore, a futex word), so that a scenario without it drops it.
+        case waitFor(thread: Int, ops: Int, lock: Int? = nil)
         /// Wait until every thread of the processes with this pid has ended.
         case waitChild(pid: Int32)
         /// Time the recording lost to the machine, not to the program: runnable

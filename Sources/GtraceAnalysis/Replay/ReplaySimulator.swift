@@ -89,6 +89,7 @@ struct ReplaySimulator {
             for op in ops {
                 if case let .acquire(lock) = op { lockCount = max(lockCount, lock + 1) }
                 if case let .release(lock) = op { lockCount = max(lockCount, lock + 1) }
+                if case let .waitFor(_, _, lock?) = op { lockCount = max(lockCount, lock + 1) }
             }
         }
         owner = Array(repeating: -1, count: lockCount)
@@ -183,7 +184,11 @@ struct ReplaySimulator {
                 let lock = replayedLock[recorded]
                 threads[t].pc += 1
                 if !skips(lock), owner[lock] == t { release(lock, by: t) }
-            case let .waitFor(thread, count):
+            case let .waitFor(thread, count, lock):
+                if let lock, skips(replayedLock[lock]) {  // a wait for a lock this scenario removes
+                    threads[t].pc += 1
+                    continue
+                }
                 guard reached(thread, count) else {
                     threads[t].status = .waiting
                     return changed

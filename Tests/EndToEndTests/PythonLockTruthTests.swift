@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+
+/// A threading.Lock held across sleeps: the threads queue on it though almost
+/// no CPU work runs under it. The verdict names that lock, the replay's
+/// recording is explained (no waits left without a waker), and its "without
+/// lock" what-if agrees with the measured run of the same sleeps without the
+/// lock (py_lock_schedule.py … nolock). On a semaphore-based Python lock
+/// (≤ 3.13) and on a PyMutex (3.14+).
+@Suite(.serialized) struct PythonLockTruthTests {
+    @Test(arguments: PythonVersions.installed.filter { ["3.12", "3.14"].contains($0.version) })
+    func aLockHeldAcrossSleepsIsTheVerdictAndItsWhatIfMatchesTheRunWithoutIt(python: PythonVersions.Interpreter) throws {
+        guard SchedulingTests.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = "\(Harness.packageRoot)/tools/workloads/py_lock_schedule.py"
+        let arguments = [script, "3", "20", "0.005"]
+        try Remeasure.upTo(3, "\(python) lock across sleeps") { timing in
+            let trace = "\(dir)/t.data"
+            let recorded = try Harness.gtrace(["record", "-o", trace, "--", python.path] + arguments)
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let report = try Harness.reportJSON(trace)
+            let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
+            let name = PythonVersions.usesPyMutexLocks(python)
+                ? "Python lock (PyMutex) first waited for at py_lock_schedule.py:"
+                : "Python lock created at py_lock_schedule.py:"
+            #expect(verdict.hasPrefix("Lock \(name)") && verdict.contains("serialises the threads"), "\(python): \(verdict)")
+            let p = ParallelismTests.parallelism(report)
+            let wall = SchedulingTests.number(p["wallNanoseconds"])
+            // Every lock wait ends at the release (or hand-over) that let it go.
+            let unexplained = SchedulingTests.number(p["unexplainedWaitNanoseconds"])
+            timing.expect(unexplained <= 0.05 * wall, "\(python): \(unexplained / 1e6) ms of waits without a waker in \(wall / 1e6) ms")
+            let predictions = p["predictions"] as? [[String: Any]] ?? []
+            let without = try #require(predictions.first { ($0["scenario"] as? String)?.hasPrefix("without lock \(name)") == true
+                                                            && $0["cores"] as? Int == 2 }, "\(python): \(predictions.map { $0["scenario"] ?? "" })")
+            let predicted = SchedulingTests.number(without["wallNanoseconds"])
+            // The same sleeps without the lock, untraced, medians of three.
+            var measured: [Double] = []
+            for _ in 0..<3 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                #expect(try Harness.run(python.path, arguments + ["nolock"]).status == 0)
+                measured.append(Double(DispatchTime.now().uptimeNanoseconds - start))
+            }
+            let median = measured.sorted()[1]
+            timing.expect(abs(predicted - median) <= 0.2 * median,
+                          "\(python): without the lock predicted \(predicted / 1e6) ms, measured \(measured.map { $0 / 1e6 }) ms")
+        }
+    }
+}
