@@ -127,19 +127,23 @@ extension PythonLocationTests {
         var lock_id: Int?
     }
 
-    /// threading.Lock contention (≤ 3.13: a POSIX semaphore): hold and wait
-    /// totals against the workload's own clocks, the lock named by the line that
-    /// created it, its waits at the `with lock:` line.
-    @Test(arguments: PythonVersions.installed.filter { !PythonVersions.usesPyMutexLocks($0) })
-    func threadingLockHoldsAndWaitsMatchTheWorkloadsClock(python: PythonVersions.Interpreter) throws {
+    /// `py_lock_schedule.py 3 20 0.005` recorded under `python`: its own clocks and the report.
+    static func recordLockSchedule(_ python: PythonVersions.Interpreter) throws -> (LockWorkload, [String: Any]) {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
         let result = try Harness.gtrace(["record", "-o", trace, "--", python.path,
                                          "\(Harness.packageRoot)/tools/workloads/py_lock_schedule.py", "3", "20", "0.005"])
         #expect(result.status == 0, "\(result.stderr)")
-        let workload = try JSONDecoder().decode(LockWorkload.self, from: result.stdoutData)
-        let report = try Harness.reportJSON(trace)
+        return (try JSONDecoder().decode(LockWorkload.self, from: result.stdoutData), try Harness.reportJSON(trace))
+    }
+
+    /// threading.Lock contention (≤ 3.13: a POSIX semaphore): hold and wait
+    /// totals against the workload's own clocks, the lock named by the line that
+    /// created it, its waits at the `with lock:` line.
+    @Test(arguments: PythonVersions.installed.filter { !PythonVersions.usesPyMutexLocks($0) })
+    func threadingLockHoldsAndWaitsMatchTheWorkloadsClock(python: PythonVersions.Interpreter) throws {
+        let (workload, report) = try Self.recordLockSchedule(python)
         let locks = try #require(report["locks"] as? [[String: Any]])
         // The lock waited at the `with lock:` line. (Its name is the line that created
         // the lock at that address last before its first wait: usually line
@@ -165,14 +169,7 @@ extension PythonLocationTests {
     /// workers' sem_wait calls.
     @Test(arguments: PythonVersions.installed.filter { PythonVersions.usesPyMutexLocks($0) })
     func pyMutexWaitsAreNamedByTheWithLine(python: PythonVersions.Interpreter) throws {
-        let dir = try Harness.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let trace = "\(dir)/t.data"
-        let result = try Harness.gtrace(["record", "-o", trace, "--", python.path,
-                                         "\(Harness.packageRoot)/tools/workloads/py_lock_schedule.py", "3", "20", "0.005"])
-        #expect(result.status == 0, "\(result.stderr)")
-        let workload = try JSONDecoder().decode(LockWorkload.self, from: result.stdoutData)
-        let report = try Harness.reportJSON(trace)
+        let (workload, report) = try Self.recordLockSchedule(python)
         let locks = try #require(report["locks"] as? [[String: Any]])
         let address = "0x" + String(try #require(workload.lock_id) + 16, radix: 16)
         let lock = try #require(locks.first { $0["address"] as? String == address },

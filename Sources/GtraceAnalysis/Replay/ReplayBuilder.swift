@@ -355,8 +355,11 @@ struct ReplayBuilder {
                 var from = post
                 from.time = max(post.time, lockWaitBegan[t])
                 wait(t, for: from, until: time, lock: lock)
+                // Replayed here, not again at the end of its sem_wait call. A wait with no
+                // post in this process (a multiprocessing semaphore posted by another
+                // process) is left to the call's end, which finds its waker by time.
+                if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
             }
-            if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
         case .lockWait:
             lockWaitBegan[t] = time
         case .lockFailed:
@@ -444,16 +447,18 @@ struct ReplayBuilder {
     /// word by another thread (a hand-off); a timeout is a delay; EAGAIN and
     /// EINTR returned at once or were cut short, and other outcomes have no waker.
     private mutating func futexWoke(_ t: Int, lock: Int, result: Int32, at time: UInt64) {
-        // A CPython 3.14+ PyMutex wait (pymutex.c) sits inside its sem wait's
-        // blocking call: replayed here, not again at the call's end.
-        if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
         let began = lockWaitBegan[t]
         let ns = time > began ? time - began : 0
+        // A CPython 3.14+ PyMutex wait (pymutex.c) sits inside its sem wait's
+        // blocking call: once replayed here, not again at the call's end.
+        let inCall = blockCategory[t] != nil
         if result == 0, let wake = lastFutexWake[lock], wake.thread != t, wake.time + 1_000 >= began {
             wait(t, for: wake, until: time, lock: lock)
+            if inCall { semaphoreWaitReplayed[t] = true }
         } else if result == -110 || result == -4 {  // ETIMEDOUT, EINTR: the clock or a signal ended it
             if ns > 0 { append(t, .delay(ns)) }
-        } else if result == 0, ns > 0 {
+            if inCall { semaphoreWaitReplayed[t] = true }
+        } else if result == 0, ns > 0, !inCall {
             append(t, .delay(ns))
             note(t, "futex wait (no wake call seen)", end: time, ns)
         }
