@@ -400,8 +400,6 @@ public enum Verdict {
         return parts.joined(separator: "; ") + ": " + consequence + "."
     }
 
-    /// What every prediction assumes (docs/METRICS.md, "Replay"): measured on this VM, the same
-    /// work took up to 35% more CPU time run in parallel, and up to 15% less without GIL hand-offs.
     /// The lock (not a GIL or condition) most waited for, if threads queued on it:
     /// on average at least `queuedWaiters` threads waiting, handed from holder to
     /// waiter at least `queuedHandOffs` times, and held (when holds are seen) as
@@ -415,6 +413,8 @@ public enum Verdict {
         }.max { ($0.waitRatio, -$0.index) < ($1.waitRatio, -$1.index) }
     }
 
+    /// What every prediction assumes (docs/METRICS.md, "Replay"): measured on this VM, the same
+    /// work took up to 35% more CPU time run in parallel, and up to 15% less without GIL hand-offs.
     static let cpuCostCaveat = "It gives each thread's work the CPU time it took in this run; run in parallel, the same work can take more or less CPU time (shared caches and cores), and the wall time with it."
 
     /// A duration for a sentence: "850 ms", "2.31 s", "420 µs".
