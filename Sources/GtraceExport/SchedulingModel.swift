@@ -32,13 +32,16 @@ struct SchedulingModel {
     /// Per thread: its last sleep (switched out without preemption) and whether a waker was found for it.
     private var sleepSince: [UInt64?]
     private var lastSleep: [(start: UInt64, end: UInt64, woken: Bool)?]
+    /// A thread's act that may wake another: who, when, on which CPU.
+    private typealias WakerAct = (thread: Int, time: UInt64, cpu: Int)
+    private typealias Waking = (thread: Int, waker: Int, cpu: Int, time: UInt64)
     /// Per lock: who released it last, when, and on which CPU.
-    private var lastRelease: [Int: (thread: Int, time: UInt64, cpu: Int)] = [:]
-    private var pendingWakings: [(thread: Int, waker: Int, cpu: Int, time: UInt64)] = []
+    private var lastRelease: [Int: WakerAct] = [:]
+    private var pendingWakings: [Waking] = []
     /// The latest sem_post per semaphore (process, address) and write per I/O object, and the
     /// object each thread's current blocking I/O call waits on.
-    private var lastPost: [SemaphoreKey: (thread: Int, time: UInt64, cpu: Int)] = [:]
-    private var lastWrite: [UInt64: (thread: Int, time: UInt64, cpu: Int)] = [:]
+    private var lastPost: [SemaphoreKey: WakerAct] = [:]
+    private var lastWrite: [UInt64: WakerAct] = [:]
     private var ioWaitObject: [Int: UInt64] = [:]
 
     private struct SemaphoreKey: Hashable {
@@ -204,26 +207,28 @@ struct SchedulingModel {
     /// `thread` acquired `lock`: if another thread's release of it fell inside
     /// this thread's last sleep, that thread woke it.
     mutating func acquired(thread: Int, lock: Int, contended: Bool, previousOwner: Int?) {
-        guard contended, let release = lastRelease[lock], release.thread != thread,
-              previousOwner == nil || previousOwner == release.thread,
-              let sleep = lastSleep[thread], !sleep.woken,
-              release.time &+ Self.wakeSlackNanoseconds >= sleep.start, release.time <= sleep.end &+ Self.wakeSlackNanoseconds
-        else { return }
-        lastSleep[thread]?.woken = true
-        let time = min(max(release.time, sleep.start), sleep.end)
-        guard exported(thread, at: time), filter.accepts(pid: ids(release.thread).pid) else { return }
-        pendingWakings.append((thread, release.thread, release.cpu, time))
+        guard contended, let release = lastRelease[lock], previousOwner == nil || previousOwner == release.thread,
+              let waking = waking(of: thread, by: release) else { return }
+        pendingWakings.append(waking)
     }
 
     /// `thread`'s blocking call ended after `waker`'s act: a waking if the act fell inside its last sleep.
-    private mutating func woke(_ thread: Int, by waker: (thread: Int, time: UInt64, cpu: Int), into sink: TrackSink) throws {
+    private mutating func woke(_ thread: Int, by waker: WakerAct, into sink: TrackSink) throws {
+        guard let w = waking(of: thread, by: waker) else { return }
+        try sink.waking(thread: w.thread, waker: w.waker, cpu: w.cpu, time: w.time)
+    }
+
+    /// The waking of `thread` by another thread's act that fell inside its last
+    /// sleep (± the clock slack), which it marks as woken; nil when it did not,
+    /// the sleep was already woken, or either thread is filtered out.
+    private mutating func waking(of thread: Int, by waker: WakerAct) -> Waking? {
         guard waker.thread != thread, let sleep = lastSleep[thread], !sleep.woken,
               waker.time &+ Self.wakeSlackNanoseconds >= sleep.start, waker.time <= sleep.end &+ Self.wakeSlackNanoseconds
-        else { return }
+        else { return nil }
         lastSleep[thread]?.woken = true
         let time = min(max(waker.time, sleep.start), sleep.end)
-        guard exported(thread, at: time), filter.accepts(pid: ids(waker.thread).pid) else { return }
-        try sink.waking(thread: thread, waker: waker.thread, cpu: waker.cpu, time: time)
+        guard exported(thread, at: time), filter.accepts(pid: ids(waker.thread).pid) else { return nil }
+        return (thread, waker.thread, waker.cpu, time)
     }
 
     mutating func drainWakings(into sink: TrackSink) throws {
