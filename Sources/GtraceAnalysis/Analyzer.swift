@@ -112,9 +112,10 @@ public enum Analyzer {
         let wall = end > start ? end - start : 0
         let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: stream.eventCount)
         let names = LockNameIndex(tables: tables)
+        let futexStats = futexes.stats
         let lockStats = locks.filter { $0.info.kind != .condition }
             .map { acc -> LockStatistics in
-                var stats = acc.statistics(wall: wall, tables: tables, names: names).withFutex(futexes.stats[acc.info.index])
+                var stats = acc.statistics(wall: wall, tables: tables, names: names).withFutex(futexStats[acc.info.index])
                 stats.serialisedNanoseconds = serialisation.serialised.indices.contains(acc.info.index) ? serialisation.serialised[acc.info.index] : 0
                 return stats
             }

@@ -23,15 +23,37 @@ public struct FutexStatistics: Sendable, Codable, Equatable {
     /// Woken waits whose latest preceding wake on the word came from another
     /// thread: a hand-off from that thread (the replay and the critical path use them).
     public var handOffs = 0
+    /// Wake calls that woke more than one thread (a broadcast: an event, a barrier,
+    /// a condition's notify_all). A mutex's unlock wakes one waiter at a time.
+    public var wakesOfSeveral = 0
+    /// Wakers that also waited on the word. A mutex is woken by its holders, who
+    /// contend for it too; an event or a queue is woken by threads that never wait on it.
+    public var wakersThatWaited = 0
 
     public init() {}
+
+    /// Used as a lock, as far as its waits and wakes show: every wake handed it to
+    /// one thread, and some thread that woke it also waited for it. Without its
+    /// holds gtrace cannot tell a mutex from an event otherwise, so the verdict
+    /// says a futex word serialises the threads only when it looks like one.
+    public var looksLikeALock: Bool { wakesOfSeveral == 0 && wakersThatWaited > 0 }
 }
 
 /// Counts each futex word's waits by outcome and its wakes, and remembers the
 /// latest waker of every word (the hand-offs).
 struct FutexAccumulator {
-    private(set) var stats: [Int: FutexStatistics] = [:]
+    private var counts: [Int: FutexStatistics] = [:]
     private var wakerThreads: [Int: Set<Int>] = [:]
+    private var waiterThreads: [Int: Set<Int>] = [:]
+
+    /// Each word's statistics, with the wakers that also waited counted.
+    var stats: [Int: FutexStatistics] {
+        counts.reduce(into: [:]) { out, entry in
+            var s = entry.value
+            s.wakersThatWaited = wakerThreads[entry.key, default: []].intersection(waiterThreads[entry.key, default: []]).count
+            out[entry.key] = s
+        }
+    }
     /// The latest thread that called wake on each word.
     private(set) var lastWaker: [Int: Int] = [:]
 
@@ -40,8 +62,9 @@ struct FutexAccumulator {
     mutating func consume(_ e: TraceEvent) {
         switch e.kind {
         case let .futexWoke(lock, result):
-            var s = stats[lock] ?? FutexStatistics()
+            var s = counts[lock] ?? FutexStatistics()
             s.waits += 1
+            waiterThreads[lock, default: []].insert(e.thread)
             switch -result {
             case 0:
                 s.woken += 1
@@ -51,14 +74,15 @@ struct FutexAccumulator {
             case Self.eintr: s.interrupted += 1
             default: s.otherErrors += 1
             }
-            stats[lock] = s
+            counts[lock] = s
         case let .futexWake(lock, result):
-            var s = stats[lock] ?? FutexStatistics()
+            var s = counts[lock] ?? FutexStatistics()
             s.wakeCalls += 1
             if result > 0 { s.threadsWoken += Int(result) }
+            if result > 1 { s.wakesOfSeveral += 1 }
             if wakerThreads[lock, default: []].insert(e.thread).inserted { s.wakers += 1 }
             lastWaker[lock] = e.thread
-            stats[lock] = s
+            counts[lock] = s
         default:
             break
         }

@@ -344,12 +344,12 @@ struct PythonAttributionAccumulator {
             return PythonWaitSite(site: label + (after.map { " (after \($0))" } ?? ""), function: label, file: "", line: 0,
                                   after: after, waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)
         }
-        var name = "(unknown code)", file = ""
+        var name = "(unknown code)", file = "", base = ""
         if let index = first.code, tables.pythonCodes.indices.contains(index) {
             name = tables.pythonCodes[index].qualifiedName
             file = tables.pythonCodes[index].file
+            base = tables.pythonCodes[index].baseName
         }
-        let base = file.split(separator: "/").last.map(String.init) ?? file
         let label = "\(base):\(first.line) in \(name)" + (after.map { " (after \($0))" } ?? "")
         return PythonWaitSite(site: label, function: name, file: file, line: first.line, after: after,
                               waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)

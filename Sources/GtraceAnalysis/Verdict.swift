@@ -404,11 +404,12 @@ public enum Verdict {
     /// on average at least `queuedWaiters` threads waiting, handed from holder to
     /// waiter at least `queuedHandOffs` times, and held (when holds are seen) as
     /// long as it was waited for by one thread at least. A thread's own lock that
-    /// others wait for once (a join) changes hands once and does not count.
+    /// others wait for once (a join) changes hands once and does not count. A futex
+    /// word counts only when its wakes look like a lock's (`FutexStatistics.looksLikeALock`).
     static func queuedLock(_ a: TraceAnalysis) -> LockStatistics? {
         a.locks.filter { l in
             guard l.kind != LockKind.gil.label, l.kind != LockKind.condition.label, l.waitRatio >= queuedWaiters else { return false }
-            if let f = l.futex { return f.handOffs >= queuedHandOffs }
+            if let f = l.futex { return f.handOffs >= queuedHandOffs && f.looksLikeALock }
             return l.ownerChanges >= queuedHandOffs && l.contendedAcquisitions >= queuedHandOffs && l.holdRatio >= queuedWaiters
         }.max { ($0.waitRatio, -$0.index) < ($1.waitRatio, -$1.index) }
     }

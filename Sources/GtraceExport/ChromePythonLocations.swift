@@ -9,6 +9,7 @@ struct ChromePythonLocations {
     private var lastGIL: [Int: Bool] = [:]  // thread → last GIL event was an acquisition
     private(set) var acquiredAt: [Int: [UInt8]] = [:]
     private(set) var releasedAt: [Int: [UInt8]] = [:]
+    private var encodedStacks: [[PythonFrame]: [UInt8]] = [:]
 
     init(tables: TraceTables) {
         self.tables = tables
@@ -28,11 +29,20 @@ struct ChromePythonLocations {
             if tables.locks.indices.contains(lock), tables.locks[lock].kind == .gil { lastGIL[e.thread] = false }
         case let .pythonLocation(frames):
             guard let acquired = lastGIL.removeValue(forKey: e.thread) else { return }
-            let text = JSONText.encoded(describe(frames)).dropFirst().dropLast()
-            if acquired { acquiredAt[e.thread] = Array(text) } else { releasedAt[e.thread] = Array(text) }
+            let text = encodedDescription(frames)
+            if acquired { acquiredAt[e.thread] = text } else { releasedAt[e.thread] = text }
         default:
             break
         }
+    }
+
+    /// `describe(frames)` as JSON string contents, made once per distinct stack:
+    /// a program's GIL events repeat a few stacks many times.
+    private mutating func encodedDescription(_ frames: [PythonFrame]) -> [UInt8] {
+        if let known = encodedStacks[frames] { return known }
+        let text = Array(JSONText.encoded(describe(frames)).dropFirst().dropLast())
+        if encodedStacks.count < 100_000 { encodedStacks[frames] = text }
+        return text
     }
 
     func describe(_ frames: [PythonFrame]) -> String {
@@ -40,8 +50,7 @@ struct ChromePythonLocations {
         return frames.map { f in
             guard let index = f.code, tables.pythonCodes.indices.contains(index) else { return "(unknown code)" }
             let c = tables.pythonCodes[index]
-            let base = c.file.split(separator: "/").last.map(String.init) ?? c.file
-            return "\(c.qualifiedName) \(base):\(f.line)"
+            return "\(c.qualifiedName) \(c.baseName):\(f.line)"
         }.joined(separator: " ← ")
     }
 }

@@ -106,11 +106,6 @@ final class JSONEventWriter {
 
     /// `s` as an escaped JSON string literal.
     func string(_ s: String) {
-        bytes.append(contentsOf: JSONText.string(s).utf8)
+        bytes.append(contentsOf: JSONText.encoded(s))
     }
-}
-
-extension JSONText {
-    /// The escaped JSON literal of `s` as bytes, for names written many times.
-    static func encoded(_ s: String) -> [UInt8] { Array(string(s).utf8) }
 }

@@ -358,9 +358,14 @@ public struct PythonCode: Sendable, Equatable {
     public var index: Int
     public var process: Int
     public var address: UInt64
-    public var qualifiedName: String
-    public var file: String
-    public var firstLine: UInt32
+    public let qualifiedName: String
+    public let file: String
+    public let firstLine: UInt32
+    /// The file's base name ("app.py").
+    public let baseName: String
+    /// "run (app.py:12)": the function and where it starts. Made once: reports and
+    /// exports name a code object at every GIL event.
+    public let label: String
     public init(index: Int, process: Int, address: UInt64, qualifiedName: String, file: String, firstLine: UInt32) {
         self.index = index
         self.process = process
@@ -368,12 +373,8 @@ public struct PythonCode: Sendable, Equatable {
         self.qualifiedName = qualifiedName
         self.file = file
         self.firstLine = firstLine
-    }
-
-    /// "run (app.py:12)": the function and where it starts (the file's base name).
-    public var label: String {
-        let base = file.split(separator: "/").last.map(String.init) ?? file
-        return base.isEmpty ? qualifiedName : "\(qualifiedName) (\(base):\(firstLine))"
+        baseName = file.split(separator: "/").last.map(String.init) ?? file
+        label = baseName.isEmpty ? qualifiedName : "\(qualifiedName) (\(baseName):\(firstLine))"
     }
 }
 

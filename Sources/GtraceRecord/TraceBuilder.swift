@@ -521,8 +521,7 @@ struct PythonLockSites {
         let name: String
         if let index = f.code, codes.indices.contains(index) {
             let c = codes[index]
-            let base = c.file.split(separator: "/").last.map(String.init) ?? c.file
-            name = "\(base):\(f.line) in \(c.qualifiedName)"
+            name = "\(c.baseName):\(f.line) in \(c.qualifiedName)"
         } else {
             name = "(unknown code)"
         }

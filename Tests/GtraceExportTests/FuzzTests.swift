@@ -168,6 +168,12 @@ struct FuzzTests {
     /// none takes 10 s. With `GTRACE_FUZZ_CURRENT`, each input is written
     /// there first (tools/fuzz keeps it when the process dies).
     /// tools/fuzz runs it long, in a release build.
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     @Test func fuzzedTracesNeverCrash() throws {
         let environment = ProcessInfo.processInfo.environment
         let inputs = Int(environment["GTRACE_FUZZ_INPUTS"] ?? "") ?? 60
@@ -176,7 +182,15 @@ struct FuzzTests {
         // item 13b, open): in `swift test` (a debug build) the replay is cut to 20,000 operations;
         // tools/fuzz sets GTRACE_FUZZ_REPLAY_OPERATIONS to the default limit.
         let replayOperations = Int(environment["GTRACE_FUZZ_REPLAY_OPERATIONS"] ?? "") ?? 20_000
-        var fuzzer = TraceFuzzer(seeds: try Self.seedNames.map(Self.seed), seed: seedValue)
+        // GTRACE_FUZZ_SEEDS (colon-separated paths) replaces the sample traces, e.g. with
+        // tools/fuzz --small-seeds: small recordings make each execution cheaper.
+        let seeds = try environment["GTRACE_FUZZ_SEEDS"].map { list in
+            try list.split(separator: ":").map { [UInt8](try Data(contentsOf: URL(fileURLWithPath: String($0)))) }
+        } ?? Self.seedNames.map(Self.seed)
+        var fuzzer = TraceFuzzer(seeds: seeds, seed: seedValue)
+        // Every input goes through the reader, the analysis and the text report; the JSON,
+        // HTML and Chrome writers and the dump see every GTRACE_FUZZ_WRITERS_EVERY-th (default: all).
+        let writersEvery = max(1, Int(environment["GTRACE_FUZZ_WRITERS_EVERY"] ?? "") ?? 1)
         let path = environment["GTRACE_FUZZ_CURRENT"] ?? Self.temporaryPath()
         defer { if environment["GTRACE_FUZZ_CURRENT"] == nil { unlink(path) } }
         var counts: [TraceFuzzer.Outcome: Int] = [:]
@@ -187,9 +201,12 @@ struct FuzzTests {
         for i in 0..<inputs {
             let (bytes, mutator) = fuzzer.next()
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            let t0 = Date()
-            let (outcome, message) = TraceFuzzer.run(path: path, replayOperations: replayOperations)
-            let seconds = Date().timeIntervalSince(t0)
+            // The input's cost is its CPU time: tools/fuzz runs niced, and is paused while
+            // timing tests run, so wall time would count the pauses.
+            let t0 = Self.threadCPUSeconds()
+            let (outcome, message) = TraceFuzzer.run(path: path, replayOperations: replayOperations,
+                                                     writers: i % writersEvery == 0)
+            let seconds = Self.threadCPUSeconds() - t0
             counts[outcome, default: 0] += 1
             slowest = max(slowest, seconds)
             if seconds > 10 { slow.append("input \(i) (\(mutator)): \(seconds) s") }
@@ -197,6 +214,7 @@ struct FuzzTests {
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
+        // "over 10 s" and "slowest" are CPU seconds of one input (threadCPUSeconds).
         let summary = "fuzz: \(inputs) inputs, seed \(seedValue): \(counts[.ok] ?? 0) ok, \(counts[.warned] ?? 0) with a warning, "
             + "\(counts[.error] ?? 0) clean errors, \(messy.count) messy, 0 crashes, \(slow.count) over 10 s, slowest \(String(format: "%.2f", slowest)) s, "
             + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s, peak RSS \(usage.ru_maxrss / 1024) MB"

@@ -44,8 +44,16 @@ struct ReplayBuilder {
         var thread: Int
         var object: UInt64
     }
-    /// Per reader and object, the write (its op count) the reader already waited for.
-    private var consumed: [ObjectKey: Int] = [:]
+    /// A point's identity: its thread and op count. (An op count alone is no
+    /// identity: two writers' counts can be equal, and a waiter then took the
+    /// other writer's point for the one it had already waited for.)
+    struct Taken: Hashable {
+        var thread: Int
+        var ops: Int
+        init(_ p: Point) { (thread, ops) = (p.thread, p.ops) }
+    }
+    /// Per reader and object, the write the reader already waited for.
+    private var consumed: [ObjectKey: Taken] = [:]
     private var ioWaitObject: [UInt64?]
     private var readyObjects: [[UInt64]]
     private var lastSignal: [Int: Point] = [:]
@@ -63,8 +71,8 @@ struct ReplayBuilder {
     /// Python locks (POSIX semaphores up to CPython 3.13): any thread may post
     /// them, so they are replayed as signals, not as mutexes (`semaphore(_:_:_:)`).
     private let semaphoreLocks: Set<Int>
-    /// Per thread and Python lock, the post (its op count) the thread already took.
-    private var takenPost: [ObjectKey: Int] = [:]
+    /// Per thread and Python lock, the post the thread already took.
+    private var takenPost: [ObjectKey: Taken] = [:]
     /// The current blocking call was a Python lock's wait, already replayed.
     private var semaphoreWaitReplayed: [Bool]
     private var kills: [Int32: Point] = [:]
@@ -347,11 +355,11 @@ struct ReplayBuilder {
     private mutating func semaphore(_ t: Int, _ kind: EventKind, at time: UInt64) {
         switch kind {
         case let .lockAcquire(lock, _):
-            if let post = lastRelease[lock] { takenPost[ObjectKey(thread: t, object: UInt64(lock))] = post.ops }
+            if let post = lastRelease[lock] { takenPost[ObjectKey(thread: t, object: UInt64(lock))] = Taken(post) }
         case let .lockAcquired(lock, _):
             let key = ObjectKey(thread: t, object: UInt64(lock))
-            if let post = lastRelease[lock], post.thread != t, takenPost[key] != post.ops, post.time <= time {
-                takenPost[key] = post.ops
+            if let post = lastRelease[lock], post.thread != t, takenPost[key] != Taken(post), post.time <= time {
+                takenPost[key] = Taken(post)
                 var from = post
                 from.time = max(post.time, lockWaitBegan[t])
                 wait(t, for: from, until: time, lock: lock)
@@ -473,8 +481,8 @@ struct ReplayBuilder {
         case .ioRead:
             // Data read without waiting came from a write the replay keeps before it.
             if let write = lastWrite[object], write.thread != t, write.time <= time,
-               consumed[ObjectKey(thread: t, object: object)] != write.ops {
-                consumed[ObjectKey(thread: t, object: object)] = write.ops
+               consumed[ObjectKey(thread: t, object: object)] != Taken(write) {
+                consumed[ObjectKey(thread: t, object: object)] = Taken(write)
                 append(t, .waitFor(thread: write.thread, ops: write.ops))
             }
         case .ioReady:
@@ -575,7 +583,7 @@ struct ReplayBuilder {
         // I/O and select/poll: the write that made the object readable.
         let writes = objects.compactMap { lastWrite[$0] }.filter { $0.thread != t && $0.time + 50_000 >= began && $0.time <= time }
         if let write = writes.min(by: { $0.time < $1.time }) {
-            for object in objects { consumed[ObjectKey(thread: t, object: object)] = lastWrite[object]?.ops }
+            for object in objects { consumed[ObjectKey(thread: t, object: object)] = lastWrite[object].map(Taken.init) }
             var from = write
             from.time = max(write.time, began)
             wait(t, for: from, until: time)
