@@ -243,17 +243,18 @@ struct LockAccumulator {
     }
 
     mutating func holdEnded(_ interval: LockInterval) {
-        holdTotal += interval.duration
+        // Saturating: a hostile file's intervals reach 2^62 ns each.
+        holdTotal = holdTotal.adding(saturating: interval.duration)
         holdMax = max(holdMax, interval.duration)
         holdCount += 1
         holdHistogram.record(interval.duration)
         holders -= 1
-        if holders == 0 { held += interval.end &- heldSince }
+        if holders == 0, interval.end > heldSince { held = held.adding(saturating: interval.end - heldSince) }
     }
 
     mutating func waitEnded(_ interval: LockInterval) {
         waitCount += 1
-        waitTotal += interval.duration
+        waitTotal = waitTotal.adding(saturating: interval.duration)
         waitMax = max(waitMax, interval.duration)
     }
 

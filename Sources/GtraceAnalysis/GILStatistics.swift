@@ -88,7 +88,7 @@ struct GILAccumulator {
         if let release = pendingHandOff {
             let latency = time >= release ? time - release : 0
             latencyHistogram.record(latency)
-            latencyTotal += latency
+            latencyTotal = latencyTotal.adding(saturating: latency)
         }
         pendingHandOff = nil
     }
@@ -102,7 +102,7 @@ struct GILAccumulator {
             forcedHoldHistogram.record(interval.duration)
         }
         for w in windows where w.end > interval.start && w.start < interval.end {
-            heldInWindow += min(w.end, interval.end) - max(w.start, interval.start)
+            heldInWindow = heldInWindow.adding(saturating: min(w.end, interval.end) - max(w.start, interval.start))
         }
         if !interval.closedByEnd && interval.waitersAtEnd > 0 { pendingHandOff = interval.end }
     }

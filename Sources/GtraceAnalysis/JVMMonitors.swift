@@ -32,7 +32,7 @@ public struct JVMMonitorStatistics: Sendable, Codable, Equatable {
         for c in conditions {
             for site in c.callSites where site.site.hasSuffix(" (libjvm.so)") {
                 seen = true
-                siteTotals[site.site, default: 0] += site.waitNanoseconds
+                siteTotals[site.site] = siteTotals[site.site, default: 0].adding(saturating: site.waitNanoseconds)
                 func add(_ g: inout Group) {
                     g.waits += site.waits
                     g.waitNanoseconds += site.waitNanoseconds

@@ -38,7 +38,7 @@ struct SerialisationTracker {
         if active, since[lock] == nil {
             since[lock] = time
         } else if !active, let start = since[lock] {
-            serialised[lock] += time > start ? time - start : 0
+            serialised[lock] = serialised[lock].adding(saturating: time > start ? time - start : 0)
             since[lock] = nil
         }
     }
@@ -93,7 +93,7 @@ struct SerialisationTracker {
 
     /// Closes what is still counting at the end of the trace.
     mutating func finish(at time: UInt64) {
-        for lock in since.indices { if let start = since[lock] { serialised[lock] += time > start ? time - start : 0; since[lock] = nil } }
+        for lock in since.indices { if let start = since[lock] { serialised[lock] = serialised[lock].adding(saturating: time > start ? time - start : 0); since[lock] = nil } }
         for lock in lifetimeLocks { serialised[lock] = 0 }
     }
 }

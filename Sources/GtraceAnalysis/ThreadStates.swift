@@ -125,8 +125,9 @@ struct ThreadStateMachine {
             onCPU = true
             preempted = false
         case let .cpuOut(_, wasPreempted):
-            if onCPU {
-                times.onCPUNanoseconds? += time - onCPUSince
+            // (A hostile file can put a switch-out before its switch-in: no time then.)
+            if onCPU, time > onCPUSince {
+                times.onCPUNanoseconds = times.onCPUNanoseconds.map { $0.adding(saturating: time - onCPUSince) }
                 endedOnCPU = (onCPUSince, time)
             }
             onCPU = false
@@ -173,7 +174,7 @@ struct ThreadStateMachine {
     mutating func finish(at time: UInt64) {
         advance(to: time)
         if perf && onCPU, time > onCPUSince {
-            times.onCPUNanoseconds? += time - onCPUSince
+            times.onCPUNanoseconds = times.onCPUNanoseconds.map { $0.adding(saturating: time - onCPUSince) }
             endedOnCPU = (onCPUSince, time)
         }
         onCPU = false

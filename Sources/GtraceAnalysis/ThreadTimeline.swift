@@ -72,7 +72,7 @@ struct ThreadTimelineAccumulator {
         var t = max(from, start)
         while t < to {
             let (c, end) = column(at: t, to: to)
-            held[thread][c] += end - t
+            held[thread][c] = held[thread][c].adding(saturating: end - t)
             t = end
         }
     }

@@ -16,12 +16,18 @@ import Testing
 ///     replayed only up to 20,000 operations here; none of the traps was in the replay);
 ///   invisible-waits-overflow: the per-process sums of waits gtrace cannot see;
 ///   python-self-time-overflow (seed 2001): a function's GIL hold time summed past 2^64.
+/// And from the small seeds of session 6 (tools/fuzz --small-seeds, seeds 100000–300002):
+///   on-cpu-switch-out-before-in: a thread's switch-out before its switch-in (on-CPU time);
+///   replay-off-cpu-delay-overflow: the replay's off-CPU delay plus its end time;
+///   timeline-hold-overflow: a thread-timeline column's lock-hold sum;
+///   lock-wait-total-overflow: a lock's total wait time.
 @Suite struct FuzzFindingsTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("FuzzFindings").path
 
     @Test(arguments: ["string-length-past-end", "times-near-2-62-overflow", "python-midpoint-overflow",
                       "handoff-latency-overflow", "foreign-load-overflow", "invisible-waits-overflow",
-                      "python-self-time-overflow"])
+                      "python-self-time-overflow", "on-cpu-switch-out-before-in", "replay-off-cpu-delay-overflow",
+                      "timeline-hold-overflow", "lock-wait-total-overflow"])
     func findingRunsCleanly(name: String) throws {
         let path = "\(Self.directory)/\(name).data"
         #expect(FileManager.default.fileExists(atPath: path))

@@ -144,15 +144,17 @@ struct ReplayBuilder {
     private mutating func flush(_ t: Int) {
         let now = machines[t].times
         let before = lastTimes[t]
+        // Saturating: a hostile file's times reach 2^62 ns, and these are sums of them.
         let compute = (now.runningNanoseconds - before.runningNanoseconds)
-            + (now.runningWithGILNanoseconds - before.runningWithGILNanoseconds)
+            .adding(saturating: now.runningWithGILNanoseconds - before.runningWithGILNanoseconds)
         var delay = now.otherOffCPUNanoseconds - before.otherOffCPUNanoseconds
         if delay >= Self.unexplainedMinimum {
-            note(t, "off-CPU outside any recorded call", end: lastEventTime[t] + delay, delay)
+            note(t, "off-CPU outside any recorded call", end: lastEventTime[t].adding(saturating: delay), delay)
         }
         if blockCategory[t] == nil {
             // Sleeping and I/O come from blocking calls; outside one they would be a plain delay.
-            delay += (now.sleepingNanoseconds - before.sleepingNanoseconds) + (now.ioNanoseconds - before.ioNanoseconds)
+            delay = delay.adding(saturating: (now.sleepingNanoseconds - before.sleepingNanoseconds)
+                .adding(saturating: now.ioNanoseconds - before.ioNanoseconds))
         }
         if compute > 0 { append(t, .compute(compute)) }
         if delay > 0 { append(t, .delay(delay)) }
@@ -206,7 +208,7 @@ struct ReplayBuilder {
 
     private mutating func note(_ t: Int, _ what: String, end: UInt64, _ ns: UInt64) {
         guard ns > 0 else { return }
-        unexplainedTotal += ns
+        unexplainedTotal = unexplainedTotal.adding(saturating: ns)
         guard ns >= Self.unexplainedMinimum else { return }
         unexplained.append(.init(thread: t, what: what, startNanoseconds: end > ns ? end - ns : 0, nanoseconds: ns))
         if unexplained.count > 512 {
@@ -254,7 +256,7 @@ struct ReplayBuilder {
         switch kind {
         case .cpuIn:
             if let since = runnableSince[t], !ended[t] {
-                pendingForeign[t] += foreignIntegral - since
+                pendingForeign[t] = pendingForeign[t].adding(saturating: foreignIntegral - since)
                 runnableSince[t] = nil
                 // Keep the lost time where it happened, between the work
                 // before and after it: at the end of the work it would not

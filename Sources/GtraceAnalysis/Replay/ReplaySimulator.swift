@@ -347,7 +347,7 @@ struct ReplaySimulator {
                 }
             }
             let from = unblock?.time ?? startTime(current)
-            path.threadNanoseconds[current, default: 0] += at > from ? at - from : 0
+            path.threadNanoseconds[current] = path.threadNanoseconds[current, default: 0].adding(saturating: at > from ? at - from : 0)
             guard let unblock else { break }
             if let lock = unblock.lock { path.lockHandOffs[lock, default: 0] += 1 }
             path.joins += unblock.lock == nil ? 1 : 0
