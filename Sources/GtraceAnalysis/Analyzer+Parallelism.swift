@@ -62,8 +62,7 @@ extension Analyzer {
         }
         // A what-if that went beyond the work limit is left out (its times mean nothing).
         var gaveUp: [(String, Int?)] = []
-        func predict(_ scenario: ReplayScenario) -> Prediction {
-            let outcome = simulate(scenario)
+        func predict(_ scenario: ReplayScenario, _ outcome: ReplaySimulator.Outcome) -> Prediction {
             if outcome.gaveUp { gaveUp.append((scenario.name, scenario.cores)) }
             return prediction(scenario, outcome)
         }
@@ -76,9 +75,30 @@ extension Analyzer {
                                    startNanoseconds: w.startNanoseconds > program.startNanoseconds ? w.startNanoseconds - program.startNanoseconds : 0,
                                    nanoseconds: w.nanoseconds)
         }
+        // Every other simulation is independent of the rest: they run side by side on
+        // all cores (ReplayBatch), and are read back in this order.
+        let selfReplayScenario = ReplayScenario(name: "as recorded", cores: cores, foreignLoad: true)
+        var whatIfs: [ReplayScenario] = predictedCores.filter { $0 != cores }.map { ReplayScenario(name: "as recorded", cores: $0) }
+        if !program.gilLocks.isEmpty {
+            whatIfs += predictedCores.map { ReplayScenario(name: "without the GIL (threads as processes)", cores: $0, removeGIL: true) }
+        }
+        // The other way round: several processes' GILs replayed as one, as if the
+        // processes were threads of one process.
+        if program.gilLocks.count >= 2 {
+            whatIfs += predictedCores.map { ReplayScenario(name: "with one GIL (processes as threads)", cores: $0, shareGIL: true) }
+        }
+        if let contended = a.locks.filter({ $0.kind != LockKind.gil.label && $0.waitTotalNanoseconds > 0 })
+            .max(by: { $0.waitTotalNanoseconds < $1.waitTotalNanoseconds }) {
+            whatIfs.append(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: contended.index))
+        }
+        let unlimitedScenario = ReplayScenario(name: "unlimited cores", cores: nil)
+        let outcomes = ReplayBatch.run(program, [selfReplayScenario, unlimitedScenario] + whatIfs)
+        var outcomeOf: [Int: ReplaySimulator.Outcome] = [:]  // index in whatIfs → outcome
+        for (i, outcome) in outcomes.dropFirst(2).enumerated() { outcomeOf[i] = outcome }
+
         // The self-replay: the recording as it was, with the time other programs
         // and wake-ups took from it. Every prediction assumes an idle machine.
-        let selfReplay = simulate(ReplayScenario(name: "as recorded", cores: cores, foreignLoad: true))
+        let selfReplay = outcomes[0]
         stats.replayOfRecording = prediction(ReplayScenario(name: "as recorded", cores: cores), selfReplay)
         if wall > 0 {
             let error = (Double(selfReplay.wallNanoseconds) - Double(wall)) / Double(wall)
@@ -88,29 +108,21 @@ extension Analyzer {
                                             "\($0.what) in \($0.pid)/\($0.tid) \(Verdict.duration($0.nanoseconds))"
                                         })
         }
+        var next = 0
         for p in predictedCores {
-            stats.predictions.append(p == cores ? prediction(ReplayScenario(name: "as recorded", cores: p), recorded)
-                                                : predict(ReplayScenario(name: "as recorded", cores: p)))
-        }
-        if !program.gilLocks.isEmpty {
-            for p in predictedCores {
-                stats.predictions.append(predict(ReplayScenario(name: "without the GIL (threads as processes)", cores: p, removeGIL: true)))
+            if p == cores {
+                stats.predictions.append(prediction(ReplayScenario(name: "as recorded", cores: p), recorded))
+            } else {
+                stats.predictions.append(predict(whatIfs[next], outcomeOf[next]!))
+                next += 1
             }
         }
-        // The other way round: several processes' GILs replayed as one, as if the
-        // processes were threads of one process.
-        if program.gilLocks.count >= 2 {
-            for p in predictedCores {
-                stats.predictions.append(predict(ReplayScenario(name: "with one GIL (processes as threads)", cores: p, shareGIL: true)))
-            }
-        }
-        if let contended = a.locks.filter({ $0.kind != LockKind.gil.label && $0.waitTotalNanoseconds > 0 })
-            .max(by: { $0.waitTotalNanoseconds < $1.waitTotalNanoseconds }) {
-            stats.predictions.append(predict(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: contended.index)))
+        while next < whatIfs.count {
+            stats.predictions.append(predict(whatIfs[next], outcomeOf[next]!))
+            next += 1
         }
         stats.predictions.removeAll { p in gaveUp.contains { $0.0 == p.scenario && $0.1 == p.cores } }
-        let unlimited = simulate(ReplayScenario(name: "unlimited cores", cores: nil))
-        if let path = unlimited.criticalPath {
+        if let path = outcomes[1].criticalPath {
             stats.criticalPath = summary(path, tables: tables, locks: a.locks)
         }
         stats.bound = bound(stats)
