@@ -12,7 +12,8 @@ public enum Analyzer {
         var lastTime: UInt64 = 0
         let traceEndGuess = max(tables.clock.recordingEndNanoseconds,
                                 tables.processes.compactMap(\.endNanoseconds).max() ?? 0)
-        var gils: [Int: GILAccumulator] = [:]  // by lock id
+        // By lock index (an array, not a dictionary: it is looked up at every lock event).
+        var gils: [GILAccumulator?] = Array(repeating: nil, count: tables.locks.count)
         for info in tables.gils {
             if let lock = info.lock, tables.locks.indices.contains(lock) {
                 gils[lock] = GILAccumulator(info: info, lock: lock, tables: tables, traceEnd: traceEndGuess)
@@ -29,11 +30,11 @@ public enum Analyzer {
                 locks[lock].acquisitions += 1
                 if contended {
                     locks[lock].contended += 1
-                    if gils[lock] == nil { threads[thread].contended += 1 }
+                    if gils[lock] == nil { threads[thread].contended += 1 }  // lock is a valid index (guard above)
                 }
                 if !viaCondition, let previousOwner, previousOwner != thread { locks[lock].ownerChanges += 1 }
                 locks[lock].holderBegan(at: time)
-                locks[lock].threads.insert(thread)
+                locks[lock].used(by: thread)
                 if gils[lock] != nil {
                     gils[lock]?.acquired(thread: thread, at: time)
                     return  // the GIL is not "a lock the thread holds" in the thread table
@@ -51,7 +52,7 @@ public enum Analyzer {
                     locks[interval.lock].holdEnded(interval)
                     if gils[interval.lock] != nil {
                         gils[interval.lock]?.holdEnded(interval)
-                        threads[interval.thread].gilHoldingNanoseconds += interval.duration
+                        threads[interval.thread].gilHoldingNanoseconds = threads[interval.thread].gilHoldingNanoseconds.adding(saturating: interval.duration)
                     } else {
                         threads[interval.thread].holdEnded(at: interval.end)
                         heldIntervals.append((interval.thread, interval.start, interval.end))
@@ -60,13 +61,13 @@ public enum Analyzer {
                     locks[interval.lock].waitEnded(interval)
                     if !acquired && !interval.closedByEnd { locks[interval.lock].failed += 1 }
                     if gils[interval.lock] != nil {
-                        threads[interval.thread].gilWaitingNanoseconds += interval.duration
+                        threads[interval.thread].gilWaitingNanoseconds = threads[interval.thread].gilWaitingNanoseconds.adding(saturating: interval.duration)
                     } else {
-                        threads[interval.thread].waitingNanoseconds += interval.duration
+                        threads[interval.thread].waitingNanoseconds = threads[interval.thread].waitingNanoseconds.adding(saturating: interval.duration)
                     }
                 case .conditionWait:
                     locks[interval.lock].waitEnded(interval)
-                    threads[interval.thread].conditionWaitNanoseconds += interval.duration
+                    threads[interval.thread].conditionWaitNanoseconds = threads[interval.thread].conditionWaitNanoseconds.adding(saturating: interval.duration)
                 }
             }
         }
@@ -130,7 +131,7 @@ public enum Analyzer {
             threadStats[i].states = scheduling.states(thread: i)
             threadStats[i].blockingCalls = scheduling.callTotals(thread: i)
         }
-        let gilStats = gils.values.sorted { $0.info.process < $1.info.process }.map { acc in
+        let gilStats = gils.compactMap { $0 }.sorted { $0.info.process < $1.info.process }.map { acc in
             var stats = acc.statistics(lockStats: lockStats.first { $0.index == acc.lock }, tables: tables, traceEnd: end)
             if pythonEnabled { stats.pythonCode = python.statistics(lock: acc.lock) }
             return stats
@@ -234,8 +235,16 @@ struct LockAccumulator {
     var waitTotal: UInt64 = 0
     var waitMax: UInt64 = 0
     var threads: Set<Int> = []
+    private var lastUser = -1
 
     init(info: LockInfo) { self.info = info }
+
+    /// The threads that took the lock (a set insert only when the taker changes).
+    mutating func used(by thread: Int) {
+        guard thread != lastUser else { return }
+        lastUser = thread
+        threads.insert(thread)
+    }
 
     mutating func holderBegan(at time: UInt64) {
         if holders == 0 { heldSince = time }

@@ -12,7 +12,7 @@ struct SchedulingAccumulator {
     static let bucketCount = 40
 
     private let tables: TraceTables
-    private let gilLocks: Set<Int>
+    private let gilLocks: LockSet
     private var machines: [ThreadStateMachine]
     private var lastEvent: [UInt64]
     private var begun: [Bool]
@@ -35,7 +35,7 @@ struct SchedulingAccumulator {
 
     init(tables: TraceTables, traceEnd: UInt64) {
         self.tables = tables
-        gilLocks = Set(tables.gils.compactMap(\.lock))
+        gilLocks = LockSet(tables.gils.compactMap(\.lock))
         machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf") }
         lastEvent = tables.threads.map(\.startNanoseconds)
         begun = Array(repeating: false, count: tables.threads.count)

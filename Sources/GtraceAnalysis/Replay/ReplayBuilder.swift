@@ -28,6 +28,7 @@ struct ReplayBuilder {
     private var blockBegan: [UInt64]
     private var blockSmall: [UInt32]
     private let gilLocks: Set<Int>
+    private let gilLockSet: LockSet  // the same, for the per-event lookups
     private let perf: Bool
     private let cores: Int
     /// Beyond this many operations the program is dropped, so that memory stays
@@ -70,7 +71,7 @@ struct ReplayBuilder {
     private var lockWaitBegan: [UInt64]
     /// Python locks (POSIX semaphores up to CPython 3.13): any thread may post
     /// them, so they are replayed as signals, not as mutexes (`semaphore(_:_:_:)`).
-    private let semaphoreLocks: Set<Int>
+    private let semaphoreLocks: LockSet
     /// Per thread and Python lock, the post the thread already took.
     private var takenPost: [ObjectKey: Taken] = [:]
     /// The current blocking call was a Python lock's wait, already replayed.
@@ -113,7 +114,8 @@ struct ReplayBuilder {
         blockSmall = Array(repeating: 0, count: n)
         blockArgument = Array(repeating: 0, count: n)
         gilLocks = Set(tables.gils.compactMap(\.lock))
-        semaphoreLocks = Set(tables.locks.filter { $0.kind == .pythonLock }.map(\.index))
+        gilLockSet = LockSet(gilLocks)
+        semaphoreLocks = LockSet(tables.locks.filter { $0.kind == .pythonLock }.map(\.index))
         semaphoreWaitReplayed = Array(repeating: false, count: n)
         barrier = Array(repeating: 0, count: n)
         ioWaitObject = Array(repeating: nil, count: n)
@@ -285,7 +287,7 @@ struct ReplayBuilder {
     mutating func consume(_ event: TraceEvent) {
         let t = event.thread
         guard operationCount <= operationLimit, threads.indices.contains(t) else { return }
-        let gils = gilLocks
+        let gils = gilLockSet
         if !begun[t] {
             begun[t] = true
             firstEventTime[t] = event.time
@@ -393,7 +395,7 @@ struct ReplayBuilder {
         }
     }
 
-    private mutating func mutexOrOther(_ t: Int, _ event: TraceEvent, gils: Set<Int>) {
+    private mutating func mutexOrOther(_ t: Int, _ event: TraceEvent, gils: LockSet) {
         switch event.kind {
         case let .lockAcquire(lock, _):
             append(t, .acquire(lock: lock))
@@ -523,7 +525,7 @@ struct ReplayBuilder {
     }
 
     private mutating func blockEnded(_ t: Int, _ call: BlockingCall, _ result: Int32, at time: UInt64) {
-        let gils = gilLocks
+        let gils = gilLockSet
         let category = blockCategory[t]
         blockCategory[t] = nil
         let began = blockBegan[t]
