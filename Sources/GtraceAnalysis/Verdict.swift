@@ -261,8 +261,16 @@ public enum Verdict {
                           numbers: ["waitingShare": share, "cpuPerCriticalPath": pathRatio ?? -1, "sleeping": sleeping / max(alive, 1), "io": io / max(alive, 1),
                                     "children": children / max(alive, 1), "gilHeldRatio": freeGIL ?? -1])
             let gil = freeGIL.map { String(format: " The GIL was mostly free (held %.0f%% of the time while several threads existed).", $0 * 100) } ?? ""
-            let what = waitingShare == nil ? "The threads spent their time blocked, sleeping or in C code that releases the GIL."
-                : String(format: "The %@ spent %.0f%% of their time waiting, mostly %@.", processes ? "processes" : "threads", share * 100, biggest)
+            // Waits for locks and futex words are not in that share (rule 2 and 2b judge them); when
+            // no lock rule applied but they are a large part of the threads' time, say so, lest the
+            // sentence read as if the rest of the time ran (raw_futex: workers woken by a sleeping thread).
+            let lockWaits = Double(a.threads.map(\.waitingNanoseconds).saturatingSum)
+            let lockWaitText = alive > 0 && lockWaits / alive >= Self.lockWaitMention
+                ? String(format: " Another %.0f%% went to waiting for locks or futex words, which the threads that release or wake them let go (the lock and futex tables name them).",
+                         min(1, lockWaits / alive) * 100) : ""
+            let what = (waitingShare == nil ? "The threads spent their time blocked, sleeping or in C code that releases the GIL."
+                : String(format: "The %@ spent %.0f%% of their time waiting, mostly %@.", processes ? "processes" : "threads", share * 100, biggest))
+                + lockWaitText
             // Waiting threads that each went through several waits one after another work
             // through items (a pool, a loop): more of them would overlap more waits. One
             // wait each (seeds 2 and 7) is all the work there is.
@@ -406,6 +414,9 @@ public enum Verdict {
     /// long as it was waited for by one thread at least. A thread's own lock that
     /// others wait for once (a join) changes hands once and does not count. A futex
     /// word counts only when its wakes look like a lock's (`FutexStatistics.looksLikeALock`).
+    /// The waiting rule mentions lock and futex waits from this share of the threads' time.
+    static let lockWaitMention = 0.10
+
     static func queuedLock(_ a: TraceAnalysis) -> LockStatistics? {
         a.locks.filter { l in
             guard l.kind != LockKind.gil.label, l.kind != LockKind.condition.label, l.waitRatio >= queuedWaiters else { return false }
