@@ -69,6 +69,18 @@ static uintptr_t gt_gils[GT_MAX_GILS];
  * 0 when none; and gil->last_holder (its tstate) read when it took the GIL. */
 static uintptr_t gt_gil_holder[GT_MAX_GILS];
 static uintptr_t gt_gil_holder_tstate[GT_MAX_GILS];
+/* Per GIL: the thread of the latest acquisition, and how many acquisitions
+ * changed CPython's last_holder (the thread state) without a change of thread.
+ * switch_number counts every change of thread state: a thread that runs in
+ * several interpreters sharing the GIL (subinterpreters without their own GIL)
+ * changes it on its own. Written only while owning gil->mutex. */
+static uintptr_t gt_gil_last_thread[GT_MAX_GILS];
+static uint64_t gt_gil_same_thread_switches[GT_MAX_GILS];
+/* ... and acquisitions by another thread that CPython did not count: the new
+ * holder's thread state sits at the address of the previous one's (a thread
+ * state freed and its memory reused, as 3.12 does for each entry into a
+ * subinterpreter that shares the GIL). */
+static uint64_t gt_gil_reused_tstates[GT_MAX_GILS];
 
 /* Offset of the GIL state in _PyRuntime per minor version (x86-64, default
  * build). 3.8–3.11: `offsetof(_PyRuntimeState, ceval.gil)`, computed from each
@@ -233,6 +245,9 @@ void gt_gil_process_start(void) {
     /* A fork child inherits CPython's switch_number: record it as the baseline.
      * Subinterpreters do not survive fork in a usable state: forget them. */
     for (int i = 1; i < GT_MAX_GILS; i++) gt_gils[i] = gt_gil_holder[i] = 0;
+    /* The child's GIL is re-created with last_holder NULL: its first acquisition
+     * counts in switch_number as any process's first one does, not as a change within a thread. */
+    for (int i = 0; i < GT_MAX_GILS; i++) gt_gil_last_thread[i] = 0, gt_gil_same_thread_switches[i] = gt_gil_reused_tstates[i] = 0;
     if (gt_gil_base != 0) gt_emit_gil_stats(0, gt_gil_base, 1);
 }
 
@@ -258,6 +273,7 @@ void gt_gil_process_exit(void) {
         else sched_yield();
     }
     gt_emit_gil_stats(0, gt_gil_base, 0);
+    gt_emit(GTRACE_RAW_GIL_STATS, 0, 2, gt_gil_same_thread_switches[0], gt_gil_reused_tstates[0]);
     __atomic_store_n(&gt_gil_closed, 1, __ATOMIC_RELAXED);
     if (owned) gt_gil_real_unlock(m);
 }
@@ -310,6 +326,10 @@ int gt_gil_unlock(pthread_mutex_t *m) {
                 /* Another thread holds it: leaving take_gil without the GIL (exit at finalisation). */
             } else {
                 __atomic_store_n(&gt_gil_holder[index], me, __ATOMIC_RELAXED);
+                if (gt_gil_last_thread[index] == me && last_holder != gt_gil_holder_tstate[index]) gt_gil_same_thread_switches[index]++;
+                if (gt_gil_last_thread[index] != 0 && gt_gil_last_thread[index] != me && last_holder == gt_gil_holder_tstate[index])
+                    gt_gil_reused_tstates[index]++;
+                gt_gil_last_thread[index] = me;
                 gt_gil_holder_tstate[index] = last_holder;
                 t->gil_held |= bit;
                 t->gil_waiting &= (uint8_t)~bit;
@@ -319,6 +339,9 @@ int gt_gil_unlock(pthread_mutex_t *m) {
                 }
             }
         } else if (locked == 0 && (t->gil_held & bit)) {
+            /* drop_gil has set last_holder to the tstate it was given (3.12: not always the
+             * one that took the GIL): the next take_gil compares against this value. */
+            gt_gil_holder_tstate[index] = __atomic_load_n((uintptr_t *)(gil + 8), __ATOMIC_RELAXED);
             t->gil_held &= (uint8_t)~bit;
             if (__atomic_load_n(&gt_gil_holder[index], __ATOMIC_RELAXED) == me) __atomic_store_n(&gt_gil_holder[index], 0, __ATOMIC_RELAXED);
             if (gt_active()) {

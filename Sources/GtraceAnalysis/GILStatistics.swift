@@ -44,7 +44,12 @@ public struct GILStatistics: Sendable, Codable {
     public var cpythonIntervalMicroseconds: UInt64?
     /// The hand-offs CPython counted in this process (`switch_number − 1`, or minus the count a fork child inherited).
     public var cpythonHandOffs: UInt64?
-    /// handOffs == cpythonHandOffs (nil when CPython's counter is unknown).
+    /// Changes of thread state within one thread that CPython also counted (a thread
+    /// running in several interpreters that share the GIL; nil: not recorded).
+    public var sameThreadSwitches: UInt64?
+    /// Hand-offs CPython did not count: the new holder's thread state at the previous one's address.
+    public var reusedThreadStates: UInt64?
+    /// handOffs + sameThreadSwitches − reusedThreadStates == cpythonHandOffs (nil when CPython's counter is unknown).
     public var matchesCPython: Bool?
     public var threadsUsingGIL: Int
     /// Which Python code held the GIL and where threads waited for it (traces with Python locations).
@@ -134,8 +139,11 @@ struct GILAccumulator {
             waitTotalNanoseconds: waitTotal,
             averageWaiters: Double(waitTotal) / Double(max(1, window > 0 ? window : lifetime)),
             cpythonSwitchNumber: info.switchNumber, cpythonIntervalMicroseconds: info.intervalMicroseconds,
-            cpythonHandOffs: info.cpythonHandOffs,
-            matchesCPython: info.cpythonHandOffs.map { UInt64(handOffs) == $0 },
+            cpythonHandOffs: info.cpythonHandOffs, sameThreadSwitches: info.sameThreadSwitches,
+            reusedThreadStates: info.reusedThreadStates,
+            matchesCPython: info.cpythonHandOffs.map {
+                UInt64(handOffs).adding(saturating: info.sameThreadSwitches ?? 0) == $0.adding(saturating: info.reusedThreadStates ?? 0)
+            },
             threadsUsingGIL: threads.count)
     }
 

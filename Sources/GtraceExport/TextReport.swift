@@ -120,7 +120,13 @@ public enum TextReport {
         out.append(interval)
         if let switches = g.cpythonSwitchNumber, let expected = g.cpythonHandOffs {
             let check = g.matchesCPython == true ? "matches" : "differs from"
-            out.append("  CPython's own switch_number \(switches) (\(expected) hand-offs): \(check) the \(g.handOffs) recorded")
+            // switch_number counts changes of thread state; a thread that runs in several
+            // interpreters sharing the GIL changes it without a hand-off to another thread.
+            let within = ((g.sameThreadSwitches ?? 0) > 0
+                ? " plus \(g.sameThreadSwitches ?? 0) changes of thread state within a thread (interpreters sharing the GIL)" : "")
+                + ((g.reusedThreadStates ?? 0) > 0
+                    ? " minus \(g.reusedThreadStates ?? 0) hand-offs CPython does not count (a new thread state at the address of the previous holder's)" : "")
+            out.append("  CPython's own switch_number \(switches) (\(expected) hand-offs): \(check) the \(g.handOffs) recorded\(within)")
         }
         var table = TextTable(header: ["tid", "name", "lifetime", "holding GIL", "waiting for GIL", "running without GIL", "other (blocked)"])
         table.leftAligned = [0, 1]

@@ -152,6 +152,8 @@ enum TableCodec {
         w.varint(optional(g.switchNumber))
         w.varint(optional(g.intervalMicroseconds))
         w.varint(optional(g.inheritedSwitchNumber))
+        w.varint(optional(g.sameThreadSwitches))
+        w.varint(optional(g.reusedThreadStates))
         return w.bytes
     }
 
@@ -167,10 +169,14 @@ enum TableCodec {
         // CPython's switch interval in µs (default 5000); beyond 2^32 µs (71 minutes) it is not one.
         guard interval <= 1 << 32 else { throw DecodeError(reason: "GIL switch interval \(interval) µs is impossible") }
         let inherited = r.isAtEnd ? 0 : try r.varint()
+        let sameThread = r.isAtEnd ? 0 : try r.varint()  // these two: absent before 2026-12-03 (session 6)
+        let reused = r.isAtEnd ? 0 : try r.varint()
         return GILInfo(process: process, lock: lock == 0 ? nil : lock - 1, versionHex: version, status: status,
                        address: address, runtimeAddress: runtime, switchNumber: switches == 0 ? nil : switches - 1,
                        intervalMicroseconds: interval == 0 ? nil : interval - 1,
-                       inheritedSwitchNumber: inherited == 0 ? nil : inherited - 1)
+                       inheritedSwitchNumber: inherited == 0 ? nil : inherited - 1,
+                       sameThreadSwitches: sameThread == 0 ? nil : sameThread - 1,
+                       reusedThreadStates: reused == 0 ? nil : reused - 1)
     }
 
     /// SYMBOL records: kind 0 = a lock's name, kind 1 = a call site's totals.

@@ -24,7 +24,7 @@ public enum TextDump {
             let lock = g.lock.map { "#\($0)" } ?? "-"
             let switches = g.switchNumber.map(String.init) ?? "-"
             let interval = g.intervalMicroseconds.map(String.init) ?? "-"
-            lines.append("gil process=#\(g.process) python=\(g.version) lock=\(lock) status=0x\(String(g.status.rawValue, radix: 16)) (\(g.status.label)) address=0x\(String(g.address, radix: 16)) runtime=0x\(String(g.runtimeAddress, radix: 16)) switch_number=\(switches) inherited=\(g.inheritedSwitchNumber.map(String.init) ?? "-") interval_us=\(interval)")
+            lines.append("gil process=#\(g.process) python=\(g.version) lock=\(lock) status=0x\(String(g.status.rawValue, radix: 16)) (\(g.status.label)) address=0x\(String(g.address, radix: 16)) runtime=0x\(String(g.runtimeAddress, radix: 16)) switch_number=\(switches) inherited=\(g.inheritedSwitchNumber.map(String.init) ?? "-") same_thread_switches=\(g.sameThreadSwitches.map(String.init) ?? "-") reused_tstates=\(g.reusedThreadStates.map(String.init) ?? "-") interval_us=\(interval)")
         }
         for n in t.lockNames { lines.append("lock-name #\(n.lock) \(quoted(n.name))") }
         for c in t.callSites {

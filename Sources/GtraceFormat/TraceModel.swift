@@ -92,10 +92,17 @@ public struct GILInfo: Sendable, Equatable {
     public var intervalMicroseconds: UInt64?
     /// The `switch_number` a fork child inherited from its parent.
     public var inheritedSwitchNumber: UInt64?
+    /// Acquisitions that changed CPython's thread state (`last_holder`) but not
+    /// the thread: a thread running in several interpreters that share the GIL.
+    /// `switch_number` counts them; hand-offs between threads do not (nil: not recorded).
+    public var sameThreadSwitches: UInt64?
+    /// Hand-offs to another thread that `switch_number` did not count: the new
+    /// holder's thread state had the address of the previous one's (memory reused).
+    public var reusedThreadStates: UInt64?
 
     public init(process: Int, lock: Int?, versionHex: UInt32, status: GILStatus, address: UInt64,
                 runtimeAddress: UInt64, switchNumber: UInt64?, intervalMicroseconds: UInt64?,
-                inheritedSwitchNumber: UInt64? = nil) {
+                inheritedSwitchNumber: UInt64? = nil, sameThreadSwitches: UInt64? = nil, reusedThreadStates: UInt64? = nil) {
         self.process = process
         self.lock = lock
         self.versionHex = versionHex
@@ -105,6 +112,8 @@ public struct GILInfo: Sendable, Equatable {
         self.switchNumber = switchNumber
         self.intervalMicroseconds = intervalMicroseconds
         self.inheritedSwitchNumber = inheritedSwitchNumber
+        self.sameThreadSwitches = sameThreadSwitches
+        self.reusedThreadStates = reusedThreadStates
     }
 
     /// Hand-offs (changes of holder) CPython counted in this process. Its first

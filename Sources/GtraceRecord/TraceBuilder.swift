@@ -238,7 +238,9 @@ struct TraceBuilder {
                 process: process, lock: lockIndex[LockKey(process: process, address: info.addr)],
                 versionHex: info.u32, status: GILStatus(rawValue: UInt32(info.flags & 0xff)), address: info.addr,
                 runtimeAddress: info.arg, switchNumber: stats?.addr, intervalMicroseconds: stats?.arg,
-                inheritedSwitchNumber: index == 0 ? reading(scan.gilBaseline[key.image])?.addr : nil))
+                inheritedSwitchNumber: index == 0 ? reading(scan.gilBaseline[key.image])?.addr : nil,
+                sameThreadSwitches: index == 0 ? reading(scan.gilSameThreadSwitches[key.image])?.addr : nil,
+                reusedThreadStates: index == 0 ? reading(scan.gilSameThreadSwitches[key.image])?.arg : nil))
         }
         tables.gils.sort { ($0.process, $0.lock ?? Int.max) < ($1.process, $1.lock ?? Int.max) }
     }

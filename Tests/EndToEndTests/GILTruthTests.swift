@@ -169,3 +169,24 @@ extension GILTruthTests {
         #expect(!verdict.contains("under the GIL"), "\(verdict)")
     }
 }
+
+extension GILTruthTests {
+    /// Two threads entering one subinterpreter that shares the main GIL (3.12+):
+    /// each entry changes the thread's thread state without a hand-off to another
+    /// thread, and CPython's switch_number counts it. The runtime counts those
+    /// changes apart, and hand-offs plus them must give switch_number exactly.
+    @Test(arguments: PythonVersions.installed.filter { ["3.12", "3.13", "3.14", "3.15"].contains($0.version) })
+    func threadStateChangesWithinAThreadAreCountedApart(python: PythonVersions.Interpreter) throws {
+        let run = try Self.record(python, "subinterpreters.py", ["--shared", "50"])
+        #expect(run.gil.count == 1, "\(python): \(run.gil.count) GIL sections")
+        let gil = try #require(run.gil.first)
+        let handOffs = try #require(gil["handOffs"] as? Int)
+        let within = try #require(gil["sameThreadSwitches"] as? Int, "\(python): no count of same-thread switches")
+        let reused = gil["reusedThreadStates"] as? Int ?? 0
+        let cpython = try #require(gil["cpythonHandOffs"] as? Int)
+        // 2 threads × 50 entries, each entering and leaving: at least 100 changes within a thread.
+        #expect(within >= 100, "\(python): \(within) same-thread switches")
+        #expect(handOffs + within - reused == cpython, "\(python): \(handOffs) + \(within) − \(reused) vs CPython \(cpython)")
+        #expect(gil["matchesCPython"] as? Bool == true)
+    }
+}

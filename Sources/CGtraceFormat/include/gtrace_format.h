@@ -67,7 +67,11 @@ enum gtrace_raw_kind {
     /* CPython's own GIL counters: flags = GIL index, addr = switch_number,
      * arg = interval (microseconds). u32 = 0: read at process exit (or when a
      * subinterpreter's GIL is destroyed); u32 = 1: read at the start of a fork
-     * child (the count it inherited: its baseline). */
+     * child (the count it inherited: its baseline); u32 = 2: at process exit,
+     * addr = the acquisitions that changed the thread state (last_holder)
+     * without a change of thread, arg = the acquisitions by another thread
+     * whose thread state had the previous one's address (the runtime's counts,
+     * main GIL only: switch_number counts the first and not the second). */
     GTRACE_RAW_GIL_STATS = 10,
 
     /* Lock events. addr = lock address, flags = gtrace_lock_flags; for
