@@ -40,7 +40,7 @@ struct SessionScan {
     var gilInfo: [GILKey: gtrace_raw_record] = [:]
     var gilStats: [SessionContents.ImageKey: [gtrace_raw_record]] = [:]     // at exit / GIL destruction
     var gilBaseline: [SessionContents.ImageKey: [gtrace_raw_record]] = [:]  // inherited by a fork child
-    var gilSameThreadSwitches: [SessionContents.ImageKey: [gtrace_raw_record]] = [:]  // thread-state changes within a thread
+    var gilThreadStateCounts: [SessionContents.ImageKey: [gtrace_raw_record]] = [:]  // same-thread changes, reused states
     var firstGILEvent: [GILKey: UInt64] = [:]
     var firstEvent: [ThreadKey: UInt64] = [:]
     var lastEvent: [ThreadKey: UInt64] = [:]
@@ -116,7 +116,7 @@ struct SessionScan {
         case GTRACE_RAW_GIL_STATS.rawValue where r.u32 == 1:
             gilBaseline[thread.image, default: []].append(r)
         case GTRACE_RAW_GIL_STATS.rawValue where r.u32 == 2:
-            gilSameThreadSwitches[thread.image, default: []].append(r)
+            gilThreadStateCounts[thread.image, default: []].append(r)
         case GTRACE_RAW_GIL_STATS.rawValue:
             gilStats[thread.image, default: []].append(r)
         case GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue:

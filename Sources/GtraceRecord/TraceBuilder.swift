@@ -234,13 +234,13 @@ struct TraceBuilder {
                     ?? (list ?? []).filter { $0.flags == index }.max { $0.tsc < $1.tsc }
             }
             let stats = reading(scan.gilStats[key.image])
+            let threadStates = index == 0 ? reading(scan.gilThreadStateCounts[key.image]) : nil  // main GIL only
             tables.gils.append(GILInfo(
                 process: process, lock: lockIndex[LockKey(process: process, address: info.addr)],
                 versionHex: info.u32, status: GILStatus(rawValue: UInt32(info.flags & 0xff)), address: info.addr,
                 runtimeAddress: info.arg, switchNumber: stats?.addr, intervalMicroseconds: stats?.arg,
                 inheritedSwitchNumber: index == 0 ? reading(scan.gilBaseline[key.image])?.addr : nil,
-                sameThreadSwitches: index == 0 ? reading(scan.gilSameThreadSwitches[key.image])?.addr : nil,
-                reusedThreadStates: index == 0 ? reading(scan.gilSameThreadSwitches[key.image])?.arg : nil))
+                sameThreadSwitches: threadStates?.addr, reusedThreadStates: threadStates?.arg))
         }
         tables.gils.sort { ($0.process, $0.lock ?? Int.max) < ($1.process, $1.lock ?? Int.max) }
     }
