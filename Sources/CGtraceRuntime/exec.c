@@ -235,6 +235,14 @@ GT_EXPORT int execle(const char *path, const char *arg, ...) {
     return gt_do_execve(path, argv, envp);
 }
 
+/* A failed posix_spawn's child (SPAWN_FAILED): its end is nowhere else. */
+static void gt_spawn_failed(uint64_t start, int error) {
+    if (!gt_active()) return;
+    int saved = errno;
+    gt_emit(GTRACE_RAW_SPAWN_FAILED, 0, (uint32_t)error, start, 0);
+    errno = saved;
+}
+
 /* posix_spawn: the child execs inside glibc (never reaching our code), so
  * only the environment is fixed here. */
 GT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
@@ -243,8 +251,10 @@ GT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
         GT_REAL(posix_spawn);
     char **e;
     GT_FIX_ENV(envp, e);
+    uint64_t start = gtrace_timestamp();
     int rc = f(pid, path, fa, attr, argv, e);
     if (rc == 0 && pid != NULL) gt_exec_note((uint32_t)*pid, path, argv);
+    else if (rc != 0) gt_spawn_failed(start, rc);
     return rc;
 }
 
@@ -254,7 +264,9 @@ GT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
         GT_REAL(posix_spawnp);
     char **e;
     GT_FIX_ENV(envp, e);
+    uint64_t start = gtrace_timestamp();
     int rc = f(pid, file, fa, attr, argv, e);
     if (rc == 0 && pid != NULL) gt_exec_note((uint32_t)*pid, file, argv);
+    else if (rc != 0) gt_spawn_failed(start, rc);
     return rc;
 }

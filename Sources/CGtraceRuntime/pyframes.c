@@ -22,6 +22,14 @@
  * every event, and the first code object read must have type PyCode_Type.
  * Otherwise PY_INFO says why and no locations are recorded.
  *
+ * Once the interpreter is finalising, no location is read: the finalising
+ * thread frees the other threads' states and frame stacks while daemon threads
+ * still run, and a daemon thread that then takes the GIL on its way out finds
+ * last_holder pointing at its freed (unmapped) frames. CPython's own
+ * Py_IsFinalizing (3.13+; _Py_IsFinalizing before) says so: a load. The
+ * finalising flag is set, under the GIL, before any thread state is freed, so
+ * a thread that holds the GIL's mutex after that sees it.
+ *
  * Samples: a thread waiting for the GIL waits in pthread_cond_timedwait on
  * the GIL's condition (5 ms by default). gil.c splits that wait into slices of
  * GT_PY_SAMPLE_NS (the same deadline, the same wake-ups) and at each slice,
@@ -77,6 +85,7 @@ static const struct gt_py_layout gt_py_layouts[] = {
 static const struct gt_py_layout *gt_py;   /* this process's layout, NULL: no locations */
 static uintptr_t gt_py_code_type;          /* &PyCode_Type */
 static int (*gt_py_addr2line)(void *, int);
+static int (*gt_py_finalizing)(void);     /* Py_IsFinalizing */
 static int gt_py_confirmed;                /* 0 unknown, 1 confirmed, −1 refused */
 
 #define GT_PY_SEEN 4096u
@@ -96,7 +105,8 @@ void gt_py_init(uint32_t version_hex) {
         if (gt_py_layouts[i].minor == minor) layout = &gt_py_layouts[i];
     gt_py_code_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyCode_Type");
     gt_py_addr2line = (int (*)(void *, int))dlsym(RTLD_DEFAULT, "PyCode_Addr2Line");
-    if (layout == NULL || gt_py_code_type == 0 || gt_py_addr2line == NULL) {
+    gt_py_finalizing = (int (*)(void))dlsym(RTLD_DEFAULT, minor >= 13 ? "Py_IsFinalizing" : "_Py_IsFinalizing");
+    if (layout == NULL || gt_py_code_type == 0 || gt_py_addr2line == NULL || gt_py_finalizing == NULL) {
         gt_py_confirmed = -1;
         return;
     }
@@ -227,7 +237,7 @@ static int gt_py_is_frame_skipped(uintptr_t frame) {
 
 /* The GIL's holder reads its own frames (gil.c, GIL mutex held). */
 void gt_py_location(uintptr_t gil) {
-    if (gt_py == NULL) return;
+    if (gt_py == NULL || gt_py_finalizing()) return;
     uintptr_t ts = (uintptr_t)gt_load(gil + 8); /* last_holder */
     if (ts == 0) return;
     if (gt_load(ts + gt_py->ts_thread_id) != (uint64_t)pthread_self()) return; /* not ours (yet) */

@@ -50,6 +50,9 @@ struct SessionScan {
     var loss = RuntimeLoss()
     /// Wait status of each child pid some traced process reaped (BLOCK_END of a wait call).
     var reapedByWait: [Int32: Int32] = [:]
+    /// posix_spawn calls that failed (SPAWN_FAILED): the child glibc started
+    /// in [start, end] exited 127 and glibc reaped it itself.
+    var failedSpawns: [(pid: Int32, start: UInt64, end: UInt64, error: Int32)] = []
     /// Python code objects defined by the runtime (PY_CODE + PY_TEXT), per image.
     var pythonCodes: [SessionContents.ImageKey: [PythonCodeKey: PythonCodeDefinition]] = [:]
     /// Code objects the frames refer to, per image.
@@ -86,6 +89,7 @@ struct SessionScan {
                 lastEvent[key] = last
             }
         }
+        failedSpawns = failedSpawns.map { ($0.pid, time($0.start), $0.end, $0.error) }
     }
 
     private mutating func record(_ r: gtrace_raw_record, at t: UInt64, thread: SessionContents.ThreadRecords, key: ThreadKey) {
@@ -126,6 +130,8 @@ struct SessionScan {
             let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))
             let child = Int32(bitPattern: r.u32)
             if call.isWaitForChild, child > 0 { reapedByWait[child] = Int32(truncatingIfNeeded: r.addr) }
+        case GTRACE_RAW_SPAWN_FAILED.rawValue:  // start converted at the end of init
+            failedSpawns.append((thread.image.pid, r.addr, t, Int32(bitPattern: r.u32)))
         case GTRACE_RAW_WAKER.rawValue where r.flags == UInt16(GTRACE_WAKER_REAPED.rawValue):
             let child = Int32(bitPattern: r.u32)
             if child > 0 { reapedByWait[child] = Int32(truncatingIfNeeded: r.addr) }

@@ -158,6 +158,13 @@ extension TraceBuilder {
     mutating func applyWaitStatuses(_ scan: SessionScan) {
         var statuses = scan.reapedByWait
         for (pid, status) in facts.reapedStatus { statuses[pid] = status }
+        // A failed posix_spawn's child: glibc's exit(127), reaped inside glibc.
+        for spawn in scan.failedSpawns {
+            for process in tables.processes where process.ppid == spawn.pid && process.image == 0 && !process.instrumented
+                && statuses[process.pid] == nil && process.startNanoseconds >= spawn.start && process.startNanoseconds <= spawn.end {
+                statuses[process.pid] = 127 << 8
+            }
+        }
         var exitTime: [Int32: UInt64] = [:]
         for exit in facts.perf?.exits ?? [] where exit.pid == exit.tid { exitTime[exit.pid] = time(monotonic: exit.time) }
         var lastImage: [Int32: Int] = [:]

@@ -183,4 +183,25 @@ import Testing
         }
         Self.expectConsistent(report, "static child")
     }
+
+    /// glibc's posix_spawn child that fails before its exec exits 127 and is
+    /// reaped inside glibc: no wait wrapper sees it, the runtime's failed-spawn
+    /// record gives it its end (issue 12: CPython 3.13's subprocess children).
+    @Test func aFailedPosixSpawnsChildEndsWith127() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (recorded, report) = try Self.record([Self.python, "\(Harness.packageRoot)/tools/workloads/failed_spawn.py"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        #expect(recorded.stdout.contains("failed 2\n"), "\(recorded.stdout)")
+        let ran = try #require(Self.childStatuses(recorded.stdout).first)
+        let python = try #require(S.processes(report).first { ($0["command"] as? String ?? "").contains("failed_spawn.py") })
+        let children = S.processes(report).filter { S.number($0["ppid"]) == S.number(python["pid"]) }
+        #expect(children.contains { S.number($0["pid"]) == Double(ran.key) && ["exit(0)", "_exit(0)", "exited 0", "returned 0 from main"].contains($0["end"] as? String ?? "") })
+        if SchedulingTests.perfAllowed {  // the failed children are known from perf's fork records only
+            let failed = children.filter { S.number($0["pid"]) != Double(ran.key) }
+            #expect(failed.count == 2, "\(failed)")
+            #expect(failed.allSatisfy { $0["end"] as? String == "exited 127" }, "\(failed.map { $0["end"] ?? "?" })")
+        }
+        Self.expectConsistent(report, "failed posix_spawn")
+    }
 }

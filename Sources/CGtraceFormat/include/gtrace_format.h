@@ -163,6 +163,11 @@ enum gtrace_raw_kind {
      * the semaphore; PY_FRAME records with the creating line follow when the
      * creating thread held the GIL. */
     GTRACE_RAW_PY_LOCK_NEW = 41,
+    /* posix_spawn/posix_spawnp returned an error: u32 = the error number,
+     * addr = the timestamp at which the call began. glibc's child started in
+     * that window, failed before its exec, exited 127 and was reaped by glibc
+     * itself (an internal waitpid no wrapper sees). */
+    GTRACE_RAW_SPAWN_FAILED = 42,
 };
 
 enum gtrace_waker_kind {
