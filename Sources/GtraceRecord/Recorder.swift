@@ -26,14 +26,16 @@ public struct Recorder {
         /// Part of the merge: naming locks and call sites, and the ELF files read for it.
         public var symbolNanoseconds: UInt64 = 0
         public var symbolFiles = 0
+        /// Of those, the ones whose symbols came from the symbol cache (by build-id).
+        public var symbolFilesCached = 0
 
         /// The one line `gtrace record` prints on stderr.
         public func summaryLine(path: String) -> String {
             let perEvent = eventCount > 0 ? String(format: "%.2f", Double(fileBytes) / Double(eventCount)) : "-"
             return "gtrace: recorded \(eventCount) events, \(processCount) processes, \(threadCount) threads, \(lockCount) locks in "
                 + String(format: "%.3f", Double(durationNanoseconds) / 1e9) + " s -> \(path) (\(fileBytes) bytes, \(perEvent) bytes/event; "
-                + String(format: "set-up %.1f ms, merge %.1f ms, of which symbols %.1f ms for %d objects)", Double(setupNanoseconds) / 1e6,
-                         Double(mergeNanoseconds) / 1e6, Double(symbolNanoseconds) / 1e6, symbolFiles)
+                + String(format: "set-up %.1f ms, merge %.1f ms, of which symbols %.1f ms for %d objects, %d cached)", Double(setupNanoseconds) / 1e6,
+                         Double(mergeNanoseconds) / 1e6, Double(symbolNanoseconds) / 1e6, symbolFiles, symbolFilesCached)
         }
     }
 
@@ -190,6 +192,7 @@ public struct Recorder {
         result.mergeNanoseconds = Clocks.now().monotonic - endMono
         result.symbolNanoseconds = builder.symbolNanoseconds
         result.symbolFiles = builder.symbolObjectsRead
+        result.symbolFilesCached = builder.symbolObjectsCached
         return result
     }
 

@@ -109,6 +109,7 @@ public enum Recovery {
         result.mergeNanoseconds = Clocks.now().monotonic - started
         result.symbolNanoseconds = builder.symbolNanoseconds
         result.symbolFiles = builder.symbolObjectsRead
+        result.symbolFilesCached = builder.symbolObjectsCached
         return result
     }
 

@@ -5,14 +5,22 @@ import GtraceSymbols
 /// runtime saw loaded (objects.c): the symbol covering the address in the
 /// object's ELF file, read once per file with libelf, or in its separate
 /// debug file. A file whose build-id differs from the one loaded is not used
-/// (it changed after the recording) and says so once.
+/// (it changed after the recording) and says so once. Objects with a recorded
+/// build-id go through the symbol cache (GtraceSymbols.SymbolCache).
 struct Symbolizer {
+    private let cache: SymbolCache
     private var files: [String: ElfObject?] = [:]
     private var warned: Set<String> = []
     private(set) var warnings: [String] = []
     private var demangler = Demangler()
     /// ELF files read so far (each once).
     var filesRead: Int { files.count }
+    /// Of those, the ones whose symbols came from the cache.
+    private(set) var filesFromCache = 0
+
+    init(cache: SymbolCache = .standard()) {
+        self.cache = cache
+    }
 
     /// "symbol+0x2c (object)" or "symbol (object)"; "object+0x1a2c" (its link-time
     /// address: the same in every run, what objdump and addr2line take) when the
@@ -47,7 +55,8 @@ struct Symbolizer {
         if let cached = files[key] { return cached }
         var result: ElfObject?
         do {
-            let elf = try ElfObject(path: path)
+            let (elf, fromCache) = try cache.object(path: path, buildID: buildID)
+            if fromCache { filesFromCache += 1 }
             if let buildID, let found = elf.buildID, found != buildID {
                 warn(key, "\(path) changed since the recording (build-id \(found), recorded \(buildID)): its addresses are not named")
             } else {

@@ -137,6 +137,7 @@ extension TraceBuilder {
         warnings += symbolizer.warnings
         symbolWarnings = symbolizer.warnings
         symbolObjectsRead = symbolizer.filesRead
+        symbolObjectsCached = symbolizer.filesFromCache
     }
 
     /// Call sites of condition waits: the caller of pthread_cond_*wait, or for

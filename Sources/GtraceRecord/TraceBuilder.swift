@@ -42,6 +42,7 @@ struct TraceBuilder {
     var symbolNanoseconds: UInt64 = 0
     /// Objects the symbolizer read.
     var symbolObjectsRead = 0
+    var symbolObjectsCached = 0
     private let fit: ClockFit
 
     private struct LockKey: Hashable {

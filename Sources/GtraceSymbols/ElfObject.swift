@@ -50,7 +50,7 @@ public struct ElfObject: Sendable {
     /// Function and data symbols, by address (then name).
     public var symbols: [ElfSymbol] { table.entries.map { table.symbol($0) } }
     /// The symbols as numbers and name offsets: names become Strings only when looked up.
-    private let table: SymbolTable
+    let table: SymbolTable
 
     /// Reads `path`.
     /// - Throws: `ElfError`.
@@ -222,6 +222,12 @@ struct SymbolTable: Sendable {
 
     let entries: [Entry]
     let names: [UInt8]
+
+    /// Entries already in table order (a symbol cache file's).
+    init(sorted entries: [Entry], names: [UInt8]) {
+        self.entries = entries
+        self.names = names
+    }
 
     /// `entries` in table order: sorted, the first of each (address, name) kept.
     init(entries unsorted: [Entry], names: [UInt8]) {

@@ -65,7 +65,9 @@ import Testing
                                                  "-L\(dir)", "-llock", "-Wl,-rpath,\(dir)"]).status == 0)
         let trace = "\(dir)/t.data"
         let arguments = mode.isEmpty ? [] : mode == "--replace-self" ? [mode, "\(dir)/liblock.so"] : [mode]
-        let recorded = try Harness.gtrace(["record", "-o", trace, "--", "\(dir)/use_lib_lock"] + arguments)
+        // A symbol cache of this test's own: the user's may hold this program's symbols by its build-id.
+        let environment = ProcessInfo.processInfo.environment.merging(["GTRACE_SYMBOL_CACHE": "\(dir)/symbols"]) { $1 }
+        let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", "\(dir)/use_lib_lock"] + arguments, environment: environment)
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let report = try Harness.reportJSON(trace)
         let locks = report["locks"] as? [[String: Any]] ?? []
@@ -90,6 +92,36 @@ import Testing
                 #expect(recorded.stderr.contains("gtrace: warning: cannot name addresses"))
             }
         }
+    }
+
+    /// Symbols come back from the cache by build-id: the same names, and the
+    /// names of the program that ran even after its file was replaced.
+    @Test func theSymbolCacheNamesWhatWasLoaded() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tools = "\(Harness.packageRoot)/tools/workloads"
+        #expect(try Harness.run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-g", "-pthread", "-o", "\(dir)/liblock.so", "\(tools)/lib_lock.c"]).status == 0)
+        #expect(try Harness.run("/usr/bin/env", ["cc", "-O1", "-g", "-pthread", "-o", "\(dir)/use_lib_lock", "\(tools)/use_lib_lock.c",
+                                                 "-L\(dir)", "-llock", "-Wl,-rpath,\(dir)"]).status == 0)
+        let environment = ProcessInfo.processInfo.environment.merging(["GTRACE_SYMBOL_CACHE": "\(dir)/symbols"]) { $1 }
+        func record(_ arguments: [String]) throws -> (cached: Int, locks: [String]) {
+            let recorded = try Harness.run(Harness.gtrace, ["record", "-o", "\(dir)/t.data", "--", "\(dir)/use_lib_lock"] + arguments,
+                                           environment: environment)
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let summary = recorded.stderr.split(separator: "\n").last { $0.hasPrefix("gtrace: recorded") } ?? ""
+            let cached = summary.split(separator: " ").firstIndex(of: "cached)").map { Int(summary.split(separator: " ")[$0 - 1]) ?? -1 } ?? -1
+            let report = try Harness.reportJSON("\(dir)/t.data")
+            let locks = (report["locks"] as? [[String: Any]] ?? []).map { "\($0["name"] ?? "?") \(($0["callSites"] as? [[String: Any]])?.first?["site"] ?? "-")" }
+            return (cached, locks.sorted())
+        }
+        let first = try record([])
+        #expect(first.cached == 0)
+        #expect(first.locks.contains { $0.hasPrefix("program_lock (use_lib_lock)") }, "\(first.locks)")
+        let second = try record([])
+        #expect(second.cached >= 2, "the program and liblock.so from the cache")
+        #expect(second.locks == first.locks)
+        let replaced = try record(["--replace-self", "\(dir)/liblock.so"])
+        #expect(replaced.locks.contains { $0.hasPrefix("program_lock (use_lib_lock)") }, "the cached symbols of the program that ran: \(replaced.locks)")
     }
 
     @Test func cxxNamesAreDemangled() throws {

@@ -1,0 +1,188 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// ELF symbol tables kept across recordings, by build-id: reading a large
+/// object (node, libjvm, libcrypto, libpython) with libelf and sorting its
+/// symbols takes tens to hundreds of milliseconds at the end of each
+/// `record`; loading the sorted table back takes a few.
+///
+/// A build-id names the object's contents, so a cached table is the table of
+/// the object that was loaded, even if the file on disk changed since. Files
+/// are `<build-id>.gtsym` in a directory of the user's own (created 0700; not
+/// used when it is a symlink, another user's, or writable by others), written
+/// to a temporary name and renamed. A file that fails any check on reading is
+/// ignored and rewritten. Format: docs/FORMAT.md, "Symbol cache".
+public struct SymbolCache: Sendable {
+    public let directory: String?
+
+    /// `$GTRACE_SYMBOL_CACHE` ("" or "off": no cache), else
+    /// `$XDG_CACHE_HOME/gtrace/symbols`, else `~/.cache/gtrace/symbols`.
+    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> SymbolCache {
+        if let chosen = environment["GTRACE_SYMBOL_CACHE"] {
+            return SymbolCache(directory: chosen.isEmpty || chosen == "off" ? nil : chosen)
+        }
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return SymbolCache(directory: xdg + "/gtrace/symbols") }
+        guard let home = environment["HOME"], home.hasPrefix("/") else { return SymbolCache(directory: nil) }
+        return SymbolCache(directory: home + "/.cache/gtrace/symbols")
+    }
+
+    public init(directory: String?) {
+        self.directory = directory
+    }
+
+    /// The object at `path` whose build-id is `buildID` (as recorded when it
+    /// was loaded): from the cache when there, else read from the file (and
+    /// cached when its build-id is that one). `fromCache` says which.
+    public func object(path: String, buildID: String?) throws -> (object: ElfObject, fromCache: Bool) {
+        guard let directory, let id = buildID, Self.isBuildID(id) else { return (try ElfObject(path: path), false) }
+        let file = "\(directory)/\(id).gtsym"
+        if Self.usable(directory, create: false), let bytes = Self.read(file),
+           let object = ElfObject(cached: bytes, path: path), object.buildID == id {
+            return (object, true)
+        }
+        let object = try ElfObject(path: path)
+        if object.buildID == id, Self.usable(directory, create: true) { Self.write(object.cacheBytes(), to: file, in: directory) }
+        return (object, false)
+    }
+
+    static func isBuildID(_ id: String) -> Bool {
+        (8...128).contains(id.utf8.count) && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// The directory exists (or was created), is a directory of this user, and no one else can write to it.
+    static func usable(_ directory: String, create: Bool) -> Bool {
+        var info = stat()
+        if lstat(directory, &info) != 0 {
+            guard create, errno == ENOENT else { return false }
+            let parent = (directory as NSString).deletingLastPathComponent
+            try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            guard mkdir(directory, 0o700) == 0 || errno == EEXIST, lstat(directory, &info) == 0 else { return false }
+        }
+        return (info.st_mode & S_IFMT) == S_IFDIR && info.st_uid == geteuid() && (info.st_mode & 0o022) == 0
+    }
+
+    private static func read(_ file: String) -> [UInt8]? {
+        let fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid(),
+              info.st_size > 0, info.st_size < 1 << 31 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            done += n
+        }
+        return bytes
+    }
+
+    private static func write(_ bytes: [UInt8], to file: String, in directory: String) {
+        var template = Array("\(directory)/.tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return }
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var done = 0, failed = false
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { failed = true; break }
+            done += n
+        }
+        close(fd)
+        if failed || rename(temporary, file) != 0 { unlink(temporary) }
+    }
+}
+
+// MARK: - The cache file's contents
+
+extension ElfObject {
+    static let cacheMagic: [UInt8] = Array("GTSYM\0\0\u{1}".utf8)
+
+    /// magic, flags u32 (1: position independent, 2: has .symtab), segment
+    /// count u32, entry count u64, names length u64, build-id (u32 length +
+    /// bytes), debuglink (u32 length, 0xffffffff for none, + bytes, u32 CRC),
+    /// segments (3 × u64), entries (address, size, name offset | function
+    /// bit 63: 3 × u64), names. Little-endian.
+    func cacheBytes() -> [UInt8] {
+        var out = Self.cacheMagic
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func text(_ s: String?) {
+            guard let s else { return u32(.max) }
+            u32(UInt32(s.utf8.count))
+            out.append(contentsOf: s.utf8)
+        }
+        u32((isPositionIndependent ? 1 : 0) | (hasSymbolTable ? 2 : 0))
+        u32(UInt32(segments.count))
+        u64(UInt64(table.entries.count))
+        u64(UInt64(table.names.count))
+        text(buildID)
+        text(debugLink?.name)
+        u32(debugLink?.crc ?? 0)
+        out.reserveCapacity(out.count + segments.count * 24 + table.entries.count * 24 + table.names.count)
+        for s in segments { u64(s.virtualAddress); u64(s.fileOffset); u64(s.memorySize) }
+        for e in table.entries { u64(e.address); u64(e.size); u64(UInt64(e.name) | (e.isFunction ? 1 << 63 : 0)) }
+        out.append(contentsOf: table.names)
+        return out
+    }
+
+    /// The object a cache file describes; nil when any length, offset or order is off.
+    init?(cached bytes: [UInt8], path: String) {
+        var at = 0
+        func take(_ n: Int) -> ArraySlice<UInt8>? {
+            guard n >= 0, n <= bytes.count - at else { return nil }
+            defer { at += n }
+            return bytes[at..<at + n]
+        }
+        func u32() -> UInt32? { take(4).map { $0.reversed().reduce(0) { $0 << 8 | UInt32($1) } } }
+        func u64() -> UInt64? { take(8).map { $0.reversed().reduce(0) { $0 << 8 | UInt64($1) } } }
+        func text() -> String?? {
+            guard let n = u32() else { return nil }
+            if n == .max { return .some(nil) }
+            guard let b = take(Int(n)), let s = String(bytes: b, encoding: .utf8) else { return nil }
+            return .some(s)
+        }
+        guard take(Self.cacheMagic.count).map(Array.init) == Self.cacheMagic,
+              let flags = u32(), let segmentCount = u32(), let entryCount = u64(), let namesCount = u64(),
+              let buildID = text(), let link = text(), let crc = u32(),
+              entryCount <= UInt64(bytes.count / 24), namesCount <= UInt64(bytes.count),
+              UInt64(bytes.count - at) == UInt64(segmentCount) * 24 + entryCount * 24 + namesCount else { return nil }
+        var segments: [Segment] = []
+        for _ in 0..<segmentCount {
+            guard let v = u64(), let f = u64(), let m = u64() else { return nil }
+            segments.append(Segment(virtualAddress: v, fileOffset: f, memorySize: m))
+        }
+        // The entries, read in place: millions of bytes, one pass.
+        let names = Array(bytes[(at + Int(entryCount) * 24)...])
+        guard names.last == 0 || names.isEmpty else { return nil }
+        var entries: [SymbolTable.Entry] = []
+        entries.reserveCapacity(Int(entryCount))
+        var ordered = true
+        bytes.withUnsafeBytes { raw in
+            var previous: UInt64 = 0
+            for i in 0..<Int(entryCount) {
+                let base = at + i * 24
+                let address = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt64.self))
+                let size = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self))
+                let name = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 16, as: UInt64.self))
+                let offset = name & ~(1 << 63)
+                if address < previous || offset >= UInt64(names.count) { ordered = false; break }
+                previous = address
+                entries.append(SymbolTable.Entry(address: address, size: size, name: Int(offset), isFunction: name >> 63 == 1, order: i))
+            }
+        }
+        guard ordered else { return nil }
+        self.path = path
+        self.buildID = buildID
+        self.debugLink = link.map { ($0, crc) }
+        self.isPositionIndependent = flags & 1 != 0
+        self.hasSymbolTable = flags & 2 != 0
+        self.segments = segments
+        self.table = SymbolTable(sorted: entries, names: names)
+    }
+}
