@@ -54,12 +54,52 @@ public struct LockIntervalTracker {
         var heldByOther = false
     }
 
+    /// The locks one thread holds: a few at a time almost always, so a short
+    /// array searched in place (hashing a dictionary per lock event was 6% of
+    /// a report's time); past `smallLimit` a dictionary, as a program may hold
+    /// thousands.
+    private struct HeldLocks {
+        static let smallLimit = 16
+        private var small: [(lock: Int, hold: Hold)] = []
+        private var large: [Int: Hold]?
+
+        subscript(lock: Int) -> Hold? {
+            get {
+                if let large { return large[lock] }
+                for entry in small where entry.lock == lock { return entry.hold }
+                return nil
+            }
+            set {
+                if large != nil {
+                    large![lock] = newValue
+                    return
+                }
+                if let i = small.firstIndex(where: { $0.lock == lock }) {
+                    if let newValue { small[i].hold = newValue } else { small.remove(at: i) }
+                } else if let newValue {
+                    if small.count < Self.smallLimit {
+                        small.append((lock, newValue))
+                    } else {
+                        large = Dictionary(uniqueKeysWithValues: small.map { ($0.lock, $0.hold) })
+                        large![lock] = newValue
+                        small = []
+                    }
+                }
+            }
+        }
+
+        /// Every (lock, hold), by lock.
+        var sortedByLock: [(lock: Int, hold: Hold)] {
+            (large.map { $0.map { (lock: $0.key, hold: $0.value) } } ?? small).sorted { $0.lock < $1.lock }
+        }
+    }
+
     private let threadProcess: [Int]
     /// Threads that may have an interval open since their process last closed
     /// them: a process exit closes only those, not every thread of the process.
     private var mayBeOpen: [Bool]
     private var openCandidates: [Int: [Int]] = [:]  // process → threads
-    private var holds: [[Int: Hold]]
+    private var holds: [HeldLocks]
     private var waits: [Wait?]
     private var conditionWaits: [Wait?]
     private var lastOwner: [Int?]
@@ -79,7 +119,7 @@ public struct LockIntervalTracker {
         lastRecord = Array(repeating: 0, count: lossFrom == nil ? 0 : tables.threads.count)
         threadProcess = tables.threads.map(\.process)
         mayBeOpen = Array(repeating: false, count: tables.threads.count)
-        holds = Array(repeating: [:], count: tables.threads.count)
+        holds = Array(repeating: HeldLocks(), count: tables.threads.count)
         waits = Array(repeating: nil, count: tables.threads.count)
         conditionWaits = Array(repeating: nil, count: tables.threads.count)
         lastOwner = Array(repeating: nil, count: tables.locks.count)
@@ -211,7 +251,7 @@ public struct LockIntervalTracker {
                                       end: max(time, open.start), closedByEnd: true)))
             conditionWaits[t] = nil
         }
-        for (lock, hold) in holds[t].sorted(by: { $0.key < $1.key }) {
+        for (lock, hold) in holds[t].sortedByLock {
             endHold(thread: t, lock: lock, hold: hold, at: time, byEnd: true, emit)
         }
     }
