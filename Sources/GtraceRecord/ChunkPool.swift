@@ -51,15 +51,17 @@ final class ChunkPool: @unchecked Sendable {
     /// Starts refilling in a background thread until `stop()`.
     func start() {
         let thread = Thread { [self] in
-            // Every 2 ms while the runtimes take chunks; backing off to 32 ms
+            // Every 2 ms while the runtimes take chunks; backing off to 256 ms
             // while they take none (a sleeping program costs the recorder
-            // ~30 wake-ups a second, not 500). The spare chunks cover a burst.
+            // 4 wake-ups a second, not 500). The spare chunks cover a burst
+            // after a pause, and a runtime that finds the pool empty
+            // allocates its own chunk (counted in `fallbacks`).
             var interval: UInt32 = 2_000
             var lastClaimed = claimed
             while !isStopped {
                 refill()
                 let now = claimed
-                interval = now != lastClaimed ? 2_000 : min(32_000, interval * 2)
+                interval = now != lastClaimed ? 2_000 : min(256_000, interval * 2)
                 lastClaimed = now
                 usleep(interval)
             }

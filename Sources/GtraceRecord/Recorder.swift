@@ -227,12 +227,22 @@ public let gtraceVersion = "0.1.0"
 enum Clocks {
     /// A raw timestamp and the CLOCK_MONOTONIC time read between two of them
     /// (the midpoint pairs them best), for the clock fit.
-    static func timestampPair() -> (tsc: UInt64, monotonic: UInt64) {
-        var mono = timespec()
-        let before = gtrace_timestamp()
-        clock_gettime(CLOCK_MONOTONIC, &mono)
-        let after = gtrace_timestamp()
-        return (before + (after - before) / 2, UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec))
+    /// A (timestamp, CLOCK_MONOTONIC) pair: the timestamp is the midpoint of
+    /// two around the clock read. With `tries` > 1, the pair of the narrowest
+    /// of that many back-to-back reads (one not interrupted in between).
+    static func timestampPair(tries: Int = 1) -> (tsc: UInt64, monotonic: UInt64) {
+        var best: (tsc: UInt64, monotonic: UInt64, width: UInt64) = (0, 0, .max)
+        for _ in 0..<max(tries, 1) {
+            var mono = timespec()
+            let before = gtrace_timestamp()
+            clock_gettime(CLOCK_MONOTONIC, &mono)
+            let after = gtrace_timestamp()
+            let width = after &- before
+            if width < best.width {
+                best = (before + width / 2, UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec), width)
+            }
+        }
+        return (best.tsc, best.monotonic)
     }
 
     static func now() -> (monotonic: UInt64, realtime: UInt64) {
