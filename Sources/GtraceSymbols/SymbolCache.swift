@@ -3,7 +3,8 @@ import Foundation
 import Glibc
 #endif
 
-/// ELF symbol tables kept across recordings, by build-id: reading a large
+/// ELF symbol tables kept across recordings, by build-id (else by the file's
+/// identity, `fileIdentity`): reading a large
 /// object (node, libjvm, libcrypto, libpython) with libelf and sorting its
 /// symbols takes tens to hundreds of milliseconds at the end of each
 /// `record`; loading the sorted table back takes a few.
@@ -13,7 +14,7 @@ import Glibc
 /// are `<build-id>.gtsym` in a directory of the user's own (created 0700; not
 /// used when it is a symlink, another user's, or writable by others), written
 /// to a temporary name and renamed. A file that fails any check on reading is
-/// ignored and rewritten. Format: docs/FORMAT.md, "Symbol cache".
+/// ignored and rewritten. Past 1 GiB the least recently used files go. Format: docs/FORMAT.md, "Symbol cache".
 public struct SymbolCache: Sendable {
     public let directory: String?
 
@@ -35,20 +36,70 @@ public struct SymbolCache: Sendable {
     /// The object at `path` whose build-id is `buildID` (as recorded when it
     /// was loaded): from the cache when there, else read from the file (and
     /// cached when its build-id is that one). `fromCache` says which.
+    /// An object loaded without a build-id (Rust's toolchain, some vendors'
+    /// libraries) is cached by the file's identity instead: path, device,
+    /// inode, size and modification time, which is what naming it from the
+    /// file at `path` assumes anyway.
     public func object(path: String, buildID: String?) throws -> (object: ElfObject, fromCache: Bool) {
-        guard let directory, let id = buildID, Self.isBuildID(id) else { return (try ElfObject(path: path), false) }
-        let file = "\(directory)/\(id).gtsym"
+        guard let directory else { return (try ElfObject(path: path), false) }
+        let key: String
+        if let id = buildID {
+            guard Self.isBuildID(id) else { return (try ElfObject(path: path), false) }
+            key = id
+        } else {
+            guard let identity = Self.fileIdentity(path) else { return (try ElfObject(path: path), false) }
+            key = identity
+        }
+        let file = "\(directory)/\(key).gtsym"
         if Self.usable(directory, create: false), let bytes = Self.read(file),
-           let object = ElfObject(cached: bytes, path: path), object.buildID == id {
+           let object = ElfObject(cached: bytes, path: path), object.buildID == buildID {
             return (object, true)
         }
         let object = try ElfObject(path: path)
-        if object.buildID == id, Self.usable(directory, create: true) { Self.write(object.cacheBytes(), to: file, in: directory) }
+        if object.buildID == buildID, Self.usable(directory, create: true) {
+            Self.write(object.cacheBytes(), to: file, in: directory)
+            Self.trim(directory)
+        }
         return (object, false)
+    }
+
+    /// The cache's size bound: past it, the least recently used files go
+    /// (a hit refreshes a file's modification time) until 3/4 of it is left.
+    static let maximumBytes = 1 << 30
+
+    static func trim(_ directory: String, maximumBytes: Int = maximumBytes) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        var files: [(path: String, bytes: Int, used: Int)] = []
+        for name in names where name.hasSuffix(".gtsym") {
+            var info = stat()
+            let path = "\(directory)/\(name)"
+            if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { files.append((path, Int(info.st_size), info.st_mtim.tv_sec)) }
+        }
+        var total = files.reduce(0) { $0 + $1.bytes }
+        guard total > maximumBytes else { return }
+        for file in files.sorted(by: { $0.used < $1.used }) where total > maximumBytes / 4 * 3 {
+            if unlink(file.path) == 0 { total -= file.bytes }
+        }
     }
 
     static func isBuildID(_ id: String) -> Bool {
         (8...128).contains(id.utf8.count) && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// "file-" and a 64-bit FNV-1a hash of the file's path, device, inode, size
+    /// and modification time; nil when it cannot be stat'ed.
+    static func fileIdentity(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ bytes: some Sequence<UInt8>) { for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        mix(path.utf8)
+        for v in [UInt64(info.st_dev), UInt64(info.st_ino), UInt64(bitPattern: Int64(info.st_size)),
+                  UInt64(bitPattern: Int64(info.st_mtim.tv_sec)), UInt64(bitPattern: Int64(info.st_mtim.tv_nsec))] {
+            mix([0] + withUnsafeBytes(of: v.littleEndian, Array.init))
+        }
+        let hex = String(hash, radix: 16)
+        return "file-" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// The directory exists (or was created), is a directory of this user, and no one else can write to it.
@@ -70,6 +121,7 @@ public struct SymbolCache: Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid(),
               info.st_size > 0, info.st_size < 1 << 31 else { return nil }
+        futimens(fd, nil)  // used now: trimmed last
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var done = 0
         while done < bytes.count {

@@ -84,4 +84,39 @@ import Testing
         #expect(SymbolCache.standard(environment: ["GTRACE_SYMBOL_CACHE": "off", "HOME": "/root"]).directory == nil)
         #expect(SymbolCache.standard(environment: ["HOME": "/home/u"]).directory == "/home/u/.cache/gtrace/symbols")
     }
+
+    /// Without a build-id, the file's identity (path, inode, size, mtime) is the key: a changed file is read again.
+    @Test func anObjectWithoutABuildIDIsCachedByItsFile() throws {
+        let dir = try ElfObjectTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try (ElfObjectTests.source + "\nint main(void) { worker_loop(3); return 0; }\n").write(toFile: "\(dir)/a.c", atomically: true, encoding: .utf8)
+        try ElfObjectTests.run(["cc", "-O1", "-pthread", "-Wl,--build-id=none", "-o", "\(dir)/app", "\(dir)/a.c"])
+        let fresh = try ElfObject(path: "\(dir)/app")
+        #expect(fresh.buildID == nil)
+        let cache = SymbolCache(directory: "\(dir)/cache")
+        let first = try cache.object(path: "\(dir)/app", buildID: nil).fromCache
+        let second = try cache.object(path: "\(dir)/app", buildID: nil)
+        let hit = second.fromCache, same = SymbolCacheTests.sameTable(second.object, fresh)
+        #expect(!first && hit && same)
+        // Rebuilt (another inode and time): not the cached table.
+        try ElfObjectTests.run(["cc", "-O1", "-pthread", "-Wl,--build-id=none", "-o", "\(dir)/app.new", "\(dir)/a.c"])
+        try FileManager.default.removeItem(atPath: "\(dir)/app")
+        try FileManager.default.moveItem(atPath: "\(dir)/app.new", toPath: "\(dir)/app")
+        let afterChange = try cache.object(path: "\(dir)/app", buildID: nil).fromCache
+        #expect(!afterChange)
+    }
+
+    /// Past its bound the cache drops its least recently used files.
+    @Test func theCacheIsTrimmedOldestFirst() throws {
+        let dir = try ElfObjectTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<4 {
+            let path = "\(dir)/\(i).gtsym"
+            try Data(count: 1000).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: Double(1_000_000 + i))], ofItemAtPath: path)
+        }
+        SymbolCache.trim(dir, maximumBytes: 3000)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        #expect(left == ["2.gtsym", "3.gtsym"], "the two oldest went: \(left)")
+    }
 }
