@@ -17,6 +17,12 @@ struct RecordCommand: ParsableCommand {
 
     func run() throws {
         var argv = command
+        // `gtrace record --help`: the passthrough capture takes it for the command
+        // (a program named "--help" can still be run after "--").
+        if argv.first == "--help" || argv.first == "-h" {
+            print(Gtrace.helpMessage(for: Self.self))
+            return
+        }
         if argv.first == "--" { argv.removeFirst() }
         guard !argv.isEmpty else {
             throw CommandFailure(message: "record: missing the command to run (usage: gtrace record [-o FILE] -- CMD ARGS...)", status: 64)

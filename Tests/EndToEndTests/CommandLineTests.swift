@@ -53,6 +53,17 @@ import Testing
         #expect(try Harness.gtrace(["record", "-o", trace, "--", "/bin/true"]).status == 0)
     }
 
+    @Test func recordHelpIsHelpNotACommand() throws {
+        for flag in ["--help", "-h"] {
+            let help = try Harness.gtrace(["record", flag])
+            #expect(help.status == 0, "\(flag): \(help.stderr)")
+            #expect(help.stdout.contains("USAGE: gtrace record"), "\(flag): \(help.stdout)")
+        }
+        // After "--" it is the command's name, as any other.
+        let named = try Harness.gtrace(["record", "-o", "\(NSTemporaryDirectory())/gtrace-help-\(getpid()).data", "--", "--help"])
+        #expect(named.status == 127 && named.stderr.contains("--help"))
+    }
+
     @Test func commandsThatCannotRun() throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
