@@ -4,17 +4,18 @@ import Glibc
 #endif
 
 /// ELF symbol tables kept across recordings, by build-id (else by the file's
-/// identity, `fileIdentity`): reading a large
-/// object (node, libjvm, libcrypto, libpython) with libelf and sorting its
-/// symbols takes tens to hundreds of milliseconds at the end of each
-/// `record`; loading the sorted table back takes a few.
+/// identity, `fileIdentity`): reading a large object (node, libjvm,
+/// libcrypto, libLLVM) with libelf and sorting its symbols takes tens to
+/// hundreds of milliseconds at the end of each `record`; loading the sorted
+/// table back takes a few.
 ///
 /// A build-id names the object's contents, so a cached table is the table of
 /// the object that was loaded, even if the file on disk changed since. Files
-/// are `<build-id>.gtsym` in a directory of the user's own (created 0700; not
-/// used when it is a symlink, another user's, or writable by others), written
-/// to a temporary name and renamed. A file that fails any check on reading is
-/// ignored and rewritten. Past 1 GiB the least recently used files go. Format: docs/FORMAT.md, "Symbol cache".
+/// are `<key>.gtsym` in a directory of the user's own (created 0700; not used
+/// when it is a symlink, another user's, or writable by others), written to a
+/// temporary name and renamed. A file that fails any check on reading is
+/// ignored and rewritten. Past 1 GiB the least recently used files go.
+/// Format: docs/FORMAT.md, "Symbol cache".
 public struct SymbolCache: Sendable {
     public let directory: String?
 
@@ -36,6 +37,7 @@ public struct SymbolCache: Sendable {
     /// The object at `path` whose build-id is `buildID` (as recorded when it
     /// was loaded): from the cache when there, else read from the file (and
     /// cached when its build-id is that one). `fromCache` says which.
+    ///
     /// An object loaded without a build-id (Rust's toolchain, some vendors'
     /// libraries) is cached by the file's identity instead: path, device,
     /// inode, size and modification time, which is what naming it from the
