@@ -190,6 +190,7 @@ public enum Verdict {
                 if let w = prediction("without the GIL", cores: cores), gain(w) >= whatIfGain {
                     whatIf = w
                     whatIfSentence = whatIfText(w, "As processes (without the GIL)")
+                    if let base = baseline(), base.wall < processStartNoteWall { whatIfSentence! += " " + processStartCaveat }
                 }
             }
         }
@@ -428,6 +429,14 @@ public enum Verdict {
     /// What every prediction assumes (docs/METRICS.md, "Replay"): measured on this VM, the same
     /// work took up to 35% more CPU time run in parallel, and up to 15% less without GIL hand-offs.
     static let cpuCostCaveat = "It gives each thread's work the CPU time it took in this run; run in parallel, the same work can take more or less CPU time (shared caches and cores), and the wall time with it."
+
+    /// What the processes what-if leaves out, said for runs shorter than
+    /// `processStartNoteWall`. Measured here with 4 processes of trivial work
+    /// (tools/workloads/seed6_fibo.py processes --size 2): 8–10 ms in all with
+    /// 3.11's fork, 56–66 ms with 3.15's forkserver; seed 6 on 3.15 with
+    /// fibo(28) ran in 150–200 ms as processes where the replay predicted 111.
+    static let processStartCaveat = "It leaves out starting the processes and sending them their work: a few milliseconds each with multiprocessing's fork, tens of milliseconds with forkserver or spawn (a new interpreter first; forkserver is multiprocessing's default from Python 3.14), which a run this short would notice."
+    static let processStartNoteWall: UInt64 = 2_000_000_000
 
     /// A duration for a sentence: "850 ms", "2.31 s", "420 µs".
     static func duration(_ ns: UInt64) -> String {
