@@ -5,8 +5,9 @@ import GtraceSymbols
 /// runtime saw loaded (objects.c): the symbol covering the address in the
 /// object's ELF file, read once per file with libelf, or in its separate
 /// debug file. A file whose build-id differs from the one loaded is not used
-/// (it changed after the recording) and says so once. Objects with a recorded
-/// build-id go through the symbol cache (GtraceSymbols.SymbolCache).
+/// (it changed after the recording) and says so once. Every object goes
+/// through the symbol cache (GtraceSymbols.SymbolCache: by the recorded
+/// build-id, else by the file's identity).
 struct Symbolizer {
     private let cache: SymbolCache
     private var files: [String: ElfObject?] = [:]
