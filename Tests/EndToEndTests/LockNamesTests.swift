@@ -59,14 +59,11 @@ import Testing
     func sharedLibraryLockAndAMissingOrDamagedProgram(mode: String) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let tools = "\(Harness.packageRoot)/tools/workloads"
-        #expect(try Harness.run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-g", "-pthread", "-o", "\(dir)/liblock.so", "\(tools)/lib_lock.c"]).status == 0)
-        #expect(try Harness.run("/usr/bin/env", ["cc", "-O1", "-g", "-pthread", "-o", "\(dir)/use_lib_lock", "\(tools)/use_lib_lock.c",
-                                                 "-L\(dir)", "-llock", "-Wl,-rpath,\(dir)"]).status == 0)
+        try Self.buildUseLibLock(in: dir)
         let trace = "\(dir)/t.data"
         let arguments = mode.isEmpty ? [] : mode == "--replace-self" ? [mode, "\(dir)/liblock.so"] : [mode]
         // A symbol cache of this test's own: the user's may hold this program's symbols by its build-id.
-        let environment = ProcessInfo.processInfo.environment.merging(["GTRACE_SYMBOL_CACHE": "\(dir)/symbols"]) { $1 }
+        let environment = Self.ownSymbolCache(in: dir)
         let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", "\(dir)/use_lib_lock"] + arguments, environment: environment)
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let report = try Harness.reportJSON(trace)
@@ -94,16 +91,26 @@ import Testing
         }
     }
 
+    /// liblock.so and use_lib_lock (which takes a lock of the library's and one of its own), built in `dir`.
+    static func buildUseLibLock(in dir: String) throws {
+        let tools = "\(Harness.packageRoot)/tools/workloads"
+        #expect(try Harness.run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-g", "-pthread", "-o", "\(dir)/liblock.so", "\(tools)/lib_lock.c"]).status == 0)
+        #expect(try Harness.run("/usr/bin/env", ["cc", "-O1", "-g", "-pthread", "-o", "\(dir)/use_lib_lock", "\(tools)/use_lib_lock.c",
+                                                 "-L\(dir)", "-llock", "-Wl,-rpath,\(dir)"]).status == 0)
+    }
+
+    /// The environment with a symbol cache of the test's own in `dir`.
+    static func ownSymbolCache(in dir: String) -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(["GTRACE_SYMBOL_CACHE": "\(dir)/symbols"]) { $1 }
+    }
+
     /// Symbols come back from the cache by build-id: the same names, and the
     /// names of the program that ran even after its file was replaced.
     @Test func theSymbolCacheNamesWhatWasLoaded() throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let tools = "\(Harness.packageRoot)/tools/workloads"
-        #expect(try Harness.run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-g", "-pthread", "-o", "\(dir)/liblock.so", "\(tools)/lib_lock.c"]).status == 0)
-        #expect(try Harness.run("/usr/bin/env", ["cc", "-O1", "-g", "-pthread", "-o", "\(dir)/use_lib_lock", "\(tools)/use_lib_lock.c",
-                                                 "-L\(dir)", "-llock", "-Wl,-rpath,\(dir)"]).status == 0)
-        let environment = ProcessInfo.processInfo.environment.merging(["GTRACE_SYMBOL_CACHE": "\(dir)/symbols"]) { $1 }
+        try Self.buildUseLibLock(in: dir)
+        let environment = Self.ownSymbolCache(in: dir)
         func record(_ arguments: [String]) throws -> (cached: Int, locks: [String]) {
             let recorded = try Harness.run(Harness.gtrace, ["record", "-o", "\(dir)/t.data", "--", "\(dir)/use_lib_lock"] + arguments,
                                            environment: environment)
