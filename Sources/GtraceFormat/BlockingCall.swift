@@ -35,6 +35,12 @@ public struct BlockingCall: RawRepresentable, Sendable, Hashable, Codable {
         (UInt32(GTRACE_CALL_SELECT.rawValue) ... UInt32(GTRACE_CALL_EPOLL_PWAIT.rawValue)).contains(UInt32(rawValue))
     }
 
+    /// read, recv, recvfrom, recvmsg, readv: a result of 0 is end-of-file.
+    public var isRead: Bool {
+        [GTRACE_CALL_READ, GTRACE_CALL_RECV, GTRACE_CALL_RECVFROM, GTRACE_CALL_RECVMSG, GTRACE_CALL_READV]
+            .contains { UInt32(rawValue) == $0.rawValue }
+    }
+
     /// True for the I/O calls recorded only once they blocked (one BLOCK_END).
     public var isDataTransfer: Bool { UInt32(rawValue) >= GTRACE_CALL_READ.rawValue }
 

@@ -73,6 +73,33 @@ struct ReplayBuilderTests {
         #expect(Self.wall(program) == 5 * Self.ms)
     }
 
+    /// A read that blocks until end-of-file (the writer closed its end; closes
+    /// are not recorded) waits for the thread that ran last before it returned:
+    /// slow that thread down in the replay and the reader waits longer.
+    @Test func aReadUntilEndOfFileWaitsForTheThreadThatRanLast() throws {
+        var t = TraceTables()
+        t.processes = [Self.process(0, pid: 10, parent: nil, start: 0, end: 5 * Self.ms),
+                       Self.process(1, pid: 11, parent: nil, start: 0, end: 5 * Self.ms)]
+        t.threads = [Self.thread(0, process: 0, tid: 10, start: 0, end: 5 * Self.ms),
+                     Self.thread(1, process: 1, tid: 11, start: 0, end: 5 * Self.ms)]
+        let read = BlockingCall(rawValue: 21)
+        let events: [TraceEvent] = [
+            .init(time: 0, thread: 0, kind: .processStart), .init(time: 0, thread: 1, kind: .processStart),
+            .init(time: Self.ms, thread: 0, kind: .waker(kind: .ioWait, object: 77, value: 3)),
+            .init(time: Self.ms, thread: 0, kind: .blockBegin(call: read, small: 3, argument: .max)),
+            .init(time: 4 * Self.ms, thread: 1, kind: .fork(childPid: 99)),  // any event: the closer ran then
+            .init(time: 9 * Self.ms / 2, thread: 0, kind: .blockEnd(call: read, result: 0, detail: 0)),
+        ]
+        let program = Self.build(t, events)
+        #expect(program.threads[0].ops.contains { if case .waitFor(thread: 1, _, _) = $0 { return true } else { return false } },
+                "\(program.threads[0].ops)")
+        #expect(program.unexplainedWaits.map(\.what) == ["read(fd 3) until end-of-file (waker guessed by time)"])
+        // A read that returned data with no write recorded stays a fixed delay (aReadWithoutAWriterIsUnexplained).
+        let withData = Self.build(t, events.map { $0.kind == .blockEnd(call: read, result: 0, detail: 0)
+            ? .init(time: $0.time, thread: 0, kind: .blockEnd(call: read, result: 5, detail: 0)) : $0 })
+        #expect(!withData.threads[0].ops.contains { if case .waitFor = $0 { return true } else { return false } })
+    }
+
     /// An image that execs at 2 ms; the next image of the pid starts at 3 ms.
     @Test func aLaterImageStartsWhereThePreviousExecd() {
         var t = TraceTables()

@@ -593,6 +593,15 @@ struct ReplayBuilder {
             wait(t, for: from, until: time)
             return
         }
+        // A read that blocked until end-of-file: the last writer closed its end
+        // or exited (a pipe's reader at its writer's exit; multiprocessing's
+        // resource tracker when its parent closes the pipe). Closes are not
+        // recorded: the waker is guessed by time, as for a semaphore without a post.
+        if call.isRead, result == 0, !objects.isEmpty, blocked > 0, let w = guessedWaker(of: t, at: time) {
+            append(t, .waitFor(thread: w, ops: threads[w].ops.count))
+            note(t, "\(label) until end-of-file (waker guessed by time)", end: time, max(blocked, time > began ? time - began : 0))
+            return
+        }
         if blocked > 0 {
             keepBlock(t, blocked, began: began, end: time, reapable: call.isMultiplex)
             note(t, label, end: time, blocked)
