@@ -64,6 +64,9 @@ struct gt_tls {
 
 extern __thread struct gt_tls gt_tls __attribute__((tls_model("initial-exec"))) GT_HIDDEN;
 
+/* This thread holds the main interpreter's GIL (index 0, gil.c). */
+static inline int gt_holds_main_gil(void) { return gt_tls.gil_held & 1u; }
+
 /* Process-wide state. */
 extern int gt_enabled GT_HIDDEN;   /* recording active in this process */
 extern int gt_env_saved GT_HIDDEN;          /* exec must carry our environment */

@@ -77,7 +77,7 @@ static int gt_pylock_first(uintptr_t s) {
 static void gt_pylock_acquired(sem_t *s, uint16_t kind) {
     uintptr_t a = (uintptr_t)s;
     gt_emit_acq(kind, GTRACE_LOCKF_SEMAPHORE, 0, a, 0);
-    if (gt_pylock_first(a) && gt_gil_base != 0 && (gt_tls.gil_held & 1u)) gt_py_location(gt_gil_base);
+    if (gt_pylock_first(a) && gt_gil_base != 0 && gt_holds_main_gil()) gt_py_location(gt_gil_base);
 }
 
 GT_EXPORT int sem_trywait(sem_t *s) {
@@ -103,7 +103,7 @@ GT_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value) {
         int saved = errno;
         gt_pylock_forget((uintptr_t)s);
         gt_emit(GTRACE_RAW_PY_LOCK_NEW, 0, value, (uintptr_t)s, 0);
-        if (gt_gil_base != 0 && (gt_tls.gil_held & 1u)) gt_py_location(gt_gil_base);
+        if (gt_gil_base != 0 && gt_holds_main_gil()) gt_py_location(gt_gil_base);
         errno = saved;
     }
     return rc;

@@ -43,15 +43,7 @@ public struct SymbolCache: Sendable {
     /// inode, size and modification time, which is what naming it from the
     /// file at `path` assumes anyway.
     public func object(path: String, buildID: String?) throws -> (object: ElfObject, fromCache: Bool) {
-        guard let directory else { return (try ElfObject(path: path), false) }
-        let key: String
-        if let id = buildID {
-            guard Self.isBuildID(id) else { return (try ElfObject(path: path), false) }
-            key = id
-        } else {
-            guard let identity = Self.fileIdentity(path) else { return (try ElfObject(path: path), false) }
-            key = identity
-        }
+        guard let directory, let key = Self.key(path: path, buildID: buildID) else { return (try ElfObject(path: path), false) }
         let file = "\(directory)/\(key).gtsym"
         if Self.usable(directory, create: false), let bytes = Self.read(file),
            let object = ElfObject(cached: bytes, path: path), object.buildID == buildID {
@@ -82,6 +74,13 @@ public struct SymbolCache: Sendable {
         for file in files.sorted(by: { $0.used < $1.used }) where total > maximumBytes / 4 * 3 {
             if unlink(file.path) == 0 { total -= file.bytes }
         }
+    }
+
+    /// The cache file's name: the recorded build-id, or for an object loaded
+    /// without one its file's identity; nil for a malformed build-id.
+    static func key(path: String, buildID: String?) -> String? {
+        guard let buildID else { return fileIdentity(path) }
+        return isBuildID(buildID) ? buildID : nil
     }
 
     static func isBuildID(_ id: String) -> Bool {

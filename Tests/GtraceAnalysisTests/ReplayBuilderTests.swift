@@ -29,14 +29,20 @@ struct ReplayBuilderTests {
         return simulator.run().wallNanoseconds
     }
 
-    /// A reader blocks on a pipe from 1 ms; another process writes to it at
-    /// 4 ms (after 3 ms of work); the read returns at 4.5 ms.
-    @Test func aBlockedReadWaitsForTheWrite() throws {
+    /// Two single-thread processes (pids 10 and 11, threads 0 and 1), both 0–5 ms.
+    static func twoProcesses() -> TraceTables {
         var t = TraceTables()
         t.processes = [Self.process(0, pid: 10, parent: nil, start: 0, end: 5 * Self.ms),
                        Self.process(1, pid: 11, parent: nil, start: 0, end: 5 * Self.ms)]
         t.threads = [Self.thread(0, process: 0, tid: 10, start: 0, end: 5 * Self.ms),
                      Self.thread(1, process: 1, tid: 11, start: 0, end: 5 * Self.ms)]
+        return t
+    }
+
+    /// A reader blocks on a pipe from 1 ms; another process writes to it at
+    /// 4 ms (after 3 ms of work); the read returns at 4.5 ms.
+    @Test func aBlockedReadWaitsForTheWrite() throws {
+        let t = Self.twoProcesses()
         let pipe: UInt64 = 77
         let read = BlockingCall(rawValue: 21)
         let events: [TraceEvent] = [
@@ -74,14 +80,10 @@ struct ReplayBuilderTests {
     }
 
     /// A read that blocks until end-of-file (the writer closed its end; closes
-    /// are not recorded) waits for the thread that ran last before it returned:
-    /// slow that thread down in the replay and the reader waits longer.
+    /// are not recorded) waits for the thread that ran last before it returned,
+    /// and is listed as a guess; a read that returned data does not.
     @Test func aReadUntilEndOfFileWaitsForTheThreadThatRanLast() throws {
-        var t = TraceTables()
-        t.processes = [Self.process(0, pid: 10, parent: nil, start: 0, end: 5 * Self.ms),
-                       Self.process(1, pid: 11, parent: nil, start: 0, end: 5 * Self.ms)]
-        t.threads = [Self.thread(0, process: 0, tid: 10, start: 0, end: 5 * Self.ms),
-                     Self.thread(1, process: 1, tid: 11, start: 0, end: 5 * Self.ms)]
+        let t = Self.twoProcesses()
         let read = BlockingCall(rawValue: 21)
         let events: [TraceEvent] = [
             .init(time: 0, thread: 0, kind: .processStart), .init(time: 0, thread: 1, kind: .processStart),
