@@ -4,7 +4,10 @@ import GtraceFormat
 /// with the number of threads and locks, not with the number of events.
 public enum Analyzer {
     /// - Parameter replayOperations: traces with more replay operations are not replayed (0: never replay).
-    public static func analyze(_ file: TraceFile, replayOperations: Int = defaultReplayOperationLimit) -> TraceAnalysis {
+    /// `secondThread`: decode on a second thread with the scheduling and replay
+    /// half (nil: when the trace is large enough to gain from it).
+    public static func analyze(_ file: TraceFile, replayOperations: Int = defaultReplayOperationLimit,
+                               secondThread: Bool? = nil) -> TraceAnalysis {
         let tables = file.tables
         var tracker = LockIntervalTracker(tables: tables)
         var locks = tables.locks.map { LockAccumulator(info: $0) }
@@ -73,14 +76,15 @@ public enum Analyzer {
         }
 
         var futexes = FutexAccumulator()
-        var scheduling = SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess)
-        var replay = ReplayBuilder(tables: tables, operationLimit: replayOperations)
+        let second = SchedulingReplayPass(scheduling: SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess),
+                                          replay: ReplayBuilder(tables: tables, operationLimit: replayOperations))
+        var holds = second.scheduling.timeline  // lock holds for the timeline, summed on this side
         let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
-        var foreign = scheduling.hasPerf ? ForeignLoadTracker(threadProcesses: tables.threads.map(\.process), cores: cores) : nil
+        var foreign = second.scheduling.hasPerf ? ForeignLoadTracker(threadProcesses: tables.threads.map(\.process), cores: cores) : nil
         var python = PythonAttributionAccumulator(tables: tables)
         let pythonEnabled = python.isEnabled
-        var stream = file.events()
-        while let event = stream.next() {
+        var events = second.events(of: file, secondThread: secondThread ?? (file.size >= SchedulingReplayPass.parallelMinimumBytes))
+        while let event = events.next() {
             if pythonEnabled { python.consume(event) }
             lastTime = max(lastTime, event.time)
             tracker.consume(event, apply)
@@ -91,27 +95,28 @@ public enum Analyzer {
             }
             foreign?.consume(event)
             futexes.consume(event)
-            for h in heldIntervals { scheduling.lockHeld(thread: h.thread, from: h.start, to: h.end) }
+            for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
             heldIntervals.removeAll(keepingCapacity: true)
-            scheduling.consume(event)
-            replay.consume(event)
         }
+        events.finish()
         let processEnds = tables.processes.compactMap(\.endNanoseconds)
         let end = max(lastTime, processEnds.max() ?? 0, tables.threads.compactMap(\.endNanoseconds).max() ?? 0)
         tracker.finish(at: end, apply)
         serialisation.finish(at: end)
         foreign?.finish(at: end)
         if pythonEnabled { python.finish(at: end) }
-        for h in heldIntervals { scheduling.lockHeld(thread: h.thread, from: h.start, to: h.end) }
-        scheduling.finish(traceEnd: end)
-        let program = replay.finish(traceEnd: end)
+        for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
+        second.scheduling.addHolds(holds)
+        second.scheduling.finish(traceEnd: end)
+        let scheduling = second.scheduling
+        let program = second.replay.finish(traceEnd: end)
 
         // A process lives from its first record (perf sees the fork or exec and the
         // loader before the runtime's start record) to its end, and covers its threads.
         let processSpans = tables.processes.indices.map { scheduling.span(process: $0) }
         let start = processSpans.map(\.start).min() ?? 0
         let wall = end > start ? end - start : 0
-        let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: stream.eventCount)
+        let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: second.eventCount)
         let names = LockNameIndex(tables: tables)
         let futexStats = futexes.stats
         let lockStats = locks.filter { $0.info.kind != .condition }
@@ -165,7 +170,7 @@ public enum Analyzer {
         summaryWithScheduling.schedulingNote = tables.info["scheduling_note"]
         summaryWithScheduling.utilisationBucketNanoseconds = scheduling.bucketNanoseconds
         var analysis = TraceAnalysis(summary: summaryWithScheduling, processes: processStats, threads: threadStats, locks: lockStats,
-                                     conditions: conditions, gil: gilStats, verdict: [], warnings: stream.warnings)
+                                     conditions: conditions, gil: gilStats, verdict: [], warnings: second.warnings)
         // Warnings the recorder kept in the trace (objects it could not read for names).
         analysis.warnings += tables.info.values.filter { $0.key == "warning" }.map(\.value)
         // A GIL found but never used is no problem; one that could not be located is.

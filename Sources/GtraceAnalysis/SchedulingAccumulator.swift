@@ -133,8 +133,9 @@ struct SchedulingAccumulator {
     var hasPerf: Bool { tables.info["scheduling"] == "perf" }
 
     /// A hold of a lock other than the GIL, for the timeline.
-    mutating func lockHeld(thread: Int, from: UInt64, to: UInt64) {
-        timeline.addHold(thread: thread, from: from, to: to)
+    /// Holds of locks other than the GIL (summed apart: `ThreadTimelineAccumulator.addHold`).
+    mutating func addHolds(_ holds: ThreadTimelineAccumulator) {
+        timeline.addHolds(from: holds)
     }
 
     func states(thread: Int) -> ThreadStateTimes? {

@@ -77,6 +77,17 @@ struct ThreadTimelineAccumulator {
         }
     }
 
+    /// Adds the holds another accumulator of the same run summed (its
+    /// columns are the same: both were made by the same `init`).
+    mutating func addHolds(from other: ThreadTimelineAccumulator) {
+        for thread in 0..<min(tracked, other.tracked) where !other.held[thread].isEmpty {
+            if held[thread].isEmpty { held[thread] = Array(repeating: 0, count: ThreadTimeline.bucketCount) }
+            for c in 0..<ThreadTimeline.bucketCount {
+                held[thread][c] = held[thread][c].adding(saturating: other.held[thread][c])
+            }
+        }
+    }
+
     func timeline(tables: TraceTables) -> ThreadTimeline {
         // The busiest threads first, by time on a CPU or holding the GIL.
         func busy(_ t: Int) -> UInt64 {

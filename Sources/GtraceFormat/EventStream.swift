@@ -7,7 +7,13 @@ import CGtraceFormat
 public struct EventStream: IteratorProtocol, Sequence {
     private let file: TraceFile
     private var scanner: RecordScanner
-    private var pending: BlockCursor?
+    private var pending: BlockCursor? {
+        didSet { (pendingTime, pendingHasEvent) = (pending?.time ?? 0, pending?.hasEvent ?? false) }
+    }
+    /// `pending`'s first event time and whether it has one, kept apart: reading
+    /// them through the optional copied the whole cursor on every event.
+    private var pendingTime: UInt64 = 0
+    private var pendingHasEvent = false
     private var active: [BlockCursor] = []  // binary min-heap by (time, sequence)
     private var blockSequence = 0
     private var finished = false
@@ -30,11 +36,13 @@ public struct EventStream: IteratorProtocol, Sequence {
         limits = EventCodec.Limits(locks: file.tables.locks.count, threads: file.tables.threads.count,
                                    strings: file.tables.strings.count, pythonCodes: file.tables.pythonCodes.count)
         pending = nextBlock()
+        (pendingTime, pendingHasEvent) = (pending?.time ?? 0, pending?.hasEvent ?? false)  // no didSet in init
     }
 
     public mutating func next() -> TraceEvent? {
         // Fields read in place, the cursor moved out only when it joins the heap.
-        while let time = pending?.time, let hasEvent = pending?.hasEvent, active.isEmpty || time <= active[0].time || !hasEvent {
+        while pending != nil, active.isEmpty || pendingTime <= active[0].time || !pendingHasEvent {
+            let hasEvent = pendingHasEvent
             let block = pending.take()!
             pending = nextBlock()
             if hasEvent { push(block) }
