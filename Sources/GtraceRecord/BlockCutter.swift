@@ -1,17 +1,19 @@
 import GtraceFormat
 
-/// Cuts one thread's time-ordered events into encoded blocks as they arrive,
-/// merging in a few extra events (thread names set by other threads).
+/// Cuts one thread's time-ordered events into blocks as they arrive,
+/// merging in a few extra events (thread names set by other threads), and
+/// hands each block to the session's encoder.
 struct BlockCutter {
     let thread: Int
+    private let encoder: BlockEncoder
     private var extra: [TraceEvent]
     private var nextExtra = 0
     private var pending: [TraceEvent] = []
-    private var blocks: [EncodedBlock] = []
 
-    init(thread: Int, interleaving extra: [TraceEvent]) {
+    init(thread: Int, interleaving extra: [TraceEvent], encoder: BlockEncoder) {
         self.thread = thread
         self.extra = extra
+        self.encoder = encoder
         pending.reserveCapacity(TraceFileWriter.maximumEventsPerBlock)
     }
 
@@ -23,13 +25,13 @@ struct BlockCutter {
         push(event)
     }
 
-    mutating func finish() -> [EncodedBlock] {
+    /// The rest of the thread's events (the encoder's `finish()` returns the blocks).
+    mutating func finish() {
         while nextExtra < extra.count {
             push(extra[nextExtra])
             nextExtra += 1
         }
         flush()
-        return blocks
     }
 
     private mutating func push(_ event: TraceEvent) {
@@ -38,7 +40,12 @@ struct BlockCutter {
     }
 
     private mutating func flush() {
-        if let block = EncodedBlock(thread: thread, events: pending[...]) { blocks.append(block) }
-        pending.removeAll(keepingCapacity: true)
+        encoder.add(thread: thread, events: pending)
+        if encoder.keepsArrays {
+            pending = []
+            pending.reserveCapacity(TraceFileWriter.maximumEventsPerBlock)
+        } else {
+            pending.removeAll(keepingCapacity: true)
+        }
     }
 }

@@ -87,23 +87,64 @@ public struct ClockFit: Sendable {
 
     /// The knots' correction at `tsc`.
     static func correction(at tsc: Double, _ knots: [(tsc: Double, residual: Double)]) -> Double {
+        var segment = 0
+        return correction(at: tsc, knots, segment: &segment)
+    }
+
+    /// The same, starting from the knot `segment` that held the previous time
+    /// (a thread's timestamps mostly increase: no search), and leaving there
+    /// the last knot at or before `tsc`.
+    @inline(__always)
+    static func correction(at tsc: Double, _ knots: [(tsc: Double, residual: Double)], segment: inout Int) -> Double {
         guard let first = knots.first, let last = knots.last else { return 0 }
         if tsc <= first.tsc { return first.residual }
         if tsc >= last.tsc { return last.residual }
-        // The last knot at or before tsc (binary search).
-        var low = 0, high = knots.count - 1
-        while high - low > 1 {
-            let middle = (low + high) / 2
-            if knots[middle].tsc <= tsc { low = middle } else { high = middle }
+        var low = segment
+        if !(low + 1 < knots.count && knots[low].tsc <= tsc && tsc < knots[low + 1].tsc) {
+            // The last knot at or before tsc (binary search).
+            low = 0
+            var high = knots.count - 1
+            while high - low > 1 {
+                let middle = (low + high) / 2
+                if knots[middle].tsc <= tsc { low = middle } else { high = middle }
+            }
+            segment = low
         }
-        let a = knots[low], b = knots[high]
+        let a = knots[low], b = knots[low + 1]
         return a.residual + (b.residual - a.residual) * (tsc - a.tsc) / (b.tsc - a.tsc)
     }
 
     /// CLOCK_MONOTONIC nanoseconds of raw timestamp `tsc`.
     public func monotonic(_ tsc: UInt64) -> UInt64 {
+        var segment = 0
+        return monotonic(tsc, segment: &segment)
+    }
+
+    /// The same, with the knot segment of the previous call (see `Cursor`).
+    @inline(__always)
+    func monotonic(_ tsc: UInt64, segment: inout Int) -> UInt64 {
         let x = Double(tsc)
-        let value = monotonicOrigin + slope * (x - tscOrigin) + Self.correction(at: x, knots)
+        let value = monotonicOrigin + slope * (x - tscOrigin) + Self.correction(at: x, knots, segment: &segment)
         return value <= 0 ? 0 : UInt64(value)
+    }
+
+    /// Converts one thread's timestamps: the same values as `monotonic`,
+    /// without a search per timestamp (and without any for a repeated one).
+    public struct Cursor {
+        let fit: ClockFit
+        private var segment = 0
+        private var lastTSC: UInt64 = 0
+        private var lastValue: UInt64?
+
+        public init(_ fit: ClockFit) {
+            self.fit = fit
+        }
+
+        public mutating func monotonic(_ tsc: UInt64) -> UInt64 {
+            if tsc == lastTSC, let lastValue { return lastValue }
+            let value = fit.monotonic(tsc, segment: &segment)
+            (lastTSC, lastValue) = (tsc, value)
+            return value
+        }
     }
 }

@@ -61,9 +61,10 @@ struct SessionScan {
     /// The address of the current thread's last lock record (nil at the start of each thread).
     private var lastLockAddress: UInt64?
 
-    /// Scans `session`; `time` converts a raw timestamp to trace time.
-    init(session: SessionContents, time: (UInt64) -> UInt64) {
+    /// Scans `session`; `clock` converts a raw timestamp to trace time (a copy per thread).
+    init(session: SessionContents, clock start: TraceBuilder.ThreadClock) {
         for thread in session.threads {
+            var clock = start
             let key = ThreadKey(image: thread.image, tid: thread.tid)
             var first = UInt64.max, last: UInt64 = 0
             var lastTSC: UInt64 = 0
@@ -71,7 +72,7 @@ struct SessionScan {
             pendingCode = nil
             lastLockAddress = nil
             thread.forEach { r in
-                let t = time(r.tsc)
+                let t = clock.time(r.tsc)
                 first = min(first, t)
                 last = max(last, t)
                 if r.kind != UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) {
@@ -89,7 +90,8 @@ struct SessionScan {
                 lastEvent[key] = last
             }
         }
-        failedSpawns = failedSpawns.map { ($0.pid, time($0.start), $0.end, $0.error) }
+        var clock = start
+        failedSpawns = failedSpawns.map { ($0.pid, clock.time($0.start), $0.end, $0.error) }
     }
 
     private mutating func record(_ r: gtrace_raw_record, at t: UInt64, thread: SessionContents.ThreadRecords, key: ThreadKey) {

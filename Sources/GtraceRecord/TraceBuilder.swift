@@ -43,7 +43,11 @@ struct TraceBuilder {
     /// Objects the symbolizer read.
     var symbolObjectsRead = 0
     var symbolObjectsCached = 0
+    /// Encode blocks on a second thread (nil: when the session is large enough to gain from it).
+    var encodeOnSecondThread: Bool?
     private let fit: ClockFit
+    /// Raw records in the session.
+    private let recordCount: Int
 
     private struct LockKey: Hashable {
         var process: Int
@@ -67,11 +71,14 @@ struct TraceBuilder {
         self.session = session
         self.facts = facts
         var pairs = facts.clockPairs
+        var records = 0
         for thread in session.threads {
             thread.forEach { r in
+                records += 1
                 if r.kind == UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) { pairs.append((r.tsc, r.addr)) }
             }
         }
+        recordCount = records
         fit = ClockFit(pairs: pairs, timestampsAreTSC: GTRACE_TIMESTAMP_IS_TSC != 0)
         warnings = session.warnings
     }
@@ -81,6 +88,22 @@ struct TraceBuilder {
         let mono = fit.monotonic(tsc)
         return mono > facts.epochMonotonic ? mono - facts.epochMonotonic : 0
     }
+
+    /// Converts one thread's raw timestamps, as `time(_:)` does, faster (ClockFit.Cursor).
+    struct ThreadClock {
+        private var cursor: ClockFit.Cursor
+        private let epoch: UInt64
+        init(fit: ClockFit, epoch: UInt64) {
+            cursor = ClockFit.Cursor(fit)
+            self.epoch = epoch
+        }
+        mutating func time(_ tsc: UInt64) -> UInt64 {
+            let mono = cursor.monotonic(tsc)
+            return mono > epoch ? mono - epoch : 0
+        }
+    }
+
+    var threadClock: ThreadClock { ThreadClock(fit: fit, epoch: facts.epochMonotonic) }
 
     /// Trace time of a CLOCK_MONOTONIC time (perf's clock).
     func time(monotonic: UInt64) -> UInt64 {
@@ -92,7 +115,7 @@ struct TraceBuilder {
     }
 
     mutating func build() {
-        var scan = SessionScan(session: session, time: { time($0) })
+        var scan = SessionScan(session: session, clock: threadClock)
         warnings += scan.loss.causes
         loss = scan.loss
         buildProcesses(scan)
@@ -263,10 +286,12 @@ struct TraceBuilder {
         }
         var encoded: Set<Int> = []
         var pythonLocks = PythonLockSites()
+        let encoder = BlockEncoder(secondThread: encodeOnSecondThread ?? (recordCount >= BlockEncoder.secondThreadMinimumRecords))
         for thread in session.threads {
             let key = ThreadKey(image: thread.image, tid: thread.tid)
             guard let index = threadIndex[key], let process = processIndex[thread.image] else { continue }
-            var cutter = BlockCutter(thread: index, interleaving: interleaving(index))
+            var cutter = BlockCutter(thread: index, interleaving: interleaving(index), encoder: encoder)
+            var clock = threadClock
             var lastTime: UInt64 = 0
             let locks = lockIndex
             let threads = threadIndex
@@ -290,19 +315,19 @@ struct TraceBuilder {
                 }
                 if let event = python.flush(thread: index, pythonLocks: &pythonLocks, codes: pyCodes) { cutter.append(event) }
                 if r.kind == UInt16(GTRACE_RAW_PY_LOCK_NEW.rawValue) {
-                    python.begin(at: time(r.tsc), anchor: .lockNew(r.addr))
+                    python.begin(at: clock.time(r.tsc), anchor: .lockNew(r.addr))
                     return
                 }
                 if r.kind == UInt16(GTRACE_RAW_PY_SAMPLE.rawValue) {
                     if let gil = locks[LockKey(process: process, address: r.addr)] {
-                        python.begin(at: time(r.tsc), anchor: .sample(gil))
+                        python.begin(at: clock.time(r.tsc), anchor: .sample(gil))
                     }
                     return
                 }
                 if (GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue).contains(UInt32(r.kind)) {
                     if let gil = locks[LockKey(process: process, address: r.addr)],
                        let kind = Self.gilEventKind(r, lock: gil, waiting: &waitingForGIL) {
-                        let at = time(r.tsc)
+                        let at = clock.time(r.tsc)
                         cutter.append(TraceEvent(time: at, thread: index, kind: kind))
                         if !codes.isEmpty, r.kind != UInt16(GTRACE_RAW_GIL_WAIT.rawValue) {
                             python.begin(at: at, anchor: r.kind == UInt16(GTRACE_RAW_GIL_RELEASE.rawValue) ? .gilRelease : .gilAcquire)
@@ -314,7 +339,7 @@ struct TraceBuilder {
                     || (GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WAKE.rawValue).contains(UInt32(r.kind))
                     || (GTRACE_RAW_COND_WAIT.rawValue ... GTRACE_RAW_COND_WOKE.rawValue).contains(UInt32(r.kind))
                     || (r.kind == UInt16(GTRACE_RAW_LOCK_RELEASE.rawValue) && r.flags & UInt16(GTRACE_LOCKF_VIA_COND.rawValue) != 0) {
-                    sites.record(r, lock: lock(r.addr), thread: index, at: time(r.tsc))
+                    sites.record(r, lock: lock(r.addr), thread: index, at: clock.time(r.tsc))
                 }
                 if r.kind == UInt16(GTRACE_RAW_WAKER.rawValue),
                    r.flags == UInt16(GTRACE_WAKER_COND_SIGNAL.rawValue) || r.flags == UInt16(GTRACE_WAKER_COND_BROADCAST.rawValue),
@@ -324,12 +349,12 @@ struct TraceBuilder {
                 if r.kind == UInt16(GTRACE_RAW_BLOCK_END.rawValue), r.arg != 0 {
                     // An I/O call recorded once it had blocked: its start is in `arg`.
                     let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))
-                    cutter.append(TraceEvent(time: max(time(r.arg), lastTime), thread: index,
+                    cutter.append(TraceEvent(time: max(clock.time(r.arg), lastTime), thread: index,
                                              kind: .blockBegin(call: call, small: r.u32, argument: UInt64.max)))
                 }
                 guard let kind = Self.eventKind(r, lock: lock,
                                                 thread: { threads[ThreadKey(image: thread.image, tid: $0)] }) else { return }
-                lastTime = time(r.tsc)
+                lastTime = clock.time(r.tsc)
                 cutter.append(TraceEvent(time: lastTime, thread: index, kind: kind))
                 if (GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WOKE.rawValue).contains(UInt32(r.kind)),
                    r.flags & UInt16(GTRACE_FUTEX_PYMUTEX) != 0 {
@@ -354,14 +379,15 @@ struct TraceBuilder {
                 for i in order { convert(records[i]) }
             }
             if let event = python.flush(thread: index, pythonLocks: &pythonLocks, codes: pyCodes) { cutter.append(event) }
-            blocks += cutter.finish()
+            cutter.finish()
             encoded.insert(index)
         }
         // Threads known only from perf: their switches are all their events.
         for thread in tables.threads where !encoded.contains(thread.index) {
-            var cutter = BlockCutter(thread: thread.index, interleaving: interleaving(thread.index))
-            blocks += cutter.finish()
+            var cutter = BlockCutter(thread: thread.index, interleaving: interleaving(thread.index), encoder: encoder)
+            cutter.finish()
         }
+        blocks = encoder.finish()
         blocks.sort(by: EncodedBlock.writeOrder)
         sites.flush()
         self.pythonLocks = pythonLocks

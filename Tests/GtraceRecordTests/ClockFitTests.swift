@@ -46,6 +46,30 @@ import Testing
         #expect(abs(Double(fit.monotonic(UInt64(at * 2))) - (5e9 + at)) < 1_000)
     }
 
+    /// A cursor (the merge's per-thread converter) gives exactly `monotonic`'s
+    /// values: on increasing timestamps, repeated ones, jumps back (a signal
+    /// handler's records) and beyond both ends of the knots.
+    @Test func aCursorGivesTheSameTimes() {
+        func truth(_ ns: Double) -> Double { 1e12 + ns + 300_000 * (ns / 600e9) * (ns / 600e9) }
+        let pairs = stride(from: 0.0, through: 600e9, by: 50e6).map { (tsc: UInt64($0 * 3), monotonic: UInt64(truth($0))) }
+        let fit = ClockFit(pairs: pairs, timestampsAreTSC: true)
+        #expect(fit.knots.count > 100)
+        var cursor = ClockFit.Cursor(fit)
+        var generator = SystemRandomNumberGenerator()
+        var tsc: UInt64 = 0
+        var mismatches = 0
+        for i in 0..<200_000 {
+            switch i % 97 {
+            case 0: tsc = UInt64.random(in: 0...(2_000 * 1_000_000_000), using: &generator)  // anywhere, past the last knot too
+            case 1: tsc = tsc > 5_000_000 ? tsc - 5_000_000 : 0                              // back a little
+            case 2: break                                                                     // the same again
+            default: tsc += UInt64.random(in: 0...60_000_000, using: &generator)
+            }
+            if cursor.monotonic(tsc) != fit.monotonic(tsc) { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test func nanosecondTimestampsAreTheIdentity() {
         let fit = ClockFit(pairs: [(10, 10), (20, 20)], timestampsAreTSC: false)
         #expect(fit.monotonic(12_345) == 12_345)
