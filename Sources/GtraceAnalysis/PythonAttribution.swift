@@ -69,7 +69,7 @@ struct PythonAttributionAccumulator {
     static let unlocated = "(unlocated: over 10 ms from any recorded location)"
 
     private enum LastGIL { case acquire, release }
-    private struct Point { var time: UInt64; var frames: [PythonFrame] }
+    private struct Point { var time: UInt64; var frames: PythonStack }
     private struct Hold {
         var lock: Int
         var start: UInt64
@@ -85,7 +85,7 @@ struct PythonAttributionAccumulator {
         var hold: Hold?
         var waitStart: UInt64?
         var waitSite: PythonWaitSite?
-        var releaseFrames: [PythonFrame]?
+        var releaseFrames: PythonStack?
         var after: String?
         var pendingHandOff: (from: String, latency: UInt64)?
         var onCPU = true
@@ -296,7 +296,7 @@ struct PythonAttributionAccumulator {
         locks[hold.lock] = l
     }
 
-    private func credit(_ l: inout PerLock, frames: [PythonFrame], nanoseconds: UInt64, onCPU: UInt64) {
+    private func credit(_ l: inout PerLock, frames: PythonStack, nanoseconds: UInt64, onCPU: UInt64) {
         credit(&l, labels: frames.map { code(of: $0) }, nanoseconds: nanoseconds, onCPU: onCPU)
     }
 
@@ -333,12 +333,12 @@ struct PythonAttributionAccumulator {
         return (c.label, c.file)
     }
 
-    private func function(_ frames: [PythonFrame]) -> String {
+    private func function(_ frames: PythonStack) -> String {
         frames.first.map { code(of: $0).0 } ?? Self.noFrame
     }
 
     /// Where a thread asked for the GIL back: its innermost frame at its last release.
-    private func site(_ frames: [PythonFrame]?, after: String?) -> PythonWaitSite {
+    private func site(_ frames: PythonStack?, after: String?) -> PythonWaitSite {
         guard let frames, let first = frames.first else {
             let label = frames == nil ? "(thread start: no release yet)" : Self.noFrame
             return PythonWaitSite(site: label + (after.map { " (after \($0))" } ?? ""), function: label, file: "", line: 0,

@@ -9,7 +9,7 @@ struct ChromePythonLocations {
     private var lastGIL: [Int: Bool] = [:]  // thread → last GIL event was an acquisition
     private(set) var acquiredAt: [Int: [UInt8]] = [:]
     private(set) var releasedAt: [Int: [UInt8]] = [:]
-    private var encodedStacks: [[PythonFrame]: [UInt8]] = [:]
+    private var encodedStacks: [PythonStack: [UInt8]] = [:]
 
     init(tables: TraceTables) {
         self.tables = tables
@@ -38,14 +38,14 @@ struct ChromePythonLocations {
 
     /// `describe(frames)` as JSON string contents, made once per distinct stack:
     /// a program's GIL events repeat a few stacks many times.
-    private mutating func encodedDescription(_ frames: [PythonFrame]) -> [UInt8] {
+    private mutating func encodedDescription(_ frames: PythonStack) -> [UInt8] {
         if let known = encodedStacks[frames] { return known }
         let text = Array(JSONText.encoded(describe(frames)).dropFirst().dropLast())
         if encodedStacks.count < 100_000 { encodedStacks[frames] = text }
         return text
     }
 
-    func describe(_ frames: [PythonFrame]) -> String {
+    func describe(_ frames: PythonStack) -> String {
         if frames.isEmpty { return "(no Python frame)" }
         return frames.map { f in
             guard let index = f.code, tables.pythonCodes.indices.contains(index) else { return "(unknown code)" }

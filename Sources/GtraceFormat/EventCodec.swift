@@ -66,7 +66,7 @@ enum EventCodec {
         }
     }
 
-    private static func encodeFrames(_ frames: [PythonFrame], into w: inout ByteWriter) {
+    private static func encodeFrames(_ frames: PythonStack, into w: inout ByteWriter) {
         w.varint(frames.count)
         for f in frames {
             w.varint(f.code.map { UInt64($0) + 1 } ?? 0)
@@ -123,9 +123,8 @@ enum EventCodec {
             let sampled = flags.rawValue & 1 != 0
             let gil = sampled ? try lock() : 0
             let count = try r.count(limit: 64, "Python frame count")
-            var frames: [PythonFrame] = []
-            frames.reserveCapacity(count)
-            for _ in 0..<count {
+            var frames = PythonStack()
+            for _ in 0..<count {  // the frames past PythonStack.capacity are read and dropped
                 let code = try r.count(limit: limits.pythonCodes, "Python code id")
                 let line = UInt32(truncatingIfNeeded: try r.count(limit: Int(UInt32.max), "Python line"))
                 frames.append(PythonFrame(code: code == 0 ? nil : code - 1, line: line))

@@ -89,7 +89,7 @@ public enum TextDump {
         }
     }
 
-    static func frameText(_ frames: [PythonFrame], _ t: TraceTables) -> String {
+    static func frameText(_ frames: PythonStack, _ t: TraceTables) -> String {
         frames.map { f in
             let code = f.code.flatMap { t.pythonCodes.indices.contains($0) ? t.pythonCodes[$0] : nil }
             return "\(code.map { quoted($0.qualifiedName) } ?? "?"):\(f.line)"

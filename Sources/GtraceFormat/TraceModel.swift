@@ -346,9 +346,9 @@ public enum EventKind: Sendable, Equatable {
     case waker(kind: WakerKind, object: UInt64, value: UInt64)
     /// The Python stack (innermost first) of this thread at its preceding GIL
     /// event (acquisition or release).
-    case pythonLocation(frames: [PythonFrame])
+    case pythonLocation(frames: PythonStack)
     /// This thread, waiting for the GIL `lock`, sampled its holder's Python stack.
-    case pythonSample(lock: Int, frames: [PythonFrame])
+    case pythonSample(lock: Int, frames: PythonStack)
 }
 
 /// One Python frame: a code object (index into `pythonCodes`, nil when the

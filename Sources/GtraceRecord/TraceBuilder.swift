@@ -481,18 +481,18 @@ struct PythonFrameCollector {
     enum Anchor { case gilAcquire, gilRelease, sample(Int), lock(Int), lockNew(UInt64) }
     private var anchorTime: UInt64?
     private var anchor = Anchor.gilAcquire
-    private var frames: [PythonFrame] = []
+    private var frames = PythonStack()
     /// The innermost frame at this thread's last GIL release: where it asks for locks and the GIL.
     private(set) var lastRelease: PythonFrame?
 
     mutating func begin(at time: UInt64, anchor: Anchor) {
         anchorTime = time
         self.anchor = anchor
-        frames.removeAll()
+        frames = PythonStack()
     }
 
     mutating func frame(_ r: gtrace_raw_record, code: Int?) {
-        guard anchorTime != nil, frames.count < 64 else { return }
+        guard anchorTime != nil else { return }
         frames.append(PythonFrame(code: code, line: r.u32))
     }
 
@@ -500,7 +500,7 @@ struct PythonFrameCollector {
     /// none is dropped; a GIL event with none keeps an empty location: no Python frame).
     mutating func flush(thread: Int, pythonLocks: inout PythonLockSites, codes: [PythonCode]) -> TraceEvent? {
         guard let time = anchorTime else { return nil }
-        defer { anchorTime = nil; frames.removeAll() }
+        defer { anchorTime = nil; frames = PythonStack() }
         switch anchor {
         case let .sample(gil):
             return frames.isEmpty ? nil : TraceEvent(time: time, thread: thread, kind: .pythonSample(lock: gil, frames: frames))

@@ -18,8 +18,8 @@ import Testing
             PythonCode(index: 1, process: 0, address: 0x200, qualifiedName: "Worker.other", file: "/x/app.py", firstLine: 9),
             PythonCode(index: 2, process: 0, address: 0x300, qualifiedName: "sleeper", file: "/x/app.py", firstLine: 14),
         ]
-        let spin = [PythonFrame(code: 0, line: 5)], other = [PythonFrame(code: 1, line: 10)]
-        let sleeper = [PythonFrame(code: 2, line: 16)]
+        let spin: PythonStack = [PythonFrame(code: 0, line: 5)], other: PythonStack = [PythonFrame(code: 1, line: 10)]
+        let sleeper: PythonStack = [PythonFrame(code: 2, line: 16)]
         let main: [TraceEvent] = [
             .init(time: 2_000, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
             .init(time: 2_000, thread: 0, kind: .pythonLocation(frames: spin)),
