@@ -58,8 +58,8 @@ struct SessionScan {
     /// Code objects the frames refer to, per image.
     var pythonReferences: [SessionContents.ImageKey: Set<PythonCodeKey>] = [:]
     private var pendingCode: (key: PythonCodeKey, definition: PythonCodeDefinition, records: Int, text: [UInt8])?
-    /// The address of the current thread's last lock record (nil at the start of each thread).
-    private var lastLockAddress: UInt64?
+    /// Lock addresses the current thread's records used (their first use is known already).
+    private var recentLocks = RecentAddresses()
 
     /// Scans `session`; `clock` converts a raw timestamp to trace time (a copy per thread).
     init(session: SessionContents, clock start: TraceBuilder.ThreadClock) {
@@ -70,7 +70,7 @@ struct SessionScan {
             var lastTSC: UInt64 = 0
             var ordered = true
             pendingCode = nil
-            lastLockAddress = nil
+            recentLocks = RecentAddresses()
             thread.forEach { r in
                 let t = clock.time(r.tsc)
                 first = min(first, t)
@@ -108,9 +108,6 @@ struct SessionScan {
             let target = ThreadKey(image: thread.image, tid: r.u32 == 0 ? thread.tid : Int32(bitPattern: r.u32))
             threadNames[target, default: []].append((t, Self.name(from: r)))
         case GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue:
-            // The thread's previous lock record had this address: its first use is known already.
-            if r.addr == lastLockAddress { return }
-            lastLockAddress = r.addr
             var kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
             if r.flags & UInt16(GTRACE_LOCKF_SEMAPHORE.rawValue) != 0 { kind = .pythonLock }
             firstUse(r.addr, in: thread.image, at: t, kind: kind)
@@ -168,7 +165,9 @@ struct SessionScan {
         if pythonCodes[image]?[pending.key] == nil { pythonCodes[image, default: [:]][pending.key] = pending.definition }
     }
 
+    /// Records `address`'s first use in `image` (all of a thread's records are of one image).
     private mutating func firstUse(_ address: UInt64, in image: SessionContents.ImageKey, at time: UInt64, kind: LockKind) {
+        if recentLocks.isRecent(address) { return }
         if lockFirstSeen[image]?[address] == nil { lockFirstSeen[image, default: [:]][address] = (time, kind) }
     }
 

@@ -10,44 +10,66 @@ struct CallSiteCounter {
         var waitNanoseconds: UInt64 = 0
     }
 
-    private(set) var totals: [Int: [UInt64: Totals]] = [:]  // lock → site → totals
-    private(set) var firstSite: [Int: UInt64] = [:]
-    private var pending: [Int: [Int: (time: UInt64, site: UInt64)]] = [:]  // thread → lock → wait
+    // Indexed by lock and by thread (dense indices: no hashing of either per record).
+    private var siteTotals: [[UInt64: Totals]]        // lock → site → totals
+    private var firstSites: [UInt64]                   // lock → first site (0: none yet)
+    private var pending: [[(lock: Int, time: UInt64, site: UInt64)]]  // thread → its waits in progress
 
     /// Uncontended acquisitions at the same lock and site in a row, not yet in `totals`.
     private var run: (lock: Int, site: UInt64, count: Int) = (-1, 0, 0)
 
+    init(locks: Int, threads: Int) {
+        siteTotals = Array(repeating: [:], count: locks)
+        firstSites = Array(repeating: 0, count: locks)
+        pending = Array(repeating: [], count: threads)
+    }
+
+    /// The sites of `lock` with their totals (after `flush()`).
+    func totals(of lock: Int) -> [UInt64: Totals] {
+        siteTotals.indices.contains(lock) ? siteTotals[lock] : [:]
+    }
+
+    /// Where `lock` was first acquired or waited for.
+    func firstSite(of lock: Int) -> UInt64? {
+        firstSites.indices.contains(lock) && firstSites[lock] != 0 ? firstSites[lock] : nil
+    }
+
     mutating func acquired(lock: Int, site: UInt64) {
-        guard site != 0 else { return }
+        guard site != 0, siteTotals.indices.contains(lock) else { return }
         if run.count > 0 && run.lock == lock && run.site == site {
             run.count += 1
             return
         }
         flush()
         run = (lock, site, 1)
-        if firstSite[lock] == nil { firstSite[lock] = site }
+        if firstSites[lock] == 0 { firstSites[lock] = site }
     }
 
     /// Adds the pending run of acquisitions to `totals` (call before reading them).
     mutating func flush() {
         guard run.count > 0 else { return }
-        totals[run.lock, default: [:]][run.site, default: Totals()].acquisitions += run.count
+        siteTotals[run.lock][run.site, default: Totals()].acquisitions += run.count
         run.count = 0
     }
 
     mutating func waitBegan(lock: Int, site: UInt64, thread: Int, at time: UInt64) {
-        guard site != 0 else { return }
-        pending[thread, default: [:]][lock] = (time, site)
-        if firstSite[lock] == nil { firstSite[lock] = site }
+        guard site != 0, siteTotals.indices.contains(lock), pending.indices.contains(thread) else { return }
+        if let i = pending[thread].firstIndex(where: { $0.lock == lock }) {
+            pending[thread][i] = (lock, time, site)
+        } else {
+            pending[thread].append((lock, time, site))
+        }
+        if firstSites[lock] == 0 { firstSites[lock] = site }
     }
 
     mutating func waitEnded(lock: Int, thread: Int, at time: UInt64, acquired: Bool) {
-        guard let wait = pending[thread]?.removeValue(forKey: lock) else { return }
-        var t = totals[lock, default: [:]][wait.site, default: Totals()]
+        guard pending.indices.contains(thread), let i = pending[thread].firstIndex(where: { $0.lock == lock }) else { return }
+        let wait = pending[thread].remove(at: i)
+        var t = siteTotals[lock][wait.site, default: Totals()]
         t.waits += 1
         t.waitNanoseconds += time > wait.time ? time - wait.time : 0
         if acquired { t.acquisitions += 1 }
-        totals[lock, default: [:]][wait.site] = t
+        siteTotals[lock][wait.site] = t
     }
 
     /// A condition wait's two call sites: the return address of
@@ -119,12 +141,12 @@ extension TraceBuilder {
             if !named.inObject {
                 // Not in any object's data: heap or stack. Say where it was first taken.
                 name = "heap 0x" + String(lock.address, radix: 16)
-                if let site = counter.firstSite[lock.index] {
+                if let site = counter.firstSite(of: lock.index) {
                     name += " first used at " + symbolizer.name(site, objects: objects, mainExecutable: executable, returnAddress: true).text
                 }
             }
             tables.lockNames.append(LockName(lock: lock.index, name: name))
-            let sites = (counter.totals[lock.index] ?? [:]).sorted {
+            let sites = counter.totals(of: lock.index).sorted {
                 ($0.value.waitNanoseconds, $0.value.acquisitions, $1.key) > ($1.value.waitNanoseconds, $1.value.acquisitions, $0.key)
             }
             for (site, totals) in sites.prefix(Self.callSitesPerLock) {

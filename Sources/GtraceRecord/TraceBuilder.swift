@@ -272,7 +272,7 @@ struct TraceBuilder {
     /// Every thread's events, encoded into blocks as they are converted (memory
     /// holds compact blocks, not events), then ordered for writing.
     private mutating func encodeEvents(_ scan: SessionScan) -> CallSiteCounter {
-        var sites = CallSiteCounter()
+        var sites = CallSiteCounter(locks: tables.locks.count, threads: tables.threads.count)
         var namesByTarget: [Int: [TraceEvent]] = [:]
         for (key, names) in scan.threadNames {
             guard let target = threadIndex[key] else { continue }
@@ -295,14 +295,9 @@ struct TraceBuilder {
             var lastTime: UInt64 = 0
             let locks = lockIndex
             let threads = threadIndex
-            var lastAddress: UInt64 = 0
-            var lastLock = -1
+            var recentLocks = RecentAddresses()
             func lock(_ address: UInt64) -> Int {
-                if address != lastAddress || lastLock < 0 {
-                    lastAddress = address
-                    lastLock = locks[LockKey(process: process, address: address)] ?? 0
-                }
-                return lastLock
+                recentLocks.value(address) { locks[LockKey(process: process, address: $0)] ?? 0 }
             }
             var waitingForGIL: Set<Int> = []  // GIL locks this thread asked for
             let codes = pythonCodeIndex[thread.image] ?? [:]
