@@ -254,9 +254,10 @@ extension TraceBuilder {
     }
 
     /// The scheduling events of `thread`, as trace events in time order.
-    func schedulingEvents(thread: Int) -> [TraceEvent] {
-        (switchesByThread[thread] ?? []).map { s in
-            TraceEvent(time: time(monotonic: s.time), thread: thread,
+    /// Perf's switches of a thread as its events (`time(monotonic:)` of each).
+    static func schedulingEvents(_ switches: [PerfData.Switch], thread: Int, epochMonotonic: UInt64) -> [TraceEvent] {
+        switches.map { s in
+            TraceEvent(time: s.time > epochMonotonic ? s.time - epochMonotonic : 0, thread: thread,
                        kind: s.isIn ? .cpuIn(cpu: Int(s.cpu)) : .cpuOut(cpu: Int(s.cpu), preempted: s.preempted))
         }
     }

@@ -8,6 +8,12 @@ struct CallSiteCounter {
         var acquisitions = 0
         var waits = 0
         var waitNanoseconds: UInt64 = 0
+
+        mutating func add(_ other: Totals) {
+            acquisitions += other.acquisitions
+            waits += other.waits
+            waitNanoseconds += other.waitNanoseconds
+        }
     }
 
     // Indexed by lock and by thread (dense indices: no hashing of either per record).
@@ -22,6 +28,23 @@ struct CallSiteCounter {
         siteTotals = Array(repeating: [:], count: locks)
         firstSites = Array(repeating: 0, count: locks)
         pending = Array(repeating: [], count: threads)
+    }
+
+    /// Adds the counts of a counter of later threads (both flushed here):
+    /// sums, and this counter's first sites before the later one's.
+    mutating func merge(_ later: CallSiteCounter) {
+        var later = later
+        flush()
+        later.flush()
+        for lock in siteTotals.indices where lock < later.siteTotals.count {
+            for (site, t) in later.siteTotals[lock] {
+                siteTotals[lock][site, default: Totals()].add(t)
+            }
+            if firstSites[lock] == 0 { firstSites[lock] = later.firstSites[lock] }
+        }
+        for (condition, sites) in later.conditionTotals {
+            for (site, t) in sites { conditionTotals[condition, default: [:]][site, default: Totals()].add(t) }
+        }
     }
 
     /// The sites of `lock` with their totals (after `flush()`).

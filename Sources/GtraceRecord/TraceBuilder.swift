@@ -43,13 +43,14 @@ struct TraceBuilder {
     /// Objects the symbolizer read.
     var symbolObjectsRead = 0
     var symbolObjectsCached = 0
-    /// Encode blocks on a second thread (nil: when the session is large enough to gain from it).
-    var encodeOnSecondThread: Bool?
+    /// Threads the merge of a large session may use (see encodeEvents).
+    var mergeThreads = TraceBuilder.mergeThreadsFromEnvironment
     private let fit: ClockFit
-    /// Raw records in the session.
+    /// Raw records in the session, and per thread of `session.threads`.
     private let recordCount: Int
+    private let recordsPerThread: [Int]
 
-    private struct LockKey: Hashable {
+    struct LockKey: Hashable {
         var process: Int
         var address: UInt64
     }
@@ -60,7 +61,7 @@ struct TraceBuilder {
     var threadIndex: [ThreadKey: Int] = [:]
     /// Each perf thread's switches, split among the trace threads with its tid (TraceBuilder+Scheduling).
     var switchesByThread: [Int: [PerfData.Switch]] = [:]
-    private var lockIndex: [LockKey: Int] = [:]
+    private(set) var lockIndex: [LockKey: Int] = [:]
     /// Index in `tables.pythonCodes` of each code object, per image.
     var pythonCodeIndex: [SessionContents.ImageKey: [PythonCodeKey: Int]] = [:]
     /// Python locks' first locations and their waits' call sites (encodeEvents).
@@ -71,14 +72,17 @@ struct TraceBuilder {
         self.session = session
         self.facts = facts
         var pairs = facts.clockPairs
-        var records = 0
+        var perThread: [Int] = []
         for thread in session.threads {
+            var records = 0
             thread.forEach { r in
                 records += 1
                 if r.kind == UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) { pairs.append((r.tsc, r.addr)) }
             }
+            perThread.append(records)
         }
-        recordCount = records
+        recordsPerThread = perThread
+        recordCount = perThread.reduce(0, +)
         fit = ClockFit(pairs: pairs, timestampsAreTSC: GTRACE_TIMESTAMP_IS_TSC != 0)
         warnings = session.warnings
     }
@@ -270,123 +274,66 @@ struct TraceBuilder {
     }
 
     /// Every thread's events, encoded into blocks as they are converted (memory
-    /// holds compact blocks, not events), then ordered for writing.
+    /// holds compact blocks, not events), then ordered for writing. A large
+    /// session uses a second thread: two converters over two halves of the
+    /// threads (by records), or, when one thread holds most records, block
+    /// encoding beside the conversion. The blocks are the same bytes in the
+    /// same order either way (BlockCutterTests, MergeThreadsTests).
     private mutating func encodeEvents(_ scan: SessionScan) -> CallSiteCounter {
-        var sites = CallSiteCounter(locks: tables.locks.count, threads: tables.threads.count)
         var namesByTarget: [Int: [TraceEvent]] = [:]
         for (key, names) in scan.threadNames {
             guard let target = threadIndex[key] else { continue }
             namesByTarget[target] = names.map { TraceEvent(time: $0.time, thread: target, kind: .threadName(string: intern($0.name))) }
                 .sorted { $0.time < $1.time }
         }
-        func interleaving(_ thread: Int) -> [TraceEvent] {
-            let names = namesByTarget[thread] ?? []
-            let switches = schedulingEvents(thread: thread)
-            return names.isEmpty ? switches : (names + switches).sorted { $0.time < $1.time }
-        }
-        var encoded: Set<Int> = []
-        var pythonLocks = PythonLockSites()
-        let encoder = BlockEncoder(secondThread: encodeOnSecondThread ?? (recordCount >= BlockEncoder.secondThreadMinimumRecords))
-        for thread in session.threads {
-            let key = ThreadKey(image: thread.image, tid: thread.tid)
-            guard let index = threadIndex[key], let process = processIndex[thread.image] else { continue }
-            var cutter = BlockCutter(thread: index, interleaving: interleaving(index), encoder: encoder)
-            var clock = threadClock
-            var lastTime: UInt64 = 0
-            let locks = lockIndex
-            let threads = threadIndex
-            var recentLocks = RecentAddresses()
-            func lock(_ address: UInt64) -> Int {
-                recentLocks.value(address) { locks[LockKey(process: process, address: $0)] ?? 0 }
-            }
-            var waitingForGIL: Set<Int> = []  // GIL locks this thread asked for
-            let codes = pythonCodeIndex[thread.image] ?? [:]
-            var python = PythonFrameCollector()
-            let pyCodes = tables.pythonCodes
-            func convert(_ r: gtrace_raw_record) {
-                if r.kind == UInt16(GTRACE_RAW_PY_FRAME.rawValue) {
-                    python.frame(r, code: codes[PythonCodeKey(address: r.addr, identity: r.arg)])
-                    return
-                }
-                if let event = python.flush(thread: index, pythonLocks: &pythonLocks, codes: pyCodes) { cutter.append(event) }
-                if r.kind == UInt16(GTRACE_RAW_PY_LOCK_NEW.rawValue) {
-                    python.begin(at: clock.time(r.tsc), anchor: .lockNew(r.addr))
-                    return
-                }
-                if r.kind == UInt16(GTRACE_RAW_PY_SAMPLE.rawValue) {
-                    if let gil = locks[LockKey(process: process, address: r.addr)] {
-                        python.begin(at: clock.time(r.tsc), anchor: .sample(gil))
-                    }
-                    return
-                }
-                if (GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue).contains(UInt32(r.kind)) {
-                    if let gil = locks[LockKey(process: process, address: r.addr)],
-                       let kind = Self.gilEventKind(r, lock: gil, waiting: &waitingForGIL) {
-                        let at = clock.time(r.tsc)
-                        cutter.append(TraceEvent(time: at, thread: index, kind: kind))
-                        if !codes.isEmpty, r.kind != UInt16(GTRACE_RAW_GIL_WAIT.rawValue) {
-                            python.begin(at: at, anchor: r.kind == UInt16(GTRACE_RAW_GIL_RELEASE.rawValue) ? .gilRelease : .gilAcquire)
-                        }
-                    }
-                    return
-                }
-                if (GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_FAILED.rawValue).contains(UInt32(r.kind))
-                    || (GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WAKE.rawValue).contains(UInt32(r.kind))
-                    || (GTRACE_RAW_COND_WAIT.rawValue ... GTRACE_RAW_COND_WOKE.rawValue).contains(UInt32(r.kind))
-                    || (r.kind == UInt16(GTRACE_RAW_LOCK_RELEASE.rawValue) && r.flags & UInt16(GTRACE_LOCKF_VIA_COND.rawValue) != 0) {
-                    sites.record(r, lock: lock(r.addr), thread: index, at: clock.time(r.tsc))
-                }
-                if r.kind == UInt16(GTRACE_RAW_WAKER.rawValue),
-                   r.flags == UInt16(GTRACE_WAKER_COND_SIGNAL.rawValue) || r.flags == UInt16(GTRACE_WAKER_COND_BROADCAST.rawValue),
-                   locks[LockKey(process: process, address: r.addr)] == nil {
-                    return  // a condition nobody waited on
-                }
-                if r.kind == UInt16(GTRACE_RAW_BLOCK_END.rawValue), r.arg != 0 {
-                    // An I/O call recorded once it had blocked: its start is in `arg`.
-                    let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))
-                    cutter.append(TraceEvent(time: max(clock.time(r.arg), lastTime), thread: index,
-                                             kind: .blockBegin(call: call, small: r.u32, argument: UInt64.max)))
-                }
-                guard let kind = Self.eventKind(r, lock: lock,
-                                                thread: { threads[ThreadKey(image: thread.image, tid: $0)] }) else { return }
-                lastTime = clock.time(r.tsc)
-                cutter.append(TraceEvent(time: lastTime, thread: index, kind: kind))
-                if (GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WOKE.rawValue).contains(UInt32(r.kind)),
-                   r.flags & UInt16(GTRACE_FUTEX_PYMUTEX) != 0 {
-                    pythonLocks.pyMutex(r, lock: lock(r.addr), thread: index, at: lastTime, frame: python.lastRelease, codes: pyCodes)
-                }
-                if r.flags & UInt16(GTRACE_LOCKF_SEMAPHORE.rawValue) != 0,
-                   (GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue).contains(UInt32(r.kind)) {
-                    let id = lock(r.addr)
-                    pythonLocks.record(r, lock: id, thread: index, at: lastTime, frame: python.lastRelease, codes: pyCodes)
-                    if r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRE.rawValue) || r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRED.rawValue) {
-                        python.begin(at: lastTime, anchor: .lock(id))
-                    }
-                }
-            }
-            if !scan.unordered.contains(key) {
-                thread.forEach(convert)
-            } else {
-                // A signal handler's records can interleave: order by time, stably.
-                var records: [gtrace_raw_record] = []
-                thread.forEach { records.append($0) }
-                let order = records.indices.sorted { (records[$0].tsc, $0) < (records[$1].tsc, $1) }
-                for i in order { convert(records[i]) }
-            }
-            if let event = python.flush(thread: index, pythonLocks: &pythonLocks, codes: pyCodes) { cutter.append(event) }
-            cutter.finish()
-            encoded.insert(index)
+        let context = ConversionContext(lockIndex: lockIndex, threadIndex: threadIndex, processIndex: processIndex,
+                                        pythonCodeIndex: pythonCodeIndex, pythonCodes: tables.pythonCodes, clock: threadClock,
+                                        unordered: scan.unordered, namesByTarget: namesByTarget, switchesByThread: switchesByThread,
+                                        epochMonotonic: facts.epochMonotonic, lockCount: tables.locks.count, threadCount: tables.threads.count)
+        let large = mergeThreads > 1 && recordCount >= BlockEncoder.secondThreadMinimumRecords
+        var converter: ThreadConverter
+        if large, let split = Self.halves(recordsPerThread) {
+            let later = ConversionJob(ThreadConverter(context: context, encoder: BlockEncoder(secondThread: false)), session.threads[split...])
+            let work = BackgroundWork { [later] in later.run() }
+            converter = ThreadConverter(context: context, encoder: BlockEncoder(secondThread: false))
+            for thread in session.threads[..<split] { converter.convert(thread) }
+            work.join()
+            blocks = converter.encoder.finish() + later.converter.encoder.finish()
+            converter.merge(later.converter)
+        } else {
+            converter = ThreadConverter(context: context, encoder: BlockEncoder(secondThread: large))
+            for thread in session.threads { converter.convert(thread) }
+            blocks = converter.encoder.finish()
         }
         // Threads known only from perf: their switches are all their events.
-        for thread in tables.threads where !encoded.contains(thread.index) {
-            var cutter = BlockCutter(thread: thread.index, interleaving: interleaving(thread.index), encoder: encoder)
-            cutter.finish()
-        }
-        blocks = encoder.finish()
+        var rest = ThreadConverter(context: context, encoder: BlockEncoder(secondThread: false))
+        for thread in tables.threads where !converter.converted.contains(thread.index) { rest.convertSwitchesOnly(thread: thread.index) }
+        blocks += rest.encoder.finish()
         blocks.sort(by: EncodedBlock.writeOrder)
+        var sites = converter.sites
         sites.flush()
-        self.pythonLocks = pythonLocks
+        self.pythonLocks = converter.pythonLocks
         return sites
+    }
+
+    /// Where to cut the threads (by their record counts) into two runs of
+    /// similar size; nil when no cut leaves each side at most 60% of the records.
+    static func halves(_ records: [Int]) -> Int? {
+        let total = records.reduce(0, +)
+        guard records.count >= 2, total > 0 else { return nil }
+        var prefix = 0, best: (cut: Int, larger: Int)?
+        for cut in 1..<records.count {
+            prefix += records[cut - 1]
+            let larger = max(prefix, total - prefix)
+            if best == nil || larger < best!.larger { best = (cut, larger) }
+        }
+        guard let best, best.larger * 10 <= total * 6 else { return nil }
+        return best.cut
+    }
+
+    /// Threads the merge may use: 2, or 1 with GTRACE_MERGE_THREADS=1 (a busy machine).
+    static var mergeThreadsFromEnvironment: Int {
+        getenv("GTRACE_MERGE_THREADS").map { String(cString: $0) } == "1" ? 1 : 2
     }
 
     /// The Python code objects defined in each image, in order of definition;
@@ -538,6 +485,25 @@ struct PythonLockSites {
         var line: UInt32
     }
 
+    /// Adds what a collector of later threads found: sums and unions, this
+    /// collector's entries first where order decides (first locations, creations).
+    mutating func merge(_ later: PythonLockSites) {
+        for (lock, location) in later.firstLocation {
+            if let old = firstLocation[lock], old.time <= location.time { continue }
+            firstLocation[lock] = location
+        }
+        for (address, list) in later.creations { creations[address, default: []] += list }
+        for (lock, time) in later.firstWait { firstWait[lock] = min(firstWait[lock] ?? time, time) }
+        for (lock, sites) in later.totals {
+            for (site, t) in sites {
+                totals[lock, default: [:]][site, default: Totals()].acquisitions += t.acquisitions
+                totals[lock, default: [:]][site, default: Totals()].waits += t.waits
+                totals[lock, default: [:]][site, default: Totals()].waitNanoseconds += t.waitNanoseconds
+            }
+        }
+        pyMutexes.formUnion(later.pyMutexes)
+    }
+
     /// "app.py:42 in worker".
     mutating func site(_ f: PythonFrame, codes: [PythonCode]) -> String {
         let key = SiteKey(code: f.code ?? -1, line: f.line)
@@ -601,5 +567,20 @@ struct PythonLockSites {
         default:
             break
         }
+    }
+}
+
+/// The later half of a merge's threads, converted on the second thread.
+final class ConversionJob: @unchecked Sendable {
+    private(set) var converter: ThreadConverter
+    private let threads: ArraySlice<SessionContents.ThreadRecords>
+
+    init(_ converter: ThreadConverter, _ threads: ArraySlice<SessionContents.ThreadRecords>) {
+        self.converter = converter
+        self.threads = threads
+    }
+
+    func run() {
+        for thread in threads { converter.convert(thread) }
     }
 }
