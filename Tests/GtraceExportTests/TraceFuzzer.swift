@@ -202,6 +202,12 @@ struct TraceFuzzer {
 
     // MARK: running one input
 
+    static func json(_ analysis: TraceAnalysis) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(analysis)
+    }
+
     enum Outcome: String { case ok, warned, error }
 
     /// What `report` (text, JSON, HTML), `export` and `dump` do with the file at `path`.
@@ -212,8 +218,13 @@ struct TraceFuzzer {
                     writers: Bool = true) -> (Outcome, String) {
         do {
             let file = try TraceFile(path: path)
-            let analysis = Analyzer.analyze(file, replayOperations: replayOperations)
+            let analysis = Analyzer.analyze(file, replayOperations: replayOperations, secondThread: false)
             _ = TextReport.render(analysis)
+            // The report's two-thread pass (used on traces of 1 MB or more) must say the same.
+            let twoThreads = Analyzer.analyze(file, replayOperations: replayOperations, secondThread: true)
+            if try Self.json(analysis) != Self.json(twoThreads) {
+                return (.error, "OTHER: the two-thread analysis differs from the one-thread analysis")
+            }
             guard writers else { return (analysis.warnings.isEmpty ? .ok : .warned, "") }
             _ = try JSONReport.render([analysis])
             _ = try HTMLReport.render([analysis])
