@@ -45,8 +45,7 @@ public struct SymbolCache: Sendable {
     public func object(path: String, buildID: String?) throws -> (object: ElfObject, fromCache: Bool) {
         guard let directory, let key = Self.key(path: path, buildID: buildID) else { return (try ElfObject(path: path), false) }
         let file = "\(directory)/\(key).gtsym"
-        if Self.usable(directory, create: false), let bytes = Self.read(file),
-           let object = ElfObject(cached: bytes, path: path), object.buildID == buildID {
+        if Self.usable(directory, create: false), let object = Self.read(file, path: path), object.buildID == buildID {
             return (object, true)
         }
         let object = try ElfObject(path: path)
@@ -115,7 +114,9 @@ public struct SymbolCache: Sendable {
         return (info.st_mode & S_IFMT) == S_IFDIR && info.st_uid == geteuid() && (info.st_mode & 0o022) == 0
     }
 
-    private static func read(_ file: String) -> [UInt8]? {
+    /// The object cached in `file`, read through a private mapping (no copy of
+    /// the entries and names into a buffer first: node's file is 15 MB).
+    private static func read(_ file: String, path: String) -> ElfObject? {
         let fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -123,15 +124,10 @@ public struct SymbolCache: Sendable {
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid(),
               info.st_size > 0, info.st_size < 1 << 31 else { return nil }
         futimens(fd, nil)  // used now: trimmed last
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            done += n
-        }
-        return bytes
+        let size = Int(info.st_size)
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { return nil }
+        defer { munmap(mapped, size) }
+        return ElfObject(cached: UnsafeRawBufferPointer(start: mapped, count: size), path: path)
     }
 
     private static func write(_ bytes: [UInt8], to file: String, in directory: String) {
@@ -186,8 +182,14 @@ extension ElfObject {
 
     /// The object a cache file describes; nil when any length, offset or order is off.
     init?(cached bytes: [UInt8], path: String) {
+        guard let object = bytes.withUnsafeBytes({ ElfObject(cached: $0, path: path) }) else { return nil }
+        self = object
+    }
+
+    /// The same, from the file's bytes in memory (mapped).
+    init?(cached bytes: UnsafeRawBufferPointer, path: String) {
         var at = 0
-        func take(_ n: Int) -> ArraySlice<UInt8>? {
+        func take(_ n: Int) -> Slice<UnsafeRawBufferPointer>? {
             guard n >= 0, n <= bytes.count - at else { return nil }
             defer { at += n }
             return bytes[at..<at + n]
@@ -216,7 +218,8 @@ extension ElfObject {
         var entries: [SymbolTable.Entry] = []
         entries.reserveCapacity(Int(entryCount))
         var ordered = true
-        bytes.withUnsafeBytes { raw in
+        do {
+            let raw = bytes
             var previous: UInt64 = 0
             for i in 0..<Int(entryCount) {
                 let base = at + i * 24
