@@ -14,7 +14,7 @@ final class SchedulingReplayPass: @unchecked Sendable {
 
     var scheduling: SchedulingAccumulator
     var replay: ReplayBuilder
-    /// Of the event stream, once `run` returns.
+    /// Of the event stream, once `Events.finish()` returns.
     fileprivate(set) var eventCount = 0
     fileprivate(set) var warnings: [String] = []
 
