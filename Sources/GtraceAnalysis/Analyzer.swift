@@ -95,8 +95,10 @@ public enum Analyzer {
             }
             foreign?.consume(event)
             futexes.consume(event)
-            for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
-            heldIntervals.removeAll(keepingCapacity: true)
+            if !heldIntervals.isEmpty {  // (an unconditional removeAll was 2.7% of a report)
+                for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
+                heldIntervals.removeAll(keepingCapacity: true)
+            }
         }
         events.finish()
         let processEnds = tables.processes.compactMap(\.endNanoseconds)
