@@ -257,7 +257,7 @@ extension TraceBuilder {
     /// Perf's switches of a thread as its events (`time(monotonic:)` of each).
     static func schedulingEvents(_ switches: [PerfData.Switch], thread: Int, epochMonotonic: UInt64) -> [TraceEvent] {
         switches.map { s in
-            TraceEvent(time: s.time > epochMonotonic ? s.time - epochMonotonic : 0, thread: thread,
+            TraceEvent(time: traceTime(s.time, epoch: epochMonotonic), thread: thread,
                        kind: s.isIn ? .cpuIn(cpu: Int(s.cpu)) : .cpuOut(cpu: Int(s.cpu), preempted: s.preempted))
         }
     }

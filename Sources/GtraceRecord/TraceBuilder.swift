@@ -46,8 +46,7 @@ struct TraceBuilder {
     /// Threads the merge of a large session may use (see encodeEvents).
     var mergeThreads = TraceBuilder.mergeThreadsFromEnvironment
     private let fit: ClockFit
-    /// Raw records in the session, and per thread of `session.threads`.
-    private let recordCount: Int
+    /// Raw records per thread of `session.threads`.
     private let recordsPerThread: [Int]
 
     struct LockKey: Hashable {
@@ -82,15 +81,18 @@ struct TraceBuilder {
             perThread.append(records)
         }
         recordsPerThread = perThread
-        recordCount = perThread.reduce(0, +)
         fit = ClockFit(pairs: pairs, timestampsAreTSC: GTRACE_TIMESTAMP_IS_TSC != 0)
         warnings = session.warnings
     }
 
+    /// Trace time (ns since `epoch`, 0 before it) of a CLOCK_MONOTONIC time.
+    static func traceTime(_ monotonic: UInt64, epoch: UInt64) -> UInt64 {
+        monotonic > epoch ? monotonic - epoch : 0
+    }
+
     /// Trace time (ns since the epoch) of a raw timestamp.
     func time(_ tsc: UInt64) -> UInt64 {
-        let mono = fit.monotonic(tsc)
-        return mono > facts.epochMonotonic ? mono - facts.epochMonotonic : 0
+        Self.traceTime(fit.monotonic(tsc), epoch: facts.epochMonotonic)
     }
 
     /// Converts one thread's raw timestamps, as `time(_:)` does, faster (ClockFit.Cursor).
@@ -102,8 +104,7 @@ struct TraceBuilder {
             self.epoch = epoch
         }
         mutating func time(_ tsc: UInt64) -> UInt64 {
-            let mono = cursor.monotonic(tsc)
-            return mono > epoch ? mono - epoch : 0
+            TraceBuilder.traceTime(cursor.monotonic(tsc), epoch: epoch)
         }
     }
 
@@ -111,12 +112,10 @@ struct TraceBuilder {
 
     /// Trace time of a CLOCK_MONOTONIC time (perf's clock).
     func time(monotonic: UInt64) -> UInt64 {
-        monotonic > facts.epochMonotonic ? monotonic - facts.epochMonotonic : 0
+        Self.traceTime(monotonic, epoch: facts.epochMonotonic)
     }
 
-    var endTime: UInt64 {
-        facts.endMonotonic > facts.epochMonotonic ? facts.endMonotonic - facts.epochMonotonic : 0
-    }
+    var endTime: UInt64 { time(monotonic: facts.endMonotonic) }
 
     mutating func build() {
         var scan = SessionScan(session: session, clock: threadClock)
@@ -290,7 +289,7 @@ struct TraceBuilder {
                                         pythonCodeIndex: pythonCodeIndex, pythonCodes: tables.pythonCodes, clock: threadClock,
                                         unordered: scan.unordered, namesByTarget: namesByTarget, switchesByThread: switchesByThread,
                                         epochMonotonic: facts.epochMonotonic, lockCount: tables.locks.count, threadCount: tables.threads.count)
-        let large = mergeThreads > 1 && recordCount >= BlockEncoder.secondThreadMinimumRecords
+        let large = mergeThreads > 1 && recordsPerThread.reduce(0, +) >= BlockEncoder.secondThreadMinimumRecords
         var converter: ThreadConverter
         if large, let split = Self.halves(recordsPerThread) {
             let later = ConversionJob(ThreadConverter(context: context, encoder: BlockEncoder(secondThread: false)), session.threads[split...])
@@ -465,11 +464,7 @@ struct PythonFrameCollector {
 /// Names Python locks by the line that first acquired them, and totals their
 /// waits by the Python line the waiting thread was at.
 struct PythonLockSites {
-    struct Totals {
-        var acquisitions = 0
-        var waits = 0
-        var waitNanoseconds: UInt64 = 0
-    }
+    typealias Totals = CallSiteCounter.Totals
     private(set) var firstLocation: [Int: (time: UInt64, site: String)] = [:]
     /// Where locks were created at each address, and each lock's first wait.
     private(set) var creations: [UInt64: [(time: UInt64, site: String)]] = [:]
@@ -495,11 +490,7 @@ struct PythonLockSites {
         for (address, list) in later.creations { creations[address, default: []] += list }
         for (lock, time) in later.firstWait { firstWait[lock] = min(firstWait[lock] ?? time, time) }
         for (lock, sites) in later.totals {
-            for (site, t) in sites {
-                totals[lock, default: [:]][site, default: Totals()].acquisitions += t.acquisitions
-                totals[lock, default: [:]][site, default: Totals()].waits += t.waits
-                totals[lock, default: [:]][site, default: Totals()].waitNanoseconds += t.waitNanoseconds
-            }
+            for (site, t) in sites { totals[lock, default: [:]][site, default: Totals()].add(t) }
         }
         pyMutexes.formUnion(later.pyMutexes)
     }
