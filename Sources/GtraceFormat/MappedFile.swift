@@ -28,6 +28,14 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: mapped, count: size)
     }
 
+    /// Unmaps this process's pages of the file and keeps the mapping
+    /// (MADV_DONTNEED): the file keeps its contents, the next read maps them
+    /// again. A merge calls it after each chunk so that its resident memory
+    /// does not grow with the session (the chunks are pages of tmpfs already).
+    public func dropResidentPages() {
+        if let base { madvise(base, bytes.count, MADV_DONTNEED) }
+    }
+
     deinit {
         if let base { munmap(base, bytes.count) }
     }

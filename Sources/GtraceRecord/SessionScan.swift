@@ -27,8 +27,34 @@ struct PythonCodeDefinition {
     var time: UInt64
 }
 
+/// The earliest and latest of a set of raw timestamps. The clock fit is
+/// monotone, so the set's earliest and latest trace times are the times of
+/// these two (whichever way the fit runs): a scan can keep raw timestamps and
+/// convert a few of them once the fit is known.
+struct TimestampRange {
+    private(set) var low = UInt64.max
+    private(set) var high: UInt64 = 0
+
+    mutating func include(_ tsc: UInt64) {
+        low = min(low, tsc)
+        high = max(high, tsc)
+    }
+
+    var isEmpty: Bool { low > high }
+
+    func union(_ other: TimestampRange) -> TimestampRange {
+        TimestampRange(low: min(low, other.low), high: max(high, other.high))
+    }
+
+    func earliest(_ clock: inout TraceBuilder.ThreadClock) -> UInt64 { min(clock.time(low), clock.time(high)) }
+    func latest(_ clock: inout TraceBuilder.ThreadClock) -> UInt64 { max(clock.time(low), clock.time(high)) }
+}
+
 /// What one pass over every raw record of a session finds: when processes and
-/// threads started and ended, thread names, the locks used, the GILs.
+/// threads started and ended, thread names, the locks used, the GILs, and
+/// the clock pairs the runtime recorded. The pass runs before the clock fit
+/// (it needs those pairs): it keeps raw timestamps, and `resolveTimes`
+/// converts the ones it kept into trace time.
 struct SessionScan {
     var imageStart: [SessionContents.ImageKey: UInt64] = [:]
     var imageExit: [SessionContents.ImageKey: gtrace_raw_record] = [:]
@@ -57,47 +83,128 @@ struct SessionScan {
     var pythonCodes: [SessionContents.ImageKey: [PythonCodeKey: PythonCodeDefinition]] = [:]
     /// Code objects the frames refer to, per image.
     var pythonReferences: [SessionContents.ImageKey: Set<PythonCodeKey>] = [:]
+    /// Raw records per thread of `session.threads`.
+    private(set) var recordsPerThread: [Int] = []
+    /// The runtime's (timestamp, CLOCK_MONOTONIC) pairs (CLOCK_SYNC), in thread order.
+    private(set) var clockPairs: [(tsc: UInt64, monotonic: UInt64)] = []
     private var pendingCode: (key: PythonCodeKey, definition: PythonCodeDefinition, records: Int, text: [UInt8])?
     /// Lock addresses the current thread's records used (their first use is known already).
     private var recentLocks = RecentAddresses()
+    // Kept as raw timestamps until `resolveTimes`.
+    private var imageStartRange: [SessionContents.ImageKey: TimestampRange] = [:]
+    private var firstGILEventRange: [GILKey: TimestampRange] = [:]
+    private var threadRange: [ThreadKey: TimestampRange] = [:]
+    private var threadLoss: [(lost: UInt64, brokenErrno: Int32, range: TimestampRange, pid: Int32)] = []
 
-    /// Scans `session`; `clock` converts a raw timestamp to trace time (a copy per thread).
-    init(session: SessionContents, clock start: TraceBuilder.ThreadClock) {
-        for thread in session.threads {
-            var clock = start
+    /// Scans `session`: every record once, in thread order, no clock yet; a
+    /// session of `minimumRecords` or more on two threads, each scanning about
+    /// half the records.
+    init(session: SessionContents, threads: Int, minimumRecords: Int = BlockEncoder.secondThreadMinimumRecords) {
+        let slots = session.threads.map(\.slots)
+        guard threads > 1, slots.reduce(0, +) >= minimumRecords,
+              let split = TraceBuilder.halves(slots) else {
+            self.init(session.threads[...])
+            return
+        }
+        let later = ScanJob(session.threads[split...])
+        let work = BackgroundWork { [later] in later.run() }
+        self.init(session.threads[..<split])
+        work.join()
+        append(later.scan)
+    }
+
+    /// Scans these threads.
+    init(_ threads: ArraySlice<SessionContents.ThreadRecords>) {
+        for thread in threads {
             let key = ThreadKey(image: thread.image, tid: thread.tid)
-            var first = UInt64.max, last: UInt64 = 0
+            var range = TimestampRange()
             var lastTSC: UInt64 = 0
             var ordered = true
+            var records = 0
             pendingCode = nil
             recentLocks = RecentAddresses()
             thread.forEach { r in
-                let t = clock.time(r.tsc)
-                first = min(first, t)
-                last = max(last, t)
+                records += 1
+                range.include(r.tsc)
                 if r.kind != UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) {
                     if r.tsc < lastTSC { ordered = false }
                     lastTSC = r.tsc
+                } else {
+                    clockPairs.append((r.tsc, r.addr))
                 }
-                record(r, at: t, thread: thread, key: key)
+                record(r, thread: thread, key: key)
             }
+            recordsPerThread.append(records)
             if !ordered { unordered.insert(key) }
             if thread.lost > 0 || thread.brokenErrno != 0 {
-                loss.add(lost: thread.lost, brokenErrno: thread.brokenErrno, lastRecord: first == .max ? 0 : last, pid: thread.image.pid)
+                threadLoss.append((thread.lost, thread.brokenErrno, range, thread.image.pid))
             }
-            if first != .max {
-                firstEvent[key] = first
-                lastEvent[key] = last
-            }
+            if !range.isEmpty { threadRange[key] = range }
         }
-        var clock = start
-        failedSpawns = failedSpawns.map { ($0.pid, clock.time($0.start), $0.end, $0.error) }
     }
 
-    private mutating func record(_ r: gtrace_raw_record, at t: UInt64, thread: SessionContents.ThreadRecords, key: ThreadKey) {
+    /// Adds the scan of the threads that follow this scan's: what one scan of
+    /// both runs of threads finds (the first record wins where it decides,
+    /// the last where it decides, lists in thread order).
+    mutating func append(_ later: SessionScan) {
+        imageStartRange.merge(later.imageStartRange) { $0.union($1) }
+        imageExit.merge(later.imageExit) { earlier, _ in earlier }
+        threadStart.merge(later.threadStart) { _, last in last }
+        threadEnd.merge(later.threadEnd) { earlier, _ in earlier }
+        threadNames.merge(later.threadNames) { $0 + $1 }
+        for (image, seen) in later.lockFirstSeen { lockFirstSeen[image, default: [:]].merge(seen) { earlier, _ in earlier } }
+        // The latest timestamp, and of equal ones the last record.
+        gilInfo.merge(later.gilInfo) { earlier, last in earlier.tsc <= last.tsc ? last : earlier }
+        gilStats.merge(later.gilStats) { $0 + $1 }
+        gilBaseline.merge(later.gilBaseline) { $0 + $1 }
+        gilThreadStateCounts.merge(later.gilThreadStateCounts) { $0 + $1 }
+        firstGILEventRange.merge(later.firstGILEventRange) { $0.union($1) }
+        threadRange.merge(later.threadRange) { $0.union($1) }
+        unordered.formUnion(later.unordered)
+        threadLoss += later.threadLoss
+        reapedByWait.merge(later.reapedByWait) { _, last in last }
+        failedSpawns += later.failedSpawns
+        for (image, codes) in later.pythonCodes { pythonCodes[image, default: [:]].merge(codes) { earlier, _ in earlier } }
+        for (image, references) in later.pythonReferences { pythonReferences[image, default: []].formUnion(references) }
+        recordsPerThread += later.recordsPerThread
+        clockPairs += later.clockPairs
+    }
+
+    /// Converts the raw timestamps the scan kept into trace time.
+    mutating func resolveTimes(_ start: TraceBuilder.ThreadClock) {
+        var clock = start
+        for (key, range) in imageStartRange { imageStart[key] = range.earliest(&clock) }
+        for (key, range) in firstGILEventRange { firstGILEvent[key] = range.earliest(&clock) }
+        for (key, range) in threadRange {
+            firstEvent[key] = range.earliest(&clock)
+            lastEvent[key] = range.latest(&clock)
+        }
+        for entry in threadLoss {
+            loss.add(lost: entry.lost, brokenErrno: entry.brokenErrno,
+                     lastRecord: entry.range.isEmpty ? 0 : entry.range.latest(&clock), pid: entry.pid)
+        }
+        threadStart = threadStart.mapValues { (clock.time($0.time), $0.creatorTid) }
+        for key in threadNames.keys {
+            threadNames[key] = threadNames[key]?.map { (clock.time($0.time), $0.name) }
+        }
+        for image in lockFirstSeen.keys {
+            lockFirstSeen[image] = lockFirstSeen[image]?.mapValues { (clock.time($0.time), $0.kind) }
+        }
+        for image in pythonCodes.keys {
+            pythonCodes[image] = pythonCodes[image]?.mapValues {
+                var definition = $0
+                definition.time = clock.time(definition.time)
+                return definition
+            }
+        }
+        failedSpawns = failedSpawns.map { ($0.pid, clock.time($0.start), clock.time($0.end), $0.error) }
+    }
+
+    private mutating func record(_ r: gtrace_raw_record, thread: SessionContents.ThreadRecords, key: ThreadKey) {
+        let t = r.tsc  // raw until resolveTimes
         switch UInt32(r.kind) {
         case GTRACE_RAW_PROCESS_START.rawValue:
-            imageStart[thread.image] = min(imageStart[thread.image] ?? t, t)
+            imageStartRange[thread.image, default: TimestampRange()].include(t)
         case GTRACE_RAW_PROCESS_EXIT.rawValue:
             if imageExit[thread.image] == nil { imageExit[thread.image] = r }
         case GTRACE_RAW_THREAD_START.rawValue:
@@ -124,12 +231,12 @@ struct SessionScan {
             gilStats[thread.image, default: []].append(r)
         case GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue:
             let gil = GILKey(image: thread.image, address: r.addr)
-            firstGILEvent[gil] = min(firstGILEvent[gil] ?? t, t)
+            firstGILEventRange[gil, default: TimestampRange()].include(t)
         case GTRACE_RAW_BLOCK_END.rawValue:
             let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))
             let child = Int32(bitPattern: r.u32)
             if call.isWaitForChild, child > 0 { reapedByWait[child] = Int32(truncatingIfNeeded: r.addr) }
-        case GTRACE_RAW_SPAWN_FAILED.rawValue:  // start converted at the end of init
+        case GTRACE_RAW_SPAWN_FAILED.rawValue:
             failedSpawns.append((thread.image.pid, r.addr, t, Int32(bitPattern: r.u32)))
         case GTRACE_RAW_WAKER.rawValue where r.flags == UInt16(GTRACE_WAKER_REAPED.rawValue):
             let child = Int32(bitPattern: r.u32)
@@ -179,5 +286,19 @@ struct SessionScan {
         }
         if let nul = bytes.firstIndex(of: 0) { bytes.removeSubrange(nul...) }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// The later run of a session's threads, scanned on a second thread.
+final class ScanJob: @unchecked Sendable {
+    private let threads: ArraySlice<SessionContents.ThreadRecords>
+    private(set) var scan = SessionScan([])
+
+    init(_ threads: ArraySlice<SessionContents.ThreadRecords>) {
+        self.threads = threads
+    }
+
+    func run() {
+        scan = SessionScan(threads)
     }
 }

@@ -48,6 +48,8 @@ struct TraceBuilder {
     private let fit: ClockFit
     /// Raw records per thread of `session.threads`.
     private let recordsPerThread: [Int]
+    /// The one pass over every record, made by init (it finds the clock pairs).
+    private let scan: SessionScan
 
     struct LockKey: Hashable {
         var process: Int
@@ -70,19 +72,12 @@ struct TraceBuilder {
     init(session: SessionContents, facts: LaunchFacts) {
         self.session = session
         self.facts = facts
-        var pairs = facts.clockPairs
-        var perThread: [Int] = []
-        for thread in session.threads {
-            var records = 0
-            thread.forEach { r in
-                records += 1
-                if r.kind == UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) { pairs.append((r.tsc, r.addr)) }
-            }
-            perThread.append(records)
-        }
-        recordsPerThread = perThread
-        fit = ClockFit(pairs: pairs, timestampsAreTSC: GTRACE_TIMESTAMP_IS_TSC != 0)
+        var scan = SessionScan(session: session, threads: mergeThreads)
+        recordsPerThread = scan.recordsPerThread
+        fit = ClockFit(pairs: facts.clockPairs + scan.clockPairs, timestampsAreTSC: GTRACE_TIMESTAMP_IS_TSC != 0)
         warnings = session.warnings
+        scan.resolveTimes(ThreadClock(fit: fit, epoch: facts.epochMonotonic))
+        self.scan = scan
     }
 
     /// Trace time (ns since `epoch`, 0 before it) of a CLOCK_MONOTONIC time.
@@ -118,7 +113,7 @@ struct TraceBuilder {
     var endTime: UInt64 { time(monotonic: facts.endMonotonic) }
 
     mutating func build() {
-        var scan = SessionScan(session: session, clock: threadClock)
+        var scan = self.scan
         warnings += scan.loss.causes
         loss = scan.loss
         buildProcesses(scan)

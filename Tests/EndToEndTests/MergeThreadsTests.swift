@@ -58,6 +58,16 @@ import Testing
         try Self.check(["lock_pairs", "1", "300000"], atLeast: 600_000)
     }
 
+    /// Processes started by a shell: the scan's two runs of threads cross processes.
+    @Test func processesMergeAsOnOneThread() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pairs = try Harness.buildWorkload("lock_pairs", in: dir)
+        let merged = try Self.mergeBothWays(["/bin/sh", "-c", "\"$0\" 2 40000 & \"$0\" 1 80000 & \"$0\" 3 30000; wait", pairs], in: dir)
+        #expect(merged.events >= 500_000, "\(merged.events) events")
+        #expect(merged.one == merged.two)
+    }
+
     /// Python threads: GIL events, Python stacks, queue.Queue's locks named by their lines.
     @Test func pythonThreadsMergeAsOnOneThread() throws {
         try Self.check(["/usr/bin/python3.11", "\(Harness.packageRoot)/tools/workloads/py_queue.py", "2", "2", "40000"], atLeast: 300_000)
