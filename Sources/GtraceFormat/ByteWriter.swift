@@ -6,6 +6,8 @@ public struct ByteWriter {
 
     public mutating func byte(_ value: UInt8) { bytes.append(value) }
 
+    public mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
+
     @inline(__always)
     public mutating func varint(_ value: UInt64) {
         var v = value

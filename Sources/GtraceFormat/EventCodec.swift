@@ -3,7 +3,68 @@ import CGtraceFormat
 /// Encodes and decodes the compact events of an EVENTS block:
 /// opcode byte (op | flags << 5), varint time delta, varint operands.
 enum EventCodec {
+    /// One event's bytes in a buffer of `maximumEventBytes`.
+    private struct EventBytes {
+        let start: UnsafeMutablePointer<UInt8>
+        private(set) var count = 0
+
+        init(_ start: UnsafeMutablePointer<UInt8>) { self.start = start }
+
+        @inline(__always)
+        mutating func byte(_ value: UInt8) {
+            start[count] = value
+            count += 1
+        }
+
+        @inline(__always)
+        mutating func varint(_ value: UInt64) {
+            var v = value
+            while v >= 0x80 {
+                byte(UInt8(truncatingIfNeeded: v) | 0x80)
+                v >>= 7
+            }
+            byte(UInt8(v))
+        }
+
+        @inline(__always)
+        mutating func varint(_ value: Int) { varint(UInt64(max(0, value))) }
+    }
+
+    /// The most bytes one event takes: opcode, delta and lock (1 + 10 + 10),
+    /// a frame count and 4 frames of a code and a line (1 + 4 × 15), or up to
+    /// three other operands.
+    static let maximumEventBytes = 128
+
     static func encode(_ kind: EventKind, delta: UInt64, into w: inout ByteWriter) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumEventBytes) { buffer in
+            var bytes = EventBytes(buffer.baseAddress!)
+            encode(kind, delta: delta, into: &bytes)
+            w.append(UnsafeBufferPointer(start: buffer.baseAddress, count: bytes.count))
+        }
+    }
+
+    /// An EVENTS block's payload: thread, first time and count, then the
+    /// events (one thread's, in time order; at least one). Written through a
+    /// pointer into a buffer large enough for any events, not appended to an
+    /// array byte by byte (a capacity and uniqueness check per byte).
+    static func blockPayload(thread: Int, events: ArraySlice<TraceEvent>) -> [UInt8] {
+        guard let first = events.first else { return [] }
+        let capacity = 3 * 10 + events.count * maximumEventBytes
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        defer { scratch.deallocate() }
+        var w = EventBytes(scratch)
+        w.varint(thread)
+        w.varint(first.time)
+        w.varint(events.count)
+        var previous = first.time
+        for event in events {
+            encode(event.kind, delta: event.time &- previous, into: &w)
+            previous = event.time
+        }
+        return Array(UnsafeBufferPointer(start: scratch, count: w.count))
+    }
+
+    private static func encode(_ kind: EventKind, delta: UInt64, into w: inout EventBytes) {
         func op(_ code: gtrace_event_op, _ flags: LockFlags = []) {
             w.byte(UInt8(code.rawValue) | (flags.rawValue << UInt8(GTRACE_EV_FLAG_SHIFT)))
             w.varint(delta)
@@ -66,7 +127,7 @@ enum EventCodec {
         }
     }
 
-    private static func encodeFrames(_ frames: PythonStack, into w: inout ByteWriter) {
+    private static func encodeFrames(_ frames: PythonStack, into w: inout EventBytes) {
         w.varint(frames.count)
         for f in frames {
             w.varint(f.code.map { UInt64($0) + 1 } ?? 0)

@@ -100,19 +100,10 @@ public struct EncodedBlock: Sendable {
     /// Encodes `events` (one thread's, in time order); nil when empty.
     public init?(thread: Int, events: ArraySlice<TraceEvent>) {
         guard let first = events.first else { return nil }
-        var w = ByteWriter(capacity: events.count * 4 + 16)
-        w.varint(thread)
-        w.varint(first.time)
-        w.varint(events.count)
-        var previous = first.time
-        for event in events {
-            EventCodec.encode(event.kind, delta: event.time &- previous, into: &w)
-            previous = event.time
-        }
         self.thread = thread
         firstTime = first.time
         eventCount = events.count
-        payload = w.bytes
+        payload = EventCodec.blockPayload(thread: thread, events: events)
     }
 
     /// Cuts one thread's events (in time order) into blocks of at most `TraceFileWriter.maximumEventsPerBlock`.

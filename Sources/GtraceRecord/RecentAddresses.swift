@@ -34,3 +34,39 @@ struct RecentAddresses {
         return false
     }
 }
+
+/// The same for Python code objects, by address and identity: a thread's
+/// frames name the same few code objects over and over.
+struct RecentCodes {
+    private static let slots = 64
+    private static let empty = PythonCodeKey(address: .max, identity: .max)
+    private var keys = [PythonCodeKey](repeating: empty, count: slots)
+    private var values = [Int?](repeating: nil, count: slots)
+
+    @inline(__always)
+    private static func slot(_ key: PythonCodeKey) -> Int {
+        Int(truncatingIfNeeded: (key.address >> 4 ^ key.address >> 10 ^ key.identity) & UInt64(slots - 1))
+    }
+
+    /// `lookUp(key)`, from the cache when it holds `key`.
+    @inline(__always)
+    mutating func value(_ key: PythonCodeKey, _ lookUp: (PythonCodeKey) -> Int?) -> Int? {
+        guard key != Self.empty else { return lookUp(key) }
+        let slot = Self.slot(key)
+        if keys[slot] == key { return values[slot] }
+        let value = lookUp(key)
+        keys[slot] = key
+        values[slot] = value
+        return value
+    }
+
+    /// True when `key` was seen recently; else remembers it and returns false.
+    @inline(__always)
+    mutating func isRecent(_ key: PythonCodeKey) -> Bool {
+        guard key != Self.empty else { return false }
+        let slot = Self.slot(key)
+        if keys[slot] == key { return true }
+        keys[slot] = key
+        return false
+    }
+}

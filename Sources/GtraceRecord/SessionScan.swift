@@ -90,6 +90,8 @@ struct SessionScan {
     private var pendingCode: (key: PythonCodeKey, definition: PythonCodeDefinition, records: Int, text: [UInt8])?
     /// Lock addresses the current thread's records used (their first use is known already).
     private var recentLocks = RecentAddresses()
+    /// Code objects the current thread's frames referred to (in `pythonReferences` already).
+    private var recentCodes = RecentCodes()
     // Kept as raw timestamps until `resolveTimes`.
     private var imageStartRange: [SessionContents.ImageKey: TimestampRange] = [:]
     private var firstGILEventRange: [GILKey: TimestampRange] = [:]
@@ -123,6 +125,7 @@ struct SessionScan {
             var records = 0
             pendingCode = nil
             recentLocks = RecentAddresses()
+            recentCodes = RecentCodes()
             thread.forEach { r in
                 records += 1
                 range.include(r.tsc)
@@ -245,7 +248,8 @@ struct SessionScan {
             firstUse(r.addr, in: thread.image, at: t, kind: .condition)
             firstUse(r.arg, in: thread.image, at: t, kind: .mutex)
         case GTRACE_RAW_PY_FRAME.rawValue:
-            pythonReferences[thread.image, default: []].insert(PythonCodeKey(address: r.addr, identity: r.arg))
+            let code = PythonCodeKey(address: r.addr, identity: r.arg)
+            if !recentCodes.isRecent(code) { pythonReferences[thread.image, default: []].insert(code) }
         case GTRACE_RAW_PY_CODE.rawValue:
             pendingCode = (PythonCodeKey(address: r.addr, identity: r.arg),
                            PythonCodeDefinition(firstLine: r.u32, name: "", file: "", time: t), Int(r.flags), [])

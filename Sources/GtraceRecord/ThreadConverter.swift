@@ -65,11 +65,12 @@ struct ThreadConverter {
         }
         var waitingForGIL: Set<Int> = []  // GIL locks this thread asked for
         let codes = context.pythonCodeIndex[thread.image] ?? [:]
+        var recentCodes = RecentCodes()
         var python = PythonFrameCollector()
         let pyCodes = context.pythonCodes
         func convert(_ r: gtrace_raw_record) {
             if r.kind == UInt16(GTRACE_RAW_PY_FRAME.rawValue) {
-                python.frame(r, code: codes[PythonCodeKey(address: r.addr, identity: r.arg)])
+                python.frame(r, code: recentCodes.value(PythonCodeKey(address: r.addr, identity: r.arg)) { codes[$0] })
                 return
             }
             if let event = python.flush(thread: index, pythonLocks: &pythonLocks, codes: pyCodes) { cutter.append(event) }

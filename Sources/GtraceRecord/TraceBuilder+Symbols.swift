@@ -21,8 +21,11 @@ struct CallSiteCounter {
     private var firstSites: [UInt64]                   // lock → first site (0: none yet)
     private var pending: [[(lock: Int, time: UInt64, site: UInt64)]]  // thread → its waits in progress
 
-    /// Uncontended acquisitions at the same lock and site in a row, not yet in `totals`.
-    private var run: (lock: Int, site: UInt64, count: Int) = (-1, 0, 0)
+    /// Uncontended acquisitions not yet in `siteTotals`, by (lock, site) in a
+    /// small direct-mapped table: threads cycle through a few lock and site
+    /// pairs, so most acquisitions add 1 here instead of hashing a site.
+    private var recent = [(lock: Int, site: UInt64, count: Int)](repeating: (-1, 0, 0), count: recentSlots)
+    private static let recentSlots = 32
 
     init(locks: Int, threads: Int) {
         siteTotals = Array(repeating: [:], count: locks)
@@ -59,20 +62,26 @@ struct CallSiteCounter {
 
     mutating func acquired(lock: Int, site: UInt64) {
         guard site != 0, siteTotals.indices.contains(lock) else { return }
-        if run.count > 0 && run.lock == lock && run.site == site {
-            run.count += 1
+        let slot = Int(truncatingIfNeeded: (UInt64(lock) &* 0x9E37_79B9 ^ site >> 2 ^ site >> 9) & UInt64(Self.recentSlots - 1))
+        if recent[slot].lock == lock && recent[slot].site == site {
+            recent[slot].count += 1
             return
         }
-        flush()
-        run = (lock, site, 1)
+        flush(slot)
+        recent[slot] = (lock, site, 1)
         if firstSites[lock] == 0 { firstSites[lock] = site }
     }
 
-    /// Adds the pending run of acquisitions to `totals` (call before reading them).
+    /// Adds the pending acquisitions to `siteTotals` (call before reading them).
     mutating func flush() {
-        guard run.count > 0 else { return }
-        siteTotals[run.lock][run.site, default: Totals()].acquisitions += run.count
-        run.count = 0
+        for slot in recent.indices { flush(slot) }
+    }
+
+    private mutating func flush(_ slot: Int) {
+        let (lock, site, count) = recent[slot]
+        guard count > 0 else { return }
+        siteTotals[lock][site, default: Totals()].acquisitions += count
+        recent[slot] = (-1, 0, 0)
     }
 
     mutating func waitBegan(lock: Int, site: UInt64, thread: Int, at time: UInt64) {

@@ -461,6 +461,8 @@ struct PythonFrameCollector {
 struct PythonLockSites {
     typealias Totals = CallSiteCounter.Totals
     private(set) var firstLocation: [Int: (time: UInt64, site: String)] = [:]
+    /// `firstLocation`'s times by lock (.max: none), read before it.
+    private var locatedAt: [UInt64] = []
     /// Where locks were created at each address, and each lock's first wait.
     private(set) var creations: [UInt64: [(time: UInt64, site: String)]] = [:]
     private(set) var firstWait: [Int: UInt64] = [:]
@@ -482,6 +484,8 @@ struct PythonLockSites {
             if let old = firstLocation[lock], old.time <= location.time { continue }
             firstLocation[lock] = location
         }
+        locatedAt = []
+        for (lock, location) in firstLocation { noteLocated(lock, at: location.time) }
         for (address, list) in later.creations { creations[address, default: []] += list }
         for (lock, time) in later.firstWait { firstWait[lock] = min(firstWait[lock] ?? time, time) }
         for (lock, sites) in later.totals {
@@ -520,8 +524,16 @@ struct PythonLockSites {
     }
 
     mutating func located(lock: Int, at time: UInt64, frame: PythonFrame, codes: [PythonCode]) {
+        if lock >= 0, lock < locatedAt.count, locatedAt[lock] <= time { return }  // no hashing per acquisition
         if let old = firstLocation[lock], old.time <= time { return }
         firstLocation[lock] = (time, site(frame, codes: codes))
+        noteLocated(lock, at: time)
+    }
+
+    private mutating func noteLocated(_ lock: Int, at time: UInt64) {
+        guard lock >= 0 else { return }
+        if lock >= locatedAt.count { locatedAt += Array(repeating: .max, count: lock + 1 - locatedAt.count) }
+        locatedAt[lock] = time
     }
 
     /// CPython 3.14+ PyMutexes (futex-style records flagged GTRACE_FUTEX_PYMUTEX).
