@@ -176,15 +176,17 @@ enum SessionReader {
         return contents
     }
 
-    /// Entries of struct gtrace_object_entry, each followed by path, build-id, segments.
+    /// Entries of struct gtrace_object_entry, each followed by path, build-id,
+    /// segments; read in place from the mapped file (a process's file lists
+    /// every object at each snapshot: hundreds of processes, thousands of entries).
     private static func readObjects(path: String) -> [SessionContents.LoadedObject] {
-        guard let data = sessionFile(path) else { return [] }
-        let bytes = [UInt8](data)
+        guard let file = try? MappedFile(path: path, followSymlinks: false) else { return [] }
+        let bytes = file.bytes
         var seen = Set<SessionContents.LoadedObject>()
         var objects: [SessionContents.LoadedObject] = []
         var at = 0
-        func u64(_ i: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[i + $1]) << (8 * UInt64($1)) } }
-        func u16(_ i: Int) -> Int { Int(bytes[i]) | Int(bytes[i + 1]) << 8 }
+        func u64(_ i: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
+        func u16(_ i: Int) -> Int { Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt16.self))) }
         while at + 24 <= bytes.count {
             let bias = u64(at + 8)
             let nameLength = u16(at + 16), idLength = u16(at + 18), segmentCount = u16(at + 20)
@@ -197,13 +199,24 @@ enum SessionReader {
                 let base = at + 24 + nameLength + idLength + s * 16
                 segments.append((u64(base), u64(base + 8)))
             }
-            let object = SessionContents.LoadedObject(loadBias: bias, path: name,
-                                                       buildID: id.isEmpty ? nil : id.map { String(format: "%02x", $0) }.joined(),
+            let object = SessionContents.LoadedObject(loadBias: bias, path: name, buildID: id.isEmpty ? nil : hex(id),
                                                        segments: segments)
             if seen.insert(object).inserted { objects.append(object) }
             at = end
         }
         return objects
+    }
+
+    /// Lowercase hex of `bytes`.
+    static func hex(_ bytes: some Collection<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0xf)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Entries {u32 kind, u32 length, u64 tsc, path NUL, argv NUL...}.

@@ -48,7 +48,7 @@ public struct ElfObject: Sendable {
     public let hasSymbolTable: Bool
     public let segments: [Segment]
     /// Function and data symbols, by address (then name).
-    public var symbols: [ElfSymbol] { table.entries.map { table.symbol($0) } }
+    public var symbols: [ElfSymbol] { (0..<table.count).map { table.symbol(table.entry($0)) } }
     /// The symbols as numbers and name offsets: names become Strings only when looked up.
     let table: SymbolTable
 
@@ -185,85 +185,24 @@ public struct ElfObject: Sendable {
     /// The symbol covering `address` (link-time address) and the offset into it.
     /// A symbol of size 0 covers up to the next symbol.
     public func symbol(containing address: UInt64) -> (symbol: ElfSymbol, offset: UInt64)? {
-        let symbols = table.entries
-        var low = 0, high = symbols.count
+        let count = table.count
+        var low = 0, high = count
         while low < high {  // first symbol with address > target
             let mid = (low + high) / 2
-            if symbols[mid].address <= address { low = mid + 1 } else { high = mid }
+            if table.address(mid) <= address { low = mid + 1 } else { high = mid }
         }
         var i = low - 1
         while i >= 0 {
-            let s = symbols[i]
+            let s = table.entry(i)
             let offset = address - s.address
-            if offset < max(s.size, 1) || (s.size == 0 && (i + 1 == symbols.count || symbols[i + 1].address > address)) {
+            if offset < max(s.size, 1) || (s.size == 0 && (i + 1 == count || table.address(i + 1) > address)) {
                 return (table.symbol(s), offset)
             }
             // A preceding symbol of the same address may be the one that covers it.
-            if i > 0 && symbols[i - 1].address == s.address { i -= 1; continue }
+            if i > 0 && table.address(i - 1) == s.address { i -= 1; continue }
             return nil
         }
         return nil
-    }
-}
-
-/// Symbols sorted by (address, name) with one entry per (address, name), the
-/// names kept as NUL-terminated bytes of the string tables: reading a large
-/// object (node, libjvm, libcrypto) makes no String per symbol.
-struct SymbolTable: Sendable {
-    struct Entry: Sendable {
-        var address: UInt64
-        var size: UInt64
-        /// Offset of the NUL-terminated name in `names`.
-        var name: Int
-        var isFunction: Bool
-        /// Position in the tables' order (for a stable sort).
-        var order = 0
-    }
-
-    let entries: [Entry]
-    let names: [UInt8]
-
-    /// Entries already in table order (a symbol cache file's).
-    init(sorted entries: [Entry], names: [UInt8]) {
-        self.entries = entries
-        self.names = names
-    }
-
-    /// `entries` in table order: sorted, the first of each (address, name) kept.
-    init(entries unsorted: [Entry], names: [UInt8]) {
-        self.names = names
-        entries = names.withUnsafeBufferPointer { bytes -> [Entry] in
-            func compare(_ a: Int, _ b: Int) -> Int32 {
-                a == b ? 0 : strcmp(UnsafeRawPointer(bytes.baseAddress! + a).assumingMemoryBound(to: CChar.self),
-                                    UnsafeRawPointer(bytes.baseAddress! + b).assumingMemoryBound(to: CChar.self))
-            }
-            // Sorted in place (the entries, not indices to them); ties in
-            // (address, name) keep table order, so the first one is kept.
-            var sorted = unsorted
-            for i in sorted.indices { sorted[i].order = i }
-            sorted.sort { a, b in
-                if a.address != b.address { return a.address < b.address }
-                let c = compare(a.name, b.name)
-                return c != 0 ? c < 0 : a.order < b.order
-            }
-            var kept: [Entry] = []
-            kept.reserveCapacity(sorted.count)
-            for e in sorted {
-                if let last = kept.last, last.address == e.address, compare(last.name, e.name) == 0 { continue }
-                kept.append(e)
-            }
-            return kept
-        }
-    }
-
-    func name(_ entry: Entry) -> String {
-        names.withUnsafeBufferPointer { bytes in
-            String(cString: UnsafeRawPointer(bytes.baseAddress! + entry.name).assumingMemoryBound(to: CChar.self))
-        }
-    }
-
-    func symbol(_ entry: Entry) -> ElfSymbol {
-        ElfSymbol(name: name(entry), address: entry.address, size: entry.size, isFunction: entry.isFunction)
     }
 }
 

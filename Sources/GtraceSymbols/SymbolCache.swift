@@ -114,8 +114,8 @@ public struct SymbolCache: Sendable {
         return (info.st_mode & S_IFMT) == S_IFDIR && info.st_uid == geteuid() && (info.st_mode & 0o022) == 0
     }
 
-    /// The object cached in `file`, read through a private mapping (no copy of
-    /// the entries and names into a buffer first: node's file is 15 MB).
+    /// The object cached in `file`, read in place through a private mapping
+    /// that lives as long as the object (node's file is 15 MB: no copy).
     private static func read(_ file: String, path: String) -> ElfObject? {
         let fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
@@ -126,8 +126,7 @@ public struct SymbolCache: Sendable {
         futimens(fd, nil)  // used now: trimmed last
         let size = Int(info.st_size)
         guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { return nil }
-        defer { munmap(mapped, size) }
-        return ElfObject(cached: UnsafeRawBufferPointer(start: mapped, count: size), path: path)
+        return ElfObject(cached: CacheBytes(mapping: mapped, count: size), path: path)
     }
 
     private static func write(_ bytes: [UInt8], to file: String, in directory: String) {
@@ -168,26 +167,31 @@ extension ElfObject {
         }
         u32((isPositionIndependent ? 1 : 0) | (hasSymbolTable ? 2 : 0))
         u32(UInt32(segments.count))
-        u64(UInt64(table.entries.count))
-        u64(UInt64(table.names.count))
+        let namesCount = table.withNames { $0.count }
+        u64(UInt64(table.count))
+        u64(UInt64(namesCount))
         text(buildID)
         text(debugLink?.name)
         u32(debugLink?.crc ?? 0)
-        out.reserveCapacity(out.count + segments.count * 24 + table.entries.count * 24 + table.names.count)
+        out.reserveCapacity(out.count + segments.count * 24 + table.count * 24 + namesCount)
         for s in segments { u64(s.virtualAddress); u64(s.fileOffset); u64(s.memorySize) }
-        for e in table.entries { u64(e.address); u64(e.size); u64(UInt64(e.name) | (e.isFunction ? 1 << 63 : 0)) }
-        out.append(contentsOf: table.names)
+        for i in 0..<table.count {
+            let e = table.entry(i)
+            u64(e.address); u64(e.size); u64(UInt64(e.name) | (e.isFunction ? 1 << 63 : 0))
+        }
+        table.withNames { out.append(contentsOf: $0) }
         return out
     }
 
     /// The object a cache file describes; nil when any length, offset or order is off.
     init?(cached bytes: [UInt8], path: String) {
-        guard let object = bytes.withUnsafeBytes({ ElfObject(cached: $0, path: path) }) else { return nil }
+        guard let object = bytes.withUnsafeBytes({ ElfObject(cached: CacheBytes(copying: $0), path: path) }) else { return nil }
         self = object
     }
 
-    /// The same, from the file's bytes in memory (mapped).
-    init?(cached bytes: UnsafeRawBufferPointer, path: String) {
+    /// The same, reading the entries and names in place in `cache`.
+    init?(cached cache: CacheBytes, path: String) {
+        let bytes = cache.bytes
         var at = 0
         func take(_ n: Int) -> Slice<UnsafeRawBufferPointer>? {
             guard n >= 0, n <= bytes.count - at else { return nil }
@@ -212,33 +216,13 @@ extension ElfObject {
             guard let v = u64(), let f = u64(), let m = u64() else { return nil }
             segments.append(Segment(virtualAddress: v, fileOffset: f, memorySize: m))
         }
-        // The entries, read in place: millions of bytes, one pass.
-        let names = Array(bytes[(at + Int(entryCount) * 24)...])
-        guard names.last == 0 || names.isEmpty else { return nil }
-        var entries: [SymbolTable.Entry] = []
-        entries.reserveCapacity(Int(entryCount))
-        var ordered = true
-        do {
-            let raw = bytes
-            var previous: UInt64 = 0
-            for i in 0..<Int(entryCount) {
-                let base = at + i * 24
-                let address = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt64.self))
-                let size = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self))
-                let name = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 16, as: UInt64.self))
-                let offset = name & ~(1 << 63)
-                if address < previous || offset >= UInt64(names.count) { ordered = false; break }
-                previous = address
-                entries.append(SymbolTable.Entry(address: address, size: size, name: Int(offset), isFunction: name >> 63 == 1, order: i))
-            }
-        }
-        guard ordered else { return nil }
+        guard let table = SymbolTable(cache: cache, entries: at, count: Int(entryCount), namesCount: Int(namesCount)) else { return nil }
         self.path = path
         self.buildID = buildID
         self.debugLink = link.map { ($0, crc) }
         self.isPositionIndependent = flags & 1 != 0
         self.hasSymbolTable = flags & 2 != 0
         self.segments = segments
-        self.table = SymbolTable(sorted: entries, names: names)
+        self.table = table
     }
 }
