@@ -30,10 +30,11 @@ enum EventCodec {
         mutating func varint(_ value: Int) { varint(UInt64(max(0, value))) }
     }
 
-    /// The most bytes one event takes: opcode, delta and lock (1 + 10 + 10),
-    /// a frame count and 4 frames of a code and a line (1 + 4 × 15), or up to
-    /// three other operands.
-    static let maximumEventBytes = 128
+    /// The most bytes one event takes (varints of at most 10 bytes): a Python
+    /// sample's opcode, delta, lock and frame count (1 + 10 + 10 + 1) and its
+    /// frames' code and line (10 + 5 each), or an opcode, a delta and up to
+    /// three other operands (41).
+    static let maximumEventBytes = max(48, 22 + PythonStack.capacity * 15)
 
     static func encode(_ kind: EventKind, delta: UInt64, into w: inout ByteWriter) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumEventBytes) { buffer in
