@@ -10,6 +10,8 @@ uint64_t gtrace_load_acquire_u64(const uint64_t *p) { return __atomic_load_n(p, 
 
 void gtrace_store_release_u64(uint64_t *p, uint64_t value) { __atomic_store_n(p, value, __ATOMIC_RELEASE); }
 
+void gtrace_acquire_fence(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+
 /* libstdc++'s Itanium ABI demangler (C linkage). */
 extern char *__cxa_demangle(const char *mangled, char *output, size_t *length, int *status);
 

@@ -1,4 +1,5 @@
 import CGtraceFormat
+import CGtraceSystem
 import Foundation
 import GtraceFormat
 
@@ -22,11 +23,21 @@ struct SessionContents {
     struct ThreadRecords {
         var image: ImageKey
         var tid: Int32
-        var chunks: [MappedFile] = []
+        private(set) var chunks: [MappedFile]
+        /// The chunks' numbers (`<pid>.<image>.<tid>.<number>.buf`), ascending.
+        private(set) var chunkNumbers: [Int]
         var lost: UInt64 = 0
         /// errno of the chunk creation that failed (EDQUOT: the GTRACE_MAX_MB budget), 0 if none:
         /// every event of the thread after its last record is in `lost`.
         var brokenErrno: Int32 = 0
+
+        /// `chunks`: (number, file) in ascending number order.
+        init(image: ImageKey, tid: Int32, chunks: [(number: Int, file: MappedFile)]) {
+            self.image = image
+            self.tid = tid
+            self.chunks = chunks.map(\.file)
+            chunkNumbers = chunks.map(\.number)
+        }
 
         /// True in a large session: each chunk's pages leave the process's
         /// resident memory once read (`SessionReader.residentLimit`).
@@ -37,7 +48,7 @@ struct SessionContents {
         var slots: Int { chunks.reduce(0) { $0 + Self.slots(in: $1) } }
 
         /// A chunk's written slots: as many as its header says, that fit in the file.
-        private static func slots(in chunk: MappedFile) -> Int {
+        static func slots(in chunk: MappedFile) -> Int {
             let headerSize = MemoryLayout<gtrace_buffer_header>.size
             guard chunk.bytes.count >= headerSize else { return 0 }
             let header = chunk.bytes.loadUnaligned(as: gtrace_buffer_header.self)
@@ -47,16 +58,38 @@ struct SessionContents {
 
         /// Calls `body` for every written record, in buffer order.
         func forEach(_ body: (gtrace_raw_record) -> Void) {
+            for chunk in chunks { Self.forEach(in: chunk, dropsPages: dropsPages, body) }
+        }
+
+        /// Calls `body` for every written record of one chunk, in buffer order.
+        static func forEach(in chunk: MappedFile, dropsPages: Bool, _ body: (gtrace_raw_record) -> Void) {
             let headerSize = MemoryLayout<gtrace_buffer_header>.size
             let recordSize = MemoryLayout<gtrace_raw_record>.size
-            for chunk in chunks {
-                let bytes = chunk.bytes
-                for i in 0..<Self.slots(in: chunk) {
-                    let record = bytes.loadUnaligned(fromByteOffset: headerSize + i * recordSize, as: gtrace_raw_record.self)
-                    if record.kind != 0 { body(record) }
-                }
-                if dropsPages { chunk.dropResidentPages() }
+            let bytes = chunk.bytes
+            for i in 0..<slots(in: chunk) {
+                let record = bytes.loadUnaligned(fromByteOffset: headerSize + i * recordSize, as: gtrace_raw_record.self)
+                if record.kind != 0 { body(record) }
             }
+            if dropsPages { chunk.dropResidentPages() }
+        }
+
+        /// True when the chunk can change no more: every slot handed out and
+        /// written (a writer fills its kind last). A thread leaves a chunk only
+        /// when it is full, but a record it began before a signal handler
+        /// rotated to the next chunk may still be unwritten.
+        static func isComplete(_ chunk: MappedFile) -> Bool {
+            let headerSize = MemoryLayout<gtrace_buffer_header>.size
+            let recordSize = MemoryLayout<gtrace_raw_record>.size
+            guard chunk.bytes.count >= headerSize else { return false }
+            let header = chunk.bytes.loadUnaligned(as: gtrace_buffer_header.self)
+            let count = slots(in: chunk)
+            guard header.capacity > 0, header.reserved >= header.capacity, count == Int(header.capacity) else { return false }
+            let kindOffset = MemoryLayout<gtrace_raw_record>.offset(of: \gtrace_raw_record.kind)!
+            for i in 0..<count where chunk.bytes.loadUnaligned(fromByteOffset: headerSize + i * recordSize + kindOffset, as: UInt16.self) == 0 {
+                return false
+            }
+            gtrace_acquire_fence()
+            return true
         }
     }
 
@@ -163,8 +196,7 @@ enum SessionReader {
         for (id, list) in chunks.sorted(by: { $0.key < $1.key }) {
             guard let (image, tid) = threadKeys[id] else { continue }
             let ordered = list.sorted { $0.chunk < $1.chunk }
-            var thread = SessionContents.ThreadRecords(image: image, tid: tid)
-            thread.chunks = ordered.map(\.file)
+            var thread = SessionContents.ThreadRecords(image: image, tid: tid, chunks: ordered.map { ($0.chunk, $0.file) })
             thread.dropsPages = sessionBytes > residentLimit
             thread.lost = ordered.reduce(0) { $0 + $1.lost }
             thread.brokenErrno = ordered.last { $0.brokenErrno != 0 }?.brokenErrno ?? 0

@@ -50,6 +50,30 @@ struct TimestampRange {
     func latest(_ clock: inout TraceBuilder.ThreadClock) -> UInt64 { max(clock.time(low), clock.time(high)) }
 }
 
+/// Where one thread's scan stands between two of its chunks: the merge scans
+/// a thread's chunks in one go, the recorder's live scan (`LiveScan`) those a
+/// thread completed while the command ran, and the merge the rest.
+struct ThreadScanState {
+    let key: ThreadKey
+    fileprivate var range = TimestampRange()
+    fileprivate var lastTSC: UInt64 = 0
+    fileprivate var ordered = true
+    fileprivate var records = 0
+    fileprivate var pendingCode: SessionScan.PendingCode?
+    /// Lock addresses this thread's records used (their first use is known already).
+    fileprivate var recentLocks = RecentAddresses()
+    /// Code objects this thread's frames referred to (in `pythonReferences` already).
+    fileprivate var recentCodes = RecentCodes()
+    /// Numbers of the chunks scanned, in order.
+    private(set) var chunks: [Int] = []
+
+    init(key: ThreadKey) {
+        self.key = key
+    }
+
+    fileprivate mutating func scanned(_ number: Int) { chunks.append(number) }
+}
+
 /// What one pass over every raw record of a session finds: when processes and
 /// threads started and ended, thread names, the locks used, the GILs, and
 /// the clock pairs the runtime recorded. The pass runs before the clock fit
@@ -87,10 +111,10 @@ struct SessionScan {
     private(set) var recordsPerThread: [Int] = []
     /// The runtime's (timestamp, CLOCK_MONOTONIC) pairs (CLOCK_SYNC), in thread order.
     private(set) var clockPairs: [(tsc: UInt64, monotonic: UInt64)] = []
-    private var pendingCode: (key: PythonCodeKey, definition: PythonCodeDefinition, records: Int, text: [UInt8])?
-    /// Lock addresses the current thread's records used (their first use is known already).
+    typealias PendingCode = (key: PythonCodeKey, definition: PythonCodeDefinition, records: Int, text: [UInt8])
+    // The thread being scanned (from its ThreadScanState, for one chunk at a time).
+    private var pendingCode: PendingCode?
     private var recentLocks = RecentAddresses()
-    /// Code objects the current thread's frames referred to (in `pythonReferences` already).
     private var recentCodes = RecentCodes()
     // Kept as raw timestamps until `resolveTimes`.
     private var imageStartRange: [SessionContents.ImageKey: TimestampRange] = [:]
@@ -118,32 +142,46 @@ struct SessionScan {
     /// Scans these threads.
     init(_ threads: ArraySlice<SessionContents.ThreadRecords>) {
         for thread in threads {
-            let key = ThreadKey(image: thread.image, tid: thread.tid)
-            var range = TimestampRange()
-            var lastTSC: UInt64 = 0
-            var ordered = true
-            var records = 0
-            pendingCode = nil
-            recentLocks = RecentAddresses()
-            recentCodes = RecentCodes()
-            thread.forEach { r in
-                records += 1
-                range.include(r.tsc)
-                if r.kind != UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) {
-                    if r.tsc < lastTSC { ordered = false }
-                    lastTSC = r.tsc
-                } else {
-                    clockPairs.append((r.tsc, r.addr))
-                }
-                record(r, thread: thread, key: key)
+            var state = ThreadScanState(key: ThreadKey(image: thread.image, tid: thread.tid))
+            for (chunk, number) in zip(thread.chunks, thread.chunkNumbers) {
+                scan(chunk, number: number, dropsPages: thread.dropsPages, into: &state)
             }
-            recordsPerThread.append(records)
-            if !ordered { unordered.insert(key) }
-            if thread.lost > 0 || thread.brokenErrno != 0 {
-                threadLoss.append((thread.lost, thread.brokenErrno, range, thread.image.pid))
-            }
-            if !range.isEmpty { threadRange[key] = range }
+            finish(state, lost: thread.lost, brokenErrno: thread.brokenErrno)
         }
+    }
+
+    /// An empty scan (a thread's part, before its first chunk).
+    init() {}
+
+    /// Scans one chunk of the thread of `state`, after its earlier chunks.
+    mutating func scan(_ chunk: MappedFile, number: Int, dropsPages: Bool, into state: inout ThreadScanState) {
+        let key = state.key
+        var range = state.range, lastTSC = state.lastTSC, ordered = state.ordered, records = state.records
+        (pendingCode, recentLocks, recentCodes) = (state.pendingCode, state.recentLocks, state.recentCodes)
+        SessionContents.ThreadRecords.forEach(in: chunk, dropsPages: dropsPages) { r in
+            records += 1
+            range.include(r.tsc)
+            if r.kind != UInt16(GTRACE_RAW_CLOCK_SYNC.rawValue) {
+                if r.tsc < lastTSC { ordered = false }
+                lastTSC = r.tsc
+            } else {
+                clockPairs.append((r.tsc, r.addr))
+            }
+            record(r, image: key.image, key: key)
+        }
+        (state.range, state.lastTSC, state.ordered, state.records) = (range, lastTSC, ordered, records)
+        (state.pendingCode, state.recentLocks, state.recentCodes) = (pendingCode, recentLocks, recentCodes)
+        state.scanned(number)
+    }
+
+    /// Ends the thread of `state` (its chunks' loss counts: from their headers, read last).
+    mutating func finish(_ state: ThreadScanState, lost: UInt64, brokenErrno: Int32) {
+        recordsPerThread.append(state.records)
+        if !state.ordered { unordered.insert(state.key) }
+        if lost > 0 || brokenErrno != 0 {
+            threadLoss.append((lost, brokenErrno, state.range, state.key.image.pid))
+        }
+        if !state.range.isEmpty { threadRange[state.key] = state.range }
     }
 
     /// Adds the scan of the threads that follow this scan's: what one scan of
@@ -203,64 +241,64 @@ struct SessionScan {
         failedSpawns = failedSpawns.map { ($0.pid, clock.time($0.start), clock.time($0.end), $0.error) }
     }
 
-    private mutating func record(_ r: gtrace_raw_record, thread: SessionContents.ThreadRecords, key: ThreadKey) {
+    private mutating func record(_ r: gtrace_raw_record, image: SessionContents.ImageKey, key: ThreadKey) {
         let t = r.tsc  // raw until resolveTimes
         switch UInt32(r.kind) {
         case GTRACE_RAW_PROCESS_START.rawValue:
-            imageStartRange[thread.image, default: TimestampRange()].include(t)
+            imageStartRange[image, default: TimestampRange()].include(t)
         case GTRACE_RAW_PROCESS_EXIT.rawValue:
-            if imageExit[thread.image] == nil { imageExit[thread.image] = r }
+            if imageExit[image] == nil { imageExit[image] = r }
         case GTRACE_RAW_THREAD_START.rawValue:
             threadStart[key] = (t, r.u32 == 0 ? nil : Int32(bitPattern: r.u32))
         case GTRACE_RAW_THREAD_END.rawValue:
             if threadEnd[key] == nil { threadEnd[key] = r }
         case GTRACE_RAW_THREAD_NAME.rawValue:
-            let target = ThreadKey(image: thread.image, tid: r.u32 == 0 ? thread.tid : Int32(bitPattern: r.u32))
+            let target = ThreadKey(image: image, tid: r.u32 == 0 ? key.tid : Int32(bitPattern: r.u32))
             threadNames[target, default: []].append((t, Self.name(from: r)))
         case GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue:
             var kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
             if r.flags & UInt16(GTRACE_LOCKF_SEMAPHORE.rawValue) != 0 { kind = .pythonLock }
-            firstUse(r.addr, in: thread.image, at: t, kind: kind)
+            firstUse(r.addr, in: image, at: t, kind: kind)
         case GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WAKE.rawValue:
-            firstUse(r.addr, in: thread.image, at: t, kind: .futex)
+            firstUse(r.addr, in: image, at: t, kind: .futex)
         case GTRACE_RAW_GIL_INFO.rawValue:
-            let gil = GILKey(image: thread.image, address: r.addr)
+            let gil = GILKey(image: image, address: r.addr)
             if gilInfo[gil].map({ $0.tsc <= r.tsc }) ?? true { gilInfo[gil] = r }
         case GTRACE_RAW_GIL_STATS.rawValue where r.u32 == 1:
-            gilBaseline[thread.image, default: []].append(r)
+            gilBaseline[image, default: []].append(r)
         case GTRACE_RAW_GIL_STATS.rawValue where r.u32 == 2:
-            gilThreadStateCounts[thread.image, default: []].append(r)
+            gilThreadStateCounts[image, default: []].append(r)
         case GTRACE_RAW_GIL_STATS.rawValue:
-            gilStats[thread.image, default: []].append(r)
+            gilStats[image, default: []].append(r)
         case GTRACE_RAW_GIL_WAIT.rawValue ... GTRACE_RAW_GIL_RELEASE.rawValue:
-            let gil = GILKey(image: thread.image, address: r.addr)
+            let gil = GILKey(image: image, address: r.addr)
             firstGILEventRange[gil, default: TimestampRange()].include(t)
         case GTRACE_RAW_BLOCK_END.rawValue:
             let call = BlockingCall(rawValue: UInt8(truncatingIfNeeded: r.flags))
             let child = Int32(bitPattern: r.u32)
             if call.isWaitForChild, child > 0 { reapedByWait[child] = Int32(truncatingIfNeeded: r.addr) }
         case GTRACE_RAW_SPAWN_FAILED.rawValue:
-            failedSpawns.append((thread.image.pid, r.addr, t, Int32(bitPattern: r.u32)))
+            failedSpawns.append((image.pid, r.addr, t, Int32(bitPattern: r.u32)))
         case GTRACE_RAW_WAKER.rawValue where r.flags == UInt16(GTRACE_WAKER_REAPED.rawValue):
             let child = Int32(bitPattern: r.u32)
             if child > 0 { reapedByWait[child] = Int32(truncatingIfNeeded: r.addr) }
         case GTRACE_RAW_COND_WAIT.rawValue, GTRACE_RAW_COND_WOKE.rawValue:
-            firstUse(r.addr, in: thread.image, at: t, kind: .condition)
-            firstUse(r.arg, in: thread.image, at: t, kind: .mutex)
+            firstUse(r.addr, in: image, at: t, kind: .condition)
+            firstUse(r.arg, in: image, at: t, kind: .mutex)
         case GTRACE_RAW_PY_FRAME.rawValue:
             let code = PythonCodeKey(address: r.addr, identity: r.arg)
-            if !recentCodes.isRecent(code) { pythonReferences[thread.image, default: []].insert(code) }
+            if !recentCodes.isRecent(code) { pythonReferences[image, default: []].insert(code) }
         case GTRACE_RAW_PY_CODE.rawValue:
             pendingCode = (PythonCodeKey(address: r.addr, identity: r.arg),
                            PythonCodeDefinition(firstLine: r.u32, name: "", file: "", time: t), Int(r.flags), [])
-            if r.flags == 0 { finishCode(image: thread.image) }
+            if r.flags == 0 { finishCode(image: image) }
         case GTRACE_RAW_PY_TEXT.rawValue:
             guard var pending = pendingCode, Int(r.flags) == pending.text.count / 16 else { pendingCode = nil; return }
             for word in [r.addr, r.arg] {
                 for i in 0..<8 { pending.text.append(UInt8(truncatingIfNeeded: word >> (8 * UInt64(i)))) }
             }
             pendingCode = pending
-            if pending.text.count / 16 == pending.records { finishCode(image: thread.image) }
+            if pending.text.count / 16 == pending.records { finishCode(image: image) }
         default:
             break
         }

@@ -70,9 +70,10 @@ import Testing
         ]
         var contents = SessionContents()
         for (i, (image, tid, records)) in threads.enumerated() {
-            var thread = SessionContents.ThreadRecords(image: image, tid: tid)
-            thread.chunks = [try chunk(Array(records.prefix(4)), in: dir, name: "\(i).0"),
-                             try chunk(Array(records.dropFirst(4)), in: dir, name: "\(i).1")]
+            var thread = SessionContents.ThreadRecords(image: image, tid: tid, chunks: [
+                (0, try chunk(Array(records.prefix(4)), in: dir, name: "\(i).0")),
+                (1, try chunk(Array(records.dropFirst(4)), in: dir, name: "\(i).1")),
+            ])
             if i == 3 { thread.lost = 5 }
             contents.threads.append(thread)
         }
@@ -133,8 +134,9 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let records = (0..<3000).map { Self.record(GTRACE_RAW_LOCK_ACQUIRE, at: UInt64($0), addr: UInt64($0 % 7)) }
-        var thread = SessionContents.ThreadRecords(image: .init(pid: 1, image: 0), tid: 1)
-        thread.chunks = [try Self.chunk(records, in: dir, name: "0"), try Self.chunk(records, in: dir, name: "1")]
+        var thread = SessionContents.ThreadRecords(image: .init(pid: 1, image: 0), tid: 1,
+                                                   chunks: [(0, try Self.chunk(records, in: dir, name: "0")),
+                                                            (1, try Self.chunk(records, in: dir, name: "1"))])
         thread.dropsPages = true
         for _ in 0..<2 {
             var seen: [UInt64] = []

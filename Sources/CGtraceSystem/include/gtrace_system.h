@@ -10,6 +10,9 @@ int gtrace_become_child_subreaper(void);
 /* Atomic access to counters shared with the runtime through a file mapping. */
 uint64_t gtrace_load_acquire_u64(const uint64_t *p);
 void gtrace_store_release_u64(uint64_t *p, uint64_t value);
+/* Orders the loads after it after the loads before it (records read once
+ * their kinds, which the runtime writes last with release, were seen). */
+void gtrace_acquire_fence(void);
 
 /* Opens CPU `cpu`'s context-switch event on the calling process (inherited,
  * enabled on exec; see gtrace_perf.c) and maps its ring of `data_pages` pages
