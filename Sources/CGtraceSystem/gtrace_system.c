@@ -1,3 +1,5 @@
+#define _GNU_SOURCE
+#include <sched.h>
 #include "gtrace_system.h"
 #include <stddef.h>
 #include <sys/prctl.h>
@@ -9,6 +11,11 @@ int gtrace_become_child_subreaper(void) {
 uint64_t gtrace_load_acquire_u64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 
 void gtrace_store_release_u64(uint64_t *p, uint64_t value) { __atomic_store_n(p, value, __ATOMIC_RELEASE); }
+
+int gtrace_set_idle_priority(void) {
+    struct sched_param parameters = {0};
+    return sched_setscheduler(0, SCHED_IDLE, &parameters);
+}
 
 void gtrace_acquire_fence(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 

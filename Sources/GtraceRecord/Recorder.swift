@@ -109,6 +109,8 @@ public struct Recorder {
         let launcher = TargetLauncher(command: commandBytes ?? command.map { Array($0.utf8CString) }, environment: environment, inherited: inherited)
         let pool = ChunkPool(session: session.path)
         pool?.start()
+        let liveScan = LiveScan(session: session.path)
+        liveScan?.start()
         let clockSampler = ClockPairSampler()
         clockSampler.start()
         defer { _ = clockSampler.stop() }
@@ -128,6 +130,7 @@ public struct Recorder {
             defer {
                 pool?.stop()
                 perf?.stop()
+                _ = liveScan?.stop()
             }
             outcome = try launcher.run(onStarted: { pid in
                 spawned = Clocks.now().monotonic
@@ -140,22 +143,24 @@ public struct Recorder {
         }
         let endMono = Clocks.now().monotonic
         let machineAtEnd = MachineCPUTimes.read()
+        let live = liveScan?.stop() ?? [:]
         pairs += clockSampler.stop()
         pairs.append(Clocks.timestampPair())
 
-        let contents = SessionReader.read(directory: session.path, dropBox: session.dropName)
+        let contents = SessionReader.read(directory: session.path, dropBox: session.dropName, mapped: liveScan?.mapped ?? [:])
         let facts = LaunchFacts(command: command, rootPid: outcome.rootPid, rootExitCode: outcome.exitCode,
                                 rootSignal: outcome.signal, epochMonotonic: epochMono, epochRealtime: epochReal,
                                 endMonotonic: endMono, clockPairs: pairs,
                                 treeUserNanoseconds: outcome.userNanoseconds, treeSystemNanoseconds: outcome.systemNanoseconds,
                                 info: [("gtrace_version", gtraceVersion), ("host", Self.hostName()),
                                        ("cpus", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))"), ("root_pid", "\(outcome.rootPid)"),
-                                       ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)")]
+                                       ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)"),
+                                       ("live_scanned_chunks", "\(live.values.reduce(0) { $0 + $1.state.chunks.count })")]
                                     + MachineCPUTimes.info(from: machineAtSpawn, to: machineAtEnd),
                                 reapedStatus: outcome.reaped,
                                 perf: perf == nil ? nil : PerfData(directory: session.path + "/" + PerfRecorder.directoryName),
                                 perfRefusal: perfRefusal)
-        var builder = TraceBuilder(session: contents, facts: facts)
+        var builder = TraceBuilder(session: contents, facts: facts, live: live)
         builder.build()
         var tables = builder.tables
         let nothingRecorded = !tables.processes.contains { $0.instrumented }

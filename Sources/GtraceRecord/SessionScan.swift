@@ -124,25 +124,43 @@ struct SessionScan {
 
     /// Scans `session`: every record once, in thread order, no clock yet; a
     /// session of `minimumRecords` or more on two threads, each scanning about
-    /// half the records.
-    init(session: SessionContents, threads: Int, minimumRecords: Int = BlockEncoder.secondThreadMinimumRecords) {
-        let slots = session.threads.map(\.slots)
+    /// half the records. `live`: threads' scans of their first chunks, made
+    /// while the command ran (LiveScan), continued here.
+    init(session: SessionContents, threads: Int, live: [ThreadKey: LiveScan.Part] = [:],
+         minimumRecords: Int = BlockEncoder.secondThreadMinimumRecords) {
+        // What is left to scan per thread.
+        let slots = session.threads.map { thread in
+            let done = live[ThreadKey(image: thread.image, tid: thread.tid)]?.state.chunks.count ?? 0
+            return thread.slots - zip(thread.chunks, 0..<done).reduce(0) { $0 + SessionContents.ThreadRecords.slots(in: $1.0) }
+        }
         guard threads > 1, slots.reduce(0, +) >= minimumRecords,
               let split = TraceBuilder.halves(slots) else {
-            self.init(session.threads[...])
+            self.init(session.threads[...], live: live)
             return
         }
-        let later = ScanJob(session.threads[split...])
+        let later = ScanJob(session.threads[split...], live: live)
         let work = BackgroundWork { [later] in later.run() }
-        self.init(session.threads[..<split])
+        self.init(session.threads[..<split], live: live)
         work.join()
         append(later.scan)
     }
 
-    /// Scans these threads.
-    init(_ threads: ArraySlice<SessionContents.ThreadRecords>) {
+    /// Scans these threads, continuing the live scans of those that have one.
+    init(_ threads: ArraySlice<SessionContents.ThreadRecords>, live: [ThreadKey: LiveScan.Part] = [:]) {
         for thread in threads {
-            var state = ThreadScanState(key: ThreadKey(image: thread.image, tid: thread.tid))
+            let key = ThreadKey(image: thread.image, tid: thread.tid)
+            // A live scan counts when the thread's chunks start with the ones it scanned.
+            if let part = live[key], !part.state.chunks.isEmpty,
+               Array(thread.chunkNumbers.prefix(part.state.chunks.count)) == part.state.chunks {
+                var piece = part.scan, state = part.state
+                for (chunk, number) in zip(thread.chunks, thread.chunkNumbers).dropFirst(state.chunks.count) {
+                    piece.scan(chunk, number: number, dropsPages: thread.dropsPages, into: &state)
+                }
+                piece.finish(state, lost: thread.lost, brokenErrno: thread.brokenErrno)
+                append(piece)
+                continue
+            }
+            var state = ThreadScanState(key: key)
             for (chunk, number) in zip(thread.chunks, thread.chunkNumbers) {
                 scan(chunk, number: number, dropsPages: thread.dropsPages, into: &state)
             }
@@ -334,13 +352,15 @@ struct SessionScan {
 /// The later run of a session's threads, scanned on a second thread.
 final class ScanJob: @unchecked Sendable {
     private let threads: ArraySlice<SessionContents.ThreadRecords>
-    private(set) var scan = SessionScan([])
+    private let live: [ThreadKey: LiveScan.Part]
+    private(set) var scan = SessionScan()
 
-    init(_ threads: ArraySlice<SessionContents.ThreadRecords>) {
+    init(_ threads: ArraySlice<SessionContents.ThreadRecords>, live: [ThreadKey: LiveScan.Part]) {
         self.threads = threads
+        self.live = live
     }
 
     func run() {
-        scan = SessionScan(threads)
+        scan = SessionScan(threads, live: live)
     }
 }

@@ -69,13 +69,24 @@ struct TraceBuilder {
     var pythonLocks = PythonLockSites()
     private var stringID: [String: Int] = [:]
 
-    init(session: SessionContents, facts: LaunchFacts) {
+    /// `live`: the scans of completed chunks the recorder made while the command ran.
+    init(session: SessionContents, facts: LaunchFacts, live: [ThreadKey: LiveScan.Part] = [:]) {
         self.session = session
         self.facts = facts
-        var scan = SessionScan(session: session, threads: mergeThreads)
+        var scan = SessionScan(session: session, threads: mergeThreads, live: live)
+        var liveScanDiffers = false
+        if !live.isEmpty, getenv("GTRACE_CHECK_LIVE_SCAN") != nil {
+            // The check the tests make: the live-assisted scan against a full one.
+            let full = SessionScan(session: session, threads: mergeThreads)
+            if full.fingerprint != scan.fingerprint {
+                liveScanDiffers = true
+                scan = full
+            }
+        }
         recordsPerThread = scan.recordsPerThread
         fit = ClockFit(pairs: facts.clockPairs + scan.clockPairs, timestampsAreTSC: GTRACE_TIMESTAMP_IS_TSC != 0)
         warnings = session.warnings
+        if liveScanDiffers { warnings.append("the live scan differs from a full scan of the session (GTRACE_CHECK_LIVE_SCAN); the full scan is used") }
         scan.resolveTimes(ThreadClock(fit: fit, epoch: facts.epochMonotonic))
         self.scan = scan
     }

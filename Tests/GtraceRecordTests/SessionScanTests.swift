@@ -80,25 +80,6 @@ import Testing
         return contents
     }
 
-    /// Every result of a scan, as text (trace times with the identity clock).
-    static func describe(_ scan: SessionScan) -> String {
-        func sorted<K, V>(_ d: [K: V], _ show: (V) -> String) -> String {
-            d.map { "\($0.key)=\(show($0.value))" }.sorted().joined(separator: " ")
-        }
-        func r(_ x: gtrace_raw_record) -> String { "\(x.tsc)/\(x.flags)/\(x.u32)/\(x.addr)" }
-        return [
-            sorted(scan.imageStart) { "\($0)" }, sorted(scan.imageExit, r), sorted(scan.threadStart) { "\($0)" },
-            sorted(scan.threadEnd, r), sorted(scan.threadNames) { "\($0)" }, sorted(scan.lockFirstSeen) { sorted($0) { "\($0)" } },
-            sorted(scan.gilInfo, r), sorted(scan.gilStats) { $0.map(r).joined(separator: ",") },
-            sorted(scan.firstGILEvent) { "\($0)" }, sorted(scan.firstEvent) { "\($0)" }, sorted(scan.lastEvent) { "\($0)" },
-            "\(scan.unordered.map { "\($0)" }.sorted())", "loss \(scan.loss.total) \(scan.loss.causes)",
-            sorted(scan.reapedByWait) { "\($0)" }, "\(scan.failedSpawns)",
-            sorted(scan.pythonCodes) { sorted($0) { "\($0.name)@\($0.time)" } },
-            sorted(scan.pythonReferences) { "\($0.map { "\($0)" }.sorted())" },
-            "\(scan.recordsPerThread)", "\(scan.clockPairs)",
-        ].joined(separator: "\n")
-    }
-
     static var identity: TraceBuilder.ThreadClock { TraceBuilder.ThreadClock(fit: ClockFit(pairs: [], timestampsAreTSC: false), epoch: 0) }
 
     @Test func twoRunsOfThreadsScanAsOne() throws {
@@ -108,7 +89,7 @@ import Testing
         let session = try Self.session(in: dir)
         var whole = SessionScan(session.threads[...])
         whole.resolveTimes(Self.identity)
-        let expected = Self.describe(whole)
+        let expected = whole.fingerprint
         // The cases the merge rules are for are in this session.
         #expect(expected.contains("256=(time: 60, kind: GtraceFormat.LockKind.mutex)"))  // thread 10's first use, not 11's earlier rwlock
         #expect(whole.imageExit[.init(pid: 20, image: 0)]?.u32 == 3)       // the first exit record
@@ -120,12 +101,44 @@ import Testing
             var earlier = SessionScan(session.threads[..<cut])
             earlier.append(SessionScan(session.threads[cut...]))
             earlier.resolveTimes(Self.identity)
-            #expect(Self.describe(earlier) == expected, "cut at thread \(cut)")
+            #expect(earlier.fingerprint == expected, "cut at thread \(cut)")
         }
         // The scan of the later run on a second thread.
         var two = SessionScan(session: session, threads: 2, minimumRecords: 0)
         two.resolveTimes(Self.identity)
-        #expect(Self.describe(two) == expected)
+        #expect(two.fingerprint == expected)
+    }
+
+    /// The recorder scans the chunks threads completed while the command ran
+    /// (LiveScan); the merge continues those scans: the same as one scan. A
+    /// live part that does not match the chunks found at the end is ignored.
+    @Test func aLiveScanContinuedScansAsOne() throws {
+        let dir = NSTemporaryDirectory() + "gtrace-live-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let session = try Self.session(in: dir)
+        var whole = SessionScan(session.threads[...])
+        whole.resolveTimes(Self.identity)
+        var live: [ThreadKey: LiveScan.Part] = [:]
+        for (i, thread) in session.threads.enumerated() where i != 2 {  // thread 2: no live part
+            let key = ThreadKey(image: thread.image, tid: thread.tid)
+            var part = LiveScan.Part(scan: SessionScan(), state: ThreadScanState(key: key))
+            part.scan.scan(thread.chunks[0], number: thread.chunkNumbers[0], dropsPages: false, into: &part.state)
+            live[key] = part
+        }
+        for threads in [1, 2] {
+            var continued = SessionScan(session: session, threads: threads, live: live, minimumRecords: 0)
+            continued.resolveTimes(Self.identity)
+            #expect(continued.fingerprint == whole.fingerprint, "\(threads) threads")
+        }
+        // A part of chunks the session does not start with (chunk 1 alone) is not used.
+        let first = session.threads[0]
+        let key = ThreadKey(image: first.image, tid: first.tid)
+        var stray = LiveScan.Part(scan: SessionScan(), state: ThreadScanState(key: key))
+        stray.scan.scan(first.chunks[1], number: first.chunkNumbers[1], dropsPages: false, into: &stray.state)
+        var ignoring = SessionScan(session.threads[...], live: [key: stray])
+        ignoring.resolveTimes(Self.identity)
+        #expect(ignoring.fingerprint == whole.fingerprint)
     }
 
     /// A large session's chunks leave resident memory after each pass; the next pass reads the same records.

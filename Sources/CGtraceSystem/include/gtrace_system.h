@@ -4,6 +4,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Puts the calling thread in SCHED_IDLE: it runs only when a CPU has nothing
+ * else to run. Returns 0 or -1. */
+int gtrace_set_idle_priority(void);
+
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of the tree are reparented to us. Returns 0 or -1. */
 int gtrace_become_child_subreaper(void);
 

@@ -1,0 +1,121 @@
+import CGtraceSystem
+import Foundation
+import GtraceFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Scans, while the command runs, the chunks its threads have completed, so
+/// that the merge scans only the rest (`SessionScan.init(session:threads:live:)`).
+/// A chunk is scanned once the thread has moved on to a later one and every
+/// slot of it is written (`ThreadRecords.isComplete`): then it can change no
+/// more. The scan keeps raw timestamps (the clock fit is made at the end), so
+/// its result is the one the merge would find; the merge continues a thread's
+/// scan only when the chunks it finds start with the ones scanned here
+/// (a thread whose chunks went partly to the drop box is scanned again).
+///
+/// Runs on a thread of idle priority (SCHED_IDLE): it takes CPU time nothing
+/// else wants, such as the core a GIL-bound or single-threaded program leaves
+/// idle, and gives way to the traced program. The chunks it scanned stay
+/// mapped for the merge (their pages in already) up to `keptBytes`; past that
+/// each is unmapped after its scan.
+/// `GTRACE_LIVE_SCAN=0` turns it off.
+final class LiveScan: @unchecked Sendable {
+    /// A thread's scan so far and where it stands.
+    struct Part {
+        var scan: SessionScan
+        var state: ThreadScanState
+    }
+
+    private let directory: String
+    private var parts: [ThreadKey: Part] = [:]
+    /// The chunks scanned, still mapped, by file name: the merge reads them
+    /// again without faulting their pages in.
+    private(set) var mapped: [String: MappedFile] = [:]
+    private var mappedBytes = 0
+    /// At most this much stays mapped: half of what a merge maps at once
+    /// (SessionReader.residentLimit), so that the two stay under it together.
+    static let keptBytes = SessionReader.residentLimit / 2
+    private let stopLock = NSLock()
+    private var stopped = false
+    private let finished = DispatchSemaphore(value: 0)
+    private let wake = DispatchSemaphore(value: 0)
+    private var running = false
+
+    init?(session: String) {
+        if let off = getenv("GTRACE_LIVE_SCAN"), String(cString: off) == "0" { return nil }
+        directory = session
+    }
+
+    func start() {
+        running = true
+        let thread = Thread { [self] in
+            _ = gtrace_set_idle_priority()
+            // Every 10 ms while chunks complete (a busy thread fills a 2 MiB
+            // chunk in a few ms), backing off to 1.28 s while none do (a
+            // sleeping program: under one wake-up a second).
+            var interval = 10_000
+            while !isStopped {
+                interval = pass() > 0 ? 10_000 : min(1_280_000, interval * 2)
+                _ = wake.wait(timeout: .now() + .microseconds(interval))
+            }
+            finished.signal()
+        }
+        thread.name = "gtrace live scan"
+        thread.start()
+    }
+
+    /// Stops scanning (again: nothing more); returns each thread's scan of its completed chunks.
+    func stop() -> [ThreadKey: Part] {
+        stopLock.lock()
+        stopped = true
+        stopLock.unlock()
+        wake.signal()
+        if running {
+            finished.wait()
+            running = false
+        }
+        return parts
+    }
+
+    private var isStopped: Bool {
+        stopLock.lock()
+        defer { stopLock.unlock() }
+        return stopped
+    }
+
+    /// One look at the session directory; returns the chunks scanned.
+    private func pass() -> Int {
+        var chunksOf: [ThreadKey: [Int]] = [:]
+        guard let listing = opendir(directory) else { return 0 }
+        while let entry = readdir(listing) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let fields = name.split(separator: ".")
+            guard fields.count == 5, fields[4] == "buf", let pid = Int32(fields[0]), let image = Int(fields[1]),
+                  let tid = Int32(fields[2]), let number = Int(fields[3]) else { continue }
+            chunksOf[ThreadKey(image: .init(pid: pid, image: image), tid: tid), default: []].append(number)
+        }
+        closedir(listing)
+        var scanned = 0
+        for (key, numbers) in chunksOf {
+            let done = parts[key]?.state.chunks.last ?? -1
+            // Never the thread's last chunk: it may still be written.
+            for number in numbers.sorted().filter({ $0 > done }).dropLast() {
+                if isStopped { return scanned }
+                let name = "\(key.image.pid).\(key.image.image).\(key.tid).\(number).buf"
+                guard let chunk = try? MappedFile(path: directory + "/" + name, followSymlinks: false),
+                      SessionContents.ThreadRecords.isComplete(chunk) else { break }
+                var part = parts[key] ?? Part(scan: SessionScan(), state: ThreadScanState(key: key))
+                let keep = mappedBytes + chunk.bytes.count <= Self.keptBytes
+                part.scan.scan(chunk, number: number, dropsPages: !keep, into: &part.state)
+                parts[key] = part
+                if keep {
+                    mapped[name] = chunk
+                    mappedBytes += chunk.bytes.count
+                }
+                scanned += 1
+            }
+        }
+        return scanned
+    }
+}
