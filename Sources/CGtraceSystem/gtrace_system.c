@@ -3,6 +3,8 @@
 #include "gtrace_system.h"
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int gtrace_become_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -14,7 +16,13 @@ void gtrace_store_release_u64(uint64_t *p, uint64_t value) { __atomic_store_n(p,
 
 int gtrace_set_idle_priority(void) {
     struct sched_param parameters = {0};
-    return sched_setscheduler(0, SCHED_IDLE, &parameters);
+    if (sched_setscheduler(0, SCHED_IDLE, &parameters) != 0) return -1;
+    return (int)syscall(SYS_gettid);
+}
+
+int gtrace_set_normal_priority(int tid) {
+    struct sched_param parameters = {0};
+    return sched_setscheduler(tid, SCHED_OTHER, &parameters);
 }
 
 void gtrace_acquire_fence(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }

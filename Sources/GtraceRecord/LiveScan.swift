@@ -29,18 +29,21 @@ final class LiveScan: @unchecked Sendable {
 
     private let directory: String
     private var parts: [ThreadKey: Part] = [:]
-    /// The chunks scanned, still mapped, by file name: the merge reads them
-    /// again without faulting their pages in.
+    /// The chunks scanned, still mapped, by path: the merge reads them again
+    /// without faulting their pages in.
     private(set) var mapped: [String: MappedFile] = [:]
     private var mappedBytes = 0
-    /// At most this much stays mapped: half of what a merge maps at once
-    /// (SessionReader.residentLimit), so that the two stay under it together.
+    /// At most this much stays mapped from the run to the merge (a merge of
+    /// more than SessionReader.residentLimit drops each chunk's pages once
+    /// read, these too): the recorder's memory stays far under 1 GB.
     static let keptBytes = SessionReader.residentLimit / 2
     private let stopLock = NSLock()
     private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
     private let wake = DispatchSemaphore(value: 0)
     private var running = false
+    /// The scanning thread's tid while it runs at idle priority.
+    private var idleTid: Int32 = -1
 
     init?(session: String) {
         if let off = getenv("GTRACE_LIVE_SCAN"), String(cString: off) == "0" { return nil }
@@ -50,7 +53,10 @@ final class LiveScan: @unchecked Sendable {
     func start() {
         running = true
         let thread = Thread { [self] in
-            _ = gtrace_set_idle_priority()
+            let tid = gtrace_set_idle_priority()
+            stopLock.lock()
+            idleTid = tid
+            stopLock.unlock()
             // Every 10 ms while chunks complete (a busy thread fills a 2 MiB
             // chunk in a few ms), backing off to 1.28 s while none do (a
             // sleeping program: under one wake-up a second).
@@ -69,6 +75,8 @@ final class LiveScan: @unchecked Sendable {
     func stop() -> [ThreadKey: Part] {
         stopLock.lock()
         stopped = true
+        // Its last chunk must not wait for an idle core (a machine busy with other work).
+        if idleTid > 0 { _ = gtrace_set_normal_priority(idleTid) }
         stopLock.unlock()
         wake.signal()
         if running {
@@ -86,31 +94,31 @@ final class LiveScan: @unchecked Sendable {
 
     /// One look at the session directory; returns the chunks scanned.
     private func pass() -> Int {
-        var chunksOf: [ThreadKey: [Int]] = [:]
+        var chunksOf: [ThreadKey: [(number: Int, name: String)]] = [:]
         guard let listing = opendir(directory) else { return 0 }
         while let entry = readdir(listing) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             let fields = name.split(separator: ".")
             guard fields.count == 5, fields[4] == "buf", let pid = Int32(fields[0]), let image = Int(fields[1]),
                   let tid = Int32(fields[2]), let number = Int(fields[3]) else { continue }
-            chunksOf[ThreadKey(image: .init(pid: pid, image: image), tid: tid), default: []].append(number)
+            chunksOf[ThreadKey(image: .init(pid: pid, image: image), tid: tid), default: []].append((number, name))
         }
         closedir(listing)
         var scanned = 0
-        for (key, numbers) in chunksOf {
+        for (key, chunks) in chunksOf {
             let done = parts[key]?.state.chunks.last ?? -1
             // Never the thread's last chunk: it may still be written.
-            for number in numbers.sorted().filter({ $0 > done }).dropLast() {
+            for (number, name) in chunks.sorted(by: { $0.number < $1.number }).filter({ $0.number > done }).dropLast() {
                 if isStopped { return scanned }
-                let name = "\(key.image.pid).\(key.image.image).\(key.tid).\(number).buf"
-                guard let chunk = try? MappedFile(path: directory + "/" + name, followSymlinks: false),
+                let path = directory + "/" + name
+                guard let chunk = try? MappedFile(path: path, followSymlinks: false),
                       SessionContents.ThreadRecords.isComplete(chunk) else { break }
                 var part = parts[key] ?? Part(scan: SessionScan(), state: ThreadScanState(key: key))
                 let keep = mappedBytes + chunk.bytes.count <= Self.keptBytes
                 part.scan.scan(chunk, number: number, dropsPages: !keep, into: &part.state)
                 parts[key] = part
                 if keep {
-                    mapped[name] = chunk
+                    mapped[path] = chunk
                     mappedBytes += chunk.bytes.count
                 }
                 scanned += 1

@@ -150,7 +150,7 @@ enum SessionReader {
     /// Files of the session directory and of its drop box (written by
     /// processes whose uid changed: only regular files are read there).
     /// `mapped`: chunk files the recorder mapped and read already (LiveScan),
-    /// by name: their pages are in this process already.
+    /// by path: their pages are in this process already.
     static func read(directory: String, dropBox: String? = nil, mapped: [String: MappedFile] = [:]) -> SessionContents {
         var contents = SessionContents()
         var entries = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).map { (name: $0, path: directory + "/" + $0) }
@@ -179,7 +179,7 @@ enum SessionReader {
                 for line in text.split(separator: "\n").prefix(100) { contents.runtimeMessages.append("process \(pid): \(line)") }
             } else if parts.count == 5, parts[4] == "buf", let pid = Int32(parts[0]), let image = Int(parts[1]),
                       let tid = Int32(parts[2]), let chunk = Int(parts[3]) {
-                guard let file = mapped[name] ?? (try? MappedFile(path: path, followSymlinks: false)) else {
+                guard let file = mapped[path] ?? (try? MappedFile(path: path, followSymlinks: false)) else {
                     contents.warnings.append("session file \(name) unreadable; its events are lost")
                     continue
                 }

@@ -5,8 +5,10 @@
 #include <sys/types.h>
 
 /* Puts the calling thread in SCHED_IDLE: it runs only when a CPU has nothing
- * else to run. Returns 0 or -1. */
+ * else to run. Returns its tid (for gtrace_set_normal_priority), or -1. */
 int gtrace_set_idle_priority(void);
+/* Puts thread `tid` back in SCHED_OTHER. Returns 0 or -1. */
+int gtrace_set_normal_priority(int tid);
 
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of the tree are reparented to us. Returns 0 or -1. */
 int gtrace_become_child_subreaper(void);
