@@ -2,6 +2,7 @@ import CGtraceFormat
 import CGtraceSystem
 import Foundation
 import GtraceFormat
+import GtraceSymbols
 
 /// What the runtime left in a session directory, per process image and thread.
 struct SessionContents {
@@ -43,11 +44,9 @@ struct SessionContents {
         /// resident memory once read (`SessionReader.residentLimit`).
         var dropsPages = false
 
-        /// Record slots written: the records `forEach` reads and the few
-        /// empty ones (a record being written when the process died).
-        var slots: Int { chunks.reduce(0) { $0 + Self.slots(in: $1) } }
-
-        /// A chunk's written slots: as many as its header says, that fit in the file.
+        /// A chunk's written slots (the records `forEach` reads and the few
+        /// empty ones, a record being written when the process died): as many
+        /// as its header says, that fit in the file.
         static func slots(in chunk: MappedFile) -> Int {
             let headerSize = MemoryLayout<gtrace_buffer_header>.size
             guard chunk.bytes.count >= headerSize else { return 0 }
@@ -233,24 +232,12 @@ enum SessionReader {
                 let base = at + 24 + nameLength + idLength + s * 16
                 segments.append((u64(base), u64(base + 8)))
             }
-            let object = SessionContents.LoadedObject(loadBias: bias, path: name, buildID: id.isEmpty ? nil : hex(id),
+            let object = SessionContents.LoadedObject(loadBias: bias, path: name, buildID: id.isEmpty ? nil : hexText(id),
                                                        segments: segments)
             if seen.insert(object).inserted { objects.append(object) }
             at = end
         }
         return objects
-    }
-
-    /// Lowercase hex of `bytes`.
-    static func hex(_ bytes: some Collection<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0xf)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Entries {u32 kind, u32 length, u64 tsc, path NUL, argv NUL...}.

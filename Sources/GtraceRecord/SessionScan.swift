@@ -131,7 +131,7 @@ struct SessionScan {
         // What is left to scan per thread.
         let slots = session.threads.map { thread in
             let done = live[ThreadKey(image: thread.image, tid: thread.tid)]?.state.chunks.count ?? 0
-            return thread.slots - zip(thread.chunks, 0..<done).reduce(0) { $0 + SessionContents.ThreadRecords.slots(in: $1.0) }
+            return thread.chunks.dropFirst(done).reduce(0) { $0 + SessionContents.ThreadRecords.slots(in: $1) }
         }
         guard threads > 1, slots.reduce(0, +) >= minimumRecords,
               let split = TraceBuilder.halves(slots) else {

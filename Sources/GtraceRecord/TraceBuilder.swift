@@ -46,8 +46,6 @@ struct TraceBuilder {
     /// Threads the merge of a large session may use (see encodeEvents).
     var mergeThreads = TraceBuilder.mergeThreadsFromEnvironment
     private let fit: ClockFit
-    /// Raw records per thread of `session.threads`.
-    private let recordsPerThread: [Int]
     /// The one pass over every record, made by init (it finds the clock pairs).
     private let scan: SessionScan
 
@@ -83,7 +81,6 @@ struct TraceBuilder {
                 scan = full
             }
         }
-        recordsPerThread = scan.recordsPerThread
         fit = ClockFit(pairs: facts.clockPairs + scan.clockPairs, timestampsAreTSC: GTRACE_TIMESTAMP_IS_TSC != 0)
         warnings = session.warnings
         if liveScanDiffers { warnings.append("the live scan differs from a full scan of the session (GTRACE_CHECK_LIVE_SCAN); the full scan is used") }
@@ -295,9 +292,9 @@ struct TraceBuilder {
                                         pythonCodeIndex: pythonCodeIndex, pythonCodes: tables.pythonCodes, clock: threadClock,
                                         unordered: scan.unordered, namesByTarget: namesByTarget, switchesByThread: switchesByThread,
                                         epochMonotonic: facts.epochMonotonic, lockCount: tables.locks.count, threadCount: tables.threads.count)
-        let large = mergeThreads > 1 && recordsPerThread.reduce(0, +) >= BlockEncoder.secondThreadMinimumRecords
+        let large = mergeThreads > 1 && scan.recordsPerThread.reduce(0, +) >= BlockEncoder.secondThreadMinimumRecords
         var converter: ThreadConverter
-        if large, let split = Self.halves(recordsPerThread) {
+        if large, let split = Self.halves(scan.recordsPerThread) {
             let later = ConversionJob(ThreadConverter(context: context, encoder: BlockEncoder(secondThread: false)), session.threads[split...])
             let work = BackgroundWork { [later] in later.run() }
             converter = ThreadConverter(context: context, encoder: BlockEncoder(secondThread: false))

@@ -166,7 +166,7 @@ public struct ElfObject: Sendable {
             let descriptor = at + 12 + (nameSize + 3) / 4 * 4
             guard nameSize >= 0, descriptorSize >= 0, descriptor + descriptorSize <= note.count else { return nil }
             if type == 3 {  // NT_GNU_BUILD_ID
-                return note[descriptor..<(descriptor + descriptorSize)].map { String(format2: $0) }.joined()
+                return hexText(note[descriptor..<(descriptor + descriptorSize)])
             }
             at = descriptor + (descriptorSize + 3) / 4 * 4
         }
@@ -206,10 +206,14 @@ public struct ElfObject: Sendable {
     }
 }
 
-private extension String {
-    /// Two lowercase hex digits.
-    init(format2 byte: UInt8) {
-        let digits = Array("0123456789abcdef")
-        self = String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
+/// Lowercase hex of `bytes` (build-ids: the ELF note's and the runtime's).
+public func hexText(_ bytes: some Collection<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    text.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0xf)])
     }
+    return String(decoding: text, as: UTF8.self)
 }

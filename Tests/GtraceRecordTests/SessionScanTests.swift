@@ -80,11 +80,17 @@ import Testing
         return contents
     }
 
+    /// A new directory for a test's chunk files (the caller removes it).
+    static func directory(_ name: String) throws -> String {
+        let dir = NSTemporaryDirectory() + "gtrace-\(name)-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
     static var identity: TraceBuilder.ThreadClock { TraceBuilder.ThreadClock(fit: ClockFit(pairs: [], timestampsAreTSC: false), epoch: 0) }
 
     @Test func twoRunsOfThreadsScanAsOne() throws {
-        let dir = NSTemporaryDirectory() + "gtrace-scan-\(getpid())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.directory("scan")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let session = try Self.session(in: dir)
         var whole = SessionScan(session.threads[...])
@@ -113,8 +119,7 @@ import Testing
     /// (LiveScan); the merge continues those scans: the same as one scan. A
     /// live part that does not match the chunks found at the end is ignored.
     @Test func aLiveScanContinuedScansAsOne() throws {
-        let dir = NSTemporaryDirectory() + "gtrace-live-\(getpid())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.directory("live")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let session = try Self.session(in: dir)
         var whole = SessionScan(session.threads[...])
@@ -143,8 +148,7 @@ import Testing
 
     /// A large session's chunks leave resident memory after each pass; the next pass reads the same records.
     @Test func droppedPagesReadTheSameRecords() throws {
-        let dir = NSTemporaryDirectory() + "gtrace-drop-\(getpid())"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.directory("drop")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let records = (0..<3000).map { Self.record(GTRACE_RAW_LOCK_ACQUIRE, at: UInt64($0), addr: UInt64($0 % 7)) }
         var thread = SessionContents.ThreadRecords(image: .init(pid: 1, image: 0), tid: 1,
