@@ -44,6 +44,10 @@ public enum Analyzer {
                 }
                 threads[thread].acquisitions += 1
                 threads[thread].holdBegan(at: time)
+            case let .reacquired(thread, lock, _):
+                guard locks.indices.contains(lock) else { return }
+                locks[lock].acquisitions += 1
+                if gils[lock] == nil { threads[thread].acquisitions += 1 }
             case .waitBegan, .conditionWaitBegan:
                 break
             case let .trylockBusy(_, lock, _):

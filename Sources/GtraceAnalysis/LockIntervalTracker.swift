@@ -33,6 +33,9 @@ public struct LockIntervalTracker {
     public enum Transition {
         /// A hold began (an acquisition). `owner` is the previous acquirer of the lock, if any.
         case holdBegan(thread: Int, lock: Int, time: UInt64, contended: Bool, viaCondition: Bool, previousOwner: Int?)
+        /// The thread acquired a lock it already held (a recursive mutex, a read
+        /// lock taken twice): an acquisition, not a new hold.
+        case reacquired(thread: Int, lock: Int, time: UInt64)
         case waitBegan(thread: Int, lock: Int, time: UInt64)
         case trylockBusy(thread: Int, lock: Int, time: UInt64)
         case conditionWaitBegan(thread: Int, condition: Int, time: UInt64)
@@ -105,6 +108,11 @@ public struct LockIntervalTracker {
     private var lastOwner: [Int?]
     private var lockKinds: [LockKind]
     private var holders: [Int]
+    /// Python locks (POSIX semaphores up to CPython 3.13) have no owner: any
+    /// thread may release them (a Condition's waiter lock, an Event). Their
+    /// holding threads, in order of acquisition: a release by a thread that
+    /// does not hold one ends the earliest hold.
+    private var semaphoreHolders: [[Int]]
     private var waiters: [Int]
     private var endedThreads: Set<Int> = []
     /// When the recording lost events: where they began to be lost, and each
@@ -126,6 +134,7 @@ public struct LockIntervalTracker {
         lockKinds = tables.locks.map(\.kind)
         holders = Array(repeating: 0, count: tables.locks.count)
         waiters = Array(repeating: 0, count: tables.locks.count)
+        semaphoreHolders = Array(repeating: [], count: tables.locks.count)
     }
 
     public mutating func consume(_ e: TraceEvent, _ emit: (Transition) -> Void) {
@@ -156,12 +165,18 @@ public struct LockIntervalTracker {
                 closeWait(thread: t, at: e.time, acquired: false, byEnd: false, emit)
             }
         case let .lockRelease(lock, _):
-            guard var hold = holds[t][lock] else { return }
+            var holder = t
+            if holds[t][lock] == nil {
+                // A Python lock released by another thread than its holder: a hand-over.
+                guard isSemaphore(lock), let first = semaphoreHolders[lock].first else { return }
+                holder = first
+            }
+            guard var hold = holds[holder][lock] else { return }
             hold.depth -= 1
             if hold.depth > 0 {
-                holds[t][lock] = hold
+                holds[holder][lock] = hold
             } else {
-                endHold(thread: t, lock: lock, hold: hold, at: e.time, byEnd: false, emit)
+                endHold(thread: holder, lock: lock, hold: hold, at: e.time, byEnd: false, emit)
             }
         case let .futexWoke(lock, result):
             // A futex wait ends without a hold: its word's holds are never seen.
@@ -203,17 +218,24 @@ public struct LockIntervalTracker {
     private mutating func begin(thread t: Int, lock: Int, flags: LockFlags, time: UInt64, contended: Bool,
                                 _ emit: (Transition) -> Void) {
         if var hold = holds[t][lock] {
-            hold.depth += 1  // recursive mutex, or a read lock taken twice
+            hold.depth += 1  // recursive mutex, a read lock taken twice, a counting semaphore
             holds[t][lock] = hold
-        } else {
-            holds[t][lock] = Hold(start: time, depth: 1, flags: flags, contended: contended)
-            touch(t)
-            if holders.indices.contains(lock) { holders[lock] += 1 }
+            emit(.reacquired(thread: t, lock: lock, time: time))
+            return
         }
+        holds[t][lock] = Hold(start: time, depth: 1, flags: flags, contended: contended)
+        touch(t)
+        if holders.indices.contains(lock) { holders[lock] += 1 }
+        if isSemaphore(lock) { semaphoreHolders[lock].append(t) }
         let previous = lastOwner.indices.contains(lock) ? lastOwner[lock] : nil
         if lastOwner.indices.contains(lock) { lastOwner[lock] = t }
         emit(.holdBegan(thread: t, lock: lock, time: time, contended: contended,
                         viaCondition: flags.contains(.viaCondition), previousOwner: previous))
+    }
+
+    @inline(__always)
+    private func isSemaphore(_ lock: Int) -> Bool {
+        lockKinds.indices.contains(lock) && lockKinds[lock] == .pythonLock
     }
 
     @inline(__always)
@@ -237,6 +259,7 @@ public struct LockIntervalTracker {
     private mutating func endHold(thread t: Int, lock: Int, hold: Hold, at time: UInt64, byEnd: Bool, _ emit: (Transition) -> Void) {
         holds[t][lock] = nil
         if holders.indices.contains(lock) { holders[lock] -= 1 }
+        if isSemaphore(lock), let i = semaphoreHolders[lock].firstIndex(of: t) { semaphoreHolders[lock].remove(at: i) }
         var interval = LockInterval(kind: .hold(contended: hold.contended), thread: t, lock: lock, flags: hold.flags,
                                     start: hold.start, end: max(time, hold.start), closedByEnd: byEnd)
         interval.waitersAtEnd = waiters.indices.contains(lock) ? waiters[lock] : 0

@@ -76,7 +76,7 @@ struct SerialisationTracker {
             case .conditionWait:
                 break
             }
-        case .trylockBusy, .conditionWaitBegan:
+        case .trylockBusy, .conditionWaitBegan, .reacquired:
             break
         }
     }

@@ -180,7 +180,7 @@ final class TrackModel {
             if isGIL(lock) { gilWaitStartValue[thread] = try countGILWaiter(lock: lock, thread: thread, change: 1, at: time, onSlice: true) }
         case let .conditionWaitBegan(thread, condition, time):
             lanes[thread].open(.init(kind: 2, lock: condition), at: time)
-        case .trylockBusy:
+        case .trylockBusy, .reacquired:
             break
         case let .closed(interval):
             if case .hold = interval.kind { scheduling.released(interval) }

@@ -73,6 +73,9 @@ struct ThreadConverter {
                 python.frame(r, code: recentCodes.value(PythonCodeKey(address: r.addr, identity: r.arg)) { codes[$0] })
                 return
             }
+            // A code object seen for the first time is defined between a
+            // location's anchor and its frames: the location goes on.
+            if r.kind == UInt16(GTRACE_RAW_PY_CODE.rawValue) || r.kind == UInt16(GTRACE_RAW_PY_TEXT.rawValue) { return }
             if let event = python.flush(thread: index, pythonLocks: &pythonLocks, codes: pyCodes) { cutter.append(event) }
             if r.kind == UInt16(GTRACE_RAW_PY_LOCK_NEW.rawValue) {
                 python.begin(at: clock.time(r.tsc), anchor: .lockNew(r.addr))

@@ -496,6 +496,7 @@ struct PythonLockSites {
         for (lock, location) in firstLocation { noteLocated(lock, at: location.time) }
         for (address, list) in later.creations { creations[address, default: []] += list }
         for (lock, time) in later.firstWait { firstWait[lock] = min(firstWait[lock] ?? time, time) }
+        for (lock, interval) in later.longest.enumerated() { noteInterval(lock: lock, start: interval.start, end: interval.start + interval.length) }
         for (lock, sites) in later.totals {
             for (site, t) in sites { totals[lock, default: [:]][site, default: Totals()].add(t) }
         }
@@ -522,13 +523,49 @@ struct PythonLockSites {
         creations[address, default: []].append((time, name))
     }
 
-    /// "created at app.py:2 in <module>": the creation at this address last
-    /// before its first wait (else its first creation); nil when unknown.
+    /// "created at app.py:2 in <module>": an address is reused by the locks
+    /// created there one after another (all one lock in the trace), so the
+    /// creation last before the lock's longest hold or wait, else before its
+    /// first wait, else its first creation; nil when unknown.
+    /// When locks created at other lines used the address too, the name says so.
     func creation(of lock: LockInfo) -> String? {
         let list = (creations[lock.address] ?? []).sorted { $0.time < $1.time }
         guard let first = list.first else { return nil }
-        if let wait = firstWait[lock.index], let last = list.last(where: { $0.time <= wait }) { return last.site }
-        return first.site
+        var site = first.site
+        if lock.index < longest.count, longest[lock.index].length > 0,
+           let last = list.last(where: { $0.time <= longest[lock.index].start }) {
+            site = last.site
+        } else if let wait = firstWait[lock.index], let last = list.last(where: { $0.time <= wait }) {
+            site = last.site
+        }
+        let others = Set(list.map(\.site)).count - 1
+        return others == 0 ? site : "\(site) (+\(others) other line\(others == 1 ? "" : "s") reusing its address)"
+    }
+
+    /// Per lock: the longest hold or wait seen on one thread (a hold released
+    /// by another thread is not seen here), as (start, length).
+    private(set) var longest: [(start: UInt64, length: UInt64)] = []
+    /// Per lock: the thread that acquired it last and when (a later acquisition
+    /// replaces it, so a hold released by another thread leaves nothing stale).
+    private var lastAcquired: [(thread: Int, time: UInt64)] = []
+
+    private mutating func noteInterval(lock: Int, start: UInt64, end: UInt64) {
+        guard lock >= 0, end > start else { return }
+        if lock >= longest.count { longest += Array(repeating: (0, 0), count: lock + 1 - longest.count) }
+        let old = longest[lock]
+        if end - start > old.length || (end - start == old.length && start < old.start) { longest[lock] = (start, end - start) }
+    }
+
+    /// An acquisition of `lock`, or its release: a hold when the same thread acquired it last.
+    private mutating func noteHold(_ r: gtrace_raw_record, lock: Int, thread: Int, at time: UInt64) {
+        guard lock >= 0 else { return }
+        if lock >= lastAcquired.count { lastAcquired += Array(repeating: (-1, 0), count: lock + 1 - lastAcquired.count) }
+        if r.kind != UInt16(GTRACE_RAW_LOCK_RELEASE.rawValue) {
+            lastAcquired[lock] = (thread, time)
+        } else if lastAcquired[lock].thread == thread {
+            noteInterval(lock: lock, start: lastAcquired[lock].time, end: time)
+            lastAcquired[lock].thread = -1
+        }
     }
 
     mutating func located(lock: Int, at time: UInt64, frame: PythonFrame, codes: [PythonCode]) {
@@ -557,12 +594,16 @@ struct PythonLockSites {
     /// `frame`: the waiting thread's innermost frame at its last GIL release.
     mutating func record(_ r: gtrace_raw_record, lock: Int, thread: Int, at time: UInt64, frame: PythonFrame?, codes: [PythonCode]) {
         switch UInt32(r.kind) {
+        case GTRACE_RAW_LOCK_ACQUIRE.rawValue, GTRACE_RAW_LOCK_RELEASE.rawValue:
+            noteHold(r, lock: lock, thread: thread, at: time)
         case GTRACE_RAW_LOCK_WAIT.rawValue, GTRACE_RAW_FUTEX_WAIT.rawValue:
             let here = frame.map { site($0, codes: codes) } ?? "(no Python line)"
             pending[thread, default: [:]][lock] = (time, here)
             firstWait[lock] = min(firstWait[lock] ?? time, time)
         case GTRACE_RAW_LOCK_ACQUIRED.rawValue, GTRACE_RAW_LOCK_FAILED.rawValue, GTRACE_RAW_FUTEX_WOKE.rawValue:
+            if r.kind == UInt16(GTRACE_RAW_LOCK_ACQUIRED.rawValue) { noteHold(r, lock: lock, thread: thread, at: time) }
             guard let wait = pending[thread]?.removeValue(forKey: lock) else { return }
+            noteInterval(lock: lock, start: wait.time, end: time)
             var t = totals[lock, default: [:]][wait.site, default: Totals()]
             t.waits += 1
             t.waitNanoseconds += time > wait.time ? time - wait.time : 0

@@ -95,4 +95,39 @@ import Testing
             }
         }
     }
+
+    /// The same schedule on a recursive mutex locked twice per hold: each hold
+    /// is one hold (its time counted once, in the lock's held time and the
+    /// thread's), both lock calls are acquisitions, and the replay, which
+    /// used to wait for itself at the nested lock, fits the run.
+    @Test func aRecursiveMutexLockedTwicePerHoldIsOneHold() throws {
+        let (threads, iterations, holdMicroseconds) = (2, 30, 2000)
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("lock_schedule", in: dir, extraFlags: ["-DRECURSIVE"])
+        let trace = "\(dir)/t.data"
+        try Remeasure.upTo(3, "recursive lock schedule") { timing in
+            let recorded = try Harness.gtrace(["record", "-o", trace, "--", workload, "\(threads)", "\(iterations)", "\(holdMicroseconds)"])
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
+            let n = threads * iterations
+            let report = try Harness.reportJSON(trace)
+            let locks = try #require(report["locks"] as? [[String: Any]])
+            let lock = try #require(locks.first { $0["address"] as? String == truth.lock_address })
+            #expect(lock["acquisitions"] as? Int == 2 * n)
+            #expect(lock["contendedAcquisitions"] as? Int == n - 1)
+            let hold = SchedulingTests.number(lock["holdTotalNanoseconds"])
+            let held = SchedulingTests.number(lock["heldNanoseconds"])
+            #expect(Self.within(hold, truth.hold_ns_total, 0.05), "hold \(hold) vs \(truth.hold_ns_total)")
+            #expect(Self.within(held, truth.hold_ns_total, 0.05), "held \(held) vs \(truth.hold_ns_total)")
+            let reportThreads = try #require(report["threads"] as? [[String: Any]])
+            for t in truth.per_thread {
+                let row = try #require(reportThreads.first { $0["tid"] as? Int == t.tid })
+                let holding = SchedulingTests.number(row["holdingNanoseconds"])
+                #expect(Self.within(holding, t.hold_ns, 0.05), "tid \(t.tid) holding \(holding) vs \(t.hold_ns)")
+            }
+            let fit = try #require(ParallelismTests.parallelism(report)["replayFit"] as? [String: Any])
+            timing.expect(fit["fits"] as? Bool == true, "replay \(fit)")
+        }
+    }
 }

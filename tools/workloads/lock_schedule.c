@@ -18,6 +18,10 @@
  *   owner changes          = THREADS*ITERATIONS - 1   (0 if THREADS == 1)
  *   per thread             = ITERATIONS acquisitions
  *
+ * Built with -DRECURSIVE, `the_lock` is a recursive mutex that each holder
+ * locks a second time inside its hold (and unlocks before the outer unlock):
+ * the same schedule, with 2*THREADS*ITERATIONS lock calls.
+ *
  * Prints one JSON line of self-measured truth on stdout (see README.md).
  */
 #define _GNU_SOURCE
@@ -34,7 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef RECURSIVE
+pthread_mutex_t the_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+#else
 pthread_mutex_t the_lock = PTHREAD_MUTEX_INITIALIZER;
+#endif
 
 static _Atomic uint32_t turn;  /* next global sequence number allowed to lock */
 static uint32_t n_threads, n_iterations;
@@ -105,6 +113,9 @@ static void *run(void *arg) {
         int contended_word = 2;
         __atomic_compare_exchange_n(&the_lock.__data.__lock, &contended_word, 1, 0,
                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+#ifdef RECURSIVE
+        pthread_mutex_lock(&the_lock);  /* nested: the hold goes on */
+#endif
         /* Let the next thread in the sequence go and block on the_lock. */
         atomic_store_explicit(&turn, s + 1, memory_order_release);
         futex_wake_all(&turn);
@@ -117,6 +128,9 @@ static void *run(void *arg) {
             t2 = now_ns();
         } while (t2 - t1 < hold_ns_target ||
                  (!last && n_threads > 1 && !lock_has_waiter() && t2 - t1 < hold_ns_target + WAITER_TIMEOUT_NS));
+#ifdef RECURSIVE
+        pthread_mutex_unlock(&the_lock);  /* the nested one: still held */
+#endif
         pthread_mutex_unlock(&the_lock);
         w->wait_ns += t1 - t0;
         w->hold_ns += t2 - t1;

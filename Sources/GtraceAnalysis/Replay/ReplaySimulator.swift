@@ -68,6 +68,9 @@ struct ReplaySimulator {
     private var threads: [SimThread]
     /// Per lock id: its holder (-1: free) and its waiters in arrival order.
     private var owner: [Int]
+    /// Acquisitions of a lock by its owner beyond the first (a recursive
+    /// mutex, a read lock taken twice): its releases but the last keep it.
+    private var reentries: [Int]
     private var lockWaiters: [[Int]]
     private let skipped: [Bool]
     /// The lock id each recorded lock is replayed as: itself, or the one shared GIL.
@@ -93,6 +96,7 @@ struct ReplaySimulator {
             }
         }
         owner = Array(repeating: -1, count: lockCount)
+        reentries = Array(repeating: 0, count: lockCount)
         lockWaiters = Array(repeating: [], count: lockCount)
         skipped = (0..<lockCount).map { $0 == scenario.removedLock || (scenario.removeGIL && program.gilLocks.contains($0)) }
         let sharedGIL = program.gilLocks.min()
@@ -175,6 +179,9 @@ struct ReplaySimulator {
                 } else if owner[lock] < 0 {
                     owner[lock] = t
                     threads[t].pc += 1
+                } else if owner[lock] == t {
+                    reentries[lock] += 1
+                    threads[t].pc += 1
                 } else {
                     threads[t].status = .blockedOnLock
                     lockWaiters[lock].append(t)
@@ -183,7 +190,9 @@ struct ReplaySimulator {
             case let .release(recorded):
                 let lock = replayedLock[recorded]
                 threads[t].pc += 1
-                if !skips(lock), owner[lock] == t { release(lock, by: t) }
+                if !skips(lock), owner[lock] == t {
+                    if reentries[lock] > 0 { reentries[lock] -= 1 } else { release(lock, by: t) }
+                }
             case let .waitFor(thread, count, lock):
                 if let lock, skips(replayedLock[lock]) {  // a wait for a lock this scenario removes
                     threads[t].pc += 1
@@ -215,6 +224,7 @@ struct ReplaySimulator {
     /// Hands `lock` to its first waiter, or frees it.
     private mutating func release(_ lock: Int, by t: Int) {
         owner[lock] = -1
+        reentries[lock] = 0
         if !lockWaiters[lock].isEmpty {
             let next = lockWaiters[lock].removeFirst()
             owner[lock] = next
