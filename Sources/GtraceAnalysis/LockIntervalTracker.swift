@@ -34,7 +34,7 @@ public struct LockIntervalTracker {
         /// A hold began (an acquisition). `owner` is the previous acquirer of the lock, if any.
         case holdBegan(thread: Int, lock: Int, time: UInt64, contended: Bool, viaCondition: Bool, previousOwner: Int?)
         /// The thread acquired a lock it already held (a recursive mutex, a read
-        /// lock taken twice): an acquisition, not a new hold.
+        /// lock taken twice), or a counting semaphore: an acquisition, not a new hold.
         case reacquired(thread: Int, lock: Int, time: UInt64)
         case waitBegan(thread: Int, lock: Int, time: UInt64)
         case trylockBusy(thread: Int, lock: Int, time: UInt64)
@@ -113,6 +113,12 @@ public struct LockIntervalTracker {
     /// holding threads, in order of acquisition: a release by a thread that
     /// does not hold one ends the earliest hold.
     private var semaphoreHolders: [[Int]]
+    /// Python locks acquired again by a thread that held them with no release
+    /// in between: counting semaphores, or released in another process (a
+    /// multiprocessing.Queue's slots, taken by the producer and given back by
+    /// the consumer). Their acquisitions and waits count; their holds cannot be
+    /// known and are not made up.
+    private var countingSemaphores: [Bool]
     private var waiters: [Int]
     private var endedThreads: Set<Int> = []
     /// When the recording lost events: where they began to be lost, and each
@@ -135,6 +141,7 @@ public struct LockIntervalTracker {
         holders = Array(repeating: 0, count: tables.locks.count)
         waiters = Array(repeating: 0, count: tables.locks.count)
         semaphoreHolders = Array(repeating: [], count: tables.locks.count)
+        countingSemaphores = Array(repeating: false, count: tables.locks.count)
     }
 
     public mutating func consume(_ e: TraceEvent, _ emit: (Transition) -> Void) {
@@ -217,8 +224,18 @@ public struct LockIntervalTracker {
 
     private mutating func begin(thread t: Int, lock: Int, flags: LockFlags, time: UInt64, contended: Bool,
                                 _ emit: (Transition) -> Void) {
+        if isSemaphore(lock), countingSemaphores[lock] || holds[t][lock] != nil {
+            if !countingSemaphores[lock] {
+                countingSemaphores[lock] = true
+                for holder in semaphoreHolders[lock] {
+                    if let hold = holds[holder][lock] { endHold(thread: holder, lock: lock, hold: hold, at: time, byEnd: false, emit) }
+                }
+            }
+            emit(.reacquired(thread: t, lock: lock, time: time))
+            return
+        }
         if var hold = holds[t][lock] {
-            hold.depth += 1  // recursive mutex, a read lock taken twice, a counting semaphore
+            hold.depth += 1  // recursive mutex, or a read lock taken twice
             holds[t][lock] = hold
             emit(.reacquired(thread: t, lock: lock, time: time))
             return

@@ -112,6 +112,69 @@ import Testing
         #expect(analysis.threads[0].waitingNanoseconds == 0)
     }
 
+    /// A recursive mutex locked twice per hold: two acquisitions, one hold, and
+    /// the held time and the thread's holding time count it once.
+    @Test func aRecursiveRelockIsAnAcquisitionNotAHold() throws {
+        var (t, _) = handOffTrace()
+        t.threads = [t.threads[0]]
+        let a: [TraceEvent] = [.init(time: 1_000, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+                               .init(time: 1_500, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+                               .init(time: 2_500, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+                               .init(time: 3_000, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+                               .init(time: 5_000, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+                               .init(time: 6_000, thread: 0, kind: .lockRelease(lock: 0, flags: []))]
+        let analysis = try analyze((t, [a]))
+        let lock = try #require(analysis.locks.first)
+        #expect(lock.acquisitions == 3)
+        #expect(lock.holdTotalNanoseconds == 3_000)
+        #expect(lock.holdMaxNanoseconds == 2_000)
+        #expect(lock.heldNanoseconds == 3_000)
+        #expect(analysis.threads[0].holdingNanoseconds == 3_000)
+        #expect(analysis.threads[0].acquisitions == 3)
+    }
+
+    /// A Python lock (a semaphore) has no owner: B's release ends A's hold (a
+    /// Condition's waiter lock), and A's acquisition after its wait is a new
+    /// hold, not a second level of the first.
+    @Test func aPythonLockReleasedByAnotherThreadEndsItsHolderHold() throws {
+        var (t, _) = handOffTrace()
+        t.locks = [LockInfo(index: 0, process: 0, address: 0x4000, kind: .pythonLock)]
+        let a: [TraceEvent] = [.init(time: 1_000, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+                               .init(time: 1_200, thread: 0, kind: .lockWait(lock: 0, flags: [])),
+                               .init(time: 3_500, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+                               .init(time: 4_000, thread: 0, kind: .lockRelease(lock: 0, flags: []))]
+        let b: [TraceEvent] = [.init(time: 3_000, thread: 1, kind: .lockRelease(lock: 0, flags: []))]
+        let analysis = try analyze((t, [a, b]))
+        let lock = try #require(analysis.locks.first)
+        #expect(lock.acquisitions == 2)
+        #expect(lock.holdTotalNanoseconds == 2_000 + 500)
+        #expect(lock.holdMaxNanoseconds == 2_000)
+        #expect(lock.heldNanoseconds == 2_500)
+        #expect(lock.waitTotalNanoseconds == 2_300)
+        #expect(analysis.threads[0].holdingNanoseconds == 2_500)
+    }
+
+    /// A Python lock taken again by its holder with no release in between is a
+    /// counting semaphore, or one given back in another process (a
+    /// multiprocessing.Queue's slots): acquisitions and waits count, holds stop.
+    @Test func aSemaphoreTakenAgainByItsHolderHasNoMadeUpHolds() throws {
+        var (t, _) = handOffTrace()
+        t.threads = [t.threads[0]]
+        t.locks = [LockInfo(index: 0, process: 0, address: 0x4000, kind: .pythonLock)]
+        let a: [TraceEvent] = [.init(time: 1_000, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+                               .init(time: 1_100, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+                               .init(time: 1_200, thread: 0, kind: .lockWait(lock: 0, flags: [])),
+                               .init(time: 4_200, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+                               .init(time: 5_000, thread: 0, kind: .lockAcquire(lock: 0, flags: []))]
+        let analysis = try analyze((t, [a]))
+        let lock = try #require(analysis.locks.first)
+        #expect(lock.acquisitions == 4)
+        #expect(lock.holdTotalNanoseconds == 100)
+        #expect(lock.heldNanoseconds == 100)
+        #expect(lock.waitTotalNanoseconds == 3_000)
+        #expect(analysis.threads[0].holdingNanoseconds == 100)
+    }
+
     @Test func holdsOpenAtProcessExitAreClosedThere() throws {
         var (t, _) = handOffTrace()
         t.threads = [t.threads[0]]
