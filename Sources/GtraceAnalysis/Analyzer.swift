@@ -44,10 +44,14 @@ public enum Analyzer {
                 }
                 threads[thread].acquisitions += 1
                 threads[thread].holdBegan(at: time)
-            case let .reacquired(thread, lock, _):
+            case let .reacquired(thread, lock, _, contended):
                 guard locks.indices.contains(lock) else { return }
                 locks[lock].acquisitions += 1
-                if gils[lock] == nil { threads[thread].acquisitions += 1 }
+                if contended { locks[lock].contended += 1 }
+                if gils[lock] == nil {
+                    threads[thread].acquisitions += 1
+                    if contended { threads[thread].contended += 1 }
+                }
             case .waitBegan, .conditionWaitBegan:
                 break
             case let .trylockBusy(_, lock, _):

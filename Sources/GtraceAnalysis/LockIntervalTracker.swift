@@ -35,7 +35,7 @@ public struct LockIntervalTracker {
         case holdBegan(thread: Int, lock: Int, time: UInt64, contended: Bool, viaCondition: Bool, previousOwner: Int?)
         /// The thread acquired a lock it already held (a recursive mutex, a read
         /// lock taken twice), or a counting semaphore: an acquisition, not a new hold.
-        case reacquired(thread: Int, lock: Int, time: UInt64)
+        case reacquired(thread: Int, lock: Int, time: UInt64, contended: Bool)
         case waitBegan(thread: Int, lock: Int, time: UInt64)
         case trylockBusy(thread: Int, lock: Int, time: UInt64)
         case conditionWaitBegan(thread: Int, condition: Int, time: UInt64)
@@ -231,13 +231,13 @@ public struct LockIntervalTracker {
                     if let hold = holds[holder][lock] { endHold(thread: holder, lock: lock, hold: hold, at: time, byEnd: false, emit) }
                 }
             }
-            emit(.reacquired(thread: t, lock: lock, time: time))
+            emit(.reacquired(thread: t, lock: lock, time: time, contended: contended))
             return
         }
         if var hold = holds[t][lock] {
             hold.depth += 1  // recursive mutex, or a read lock taken twice
             holds[t][lock] = hold
-            emit(.reacquired(thread: t, lock: lock, time: time))
+            emit(.reacquired(thread: t, lock: lock, time: time, contended: contended))
             return
         }
         holds[t][lock] = Hold(start: time, depth: 1, flags: flags, contended: contended)

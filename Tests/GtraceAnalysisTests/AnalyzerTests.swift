@@ -169,6 +169,7 @@ import Testing
         let analysis = try analyze((t, [a]))
         let lock = try #require(analysis.locks.first)
         #expect(lock.acquisitions == 4)
+        #expect(lock.contendedAcquisitions == 1)
         #expect(lock.holdTotalNanoseconds == 100)
         #expect(lock.heldNanoseconds == 100)
         #expect(lock.waitTotalNanoseconds == 3_000)
