@@ -208,12 +208,14 @@ public enum Analyzer {
         // Prefer the recorder's rusage of all reaped descendants; else sum the processes' own.
         let user = treeUser ?? tables.processes.map(\.userCPUNanoseconds).saturatingSum
         let system = treeSystem ?? tables.processes.map(\.systemCPUNanoseconds).saturatingSum
-        return RunSummary(trace: file.path, command: info["command"] ?? "",
-                          wallNanoseconds: end > start ? end - start : 0,
-                          cpuNanoseconds: user.adding(saturating: system), userCPUNanoseconds: user, systemCPUNanoseconds: system,
-                          processCount: tables.processes.count, threadCount: tables.threads.count,
-                          lockCount: tables.locks.filter { $0.kind != .condition }.count, eventCount: events,
-                          startNanoseconds: start, endNanoseconds: end, machine: MachineCPU(info: info), loss: EventLoss(info: info))
+        var summary = RunSummary(trace: file.path, command: info["command"] ?? "",
+                                 wallNanoseconds: end > start ? end - start : 0,
+                                 cpuNanoseconds: user.adding(saturating: system), userCPUNanoseconds: user, systemCPUNanoseconds: system,
+                                 processCount: tables.processes.count, threadCount: tables.threads.count,
+                                 lockCount: tables.locks.filter { $0.kind != .condition }.count, eventCount: events,
+                                 startNanoseconds: start, endNanoseconds: end, machine: MachineCPU(info: info), loss: EventLoss(info: info))
+        (summary.execCount, summary.execContinuedThreads) = tables.execSuccessions
+        return summary
     }
 }
 

@@ -34,8 +34,14 @@ public struct RunSummary: Sendable, Codable {
     public var cpuNanoseconds: UInt64
     public var userCPUNanoseconds: UInt64
     public var systemCPUNanoseconds: UInt64
+    /// Entries of the process and thread tables: one per image (an exec starts a new one).
     public var processCount: Int
     public var threadCount: Int
+    /// Images an exec replaced, and threads that went on into the next image:
+    /// the run had processCount − execCount processes and
+    /// threadCount − execContinuedThreads threads.
+    public var execCount = 0
+    public var execContinuedThreads = 0
     public var lockCount: Int
     public var eventCount: Int
     public var startNanoseconds: UInt64

@@ -67,7 +67,7 @@ function renderRun(run, index) {
     if (p.replayFit) items.push(["replay vs measured" + (p.replayFit.fits ? "" : ": the model does not fit, no predictions"), (p.replayFit.error >= 0 ? "+" : "") + pct(p.replayFit.error)]);
     for (const [label, value] of items) { const sp = add(nums, el("span")); add(sp, el("b", value)); sp.appendChild(document.createTextNode(" " + label)); }
   }
-  add(section, el("div", s.processCount + " processes, " + s.threadCount + " threads, " + s.lockCount + " locks, " + s.eventCount + " events; CPU " + dur(s.cpuNanoseconds) + "; scheduling from " + s.scheduling, "muted"));
+  add(section, el("div", (s.processCount - (s.execCount || 0)) + " processes" + (s.execCount ? " (" + s.execCount + " execs)" : "") + ", " + (s.threadCount - (s.execContinuedThreads || 0)) + " threads, " + s.lockCount + " locks, " + s.eventCount + " events; CPU " + dur(s.cpuNanoseconds) + "; scheduling from " + s.scheduling, "muted"));
 
   if (run.timeline && run.timeline.rows.length) {
     const tl = run.timeline;

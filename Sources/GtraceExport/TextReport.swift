@@ -3,6 +3,11 @@ import GtraceFormat
 
 /// The terminal report: run summary, lock table, thread table.
 public enum TextReport {
+    /// "153 processes (100 execs), 153 threads" (TraceTables.countsText).
+    static func processesAndThreads(_ s: RunSummary) -> String {
+        TraceTables.countsText(entries: (s.processCount, s.threadCount), execs: (s.execCount, s.execContinuedThreads))
+    }
+
     /// The verdict and the numbers behind it; with `details`, every section.
     public static func render(_ a: TraceAnalysis, details: Bool = true, maxLocks: Int = 20) -> String {
         var out: [String] = []
@@ -11,7 +16,7 @@ public enum TextReport {
         if !s.command.isEmpty { out.append("command: \(TerminalText.field(s.command))") }
         out.append("wall time \(Formatting.duration(s.wallNanoseconds)), CPU time \(Formatting.duration(s.cpuNanoseconds)) "
                    + "(user \(Formatting.duration(s.userCPUNanoseconds)), system \(Formatting.duration(s.systemCPUNanoseconds))), "
-                   + "\(s.processCount) process\(s.processCount == 1 ? "" : "es"), \(s.threadCount) thread\(s.threadCount == 1 ? "" : "s"), "
+                   + Self.processesAndThreads(s) + ", "
                    + "\(s.lockCount) lock\(s.lockCount == 1 ? "" : "s"), \(s.eventCount) events")
         out.append("")
         if !a.verdict.isEmpty {

@@ -28,11 +28,14 @@ public struct Recorder {
         public var symbolFiles = 0
         /// Of those, the ones whose symbols came from the symbol cache (by build-id).
         public var symbolFilesCached = 0
+        /// "153 processes (100 execs), 153 threads" (TraceTables.processAndThreadCounts).
+        public var processAndThreadCounts = ""
 
         /// The one line `gtrace record` prints on stderr.
         public func summaryLine(path: String) -> String {
             let perEvent = eventCount > 0 ? String(format: "%.2f", Double(fileBytes) / Double(eventCount)) : "-"
-            return "gtrace: recorded \(eventCount) events, \(processCount) processes, \(threadCount) threads, \(lockCount) locks in "
+            let counts = processAndThreadCounts.isEmpty ? "\(processCount) processes, \(threadCount) threads" : processAndThreadCounts
+            return "gtrace: recorded \(eventCount) events, \(counts), \(lockCount) locks in "
                 + String(format: "%.3f", Double(durationNanoseconds) / 1e9) + " s -> \(path) (\(fileBytes) bytes, \(perEvent) bytes/event; "
                 + String(format: "set-up %.1f ms, merge %.1f ms, of which symbols %.1f ms for %d objects, %d cached)", Double(setupNanoseconds) / 1e6,
                          Double(mergeNanoseconds) / 1e6, Double(symbolNanoseconds) / 1e6, symbolFiles, symbolFilesCached)
@@ -196,6 +199,7 @@ public struct Recorder {
         result.setupNanoseconds = spawned - setupStart
         result.mergeNanoseconds = Clocks.now().monotonic - endMono
         result.symbolNanoseconds = builder.symbolNanoseconds
+        result.processAndThreadCounts = tables.processAndThreadCounts
         result.symbolFiles = builder.symbolObjectsRead
         result.symbolFilesCached = builder.symbolObjectsCached
         return result

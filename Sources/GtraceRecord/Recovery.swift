@@ -110,6 +110,7 @@ public enum Recovery {
         result.symbolNanoseconds = builder.symbolNanoseconds
         result.symbolFiles = builder.symbolObjectsRead
         result.symbolFilesCached = builder.symbolObjectsCached
+        result.processAndThreadCounts = tables.processAndThreadCounts
         return result
     }
 

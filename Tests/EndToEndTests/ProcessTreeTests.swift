@@ -135,6 +135,26 @@ import Testing
         Self.expectConsistent(report, "200 processes")
     }
 
+    /// A shell loop of pipelines: the shell forks a subshell for `echo` and a
+    /// child that execs `cat` per round (2 rounds × 12 processes + the shell).
+    /// The tables keep one entry per image; the counts subtract the execs.
+    @Test func aShellLoopOfPipelinesCountsProcessesNotImages() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rounds = 12
+        let loop = "for i in \((1...rounds).map(String.init).joined(separator: " ")); do echo x | /bin/cat >/dev/null; done"
+        let (recorded, report) = try Self.record(["/bin/sh", "-c", loop], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let summary = report["summary"] as? [String: Any] ?? [:]
+        #expect(S.number(summary["execCount"]) == Double(rounds))
+        #expect(S.number(summary["processCount"]) - S.number(summary["execCount"]) == Double(2 * rounds + 1))
+        #expect(S.number(summary["threadCount"]) - S.number(summary["execContinuedThreads"]) == Double(2 * rounds + 1))
+        #expect(recorded.stderr.contains(" \(2 * rounds + 1) processes (\(rounds) execs), \(2 * rounds + 1) threads,"), "\(recorded.stderr)")
+        let text = try Harness.gtrace(["report", "\(dir)/t.data"])
+        #expect(text.stdout.contains(", \(2 * rounds + 1) processes (\(rounds) execs), \(2 * rounds + 1) threads,"), "\(text.stdout)")
+        Self.expectConsistent(report, "shell loop")
+    }
+
     @Test func oneProcessWithAThousandThreads() throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

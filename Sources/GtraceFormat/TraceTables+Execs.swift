@@ -1,0 +1,37 @@
+extension TraceTables {
+    /// How many of the table's process images an exec replaced, and how many
+    /// of its threads went on into the next image. The tables keep one process
+    /// per image (an exec starts a new one, with a new entry for the thread that
+    /// called it), so a shell loop that runs 50 `gzip`s has 50 more images and
+    /// thread entries than processes and threads.
+    public var execSuccessions: (images: Int, threads: Int) {
+        var imagesByPid: [Int32: [ProcessInfo]] = [:]
+        for p in processes { imagesByPid[p.pid, default: []].append(p) }
+        var hasMainThread = Set<Int>()
+        for t in threads where processes.indices.contains(t.process) && t.tid == processes[t.process].pid {
+            hasMainThread.insert(t.process)
+        }
+        var images = 0, continued = 0
+        for p in processes where p.exitKind == .exec {
+            guard let next = imagesByPid[p.pid]?.first(where: { $0.index != p.index && $0.startNanoseconds >= p.startNanoseconds })
+            else { continue }
+            images += 1
+            if hasMainThread.contains(p.index) && hasMainThread.contains(next.index) { continued += 1 }
+        }
+        return (images, continued)
+    }
+
+    /// "153 processes (100 execs), 153 threads": processes and threads of the
+    /// run, with the execs that made the tables' extra images.
+    public var processAndThreadCounts: String {
+        let execs = execSuccessions
+        return Self.countsText(entries: (processes.count, threads.count), execs: execs)
+    }
+
+    public static func countsText(entries: (processes: Int, threads: Int), execs: (images: Int, threads: Int)) -> String {
+        let processCount = entries.processes - execs.images, threadCount = entries.threads - execs.threads
+        return "\(processCount) process\(processCount == 1 ? "" : "es")"
+            + (execs.images == 0 ? "" : " (\(execs.images) exec\(execs.images == 1 ? "" : "s"))")
+            + ", \(threadCount) thread\(threadCount == 1 ? "" : "s")"
+    }
+}
