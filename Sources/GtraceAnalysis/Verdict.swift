@@ -82,19 +82,41 @@ public enum Verdict {
     /// more other threads with half the busiest other's work, together at least half the
     /// parent's, are the workers.
     public static func workers(_ a: TraceAnalysis) -> Int {
+        max(1, workerThreads(a).count)
+    }
+
+    /// The most workers alive at one time: a shell loop's or a chain's
+    /// processes may each do the same work, one after another.
+    public static func workersAtOnce(_ a: TraceAnalysis) -> Int {
+        var edges: [(time: UInt64, change: Int)] = []
+        for i in workerThreads(a) {
+            let t = a.threads[i]
+            edges.append((t.startNanoseconds, 1))
+            edges.append((t.startNanoseconds.adding(saturating: t.lifetimeNanoseconds), -1))
+        }
+        var alive = 0, most = 0
+        for edge in edges.sorted(by: { ($0.time, $0.change) < ($1.time, $1.change) }) {
+            alive += edge.change
+            most = max(most, alive)
+        }
+        return max(1, most)
+    }
+
+    /// The indices of the worker threads (see `workers`).
+    static func workerThreads(_ a: TraceAnalysis) -> [Int] {
         let work = a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
         let busiest = work.max() ?? 0
-        guard busiest > 0 else { return 1 }
+        guard busiest > 0 else { return a.threads.isEmpty ? [] : [0] }
         let rootMain = a.threads.firstIndex { $0.process == 0 && $0.tid == $0.pid }
         let otherIndices = a.threads.indices.filter { $0 != rootMain }
         let busiestOther = otherIndices.map { work[$0] }.max() ?? 0
         let busyOthers = otherIndices.filter { busiestOther > 0 && work[$0].multiplied(saturating: 2) >= busiestOther }
         if busyOthers.count >= 2, busyOthers.map({ work[$0] }).saturatingSum.multiplied(saturating: 2) >= (rootMain.map { work[$0] } ?? 0) {
-            return busyOthers.count
+            return busyOthers
         }
         let busy = a.threads.indices.filter { work[$0].multiplied(saturating: 2) >= busiest }
         let others = busy.filter { $0 != rootMain }
-        return max(1, others.isEmpty ? busy.count : others.count)
+        return others.isEmpty ? busy : others
     }
 
     /// Share of the threads' time of multithreaded processes spent off the CPU in waits no
@@ -119,6 +141,7 @@ public enum Verdict {
         let fits = p?.replayFit?.fits ?? false
         let foreign = p?.foreignLoad
         let workers = Self.workers(a)
+        let workersAtOnce = workers > 1 ? Self.workersAtOnce(a) : 1
         let states = a.threads.compactMap(\.states)
         // The threads' own time: runnable time (waiting for a CPU) depends on the machine, not the program.
         let alive = Double(states.map { $0.totalNanoseconds &- $0.runnableNanoseconds }.saturatingSum)
@@ -291,14 +314,23 @@ public enum Verdict {
         }
 
         // 4. One busy thread (more cores would not help it, loaded machine or not).
-        if limit == nil, workers <= 1 {
-            limit = Limit(kind: "one busy thread", rule: 4,
-                          summary: String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism),
-                          numbers: ["parallelism": parallelism, "workers": 1])
+        // Workers that each lived after the last had ended (a loop of processes) are one at a time.
+        if limit == nil, workersAtOnce <= 1 {
             let python = a.gil.filter(\.traced).isEmpty ? "" : " The GIL does not limit it."
             let idle = cores == 2 ? "the other core" : cores > 2 ? "the other \(cores - 1) cores" : "nothing else"
-            sentences.append(String(format: "One busy thread did the work: it is not split, so %@ idled; %@.%@",
-                                    idle, parallelismText, python))
+            if workers <= 1 {
+                limit = Limit(kind: "one busy thread", rule: 4,
+                              summary: String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism),
+                              numbers: ["parallelism": parallelism, "workers": 1])
+                sentences.append(String(format: "One busy thread did the work: it is not split, so %@ idled; %@.%@",
+                                        idle, parallelismText, python))
+            } else {
+                limit = Limit(kind: "one busy thread", rule: 4,
+                              summary: String(format: "one busy thread at a time (parallelism %.2f): %d workers one after another", parallelism, workers),
+                              numbers: ["parallelism": parallelism, "workers": Double(workers), "workersAtOnce": 1])
+                sentences.append(String(format: "One busy thread at a time did the work: its %d workers ran one after another, so %@ idled; %@.%@",
+                                        workers, idle, parallelismText, python))
+            }
         }
 
         // 5. Foreign load: others held the CPUs this run wanted.
@@ -349,7 +381,8 @@ public enum Verdict {
                           summary: String(format: "serial parts: parallelism %.2f with %d workers on %d cores", parallelism, workers, cores),
                           numbers: ["parallelism": parallelism, "workers": Double(workers), "cores": Double(cores)])
             let path = p?.criticalPath.map { String(format: "; the critical path is %@ (%.0f%% of the wall time)", duration($0.lengthNanoseconds), 100 * Double($0.lengthNanoseconds) / wall) } ?? ""
-            sentences.append(String(format: "Serial parts: %d workers on %d cores reached %@%@.", workers, cores, parallelismText, path))
+            let atOnce = workersAtOnce < workers ? " (at most \(workersAtOnce) at a time)" : ""
+            sentences.append(String(format: "Serial parts: %d workers%@ on %d cores reached %@%@.", workers, atOnce, cores, parallelismText, path))
         }
 
         // What-ifs only when the replay reproduces the run, and the recording is whole.

@@ -155,6 +155,20 @@ import Testing
         Self.expectConsistent(report, "shell loop")
     }
 
+    /// Six busy processes run by a shell one after another: six workers, but
+    /// never two at a time, so the verdict is one busy thread at a time (it used
+    /// to be "6 workers on 2 cores", as if they could have overlapped).
+    @Test func busyProcessesOneAfterAnotherAreOneAtATime() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let loop = "for i in 1 2 3 4 5 6; do awk 'BEGIN { for (i = 0; i < 2000000; i++) s += i }'; done"
+        let (recorded, report) = try Self.record(["/bin/sh", "-c", loop], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
+        #expect(verdict.hasPrefix("One busy thread at a time did the work: its 6 workers ran one after another"), "\(verdict)")
+        Self.expectConsistent(report, "sequential processes")
+    }
+
     @Test func oneProcessWithAThousandThreads() throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
