@@ -11,8 +11,8 @@
  *   a blocking wait: it was busy            → LOCK_WAIT, then LOCK_ACQUIRED
  *                                             (or LOCK_FAILED: timeout, EINTR)
  *   sem_post                                → LOCK_RELEASE (before posting)
- * The first acquisition of each semaphore in a process is followed by its
- * Python location (pyframes.c; the GIL is held there), which names the lock.
+ * The first acquisition of each semaphore in a process with the GIL held is
+ * followed by its Python location (pyframes.c), which names the lock.
  * The blocking waits need none: the thread's Python line is the one at its
  * last GIL release. blocking.c keeps its BLOCK_BEGIN/END records for the
  * waits and calls the hooks below.
@@ -77,7 +77,11 @@ static int gt_pylock_first(uintptr_t s) {
 static void gt_pylock_acquired(sem_t *s, uint16_t kind) {
     uintptr_t a = (uintptr_t)s;
     gt_emit_acq(kind, GTRACE_LOCKF_SEMAPHORE, 0, a, 0);
-    if (gt_pylock_first(a) && gt_gil_base != 0 && gt_holds_main_gil()) gt_py_location(gt_gil_base);
+    /* Located once, at its first acquisition with the GIL held: an acquisition
+     * after a blocking wait (the GIL released) cannot read the frames, and must
+     * not use up the lock's one location (a multiprocessing lock whose first
+     * acquisition in a child waited stayed unnamed). */
+    if (gt_gil_base != 0 && gt_holds_main_gil() && gt_pylock_first(a)) gt_py_location(gt_gil_base);
 }
 
 GT_EXPORT int sem_trywait(sem_t *s) {
