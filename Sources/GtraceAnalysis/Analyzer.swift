@@ -251,6 +251,8 @@ struct LockAccumulator {
     var waitCount = 0
     var waitTotal: UInt64 = 0
     var waitMax: UInt64 = 0
+    var outsideWaits = 0
+    var outsideWaitTotal: UInt64 = 0
     var threads: Set<Int> = []
     private var lastUser = -1
 
@@ -279,6 +281,10 @@ struct LockAccumulator {
     }
 
     mutating func waitEnded(_ interval: LockInterval) {
+        if interval.releasedOutside {
+            outsideWaits += 1
+            outsideWaitTotal = outsideWaitTotal.adding(saturating: interval.duration)
+        }
         waitCount += 1
         waitTotal = waitTotal.adding(saturating: interval.duration)
         waitMax = max(waitMax, interval.duration)
@@ -299,6 +305,7 @@ struct LockAccumulator {
                               waitTotalNanoseconds: waitTotal,
                               waitMeanNanoseconds: waitCount == 0 ? 0 : waitTotal / UInt64(waitCount),
                               waitMaxNanoseconds: waitMax, waitRatio: Double(waitTotal) / wallD,
+                              waitsForOtherProcesses: outsideWaits, waitForOtherProcessesNanoseconds: outsideWaitTotal,
                               threadsUsing: threads.count,
                               callSites: (names.callSites[info.index] ?? []).prefix(5).map {
                                   CallSiteStatistics(site: $0.site, acquisitions: $0.acquisitions, waits: $0.waits,

@@ -22,6 +22,10 @@ public struct LockInterval: Sendable, Equatable {
     public var closedByEnd: Bool
     /// For a hold: how many other threads were waiting for the lock when it ended.
     public var waitersAtEnd: Int = 0
+    /// For a wait that got the lock: no thread of its process released it
+    /// during the wait, so it waited for another process (a lock in shared
+    /// memory: a multiprocessing lock, a process-shared mutex).
+    public var releasedOutside = false
 
     public var duration: UInt64 { end &- start }
 }
@@ -119,6 +123,8 @@ public struct LockIntervalTracker {
     /// the consumer). Their acquisitions and waits count; their holds cannot be
     /// known and are not made up.
     private var countingSemaphores: [Bool]
+    /// Per lock: when a thread of its process last released it.
+    private var lastRelease: [UInt64]
     private var waiters: [Int]
     private var endedThreads: Set<Int> = []
     /// When the recording lost events: where they began to be lost, and each
@@ -142,6 +148,7 @@ public struct LockIntervalTracker {
         waiters = Array(repeating: 0, count: tables.locks.count)
         semaphoreHolders = Array(repeating: [], count: tables.locks.count)
         countingSemaphores = Array(repeating: false, count: tables.locks.count)
+        lastRelease = Array(repeating: 0, count: tables.locks.count)
     }
 
     public mutating func consume(_ e: TraceEvent, _ emit: (Transition) -> Void) {
@@ -172,6 +179,7 @@ public struct LockIntervalTracker {
                 closeWait(thread: t, at: e.time, acquired: false, byEnd: false, emit)
             }
         case let .lockRelease(lock, _):
+            if lastRelease.indices.contains(lock) { lastRelease[lock] = e.time }
             var holder = t
             if holds[t][lock] == nil {
                 // A Python lock released by another thread than its holder: a hand-over.
@@ -268,8 +276,11 @@ public struct LockIntervalTracker {
         guard let wait = waits[thread] else { return }
         waits[thread] = nil
         if waiters.indices.contains(wait.lock) { waiters[wait.lock] -= 1 }
-        emit(.closed(LockInterval(kind: .wait(acquired: acquired), thread: thread, lock: wait.lock, flags: wait.flags,
-                                  start: wait.start, end: max(time, wait.start), closedByEnd: byEnd)))
+        var interval = LockInterval(kind: .wait(acquired: acquired), thread: thread, lock: wait.lock, flags: wait.flags,
+                                    start: wait.start, end: max(time, wait.start), closedByEnd: byEnd)
+        interval.releasedOutside = acquired && lastRelease.indices.contains(wait.lock) && lastRelease[wait.lock] < wait.start
+            && lockKinds[wait.lock] != .gil
+        emit(.closed(interval))
     }
 
     /// Ends `thread`'s hold of `lock`.

@@ -199,6 +199,10 @@ public struct LockStatistics: Sendable, Codable {
     public var waitMaxNanoseconds: UInt64
     /// waitTotal ÷ wall time: the average number of threads waiting for it.
     public var waitRatio: Double
+    /// Waits that got the lock with no release by a thread of its process
+    /// meanwhile: for a holder in another process (a lock in shared memory).
+    public var waitsForOtherProcesses = 0
+    public var waitForOtherProcessesNanoseconds: UInt64 = 0
     public var threadsUsing: Int
     /// Where it was acquired, the most waited-at first (from the trace's symbols).
     /// For a futex word: where it was waited on (waits) and woken (acquisitions = wake calls).

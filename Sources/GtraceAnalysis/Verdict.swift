@@ -36,6 +36,7 @@ public enum Verdict {
     static let poolWaits = 3.0
     /// Rule 2b: threads waiting for one lock on average, and the hand-overs that show a queue.
     static let queuedWaiters = 0.5
+    static let sharedWaiters = 0.25
     static let queuedHandOffs = 3
 
     public struct Decision: Sendable {
@@ -258,6 +259,21 @@ public enum Verdict {
             }
         }
 
+        // 2c. A lock shared by processes (a multiprocessing lock, a process-shared
+        // mutex): each process has its own row of it, and rules 2 and 2b, which
+        // look at one process, see waits with no holder.
+        if limit == nil, let shared = sharedLock(a) {
+            let wall = max(a.summary.wallNanoseconds, 1)
+            let held = Double(shared.holds) / Double(wall), waiting = Double(shared.outsideWaits) / Double(wall)
+            limit = Limit(kind: "lock", rule: 2,
+                          summary: String(format: "lock %@ shared by %d processes: held %.0f%% of the time, %.2f processes waiting for it",
+                                          shared.name, shared.pids.count, held * 100, waiting),
+                          numbers: ["holdRatio": held, "waitRatio": waiting, "processes": Double(shared.pids.count)])
+            sentences.append(String(format: "Lock %@, shared by %d processes (pids %@: the same %@ at %@ in each, in shared memory), serialises them: it was held %.0f%% of the wall time (%@ of holds in all) while %.2f processes on average waited for another process to release it (%d waits, %@ in all). More processes would queue on it too; holding it for less time would let them overlap; %@.",
+                                    shared.name, shared.pids.count, shared.pids.map(String.init).joined(separator: ", "), shared.kind, shared.address,
+                                    held * 100, duration(shared.holds), waiting, shared.waits, duration(shared.outsideWaits), parallelismText))
+        }
+
         // 3. Waiting: sleeping, I/O, children (without thread states: a GIL mostly free).
         let freeGIL = a.gil.filter(\.traced).compactMap { g -> Double? in
             let threads = a.threads.filter { $0.process == g.process && ($0.gil?.holdingNanoseconds ?? 0) > 0 }.count
@@ -457,6 +473,31 @@ public enum Verdict {
             if let f = l.futex { return f.handOffs >= queuedHandOffs && f.looksLikeALock }
             return l.ownerChanges >= queuedHandOffs && l.contendedAcquisitions >= queuedHandOffs && l.holdRatio >= queuedWaiters
         }.max { ($0.waitRatio, -$0.index) < ($1.waitRatio, -$1.index) }
+    }
+
+    /// A lock at the same address in several processes that their threads
+    /// waited for while no thread of their own process released it (so the
+    /// holder was in another process: the same object in shared memory), held
+    /// at least `queuedWaiters` of the wall time in all while at least
+    /// `sharedWaiters` processes waited for it on average (two processes that
+    /// take it in turns, the second only once the first is done, wait 0.5 on
+    /// average at most). The most waited-for such lock.
+    static func sharedLock(_ a: TraceAnalysis) -> (name: String, kind: String, address: String, pids: [Int32], holds: UInt64,
+                                                     outsideWaits: UInt64, waits: Int)? {
+        let wall = Double(max(a.summary.wallNanoseconds, 1))
+        let candidates = a.locks.filter { $0.kind != LockKind.gil.label && $0.kind != LockKind.condition.label && $0.futex == nil }
+        var groups: [String: [LockStatistics]] = [:]
+        for l in candidates { groups[l.kind + " " + l.address, default: []].append(l) }
+        let shared = groups.values.compactMap { rows -> (name: String, kind: String, address: String, pids: [Int32], holds: UInt64, outsideWaits: UInt64, waits: Int)? in
+            let pids = Set(rows.map(\.pid))
+            guard pids.count >= 2 else { return nil }
+            let outside = rows.map(\.waitForOtherProcessesNanoseconds).saturatingSum
+            let holds = rows.map(\.holdTotalNanoseconds).saturatingSum
+            guard Double(outside) >= sharedWaiters * wall, Double(holds) >= queuedWaiters * wall else { return nil }
+            let named = rows.first { !$0.name.hasPrefix("Python lock 0x") && $0.name != $0.address } ?? rows[0]
+            return (named.name, named.kind, named.address, pids.sorted(), holds, outside, rows.map(\.waitsForOtherProcesses).reduce(0, +))
+        }
+        return shared.max { ($0.outsideWaits, $1.address) < ($1.outsideWaits, $0.address) }
     }
 
     /// What every prediction assumes (docs/METRICS.md, "Replay"): measured on this VM, the same

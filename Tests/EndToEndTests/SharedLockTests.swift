@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// A lock in shared memory taken by several processes (a process-shared
+/// pthread mutex; a multiprocessing.Lock, a POSIX semaphore): each process
+/// has its own row of it in the lock table, and its waits have no holder in
+/// its own process. The verdict must name it as the lock that serialises the
+/// processes, and its holds and its waits for other processes must add up to
+/// what the workers measured themselves.
+@Suite(.serialized) struct SharedLockTests {
+    struct Truth: Decodable {
+        var hold_ns: Double
+        var wait_ns: Double
+        var wall_ns: Double
+    }
+
+    /// The rows of the most waited-for lock whose waits were for other processes.
+    static func sharedRows(_ report: [String: Any]) -> [[String: Any]] {
+        let locks = report["locks"] as? [[String: Any]] ?? []
+        let waited = Dictionary(grouping: locks.filter { SchedulingTests.number($0["waitForOtherProcessesNanoseconds"]) > 0 },
+                                by: { $0["address"] as? String ?? "" })
+        guard let address = waited.max(by: {
+            $0.value.map { SchedulingTests.number($0["waitForOtherProcessesNanoseconds"]) }.reduce(0, +)
+                < $1.value.map { SchedulingTests.number($0["waitForOtherProcessesNanoseconds"]) }.reduce(0, +)
+        })?.key else { return [] }
+        return locks.filter { $0["address"] as? String == address && $0["kind"] as? String != "GIL" }
+    }
+
+    static func check(_ report: [String: Any], _ truth: Truth, processes: Int, holdTolerance: Double, _ note: String) {
+        let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
+        #expect(verdict.hasPrefix("Lock ") && verdict.contains("shared by \(processes) processes"), "\(note): \(verdict)")
+        let rows = sharedRows(report)
+        #expect(Set(rows.map { SchedulingTests.number($0["pid"]) }).count == processes, "\(note): \(rows)")
+        let holds = rows.map { SchedulingTests.number($0["holdTotalNanoseconds"]) }.reduce(0, +)
+        let waits = rows.map { SchedulingTests.number($0["waitForOtherProcessesNanoseconds"]) }.reduce(0, +)
+        #expect(abs(holds - truth.hold_ns) <= holdTolerance * truth.hold_ns, "\(note): holds \(holds / 1e6) ms, measured \(truth.hold_ns / 1e6) ms")
+        #expect(abs(waits - truth.wait_ns) <= 0.1 * truth.wait_ns + 5e6, "\(note): waits \(waits / 1e6) ms, measured \(truth.wait_ns / 1e6) ms")
+    }
+
+    @Test func aProcessSharedMutexSerialisesItsProcesses() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("pshared_lock", in: dir)
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", workload, "3", "30", "2000"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
+        Self.check(try Harness.reportJSON(trace), truth, processes: 3, holdTolerance: 0.05, "pshared_lock")
+    }
+
+    /// Up to 3.13 a multiprocessing.Lock is a semaphore the runtime records as
+    /// a Python lock (from 3.14 only its waits' wakers are).
+    @Test(arguments: PythonVersions.installed.filter { !PythonVersions.usesPyMutexLocks($0) })
+    func aMultiprocessingLockSerialisesItsProcesses(python: PythonVersions.Interpreter) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", python.path,
+                                           "\(Harness.packageRoot)/tools/workloads/mp_lock.py", "3", "30", "2"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
+        Self.check(try Harness.reportJSON(trace), truth, processes: 3, holdTolerance: 0.1, "\(python)")
+    }
+}
