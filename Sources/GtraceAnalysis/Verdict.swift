@@ -270,7 +270,9 @@ public enum Verdict {
                                           shared.name, shared.pids.count, held * 100, waiting),
                           numbers: ["holdRatio": held, "waitRatio": waiting, "processes": Double(shared.pids.count)])
             sentences.append(String(format: "Lock %@, shared by %d processes (pids %@: the same %@ at %@ in each, in shared memory), serialises them: it was held %.0f%% of the wall time (%@ of holds in all) while %.2f processes on average waited for another process to release it (%d waits, %@ in all). More processes would queue on it too; holding it for less time would let them overlap; %@.",
-                                    shared.name, shared.pids.count, shared.pids.map(String.init).joined(separator: ", "), shared.kind, shared.address,
+                                    shared.name, shared.pids.count,
+                                    shared.pids.prefix(6).map(String.init).joined(separator: ", ") + (shared.pids.count > 6 ? ", …" : ""),
+                                    shared.kind, shared.address,
                                     held * 100, duration(shared.holds), waiting, shared.waits, duration(shared.outsideWaits), parallelismText))
         }
 
