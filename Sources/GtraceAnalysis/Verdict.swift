@@ -269,10 +269,12 @@ public enum Verdict {
                           summary: String(format: "lock %@ shared by %d processes: held %.0f%% of the time, %.2f processes waiting for it",
                                           shared.name, shared.pids.count, held * 100, waiting),
                           numbers: ["holdRatio": held, "waitRatio": waiting, "processes": Double(shared.pids.count)])
-            sentences.append(String(format: "Lock %@, shared by %d processes (pids %@: the same %@ at %@ in each, in shared memory), serialises them: it was held %.0f%% of the wall time (%@ of holds in all) while %.2f processes on average waited for another process to release it (%d waits, %@ in all). More processes would queue on it too; holding it for less time would let them overlap; %@.",
+            let object = shared.address.isEmpty ? "one \(shared.kind) in shared memory, mapped at another address in each"
+                : "the same \(shared.kind) at \(shared.address) in each, in shared memory"
+            sentences.append(String(format: "Lock %@, shared by %d processes (pids %@: %@), serialises them: it was held %.0f%% of the wall time (%@ of holds in all) while %.2f processes on average waited for another process to release it (%d waits, %@ in all). More processes would queue on it too; holding it for less time would let them overlap; %@.",
                                     shared.name, shared.pids.count,
                                     shared.pids.prefix(6).map(String.init).joined(separator: ", ") + (shared.pids.count > 6 ? ", …" : ""),
-                                    shared.kind, shared.address,
+                                    object,
                                     held * 100, duration(shared.holds), waiting, shared.waits, duration(shared.outsideWaits), parallelismText))
         }
 
@@ -496,8 +498,15 @@ public enum Verdict {
                                                      outsideWaits: UInt64, waits: Int)? {
         let wall = Double(max(a.summary.wallNanoseconds, 1))
         let candidates = a.locks.filter { $0.kind != LockKind.gil.label && $0.kind != LockKind.condition.label && $0.futex == nil }
+        // One object in shared memory has the same address in processes forked
+        // after it was mapped, and the same name (the line that first took it) in
+        // processes that mapped it themselves (multiprocessing's spawn and
+        // forkserver): rows are grouped by their name when it names a place.
         var groups: [String: [LockStatistics]] = [:]
-        for l in candidates { groups[l.kind + " " + l.address, default: []].append(l) }
+        for l in candidates {
+            let located = !l.name.hasPrefix("Python lock 0x") && l.name != l.address
+            groups[l.kind + " " + (located ? l.name : l.address), default: []].append(l)
+        }
         let shared = groups.values.compactMap { rows -> (name: String, kind: String, address: String, pids: [Int32], holds: UInt64, outsideWaits: UInt64, waits: Int)? in
             let pids = Set(rows.map(\.pid))
             guard pids.count >= 2 else { return nil }
@@ -505,9 +514,11 @@ public enum Verdict {
             let holds = rows.map(\.holdTotalNanoseconds).saturatingSum
             guard Double(outside) >= sharedWaiters * wall, Double(holds) >= queuedWaiters * wall else { return nil }
             let named = rows.first { !$0.name.hasPrefix("Python lock 0x") && $0.name != $0.address } ?? rows[0]
-            return (named.name, named.kind, named.address, pids.sorted(), holds, outside, rows.map(\.waitsForOtherProcesses).reduce(0, +))
+            let addresses = Set(rows.map(\.address))
+            return (named.name, named.kind, addresses.count == 1 ? named.address : "", pids.sorted(), holds, outside,
+                    rows.map(\.waitsForOtherProcesses).reduce(0, +))
         }
-        return shared.max { ($0.outsideWaits, $1.address) < ($1.outsideWaits, $0.address) }
+        return shared.max { ($0.outsideWaits, $1.name) < ($1.outsideWaits, $0.name) }
     }
 
     /// What every prediction assumes (docs/METRICS.md, "Replay"): measured on this VM, the same

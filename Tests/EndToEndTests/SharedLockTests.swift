@@ -14,16 +14,17 @@ import Testing
         var wall_ns: Double
     }
 
-    /// The rows of the most waited-for lock whose waits were for other processes.
+    /// The rows of the most waited-for lock whose waits were for other
+    /// processes, by name (spawned processes map it at different addresses).
     static func sharedRows(_ report: [String: Any]) -> [[String: Any]] {
         let locks = report["locks"] as? [[String: Any]] ?? []
         let waited = Dictionary(grouping: locks.filter { SchedulingTests.number($0["waitForOtherProcessesNanoseconds"]) > 0 },
-                                by: { $0["address"] as? String ?? "" })
-        guard let address = waited.max(by: {
+                                by: { $0["name"] as? String ?? "" })
+        guard let name = waited.max(by: {
             $0.value.map { SchedulingTests.number($0["waitForOtherProcessesNanoseconds"]) }.reduce(0, +)
                 < $1.value.map { SchedulingTests.number($0["waitForOtherProcessesNanoseconds"]) }.reduce(0, +)
         })?.key else { return [] }
-        return locks.filter { $0["address"] as? String == address && $0["kind"] as? String != "GIL" }
+        return locks.filter { $0["name"] as? String == name && $0["kind"] as? String != "GIL" }
     }
 
     static func check(_ report: [String: Any], _ truth: Truth, processes: Int, holdTolerance: Double, _ note: String) {
@@ -49,16 +50,20 @@ import Testing
     }
 
     /// Up to 3.13 a multiprocessing.Lock is a semaphore the runtime records as
-    /// a Python lock (from 3.14 only its waits' wakers are).
-    @Test(arguments: PythonVersions.installed.filter { !PythonVersions.usesPyMutexLocks($0) })
-    func aMultiprocessingLockSerialisesItsProcesses(python: PythonVersions.Interpreter) throws {
+    /// a Python lock (from 3.14 only its waits' wakers are). Forked workers
+    /// have it at one address; spawned ones each map it at their own, and its
+    /// rows are one lock by the line that first took it.
+    @Test(arguments: PythonVersions.installed.filter { !PythonVersions.usesPyMutexLocks($0) }, ["fork", "spawn"])
+    func aMultiprocessingLockSerialisesItsProcesses(python: PythonVersions.Interpreter, context: String) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
+        // Spawned workers start a new interpreter each: more rounds keep the lock the larger part of the run.
+        let rounds = context == "fork" ? "30" : "100"
         let recorded = try Harness.gtrace(["record", "-o", trace, "--", python.path,
-                                           "\(Harness.packageRoot)/tools/workloads/mp_lock.py", "3", "30", "2"])
+                                           "\(Harness.packageRoot)/tools/workloads/mp_lock.py", "3", rounds, "2", context])
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
-        Self.check(try Harness.reportJSON(trace), truth, processes: 3, holdTolerance: 0.1, "\(python)")
+        Self.check(try Harness.reportJSON(trace), truth, processes: 3, holdTolerance: 0.1, "\(python) \(context)")
     }
 }

@@ -1,5 +1,6 @@
-"""PROCESSES multiprocessing.Process workers (fork) take one multiprocessing.Lock
-ROUNDS times each and spin HOLD_MS under it (tools/workloads/README.md). Each
+"""PROCESSES multiprocessing.Process workers (CONTEXT: fork, the default, or
+spawn) take one multiprocessing.Lock ROUNDS times each and spin HOLD_MS under
+it (tools/workloads/README.md). Each
 worker measures its own time holding the lock and waiting in acquire(); the
 parent prints one line of JSON with their totals."""
 import json
@@ -32,7 +33,7 @@ def main():
     processes = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 40
     hold = (float(sys.argv[3]) if len(sys.argv) > 3 else 2.0) / 1000
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context(sys.argv[4] if len(sys.argv) > 4 else "fork")
     lock, results = ctx.Lock(), ctx.SimpleQueue()
     start = time.perf_counter()
     workers = [ctx.Process(target=worker, args=(lock, rounds, hold, results)) for _ in range(processes)]
