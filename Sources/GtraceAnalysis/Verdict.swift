@@ -86,11 +86,11 @@ public enum Verdict {
         max(1, workerThreads(a).count)
     }
 
-    /// The most workers alive at one time: a shell loop's or a chain's
-    /// processes may each do the same work, one after another.
-    public static func workersAtOnce(_ a: TraceAnalysis) -> Int {
+    /// The most of the worker threads `workers` alive at one time: a shell
+    /// loop's or a chain's processes may each do the same work, one after another.
+    static func mostAtOnce(_ workers: [Int], _ a: TraceAnalysis) -> Int {
         var edges: [(time: UInt64, change: Int)] = []
-        for i in workerThreads(a) {
+        for i in workers {
             let t = a.threads[i]
             edges.append((t.startNanoseconds, 1))
             edges.append((t.startNanoseconds.adding(saturating: t.lifetimeNanoseconds), -1))
@@ -141,8 +141,9 @@ public enum Verdict {
         let cpu = Double(p?.cpuNanoseconds ?? a.summary.cpuNanoseconds)
         let fits = p?.replayFit?.fits ?? false
         let foreign = p?.foreignLoad
-        let workers = Self.workers(a)
-        let workersAtOnce = workers > 1 ? Self.workersAtOnce(a) : 1
+        let workerThreads = Self.workerThreads(a)
+        let workers = max(1, workerThreads.count)
+        let workersAtOnce = workers > 1 ? Self.mostAtOnce(workerThreads, a) : 1
         let states = a.threads.compactMap(\.states)
         // The threads' own time: runnable time (waiting for a CPU) depends on the machine, not the program.
         let alive = Double(states.map { $0.totalNanoseconds &- $0.runnableNanoseconds }.saturatingSum)
@@ -487,15 +488,26 @@ public enum Verdict {
         }.max { ($0.waitRatio, -$0.index) < ($1.waitRatio, -$1.index) }
     }
 
-    /// A lock at the same address in several processes that their threads
-    /// waited for while no thread of their own process released it (so the
-    /// holder was in another process: the same object in shared memory), held
-    /// at least `queuedWaiters` of the wall time in all while at least
-    /// `sharedWaiters` processes waited for it on average (two processes that
-    /// take it in turns, the second only once the first is done, wait 0.5 on
-    /// average at most). The most waited-for such lock.
-    static func sharedLock(_ a: TraceAnalysis) -> (name: String, kind: String, address: String, pids: [Int32], holds: UInt64,
-                                                     outsideWaits: UInt64, waits: Int)? {
+    /// A lock of several processes (rule 2c), its rows added up.
+    struct SharedLock {
+        var name: String
+        var kind: String
+        /// "" when its processes map it at different addresses.
+        var address: String
+        var pids: [Int32]
+        var holds: UInt64
+        var outsideWaits: UInt64
+        var waits: Int
+    }
+
+    /// A lock in several processes that their threads waited for while no
+    /// thread of their own process released it (so the holder was in another
+    /// process: the same object in shared memory), held at least
+    /// `queuedWaiters` of the wall time in all while at least `sharedWaiters`
+    /// processes waited for it on average (two processes that take it in turns,
+    /// the second only once the first is done, wait 0.5 on average at most).
+    /// The most waited-for such lock.
+    static func sharedLock(_ a: TraceAnalysis) -> SharedLock? {
         let wall = Double(max(a.summary.wallNanoseconds, 1))
         let candidates = a.locks.filter { $0.kind != LockKind.gil.label && $0.kind != LockKind.condition.label && $0.futex == nil }
         // One object in shared memory has the same address in processes forked
@@ -507,7 +519,7 @@ public enum Verdict {
             let located = !l.name.hasPrefix("Python lock 0x") && l.name != l.address
             groups[l.kind + " " + (located ? l.name : l.address), default: []].append(l)
         }
-        let shared = groups.values.compactMap { rows -> (name: String, kind: String, address: String, pids: [Int32], holds: UInt64, outsideWaits: UInt64, waits: Int)? in
+        let shared = groups.values.compactMap { rows -> SharedLock? in
             let pids = Set(rows.map(\.pid))
             guard pids.count >= 2 else { return nil }
             let outside = rows.map(\.waitForOtherProcessesNanoseconds).saturatingSum
@@ -515,8 +527,8 @@ public enum Verdict {
             guard Double(outside) >= sharedWaiters * wall, Double(holds) >= queuedWaiters * wall else { return nil }
             let named = rows.first { !$0.name.hasPrefix("Python lock 0x") && $0.name != $0.address } ?? rows[0]
             let addresses = Set(rows.map(\.address))
-            return (named.name, named.kind, addresses.count == 1 ? named.address : "", pids.sorted(), holds, outside,
-                    rows.map(\.waitsForOtherProcesses).reduce(0, +))
+            return SharedLock(name: named.name, kind: named.kind, address: addresses.count == 1 ? named.address : "", pids: pids.sorted(),
+                              holds: holds, outsideWaits: outside, waits: rows.map(\.waitsForOtherProcesses).reduce(0, +))
         }
         return shared.max { ($0.outsideWaits, $1.name) < ($1.outsideWaits, $0.name) }
     }

@@ -98,10 +98,8 @@ final class LiveScan: @unchecked Sendable {
         guard let listing = opendir(directory) else { return 0 }
         while let entry = readdir(listing) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            let fields = name.split(separator: ".")
-            guard fields.count == 5, fields[4] == "buf", let pid = Int32(fields[0]), let image = Int(fields[1]),
-                  let tid = Int32(fields[2]), let number = Int(fields[3]) else { continue }
-            chunksOf[ThreadKey(image: .init(pid: pid, image: image), tid: tid), default: []].append((number, name))
+            guard let (key, number) = SessionReader.chunkFile(name) else { continue }
+            chunksOf[key, default: []].append((number, name))
         }
         closedir(listing)
         var scanned = 0

@@ -176,14 +176,13 @@ enum SessionReader {
             } else if parts.count == 2, parts[1] == "diag", let pid = Int32(parts[0]) {
                 let text = String(decoding: sessionFile(path) ?? Data(), as: UTF8.self)
                 for line in text.split(separator: "\n").prefix(100) { contents.runtimeMessages.append("process \(pid): \(line)") }
-            } else if parts.count == 5, parts[4] == "buf", let pid = Int32(parts[0]), let image = Int(parts[1]),
-                      let tid = Int32(parts[2]), let chunk = Int(parts[3]) {
+            } else if let (thread, chunk) = chunkFile(name) {
                 guard let file = mapped[path] ?? (try? MappedFile(path: path, followSymlinks: false)) else {
                     contents.warnings.append("session file \(name) unreadable; its events are lost")
                     continue
                 }
-                let id = "\(pid).\(image).\(tid)"
-                threadKeys[id] = (SessionContents.ImageKey(pid: pid, image: image), tid)
+                let id = "\(thread.image.pid).\(thread.image.image).\(thread.tid)"
+                threadKeys[id] = (thread.image, thread.tid)
                 var lost: UInt64 = 0, brokenErrno: Int32 = 0
                 if file.bytes.count >= MemoryLayout<gtrace_buffer_header>.size {
                     let header = file.bytes.loadUnaligned(as: gtrace_buffer_header.self)
@@ -238,6 +237,14 @@ enum SessionReader {
             at = end
         }
         return objects
+    }
+
+    /// The thread and chunk number of a chunk file's name, "pid.image.tid.chunk.buf".
+    static func chunkFile(_ name: String) -> (thread: ThreadKey, number: Int)? {
+        let parts = name.split(separator: ".")
+        guard parts.count == 5, parts[4] == "buf", let pid = Int32(parts[0]), let image = Int(parts[1]),
+              let tid = Int32(parts[2]), let number = Int(parts[3]) else { return nil }
+        return (ThreadKey(image: SessionContents.ImageKey(pid: pid, image: image), tid: tid), number)
     }
 
     /// Entries {u32 kind, u32 length, u64 tsc, path NUL, argv NUL...}.
