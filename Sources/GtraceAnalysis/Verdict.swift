@@ -28,6 +28,8 @@ public enum Verdict {
     static let gilFreeHeldRatio = 0.5
     static let lockSerialFraction = 0.3
     static let coresBusy = 0.8
+    /// Above this parallelism the other cores were busy most of the time: not "one busy thread".
+    static let oneBusyParallelism = 1.5
     static let waitingShare = 0.5
     static let waitingPathRatio = 0.5
     static let invisibleShare = 0.3
@@ -336,10 +338,20 @@ public enum Verdict {
 
         // 4. One busy thread (more cores would not help it, loaded machine or not).
         // Workers that each lived after the last had ended (a loop of processes) are one at a time.
-        if limit == nil, workersAtOnce <= 1 {
+        // Threads that ran at once (Go's goroutines move between threads: two threads each busy
+        // the whole run) are not one busy thread, whichever thread the work was counted to.
+        if limit == nil, workersAtOnce <= 1, parallelism < oneBusyParallelism {
             let python = a.gil.filter(\.traced).isEmpty ? "" : " The GIL does not limit it."
             let idle = cores == 2 ? "the other core" : cores > 2 ? "the other \(cores - 1) cores" : "nothing else"
-            if workers <= 1 {
+            if workers <= 1, let unseen = a.invisibleWaits, unseen.isSignificant {
+                // Waits gtrace cannot see (a Go or static program's own locks) may be the work's
+                // other threads waiting their turn: whether it is split is not known.
+                limit = Limit(kind: "one busy thread", rule: 4,
+                              summary: String(format: "one busy thread at a time (parallelism %.2f); whether the work is split is not seen", parallelism),
+                              numbers: ["parallelism": parallelism, "workers": 1])
+                sentences.append(String(format: "One thread at a time was busy, so %@ idled; %@. Whether the work is split gtrace cannot tell: its threads waited in ways it does not see (below).%@",
+                                        idle, parallelismText, python))
+            } else if workers <= 1 {
                 limit = Limit(kind: "one busy thread", rule: 4,
                               summary: String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism),
                               numbers: ["parallelism": parallelism, "workers": 1])
@@ -381,8 +393,16 @@ public enum Verdict {
                     // As many busy threads as cores (xz -T2 on 2 cores): the cores are busy, but
                     // more of them would not help.
                     limit?.summary = String(format: "the CPUs: %.2f of %d cores busy on average; more cores would not help", parallelism, cores)
-                    sentences.append(String(format: "More cores would not help: the replay predicts %@ on %d cores, against %@.",
-                                            duration(w.wallNanoseconds), w.cores ?? cores, duration(base.wall)))
+                    // The replay keeps the recorded threads: a program that starts one per core
+                    // (Go's GOMAXPROCS, a pool of os.cpu_count() workers) would start more there.
+                    // Busy threads, the main one included (Go's goroutines ran on main and one other).
+                    let work = a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
+                    let busiest = work.max() ?? 0
+                    let busy = processes ? busyProcesses : work.filter { $0 > 0 && $0.multiplied(saturating: 2) >= busiest }.count
+                    sentences.append(String(format: "More cores would not help its %d busy %@ as recorded: the replay predicts %@ on %d cores, against %@; a program that starts a %@ per core (Go, a pool of os.cpu_count() workers) would start more there, which the replay does not model.",
+                                            busy, busy == 1 ? (processes ? "process" : "thread") : (processes ? "processes" : "threads"),
+                                            duration(w.wallNanoseconds), w.cores ?? cores, duration(base.wall),
+                                            processes ? "process" : "thread"))
                 }
             }
         }

@@ -9,7 +9,7 @@ enum ParallelismReport {
         guard let p = a.parallelism else { return [] }
         var numbers = ["wall time \(Formatting.duration(p.wallNanoseconds))",
                        String(format: "parallelism %.2f (%@ ÷ wall, %d cores)", p.averageParallelism, p.cpuSource, p.cores)]
-        numbers.append(boundText(p))
+        numbers.append(boundText(p) + unseenCaveat(a))
         if let f = p.foreignLoad, f.share >= 0.1 {
             numbers.append(String(format: "other programs held the CPUs %.0f%% of the run", f.share * 100))
         }
@@ -37,6 +37,13 @@ enum ParallelismReport {
                 ? " (the critical path, \(path), is at least the CPU time: more cores cannot shorten it)"
                 : " (critical path \(path))")
         }
+    }
+
+    /// The bound and the critical path keep waits gtrace cannot see as recorded (a Go program's
+    /// goroutines parked on its own mutex, a static program's futexes): said when they are many.
+    static func unseenCaveat(_ a: TraceAnalysis) -> String {
+        guard let unseen = a.invisibleWaits, unseen.isSignificant else { return "" }
+        return String(format: ", if the %.0f%% of thread time in waits gtrace cannot see stays as recorded", unseen.share * 100)
     }
 
     /// The what-if the verdict suggests (on this machine's cores), if any.
@@ -68,11 +75,13 @@ enum ParallelismReport {
                               Formatting.duration(s.nanoseconds), s.resource, s.pid, Formatting.duration(s.heldNanoseconds),
                               s.serialFraction * 100, s.amdahlBound))
         } else {
-            out.append("  serialised work: none (no holder ran while another thread waited for its lock)")
+            out.append(a.invisibleWaits?.isSignificant == true
+                ? "  serialised work: none seen (no recorded holder ran while another thread waited for its lock; the locks behind the waits gtrace cannot see are not recorded)"
+                : "  serialised work: none (no holder ran while another thread waited for its lock)")
         }
         if let b = p.bound {
-            out.append(String(format: "  parallelism bound: %@ = CPU ÷ max(serialised work, critical path), at least 1 and the measured %.2f",
-                              boundText(p), p.averageParallelism))
+            out.append(String(format: "  parallelism bound: %@ = CPU ÷ max(serialised work, critical path), at least 1 and the measured %.2f%@",
+                              boundText(p), p.averageParallelism, unseenCaveat(a)))
             _ = b
         }
         if let f = p.foreignLoad {

@@ -107,4 +107,13 @@ import Testing
         #expect(analysis.verdict.first?.hasPrefix("One busy thread") == true)
         #expect(analysis.verdict.first?.contains("on-CPU time from perf") == true, "the parallelism figure names its source")
     }
+
+    /// The main thread and one other each on a CPU the whole run (a Go program: goroutines
+    /// run on whichever thread is free) ran in parallel: not "one busy thread" that left
+    /// the other core idle, which the worker count (the main thread left out) once said.
+    @Test func aBusyMainThreadBesideOneWorkerIsNotOneBusyThread() throws {
+        let analysis = try Self.analyze(Self.tables(), [[e(0, 0, .cpuIn(cpu: 0))], [e(0, 1, .cpuIn(cpu: 1))]])
+        #expect(analysis.limit?.kind == "cores", "\(analysis.verdict)")
+        #expect(analysis.verdict.first?.hasPrefix("Limited by the cores") == true, "\(analysis.verdict)")
+    }
 }
