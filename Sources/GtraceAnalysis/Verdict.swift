@@ -395,13 +395,8 @@ public enum Verdict {
                     limit?.summary = String(format: "the CPUs: %.2f of %d cores busy on average; more cores would not help", parallelism, cores)
                     // The replay keeps the recorded threads: a program that starts one per core
                     // (Go's GOMAXPROCS, a pool of os.cpu_count() workers) would start more there.
-                    // Busy threads, the main one included (Go's goroutines ran on main and one other).
-                    let work = a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
-                    let busiest = work.max() ?? 0
-                    let busy = processes ? busyProcesses : work.filter { $0 > 0 && $0.multiplied(saturating: 2) >= busiest }.count
-                    sentences.append(String(format: "More cores would not help its %d busy %@ as recorded: the replay predicts %@ on %d cores, against %@; a program that starts a %@ per core (Go, a pool of os.cpu_count() workers) would start more there, which the replay does not model.",
-                                            busy, busy == 1 ? (processes ? "process" : "thread") : (processes ? "processes" : "threads"),
-                                            duration(w.wallNanoseconds), w.cores ?? cores, duration(base.wall),
+                    sentences.append(String(format: "More cores would not help its %@ as recorded: the replay predicts %@ on %d cores, against %@; a program that starts a %@ per core (Go, a pool of os.cpu_count() workers) would start more there, which the replay does not model.",
+                                            processes ? "processes" : "threads", duration(w.wallNanoseconds), w.cores ?? cores, duration(base.wall),
                                             processes ? "process" : "thread"))
                 }
             }
