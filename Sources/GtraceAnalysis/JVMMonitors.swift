@@ -10,6 +10,9 @@ public struct JVMMonitorStatistics: Sendable, Codable, Equatable {
         public var name: String
         public var waits: Int = 0
         public var waitNanoseconds: UInt64 = 0
+        /// Condition variables with waits in the group: HotSpot parks each thread on its own,
+        /// so this counts the threads that waited (a thread has one per kind of park).
+        public var threads: Int = 0
         /// The call sites in the group, the most waited-at first.
         public var sites: [String] = []
     }
@@ -30,12 +33,14 @@ public struct JVMMonitorStatistics: Sendable, Codable, Equatable {
         var seen = false
         var siteTotals: [String: UInt64] = [:]
         for c in conditions {
+            var counted: Set<String> = []
             for site in c.callSites where site.site.hasSuffix(" (libjvm.so)") {
                 seen = true
                 siteTotals[site.site] = siteTotals[site.site, default: 0].adding(saturating: site.waitNanoseconds)
                 func add(_ g: inout Group) {
+                    if counted.insert(g.name).inserted { g.threads += 1 }
                     g.waits += site.waits
-                    g.waitNanoseconds += site.waitNanoseconds
+                    g.waitNanoseconds = g.waitNanoseconds.adding(saturating: site.waitNanoseconds)
                     if !g.sites.contains(site.site) { g.sites.append(site.site) }
                 }
                 if site.site.hasPrefix("ObjectMonitor::EnterI") || site.site.hasPrefix("ObjectMonitor::ReenterI") {

@@ -281,6 +281,29 @@ public enum Verdict {
                                     held * 100, duration(shared.holds), waiting, shared.waits, duration(shared.outsideWaits), parallelismText))
         }
 
+        // 2d. Java threads queued in the JVM: HotSpot parks each thread on its own condition
+        // variable, so no lock row stands for the Java object; the frame above the park
+        // says a contended synchronized entry or java.util.concurrent's park.
+        // One thread parked on the others (main waiting for a future) is a join, and busy
+        // cores are the limit of their own (rule 6).
+        if limit == nil, parallelism < coresBusy * Double(cores), let jvm = a.jvmMonitors,
+           let group = [jvm.monitorEntry, jvm.park].filter({ $0.waits >= queuedHandOffs && $0.threads >= 2 })
+               .max(by: { $0.waitNanoseconds < $1.waitNanoseconds }),
+           Double(group.waitNanoseconds) / wall >= queuedWaiters {
+            let waiting = Double(group.waitNanoseconds) / wall
+            let synchronized = group.name == jvm.monitorEntry.name
+            limit = Limit(kind: "lock", rule: 2,
+                          summary: String(format: "Java threads queued in %@: %.2f waiting on average", group.name, waiting),
+                          numbers: ["waitRatio": waiting, "waits": Double(group.waits), "waitNanoseconds": Double(group.waitNanoseconds)])
+            let what = synchronized
+                ? String(format: "%.2f threads on average waited to enter a contended synchronized block or method (%d waits, %@ in all, at %@). More threads would queue on it too; holding it for less time would let them overlap",
+                         waiting, group.waits, duration(group.waitNanoseconds), group.sites.first ?? "ObjectMonitor::EnterI")
+                : String(format: "%.2f threads on average were parked in java.util.concurrent until another thread woke them (LockSupport.park: a lock such as ReentrantLock, a blocking queue, a future or a latch; %d parks, %@ in all)",
+                         waiting, group.waits, duration(group.waitNanoseconds))
+            sentences.append(String(format: "Java threads waited for each other: %@. HotSpot parks each thread on its own condition variable, so gtrace cannot name the Java object (the JVM waits table groups the waits); %@.",
+                                    what, parallelismText))
+        }
+
         // 3. Waiting: sleeping, I/O, children (without thread states: a GIL mostly free).
         let freeGIL = a.gil.filter(\.traced).compactMap { g -> Double? in
             let threads = a.threads.filter { $0.process == g.process && ($0.gil?.holdingNanoseconds ?? 0) > 0 }.count

@@ -1,10 +1,17 @@
-// 8 threads on one synchronized object; prints the threads' own time spent entering it.
+// 8 threads on one lock; prints the threads' own time spent entering it.
+//   java Monitors [ROUNDS] [synchronized|reentrant]
+// synchronized: a synchronized block on one object (HotSpot's ObjectMonitor);
+// reentrant: a java.util.concurrent.locks.ReentrantLock (LockSupport.park).
+import java.util.concurrent.locks.ReentrantLock;
+
 public class Monitors {
     static final Object LOCK = new Object();
+    static final ReentrantLock REENTRANT = new ReentrantLock();
     static long counter;
     static void spin(long ns) { long t = System.nanoTime(); while (System.nanoTime() - t < ns) { } }
     public static void main(String[] args) throws Exception {
         int threads = 8, rounds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        boolean reentrant = args.length > 1 && args[1].equals("reentrant");
         long[] waited = new long[threads];
         Thread[] ts = new Thread[threads];
         for (int i = 0; i < threads; i++) {
@@ -12,10 +19,21 @@ public class Monitors {
             ts[i] = new Thread(() -> {
                 for (int r = 0; r < rounds; r++) {
                     long t0 = System.nanoTime();
-                    synchronized (LOCK) {
-                        waited[id] += System.nanoTime() - t0;
-                        counter++;
-                        spin(2_000_000);
+                    if (reentrant) {
+                        REENTRANT.lock();
+                        try {
+                            waited[id] += System.nanoTime() - t0;
+                            counter++;
+                            spin(2_000_000);
+                        } finally {
+                            REENTRANT.unlock();
+                        }
+                    } else {
+                        synchronized (LOCK) {
+                            waited[id] += System.nanoTime() - t0;
+                            counter++;
+                            spin(2_000_000);
+                        }
                     }
                     spin(200_000);
                 }
