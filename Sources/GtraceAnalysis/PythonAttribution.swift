@@ -67,6 +67,7 @@ struct PythonAttributionAccumulator {
     /// code that happened to run at its start.
     static let reachNanoseconds: UInt64 = 10_000_000
     static let unlocated = "(unlocated: over 10 ms from any recorded location)"
+    static let between = "(unlocated: between two recorded locations in different code)"
 
     private enum LastGIL { case acquire, release }
     private struct Point { var time: UInt64; var frames: PythonStack }
@@ -78,6 +79,9 @@ struct PythonAttributionAccumulator {
         /// Off-CPU intervals of the holder during the hold (perf).
         var offCPU: [(start: UInt64, end: UInt64)] = []
         var offSince: UInt64?
+        /// Another thread waited for the GIL during the hold: its release was asked for
+        /// (a forced switch, at whatever code ran), not where the thread chose to block.
+        var contended = false
     }
     private struct ThreadState {
         var last: LastGIL?
@@ -104,6 +108,8 @@ struct PythonAttributionAccumulator {
         var samples = 0
         var gapTotal: UInt64 = 0
         var gaps = 0
+        /// Threads waiting for this GIL now.
+        var waiting: Set<Int> = []
     }
     private var threads: [Int: ThreadState] = [:]
     /// Threads that are their process's main thread (tid = pid).
@@ -138,6 +144,8 @@ struct PythonAttributionAccumulator {
             s.waitStart = e.time
             s.waitSite = site(s.releaseFrames, after: s.after)
             threads[t] = s
+            locks[lock, default: PerLock()].waiting.insert(t)
+            if let holder = locks[lock]?.holder, holder != t { threads[holder]?.hold?.contended = true }
         case let .lockAcquire(lock, _) where gilLocks.contains(lock), let .lockAcquired(lock, _) where gilLocks.contains(lock):
             var s = threads[t] ?? ThreadState()
             var l = locks[lock] ?? PerLock()
@@ -155,7 +163,8 @@ struct PythonAttributionAccumulator {
             }
             s.waitStart = nil
             s.waitSite = nil
-            s.hold = Hold(lock: lock, start: e.time)
+            l.waiting.remove(t)
+            s.hold = Hold(lock: lock, start: e.time, contended: !l.waiting.isEmpty)
             if !s.onCPU { s.hold?.offSince = e.time }
             s.last = .acquire
             s.lastLock = lock
@@ -266,7 +275,18 @@ struct PythonAttributionAccumulator {
         l.hold = l.hold.adding(saturating: duration)
         let points = hold.points.map { Point(time: min(max($0.time, hold.start), end), frames: $0.frames) }
             .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
-        if !points.isEmpty, duration > 0 {
+        if !hold.contended, points.count == 2, duration > 0, points[0].frames.first?.code != points[1].frames.first?.code {
+            // Nobody asked for this hold's release: its two ends are where the thread chose
+            // to block (a pool worker gets its task in Connection._recv and sends its result
+            // in Connection._send), not samples of what ran between them (the task's code,
+            // at neither end). Only what is on both stacks ran throughout.
+            l.located = l.located.adding(saturating: duration)
+            var off = hold.offCPU
+            if let since = hold.offSince { off.append((since, end)) }
+            var offCPU: UInt64 = 0
+            for o in off where o.end > hold.start && o.start < end { offCPU = offCPU.adding(saturating: min(o.end, end) - max(o.start, hold.start)) }
+            credit(&l, labels: commonLabels(points[0].frames, points[1].frames), nanoseconds: duration, onCPU: duration - min(offCPU, duration))
+        } else if !points.isEmpty, duration > 0 {
             l.located = l.located.adding(saturating: duration)
             var off = hold.offCPU
             if let since = hold.offSince { off.append((since, end)) }
@@ -305,6 +325,16 @@ struct PythonAttributionAccumulator {
             }
         }
         locks[hold.lock] = l
+    }
+
+    /// The code that ran between two locations in different functions: the innermost
+    /// function on both stacks and its callers, its self time labelled as not located
+    /// further; none on both recorded stacks (4 frames) is unlocated.
+    private func commonLabels(_ a: PythonStack, _ b: PythonStack) -> [(String, String)] {
+        let codes = Set(b.compactMap(\.code))
+        guard let i = a.firstIndex(where: { $0.code.map(codes.contains) ?? false }) else { return [(Self.between, "")] }
+        let outer = a[i...].map { code(of: $0) }
+        return [("\(outer[0].0) or code it called (not located further)", outer[0].1)] + outer
     }
 
     private func credit(_ l: inout PerLock, frames: PythonStack, nanoseconds: UInt64, onCPU: UInt64) {

@@ -14,7 +14,7 @@ enum PythonReport {
             // Without samples only a hold's two ends are known: a thread that leaves a function
             // and calls it again before releasing (a queue's Condition.wait) gets the whole hold
             // credited to it. Say what the split rests on.
-            let basis = p.samples == 0 ? " (split by the code at each hold's two ends, not sampled in between: GTRACE_PY_SAMPLES=1 samples it)" : ""
+            let basis = p.samples == 0 ? " (split by the code at each hold's two ends, not sampled in between: GTRACE_PY_SAMPLES=1 samples the holds other threads wait for)" : ""
             out.append("  GIL held by\(process): " + parts.joined(separator: ", ") + basis)
             if let site = p.waitSites.first, site.waitNanoseconds > 0 {
                 out.append("  most GIL waiting\(process): \(Formatting.duration(site.waitNanoseconds)) at \(site.site)")

@@ -68,6 +68,37 @@ import Testing
         #expect(p.samples == 3)
     }
 
+    /// A hold nobody waited for ends where its thread chose to block, not at a sample:
+    /// a pool worker takes the GIL in `recv` (its task) and drops it in `send` (its
+    /// result), and the task's code is at neither end. The hold [1_000, 9_000) goes to
+    /// `worker`, the function on both stacks; the next, [10_000, 14_000), whose two
+    /// stacks share nothing, is unlocated; neither end's function gets any of it.
+    @Test func anUncontendedHoldBetweenTwoFunctionsGoesToTheirCommonCaller() throws {
+        var (t, _) = Self.trace()
+        t.pythonCodes.append(PythonCode(index: 3, process: 0, address: 0x400, qualifiedName: "worker", file: "/x/pool.py", firstLine: 20))
+        let recv: PythonStack = [PythonFrame(code: 0, line: 5), PythonFrame(code: 3, line: 22)]
+        let send: PythonStack = [PythonFrame(code: 1, line: 10), PythonFrame(code: 3, line: 24)]
+        let alone: PythonStack = [PythonFrame(code: 2, line: 16)]
+        let events: [TraceEvent] = [
+            .init(time: 1_000, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 1_000, thread: 0, kind: .pythonLocation(frames: recv)),
+            .init(time: 9_000, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+            .init(time: 9_000, thread: 0, kind: .pythonLocation(frames: send)),
+            .init(time: 10_000, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 10_000, thread: 0, kind: .pythonLocation(frames: recv)),
+            .init(time: 14_000, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+            .init(time: 14_000, thread: 0, kind: .pythonLocation(frames: alone)),
+        ]
+        let analysis = try GILAnalysisTests.analyze((t, [events, []]))
+        let p = try #require(analysis.gil.first?.pythonCode)
+        let byName = Dictionary(uniqueKeysWithValues: p.functions.map { ($0.function, $0) })
+        #expect(byName["worker (pool.py:20) or code it called (not located further)"]?.selfNanoseconds == 8_000, "\(byName.keys)")
+        #expect(byName["worker (pool.py:20)"]?.totalNanoseconds == 8_000)
+        #expect(byName["(unlocated: between two recorded locations in different code)"]?.selfNanoseconds == 4_000)
+        #expect((byName["spin (app.py:3)"]?.selfNanoseconds ?? 0) == 0 && (byName["Worker.other (app.py:9)"]?.selfNanoseconds ?? 0) == 0)
+        #expect(p.holdNanoseconds == 12_000 && p.locatedHoldNanoseconds == 12_000)
+    }
+
     @Test func locationsAndCodesSurviveTheFile() throws {
         let trace = Self.trace()
         let path = NSTemporaryDirectory() + "gtrace-py-\(UUID().uuidString).data"
