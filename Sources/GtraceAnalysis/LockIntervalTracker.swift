@@ -120,8 +120,9 @@ public struct LockIntervalTracker {
     /// Python locks acquired again by a thread that held them with no release
     /// in between: counting semaphores, or released in another process (a
     /// multiprocessing.Queue's slots, taken by the producer and given back by
-    /// the consumer). Their acquisitions and waits count; their holds cannot be
-    /// known and are not made up.
+    /// the consumer), or signals (a Condition's waiter lock: its thread takes
+    /// it, then waits to take it again until notify() releases it). Their
+    /// acquisitions and waits count; their holds cannot be known and are not made up.
     private var countingSemaphores: [Bool]
     /// Per lock: when a thread of its process last released it.
     private var lastRelease: [UInt64]
@@ -160,6 +161,8 @@ public struct LockIntervalTracker {
             begin(thread: t, lock: lock, flags: flags, time: e.time, contended: false, emit)
         case let .lockWait(lock, flags):
             closeWait(thread: t, at: e.time, acquired: false, byEnd: true, emit)
+            // Waiting for a Python lock its thread holds: a signal, not a mutex.
+            if isSemaphore(lock), holds[t][lock] != nil { stopHolds(lock: lock, at: e.time, emit) }
             let heldByOther = holders.indices.contains(lock) && holders[lock] > (holds[t][lock] == nil ? 0 : 1)
             waits[t] = Wait(lock: lock, start: e.time, flags: flags, heldByOther: heldByOther)
             touch(t)
@@ -233,12 +236,7 @@ public struct LockIntervalTracker {
     private mutating func begin(thread t: Int, lock: Int, flags: LockFlags, time: UInt64, contended: Bool,
                                 _ emit: (Transition) -> Void) {
         if isSemaphore(lock), countingSemaphores[lock] || holds[t][lock] != nil {
-            if !countingSemaphores[lock] {
-                countingSemaphores[lock] = true
-                for holder in semaphoreHolders[lock] {
-                    if let hold = holds[holder][lock] { endHold(thread: holder, lock: lock, hold: hold, at: time, byEnd: false, emit) }
-                }
-            }
+            stopHolds(lock: lock, at: time, emit)
             emit(.reacquired(thread: t, lock: lock, time: time, contended: contended))
             return
         }
@@ -256,6 +254,16 @@ public struct LockIntervalTracker {
         if lastOwner.indices.contains(lock) { lastOwner[lock] = t }
         emit(.holdBegan(thread: t, lock: lock, time: time, contended: contended,
                         viaCondition: flags.contains(.viaCondition), previousOwner: previous))
+    }
+
+    /// A Python lock found to be a counting semaphore or a signal: its open holds
+    /// end now, and it has none from here on.
+    private mutating func stopHolds(lock: Int, at time: UInt64, _ emit: (Transition) -> Void) {
+        guard !countingSemaphores[lock] else { return }
+        countingSemaphores[lock] = true
+        for holder in semaphoreHolders[lock] {
+            if let hold = holds[holder][lock] { endHold(thread: holder, lock: lock, hold: hold, at: time, byEnd: false, emit) }
+        }
     }
 
     @inline(__always)
