@@ -63,8 +63,11 @@ public enum Verdict {
     /// Threads that spent at least half their time sleeping, in I/O or waiting for
     /// children, and the median number of such calls (≥ 1 ms on average) they made.
     static func sequentialWaits(_ a: TraceAnalysis) -> (threads: Int, waitsPerThread: Double)? {
+        // Threads that lived a fifth of the run or more: a server's thread per request
+        // (one sleep each) would otherwise outvote the pool that made the requests.
+        let longLived = a.summary.wallNanoseconds / 5
         let counts = a.threads.compactMap { t -> Int? in
-            guard let s = t.states, s.totalNanoseconds > 0 else { return nil }
+            guard let s = t.states, s.totalNanoseconds > 0, t.lifetimeNanoseconds >= longLived else { return nil }
             let waited = [s.sleepingNanoseconds, s.ioNanoseconds, s.childWaitNanoseconds].saturatingSum
             guard waited >= s.totalNanoseconds / 2 else { return nil }
             // Not semaphores and joins: an idle pool worker waits for its next item in one.
@@ -395,7 +398,7 @@ public enum Verdict {
                           summary: String(format: "other programs: they held the CPUs for %.0f%% of the run while its threads were ready to run", foreign.share * 100),
                           numbers: ["foreignShare": foreign.share, "foreignCPUNanoseconds": Double(foreign.cpuNanoseconds), "cpuNanoseconds": cpu])
             sentences.append(String(format: "Other programs held the CPUs: for %.0f%% of the run some of its threads were ready to run while fewer than %d of them ran; others took %@ of CPU time it wanted (it used %@ itself). Measured times are inflated: rerun on a quiet machine; the replay's predictions assume an idle machine.",
-                                    foreign.share * 100, cores, duration(foreign.cpuNanoseconds), duration(UInt64(cpu))))
+                                    foreign.share * 100, cores, duration(foreign.cpuNanoseconds), duration(UInt64(exactly: cpu.rounded(.down)) ?? UInt64.max)))
         }
 
         // 6. The cores.

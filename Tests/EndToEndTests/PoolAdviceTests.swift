@@ -16,7 +16,9 @@ import Testing
         Double(stdout.split(separator: "\n").first { $0.hasPrefix("wall ") }?.dropFirst(5) ?? "") ?? -1
     }
 
-    @Test(arguments: ["threads", "processes"])
+    /// http: the pool's items are requests to a local server with a thread per
+    /// request; those short threads, one sleep each, do not outvote the pool.
+    @Test(arguments: ["threads", "processes", "http"])
     func aPoolOfSleepersIsToldABiggerPoolHelpsAndItDoes(kind: String) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
