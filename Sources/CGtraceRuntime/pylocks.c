@@ -58,20 +58,26 @@ static void gt_pylock_forget(uintptr_t s) {
     }
 }
 
-/* 1 the first time this semaphore is acquired in this process (table full: 0). */
+/* 1 the first time this semaphore is acquired in this process (table full: 0).
+ * A forgotten semaphore's slot (a tombstone) is taken again: without that, the
+ * eight slots an address can use filled up with tombstones of the locks
+ * created and freed there (import locks by the thousand) and a later lock of
+ * that region was never located (a spawned worker's multiprocessing lock). */
 static int gt_pylock_first(uintptr_t s) {
     uint32_t h = (uint32_t)((s >> 4) * 0x9e3779b1u) % GT_PYLOCK_SEEN;
-    for (uint32_t k = 0; k < 8; k++) {
+    uint64_t *tomb = NULL, *empty = NULL;
+    for (uint32_t k = 0; k < 8 && empty == NULL; k++) {
         uint64_t *slot = &gt_pylock_seen[(h + k) % GT_PYLOCK_SEEN];
         uint64_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
         if (v == s) return 0;
-        if (v == 0) {
-            uint64_t expected = 0;
-            if (__atomic_compare_exchange_n(slot, &expected, s, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return 1;
-            if (expected == s) return 0;
-        }
+        if (v == 1 && tomb == NULL) tomb = slot;
+        if (v == 0) empty = slot;
     }
-    return 0;
+    /* Callers hold the GIL, so no other thread of this interpreter races for the
+     * slot; a lost race only leaves this acquisition unlocated (the next tries again). */
+    uint64_t *slot = tomb != NULL ? tomb : empty;
+    uint64_t expected = tomb != NULL ? 1 : 0;
+    return slot != NULL && __atomic_compare_exchange_n(slot, &expected, s, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 static void gt_pylock_acquired(sem_t *s, uint16_t kind) {
