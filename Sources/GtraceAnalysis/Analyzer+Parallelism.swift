@@ -39,7 +39,7 @@ extension Analyzer {
             stats.replayNote = program.overLimit
                 ? "not replayed: more than \(program.operationCount - 1) operations (raise the limit with --replay-operations)"
                 : "not replayed: \(program.threads.count) threads is beyond the replay's limit of \(replayThreadLimit)"
-            stats.bound = bound(stats)
+            stats.bound = bound(stats, threadsAtOnce: mostThreadsAtOnce(a.threads))
             return stats
         }
         func simulate(_ scenario: ReplayScenario) -> ReplaySimulator.Outcome {
@@ -49,7 +49,7 @@ extension Analyzer {
         let recorded = simulate(ReplayScenario(name: "as recorded", cores: cores))
         guard !recorded.gaveUp else {
             stats.replayNote = "not replayed: \(program.threads.count) threads taking turns went beyond the replay's work limit"
-            stats.bound = bound(stats)
+            stats.bound = bound(stats, threadsAtOnce: mostThreadsAtOnce(a.threads))
             return stats
         }
         // What-ifs are measured against the recording replayed as it was on an idle machine,
@@ -125,12 +125,15 @@ extension Analyzer {
         if let path = outcomes[1].criticalPath {
             stats.criticalPath = summary(path, tables: tables, locks: a.locks)
         }
-        stats.bound = bound(stats)
+        stats.bound = bound(stats, threadsAtOnce: mostThreadsAtOnce(a.threads))
         return stats
     }
 
-    /// CPU time ÷ max(serialised work, critical path), at least 1 and at least the measured parallelism.
-    static func bound(_ stats: ParallelismStatistics) -> ParallelismBound? {
+    /// CPU time ÷ max(serialised work, critical path), and never more than the threads
+    /// alive at once (each runs on one core at a time: without a replay, a lock that
+    /// serialised almost nothing gave node's 5 threads "at most 9335.85"); at least 1 and
+    /// at least the measured parallelism.
+    static func bound(_ stats: ParallelismStatistics, threadsAtOnce: Int) -> ParallelismBound? {
         let cpu = Double(stats.cpuNanoseconds)
         guard cpu > 0 else { return nil }
         let lock = stats.serialised.map { cpu / Double(max($0.nanoseconds, 1)) }
@@ -140,8 +143,26 @@ extension Analyzer {
         var value = Double.infinity, limitedBy = "measured"
         if let lock, lock < value { value = lock; limitedBy = "lock" }
         if let path, path < value { value = path; limitedBy = "critical path" }
+        let threads = threadsAtOnce > 0 ? Double(threadsAtOnce) : nil
+        if let threads, threads < value { value = threads; limitedBy = "threads" }
         if value < floor { value = floor }
-        return ParallelismBound(value: value, limitedBy: limitedBy, lockBound: lock, criticalPathBound: path)
+        return ParallelismBound(value: value, limitedBy: limitedBy, lockBound: lock, criticalPathBound: path, threadsAtOnce: threadsAtOnce)
+    }
+
+    /// The most threads alive at one time.
+    static func mostThreadsAtOnce(_ threads: [ThreadStatistics]) -> Int {
+        var edges: [(time: UInt64, change: Int)] = []
+        edges.reserveCapacity(threads.count * 2)
+        for t in threads {
+            edges.append((t.startNanoseconds, 1))
+            edges.append((t.startNanoseconds.adding(saturating: t.lifetimeNanoseconds), -1))
+        }
+        var alive = 0, most = 0
+        for edge in edges.sorted(by: { ($0.time, $0.change) < ($1.time, $1.change) }) {
+            alive += edge.change
+            most = max(most, alive)
+        }
+        return most
     }
 
     private static func summary(_ path: CriticalPath, tables: TraceTables, locks: [LockStatistics]) -> CriticalPathSummary {

@@ -54,13 +54,16 @@ public struct UnexplainedWait: Sendable, Codable {
 /// below the measured parallelism.
 public struct ParallelismBound: Sendable, Codable {
     public var value: Double
-    /// "lock": the serialised work of `SerialisedWork.resource`, or "critical path": the smaller
-    /// of the two bounds, even when the measured parallelism (or 1) is larger and gives `value`.
+    /// "lock": the serialised work of `SerialisedWork.resource`, "critical path", or "threads"
+    /// (the most alive at once): the smallest bound, even when the measured parallelism (or 1)
+    /// is larger and gives `value`.
     public var limitedBy: String
     /// CPU time ÷ serialised work.
     public var lockBound: Double?
     /// CPU time ÷ critical path.
     public var criticalPathBound: Double?
+    /// The most threads alive at once: no run is more parallel than that ("threads").
+    public var threadsAtOnce: Int?
 }
 
 /// Other programs' load on the machine, from perf's switch records.

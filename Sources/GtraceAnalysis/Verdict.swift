@@ -94,18 +94,7 @@ public enum Verdict {
     /// The most of the worker threads `workers` alive at one time: a shell
     /// loop's or a chain's processes may each do the same work, one after another.
     static func mostAtOnce(_ workers: [Int], _ a: TraceAnalysis) -> Int {
-        var edges: [(time: UInt64, change: Int)] = []
-        for i in workers {
-            let t = a.threads[i]
-            edges.append((t.startNanoseconds, 1))
-            edges.append((t.startNanoseconds.adding(saturating: t.lifetimeNanoseconds), -1))
-        }
-        var alive = 0, most = 0
-        for edge in edges.sorted(by: { ($0.time, $0.change) < ($1.time, $1.change) }) {
-            alive += edge.change
-            most = max(most, alive)
-        }
-        return max(1, most)
+        max(1, Analyzer.mostThreadsAtOnce(workers.map { a.threads[$0] }))
     }
 
     /// The indices of the worker threads (see `workers`).

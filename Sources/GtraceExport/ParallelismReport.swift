@@ -27,6 +27,8 @@ enum ParallelismReport {
         guard let b = p.bound else { return "no bound: no lock serialised work and no replay" }
         let value = String(format: "at most %.2f with unlimited cores", b.value)
         switch b.limitedBy {
+        case "threads":
+            return value + String(format: " (no more than its threads alive at once, %d)", b.threadsAtOnce ?? 0)
         case "lock":
             let s = p.serialised
             return value + String(format: " (%.0f%% of the work serialised by %@, pid %d)", (s?.serialFraction ?? 0) * 100,

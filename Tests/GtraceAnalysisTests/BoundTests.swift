@@ -116,4 +116,21 @@ import Testing
         #expect(analysis.limit?.kind == "cores", "\(analysis.verdict)")
         #expect(analysis.verdict.first?.hasPrefix("Limited by the cores") == true, "\(analysis.verdict)")
     }
+
+    /// Without a replay (too many operations) only the lock bound is left: a lock
+    /// that serialised 40 µs of 376 ms of work would allow 9400 cores' worth. No run
+    /// is more parallel than its threads alive at once: the bound stops there.
+    @Test func theBoundIsNeverAboveTheThreadsAliveAtOnce() throws {
+        let stats = ParallelismStatistics(
+            wallNanoseconds: 220_000_000, cpuNanoseconds: 376_000_000, cpuSource: "on-CPU time from perf",
+            averageParallelism: 1.71, cores: 2, utilisation: [],
+            serialised: SerialisedWork(resource: "m", pid: 1, nanoseconds: 40_000, heldNanoseconds: 50_000,
+                                       amdahlBound: 9_400, serialFraction: 40_000.0 / 376_000_000),
+            replayOfRecording: nil, predictions: [], criticalPath: nil, replayNote: "not replayed")
+        let bound = try #require(Analyzer.bound(stats, threadsAtOnce: 5))
+        #expect(bound.value == 5 && bound.limitedBy == "threads" && bound.threadsAtOnce == 5, "\(bound)")
+        #expect(abs((bound.lockBound ?? 0) - 9_400) < 1e-6)
+        // Fewer threads alive than the measured parallelism cannot happen, but the floor holds.
+        #expect(try #require(Analyzer.bound(stats, threadsAtOnce: 1)).value == 1.71)
+    }
 }
