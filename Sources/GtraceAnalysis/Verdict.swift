@@ -30,6 +30,8 @@ public enum Verdict {
     static let coresBusy = 0.8
     /// Above this parallelism the other cores were busy most of the time: not "one busy thread".
     static let oneBusyParallelism = 1.5
+    /// From this share of the CPU time on, the busiest thread did "the work: it is not split".
+    static let oneThreadShare = 0.9
     static let waitingShare = 0.5
     static let waitingPathRatio = 0.5
     static let invisibleShare = 0.3
@@ -367,11 +369,21 @@ public enum Verdict {
                 sentences.append(String(format: "One thread at a time was busy, so %@ idled; %@. Whether the work is split gtrace cannot tell: its threads waited in ways it does not see (below).%@",
                                         idle, parallelismText, python))
             } else if workers <= 1 {
+                // The busiest thread's share of the CPU time: a pipeline whose other stages
+                // are light (a Rust producer at 75%, its consumer at 19%) is split, unevenly.
+                let work = a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
+                let share = Double(work.max() ?? 0) / Double(max(work.saturatingSum, 1))
                 limit = Limit(kind: "one busy thread", rule: 4,
                               summary: String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism),
-                              numbers: ["parallelism": parallelism, "workers": 1])
-                sentences.append(String(format: "One busy thread did the work: it is not split, so %@ idled; %@.%@",
-                                        idle, parallelismText, python))
+                              numbers: ["parallelism": parallelism, "workers": 1, "busiestShare": share])
+                if share >= oneThreadShare {
+                    sentences.append(String(format: "One busy thread did the work: it is not split, so %@ idled; %@.%@",
+                                            idle, parallelismText, python))
+                } else {
+                    limit?.summary = String(format: "a single busy thread (parallelism %.2f): it did %.0f%% of the work", parallelism, share * 100)
+                    sentences.append(String(format: "One busy thread did most of the work (%.0f%% of the CPU time; no other thread did half as much), so %@ idled most of the time; %@.%@",
+                                            share * 100, idle, parallelismText, python))
+                }
             } else {
                 limit = Limit(kind: "one busy thread", rule: 4,
                               summary: String(format: "one busy thread at a time (parallelism %.2f): %d workers one after another", parallelism, workers),
