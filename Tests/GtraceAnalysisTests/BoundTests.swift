@@ -133,4 +133,17 @@ import Testing
         // Fewer threads alive than the measured parallelism cannot happen, but the floor holds.
         #expect(try #require(Analyzer.bound(stats, threadsAtOnce: 1)).value == 1.71)
     }
+
+    /// A pipeline whose second stage is light (on a CPU 30 of 100 µs beside a first
+    /// stage busy throughout): one busy thread, but the work is split, unevenly. The
+    /// verdict gives its share (100 of 130 µs) instead of "it is not split".
+    @Test func oneBusyThreadOfAnUnevenPipelineDidMostOfTheWork() throws {
+        let a = [e(0, 0, .cpuIn(cpu: 0))]
+        let b = [e(0, 1, .cpuIn(cpu: 1)), e(30_000, 1, .blockBegin(call: BlockingCall(rawValue: 1), small: 0, argument: 0)),
+                 e(30_000, 1, .cpuOut(cpu: 1, preempted: false))]
+        let analysis = try Self.analyze(Self.tables(), [a, b])
+        #expect(analysis.limit?.kind == "one busy thread", "\(analysis.verdict)")
+        #expect(analysis.verdict.first?.hasPrefix("One busy thread did most of the work (77% of the CPU time") == true, "\(analysis.verdict)")
+        #expect(analysis.verdict.first?.contains("not split") == false)
+    }
 }
