@@ -284,6 +284,27 @@ GT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru) {
     return rc;
 }
 
+/* A wait for a signal. dash waits for its jobs with wait3(WNOHANG) and, while
+ * none has ended, sigsuspend until SIGCHLD: recorded as a sleep, which the
+ * replay ties to the child reaped right after it (ReplayBuilder.reaped). */
+GT_EXPORT int sigsuspend(const sigset_t *mask) {
+    GT_NEXT(f, sigsuspend);
+    if (GT_UNLIKELY(f == NULL)) return (int)syscall(SYS_rt_sigsuspend, mask, (size_t)(_NSIG / 8));
+    if (!gt_block_begin(GTRACE_CALL_SIGSUSPEND, 0, UINT64_MAX)) return f(mask);
+    int rc = f(mask);
+    gt_block_end_rc(GTRACE_CALL_SIGSUSPEND, rc);
+    return rc;
+}
+
+GT_EXPORT int pause(void) {
+    GT_NEXT(f, pause);
+    if (GT_UNLIKELY(f == NULL)) return (int)syscall(SYS_pause);
+    if (!gt_block_begin(GTRACE_CALL_PAUSE, 0, UINT64_MAX)) return f();
+    int rc = f();
+    gt_block_end_rc(GTRACE_CALL_PAUSE, rc);
+    return rc;
+}
+
 /* wait3 (dash waits with it) is wait4 on any child: recorded as such. */
 GT_EXPORT pid_t wait3(int *status, int options, struct rusage *ru) { return wait4(-1, status, options, ru); }
 

@@ -317,6 +317,8 @@ struct gt_real {
     int (*accept)(int, void *, void *);
     int (*accept4)(int, void *, void *, int);
     int (*connect)(int, const void *, unsigned int);
+    int (*sigsuspend)(const void *);
+    int (*pause)(void);
     int resolved;
 };
 extern struct gt_real gt_real GT_HIDDEN;

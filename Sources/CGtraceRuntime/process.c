@@ -105,6 +105,8 @@ void gt_resolve(void) {
     r.accept = gt_sym("accept");
     r.accept4 = gt_sym("accept4");
     r.connect = gt_sym("connect");
+    r.sigsuspend = gt_sym("sigsuspend");
+    r.pause = gt_sym("pause");
     r.resolved = 0;
     memcpy(&gt_real, &r, sizeof r);
     __atomic_store_n(&gt_real.resolved, 1, __ATOMIC_RELEASE);

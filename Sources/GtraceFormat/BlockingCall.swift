@@ -15,6 +15,7 @@ public struct BlockingCall: RawRepresentable, Sendable, Hashable, Codable {
         "sem_wait", "sem_timedwait", "sem_clockwait", "pthread_join", "pthread_timedjoin_np", "pthread_clockjoin_np",
         "select", "pselect", "poll", "ppoll", "epoll_wait", "epoll_pwait", "read", "write", "recv", "send",
         "accept", "connect", "recvfrom", "sendto", "accept4", "recvmsg", "sendmsg", "readv", "writev",
+        "sigsuspend", "pause",
     ]
 
     public var name: String {
@@ -42,13 +43,17 @@ public struct BlockingCall: RawRepresentable, Sendable, Hashable, Codable {
     }
 
     /// True for the I/O calls recorded only once they blocked (one BLOCK_END).
-    public var isDataTransfer: Bool { UInt32(rawValue) >= GTRACE_CALL_READ.rawValue }
+    public var isDataTransfer: Bool {
+        (UInt32(GTRACE_CALL_READ.rawValue) ... UInt32(GTRACE_CALL_WRITEV.rawValue)).contains(UInt32(rawValue))
+    }
 
     /// select/poll with no descriptors is how a program (and Python before
     /// 3.11's `time.sleep`) sleeps.
     public func category(smallArgument: UInt32) -> Category {
         switch UInt32(rawValue) {
         case GTRACE_CALL_NANOSLEEP.rawValue ... GTRACE_CALL_SLEEP.rawValue: return .sleep
+        // A wait for a signal: a shell's for its jobs' SIGCHLD, which the replay ties to the child it reaps.
+        case GTRACE_CALL_SIGSUSPEND.rawValue ... GTRACE_CALL_PAUSE.rawValue: return .sleep
         case GTRACE_CALL_WAITPID.rawValue ... GTRACE_CALL_WAITID.rawValue: return .child
         case GTRACE_CALL_SEM_WAIT.rawValue ... GTRACE_CALL_PTHREAD_CLOCKJOIN.rawValue: return .sync
         case GTRACE_CALL_SELECT.rawValue ... GTRACE_CALL_PPOLL.rawValue where smallArgument == 0: return .sleep

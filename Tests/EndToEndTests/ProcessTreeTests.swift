@@ -169,6 +169,37 @@ import Testing
         Self.expectConsistent(report, "sequential processes")
     }
 
+    /// Four busy jobs started with `&` and a `wait`: dash waits for them in
+    /// sigsuspend (until SIGCHLD), which was an unrecorded off-CPU stretch the
+    /// replay kept as it was, so the critical path was the whole run ("at most
+    /// 1.82 with unlimited cores"). The wait is recorded, the replay ties it to
+    /// the job reaped after it, and the critical path is about one job, against
+    /// the same job timed alone, untraced.
+    @Test func backgroundJobsAndWaitOverlapInTheCriticalPath() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = "awk 'BEGIN { for (i = 0; i < 3000000; i++) s += i }'"
+        let (recorded, report) = try Self.record(["/bin/sh", "-c", "for i in 1 2 3 4; do \(job) & done; wait"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let shell = (report["threads"] as? [[String: Any]] ?? []).first { ($0["name"] as? String) == "sh" }
+        let calls = (shell?["blockingCalls"] as? [[String: Any]] ?? []).compactMap { $0["call"] as? String }
+        #expect(calls.contains("sigsuspend"), "the shell's blocking calls: \(calls)")
+        let p = ParallelismTests.parallelism(report)
+        let path = S.number((p["criticalPath"] as? [String: Any])?["lengthNanoseconds"])
+        let fit = p["replayFit"] as? [String: Any] ?? [:]
+        #expect(fit["fits"] as? Bool == true, "\(fit)")
+        // The truth: one job alone, untraced (the fastest of three).
+        var alone: [Double] = []
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            #expect(try Harness.run("/bin/sh", ["-c", job]).status == 0)
+            alone.append(Double(DispatchTime.now().uptimeNanoseconds - start))
+        }
+        let one = alone.min() ?? 0
+        #expect(path > 0 && path <= 1.5 * one + 20e6, "critical path \(path / 1e6) ms, one job alone \(one / 1e6) ms")
+        Self.expectConsistent(report, "background jobs")
+    }
+
     @Test func oneProcessWithAThousandThreads() throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

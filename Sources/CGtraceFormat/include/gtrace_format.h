@@ -220,7 +220,9 @@ enum gtrace_block_call {
     GTRACE_CALL_SENDMSG = 31,
     GTRACE_CALL_READV = 32,
     GTRACE_CALL_WRITEV = 33,
-    GTRACE_CALL_LAST = 33,
+    GTRACE_CALL_SIGSUSPEND = 34, /* a wait for a signal: a shell (dash) waits for its jobs here */
+    GTRACE_CALL_PAUSE = 35,
+    GTRACE_CALL_LAST = 35,
 };
 
 /* How the GIL was located (flags of GIL_INFO; also in the trace's GIL table). */
