@@ -275,27 +275,23 @@ struct PythonAttributionAccumulator {
         l.hold = l.hold.adding(saturating: duration)
         let points = hold.points.map { Point(time: min(max($0.time, hold.start), end), frames: $0.frames) }
             .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+        var off = hold.offCPU
+        if let since = hold.offSince { off.append((since, end)) }
+        func onCPU(_ from: UInt64, _ to: UInt64) -> UInt64 {
+            guard to > from else { return 0 }
+            var offCPU: UInt64 = 0
+            for o in off where o.end > from && o.start < to { offCPU = offCPU.adding(saturating: min(o.end, to) - max(o.start, from)) }
+            return (to - from) - min(offCPU, to - from)
+        }
         if !hold.contended, points.count == 2, duration > 0, points[0].frames.first?.code != points[1].frames.first?.code {
             // Nobody asked for this hold's release: its two ends are where the thread chose
             // to block (a pool worker gets its task in Connection._recv and sends its result
             // in Connection._send), not samples of what ran between them (the task's code,
             // at neither end). Only what is on both stacks ran throughout.
             l.located = l.located.adding(saturating: duration)
-            var off = hold.offCPU
-            if let since = hold.offSince { off.append((since, end)) }
-            var offCPU: UInt64 = 0
-            for o in off where o.end > hold.start && o.start < end { offCPU = offCPU.adding(saturating: min(o.end, end) - max(o.start, hold.start)) }
-            credit(&l, labels: commonLabels(points[0].frames, points[1].frames), nanoseconds: duration, onCPU: duration - min(offCPU, duration))
+            credit(&l, labels: commonLabels(points[0].frames, points[1].frames), nanoseconds: duration, onCPU: onCPU(hold.start, end))
         } else if !points.isEmpty, duration > 0 {
             l.located = l.located.adding(saturating: duration)
-            var off = hold.offCPU
-            if let since = hold.offSince { off.append((since, end)) }
-            func onCPU(_ from: UInt64, _ to: UInt64) -> UInt64 {
-                guard to > from else { return 0 }
-                var offCPU: UInt64 = 0
-                for o in off where o.end > from && o.start < to { offCPU = offCPU.adding(saturating: min(o.end, to) - max(o.start, from)) }
-                return (to - from) - min(offCPU, to - from)
-            }
             // Wall time by the midpoint in wall time; CPU time by the midpoint
             // in the holder's own on-CPU time (code advances only on a CPU).
             // Midpoints without a sum that could overflow (hostile times near 2^64, tools/fuzz).

@@ -370,20 +370,18 @@ public enum Verdict {
                                         idle, parallelismText, python))
             } else if workers <= 1 {
                 // The busiest thread's share of the CPU time: a pipeline whose other stages
-                // are light (a Rust producer at 75%, its consumer at 19%) is split, unevenly.
+                // are light (a Rust producer at 79%, its consumer at 19%) is split, unevenly.
                 let work = a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
                 let share = Double(work.max() ?? 0) / Double(max(work.saturatingSum, 1))
+                let whole = share >= oneThreadShare
                 limit = Limit(kind: "one busy thread", rule: 4,
-                              summary: String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism),
+                              summary: whole ? String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism)
+                                  : String(format: "a single busy thread (parallelism %.2f): it did %.0f%% of the work", parallelism, share * 100),
                               numbers: ["parallelism": parallelism, "workers": 1, "busiestShare": share])
-                if share >= oneThreadShare {
-                    sentences.append(String(format: "One busy thread did the work: it is not split, so %@ idled; %@.%@",
-                                            idle, parallelismText, python))
-                } else {
-                    limit?.summary = String(format: "a single busy thread (parallelism %.2f): it did %.0f%% of the work", parallelism, share * 100)
-                    sentences.append(String(format: "One busy thread did most of the work (%.0f%% of the CPU time; no other thread did half as much), so %@ idled most of the time; %@.%@",
-                                            share * 100, idle, parallelismText, python))
-                }
+                sentences.append(whole
+                    ? String(format: "One busy thread did the work: it is not split, so %@ idled; %@.%@", idle, parallelismText, python)
+                    : String(format: "One busy thread did most of the work (%.0f%% of the CPU time; no other thread did half as much), so %@ idled most of the time; %@.%@",
+                             share * 100, idle, parallelismText, python))
             } else {
                 limit = Limit(kind: "one busy thread", rule: 4,
                               summary: String(format: "one busy thread at a time (parallelism %.2f): %d workers one after another", parallelism, workers),
