@@ -423,6 +423,18 @@ static uint32_t gt_thread_tid(pthread_t th) {
         return rc_;                                                            \
     } while (0)
 
+/* A barrier: every thread but the last to arrive waits for the last one (glibc's
+ * futex calls inside it are not seen otherwise). The replay takes the waker by time:
+ * the last arrival's own call is the event just before the others wake. */
+GT_EXPORT int pthread_barrier_wait(pthread_barrier_t *b) {
+    GT_NEXT(f, pthread_barrier_wait);
+    if (GT_UNLIKELY(f == NULL)) return ENOSYS;
+    if (!gt_block_begin(GTRACE_CALL_PTHREAD_BARRIER_WAIT, 0, (uint64_t)(uintptr_t)b)) return f(b);
+    int rc = f(b);
+    gt_block_end(GTRACE_CALL_PTHREAD_BARRIER_WAIT, (uint32_t)rc, 0);
+    return rc;
+}
+
 GT_EXPORT int pthread_join(pthread_t th, void **ret) {
     GT_NEXT(f, pthread_join);
     if (GT_UNLIKELY(f == NULL)) return ENOSYS;

@@ -319,6 +319,7 @@ struct gt_real {
     int (*connect)(int, const void *, unsigned int);
     int (*sigsuspend)(const void *);
     int (*pause)(void);
+    int (*pthread_barrier_wait)(void *);
     int resolved;
 };
 extern struct gt_real gt_real GT_HIDDEN;

@@ -107,6 +107,7 @@ void gt_resolve(void) {
     r.connect = gt_sym("connect");
     r.sigsuspend = gt_sym("sigsuspend");
     r.pause = gt_sym("pause");
+    r.pthread_barrier_wait = gt_sym("pthread_barrier_wait");
     r.resolved = 0;
     memcpy(&gt_real, &r, sizeof r);
     __atomic_store_n(&gt_real.resolved, 1, __ATOMIC_RELEASE);

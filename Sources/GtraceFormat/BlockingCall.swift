@@ -15,7 +15,7 @@ public struct BlockingCall: RawRepresentable, Sendable, Hashable, Codable {
         "sem_wait", "sem_timedwait", "sem_clockwait", "pthread_join", "pthread_timedjoin_np", "pthread_clockjoin_np",
         "select", "pselect", "poll", "ppoll", "epoll_wait", "epoll_pwait", "read", "write", "recv", "send",
         "accept", "connect", "recvfrom", "sendto", "accept4", "recvmsg", "sendmsg", "readv", "writev",
-        "sigsuspend", "pause",
+        "sigsuspend", "pause", "pthread_barrier_wait",
     ]
 
     public var name: String {
@@ -54,6 +54,7 @@ public struct BlockingCall: RawRepresentable, Sendable, Hashable, Codable {
         case GTRACE_CALL_NANOSLEEP.rawValue ... GTRACE_CALL_SLEEP.rawValue: return .sleep
         // A wait for a signal: a shell's for its jobs' SIGCHLD, which the replay ties to the child it reaps.
         case GTRACE_CALL_SIGSUSPEND.rawValue ... GTRACE_CALL_PAUSE.rawValue: return .sleep
+        case GTRACE_CALL_PTHREAD_BARRIER_WAIT.rawValue: return .sync
         case GTRACE_CALL_WAITPID.rawValue ... GTRACE_CALL_WAITID.rawValue: return .child
         case GTRACE_CALL_SEM_WAIT.rawValue ... GTRACE_CALL_PTHREAD_CLOCKJOIN.rawValue: return .sync
         case GTRACE_CALL_SELECT.rawValue ... GTRACE_CALL_PPOLL.rawValue where smallArgument == 0: return .sleep

@@ -222,7 +222,8 @@ enum gtrace_block_call {
     GTRACE_CALL_WRITEV = 33,
     GTRACE_CALL_SIGSUSPEND = 34, /* a wait for a signal: a shell (dash) waits for its jobs here */
     GTRACE_CALL_PAUSE = 35,
-    GTRACE_CALL_LAST = 35,
+    GTRACE_CALL_PTHREAD_BARRIER_WAIT = 36, /* what: the barrier's address */
+    GTRACE_CALL_LAST = 36,
 };
 
 /* How the GIL was located (flags of GIL_INFO; also in the trace's GIL table). */
