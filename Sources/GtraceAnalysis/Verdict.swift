@@ -99,9 +99,14 @@ public enum Verdict {
         max(1, Analyzer.mostThreadsAtOnce(workers.map { a.threads[$0] }))
     }
 
+    /// Each thread's work: its on-CPU time from perf, else its CPU time.
+    static func threadWork(_ a: TraceAnalysis) -> [UInt64] {
+        a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
+    }
+
     /// The indices of the worker threads (see `workers`).
     static func workerThreads(_ a: TraceAnalysis) -> [Int] {
-        let work = a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
+        let work = threadWork(a)
         let busiest = work.max() ?? 0
         guard busiest > 0 else { return a.threads.isEmpty ? [] : [0] }
         let rootMain = a.threads.firstIndex { $0.process == 0 && $0.tid == $0.pid }
@@ -371,7 +376,7 @@ public enum Verdict {
             } else if workers <= 1 {
                 // The busiest thread's share of the CPU time: a pipeline whose other stages
                 // are light (a Rust producer at 79%, its consumer at 19%) is split, unevenly.
-                let work = a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
+                let work = threadWork(a)
                 let share = Double(work.max() ?? 0) / Double(max(work.saturatingSum, 1))
                 let whole = share >= oneThreadShare
                 limit = Limit(kind: "one busy thread", rule: 4,
@@ -554,10 +559,10 @@ public enum Verdict {
         // after it was mapped, and the same name (the line that first took it) in
         // processes that mapped it themselves (multiprocessing's spawn and
         // forkserver): rows are grouped by their name when it names a place.
+        func located(_ l: LockStatistics) -> Bool { !l.name.hasPrefix("Python lock 0x") && l.name != l.address }
         var groups: [String: [LockStatistics]] = [:]
         for l in candidates {
-            let located = !l.name.hasPrefix("Python lock 0x") && l.name != l.address
-            groups[l.kind + " " + (located ? l.name : l.address), default: []].append(l)
+            groups[l.kind + " " + (located(l) ? l.name : l.address), default: []].append(l)
         }
         let shared = groups.values.compactMap { rows -> SharedLock? in
             let pids = Set(rows.map(\.pid))
@@ -565,7 +570,7 @@ public enum Verdict {
             let outside = rows.map(\.waitForOtherProcessesNanoseconds).saturatingSum
             let holds = rows.map(\.holdTotalNanoseconds).saturatingSum
             guard Double(outside) >= sharedWaiters * wall, Double(holds) >= queuedWaiters * wall else { return nil }
-            let named = rows.first { !$0.name.hasPrefix("Python lock 0x") && $0.name != $0.address } ?? rows[0]
+            let named = rows.first(where: located) ?? rows[0]
             let addresses = Set(rows.map(\.address))
             return SharedLock(name: named.name, kind: named.kind, address: addresses.count == 1 ? named.address : "", pids: pids.sorted(),
                               holds: holds, outsideWaits: outside, waits: rows.map(\.waitsForOtherProcesses).reduce(0, +))
