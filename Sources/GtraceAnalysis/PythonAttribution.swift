@@ -288,8 +288,9 @@ struct PythonAttributionAccumulator {
             // to block (a pool worker gets its task in Connection._recv and sends its result
             // in Connection._send), not samples of what ran between them (the task's code,
             // at neither end). Only what is on both stacks ran throughout.
-            l.located = l.located.adding(saturating: duration)
-            credit(&l, labels: commonLabels(points[0].frames, points[1].frames), nanoseconds: duration, onCPU: onCPU(hold.start, end))
+            let labels = commonLabels(points[0].frames, points[1].frames)
+            if labels.first?.0 != Self.between { l.located = l.located.adding(saturating: duration) }
+            credit(&l, labels: labels, nanoseconds: duration, onCPU: onCPU(hold.start, end))
         } else if !points.isEmpty, duration > 0 {
             l.located = l.located.adding(saturating: duration)
             // Wall time by the midpoint in wall time; CPU time by the midpoint

@@ -32,6 +32,8 @@ public enum Verdict {
     static let oneBusyParallelism = 1.5
     /// From this share of the CPU time on, the busiest thread did "the work: it is not split".
     static let oneThreadShare = 0.9
+    /// From this share of the CPU time on, a process with several threads is the parallel part: its threads, not the processes, ran in parallel.
+    static let oneProcessShare = 0.75
     static let waitingShare = 0.5
     static let waitingPathRatio = 0.5
     static let invisibleShare = 0.3
@@ -152,6 +154,10 @@ public enum Verdict {
         let io = Double(states.map(\.ioNanoseconds).saturatingSum)
         let children = Double(states.map(\.childWaitNanoseconds).saturatingSum)
         let busyProcesses = a.processes.filter { ($0.onCPUNanoseconds ?? $0.cpuNanoseconds) > 0 }.count
+        // Whose parallelism it was: a process with several threads that did most of the
+        // CPU work ran in parallel with itself, whatever ran around it (a launcher script).
+        let busiest = a.processes.max { ($0.onCPUNanoseconds ?? $0.cpuNanoseconds) < ($1.onCPUNanoseconds ?? $1.cpuNanoseconds) }
+        let threadsOfOneProcess = busiest.map { $0.threadCount > 1 && Double($0.onCPUNanoseconds ?? $0.cpuNanoseconds) >= Self.oneProcessShare * max(cpu, 1) } ?? false
 
         func prediction(_ prefix: String, cores c: Int) -> Prediction? {
             p?.predictions.first { $0.scenario.hasPrefix(prefix) && $0.cores == c && $0.stuckThreads == 0 }
@@ -407,7 +413,7 @@ public enum Verdict {
 
         // 6. The cores.
         if limit == nil, parallelism >= coresBusy * Double(cores) {
-            let processes = busyProcesses > 1
+            let processes = busyProcesses > 1 && !threadsOfOneProcess
             limit = Limit(kind: "cores", rule: 6,
                           summary: String(format: "the CPUs: %.2f of %d cores busy on average; more cores would help", parallelism, cores),
                           numbers: ["parallelism": parallelism, "cores": Double(cores), "processes": Double(busyProcesses)])

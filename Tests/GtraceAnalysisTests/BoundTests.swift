@@ -117,6 +117,22 @@ import Testing
         #expect(analysis.verdict.first?.hasPrefix("Limited by the cores") == true, "\(analysis.verdict)")
     }
 
+    /// A launcher (pyenv's `python3` shim: a shell and its helpers) runs briefly before the
+    /// process whose two threads run in parallel: the threads ran in parallel, not "the
+    /// processes", which rule 6 said whenever more than one process used a CPU.
+    @Test func twoThreadsOfOneProcessAfterALauncherAreTheThreadsInParallel() throws {
+        var tables = Self.tables()
+        tables.processes.append(ProcessInfo(index: 1, pid: 9, ppid: 1, parent: nil, image: 1, executable: "/bin/sh",
+                                            arguments: ["sh"], startNanoseconds: 0, endNanoseconds: 5_000,
+                                            exitKind: .mainReturn, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0))
+        tables.threads.append(ThreadInfo(index: 2, process: 1, tid: 9, name: "sh", creator: nil, startNanoseconds: 0,
+                                         endNanoseconds: 5_000, endKind: .processEnded, cpuNanoseconds: nil))
+        let launcher = [e(0, 2, .cpuIn(cpu: 0)), e(5_000, 2, .cpuOut(cpu: 0, preempted: false))]
+        let analysis = try Self.analyze(tables, [[e(5_000, 0, .cpuIn(cpu: 0))], [e(5_000, 1, .cpuIn(cpu: 1))], launcher])
+        #expect(analysis.limit?.kind == "cores", "\(analysis.verdict)")
+        #expect(analysis.verdict.first?.contains("the threads ran in parallel") == true, "\(analysis.verdict)")
+    }
+
     /// Without a replay (too many operations) only the lock bound is left: a lock
     /// that serialised 40 µs of 376 ms of work would allow 9400 cores' worth. No run
     /// is more parallel than its threads alive at once: the bound stops there.
