@@ -25,6 +25,8 @@ public enum Analyzer {
 
         var heldIntervals: [(thread: Int, start: UInt64, end: UInt64)] = []  // drained after each event
         var serialisation = SerialisationTracker(tables: tables)
+        var pythonWaits = PythonLockWaitAccumulator(tables: tables)
+        let pythonWaitsEnabled = pythonWaits.isEnabled
         func apply(_ transition: LockIntervalTracker.Transition) {
             serialisation.apply(transition)
             switch transition {
@@ -71,6 +73,7 @@ public enum Analyzer {
                 case let .wait(acquired):
                     locks[interval.lock].waitEnded(interval)
                     if !acquired && !interval.closedByEnd { locks[interval.lock].failed += 1 }
+                    if pythonWaitsEnabled { pythonWaits.waitEnded(thread: interval.thread, lock: interval.lock, nanoseconds: interval.duration) }
                     if gils[interval.lock] != nil {
                         threads[interval.thread].gilWaitingNanoseconds = threads[interval.thread].gilWaitingNanoseconds.adding(saturating: interval.duration)
                     } else {
@@ -94,6 +97,7 @@ public enum Analyzer {
         var events = second.events(of: file, secondThread: secondThread ?? (file.size >= SchedulingReplayPass.parallelMinimumBytes))
         while let event = events.next() {
             if pythonEnabled { python.consume(event) }
+            if pythonWaitsEnabled { pythonWaits.consume(event) }
             lastTime = max(lastTime, event.time)
             tracker.consume(event, apply)
             switch event.kind {
@@ -194,6 +198,7 @@ public enum Analyzer {
         analysis.timeline = scheduling.timeline.timeline(tables: tables)
         analysis.jvmMonitors = JVMMonitorStatistics.compute(conditions: conditions)
         analysis.invisibleWaits = InvisibleWaitStatistics.compute(threads: threadStats, processes: processStats)
+        if pythonWaitsEnabled { analysis.pythonLockWaits = pythonWaits.statistics() }
         let verdict = Verdict.decide(analysis)
         analysis.limit = verdict.limit
         analysis.verdict = verdict.sentences + Self.freeThreadedSentences(tables)

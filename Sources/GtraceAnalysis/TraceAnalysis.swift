@@ -23,6 +23,8 @@ public struct TraceAnalysis: Sendable, Codable {
     public var jvmMonitors: JVMMonitorStatistics?
     /// Thread time blocked in waits no wrapper recorded (perf only).
     public var invisibleWaits: InvisibleWaitStatistics?
+    /// Python lock waits by the program's own line, most waited first (nil: no Python locations).
+    public var pythonLockWaits: [PythonLockWaitSite]?
 }
 
 public struct RunSummary: Sendable, Codable {

@@ -341,8 +341,8 @@ public enum Verdict {
             // sentence read as if the rest of the time ran (raw_futex: workers woken by a sleeping thread).
             let lockWaits = Double(a.threads.map(\.waitingNanoseconds).saturatingSum)
             let lockWaitText = alive > 0 && lockWaits / alive >= Self.lockWaitMention
-                ? String(format: " Another %.0f%% went to waiting for locks or futex words, which the threads that release or wake them let go (the lock and futex tables name them).",
-                         min(1, lockWaits / alive) * 100) : ""
+                ? String(format: " Another %.0f%% went to waiting for locks or futex words, which the threads that release or wake them let go%@.",
+                         min(1, lockWaits / alive) * 100, pythonLockWaitPlaces(a, of: lockWaits).map { ": " + $0 } ?? " (the lock and futex tables name them)") : ""
             let what = (waitingShare == nil ? "The threads spent their time blocked, sleeping or in C code that releases the GIL."
                 : String(format: "The %@ spent %.0f%% of their time waiting, mostly %@.", processes ? "processes" : "threads", share * 100, biggest))
                 + lockWaitText
@@ -597,6 +597,20 @@ public enum Verdict {
     static let processStartNoteWall: UInt64 = 2_000_000_000
 
     /// A duration for a sentence: "850 ms", "2.31 s", "420 µs".
+    /// "most at sem.py:4 in work (Semaphore.acquire: 6 waits by 6 threads, 1.20 s) and …": the
+    /// program's lines with the most Python lock waits, when they are ≥ half of `total`.
+    static func pythonLockWaitPlaces(_ a: TraceAnalysis, of total: Double) -> String? {
+        guard let sites = a.pythonLockWaits, total > 0,
+              Double(sites.map(\.waitNanoseconds).saturatingSum) >= 0.5 * total else { return nil }
+        let multi = Set(sites.map(\.pid)).count > 1
+        let named = sites.prefix(2).filter { Double($0.waitNanoseconds) >= Self.lockWaitMention * total }.map { s -> String in
+            let waits = "\(s.waits) wait\(s.waits == 1 ? "" : "s")" + (s.threads > 1 ? " by \(s.threads) threads" : "")
+            return "\(s.site)\(multi ? " (pid \(s.pid))" : "") (\(s.via.map { $0 + ": " } ?? "")\(waits), \(duration(s.waitNanoseconds)))"
+        }
+        guard !named.isEmpty else { return nil }
+        return "most at " + named.joined(separator: " and ")
+    }
+
     static func duration(_ ns: UInt64) -> String {
         let v = Double(ns)
         if v >= 1e9 { return String(format: "%.2f s", v / 1e9) }

@@ -28,6 +28,13 @@ function renderGIL(section, run) {
   }
 }
 function renderLockFamilies(section, run) {
+  const sites = run.pythonLockWaits || [];
+  if (sites.length) {
+    add(section, el("h2", "Python lock waits by the program's line"));
+    add(section, el("div", "innermost recorded frame outside the standard library, and the library call made there", "muted"));
+    add(section, table(["line of the program", "pid", "called", "waits", "threads", "wait total", "max"],
+      sites.slice(0, 20).map(w => [w.site, w.pid, w.via == null ? "-" : w.via, w.waits, w.threads, dur(w.waitNanoseconds), dur(w.maxWaitNanoseconds)])));
+  }
   const words = run.locks.filter(l => l.futex).sort((a, b) => b.waitTotalNanoseconds - a.waitTotalNanoseconds);
   if (words.length) {
     add(section, el("h2", "Futex words (waits only: an uncontended hold never enters the kernel)"));

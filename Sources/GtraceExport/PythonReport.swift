@@ -23,6 +23,19 @@ enum PythonReport {
         return out
     }
 
+    /// Python lock waits by the program's own line (docs/METRICS.md): a Condition's
+    /// waiters, joins and queues spread their waits over many lock rows.
+    static func lockWaits(_ a: TraceAnalysis, top: Int) -> [String] {
+        guard let sites = a.pythonLockWaits, !sites.isEmpty else { return [] }
+        var table = TextTable(header: ["line of the program", "pid", "called", "waits", "threads", "wait total", "max"])
+        table.leftAligned = [0, 2]
+        for s in sites.prefix(top) {
+            table.rows.append([TerminalText.field(s.site), "\(s.pid)", s.via ?? "-", "\(s.waits)", "\(s.threads)",
+                               Formatting.duration(s.waitNanoseconds), Formatting.duration(s.maxWaitNanoseconds)])
+        }
+        return ["Python lock waits by the program's line (innermost recorded frame outside the standard library)"] + table.render(indent: "  ") + [""]
+    }
+
     /// The GIL section's tables: functions holding it, places waiting for it, hand-offs.
     static func details(_ g: GILStatistics, top: Int = 10) -> [String] {
         guard let p = g.pythonCode else { return [] }

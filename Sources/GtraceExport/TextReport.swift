@@ -71,6 +71,7 @@ public enum TextReport {
             }
         }
         out.append("")
+        out += PythonReport.lockWaits(a, top: maxLocks)
         out += FutexReport.table(a, maxLocks: maxLocks)
         out += FutexReport.jvm(a)
 

@@ -434,6 +434,8 @@ public struct WakerKind: RawRepresentable, Sendable, Hashable {
 public struct LockName: Sendable, Equatable {
     public var lock: Int
     public var name: String
+    /// How a 3.14+ Python lock (a PyMutex: a futex word to the trace) is named.
+    public static let pyMutexPrefix = "Python lock (PyMutex)"
     public init(lock: Int, name: String) {
         self.lock = lock
         self.name = name

@@ -371,8 +371,8 @@ struct TraceBuilder {
             let isPyMutex = lock.kind != .pythonLock
             let name: String
             if isPyMutex {
-                name = pythonLocks.firstLocation[lock.index].map { "Python lock (PyMutex) first waited for at \($0.site)" }
-                    ?? "Python lock (PyMutex) 0x" + String(lock.address, radix: 16)
+                name = pythonLocks.firstLocation[lock.index].map { "\(LockName.pyMutexPrefix) first waited for at \($0.site)" }
+                    ?? LockName.pyMutexPrefix + " 0x" + String(lock.address, radix: 16)
             } else {
                 let created = pythonLocks.creation(of: lock).map { "Python lock created at \($0)" }
                 name = created ?? pythonLocks.firstLocation[lock.index].map { "Python lock first acquired at \($0.site)" }

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+/// A `threading.Semaphore(2)` lets 2 of 8 sleeping threads in at a time. Its
+/// waits are spread over one new Condition waiter lock per wait, each row
+/// named by a line of threading.py; grouped by the program's own line they
+/// must name the `with sem:` line, with the waits the workload timed itself,
+/// and the verdict must name that line. On every CPython (PyMutex waits from 3.14).
+@Suite(.serialized) struct PythonLockWaitSiteTests {
+    static let script = """
+        import threading, time, sys
+        sem = threading.Semaphore(2)
+        waited = []
+        def work():
+            t0 = time.perf_counter()
+            with sem:
+                waited.append(time.perf_counter() - t0)
+                time.sleep(0.08)
+        def main():
+            ts = [threading.Thread(target=work) for _ in range(8)]
+            for t in ts: t.start()
+            for t in ts: t.join()
+            long = [w for w in waited if w > 0.02]
+            print("waits", len(long), "seconds", sum(long))
+        main()
+
+        """
+
+    @Test(arguments: PythonVersions.installed)
+    func semaphoreWaitsAreNamedByTheProgramsLine(python: PythonVersions.Interpreter) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = "\(dir)/gate.py"
+        try Self.script.write(toFile: path, atomically: true, encoding: .utf8)
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", python.path, path])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        // The workload's own clock: the waits longer than 20 ms (the 6 threads that queued).
+        let truth = recorded.stdout.split(separator: " ").map(String.init)
+        let waits = truth.count >= 4 ? Int(truth[1]) ?? -1 : -1
+        let seconds = truth.count >= 4 ? Double(truth[3].trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 : -1
+        #expect(waits == 6, "\(recorded.stdout)")
+
+        let report = try Harness.reportJSON(trace)
+        let sites = try #require(report["pythonLockWaits"] as? [[String: Any]], "\(report.keys)")
+        let gate = sites.filter { ($0["site"] as? String) == "gate.py:6 in work" }
+        #expect(gate.count == 1, "\(sites)")
+        if let row = gate.first {
+            #expect((row["via"] as? String)?.hasSuffix("acquire") == true || (row["via"] as? String) == "__enter__", "\(row)")
+            #expect(SchedulingTests.number(row["waits"]) == 6 && SchedulingTests.number(row["threads"]) == 6, "\(row)")
+            let total = SchedulingTests.number(row["waitNanoseconds"]) / 1e9
+            #expect(abs(total - seconds) <= 0.05 * seconds, "gtrace \(total) s, the workload's clock \(seconds) s")
+        }
+        #expect(sites.contains { ($0["site"] as? String)?.hasPrefix("gate.py:12 in main") == true && ($0["via"] as? String)?.hasSuffix("join") == true },
+                "\(sites)")
+        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
+        #expect(verdict.contains("most at gate.py:6 in work ("), "\(verdict)")
+    }
+}
