@@ -111,7 +111,8 @@ struct PythonAttributionAccumulator {
         /// Threads waiting for this GIL now.
         var waiting: Set<Int> = []
     }
-    private var threads: [Int: ThreadState] = [:]
+    /// By thread index (looked up at every event).
+    private var threads: [ThreadState?]
     /// Threads that are their process's main thread (tid = pid).
     private let mainThreads: Set<Int>
     private let perf: Bool
@@ -123,6 +124,15 @@ struct PythonAttributionAccumulator {
         mainThreads = Set(tables.threads.filter { tables.processes.indices.contains($0.process) && $0.tid == tables.processes[$0.process].pid }
             .map(\.index))
         perf = tables.info["scheduling"] == "perf"
+        threads = Array(repeating: nil, count: tables.threads.count)
+    }
+
+    /// A thread's state moved out of the table (not copied: a copy would make every
+    /// change to its hold's points copy them whole); the caller puts it back.
+    private mutating func take(_ t: Int) -> ThreadState? {
+        let s = threads[t]
+        threads[t] = nil
+        return s
     }
 
     /// False when the trace has no Python locations: nothing to do.
@@ -130,25 +140,27 @@ struct PythonAttributionAccumulator {
 
     mutating func consume(_ e: TraceEvent) {
         let t = e.thread
+        guard threads.indices.contains(t) else { return }
         if case .pythonLocation = e.kind {
-        } else if var s = threads[t], let hold = s.hold, hold.end != nil {
+        } else if let hold = threads[t]?.hold, hold.end != nil {
             // A release whose location did not follow (no location recorded for it).
             finish(hold)
-            s.hold = nil
-            s.last = nil
-            threads[t] = s
+            threads[t]?.hold = nil
+            threads[t]?.last = nil
         }
         switch e.kind {
         case let .lockWait(lock, _) where gilLocks.contains(lock):
-            var s = threads[t] ?? ThreadState()
+            var s = take(t) ?? ThreadState()
             s.waitStart = e.time
             s.waitSite = site(s.releaseFrames, after: s.after)
             threads[t] = s
             locks[lock, default: PerLock()].waiting.insert(t)
             if let holder = locks[lock]?.holder, holder != t { threads[holder]?.hold?.contended = true }
         case let .lockAcquire(lock, _) where gilLocks.contains(lock), let .lockAcquired(lock, _) where gilLocks.contains(lock):
-            var s = threads[t] ?? ThreadState()
-            var l = locks[lock] ?? PerLock()
+            // Moved out and back (not copied): a copy would make every change to the
+            // hold's points or the lock's tables copy them whole (copy-on-write).
+            var s = take(t) ?? ThreadState()
+            var l = locks.removeValue(forKey: lock) ?? PerLock()
             if let start = s.waitStart, var site = s.waitSite {
                 let wait = e.time &- start
                 let key = site.site
@@ -172,7 +184,7 @@ struct PythonAttributionAccumulator {
             locks[lock] = l
             threads[t] = s
         case let .lockRelease(lock, _) where gilLocks.contains(lock):
-            var s = threads[t] ?? ThreadState()
+            var s = take(t) ?? ThreadState()
             s.hold?.end = e.time
             if let since = s.hold?.offSince {
                 s.hold?.offCPU.append((since, e.time))
@@ -187,7 +199,7 @@ struct PythonAttributionAccumulator {
             locks[lock, default: PerLock()].lastReleaseFunction = nil
             threads[t] = s
         case let .pythonLocation(frames):
-            guard var s = threads[t], let last = s.last else { return }
+            guard threads[t]?.last != nil, var s = take(t), let last = s.last else { return }
             locks[s.lastLock, default: PerLock()].boundary += 1
             switch last {
             case .acquire:
@@ -215,17 +227,16 @@ struct PythonAttributionAccumulator {
             s.last = nil
             threads[t] = s
         case let .pythonSample(lock, frames):
-            guard let holder = locks[lock]?.holder, var s = threads[holder], s.hold != nil else { return }
-            s.hold?.points.append(Point(time: e.time, frames: frames))
+            guard let holder = locks[lock]?.holder, threads[holder]?.hold != nil else { return }
+            threads[holder]?.hold?.points.append(Point(time: e.time, frames: frames))
             locks[lock]?.samples += 1
-            threads[holder] = s
         case .cpuOut:
-            var s = threads[t] ?? ThreadState()
+            var s = take(t) ?? ThreadState()
             s.onCPU = false
             if s.hold != nil, s.hold?.end == nil { s.hold?.offSince = e.time }
             threads[t] = s
         case .cpuIn:
-            var s = threads[t] ?? ThreadState()
+            var s = take(t) ?? ThreadState()
             s.onCPU = true
             if let since = s.hold?.offSince {
                 s.hold?.offCPU.append((since, e.time))
@@ -233,10 +244,7 @@ struct PythonAttributionAccumulator {
             }
             threads[t] = s
         case let .blockBegin(call, _, _):
-            if var s = threads[t], s.hold == nil, s.after == nil {
-                s.after = call.name
-                threads[t] = s
-            }
+            if let s = threads[t], s.hold == nil, s.after == nil { threads[t]?.after = call.name }
         default:
             break
         }
@@ -244,8 +252,8 @@ struct PythonAttributionAccumulator {
 
     /// Holds still open at the end of the trace end there.
     mutating func finish(at end: UInt64) {
-        for (t, s) in threads.sorted(by: { $0.key < $1.key }) {
-            guard var hold = s.hold else { continue }
+        for t in threads.indices {
+            guard var hold = threads[t]?.hold else { continue }
             if hold.end == nil { hold.end = end }
             finish(hold)
             threads[t]?.hold = nil
@@ -271,7 +279,7 @@ struct PythonAttributionAccumulator {
     private mutating func finish(_ hold: Hold) {
         let end = hold.end ?? hold.start
         let duration = end &- hold.start
-        var l = locks[hold.lock] ?? PerLock()
+        var l = locks.removeValue(forKey: hold.lock) ?? PerLock()  // moved, not copied (see consume)
         l.hold = l.hold.adding(saturating: duration)
         let points = hold.points.map { Point(time: min(max($0.time, hold.start), end), frames: $0.frames) }
             .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)

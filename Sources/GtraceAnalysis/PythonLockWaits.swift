@@ -29,7 +29,8 @@ struct PythonLockWaitAccumulator {
     private let codes: [PythonCode]
     private let threadProcess: [Int]
     private let pids: [Int32]
-    private var lastFrames: [Int: PythonStack] = [:]
+    /// By thread (an array: a location is stored at every GIL event).
+    private var lastFrames: [PythonStack?]
     private var waiting: [Int: (lock: Int, frames: PythonStack?)] = [:]
     /// Waits whose release location had no frame (a C call between two Python
     /// calls), placed at the thread's next location: where it resumed.
@@ -49,6 +50,7 @@ struct PythonLockWaitAccumulator {
         codes = tables.pythonCodes
         threadProcess = tables.threads.map(\.process)
         pids = tables.processes.map(\.pid)
+        lastFrames = Array(repeating: nil, count: tables.threads.count)
     }
 
     var isEnabled: Bool { !pythonLocks.isEmpty && !codes.isEmpty }
@@ -56,12 +58,13 @@ struct PythonLockWaitAccumulator {
     mutating func consume(_ e: TraceEvent) {
         switch e.kind {
         case let .pythonLocation(frames):
+            guard lastFrames.indices.contains(e.thread) else { return }
             lastFrames[e.thread] = frames
-            if !frames.isEmpty, let waits = unplaced.removeValue(forKey: e.thread) {
+            if !unplaced.isEmpty, !frames.isEmpty, let waits = unplaced.removeValue(forKey: e.thread) {
                 for w in waits { add(thread: e.thread, frames: frames, nanoseconds: w) }
             }
         case let .lockWait(lock, _) where pythonLocks.contains(lock):
-            let frames = lastFrames[e.thread]
+            let frames = lastFrames.indices.contains(e.thread) ? lastFrames[e.thread] : nil
             waiting[e.thread] = (lock, frames?.isEmpty == false ? frames : nil)
 
         default:
