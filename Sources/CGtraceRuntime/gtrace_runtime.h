@@ -320,6 +320,9 @@ struct gt_real {
     int (*sigsuspend)(const void *);
     int (*pause)(void);
     int (*pthread_barrier_wait)(void *);
+    int (*spin_lock)(volatile int *);
+    int (*spin_trylock)(volatile int *);
+    int (*spin_unlock)(volatile int *);
     int resolved;
 };
 extern struct gt_real gt_real GT_HIDDEN;

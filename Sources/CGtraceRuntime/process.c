@@ -108,6 +108,9 @@ void gt_resolve(void) {
     r.sigsuspend = gt_sym("sigsuspend");
     r.pause = gt_sym("pause");
     r.pthread_barrier_wait = gt_sym("pthread_barrier_wait");
+    r.spin_lock = gt_sym("pthread_spin_lock");
+    r.spin_trylock = gt_sym("pthread_spin_trylock");
+    r.spin_unlock = gt_sym("pthread_spin_unlock");
     r.resolved = 0;
     memcpy(&gt_real, &r, sizeof r);
     __atomic_store_n(&gt_real.resolved, 1, __ATOMIC_RELEASE);

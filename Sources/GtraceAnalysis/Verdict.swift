@@ -237,7 +237,9 @@ public enum Verdict {
                                     "waitRatio": lock.waitRatio])
             sentences.append(String(format: "Lock %@ (pid %d) serialises the work: its holders ran %@ on a CPU while other threads waited for it, %.0f%% of the CPU time, with %.2f threads waiting on average and %.0f%% of its acquisitions contended; %@.",
                                     s.resource, s.pid, duration(s.nanoseconds), s.serialFraction * 100, lock.waitRatio,
-                                    lock.contendedPercent, parallelismText))
+                                    lock.contendedPercent, parallelismText)
+                             // A spinlock's waiters stay on a CPU: the parallelism counts their spinning as work.
+                             + (lock.kind == LockKind.spinlock.label ? " It is a spinlock: its waiters spun on a CPU, and that spinning is counted in the parallelism." : ""))
             if let w = p?.predictions.first(where: { $0.scenario == "without lock \(s.resource)" && $0.stuckThreads == 0 }),
                gain(w) >= whatIfGain {
                 whatIf = w

@@ -38,7 +38,8 @@ public enum LockKind: UInt8, Sendable, Codable {
     /// (Rust std, parking_lot, Swift Synchronization...): only its waits and
     /// wakes are seen, never an uncontended hold.
     /// `pythonLock`: a CPython lock (threading.Lock & co., a POSIX semaphore up to 3.13).
-    case mutex = 0, rwlock = 1, condition = 2, gil = 3, futex = 4, pythonLock = 5
+    /// `spinlock`: a `pthread_spinlock_t` (its waiters spin on a CPU).
+    case mutex = 0, rwlock = 1, condition = 2, gil = 3, futex = 4, pythonLock = 5, spinlock = 6
 
     public var label: String {
         switch self {
@@ -48,6 +49,7 @@ public enum LockKind: UInt8, Sendable, Codable {
         case .gil: return "GIL"
         case .futex: return "futex"
         case .pythonLock: return "Python lock"
+        case .spinlock: return "spinlock"
         }
     }
 }
