@@ -159,6 +159,14 @@ static inline int gt_active(void) {
     return t->state == GT_UNINIT && gt_enabled && t->guard == 0;
 }
 
+/* ---- locks.c, threads.c: bodies C11 threads (c11threads.c) share -------- */
+/* `caller`/`outer`: the program's call site and the one above it (locks.c). */
+int gt_traced_mutex_lock(pthread_mutex_t *m, uint64_t caller) GT_HIDDEN;
+int gt_traced_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime,
+                        uint64_t caller, uint64_t outer) GT_HIDDEN;
+/* pthread_create's, for a start routine that returns int (`c11`: as glibc's thrd_create). */
+int gt_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg, int c11) GT_HIDDEN;
+
 /* ---- buffer.c ---------------------------------------------------------- */
 uint32_t gt_gettid(void) GT_HIDDEN;
 void gt_emit_clock_sync(void) GT_HIDDEN;
@@ -323,6 +331,7 @@ struct gt_real {
     int (*spin_lock)(volatile int *);
     int (*spin_trylock)(volatile int *);
     int (*spin_unlock)(volatile int *);
+    int (*thrd_create)(unsigned long *, int (*)(void *), void *);
     int resolved;
 };
 extern struct gt_real gt_real GT_HIDDEN;

@@ -74,19 +74,24 @@ GT_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m) {
     return gt_mutex_destroy(m);
 }
 
-GT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) {
+/* The lock's body, with the program's call site (c11threads.c passes its own caller's). */
+static inline __attribute__((always_inline)) int gt_mutex_lock_from(pthread_mutex_t *m, uint64_t caller) {
     if (GT_UNLIKELY(gt_is_gil_mutex(m))) return gt_gil_lock(m);
     if (!gt_active()) return gt_mutex_lock(m);
     int rc = gt_mutex_trylock(m);
     if (GT_LIKELY(rc == 0 || rc == EOWNERDEAD)) { /* EOWNERDEAD: robust, now owned */
-        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, GTRACE_LOCKF_MUTEX, (uint32_t)rc, A(m), GT_CALLER());
+        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, GTRACE_LOCKF_MUTEX, (uint32_t)rc, A(m), caller);
         return rc;
     }
-    gt_emit(GTRACE_RAW_LOCK_WAIT, GTRACE_LOCKF_MUTEX, 0, A(m), GT_CALLER());
+    gt_emit(GTRACE_RAW_LOCK_WAIT, GTRACE_LOCKF_MUTEX, 0, A(m), caller);
     rc = gt_mutex_lock(m);
     gt_after_wait(m, GTRACE_LOCKF_MUTEX, rc);
     return rc;
 }
+
+GT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m) { return gt_mutex_lock_from(m, GT_CALLER()); }
+
+int gt_traced_mutex_lock(pthread_mutex_t *m, uint64_t caller) { return gt_mutex_lock_from(m, caller); }
 
 GT_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m) {
     int rc = gt_mutex_trylock(m);
@@ -229,9 +234,10 @@ static inline __attribute__((always_inline)) uint64_t gt_outer_site(const void *
 }
 #define GT_OUTER_SITE() gt_outer_site(__builtin_frame_address(0), *(void *const *)__builtin_frame_address(0))
 
-#define GT_COND_BEFORE(c, m)                                                              \
+#define GT_COND_BEFORE(c, m) GT_COND_BEFORE_FROM(c, m, GT_CALLER())
+#define GT_COND_BEFORE_FROM(c, m, caller)                                                 \
     do {                                                                                  \
-        gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_MUTEX | GTRACE_LOCKF_VIA_COND, 0, A(m), GT_CALLER()); \
+        gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_MUTEX | GTRACE_LOCKF_VIA_COND, 0, A(m), (caller)); \
         gt_emit(GTRACE_RAW_COND_WAIT, 0, 0, A(c), A(m));                                  \
     } while (0)
 
@@ -257,6 +263,25 @@ GT_EXPORT __attribute__((optimize("no-omit-frame-pointer"))) int pthread_cond_ti
     if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m, abstime);
     uint64_t outer_ = GT_OUTER_SITE();
     GT_COND_BEFORE(c, m);
+    int rc = f(c, m, abstime);
+    GT_COND_AFTER(c, m, rc);
+    return rc;
+}
+
+/* C11 cnd_wait/cnd_timedwait (c11threads.c): the same, with their caller's sites. */
+int gt_traced_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime,
+                        uint64_t caller, uint64_t outer_) {
+    if (abstime == NULL) {
+        int (*f)(void *, void *) = GT_REAL(cond_wait);
+        if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m);
+        GT_COND_BEFORE_FROM(c, m, caller);
+        int rc = f(c, m);
+        GT_COND_AFTER(c, m, rc);
+        return rc;
+    }
+    int (*f)(void *, void *, const void *) = GT_REAL(cond_timedwait);
+    if (!gt_active() || GT_UNLIKELY(gt_is_gil_mutex(m))) return f(c, m, abstime);
+    GT_COND_BEFORE_FROM(c, m, caller);
     int rc = f(c, m, abstime);
     GT_COND_AFTER(c, m, rc);
     return rc;

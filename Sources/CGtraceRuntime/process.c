@@ -111,6 +111,7 @@ void gt_resolve(void) {
     r.spin_lock = gt_sym("pthread_spin_lock");
     r.spin_trylock = gt_sym("pthread_spin_trylock");
     r.spin_unlock = gt_sym("pthread_spin_unlock");
+    r.thrd_create = gt_sym("thrd_create");
     r.resolved = 0;
     memcpy(&gt_real, &r, sizeof r);
     __atomic_store_n(&gt_real.resolved, 1, __ATOMIC_RELEASE);

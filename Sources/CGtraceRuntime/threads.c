@@ -13,6 +13,7 @@ struct gt_start {
     void *(*fn)(void *);
     void *arg;
     uint32_t creator;
+    int c11; /* fn is a C11 thrd_start_t: returns int (glibc converts it the same way) */
 };
 
 static void *gt_trampoline(void *p) {
@@ -33,7 +34,7 @@ static void *gt_trampoline(void *p) {
         gt_emit(GTRACE_RAW_THREAD_START, 0, s.creator, 0, 0);
         gt_emit_own_name();
     }
-    void *ret = s.fn(s.arg);
+    void *ret = s.c11 ? (void *)(intptr_t)((int (*)(void *))(uintptr_t)s.fn)(s.arg) : s.fn(s.arg);
     if (gt_active()) {
         int saved = errno;
         gt_emit(GTRACE_RAW_THREAD_END, GTRACE_THREAD_END_RETURN, 0, 0, gt_thread_cpu_ns());
@@ -44,6 +45,10 @@ static void *gt_trampoline(void *p) {
 }
 
 GT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg) {
+    return gt_thread_create(th, attr, fn, arg, 0);
+}
+
+int gt_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg, int c11) {
     int (*f)(void *, const void *, void *(*)(void *), void *) = GT_REAL(pthread_create);
     if (!gt_enabled) return f(th, attr, fn, arg);
     struct gt_tls *t = &gt_tls;
@@ -56,6 +61,7 @@ GT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     s->fn = fn;
     s->arg = arg;
     s->creator = gt_gettid();
+    s->c11 = c11;
     int rc = f(th, attr, gt_trampoline, s);
     if (rc != 0) {
         saved = errno;
