@@ -25,9 +25,14 @@ struct ForeignLoadTracker {
     private var cpuOf: [Int]
     /// Per thread: runnable time while fewer than `cores` of the tree's threads ran.
     private(set) var threadNanoseconds: [UInt64]
+    /// A thread that called exec → the thread of the new image that goes on running in its
+    /// place (same tid): perf has no switch record at the exec, and the new image's first
+    /// one may come milliseconds later (the kernel's exec, the loader).
+    private let continuations: [Int: Int]
 
-    init(threadProcesses: [Int], cores: Int) {
+    init(threadProcesses: [Int], cores: Int, continuations: [Int: Int] = [:]) {
         self.cores = max(cores, 1)
+        self.continuations = continuations
         processOf = threadProcesses
         state = Array(repeating: .unknown, count: threadProcesses.count)
         runnableSince = Array(repeating: 0, count: threadProcesses.count)
@@ -90,11 +95,32 @@ struct ForeignLoadTracker {
             set(t, .off)
         case .processExit, .exec:
             advance(to: event.time)
+            let wasRunning = state[t] == .running
             let process = processOf[t]
             for other in processOf.indices where processOf[other] == process { set(other, .off) }
+            if case .exec = event.kind, wasRunning, let next = continuations[t], state.indices.contains(next), state[next] == .unknown {
+                if cpuOf[t] >= 0, cpuOf[t] < onCPUOf.count, onCPUOf[cpuOf[t]] == t { onCPUOf[cpuOf[t]] = next }
+                cpuOf[next] = cpuOf[t]
+                set(next, .running)
+            }
         default:
             break
         }
+    }
+
+    /// Each exec'ing thread's continuation: the same tid in the image its exec started.
+    static func execContinuations(_ tables: TraceTables) -> [Int: Int] {
+        var threadsOf: [Int: [Int32: Int]] = [:]
+        for thread in tables.threads { threadsOf[thread.process, default: [:]][thread.tid] = thread.index }
+        var result: [Int: Int] = [:]
+        for process in tables.processes {
+            guard let parent = process.parent, tables.processes.indices.contains(parent),
+                  tables.processes[parent].exitKind == .exec, tables.processes[parent].pid == process.pid else { continue }
+            for (tid, old) in threadsOf[parent] ?? [:] {
+                if let new = threadsOf[process.index]?[tid] { result[old] = new }
+            }
+        }
+        return result
     }
 
     mutating func finish(at time: UInt64) {

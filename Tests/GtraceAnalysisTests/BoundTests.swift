@@ -117,6 +117,36 @@ import Testing
         #expect(analysis.verdict.first?.hasPrefix("Limited by the cores") == true, "\(analysis.verdict)")
     }
 
+    /// Thread 0 (tid 10) runs on CPU 0 and execs at 10 µs; the new image's thread (tid 10
+    /// again, process 1) has no switch record until it is preempted at 60 µs; thread 1
+    /// (tid 11, another process) waits for the only CPU (1 core) from 0 to 60 µs.
+    /// The exec'd thread went on running: no other program held the CPU (`xargs -P 4` of
+    /// shell jobs on 2 cores: "Other programs held the CPUs for 18% of the run", an exec's
+    /// kernel work and loader each counted as foreign).
+    @Test func anExecdThreadGoesOnRunningForTheForeignLoad() throws {
+        var tables = Self.tables()
+        tables.info = RunInfo(values: [("cpus", "1"), ("scheduling", "perf")])
+        tables.processes[0].exitKind = .exec
+        tables.processes[0].endNanoseconds = 10_000
+        tables.threads[0].endNanoseconds = 10_000
+        tables.processes.append(ProcessInfo(index: 1, pid: 10, ppid: 1, parent: 0, image: 1, executable: "/bin/y",
+                                            arguments: ["y"], startNanoseconds: 12_000, endNanoseconds: 100_000,
+                                            exitKind: .mainReturn, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0))
+        tables.threads.append(ThreadInfo(index: 2, process: 1, tid: 10, name: "y", creator: nil, startNanoseconds: 12_000,
+                                         endNanoseconds: 100_000, endKind: .processEnded, cpuNanoseconds: nil))
+        // The waiting thread is another process's (an exec ends every thread of its image).
+        tables.processes.append(ProcessInfo(index: 2, pid: 11, ppid: 1, parent: nil, image: 0, executable: "/bin/z",
+                                            arguments: ["z"], startNanoseconds: 0, endNanoseconds: 100_000,
+                                            exitKind: .mainReturn, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0))
+        tables.threads[1].process = 2
+        let old = [e(0, 0, .cpuIn(cpu: 0)), e(10_000, 0, .exec)]
+        let waiting = [e(0, 1, .cpuOut(cpu: 0, preempted: true)), e(60_000, 1, .cpuIn(cpu: 0))]
+        let new = [e(60_000, 2, .cpuOut(cpu: 0, preempted: true)), e(100_000, 2, .cpuIn(cpu: 0))]
+        let analysis = try Self.analyze(tables, [old, waiting, new])
+        let f = try #require(analysis.parallelism?.foreignLoad)
+        #expect(f.wallNanoseconds == 0, "\(f)")
+    }
+
     /// A launcher (pyenv's `python3` shim: a shell and its helpers) runs briefly before the
     /// process whose two threads run in parallel: the threads ran in parallel, not "the
     /// processes", which rule 6 said whenever more than one process used a CPU.
