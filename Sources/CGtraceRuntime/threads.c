@@ -57,7 +57,9 @@ int gt_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void
     struct gt_start *s = malloc(sizeof *s);
     t->guard--;
     errno = saved;
-    if (s == NULL) return f(th, attr, fn, arg); /* traced lazily, THREAD_START(0) */
+    /* Traced lazily, THREAD_START(0). A C11 start routine's int then comes back in the
+     * low half of the thread's result, which is all thrd_join reads. */
+    if (s == NULL) return f(th, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
     s->creator = gt_gettid();

@@ -66,7 +66,6 @@ struct PythonLockWaitAccumulator {
         case let .lockWait(lock, _) where pythonLocks.contains(lock):
             let frames = lastFrames.indices.contains(e.thread) ? lastFrames[e.thread] : nil
             waiting[e.thread] = (lock, frames?.isEmpty == false ? frames : nil)
-
         default:
             break
         }
@@ -88,7 +87,7 @@ struct PythonLockWaitAccumulator {
         let (site, via) = frames.map { place($0) } ?? (Self.noFrame, nil)
         let key = Key(process: threadProcess[thread], site: site, via: via)
         let pid = pids.indices.contains(key.process) ? pids[key.process] : 0
-        var entry = totals[key] ?? (PythonLockWaitSite(pid: pid, site: site, via: via, waits: 0, threads: 0,
+        var entry = totals.removeValue(forKey: key) ?? (PythonLockWaitSite(pid: pid, site: site, via: via, waits: 0, threads: 0,
                                                        waitNanoseconds: 0, maxWaitNanoseconds: 0), [])
         entry.site.waits += 1
         entry.site.waitNanoseconds = entry.site.waitNanoseconds.adding(saturating: nanoseconds)
@@ -104,7 +103,10 @@ struct PythonLockWaitAccumulator {
     mutating func statistics() -> [PythonLockWaitSite] {
         for (thread, waits) in unplaced { for w in waits { add(thread: thread, frames: nil, nanoseconds: w) } }
         unplaced = [:]
-        return totals.values.map(\.site).sorted { ($0.waitNanoseconds, $1.site) > ($1.waitNanoseconds, $0.site) }
+        // Ties in a fixed order (the dictionary's is not): site, then pid, then the call.
+        return totals.values.map(\.site).sorted {
+            ($0.waitNanoseconds, $1.site, $1.pid, $1.via ?? "") > ($1.waitNanoseconds, $0.site, $0.pid, $0.via ?? "")
+        }
     }
 
     /// The innermost frame outside the standard library and the library function it called.

@@ -598,7 +598,6 @@ public enum Verdict {
     static let processStartCaveat = "It leaves out starting the processes and sending them their work: a few milliseconds each with multiprocessing's fork, tens of milliseconds with forkserver or spawn (a new interpreter first; forkserver is multiprocessing's default from Python 3.14), which a run this short would notice."
     static let processStartNoteWall: UInt64 = 2_000_000_000
 
-    /// A duration for a sentence: "850 ms", "2.31 s", "420 µs".
     /// "most at sem.py:4 in work (Semaphore.acquire: 6 waits by 6 threads, 1.20 s) and …": the
     /// program's lines with the most Python lock waits, when they are ≥ half of `total`.
     static func pythonLockWaitPlaces(_ a: TraceAnalysis, of total: Double) -> String? {
@@ -613,6 +612,7 @@ public enum Verdict {
         return "most at " + named.joined(separator: " and ")
     }
 
+    /// A duration for a sentence: "850 ms", "2.31 s", "420 µs".
     static func duration(_ ns: UInt64) -> String {
         let v = Double(ns)
         if v >= 1e9 { return String(format: "%.2f s", v / 1e9) }

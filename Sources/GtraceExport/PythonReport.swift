@@ -30,7 +30,7 @@ enum PythonReport {
         var table = TextTable(header: ["line of the program", "pid", "called", "waits", "threads", "wait total", "max"])
         table.leftAligned = [0, 2]
         for s in sites.prefix(top) {
-            table.rows.append([TerminalText.field(s.site), "\(s.pid)", s.via ?? "-", "\(s.waits)", "\(s.threads)",
+            table.rows.append([TerminalText.field(s.site), "\(s.pid)", TerminalText.field(s.via ?? "-"), "\(s.waits)", "\(s.threads)",
                                Formatting.duration(s.waitNanoseconds), Formatting.duration(s.maxWaitNanoseconds)])
         }
         return ["Python lock waits by the program's line (innermost recorded frame outside the standard library)"] + table.render(indent: "  ") + [""]
