@@ -57,7 +57,7 @@ public struct Comparison: Sendable, Codable {
                        parallelism: wall == 0 ? 0 : Double(cpu) / Double(wall), gilHeldPercent: gil.map { $0 * 100 },
                        workers: workers, speedup: speedup, efficiency: speedup / Double(workers),
                        karpFlattSerialFraction: karpFlatt, limit: a.limit?.summary ?? Verdict.decide(a).limit.summary,
-                       foreignLoadShare: p?.foreignLoad?.share,
+                       foreignLoadShare: p?.foreignLoad.flatMap { $0.confirmed ? $0.share : nil },
                        foreignCPUShare: p?.foreignLoad.map { f in
                            Double(f.cpuNanoseconds) / (Double(max(p?.cores ?? 1, 1)) * Double(max(wall, 1)))
                        },

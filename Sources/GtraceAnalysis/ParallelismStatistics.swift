@@ -76,6 +76,20 @@ public struct ForeignLoad: Sendable, Codable {
     public var cpuNanoseconds: UInt64
     /// Runnable time of the tree's threads while fewer than `cores` of them ran (sum over threads).
     public var threadNanoseconds: UInt64
+    /// CPU time the machine's idle counters (cpuidle, to the µs) leave to everything but the
+    /// tree's threads over the run: other programs, gtrace, the kernel; nil without them.
+    public var othersCPUNanoseconds: UInt64?
+    /// False when the tree wanted more CPU than anything else used: the CPUs were idle for the
+    /// rest (the scheduler placed a woken thread on a busy CPU, or moved it late), not other programs.
+    public var confirmed = true
+
+    /// Checks `cpuNanoseconds` against what the machine's counters leave to others
+    /// (5% and 1 ms of slack: the counters are read just before the spawn and after the end).
+    mutating func check(othersCPU: UInt64?) {
+        othersCPUNanoseconds = othersCPU
+        guard let othersCPU else { return }
+        confirmed = cpuNanoseconds <= othersCPU + othersCPU / 20 + 1_000_000
+    }
 }
 
 /// The replay of the recording as it was against the measured wall time.

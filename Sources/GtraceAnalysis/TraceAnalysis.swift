@@ -94,6 +94,9 @@ public struct MachineCPU: Sendable, Codable {
     public var idleNanoseconds: UInt64
     /// Time the hypervisor gave this VM's CPUs to other virtual machines.
     public var stealNanoseconds: UInt64
+    /// Idle time to the microsecond (cpuidle) and the window it covers, when recorded.
+    public var preciseIdleNanoseconds: UInt64?
+    public var windowNanoseconds: UInt64?
 
     /// Steal ÷ all CPU time of the window.
     public var stealShare: Double {
@@ -108,6 +111,8 @@ public struct MachineCPU: Sendable, Codable {
         busyNanoseconds = busy
         idleNanoseconds = idle
         stealNanoseconds = steal
+        preciseIdleNanoseconds = info["machine_cpuidle_ns"].flatMap { UInt64($0) }
+        windowNanoseconds = info["machine_window_ns"].flatMap { UInt64($0) }
     }
 }
 

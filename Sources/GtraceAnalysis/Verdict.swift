@@ -405,7 +405,7 @@ public enum Verdict {
         }
 
         // 5. Foreign load: others held the CPUs this run wanted.
-        if limit == nil, let foreign, Double(foreign.cpuNanoseconds) >= foreignCPUShare * max(cpu, 1), foreign.share >= foreignWallShare {
+        if limit == nil, let foreign, foreign.confirmed, Double(foreign.cpuNanoseconds) >= foreignCPUShare * max(cpu, 1), foreign.share >= foreignWallShare {
             limit = Limit(kind: "foreign load", rule: 5,
                           summary: String(format: "other programs: they held the CPUs for %.0f%% of the run while its threads were ready to run", foreign.share * 100),
                           numbers: ["foreignShare": foreign.share, "foreignCPUNanoseconds": Double(foreign.cpuNanoseconds), "cpuNanoseconds": cpu])
@@ -496,7 +496,7 @@ public enum Verdict {
         if limit?.kind != "invisible waits", let unseen = a.invisibleWaits, unseen.isSignificant {
             sentences.append(unseen.sentence)
         }
-        if limit?.kind != "foreign load", let foreign, foreign.share >= foreignNoteShare {
+        if limit?.kind != "foreign load", let foreign, foreign.confirmed, foreign.share >= foreignNoteShare {
             sentences.append(String(format: "Other programs held the CPUs for %.0f%% of the run while its threads were ready to run (%@ of CPU time): measured times are inflated.",
                                     foreign.share * 100, duration(foreign.cpuNanoseconds)))
         }

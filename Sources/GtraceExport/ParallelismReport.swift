@@ -10,7 +10,7 @@ enum ParallelismReport {
         var numbers = ["wall time \(Formatting.duration(p.wallNanoseconds))",
                        String(format: "parallelism %.2f (%@ ÷ wall, %d cores)", p.averageParallelism, p.cpuSource, p.cores)]
         numbers.append(boundText(p) + unseenCaveat(a))
-        if let f = p.foreignLoad, f.share >= 0.1 {
+        if let f = p.foreignLoad, f.confirmed, f.share >= 0.1 {
             numbers.append(String(format: "other programs held the CPUs %.0f%% of the run", f.share * 100))
         }
         var out = ["  " + numbers.joined(separator: " | ")]
@@ -87,8 +87,12 @@ enum ParallelismReport {
             _ = b
         }
         if let f = p.foreignLoad {
-            out.append(String(format: "  foreign load: for %@ (%.1f%% of the wall time) some threads were runnable while fewer than %d ran; other programs held %@ of CPU time they wanted",
-                              Formatting.duration(f.wallNanoseconds), f.share * 100, p.cores, Formatting.duration(f.cpuNanoseconds)))
+            out.append(String(format: "  foreign load: for %@ (%.1f%% of the wall time) some threads were runnable while fewer than %d ran; ",
+                              Formatting.duration(f.wallNanoseconds), f.share * 100, p.cores)
+                       + (f.confirmed ? "other programs held \(Formatting.duration(f.cpuNanoseconds)) of CPU time they wanted"
+                          : "they wanted \(Formatting.duration(f.cpuNanoseconds)) of CPU time, but the machine's idle counters leave only "
+                            + "\(Formatting.duration(f.othersCPUNanoseconds ?? 0)) to all other work: a CPU stayed idle while a thread waited "
+                            + "(the scheduler woke it on a busy CPU or moved it late), not other programs"))
         }
         if let c = p.criticalPath {
             out.append("  critical path (unlimited cores, through lock hand-offs, joins and waits for children): "

@@ -12,9 +12,40 @@ struct MachineCPUTimes {
     /// idle + iowait.
     var idleNanoseconds: UInt64
     var stealNanoseconds: UInt64
+    /// The CPUs' idle time to the microsecond (cpuidle's per-state residency, summed
+    /// over CPUs and states) and when it was read; nil without cpuidle. /proc/stat
+    /// counts in 10 ms ticks: too coarse to check a few milliseconds of foreign load.
+    var preciseIdleNanoseconds: UInt64?
+    var readAtMonotonicNanoseconds: UInt64 = 0
 
     /// nil when /proc/stat cannot be read or has no steal column (kernels before 2.6.11).
     static func read() -> MachineCPUTimes? {
+        guard var times = readStat() else { return nil }
+        times.preciseIdleNanoseconds = cpuidleNanoseconds()
+        times.readAtMonotonicNanoseconds = Clocks.now().monotonic
+        return times
+    }
+
+    /// Σ /sys/devices/system/cpu/cpuN/cpuidle/stateK/time (µs) over the online CPUs.
+    private static func cpuidleNanoseconds() -> UInt64? {
+        let root = "/sys/devices/system/cpu"
+        let cpus = (try? FileManager.default.contentsOfDirectory(atPath: root))?
+            .filter { $0.hasPrefix("cpu") && $0.dropFirst(3).allSatisfy(\.isNumber) && $0.count > 3 } ?? []
+        guard !cpus.isEmpty else { return nil }
+        var total: UInt64 = 0
+        for cpu in cpus {
+            let dir = "\(root)/\(cpu)/cpuidle"
+            guard let states = try? FileManager.default.contentsOfDirectory(atPath: dir), !states.isEmpty else { return nil }
+            for state in states where state.hasPrefix("state") {
+                guard let text = try? String(contentsOfFile: "\(dir)/\(state)/time", encoding: .utf8),
+                      let us = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+                total &+= us &* 1000
+            }
+        }
+        return total
+    }
+
+    private static func readStat() -> MachineCPUTimes? {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
         let ticks = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
@@ -29,8 +60,14 @@ struct MachineCPUTimes {
     static func info(from start: MachineCPUTimes?, to end: MachineCPUTimes?) -> [(String, String)] {
         guard let start, let end else { return [] }
         func delta(_ a: UInt64, _ b: UInt64) -> String { "\(b >= a ? b - a : 0)" }
-        return [("machine_busy_ns", delta(start.busyNanoseconds, end.busyNanoseconds)),
-                ("machine_idle_ns", delta(start.idleNanoseconds, end.idleNanoseconds)),
-                ("machine_steal_ns", delta(start.stealNanoseconds, end.stealNanoseconds))]
+        var info = [("machine_busy_ns", delta(start.busyNanoseconds, end.busyNanoseconds)),
+                    ("machine_idle_ns", delta(start.idleNanoseconds, end.idleNanoseconds)),
+                    ("machine_steal_ns", delta(start.stealNanoseconds, end.stealNanoseconds))]
+        if let a = start.preciseIdleNanoseconds, let b = end.preciseIdleNanoseconds, b >= a,
+           end.readAtMonotonicNanoseconds > start.readAtMonotonicNanoseconds {
+            info += [("machine_cpuidle_ns", "\(b - a)"),
+                     ("machine_window_ns", "\(end.readAtMonotonicNanoseconds - start.readAtMonotonicNanoseconds)")]
+        }
+        return info
     }
 }

@@ -117,6 +117,36 @@ import Testing
         #expect(analysis.verdict.first?.hasPrefix("Limited by the cores") == true, "\(analysis.verdict)")
     }
 
+    /// The same schedule as above (thread 1 runnable [20, 60 µs) beside thread 0), with the
+    /// machine's idle counters: when the CPUs idled for all but the tree's own on-CPU time,
+    /// no other program held a CPU (processes handing a semaphore to each other: a woken
+    /// thread placed on the busy CPU waits while the other idles); the verdict does not say
+    /// "other programs", and --details says why. When the counters leave room, it stands.
+    @Test func foreignLoadTheMachinesIdleTimeContradictsIsNotOtherPrograms() throws {
+        let ms: UInt64 = 1_000_000  // the check allows 1 ms of slack: a schedule in milliseconds
+        let a = [e(0, 0, .cpuIn(cpu: 0))]
+        let b = [e(0, 1, .cpuIn(cpu: 1)), e(20 * ms, 1, .cpuOut(cpu: 1, preempted: true)), e(60 * ms, 1, .cpuIn(cpu: 1))]
+        func analyze(idle: UInt64) throws -> TraceAnalysis {
+            var tables = Self.tables()
+            tables.processes[0].endNanoseconds = 100 * ms
+            for i in tables.threads.indices { tables.threads[i].endNanoseconds = 100 * ms }
+            tables.info = RunInfo(values: [("cpus", "2"), ("scheduling", "perf"), ("machine_busy_ns", "0"), ("machine_idle_ns", "0"),
+                                           ("machine_steal_ns", "0"), ("machine_cpuidle_ns", "\(idle)"), ("machine_window_ns", "\(100 * ms)")])
+            return try Self.analyze(tables, [a, b])
+        }
+        // 200 ms of CPU capacity, 160 ms on the tree's threads, 40 ms idle: nothing left to others.
+        let idle = try analyze(idle: 40 * ms)
+        let f = try #require(idle.parallelism?.foreignLoad)
+        #expect(f.cpuNanoseconds == 40 * ms && f.othersCPUNanoseconds == 0 && !f.confirmed, "\(f)")
+        #expect(!idle.verdict.joined().contains("Other programs"), "\(idle.verdict)")
+        #expect(idle.limit?.kind != "foreign load")
+        // No idle time: the 40 ms went to something else, and the verdict says so.
+        let busy = try analyze(idle: 0)
+        let g = try #require(busy.parallelism?.foreignLoad)
+        #expect(g.othersCPUNanoseconds == 40 * ms && g.confirmed, "\(g)")
+        #expect(busy.verdict.joined().contains("Other programs held the CPUs"), "\(busy.verdict)")
+    }
+
     /// Thread 0 (tid 10) runs on CPU 0 and execs at 10 µs; the new image's thread (tid 10
     /// again, process 1) has no switch record until it is preempted at 60 µs; thread 1
     /// (tid 11, another process) waits for the only CPU (1 core) from 0 to 60 µs.
