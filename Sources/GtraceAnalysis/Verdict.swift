@@ -189,7 +189,9 @@ public enum Verdict {
             let than = base.measured
                 ? String(format: "than the run as measured (%@)", duration(base.wall))
                 : loaded > base.wall + base.wall / 20
-                ? String(format: "than the recording replayed as it was on an idle machine (%@; with this run's load from other programs: %@)", duration(base.wall), duration(loaded))
+                ? String(format: "than the recording replayed as it was on an idle machine (%@; with this run's waits for a CPU%@: %@)", duration(base.wall),
+                         // The machine's idle counters can rule other programs out (ForeignLoad.confirmed).
+                         p?.foreignLoad?.confirmed == false ? ", while a CPU idled" : ", when other programs held them", duration(loaded))
                 : String(format: "than the recording replayed as it was (%@)", duration(base.wall))
             return String(format: "%@ the replay predicts %@ on %d cores: %.2f× faster %@. %@",
                           what, duration(w.wallNanoseconds), c, ratio, than, cpuCostCaveat)
