@@ -209,7 +209,12 @@ public enum Verdict {
                 // started one worker and waits to join it does not make the work parallel.
                 let holding = a.threads.filter { $0.process == g.process }.map { $0.gil?.holdingNanoseconds ?? 0 }
                 let most = holding.max() ?? 0
-                let threads = holding.filter { $0 > 0 && $0 >= most / 4 }.count  // no product: hostile times reach 2^62
+                // No product: hostile times reach 2^62. With W threads waiting on average, at least
+                // W + 1 took turns (a main thread's serial work before and after a pool outweighs
+                // each worker's share: "2 threads took turns … 2.7 waiting").
+                let sharing = holding.filter { $0 > 0 && $0 >= most / 4 }.count
+                let waiting = g.averageWaiters.isFinite ? Int(min(g.averageWaiters.rounded(.up), 1e6)) + 1 : 0
+                let threads = max(sharing, min(waiting, holding.filter { $0 > 0 }.count))
                 guard threads >= 2, let held = g.heldRatioMultithreaded, held >= gilBoundHeldRatio, g.averageWaiters >= gilWaiters
                 else { return nil }
                 return (g, threads, held)
@@ -372,7 +377,8 @@ public enum Verdict {
         // Workers that each lived after the last had ended (a loop of processes) are one at a time.
         // Threads that ran at once (Go's goroutines move between threads: two threads each busy
         // the whole run) are not one busy thread, whichever thread the work was counted to.
-        if limit == nil, workersAtOnce <= 1, parallelism < oneBusyParallelism {
+        // Without any thread's CPU time (no perf, no thread clocks) nothing says which thread was busy.
+        if limit == nil, workersAtOnce <= 1, parallelism < oneBusyParallelism, (threadWork(a).max() ?? 0) > 0 {
             let python = a.gil.filter(\.traced).isEmpty ? "" : " The GIL does not limit it."
             let idle = cores == 2 ? "the other core" : cores > 2 ? "the other \(cores - 1) cores" : "nothing else"
             if workers <= 1, let unseen = a.invisibleWaits, unseen.isSignificant {

@@ -108,6 +108,16 @@ import Testing
         #expect(analysis.verdict.first?.contains("on-CPU time from perf") == true, "the parallelism figure names its source")
     }
 
+    /// No perf and no thread CPU clocks: nothing says which thread was busy, so not "one busy
+    /// thread did most of the work (0% of the CPU time)", which rule 4 said.
+    @Test func withoutAnyThreadsCPUTimeNoThreadIsTheBusyOne() throws {
+        var tables = Self.tables()
+        tables.info = RunInfo(values: [("cpus", "2")])
+        let analysis = try Self.analyze(tables, [[e(0, 0, .threadStart(creator: nil))], [e(0, 1, .threadStart(creator: 0))]])
+        #expect(analysis.limit?.kind != "one busy thread", "\(analysis.verdict)")
+        #expect(!analysis.verdict.joined().contains("One busy thread"), "\(analysis.verdict)")
+    }
+
     /// The main thread and one other each on a CPU the whole run (a Go program: goroutines
     /// run on whichever thread is free) ran in parallel: not "one busy thread" that left
     /// the other core idle, which the worker count (the main thread left out) once said.

@@ -97,6 +97,47 @@ import Testing
         #expect(!verdict.contains("partly serialised"))
     }
 
+    /// A main thread holds the GIL 200 µs alone, then three workers take 10 µs turns (each
+    /// holds 30 µs in all, the others waiting), then main holds 10 µs more: each worker's share
+    /// is under a quarter of main's, but with ~1.7 threads waiting on average at least 3 took
+    /// turns (a `ThreadPoolExecutor` between serial parts was "2 threads … took turns …,
+    /// 2.7 threads waiting", or no GIL verdict at all).
+    @Test func threadsTakingTurnsAreAtLeastTheWaitersPlusOne() throws {
+        var t = TraceTables()
+        t.info = RunInfo(values: [("cpus", "2")])
+        t.processes = [ProcessInfo(index: 0, pid: 10, ppid: 1, parent: nil, image: 0, executable: "/usr/bin/python3",
+                                   arguments: ["python3", "x.py"], startNanoseconds: 0, endNanoseconds: 300_000,
+                                   exitKind: .mainReturn, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0)]
+        t.threads = [ThreadInfo(index: 0, process: 0, tid: 10, name: "python3", creator: nil, startNanoseconds: 0,
+                                endNanoseconds: 300_000, endKind: .processEnded, cpuNanoseconds: nil)]
+        var events: [[TraceEvent]] = [[.init(time: 0, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+                                       .init(time: 200_000, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+                                       .init(time: 290_000, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+                                       .init(time: 300_000, thread: 0, kind: .processExit(kind: .mainReturn, status: 0))]]
+        for w in 1...3 {
+            t.threads.append(ThreadInfo(index: w, process: 0, tid: Int32(10 + w), name: "worker", creator: 0, startNanoseconds: 195_000,
+                                        endNanoseconds: UInt64(200_000 + 10_000 * (w + 6)), endKind: .returned, cpuNanoseconds: nil))
+            var mine: [TraceEvent] = [.init(time: 195_000, thread: w, kind: .threadStart(creator: 0)),
+                                      .init(time: 200_000, thread: w, kind: .lockWait(lock: 0, flags: []))]
+            for r in stride(from: w - 1, to: 9, by: 3) {
+                let start = UInt64(200_000 + 10_000 * r)
+                mine.append(.init(time: start, thread: w, kind: .lockAcquired(lock: 0, flags: [])))
+                mine.append(.init(time: start + 10_000, thread: w, kind: .lockRelease(lock: 0, flags: [])))
+                if r + 3 < 9 { mine.append(.init(time: start + 10_000, thread: w, kind: .lockWait(lock: 0, flags: []))) }
+            }
+            mine.append(.init(time: UInt64(200_000 + 10_000 * (w + 6)), thread: w, kind: .threadEnd(kind: .returned, cpuNanoseconds: 30_000)))
+            events.append(mine)
+        }
+        t.locks = [LockInfo(index: 0, process: 0, address: 0x7000, kind: .gil)]
+        t.gils = [GILInfo(process: 0, lock: 0, versionHex: 0x030b07f0, status: [.byLayout, .byPattern], address: 0x7000,
+                          runtimeAddress: 0x6000, switchNumber: 10, intervalMicroseconds: 10)]
+        let analysis = try Self.analyze((t, events))
+        let gil = try #require(analysis.gil.first)
+        #expect(gil.averageWaiters > 1 && gil.averageWaiters <= 2, "\(gil.averageWaiters)")
+        let verdict = analysis.verdict.joined(separator: " ")
+        #expect(verdict.hasPrefix("CPU-bound Python under the GIL: 3 threads of process"), "\(verdict)")
+    }
+
     @Test func mostlyFreeGILVerdict() throws {
         var (t, _) = Self.alternatingTrace()
         t.gils[0].switchNumber = 2
