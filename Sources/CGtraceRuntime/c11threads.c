@@ -17,8 +17,6 @@
 #include <stdint.h>
 #include <threads.h>
 
-#define GT_CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
-
 _Static_assert(sizeof(mtx_t) == sizeof(pthread_mutex_t), "mtx_t is glibc's pthread_mutex_t");
 _Static_assert(sizeof(cnd_t) == sizeof(pthread_cond_t), "cnd_t is glibc's pthread_cond_t");
 _Static_assert(sizeof(thrd_t) == sizeof(pthread_t), "thrd_t is glibc's pthread_t");
@@ -34,14 +32,6 @@ static int gt_thrd_result(int rc) {
     }
 }
 
-/* The call site above the wrapper's caller, when that caller keeps frame
- * pointers (as locks.c's condition waits read it). */
-static inline __attribute__((always_inline)) uint64_t gt_c11_outer_site(const void *own_frame, const void *caller_frame) {
-    uintptr_t f = (uintptr_t)caller_frame, own = (uintptr_t)own_frame;
-    if ((f & 15) != 0 || f <= own || f - own >= 1024) return 0;
-    return (uint64_t)((const uintptr_t *)f)[1];
-}
-#define GT_C11_OUTER_SITE() gt_c11_outer_site(__builtin_frame_address(0), *(void *const *)__builtin_frame_address(0))
 
 GT_EXPORT int mtx_lock(mtx_t *m) {
     return gt_thrd_result(gt_traced_mutex_lock((pthread_mutex_t *)m, GT_CALLER()));
@@ -60,12 +50,12 @@ GT_EXPORT int mtx_unlock(mtx_t *m) {
 }
 
 GT_EXPORT __attribute__((optimize("no-omit-frame-pointer"))) int cnd_wait(cnd_t *c, mtx_t *m) {
-    return gt_thrd_result(gt_traced_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m, NULL, GT_CALLER(), GT_C11_OUTER_SITE()));
+    return gt_thrd_result(gt_traced_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m, NULL, GT_CALLER(), GT_OUTER_SITE()));
 }
 
 GT_EXPORT __attribute__((optimize("no-omit-frame-pointer"))) int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
                                                                                const struct timespec *restrict abstime) {
-    return gt_thrd_result(gt_traced_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m, abstime, GT_CALLER(), GT_C11_OUTER_SITE()));
+    return gt_thrd_result(gt_traced_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m, abstime, GT_CALLER(), GT_OUTER_SITE()));
 }
 
 GT_EXPORT int cnd_signal(cnd_t *c) {

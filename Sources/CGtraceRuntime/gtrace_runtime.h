@@ -159,6 +159,30 @@ static inline int gt_active(void) {
     return t->state == GT_UNINIT && gt_enabled && t->guard == 0;
 }
 
+/* Call sites of a condition wait: the return address (in the RELEASE's arg)
+ * and, when the caller keeps frame pointers, its caller's return address (in
+ * the ACQUIRE's arg after the wait, else 0). HotSpot parks threads in
+ * PlatformEvent::park / Parker::park, which call pthread_cond_*wait; the
+ * frame above names why: ObjectMonitor::EnterI (a contended `synchronized`),
+ * ObjectMonitor::wait, Unsafe_Park... libjvm keeps frame pointers.
+ * The frame pointer read is taken only when it is 16-byte aligned and lies
+ * less than 1 KiB above the wrapper's own frame, i.e. inside the stack
+ * already in use (a caller without frame pointers fails the check and
+ * gives 0). Cost: a few loads, on a call that blocks anyway. The wrapper
+ * keeps a frame pointer of its own (optimize("no-omit-frame-pointer")). */
+static inline __attribute__((always_inline)) uint64_t gt_outer_site(const void *own_frame, const void *caller_frame) {
+    uintptr_t f = (uintptr_t)caller_frame, own = (uintptr_t)own_frame;
+    if ((f & 15) != 0 || f <= own || f - own >= 1024) return 0;
+    return (uint64_t)((const uintptr_t *)f)[1];
+}
+#define GT_OUTER_SITE() gt_outer_site(__builtin_frame_address(0), *(void *const *)__builtin_frame_address(0))
+
+/* A lock's address as a record field, and the call site: where the program
+ * called the interposer (an unused field of ACQUIRE and WAIT records, so
+ * recording it costs nothing). */
+#define A(p) ((uint64_t)(uintptr_t)(p))
+#define GT_CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
+
 /* ---- locks.c, threads.c: bodies C11 threads (c11threads.c) share -------- */
 /* `caller`/`outer`: the program's call site and the one above it (locks.c). */
 int gt_traced_mutex_lock(pthread_mutex_t *m, uint64_t caller) GT_HIDDEN;

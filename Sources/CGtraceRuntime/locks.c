@@ -39,11 +39,6 @@ extern int gt_rw_tryrdlock(pthread_rwlock_t *);
 extern int gt_rw_trywrlock(pthread_rwlock_t *);
 extern int gt_rw_unlock(pthread_rwlock_t *);
 
-#define A(p) ((uint64_t)(uintptr_t)(p))
-/* The call site: where the program called the interposer (an unused field
- * of ACQUIRE and WAIT records, so recording it costs nothing). */
-#define GT_CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
-
 static inline void gt_after_wait(const void *lock, uint16_t flags, int rc) {
     if (rc == 0 || rc == EOWNERDEAD)
         gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRED, flags, (uint32_t)rc, A(lock), 0);
@@ -217,22 +212,7 @@ GT_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) {
 
 /* ---- condition variables ------------------------------------------------ */
 
-/* Call sites of a condition wait: the return address (in the RELEASE's arg)
- * and, when the caller keeps frame pointers, its caller's return address (in
- * the ACQUIRE's arg after the wait, else 0). HotSpot parks threads in
- * PlatformEvent::park / Parker::park, which call pthread_cond_*wait; the
- * frame above names why: ObjectMonitor::EnterI (a contended `synchronized`),
- * ObjectMonitor::wait, Unsafe_Park... libjvm keeps frame pointers.
- * The frame pointer read is taken only when it is 16-byte aligned and lies
- * less than 1 KiB above this wrapper's own frame, i.e. inside the stack
- * already in use (a caller without frame pointers fails the check and
- * gives 0). Cost: a few loads, on a call that blocks anyway. */
-static inline __attribute__((always_inline)) uint64_t gt_outer_site(const void *own_frame, const void *caller_frame) {
-    uintptr_t f = (uintptr_t)caller_frame, own = (uintptr_t)own_frame;
-    if ((f & 15) != 0 || f <= own || f - own >= 1024) return 0;
-    return (uint64_t)((const uintptr_t *)f)[1];
-}
-#define GT_OUTER_SITE() gt_outer_site(__builtin_frame_address(0), *(void *const *)__builtin_frame_address(0))
+/* Call sites of a condition wait: GT_OUTER_SITE (gtrace_runtime.h). */
 
 #define GT_COND_BEFORE(c, m) GT_COND_BEFORE_FROM(c, m, GT_CALLER())
 #define GT_COND_BEFORE_FROM(c, m, caller)                                                 \

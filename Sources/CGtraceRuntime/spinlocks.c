@@ -13,9 +13,6 @@
 #include <errno.h>
 #include <pthread.h>
 
-#define A(p) ((uint64_t)(uintptr_t)(p))
-#define GT_CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
-
 GT_EXPORT int pthread_spin_lock(pthread_spinlock_t *l) {
     int (*lock)(volatile int *) = GT_REAL(spin_lock);
     if (GT_UNLIKELY(lock == NULL)) return ENOSYS;

@@ -209,12 +209,14 @@ public enum Verdict {
                 // started one worker and waits to join it does not make the work parallel.
                 let holding = a.threads.filter { $0.process == g.process }.map { $0.gil?.holdingNanoseconds ?? 0 }
                 let most = holding.max() ?? 0
-                // No product: hostile times reach 2^62. With W threads waiting on average, at least
-                // W + 1 took turns (a main thread's serial work before and after a pool outweighs
-                // each worker's share: "2 threads took turns … 2.7 waiting").
+                // No product: hostile times reach 2^62. When threads took turns, with W waiting on
+                // average at least W + 1 did (a main thread's serial work before and after a pool
+                // outweighs each worker's share: "2 threads took turns … 2.7 waiting"). Waiters
+                // alone are no turns: a worker in one long C call (sum(range(n))) keeps the GIL
+                // while main waits for it the whole time.
                 let sharing = holding.filter { $0 > 0 && $0 >= most / 4 }.count
                 let waiting = g.averageWaiters.isFinite ? Int(min(g.averageWaiters.rounded(.up), 1e6)) + 1 : 0
-                let threads = max(sharing, min(waiting, holding.filter { $0 > 0 }.count))
+                let threads = sharing >= 2 ? max(sharing, min(waiting, holding.filter { $0 > 0 }.count)) : sharing
                 guard threads >= 2, let held = g.heldRatioMultithreaded, held >= gilBoundHeldRatio, g.averageWaiters >= gilWaiters
                 else { return nil }
                 return (g, threads, held)

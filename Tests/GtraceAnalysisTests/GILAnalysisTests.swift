@@ -97,41 +97,46 @@ import Testing
         #expect(!verdict.contains("partly serialised"))
     }
 
-    /// A main thread holds the GIL 200 µs alone, then three workers take 10 µs turns (each
-    /// holds 30 µs in all, the others waiting), then main holds 10 µs more: each worker's share
-    /// is under a quarter of main's, but with ~1.7 threads waiting on average at least 3 took
-    /// turns (a `ThreadPoolExecutor` between serial parts was "2 threads … took turns …,
-    /// 2.7 threads waiting", or no GIL verdict at all).
+    /// A main thread holds the GIL 200 µs alone, then three workers take turns, the others
+    /// waiting (worker 1 holds 20 µs a turn, workers 2 and 3 10 µs; 120 µs), then main holds
+    /// 10 µs more. Main and worker 1 held it at least a quarter as long as main; with ~1.7 threads
+    /// waiting on average at least 3 took turns (a `ThreadPoolExecutor` between serial parts
+    /// was "2 threads … took turns …, 2.7 threads waiting").
     @Test func threadsTakingTurnsAreAtLeastTheWaitersPlusOne() throws {
         var t = TraceTables()
         t.info = RunInfo(values: [("cpus", "2")])
         t.processes = [ProcessInfo(index: 0, pid: 10, ppid: 1, parent: nil, image: 0, executable: "/usr/bin/python3",
-                                   arguments: ["python3", "x.py"], startNanoseconds: 0, endNanoseconds: 300_000,
+                                   arguments: ["python3", "x.py"], startNanoseconds: 0, endNanoseconds: 330_000,
                                    exitKind: .mainReturn, exitStatus: 0, userCPUNanoseconds: 0, systemCPUNanoseconds: 0)]
         t.threads = [ThreadInfo(index: 0, process: 0, tid: 10, name: "python3", creator: nil, startNanoseconds: 0,
-                                endNanoseconds: 300_000, endKind: .processEnded, cpuNanoseconds: nil)]
-        var events: [[TraceEvent]] = [[.init(time: 0, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
-                                       .init(time: 200_000, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
-                                       .init(time: 290_000, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
-                                       .init(time: 300_000, thread: 0, kind: .processExit(kind: .mainReturn, status: 0))]]
-        for w in 1...3 {
-            t.threads.append(ThreadInfo(index: w, process: 0, tid: Int32(10 + w), name: "worker", creator: 0, startNanoseconds: 195_000,
-                                        endNanoseconds: UInt64(200_000 + 10_000 * (w + 6)), endKind: .returned, cpuNanoseconds: nil))
-            var mine: [TraceEvent] = [.init(time: 195_000, thread: w, kind: .threadStart(creator: 0)),
-                                      .init(time: 200_000, thread: w, kind: .lockWait(lock: 0, flags: []))]
-            for r in stride(from: w - 1, to: 9, by: 3) {
-                let start = UInt64(200_000 + 10_000 * r)
-                mine.append(.init(time: start, thread: w, kind: .lockAcquired(lock: 0, flags: [])))
-                mine.append(.init(time: start + 10_000, thread: w, kind: .lockRelease(lock: 0, flags: [])))
-                if r + 3 < 9 { mine.append(.init(time: start + 10_000, thread: w, kind: .lockWait(lock: 0, flags: []))) }
-            }
-            mine.append(.init(time: UInt64(200_000 + 10_000 * (w + 6)), thread: w, kind: .threadEnd(kind: .returned, cpuNanoseconds: 30_000)))
-            events.append(mine)
+                                endNanoseconds: 330_000, endKind: .processEnded, cpuNanoseconds: nil)]
+        var workers: [[TraceEvent]] = (1...3).map { w in
+            [.init(time: 195_000, thread: w, kind: .threadStart(creator: 0)), .init(time: 200_000, thread: w, kind: .lockWait(lock: 0, flags: []))]
         }
+        var clock: UInt64 = 200_000
+        for r in 0..<9 {
+            let w = 1 + r % 3
+            let end = clock + (w == 1 ? 20_000 : 10_000)
+            workers[w - 1].append(.init(time: clock, thread: w, kind: .lockAcquired(lock: 0, flags: [])))
+            workers[w - 1].append(.init(time: end, thread: w, kind: .lockRelease(lock: 0, flags: [])))
+            if r + 3 < 9 {
+                workers[w - 1].append(.init(time: end, thread: w, kind: .lockWait(lock: 0, flags: [])))
+            } else {
+                workers[w - 1].append(.init(time: end, thread: w, kind: .threadEnd(kind: .returned, cpuNanoseconds: 0)))
+                t.threads.append(ThreadInfo(index: w, process: 0, tid: Int32(10 + w), name: "worker", creator: 0, startNanoseconds: 195_000,
+                                            endNanoseconds: end, endKind: .returned, cpuNanoseconds: nil))
+            }
+            clock = end
+        }
+        t.threads.sort { $0.index < $1.index }
+        let main: [TraceEvent] = [.init(time: 0, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+                                  .init(time: 200_000, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+                                  .init(time: clock, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+                                  .init(time: 330_000, thread: 0, kind: .processExit(kind: .mainReturn, status: 0))]
         t.locks = [LockInfo(index: 0, process: 0, address: 0x7000, kind: .gil)]
         t.gils = [GILInfo(process: 0, lock: 0, versionHex: 0x030b07f0, status: [.byLayout, .byPattern], address: 0x7000,
                           runtimeAddress: 0x6000, switchNumber: 10, intervalMicroseconds: 10)]
-        let analysis = try Self.analyze((t, events))
+        let analysis = try Self.analyze((t, [main] + workers))
         let gil = try #require(analysis.gil.first)
         #expect(gil.averageWaiters > 1 && gil.averageWaiters <= 2, "\(gil.averageWaiters)")
         let verdict = analysis.verdict.joined(separator: " ")
