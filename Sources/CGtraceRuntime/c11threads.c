@@ -32,7 +32,6 @@ static int gt_thrd_result(int rc) {
     }
 }
 
-
 GT_EXPORT int mtx_lock(mtx_t *m) {
     return gt_thrd_result(gt_traced_mutex_lock((pthread_mutex_t *)m, GT_CALLER()));
 }

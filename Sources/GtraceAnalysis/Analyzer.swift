@@ -92,7 +92,7 @@ public enum Analyzer {
         var holds = second.scheduling.timeline  // lock holds for the timeline, summed on this side
         let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
         var foreign = second.scheduling.hasPerf ? ForeignLoadTracker(threadProcesses: tables.threads.map(\.process), cores: cores,
-                                                                               continuations: ForeignLoadTracker.execContinuations(tables)) : nil
+                                                                               continuations: tables.execContinuations) : nil
         var python = PythonAttributionAccumulator(tables: tables)
         let pythonEnabled = python.isEnabled
         var events = second.events(of: file, secondThread: secondThread ?? (file.size >= SchedulingReplayPass.parallelMinimumBytes))

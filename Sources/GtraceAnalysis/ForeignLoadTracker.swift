@@ -108,21 +108,6 @@ struct ForeignLoadTracker {
         }
     }
 
-    /// Each exec'ing thread's continuation: the same tid in the image its exec started.
-    static func execContinuations(_ tables: TraceTables) -> [Int: Int] {
-        var threadsOf: [Int: [Int32: Int]] = [:]
-        for thread in tables.threads { threadsOf[thread.process, default: [:]][thread.tid] = thread.index }
-        var result: [Int: Int] = [:]
-        for process in tables.processes {
-            guard let parent = process.parent, tables.processes.indices.contains(parent),
-                  tables.processes[parent].exitKind == .exec, tables.processes[parent].pid == process.pid else { continue }
-            for (tid, old) in threadsOf[parent] ?? [:] {
-                if let new = threadsOf[process.index]?[tid] { result[old] = new }
-            }
-        }
-        return result
-    }
-
     mutating func finish(at time: UInt64) {
         advance(to: time)
         for t in state.indices { set(t, .off) }

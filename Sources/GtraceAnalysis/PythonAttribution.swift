@@ -390,13 +390,9 @@ struct PythonAttributionAccumulator {
             return PythonWaitSite(site: label + (after.map { " (after \($0))" } ?? ""), function: label, file: "", line: 0,
                                   after: after, waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)
         }
-        var name = "(unknown code)", file = "", base = ""
-        if let index = first.code, tables.pythonCodes.indices.contains(index) {
-            name = tables.pythonCodes[index].qualifiedName
-            file = tables.pythonCodes[index].file
-            base = tables.pythonCodes[index].baseName
-        }
-        let label = "\(base):\(first.line) in \(name)" + (after.map { " (after \($0))" } ?? "")
+        let code = first.code.flatMap { tables.pythonCodes.indices.contains($0) ? tables.pythonCodes[$0] : nil }
+        let name = code?.qualifiedName ?? "(unknown code)", file = code?.file ?? ""
+        let label = (code?.site(line: first.line) ?? ":\(first.line) in \(name)") + (after.map { " (after \($0))" } ?? "")
         return PythonWaitSite(site: label, function: name, file: file, line: first.line, after: after,
                               waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)
     }

@@ -121,7 +121,7 @@ struct PythonLockWaitAccumulator {
         let made: (site: String, library: Bool, function: String)
         if let index = f.code, codes.indices.contains(index) {
             let c = codes[index]
-            made = ("\(c.baseName):\(f.line) in \(c.qualifiedName)", Self.isStandardLibrary(c.file), c.qualifiedName)
+            made = (c.site(line: f.line), Self.isStandardLibrary(c.file), c.qualifiedName)
         } else {
             made = ("(unknown code)", true, "(unknown code)")
         }

@@ -387,6 +387,9 @@ public struct PythonCode: Sendable, Equatable {
         baseName = file.split(separator: "/").last.map(String.init) ?? file
         label = baseName.isEmpty ? qualifiedName : "\(qualifiedName) (\(baseName):\(firstLine))"
     }
+
+    /// "app.py:42 in worker": a line of this code, as call sites and wait sites name it.
+    public func site(line: UInt32) -> String { "\(baseName):\(line) in \(qualifiedName)" }
 }
 
 /// What a waker event says (`enum gtrace_waker_kind`).

@@ -5,20 +5,41 @@ extension TraceTables {
     /// called it), so a shell loop that runs 50 `gzip`s has 50 more images and
     /// thread entries than processes and threads.
     public var execSuccessions: (images: Int, threads: Int) {
-        var imagesByPid: [Int32: [ProcessInfo]] = [:]
-        for p in processes { imagesByPid[p.pid, default: []].append(p) }
         var hasMainThread = Set<Int>()
         for t in threads where processes.indices.contains(t.process) && t.tid == processes[t.process].pid {
             hasMainThread.insert(t.process)
         }
-        var images = 0, continued = 0
+        let successors = execSuccessors
+        let continued = successors.filter { hasMainThread.contains($0.key) && hasMainThread.contains($0.value) }.count
+        return (successors.count, continued)
+    }
+
+    /// Each image an exec replaced (process index) → the image it started: the same pid's
+    /// next image in the table.
+    public var execSuccessors: [Int: Int] {
+        var imagesByPid: [Int32: [ProcessInfo]] = [:]
+        for p in processes { imagesByPid[p.pid, default: []].append(p) }
+        var result: [Int: Int] = [:]
         for p in processes where p.exitKind == .exec {
-            guard let next = imagesByPid[p.pid]?.first(where: { $0.index != p.index && $0.startNanoseconds >= p.startNanoseconds })
-            else { continue }
-            images += 1
-            if hasMainThread.contains(p.index) && hasMainThread.contains(next.index) { continued += 1 }
+            if let next = imagesByPid[p.pid]?.first(where: { $0.index != p.index && $0.startNanoseconds >= p.startNanoseconds }) {
+                result[p.index] = next.index
+            }
         }
-        return (images, continued)
+        return result
+    }
+
+    /// Each thread of an image an exec replaced → its entry (the same tid) in the image the
+    /// exec started: the task that goes on running there.
+    public var execContinuations: [Int: Int] {
+        var threadsOf: [Int: [Int32: Int]] = [:]
+        for thread in threads { threadsOf[thread.process, default: [:]][thread.tid] = thread.index }
+        var result: [Int: Int] = [:]
+        for (old, new) in execSuccessors {
+            for (tid, thread) in threadsOf[old] ?? [:] {
+                if let next = threadsOf[new]?[tid] { result[thread] = next }
+            }
+        }
+        return result
     }
 
     /// "153 processes (100 execs), 153 threads": processes and threads of the

@@ -509,8 +509,7 @@ struct PythonLockSites {
         if let known = siteNames[key] { return known }
         let name: String
         if let index = f.code, codes.indices.contains(index) {
-            let c = codes[index]
-            name = "\(c.baseName):\(f.line) in \(c.qualifiedName)"
+            name = codes[index].site(line: f.line)
         } else {
             name = "(unknown code)"
         }
