@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -182,6 +183,15 @@ static inline __attribute__((always_inline)) uint64_t gt_outer_site(const void *
  * recording it costs nothing). */
 #define A(p) ((uint64_t)(uintptr_t)(p))
 #define GT_CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
+
+/* After a blocking lock call (locks.c, spinlocks.c): it ended holding the
+ * lock (0, or EOWNERDEAD for a robust mutex), or failed with `rc`. */
+static inline void gt_after_wait(const volatile void *lock, uint16_t flags, int rc) {
+    if (rc == 0 || rc == EOWNERDEAD)
+        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRED, flags, (uint32_t)rc, A(lock), 0);
+    else
+        gt_emit(GTRACE_RAW_LOCK_FAILED, flags, (uint32_t)rc, A(lock), 0);
+}
 
 /* ---- locks.c, threads.c: bodies C11 threads (c11threads.c) share -------- */
 /* `caller`/`outer`: the program's call site and the one above it (locks.c). */

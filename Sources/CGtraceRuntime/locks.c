@@ -39,13 +39,6 @@ extern int gt_rw_tryrdlock(pthread_rwlock_t *);
 extern int gt_rw_trywrlock(pthread_rwlock_t *);
 extern int gt_rw_unlock(pthread_rwlock_t *);
 
-static inline void gt_after_wait(const void *lock, uint16_t flags, int rc) {
-    if (rc == 0 || rc == EOWNERDEAD)
-        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRED, flags, (uint32_t)rc, A(lock), 0);
-    else
-        gt_emit(GTRACE_RAW_LOCK_FAILED, flags, (uint32_t)rc, A(lock), 0);
-}
-
 /* ---- mutex -------------------------------------------------------------- */
 
 /* Watched only to locate CPython's GIL (gil.c). */

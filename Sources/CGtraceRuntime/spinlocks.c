@@ -23,10 +23,7 @@ GT_EXPORT int pthread_spin_lock(pthread_spinlock_t *l) {
     }
     gt_emit(GTRACE_RAW_LOCK_WAIT, GTRACE_LOCKF_SPIN, 0, A(l), GT_CALLER());
     int rc = lock(l);
-    if (rc == 0)
-        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRED, GTRACE_LOCKF_SPIN, 0, A(l), 0);
-    else
-        gt_emit(GTRACE_RAW_LOCK_FAILED, GTRACE_LOCKF_SPIN, (uint32_t)rc, A(l), 0);
+    gt_after_wait(l, GTRACE_LOCKF_SPIN, rc);
     return rc;
 }
 
