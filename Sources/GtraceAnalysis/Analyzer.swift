@@ -30,7 +30,7 @@ public enum Analyzer {
         func apply(_ transition: LockIntervalTracker.Transition) {
             serialisation.apply(transition)
             switch transition {
-            case let .holdBegan(thread, lock, time, contended, viaCondition, previousOwner):
+            case let .holdBegan(thread, lock, time, contended, viaCondition, _, previousOwner):
                 guard locks.indices.contains(lock) else { return }
                 locks[lock].acquisitions += 1
                 if contended {
@@ -261,8 +261,12 @@ struct LockAccumulator {
     var outsideWaitTotal: UInt64 = 0
     var threads: Set<Int> = []
     private var lastUser = -1
+    var rwlock: RWLockStatistics?
 
-    init(info: LockInfo) { self.info = info }
+    init(info: LockInfo) {
+        self.info = info
+        if info.kind == .rwlock { rwlock = RWLockStatistics() }
+    }
 
     /// The threads that took the lock (a set insert only when the taker changes).
     mutating func used(by thread: Int) {
@@ -284,6 +288,15 @@ struct LockAccumulator {
         holdHistogram.record(interval.duration)
         holders -= 1
         if holders == 0, interval.end > heldSince { held = held.adding(saturating: interval.end - heldSince) }
+        if rwlock != nil {
+            if interval.flags.contains(.shared) {
+                rwlock!.readAcquisitions += 1
+                rwlock!.readHoldNanoseconds = rwlock!.readHoldNanoseconds.adding(saturating: interval.duration)
+            } else {
+                rwlock!.writeAcquisitions += 1
+                rwlock!.writeHoldNanoseconds = rwlock!.writeHoldNanoseconds.adding(saturating: interval.duration)
+            }
+        }
     }
 
     mutating func waitEnded(_ interval: LockInterval) {
@@ -294,6 +307,16 @@ struct LockAccumulator {
         waitCount += 1
         waitTotal = waitTotal.adding(saturating: interval.duration)
         waitMax = max(waitMax, interval.duration)
+        if rwlock != nil, case .wait = interval.kind {
+            if interval.flags.contains(.shared) {
+                rwlock!.readWaits += 1
+                rwlock!.readWaitNanoseconds = rwlock!.readWaitNanoseconds.adding(saturating: interval.duration)
+            } else {
+                rwlock!.writeWaits += 1
+                rwlock!.writeWaitNanoseconds = rwlock!.writeWaitNanoseconds.adding(saturating: interval.duration)
+                rwlock!.writeWaitMaxNanoseconds = max(rwlock!.writeWaitMaxNanoseconds, interval.duration)
+            }
+        }
     }
 
     func statistics(wall: UInt64, tables: TraceTables, names: LockNameIndex) -> LockStatistics {
@@ -316,7 +339,7 @@ struct LockAccumulator {
                               callSites: (names.callSites[info.index] ?? []).prefix(5).map {
                                   CallSiteStatistics(site: $0.site, acquisitions: $0.acquisitions, waits: $0.waits,
                                                      waitNanoseconds: $0.waitNanoseconds)
-                              })
+                              }, rwlock: rwlock)
     }
 
     func conditionStatistics(tables: TraceTables) -> ConditionStatistics {

@@ -36,7 +36,8 @@ public struct LockInterval: Sendable, Equatable {
 public struct LockIntervalTracker {
     public enum Transition {
         /// A hold began (an acquisition). `owner` is the previous acquirer of the lock, if any.
-        case holdBegan(thread: Int, lock: Int, time: UInt64, contended: Bool, viaCondition: Bool, previousOwner: Int?)
+        /// `shared`: a rwlock's read lock, which other readers hold at the same time.
+        case holdBegan(thread: Int, lock: Int, time: UInt64, contended: Bool, viaCondition: Bool, shared: Bool, previousOwner: Int?)
         /// The thread acquired a lock it already held (a recursive mutex, a read
         /// lock taken twice), or a counting semaphore: an acquisition, not a new hold.
         case reacquired(thread: Int, lock: Int, time: UInt64, contended: Bool)
@@ -253,7 +254,7 @@ public struct LockIntervalTracker {
         let previous = lastOwner.indices.contains(lock) ? lastOwner[lock] : nil
         if lastOwner.indices.contains(lock) { lastOwner[lock] = t }
         emit(.holdBegan(thread: t, lock: lock, time: time, contended: contended,
-                        viaCondition: flags.contains(.viaCondition), previousOwner: previous))
+                        viaCondition: flags.contains(.viaCondition), shared: flags.contains(.shared), previousOwner: previous))
     }
 
     /// A Python lock found to be a counting semaphore or a signal: its open holds

@@ -6,6 +6,9 @@ import GtraceFormat
 /// holds nobody waited for, do not count: they did not keep anybody's work
 /// from running. Without perf every thread counts as on a CPU.
 ///
+/// A rwlock's read holds do not count: readers hold it together, so a writer
+/// waiting for them is kept out, but their own work is not serialised.
+///
 /// A Python lock held for (nearly) its holder's whole life is that thread's
 /// `_tstate_lock`: waiting for it is a join, waiting for the thread to end,
 /// not for a critical section. Such a lock serialises nothing.
@@ -46,8 +49,8 @@ struct SerialisationTracker {
     /// A lock transition from `LockIntervalTracker`.
     mutating func apply(_ transition: LockIntervalTracker.Transition) {
         switch transition {
-        case let .holdBegan(thread, lock, time, _, _, _):
-            guard onCPU.indices.contains(thread), waiters.indices.contains(lock) else { return }
+        case let .holdBegan(thread, lock, time, _, _, shared, _):
+            guard !shared, onCPU.indices.contains(thread), waiters.indices.contains(lock) else { return }
             held[thread].append(lock)
             if onCPU[thread] { onCPUHolders[lock] += 1 }
             update(lock, at: time)

@@ -217,10 +217,26 @@ public struct LockStatistics: Sendable, Codable {
     /// For a futex word (kind "futex"): its waits by outcome and its wakes.
     /// Its acquisitions count the waits that ended woken or with EAGAIN; it has no holds.
     public var futex: FutexStatistics?
+    /// For a rwlock: its holds and waits by mode.
+    public var rwlock: RWLockStatistics?
 
     public var contendedPercent: Double {
         acquisitions == 0 ? 0 : 100 * Double(contendedAcquisitions) / Double(acquisitions)
     }
+}
+
+/// A rwlock's holds and waits by mode: readers hold it together, so its
+/// hold total counts overlapping read holds and a writer waits for all of them.
+public struct RWLockStatistics: Sendable, Codable, Equatable {
+    public var readAcquisitions = 0
+    public var readHoldNanoseconds: UInt64 = 0
+    public var readWaits = 0
+    public var readWaitNanoseconds: UInt64 = 0
+    public var writeAcquisitions = 0
+    public var writeHoldNanoseconds: UInt64 = 0
+    public var writeWaits = 0
+    public var writeWaitNanoseconds: UInt64 = 0
+    public var writeWaitMaxNanoseconds: UInt64 = 0
 }
 
 public struct CallSiteStatistics: Sendable, Codable, Equatable {

@@ -501,6 +501,7 @@ public enum Verdict {
                                     pythonProcesses.count, duration(w.wallNanoseconds), cores, Double(w.wallNanoseconds) / Double(base.wall),
                                     base.measured ? "the run as measured" : "the recording replayed as it was"))
         }
+        if limit?.rule != 2, let rw = waitingWriters(a) { sentences.append(rw) }
         // Waits gtrace cannot see that did not make the limit still get a line:
         // the lock table may not show what serialises the threads.
         if limit?.kind != "invisible waits", let unseen = a.invisibleWaits, unseen.isSignificant {
@@ -515,6 +516,23 @@ public enum Verdict {
                                     machine.stealShare * 100, duration(machine.stealNanoseconds)))
         }
         return Decision(limit: limit!, sentences: sentences, whatIf: whatIf)
+    }
+
+    /// Writers kept out of a rwlock its readers held most of the time: not
+    /// serialised work (the readers overlap), but a writer's work waits. The
+    /// rwlock whose writers waited longest, for at least `waitingWritersShare`
+    /// of the wall time in all.
+    static let waitingWritersShare = 0.2
+    static func waitingWriters(_ a: TraceAnalysis) -> String? {
+        let wall = Double(max(a.summary.wallNanoseconds, 1))
+        guard let lock = a.locks.filter({ l in
+            guard let rw = l.rwlock else { return false }
+            return rw.readHoldNanoseconds >= rw.writeHoldNanoseconds && Double(rw.writeWaitNanoseconds) >= waitingWritersShare * wall
+        }).max(by: { ($0.rwlock!.writeWaitNanoseconds, -$0.index) < ($1.rwlock!.writeWaitNanoseconds, -$1.index) }),
+              let rw = lock.rwlock else { return nil }
+        let waits = rw.writeWaits == 1 ? "1 wait" : "\(rw.writeWaits) waits, the longest \(duration(rw.writeWaitMaxNanoseconds))"
+        return String(format: "Writers of rwlock %@ (pid %d) waited %@ for it (%.0f%% of the wall time; %@) while readers held it %.0f%% of the time: the readers overlap, so this is not serialised work, but the writers' work waited (glibc's rwlocks let new readers in while a writer waits unless made with PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP).",
+                      lock.name, lock.pid, duration(rw.writeWaitNanoseconds), Double(rw.writeWaitNanoseconds) / wall * 100, waits, lock.holdRatio * 100)
     }
 
     /// What the recording lost, said before anything computed from it.
@@ -540,6 +558,8 @@ public enum Verdict {
     /// long as it was waited for by one thread at least. A thread's own lock that
     /// others wait for once (a join) changes hands once and does not count. A futex
     /// word counts only when its wakes look like a lock's (`FutexStatistics.looksLikeALock`).
+    /// A rwlock held mostly for reading does not count: its readers overlap (its
+    /// waiting writers get a sentence of their own, `waitingWriters`).
     /// The waiting rule mentions lock and futex waits from this share of the threads' time.
     static let lockWaitMention = 0.10
 
@@ -547,6 +567,7 @@ public enum Verdict {
         a.locks.filter { l in
             guard l.kind != LockKind.gil.label, l.kind != LockKind.condition.label, l.waitRatio >= queuedWaiters else { return false }
             if let f = l.futex { return f.handOffs >= queuedHandOffs && f.looksLikeALock }
+            if let rw = l.rwlock, rw.readHoldNanoseconds >= rw.writeHoldNanoseconds { return false }
             return l.ownerChanges >= queuedHandOffs && l.contendedAcquisitions >= queuedHandOffs && l.holdRatio >= queuedWaiters
         }.max { ($0.waitRatio, -$0.index) < ($1.waitRatio, -$1.index) }
     }

@@ -171,7 +171,7 @@ final class TrackModel {
 
     private func handle(_ transition: LockIntervalTracker.Transition) throws {
         switch transition {
-        case let .holdBegan(thread, lock, time, contended, _, previousOwner):
+        case let .holdBegan(thread, lock, time, contended, _, _, previousOwner):
             scheduling.acquired(thread: thread, lock: lock, contended: contended, previousOwner: previousOwner)
             if isGIL(lock) { return }  // GIL holds go on the process's GIL track
             lanes[thread].open(.init(kind: 0, lock: lock), at: time)

@@ -26,6 +26,23 @@ struct ReplayTests {
         #expect(Self.wall(program, ReplayScenario(name: "no lock", cores: 2, removedLock: 0)) == 10 * Self.ms)
     }
 
+    /// Readers of a rwlock hold it together; a writer waits for all of them, and
+    /// readers waiting for the writer all come in at its release.
+    @Test func readersShareARWLockAndAWriterWaitsForThem() {
+        let reader: [ReplayProgram.Op] = [.acquireShared(lock: 0), .compute(10 * Self.ms), .release(lock: 0)]
+        let writer: [ReplayProgram.Op] = [.compute(1 * Self.ms), .acquire(lock: 0), .compute(4 * Self.ms), .release(lock: 0)]
+        let late: [ReplayProgram.Op] = [.compute(12 * Self.ms), .acquireShared(lock: 0), .compute(2 * Self.ms), .release(lock: 0)]
+        let ops = [reader, reader, writer, late, late]
+        let threads = ops.indices.map { ReplayProgram.Thread(index: $0, process: 0, tid: Int32(100 + $0), startAfter: nil, startNanoseconds: 0, ops: ops[$0]) }
+        let program = ReplayProgram(threads: threads, gilLocks: [], recordedWallNanoseconds: 18 * Self.ms, startNanoseconds: 0,
+                                    pidOfProcess: [100], measuredOnCPU: true)
+        // Unlimited cores: the readers overlap (0–10 ms), the writer holds 10–14 ms, the
+        // late readers (ready at 12 ms) both come in at 14 ms and end at 16 ms. As a
+        // mutex the readers would take turns: 10 + 10 + 4 + 2 + 2 = 28 ms.
+        #expect(Self.wall(program, ReplayScenario(name: "∞", cores: nil)) == 16 * Self.ms)
+        #expect(Self.wall(program, ReplayScenario(name: "no lock", cores: nil, removedLock: 0)) == 14 * Self.ms)
+    }
+
     @Test func removingTheGILRemovesOnlyGILLocks() {
         let program = Self.twoThreadsSharingALock(gil: true)
         #expect(Self.wall(program, ReplayScenario(name: "with GIL", cores: 2)) == 15 * Self.ms)

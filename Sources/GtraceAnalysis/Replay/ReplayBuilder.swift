@@ -397,13 +397,13 @@ struct ReplayBuilder {
 
     private mutating func mutexOrOther(_ t: Int, _ event: TraceEvent, gils: LockSet) {
         switch event.kind {
-        case let .lockAcquire(lock, _):
-            append(t, .acquire(lock: lock))
+        case let .lockAcquire(lock, flags):
+            append(t, flags.contains(.shared) ? .acquireShared(lock: lock) : .acquire(lock: lock))
         case let .lockWait(lock, _):
             _ = lock
             lockWaitBegan[t] = event.time
-        case let .lockAcquired(lock, _):
-            append(t, .acquire(lock: lock))
+        case let .lockAcquired(lock, flags):
+            append(t, flags.contains(.shared) ? .acquireShared(lock: lock) : .acquire(lock: lock))
             // The hand-off latency: from the release that let it go to now.
             if let release = lastRelease[lock], release.thread != t, release.time >= lockWaitBegan[t], event.time > release.time {
                 append(t, .foreign(event.time - release.time))

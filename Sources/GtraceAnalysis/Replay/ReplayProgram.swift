@@ -10,6 +10,9 @@ public struct ReplayProgram: Sendable {
         /// Time off the CPU that no other thread decides: sleeps, I/O, page faults.
         case delay(UInt64)
         case acquire(lock: Int)
+        /// A rwlock's read lock: held by any number of readers while no writer holds it.
+        case acquireShared(lock: Int)
+        /// Ends the thread's hold of the lock, in the mode it was taken.
         case release(lock: Int)
         /// Wait until thread `thread` has completed `ops` operations (or ended):
         /// a join, a semaphore or condition wait, woken by that thread. `lock`:

@@ -31,7 +31,9 @@ public struct ReplayScenario: Sendable, Codable, Equatable {
 /// Replays a `ReplayProgram` as a discrete-event simulation (docs/METRICS.md,
 /// "Replay"): threads run their CPU work on `cores` CPUs, round robin with a
 /// 1 ms slice; delays take their recorded time; a lock is held by one thread
-/// at a time and handed to its waiters in FIFO order; a thread waits for the
+/// at a time and handed to its waiters in FIFO order (a rwlock's read lock by
+/// any number of readers while no writer holds it: readers go first, as in
+/// glibc's default, and a writer's release lets in every reader waiting); a thread waits for the
 /// thread or child process it depended on in the recording.
 struct ReplaySimulator {
     enum Status { case notStarted, active, ready, running, delaying, blockedOnLock, waiting, done }
@@ -72,6 +74,10 @@ struct ReplaySimulator {
     /// mutex, a read lock taken twice): its releases but the last keep it.
     private var reentries: [Int]
     private var lockWaiters: [[Int]]
+    /// Per lock id: its read holds (a rwlock's), counting a thread's repeated ones.
+    private var readers: [Int]
+    /// Per thread: the locks it holds for reading, once per hold.
+    private var readHolds: [[Int]]
     private let skipped: [Bool]
     /// The lock id each recorded lock is replayed as: itself, or the one shared GIL.
     private let replayedLock: [Int]
@@ -91,6 +97,7 @@ struct ReplaySimulator {
         for ops in opsOf {
             for op in ops {
                 if case let .acquire(lock) = op { lockCount = max(lockCount, lock + 1) }
+                if case let .acquireShared(lock) = op { lockCount = max(lockCount, lock + 1) }
                 if case let .release(lock) = op { lockCount = max(lockCount, lock + 1) }
                 if case let .waitFor(_, _, lock?) = op { lockCount = max(lockCount, lock + 1) }
             }
@@ -98,6 +105,8 @@ struct ReplaySimulator {
         owner = Array(repeating: -1, count: lockCount)
         reentries = Array(repeating: 0, count: lockCount)
         lockWaiters = Array(repeating: [], count: lockCount)
+        readers = Array(repeating: 0, count: lockCount)
+        readHolds = Array(repeating: [], count: program.threads.count)
         skipped = (0..<lockCount).map { $0 == scenario.removedLock || (scenario.removeGIL && program.gilLocks.contains($0)) }
         let sharedGIL = program.gilLocks.min()
         replayedLock = (0..<lockCount).map { scenario.shareGIL && program.gilLocks.contains($0) ? sharedGIL ?? $0 : $0 }
@@ -149,6 +158,7 @@ struct ReplaySimulator {
                 // A thread that ends holding a lock (a process exiting with its
                 // GIL) lets it go: its waiters would otherwise wait forever.
                 for lock in owner.indices where owner[lock] == t { release(lock, by: t) }
+                while let lock = readHolds[t].last { releaseRead(lock, by: t) }
                 return true
             }
             switch opsOf[t][threads[t].pc] {
@@ -176,7 +186,7 @@ struct ReplaySimulator {
                 let lock = replayedLock[recorded]
                 if skips(lock) {
                     threads[t].pc += 1
-                } else if owner[lock] < 0 {
+                } else if owner[lock] < 0, readers[lock] == 0 {
                     owner[lock] = t
                     threads[t].pc += 1
                 } else if owner[lock] == t {
@@ -187,10 +197,25 @@ struct ReplaySimulator {
                     lockWaiters[lock].append(t)
                     return true
                 }
+            case let .acquireShared(recorded):
+                let lock = replayedLock[recorded]
+                if skips(lock) {
+                    threads[t].pc += 1
+                } else if owner[lock] < 0 || owner[lock] == t {
+                    readers[lock] += 1
+                    readHolds[t].append(lock)
+                    threads[t].pc += 1
+                } else {
+                    threads[t].status = .blockedOnLock
+                    lockWaiters[lock].append(t)
+                    return true
+                }
             case let .release(recorded):
                 let lock = replayedLock[recorded]
                 threads[t].pc += 1
-                if !skips(lock), owner[lock] == t {
+                if !skips(lock), readHolds[t].contains(lock) {
+                    releaseRead(lock, by: t)
+                } else if !skips(lock), owner[lock] == t {
                     if reentries[lock] > 0 { reentries[lock] -= 1 } else { release(lock, by: t) }
                 }
             case let .waitFor(thread, count, lock):
@@ -221,17 +246,44 @@ struct ReplaySimulator {
         return changed
     }
 
-    /// Hands `lock` to its first waiter, or frees it.
+    /// Hands `lock` to its first waiter, or frees it. A reader first in line
+    /// comes in with every other reader waiting.
     private mutating func release(_ lock: Int, by t: Int) {
         owner[lock] = -1
         reentries[lock] = 0
-        if !lockWaiters[lock].isEmpty {
-            let next = lockWaiters[lock].removeFirst()
+        guard let next = lockWaiters[lock].first else { return }
+        if !waitsToRead(next) {
+            lockWaiters[lock].removeFirst()
             owner[lock] = next
-            threads[next].pc += 1
-            threads[next].status = .active
-            threads[next].unblocks.append((time, t, lock))
+            grant(lock, to: next, by: t)
+            return
         }
+        let waiting = lockWaiters[lock]
+        let readersWaiting = waiting.filter { waitsToRead($0) }
+        lockWaiters[lock] = waiting.filter { !waitsToRead($0) }
+        for reader in readersWaiting {
+            readers[lock] += 1
+            readHolds[reader].append(lock)
+            grant(lock, to: reader, by: t)
+        }
+    }
+
+    /// Ends one read hold of `lock` by `t`; the last reader out lets a writer in.
+    private mutating func releaseRead(_ lock: Int, by t: Int) {
+        if let i = readHolds[t].lastIndex(of: lock) { readHolds[t].remove(at: i) }
+        readers[lock] = max(0, readers[lock] - 1)
+        if readers[lock] == 0, owner[lock] < 0 { release(lock, by: t) }
+    }
+
+    private func waitsToRead(_ t: Int) -> Bool {
+        if case .acquireShared = opsOf[t][threads[t].pc] { return true }
+        return false
+    }
+
+    private mutating func grant(_ lock: Int, to next: Int, by t: Int) {
+        threads[next].pc += 1
+        threads[next].status = .active
+        threads[next].unblocks.append((time, t, lock))
     }
 
     mutating func run() -> Outcome {
