@@ -36,6 +36,9 @@ public enum Verdict {
     static let oneProcessShare = 0.75
     static let waitingShare = 0.5
     static let waitingPathRatio = 0.5
+    /// Rule 3 by the critical path needs this share of the threads' time in waits their
+    /// states show: sleeping, I/O, children, locks, futex words or condition variables.
+    static let waitingSeenShare = 0.2
     static let invisibleShare = 0.3
     static let whatIfGain = 1.05
     /// Waits of ≥ 1 ms per waiting thread (median) that make it a pool's worker.
@@ -333,7 +336,14 @@ public enum Verdict {
         // replay: the share of the threads' own time spent sleeping or in I/O.
         let pathRatio = p?.bound?.criticalPathBound
         let ownWaiting = alive > 0 ? (sleeping + io) / max(alive - children, 1) : nil
+        // Waits for locks and futex words are not in that share (rule 2 and 2b judge them).
+        let lockWaits = Double(a.threads.map(\.waitingNanoseconds).saturatingSum)
         let waits: Bool = {
+            // A critical path of waits the threads states do not show as sleeping, I/O,
+            // children or locks (a 2 ms run of thread starts) is not "waiting" either:
+            // "The threads spent 0% of their time waiting, mostly sleeping" said nothing true.
+            let conditionWaits = Double(a.threads.map(\.conditionWaitNanoseconds).saturatingSum)
+            if pathRatio != nil, let waitingShare, alive > 0, waitingShare + (lockWaits + conditionWaits) / alive < Self.waitingSeenShare { return false }
             if let pathRatio { return pathRatio <= Self.waitingPathRatio }
             if let ownWaiting { return ownWaiting >= Self.waitingShare }
             return freeGIL != nil
@@ -347,10 +357,8 @@ public enum Verdict {
                           numbers: ["waitingShare": share, "cpuPerCriticalPath": pathRatio ?? -1, "sleeping": sleeping / max(alive, 1), "io": io / max(alive, 1),
                                     "children": children / max(alive, 1), "gilHeldRatio": freeGIL ?? -1])
             let gil = freeGIL.map { String(format: " The GIL was mostly free (held %.0f%% of the time while several threads existed).", $0 * 100) } ?? ""
-            // Waits for locks and futex words are not in that share (rule 2 and 2b judge them); when
-            // no lock rule applied but they are a large part of the threads' time, say so, lest the
-            // sentence read as if the rest of the time ran (raw_futex: workers woken by a sleeping thread).
-            let lockWaits = Double(a.threads.map(\.waitingNanoseconds).saturatingSum)
+            // When no lock rule applied but lock waits are a large part of the threads' time, say so,
+            // lest the sentence read as if the rest of the time ran (raw_futex: workers woken by a sleeping thread).
             let lockWaitText = alive > 0 && lockWaits / alive >= Self.lockWaitMention
                 ? String(format: " Another %.0f%% went to waiting for locks or futex words, which the threads that release or wake them let go%@.",
                          min(1, lockWaits / alive) * 100, pythonLockWaitPlaces(a, of: lockWaits).map { ": " + $0 } ?? " (the lock and futex tables name them)") : ""

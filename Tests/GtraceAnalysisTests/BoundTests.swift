@@ -118,6 +118,20 @@ import Testing
         #expect(!analysis.verdict.joined().contains("One busy thread"), "\(analysis.verdict)")
     }
 
+    /// A critical path of waits the thread states do not show (off a CPU in no wrapped
+    /// call: a 2 ms run of thread starts and exits) is at least twice the CPU time, but
+    /// the threads did not wait in sleeps, I/O, children or locks: not rule 3, which
+    /// said "The threads spent 0% of their time waiting, mostly sleeping".
+    @Test func aCriticalPathOfUnseenWaitsIsNotWaiting() throws {
+        let a = [e(0, 0, .cpuIn(cpu: 0)), e(10_000, 0, .cpuOut(cpu: 0, preempted: false)), e(95_000, 0, .cpuIn(cpu: 0))]
+        let b = [e(0, 1, .cpuIn(cpu: 1)), e(5_000, 1, .cpuOut(cpu: 1, preempted: false))]
+        let analysis = try Self.analyze(Self.tables(), [a, b])
+        let path = try #require(analysis.parallelism?.bound?.criticalPathBound)
+        #expect(path <= Verdict.waitingPathRatio, "the critical path is at least twice the CPU time: \(path)")
+        #expect(analysis.limit?.kind != "waiting", "\(analysis.verdict)")
+        #expect(!analysis.verdict.joined().contains("of their time waiting"), "\(analysis.verdict)")
+    }
+
     /// The main thread and one other each on a CPU the whole run (a Go program: goroutines
     /// run on whichever thread is free) ran in parallel: not "one busy thread" that left
     /// the other core idle, which the worker count (the main thread left out) once said.
