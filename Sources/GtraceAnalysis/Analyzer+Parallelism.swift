@@ -113,6 +113,12 @@ extension Analyzer {
                                             "\($0.what) in \($0.pid)/\($0.tid) \(Verdict.duration($0.nanoseconds))"
                                         })
         }
+        if program.wakeUps > 0 {
+            stats.wakeUps = WakeUpCost(count: program.wakeUps, totalNanoseconds: program.wakeUpNanoseconds,
+                                       meanNanoseconds: program.wakeUpNanoseconds / UInt64(program.wakeUps),
+                                       runNanoseconds: selfReplay.wallNanoseconds > recorded.wallNanoseconds
+                                           ? selfReplay.wallNanoseconds - recorded.wallNanoseconds : 0)
+        }
         var next = 0
         for p in predictedCores {
             if p == cores {
@@ -137,12 +143,15 @@ extension Analyzer {
     /// CPU time ÷ max(serialised work, critical path), and never more than the threads
     /// alive at once (each runs on one core at a time: without a replay, a lock that
     /// serialised almost nothing gave node's 5 threads "at most 9335.85"); at least 1 and
-    /// at least the measured parallelism.
+    /// at least the measured parallelism. The critical path counts only from a replay
+    /// that fits the run: two threads handing a condition variable back and forth
+    /// replayed 33% short, and its critical path, 41% of the wall time, was no bound.
     static func bound(_ stats: ParallelismStatistics, threadsAtOnce: Int) -> ParallelismBound? {
         let cpu = Double(stats.cpuNanoseconds)
         guard cpu > 0 else { return nil }
         let lock = stats.serialised.map { cpu / Double(max($0.nanoseconds, 1)) }
-        let path = stats.criticalPath.flatMap { $0.lengthNanoseconds > 0 ? cpu / Double($0.lengthNanoseconds) : nil }
+        let path = stats.replayFit?.fits == false ? nil
+            : stats.criticalPath.flatMap { $0.lengthNanoseconds > 0 ? cpu / Double($0.lengthNanoseconds) : nil }
         guard lock != nil || path != nil else { return nil }
         let floor = max(1, stats.averageParallelism)
         var value = Double.infinity, limitedBy = "measured"

@@ -34,6 +34,21 @@ public struct ParallelismStatistics: Sendable, Codable {
     public var replayFit: ReplayFit?
     /// The what-if the verdict suggests (on this machine's cores), when one applies and the model fits.
     public var whatIf: Prediction?
+    /// Waits another thread ended, and what their wake-up latency cost the run.
+    public var wakeUps: WakeUpCost?
+}
+
+/// Wake-ups (docs/METRICS.md, "Wake-ups"): waits another thread ended (a lock
+/// handed over, a condition, event or semaphore signalled, a join, a child's
+/// end), and the time from that moment to the waiter's next record. The replay
+/// of the recording as it was replays them; its predictions leave them out.
+public struct WakeUpCost: Sendable, Codable {
+    public var count: Int
+    public var totalNanoseconds: UInt64
+    public var meanNanoseconds: UInt64
+    /// The self-replay's wall time less the idle-machine replay's on the same
+    /// cores: what the wake-ups and other programs' load added to the run.
+    public var runNanoseconds: UInt64
 }
 
 /// A wait the replay could not tie to the thread or process that ended it.

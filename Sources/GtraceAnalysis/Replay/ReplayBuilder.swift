@@ -94,6 +94,8 @@ struct ReplayBuilder {
 
     private var unexplained: [ReplayProgram.UnexplainedWait] = []
     private var unexplainedTotal: UInt64 = 0
+    private var wakeUps = 0
+    private var wakeUpNanoseconds: UInt64 = 0
 
     init(tables: TraceTables, operationLimit: Int) {
         self.operationLimit = operationLimit
@@ -201,7 +203,16 @@ struct ReplayBuilder {
     /// `lock`: the lock it waited for, when it has no holds to replay.
     private mutating func wait(_ t: Int, for waker: Point, until now: UInt64, lock: Int? = nil) {
         append(t, .waitFor(thread: waker.thread, ops: waker.ops, lock: lock))
-        if now > waker.time { append(t, .foreign(now - waker.time)) }
+        if now > waker.time { wokeUp(t, after: now - waker.time) }
+    }
+
+    /// The time from what let thread `t` go (a release, a signal, a post, an end) to
+    /// its next record: the wake-up latency, replayed as the machine's time like
+    /// other programs' load, and counted (`ReplayProgram.wakeUps`).
+    private mutating func wokeUp(_ t: Int, after latency: UInt64) {
+        append(t, .foreign(latency))
+        wakeUps += 1
+        wakeUpNanoseconds = wakeUpNanoseconds.adding(saturating: latency)
     }
 
     static let unexplainedMinimum: UInt64 = 1_000_000
@@ -406,7 +417,7 @@ struct ReplayBuilder {
             append(t, flags.contains(.shared) ? .acquireShared(lock: lock) : .acquire(lock: lock))
             // The hand-off latency: from the release that let it go to now.
             if let release = lastRelease[lock], release.thread != t, release.time >= lockWaitBegan[t], event.time > release.time {
-                append(t, .foreign(event.time - release.time))
+                wokeUp(t, after: event.time - release.time)
             }
         case let .lockRelease(lock, _):
             append(t, .release(lock: lock))
@@ -443,7 +454,7 @@ struct ReplayBuilder {
                 var from = signal
                 if let release = lastRelease[mutex], release.thread == signal.thread, release.time >= signal.time { from.time = release.time }
                 append(t, .waitFor(thread: signal.thread, ops: signal.ops))
-                if event.time > from.time { append(t, .foreign(event.time - from.time)) }
+                if event.time > from.time { wokeUp(t, after: event.time - from.time) }
             } else if result == 110 {  // ETIMEDOUT: the timeout, not another thread, ended it
                 append(t, .delay(event.time - conditionWaitBegan[t]))
             } else if let w = guessedWaker(of: t, at: event.time) {
@@ -549,7 +560,7 @@ struct ReplayBuilder {
             append(t, .waitChild(pid: result))
             // The wake-up latency counts from the child's end, or from the
             // call's start when the child had ended before.
-            if let end = endOfPid(result), time > max(end, began) { append(t, .foreign(time - max(end, began))) }
+            if let end = endOfPid(result), time > max(end, began) { wokeUp(t, after: time - max(end, began)) }
             return
         case .sync:
             if semaphoreWaitReplayed[t] {
@@ -559,7 +570,7 @@ struct ReplayBuilder {
             if call.isJoin,
                let joined = (threadOfTid[Int32(bitPattern: blockSmall[t])] ?? []).last(where: { tables.threads[$0].process == tables.threads[t].process && $0 != t }) {
                 append(t, .waitFor(thread: joined, ops: Int.max))
-                if let end = tables.threads[joined].endNanoseconds, time > max(end, began) { append(t, .foreign(time - max(end, began))) }
+                if let end = tables.threads[joined].endNanoseconds, time > max(end, began) { wokeUp(t, after: time - max(end, began)) }
                 return
             }
             // A sem_wait that blocked and got the semaphore: woken by the latest post since it began.
@@ -651,6 +662,7 @@ struct ReplayBuilder {
         return ReplayProgram(threads: threads, gilLocks: gilLocks, recordedWallNanoseconds: traceEnd > start ? traceEnd - start : 0,
                              startNanoseconds: start, pidOfProcess: tables.processes.map(\.pid), measuredOnCPU: perf,
                              operationCount: operationCount, overLimit: operationCount > operationLimit,
-                             unexplainedWaits: Array(unexplained.prefix(10)), unexplainedNanoseconds: unexplainedTotal)
+                             unexplainedWaits: Array(unexplained.prefix(10)), unexplainedNanoseconds: unexplainedTotal,
+                             wakeUps: wakeUps, wakeUpNanoseconds: wakeUpNanoseconds)
     }
 }

@@ -66,5 +66,10 @@ public struct ReplayProgram: Sendable {
     public var unexplainedWaits: [UnexplainedWait] = []
     /// Their total over the whole run.
     public var unexplainedNanoseconds: UInt64 = 0
+    /// Waits another thread ended (a lock hand-off, a signal, a post, a join, a
+    /// child's end) and their total wake-up latency: from that moment to the
+    /// waiter's next record. Replayed only in the self-replay (`foreignLoad`).
+    public var wakeUps = 0
+    public var wakeUpNanoseconds: UInt64 = 0
 }
 

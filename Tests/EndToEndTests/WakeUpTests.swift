@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+/// Two Python threads handing Events back and forth: each hand-off wakes the
+/// other thread on the other CPU, and the wake-ups were half the run. The
+/// report said only "Serial parts … the critical path is 463 ms (48% of the
+/// wall time)": its replay's critical path assumes a woken thread runs at
+/// once. The truth is the same program with both threads on one CPU (no
+/// cross-CPU wake-ups: 0.39–0.43 s against 0.90–0.99 s here): the wake-up cost
+/// gtrace gives must be within 40% of the difference, said when it is at least
+/// a fifth of the run and not otherwise.
+@Suite struct WakeUpTests {
+    static func wall(_ arguments: [String]) throws -> Double {
+        let run = try Harness.run(arguments[0], Array(arguments.dropFirst()))
+        try #require(run.status == 0, "\(run.stderr)")
+        let own = try #require(try JSONSerialization.jsonObject(with: run.stdoutData) as? [String: Any], "\(run.stdout)")
+        return SchedulingTests.number(own["wall_ns"])
+    }
+
+    @Test func wakeUpsBetweenTwoThreadsAreTheirCostOnTwoCPUs() throws {
+        let python = "/usr/bin/python3.11"
+        try #require(FileManager.default.isExecutableFile(atPath: python), "tools/setup installs Debian's python3")
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = ["\(Harness.packageRoot)/tools/workloads/py_pingpong.py", "10000"]
+        // Untraced, interleaved: both threads free to use both CPUs, and pinned to one.
+        var free: [Double] = [], pinned: [Double] = []
+        for _ in 0..<3 {
+            free.append(try Self.wall([python] + script))
+            pinned.append(try Self.wall(["/usr/bin/taskset", "-c", "0", python] + script))
+        }
+        let wakeCost = free.sorted()[1] - pinned.sorted()[1]
+        let trace = "\(dir)/t.data"
+        let run = try Harness.gtrace(["record", "-o", trace, "--", python] + script)
+        try #require(run.status == 0, "\(run.stderr)")
+        let report = try Harness.reportJSON(trace)
+        let p = ParallelismTests.parallelism(report)
+        let wall = SchedulingTests.number(p["wallNanoseconds"])
+        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
+        let wakeUps = try #require(p["wakeUps"] as? [String: Any], "\(p)")
+        // Two wake-ups per round: an Event each way.
+        #expect((wakeUps["count"] as? Int ?? 0) >= 20000, "\(wakeUps)")
+        let cost = SchedulingTests.number(wakeUps["runNanoseconds"])
+        if wakeCost >= 0.25 * free.sorted()[1] {
+            #expect(abs(cost - wakeCost) <= 0.4 * wakeCost,
+                    "gtrace: \(cost / 1e6) ms of wake-ups; measured: \(free.map { $0 / 1e6 }) ms free against \(pinned.map { $0 / 1e6 }) ms on one CPU")
+            #expect(verdict.contains("Wake-ups cost this run"), "\(verdict)")
+        } else if wakeCost < 0.1 * free.sorted()[1] {
+            // A machine whose cross-CPU wake-ups are cheap: no sentence. Between the two
+            // bands the measured difference is too close to the threshold to decide.
+            #expect(cost < 0.2 * wall, "gtrace: \(cost / 1e6) ms; measured difference \(wakeCost / 1e6) ms")
+            #expect(!verdict.contains("Wake-ups cost this run"), "\(verdict)")
+        }
+    }
+}
