@@ -21,7 +21,7 @@ let package = Package(
         // Layouts shared by the C runtime and the Swift reader.
         .target(name: "CGtraceFormat"),
         // Linux calls the recorder needs that Swift's Glibc module lacks (prctl).
-        .target(name: "CGtraceSystem", linkerSettings: [.linkedLibrary("stdc++")]),
+        .target(name: "CGtraceSystem", dependencies: ["CGtraceFormat"], linkerSettings: [.linkedLibrary("stdc++")]),
         // The preload runtime is C compiled by the C compiler alone (it must not
         // link the Swift runtime): the BuildRuntime plugin builds it as a
         // resource of GtraceRecord, so `swift build` / `swift test` produce it.

@@ -219,7 +219,8 @@ public enum Analyzer {
                                  cpuNanoseconds: user.adding(saturating: system), userCPUNanoseconds: user, systemCPUNanoseconds: system,
                                  processCount: tables.processes.count, threadCount: tables.threads.count,
                                  lockCount: tables.locks.filter { $0.kind != .condition }.count, eventCount: events,
-                                 startNanoseconds: start, endNanoseconds: end, machine: MachineCPU(info: info), loss: EventLoss(info: info))
+                                 startNanoseconds: start, endNanoseconds: end, machine: MachineCPU(info: info), loss: EventLoss(info: info),
+                                 recordingCost: RecordingCost(info: info))
         (summary.execCount, summary.execContinuedThreads) = tables.execSuccessions
         return summary
     }

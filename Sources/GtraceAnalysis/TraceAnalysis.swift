@@ -58,6 +58,8 @@ public struct RunSummary: Sendable, Codable {
     public var machine: MachineCPU?
     /// What the recording lost, when it lost anything.
     public var loss: EventLoss?
+    /// What recording cost the run, at least (traces from `record` since session 14).
+    public var recordingCost: RecordingCost?
 }
 
 /// Events the recording lost (docs/RECORDING.md, "What is lost").

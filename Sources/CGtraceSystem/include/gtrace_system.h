@@ -13,6 +13,10 @@ int gtrace_set_normal_priority(int tid);
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of the tree are reparented to us. Returns 0 or -1. */
 int gtrace_become_child_subreaper(void);
 
+/* The least one runtime record costs on this machine, in picoseconds
+ * (gtrace_record_cost.c): a lower bound for the recording's cost. */
+uint64_t gtrace_record_cost_ps(void);
+
 /* Atomic access to counters shared with the runtime through a file mapping. */
 uint64_t gtrace_load_acquire_u64(const uint64_t *p);
 void gtrace_store_release_u64(uint64_t *p, uint64_t value);

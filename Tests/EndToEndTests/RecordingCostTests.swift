@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// Recording costs the program CPU time, and a program that changes the GIL's
+/// state millions of times a second (CPython's sqlite3 releases it around each
+/// call into SQLite) ran 2.5 times as long traced without the report saying so.
+/// The report now gives a lower bound of that cost: the runtime's records times
+/// the least one costs on this machine. Truth: the same program's own CPU time
+/// (time.process_time) untraced and traced; the bound must not exceed their
+/// difference, and the sentence comes when it is at least 10% of the CPU time.
+@Suite struct RecordingCostTests {
+    static func cpu(_ run: Harness.Result) throws -> Double {
+        try #require(run.status == 0, "\(run.stderr)")
+        let own = try #require(try JSONSerialization.jsonObject(with: run.stdoutData) as? [String: Any], "\(run.stdout)")
+        return SchedulingTests.number(own["cpu_ns"])
+    }
+
+    @Test func theRecordingsCostIsALowerBoundOfTheCPUTimeItAdded() throws {
+        let python = "/usr/bin/python3.11"
+        try #require(FileManager.default.isExecutableFile(atPath: python), "tools/setup installs Debian's python3")
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = ["\(Harness.packageRoot)/tools/workloads/py_sqlite_inserts.py", "60000"]
+        var untraced: [Double] = []
+        for _ in 0..<3 { untraced.append(try Self.cpu(try Harness.run(python, script))) }
+        let trace = "\(dir)/t.data"
+        let traced = try Self.cpu(try Harness.gtrace(["record", "-o", trace, "--", python] + script))
+        let report = try Harness.reportJSON(trace)
+        let summary = report["summary"] as? [String: Any] ?? [:]
+        let cost = try #require(summary["recordingCost"] as? [String: Any], "\(summary)")
+        let least = SchedulingTests.number(cost["leastNanoseconds"])
+        #expect((cost["records"] as? Int ?? 0) >= 1_000_000, "\(cost)")
+        let added = traced - untraced.sorted()[1]
+        #expect(least <= added, "bound \(least / 1e6) ms; the program's own CPU time: \(untraced.map { $0 / 1e6 }) ms untraced, \(traced / 1e6) ms traced")
+        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
+        let cpu = SchedulingTests.number(summary["cpuNanoseconds"])
+        #expect(verdict.contains("Recording cost this run at least") == (least >= 0.1 * cpu), "\(least / 1e6) ms of \(cpu / 1e6) ms: \(verdict)")
+    }
+
+    /// Seed 1's counting threads hand the GIL over every 5 ms: a few thousand records.
+    @Test func aFewRecordsGetNoSentence() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let run = try Harness.gtrace(["record", "-o", trace, "--", "/usr/bin/python3.11",
+                                      "\(Harness.packageRoot)/tools/workloads/seed1_count.py", "threads", "--workers", "2", "--size", "2000000"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let report = try Harness.reportJSON(trace)
+        let cost = try #require((report["summary"] as? [String: Any])?["recordingCost"] as? [String: Any])
+        #expect(SchedulingTests.number(cost["leastNanoseconds"]) < 0.01 * SchedulingTests.number((report["summary"] as? [String: Any])?["cpuNanoseconds"]))
+        #expect(!(report["verdict"] as? [String] ?? []).joined().contains("Recording cost"))
+    }
+}
