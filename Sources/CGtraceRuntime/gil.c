@@ -304,7 +304,13 @@ int gt_gil_lock(pthread_mutex_t *m) {
         uint8_t bit = (uint8_t)(1u << index);
         if (!(t->gil_held & bit) && !(t->gil_waiting & bit)) {
             t->gil_waiting |= bit;
-            if (gt_active()) gt_emit(GTRACE_RAW_GIL_WAIT, (uint16_t)index, 0, gt_gils[index], 0);
+            /* The WAIT is written only if the request blocks (gt_gil_say_wait): most
+             * requests find the GIL free, and an ACQUIRE alone is an acquisition
+             * that did not wait. One record fewer per GIL cycle. */
+            if (gt_active()) {
+                t->gil_wait_tsc = gtrace_timestamp();
+                t->gil_wait_unsaid |= bit;
+            }
         }
     }
     return gt_gil_real_lock(m);
@@ -333,6 +339,7 @@ int gt_gil_unlock(pthread_mutex_t *m) {
                 gt_gil_holder_tstate[index] = last_holder;
                 t->gil_held |= bit;
                 t->gil_waiting &= (uint8_t)~bit;
+                t->gil_wait_unsaid &= (uint8_t)~bit;
                 if (gt_active()) {
                     gt_emit_acq(GTRACE_RAW_GIL_ACQUIRE, (uint16_t)index, 0, gil, 0);
                     gt_py_location(gil);
@@ -363,9 +370,20 @@ static uint64_t gt_ts_ns(const struct timespec *t) { return (uint64_t)t->tv_sec 
  * holds the GIL's mutex (as after any wake-up), samples the holder
  * (pyframes.c) and waits again. The caller sees what one wait would have
  * given: 0 when woken, ETIMEDOUT at its own deadline. */
+/* The thread is about to block for GIL `index`: its request's WAIT, with the
+ * time the request began, unless written already. */
+static void gt_gil_say_wait(int index) {
+    struct gt_tls *t = &gt_tls;
+    uint8_t bit = (uint8_t)(1u << index);
+    if (!(t->gil_wait_unsaid & bit)) return;
+    t->gil_wait_unsaid &= (uint8_t)~bit;
+    if (gt_active()) gt_emit_ts(t->gil_wait_tsc, GTRACE_RAW_GIL_WAIT, (uint16_t)index, 0, gt_gils[index], 0);
+}
+
 int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, const struct timespec *abstime,
                           int (*wait)(void *, void *, int, const void *)) {
     int index = gt_gil_index(m);
+    if (index >= 0) gt_gil_say_wait(index);
     if (!gt_gil_sampling || index < 0 || abstime == NULL || wait == NULL) {
         if (clock < 0) return GT_REAL(cond_timedwait)(c, m, abstime);
         return wait(c, m, clock, abstime);

@@ -55,12 +55,14 @@ struct gt_tls {
     uint8_t key_set;
     uint8_t gil_held;     /* bit i: this thread holds GIL i (gil.c) */
     uint8_t gil_waiting;  /* bit i: this thread asked for GIL i and does not have it yet */
+    uint8_t gil_wait_unsaid; /* bit i: that request's WAIT is not written yet (gil.c) */
     int guard;            /* >0: inside the runtime (or fork): do not record */
     uint32_t tid;         /* cached gettid() (0: not yet) */
     uint32_t chunk;       /* number of the current chunk */
     size_t cur_len;       /* mapping length of hdr */
     void *retired[2];     /* the two previous chunks, still mapped */
     size_t retired_len[2];
+    uint64_t gil_wait_tsc; /* when the unsaid GIL request began */
 };
 
 extern __thread struct gt_tls gt_tls __attribute__((tls_model("initial-exec"))) GT_HIDDEN;

@@ -6,8 +6,11 @@ Two CPU-bound workers share the GIL. Each calls `light` and `heavy` in turn;
 the two functions count without calling anything, so the GIL is held in
 them as long as they run, and each adds its own `time.thread_time()` to its
 total. A third thread sleeps at SLEEP_LINE, so its waits for the GIL after
-each sleep belong to that line. Prints one line of JSON: every worker's
-per-function CPU time, the sleeper's line and sleep count.
+each sleep belong to that line; a sleep that ends while a worker still runs
+asks for a GIL that worker holds, and waits (`busy_sleeps`; once the workers
+are done the GIL is free and the sleeper takes it without waiting). Prints
+one line of JSON: every worker's per-function CPU time, the sleeper's line,
+sleep count and busy sleeps.
 """
 import argparse
 import json
@@ -43,9 +46,10 @@ def worker(rounds, n_light, n_heavy, out):
     out.append({"native_id": threading.get_native_id(), **mine})
 
 
-def sleeper(count):
+def sleeper(count, workers, out):
     for _ in range(count):
         time.sleep(0.003)
+        out["busy_sleeps"] += all(w.is_alive() for w in workers)
 
 
 SLEEP_LINE = sleeper.__code__.co_firstlineno + 2  # the line of time.sleep above
@@ -60,13 +64,14 @@ def main():
     args = parser.parse_args()
     results = []
     workers = [threading.Thread(target=worker, args=(args.rounds, args.light, args.heavy, results)) for _ in range(2)]
-    sleeping = threading.Thread(target=sleeper, args=(args.sleeps,))
+    sleeps = {"busy_sleeps": 0}
+    sleeping = threading.Thread(target=sleeper, args=(args.sleeps, workers, sleeps))
     for t in workers + [sleeping]:
         t.start()
     for t in workers + [sleeping]:
         t.join()
     print(json.dumps({"python": sys.version.split()[0], "workers": results, "sleep_line": SLEEP_LINE,
-                      "sleeps": args.sleeps, "rounds": args.rounds, "file": __file__}))
+                      "sleeps": args.sleeps, "busy_sleeps": sleeps["busy_sleeps"], "rounds": args.rounds, "file": __file__}))
 
 
 if __name__ == "__main__":
