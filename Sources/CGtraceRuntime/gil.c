@@ -365,11 +365,6 @@ static uint64_t gt_gil_last_sample;
 
 static uint64_t gt_ts_ns(const struct timespec *t) { return (uint64_t)t->tv_sec * 1000000000ull + (uint64_t)t->tv_nsec; }
 
-/* A waiter's timed wait on the GIL's condition (take_gil), split into slices
- * of GT_PY_SAMPLE_NS ending at the same deadline: between slices the waiter
- * holds the GIL's mutex (as after any wake-up), samples the holder
- * (pyframes.c) and waits again. The caller sees what one wait would have
- * given: 0 when woken, ETIMEDOUT at its own deadline. */
 /* The thread is about to block for GIL `index`: its request's WAIT, with the
  * time the request began, unless written already. */
 static void gt_gil_say_wait(int index) {
@@ -380,6 +375,11 @@ static void gt_gil_say_wait(int index) {
     if (gt_active()) gt_emit_ts(t->gil_wait_tsc, GTRACE_RAW_GIL_WAIT, (uint16_t)index, 0, gt_gils[index], 0);
 }
 
+/* A waiter's timed wait on the GIL's condition (take_gil), split into slices
+ * of GT_PY_SAMPLE_NS ending at the same deadline: between slices the waiter
+ * holds the GIL's mutex (as after any wake-up), samples the holder
+ * (pyframes.c) and waits again. The caller sees what one wait would have
+ * given: 0 when woken, ETIMEDOUT at its own deadline. */
 int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, const struct timespec *abstime,
                           int (*wait)(void *, void *, int, const void *)) {
     int index = gt_gil_index(m);
