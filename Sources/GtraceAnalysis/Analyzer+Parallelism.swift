@@ -30,7 +30,8 @@ extension Analyzer {
             // Everything the CPUs did in the window that was not the tree's threads (perf's on-CPU time).
             if let m = a.summary.machine, let idle = m.preciseIdleNanoseconds, let window = m.windowNanoseconds {
                 let capacity = window.multipliedReportingOverflow(by: UInt64(cores)).partialValue
-                stats.foreignLoad?.check(othersCPU: capacity > idle.adding(saturating: onCPU) ? capacity - idle - onCPU : 0)
+                stats.foreignLoad?.check(othersCPU: capacity > idle.adding(saturating: onCPU) ? capacity - idle - onCPU : 0,
+                                         recorderCPU: m.recorderNanoseconds)
             }
         }
         if let lock = a.locks.max(by: { ($0.serialisedNanoseconds, -$0.index) < ($1.serialisedNanoseconds, -$1.index) }),

@@ -99,6 +99,8 @@ public struct MachineCPU: Sendable, Codable {
     /// Idle time to the microsecond (cpuidle) and the window it covers, when recorded.
     public var preciseIdleNanoseconds: UInt64?
     public var windowNanoseconds: UInt64?
+    /// gtrace's recorder's own CPU time over the same window (getrusage), when recorded.
+    public var recorderNanoseconds: UInt64?
 
     /// Steal ÷ all CPU time of the window.
     public var stealShare: Double {
@@ -114,6 +116,7 @@ public struct MachineCPU: Sendable, Codable {
         idleNanoseconds = idle
         stealNanoseconds = steal
         preciseIdleNanoseconds = info["machine_cpuidle_ns"].flatMap { UInt64($0) }
+        recorderNanoseconds = info["recorder_cpu_ns"].flatMap { UInt64($0) }
         windowNanoseconds = info["machine_window_ns"].flatMap { UInt64($0) }
     }
 }

@@ -194,7 +194,8 @@ public enum Verdict {
                 : loaded > base.wall + base.wall / 20
                 ? String(format: "than the recording replayed as it was on an idle machine (%@; with this run's waits for a CPU%@: %@)", duration(base.wall),
                          // The machine's idle counters can rule other programs out (ForeignLoad.confirmed).
-                         p?.foreignLoad?.confirmed == false ? ", while a CPU idled" : ", when other programs held them", duration(loaded))
+                         p?.foreignLoad?.byRecorder == true ? ", while gtrace's recorder held one"
+                            : p?.foreignLoad?.confirmed == false ? ", while a CPU idled" : ", when other programs held them", duration(loaded))
                 : String(format: "than the recording replayed as it was (%@)", duration(base.wall))
             return String(format: "%@ the replay predicts %@ on %d cores: %.2f× faster %@. %@",
                           what, duration(w.wallNanoseconds), c, ratio, than, cpuCostCaveat)
@@ -522,6 +523,10 @@ public enum Verdict {
         if limit?.kind != "foreign load", let foreign, foreign.confirmed, foreign.share >= foreignNoteShare {
             sentences.append(String(format: "Other programs held the CPUs for %.0f%% of the run while its threads were ready to run (%@ of CPU time): measured times are inflated.",
                                     foreign.share * 100, duration(foreign.cpuNanoseconds)))
+        }
+        if let foreign, foreign.byRecorder, foreign.share >= foreignNoteShare, let recorder = foreign.recorderCPUNanoseconds {
+            sentences.append(String(format: "For %.0f%% of the run its threads were ready to run while a CPU ran gtrace's recorder (it used %@ of CPU time during the run, reading the records as they were written): measured times are inflated by up to %@.",
+                                    foreign.share * 100, duration(recorder), duration(foreign.cpuNanoseconds)))
         }
         if let machine = a.summary.machine, machine.stealShare >= stealNoteShare {
             sentences.append(String(format: "The hypervisor gave %.0f%% of this machine's CPU time to other virtual machines during the run (steal: %@, /proc/stat): perf counts it as on-CPU time of the thread it interrupted, so on-CPU times, parallelism and the replay's times may be overstated by up to that much, and every wall time stretched.",

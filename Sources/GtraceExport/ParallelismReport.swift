@@ -90,6 +90,9 @@ enum ParallelismReport {
             out.append(String(format: "  foreign load: for %@ (%.1f%% of the wall time) some threads were runnable while fewer than %d ran; ",
                               Formatting.duration(f.wallNanoseconds), f.share * 100, p.cores)
                        + (f.confirmed ? "other programs held \(Formatting.duration(f.cpuNanoseconds)) of CPU time they wanted"
+                          : f.byRecorder ? "they wanted \(Formatting.duration(f.cpuNanoseconds)) of CPU time, and gtrace's recorder used "
+                            + "\(Formatting.duration(f.recorderCPUNanoseconds ?? 0)) (its live scan of the records, perf's rings) while the machine's idle "
+                            + "counters leave only \(Formatting.duration(f.othersCPUNanoseconds ?? 0)) to everything else: the recorder, not other programs"
                           : "they wanted \(Formatting.duration(f.cpuNanoseconds)) of CPU time, but the machine's idle counters leave only "
                             + "\(Formatting.duration(f.othersCPUNanoseconds ?? 0)) to all other work: a CPU stayed idle while a thread waited "
                             + "(the scheduler woke it on a busy CPU or moved it late), not other programs"))

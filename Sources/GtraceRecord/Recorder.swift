@@ -56,6 +56,14 @@ public struct Recorder {
         self.runtimePath = runtimePath
     }
 
+    /// The recorder's own CPU time (every thread of it: the live scan, perf's rings).
+    static func ownCPUNanoseconds() -> UInt64 {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func ns(_ t: timeval) -> UInt64 { UInt64(max(0, t.tv_sec)) * 1_000_000_000 + UInt64(max(0, t.tv_usec)) * 1000 }
+        return ns(usage.ru_utime) + ns(usage.ru_stime)
+    }
+
     /// Fails unless `path` is absent, empty, or already a gtrace trace.
     public static func checkOverwritable(_ path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
@@ -130,6 +138,7 @@ public struct Recorder {
         let outcome: TargetLauncher.Outcome
         var spawned = setupStart
         let machineAtSpawn = MachineCPUTimes.read()
+        let recorderAtSpawn = Self.ownCPUNanoseconds()
         do {
             defer {
                 pool?.stop()
@@ -147,6 +156,7 @@ public struct Recorder {
         }
         let endMono = Clocks.now().monotonic
         let machineAtEnd = MachineCPUTimes.read()
+        let recorderCPU = Self.ownCPUNanoseconds() &- recorderAtSpawn
         // After the run (0.3 ms): the least each of its records cost it.
         let recordCost = gtrace_record_cost_ps()
         let live = liveScan?.stop() ?? [:]
@@ -162,7 +172,7 @@ public struct Recorder {
                                        ("cpus", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))"), ("root_pid", "\(outcome.rootPid)"),
                                        ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)"),
                                        ("live_scanned_chunks", "\(live.values.reduce(0) { $0 + $1.state.chunks.count })"),
-                                       ("record_cost_ps", "\(recordCost)")]
+                                       ("record_cost_ps", "\(recordCost)"), ("recorder_cpu_ns", "\(recorderCPU)")]
                                     + MachineCPUTimes.info(from: machineAtSpawn, to: machineAtEnd),
                                 reapedStatus: outcome.reaped,
                                 perf: perf == nil ? nil : PerfData(directory: session.path + "/" + PerfRecorder.directoryName),

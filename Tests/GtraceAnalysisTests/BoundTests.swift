@@ -150,12 +150,13 @@ import Testing
         let ms: UInt64 = 1_000_000  // the check allows 1 ms of slack: a schedule in milliseconds
         let a = [e(0, 0, .cpuIn(cpu: 0))]
         let b = [e(0, 1, .cpuIn(cpu: 1)), e(20 * ms, 1, .cpuOut(cpu: 1, preempted: true)), e(60 * ms, 1, .cpuIn(cpu: 1))]
-        func analyze(idle: UInt64) throws -> TraceAnalysis {
+        func analyze(idle: UInt64, recorder: UInt64? = nil) throws -> TraceAnalysis {
             var tables = Self.tables()
             tables.processes[0].endNanoseconds = 100 * ms
             for i in tables.threads.indices { tables.threads[i].endNanoseconds = 100 * ms }
             tables.info = RunInfo(values: [("cpus", "2"), ("scheduling", "perf"), ("machine_busy_ns", "0"), ("machine_idle_ns", "0"),
-                                           ("machine_steal_ns", "0"), ("machine_cpuidle_ns", "\(idle)"), ("machine_window_ns", "\(100 * ms)")])
+                                           ("machine_steal_ns", "0"), ("machine_cpuidle_ns", "\(idle)"), ("machine_window_ns", "\(100 * ms)")]
+                                  + (recorder.map { [("recorder_cpu_ns", "\($0)")] } ?? []))
             return try Self.analyze(tables, [a, b])
         }
         // 200 ms of CPU capacity, 160 ms on the tree's threads, 40 ms idle: nothing left to others.
@@ -169,6 +170,15 @@ import Testing
         let g = try #require(busy.parallelism?.foreignLoad)
         #expect(g.othersCPUNanoseconds == 40 * ms && g.confirmed, "\(g)")
         #expect(busy.verdict.joined().contains("Other programs held the CPUs"), "\(busy.verdict)")
+        // No idle time, but gtrace's recorder used the 40 ms (its live scan): not other programs
+        // (a pipeline of two Python processes on an idle machine was "Other programs held the
+        // CPUs for 12% of the run", and nothing with the live scan off).
+        let recorder = try analyze(idle: 0, recorder: 40 * ms)
+        let r = try #require(recorder.parallelism?.foreignLoad)
+        #expect(r.othersCPUNanoseconds == 0 && !r.confirmed && r.byRecorder, "\(r)")
+        #expect(!recorder.verdict.joined().contains("Other programs"), "\(recorder.verdict)")
+        #expect(recorder.verdict.joined().contains("a CPU ran gtrace's recorder"), "\(recorder.verdict)")
+        #expect(recorder.limit?.kind != "foreign load")
     }
 
     /// Thread 0 (tid 10) runs on CPU 0 and execs at 10 µs; the new image's thread (tid 10
