@@ -95,6 +95,7 @@ public enum Analyzer {
                                                                                continuations: tables.execContinuations) : nil
         var python = PythonAttributionAccumulator(tables: tables)
         let pythonEnabled = python.isEnabled
+        var conditionQueues = ConditionQueueAccumulator()
         var events = second.events(of: file, secondThread: secondThread ?? (file.size >= SchedulingReplayPass.parallelMinimumBytes))
         while let event = events.next() {
             if pythonEnabled { python.consume(event) }
@@ -108,6 +109,7 @@ public enum Analyzer {
             }
             foreign?.consume(event)
             futexes.consume(event)
+            conditionQueues.consume(event)
             if !heldIntervals.isEmpty {  // (an unconditional removeAll was 2.7% of a report)
                 for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
                 heldIntervals.removeAll(keepingCapacity: true)
@@ -119,6 +121,7 @@ public enum Analyzer {
         tracker.finish(at: end, apply)
         serialisation.finish(at: end)
         foreign?.finish(at: end)
+        conditionQueues.finish(at: end)
         if pythonEnabled { python.finish(at: end) }
         for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
         second.scheduling.addHolds(holds)
@@ -198,6 +201,7 @@ public enum Analyzer {
                                            foreign: foreign)
         analysis.timeline = scheduling.timeline.timeline(tables: tables)
         analysis.jvmMonitors = JVMMonitorStatistics.compute(conditions: conditions)
+        analysis.conditionQueues = conditionQueues.statistics(locks: lockStats)
         analysis.invisibleWaits = InvisibleWaitStatistics.compute(threads: threadStats, processes: processStats)
         if pythonWaitsEnabled { analysis.pythonLockWaits = pythonWaits.statistics() }
         let verdict = Verdict.decide(analysis)

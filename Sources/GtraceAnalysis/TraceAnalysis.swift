@@ -21,6 +21,8 @@ public struct TraceAnalysis: Sendable, Codable {
     public var timeline: ThreadTimeline?
     /// HotSpot's parked threads grouped by why they parked (nil: no JVM).
     public var jvmMonitors: JVMMonitorStatistics?
+    /// Condition waits by the mutex they release, the most waited first.
+    public var conditionQueues: [ConditionQueueStatistics] = []
     /// Thread time blocked in waits no wrapper recorded (perf only).
     public var invisibleWaits: InvisibleWaitStatistics?
     /// Python lock waits by the program's own line, most waited first (nil: no Python locations).

@@ -339,11 +339,11 @@ public enum Verdict {
         let ownWaiting = alive > 0 ? (sleeping + io) / max(alive - children, 1) : nil
         // Waits for locks and futex words are not in that share (rule 2 and 2b judge them).
         let lockWaits = Double(a.threads.map(\.waitingNanoseconds).saturatingSum)
+        let conditionWaits = Double(a.threads.map(\.conditionWaitNanoseconds).saturatingSum)
         let waits: Bool = {
             // A critical path of waits the threads states do not show as sleeping, I/O,
             // children or locks (a 2 ms run of thread starts) is not "waiting" either:
             // "The threads spent 0% of their time waiting, mostly sleeping" said nothing true.
-            let conditionWaits = Double(a.threads.map(\.conditionWaitNanoseconds).saturatingSum)
             if pathRatio != nil, let waitingShare, alive > 0, waitingShare + (lockWaits + conditionWaits) / alive < Self.waitingSeenShare { return false }
             if let pathRatio { return pathRatio <= Self.waitingPathRatio }
             if let ownWaiting { return ownWaiting >= Self.waitingShare }
@@ -363,9 +363,14 @@ public enum Verdict {
             let lockWaitText = alive > 0 && lockWaits / alive >= Self.lockWaitMention
                 ? String(format: " Another %.0f%% went to waiting for locks or futex words, which the threads that release or wake them let go%@.",
                          min(1, lockWaits / alive) * 100, pythonLockWaitPlaces(a, of: lockWaits).map { ": " + $0 } ?? " (the lock and futex tables name them)") : ""
+            // Condition waits are not in either share: Ruby threads sleep in timed condition
+            // waits ("11% of their time waiting, mostly in I/O" for threads that slept 90%).
+            let conditionWaitText = alive > 0 && conditionWaits / alive >= Self.lockWaitMention
+                ? String(format: " Another %.0f%% went to condition-variable waits (until another thread signalled, or timed: some runtimes sleep this way).",
+                         min(1, conditionWaits / alive) * 100) : ""
             let what = (waitingShare == nil ? "The threads spent their time blocked, sleeping or in C code that releases the GIL."
                 : String(format: "The %@ spent %.0f%% of their time waiting, mostly %@.", processes ? "processes" : "threads", share * 100, biggest))
-                + lockWaitText
+                + lockWaitText + conditionWaitText
             // Waiting threads that each went through several waits one after another work
             // through items (a pool, a loop): more of them would overlap more waits. One
             // wait each (seeds 2 and 7) is all the work there is.
@@ -468,6 +473,22 @@ public enum Verdict {
                                     invisible * 100, parallelismText))
         }
 
+        // 2e (checked last but serial parts). Threads that each ran a share of the work and took
+        // turns waiting on condition variables paired with one mutex: a runtime that runs one
+        // thread at a time and parks the others each on a condition of its own (Ruby's GVL:
+        // 4 threads, "Serial parts" with no lock named).
+        if limit == nil, parallelism < coresBusy * Double(cores), let (queue, busy) = conditionTurns(a) {
+            let waiting = Double(queue.waitNanoseconds) / wall
+            limit = Limit(kind: "lock", rule: 2,
+                          summary: String(format: "mutex %@: %.2f threads waiting on its condition variables on average", queue.name, waiting),
+                          numbers: ["waitRatio": waiting, "waits": Double(queue.waits), "threads": Double(queue.threads.count)])
+            let ruby = queue.name.contains("libruby")
+                ? " The mutex is libruby's: Ruby's global VM lock (the GVL) parks waiting threads this way and runs Ruby code in one thread at a time, so processes (fork) or Ractors would run it in parallel; threads only overlap its waits for I/O."
+                : ""
+            sentences.append(String(format: "Threads took turns through mutex %@ (pid %d): %d threads that each ran part of the work waited on condition variables paired with it, %.2f threads on average (%d waits, %@ in all), while %@.%@",
+                                    queue.name, queue.pid, busy, waiting, queue.waits, duration(queue.waitNanoseconds), parallelismText, ruby))
+        }
+
         // 8. Serial parts.
         if limit == nil {
             limit = Limit(kind: "serial parts", rule: 8,
@@ -552,6 +573,21 @@ public enum Verdict {
     /// "12.8 M", "966 k", "530".
     static func count(_ n: UInt64) -> String {
         n >= 1_000_000 ? String(format: "%.1f M", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.0f k", Double(n) / 1e3) : "\(n)"
+    }
+
+    /// The mutex whose condition variables threads took turns on (rule 2e): waited on by at
+    /// least two threads that each were on a CPU for at least `turnsCPUShare` of the wall
+    /// time, with at least `queuedWaiters` threads waiting on average.
+    static let turnsCPUShare = 0.1
+    /// Also gives how many of its waiting threads were that busy.
+    static func conditionTurns(_ a: TraceAnalysis) -> (ConditionQueueStatistics, Int)? {
+        let wall = Double(max(a.summary.wallNanoseconds, 1))
+        let busy = Set(a.threads.filter { Double($0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0) >= turnsCPUShare * wall }.map(\.index))
+        for q in a.conditionQueues where Double(q.waitNanoseconds) / wall >= queuedWaiters {
+            let busyWaiters = q.threads.filter { busy.contains($0) }.count
+            if busyWaiters >= 2 { return (q, busyWaiters) }
+        }
+        return nil
     }
 
     /// Wake-ups that cost the run at least this share of its wall time get a sentence.
