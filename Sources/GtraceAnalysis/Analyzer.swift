@@ -293,15 +293,7 @@ struct LockAccumulator {
         holdHistogram.record(interval.duration)
         holders -= 1
         if holders == 0, interval.end > heldSince { held = held.adding(saturating: interval.end - heldSince) }
-        if rwlock != nil {
-            if interval.flags.contains(.shared) {
-                rwlock!.readAcquisitions += 1
-                rwlock!.readHoldNanoseconds = rwlock!.readHoldNanoseconds.adding(saturating: interval.duration)
-            } else {
-                rwlock!.writeAcquisitions += 1
-                rwlock!.writeHoldNanoseconds = rwlock!.writeHoldNanoseconds.adding(saturating: interval.duration)
-            }
-        }
+        rwlock?.add(interval)
     }
 
     mutating func waitEnded(_ interval: LockInterval) {
@@ -312,16 +304,7 @@ struct LockAccumulator {
         waitCount += 1
         waitTotal = waitTotal.adding(saturating: interval.duration)
         waitMax = max(waitMax, interval.duration)
-        if rwlock != nil, case .wait = interval.kind {
-            if interval.flags.contains(.shared) {
-                rwlock!.readWaits += 1
-                rwlock!.readWaitNanoseconds = rwlock!.readWaitNanoseconds.adding(saturating: interval.duration)
-            } else {
-                rwlock!.writeWaits += 1
-                rwlock!.writeWaitNanoseconds = rwlock!.writeWaitNanoseconds.adding(saturating: interval.duration)
-                rwlock!.writeWaitMaxNanoseconds = max(rwlock!.writeWaitMaxNanoseconds, interval.duration)
-            }
-        }
+        rwlock?.add(interval)
     }
 
     func statistics(wall: UInt64, tables: TraceTables, names: LockNameIndex) -> LockStatistics {

@@ -244,6 +244,25 @@ public struct RWLockStatistics: Sendable, Codable, Equatable {
     public var writeWaits = 0
     public var writeWaitNanoseconds: UInt64 = 0
     public var writeWaitMaxNanoseconds: UInt64 = 0
+
+    /// A closed hold or wait of the rwlock, counted in its mode (condition waits are not its).
+    mutating func add(_ interval: LockInterval) {
+        let read = interval.flags.contains(.shared), d = interval.duration
+        switch interval.kind {
+        case .hold:
+            if read { readAcquisitions += 1; readHoldNanoseconds = readHoldNanoseconds.adding(saturating: d) }
+            else { writeAcquisitions += 1; writeHoldNanoseconds = writeHoldNanoseconds.adding(saturating: d) }
+        case .wait:
+            if read { readWaits += 1; readWaitNanoseconds = readWaitNanoseconds.adding(saturating: d) }
+            else {
+                writeWaits += 1
+                writeWaitNanoseconds = writeWaitNanoseconds.adding(saturating: d)
+                writeWaitMaxNanoseconds = max(writeWaitMaxNanoseconds, d)
+            }
+        case .conditionWait:
+            break
+        }
+    }
 }
 
 public struct CallSiteStatistics: Sendable, Codable, Equatable {
