@@ -27,7 +27,9 @@ import Testing
         let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
         #expect(verdict.contains("Threads took turns through mutex") && verdict.contains("Ruby's global VM lock"), "\(verdict)")
         let queue = try #require((report["conditionQueues"] as? [[String: Any]])?.first, "\(report["conditionQueues"] ?? "")")
-        #expect((queue["threads"] as? [Int] ?? []).count >= 4, "\(queue)")
+        // The rule needs two busy waiters; a worker that takes the free GVL first and finishes
+        // within its 100 ms turns may never wait (3 of the 4 in one CI run).
+        #expect((queue["threads"] as? [Int] ?? []).count >= 2, "\(queue)")
         // The processes it points to: the same work forked runs in parallel on this machine's cores.
         var threads: [Double] = [], processes: [Double] = []
         for _ in 0..<3 {
