@@ -114,8 +114,9 @@ public struct ForeignLoad: Sendable, Codable {
         guard let othersCPU else { return }
         func explains(_ cpu: UInt64) -> Bool { cpuNanoseconds <= cpu + cpu / 20 + 1_000_000 }
         let recorder = recorderCPU ?? 0
-        othersCPUNanoseconds = othersCPU > recorder ? othersCPU - recorder : 0
-        confirmed = explains(othersCPUNanoseconds!)
+        let others = othersCPU > recorder ? othersCPU - recorder : 0
+        othersCPUNanoseconds = others
+        confirmed = explains(others)
         byRecorder = !confirmed && recorder > 0 && explains(othersCPU)
     }
 }

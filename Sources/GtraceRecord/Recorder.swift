@@ -58,10 +58,8 @@ public struct Recorder {
 
     /// The recorder's own CPU time (every thread of it: the live scan, perf's rings).
     static func ownCPUNanoseconds() -> UInt64 {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func ns(_ t: timeval) -> UInt64 { UInt64(max(0, t.tv_sec)) * 1_000_000_000 + UInt64(max(0, t.tv_usec)) * 1000 }
-        return ns(usage.ru_utime) + ns(usage.ru_stime)
+        let own = ResourceUsage.cpuNanoseconds(RUSAGE_SELF)
+        return own.user + own.system
     }
 
     /// Fails unless `path` is absent, empty, or already a gtrace trace.

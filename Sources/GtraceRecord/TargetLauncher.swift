@@ -95,10 +95,7 @@ struct TargetLauncher {
                 }
             }
         }
-        var usage = rusage()
-        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-        outcome.userNanoseconds = UInt64(usage.ru_utime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_utime.tv_usec) * 1000
-        outcome.systemNanoseconds = UInt64(usage.ru_stime.tv_sec) * 1_000_000_000 + UInt64(usage.ru_stime.tv_usec) * 1000
+        (outcome.userNanoseconds, outcome.systemNanoseconds) = ResourceUsage.cpuNanoseconds(RUSAGE_CHILDREN)
         return outcome
     }
 

@@ -118,14 +118,10 @@ struct TraceBuilder {
         Self.traceTime(monotonic, epoch: facts.epochMonotonic)
     }
 
-    /// The records the runtime wrote (every thread's), for the recording's cost (INFO runtime_records).
-    private(set) var runtimeRecords = 0
-
     var endTime: UInt64 { time(monotonic: facts.endMonotonic) }
 
     mutating func build() {
         var scan = self.scan
-        runtimeRecords = scan.recordsPerThread.reduce(0, +)
         warnings += scan.loss.causes
         loss = scan.loss
         buildProcesses(scan)
@@ -401,7 +397,8 @@ struct TraceBuilder {
                                  recordingEndNanoseconds: endTime)
         var info: [(key: String, value: String)] = [("command", facts.command.joined(separator: " "))]
         info += facts.info.map { (key: $0.0, value: $0.1) }
-        info.append(("runtime_records", "\(runtimeRecords)"))
+        // The records the runtime wrote (every thread's), for the recording's cost.
+        info.append(("runtime_records", "\(scan.recordsPerThread.reduce(0, +))"))
         if let user = facts.treeUserNanoseconds, let system = facts.treeSystemNanoseconds {
             info.append(("tree_user_ns", "\(user)"))
             info.append(("tree_system_ns", "\(system)"))
