@@ -360,8 +360,10 @@ int gt_gil_unlock(pthread_mutex_t *m) {
     return gt_gil_real_unlock(m);
 }
 
-/* Last sample of any GIL holder (timestamp): one waiter samples at a time. */
-static uint64_t gt_gil_last_sample;
+/* The sampling tick (a multiple of GT_PY_SAMPLE_NS on the wait's clock) one
+ * waiter has claimed, 0 when none: one waiter samples at a time, at instants
+ * of a fixed grid that have nothing to do with what the program runs. */
+static uint64_t gt_gil_claimed_tick;
 
 static uint64_t gt_ts_ns(const struct timespec *t) { return (uint64_t)t->tv_sec * 1000000000ull + (uint64_t)t->tv_nsec; }
 
@@ -375,11 +377,15 @@ static void gt_gil_say_wait(int index) {
     if (gt_active()) gt_emit_ts(t->gil_wait_tsc, GTRACE_RAW_GIL_WAIT, (uint16_t)index, 0, gt_gils[index], 0);
 }
 
-/* A waiter's timed wait on the GIL's condition (take_gil), split into slices
- * of GT_PY_SAMPLE_NS ending at the same deadline: between slices the waiter
- * holds the GIL's mutex (as after any wake-up), samples the holder
- * (pyframes.c) and waits again. The caller sees what one wait would have
- * given: 0 when woken, ETIMEDOUT at its own deadline. */
+/* A waiter's timed wait on the GIL's condition (take_gil). With sampling on,
+ * the one waiter that claims the next tick of a 1 ms grid waits until it
+ * (the others wait in one piece, as untraced); at the tick it holds the GIL's
+ * mutex (as after any wake-up), samples the holder (pyframes.c) and claims the
+ * next. A waiter woken before its tick gives the claim back, and the next
+ * thread to wait takes it: with holds shorter than a tick (a queue's threads
+ * hand the GIL on every item) the waits are short, and slices that had to last
+ * a whole tick from each wait's start never ended. The caller sees what one
+ * wait would have given: 0 when woken, ETIMEDOUT at its own deadline. */
 int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, const struct timespec *abstime,
                           int (*wait)(void *, void *, int, const void *)) {
     int index = gt_gil_index(m);
@@ -398,20 +404,18 @@ int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, cons
         clock = dm < dr ? CLOCK_MONOTONIC : CLOCK_REALTIME;
     }
     for (;;) {
-        uint64_t now = gt_clock_ns(clock);
-        if (now + GT_PY_SAMPLE_NS >= deadline) return wait(c, m, clock, abstime);
-        uint64_t slice = now + GT_PY_SAMPLE_NS;
-        struct timespec until = {(time_t)(slice / 1000000000ull), (long)(slice % 1000000000ull)};
-        int rc = wait(c, m, clock, &until);
-        if (rc != ETIMEDOUT) return rc;
-        uintptr_t gil = gt_gils[index];
-        if (gil == 0 || __atomic_load_n((int *)(gil + 16), __ATOMIC_RELAXED) != 1) continue;
-        uint64_t tsc = gtrace_timestamp(), last = __atomic_load_n(&gt_gil_last_sample, __ATOMIC_RELAXED);
-        /* Another waiter samples (it sampled less than half a slice ago; TSC
-         * ticks ≥ ns): wait out the deadline in one piece. */
-        if (tsc - last < GT_PY_SAMPLE_NS / 2 ||
-            !__atomic_compare_exchange_n(&gt_gil_last_sample, &last, tsc, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        uint64_t tick = gt_clock_ns(clock) / GT_PY_SAMPLE_NS + 1;
+        uint64_t at = tick * GT_PY_SAMPLE_NS, claimed = __atomic_load_n(&gt_gil_claimed_tick, __ATOMIC_RELAXED);
+        if (at >= deadline || claimed >= tick ||
+            !__atomic_compare_exchange_n(&gt_gil_claimed_tick, &claimed, tick, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
             return wait(c, m, clock, abstime);
-        gt_py_sample(gil, index);
+        struct timespec until = {(time_t)(at / 1000000000ull), (long)(at % 1000000000ull)};
+        int rc = wait(c, m, clock, &until);
+        if (rc != ETIMEDOUT) {
+            __atomic_compare_exchange_n(&gt_gil_claimed_tick, &tick, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+            return rc;
+        }
+        uintptr_t gil = gt_gils[index];
+        if (gil != 0 && __atomic_load_n((int *)(gil + 16), __ATOMIC_RELAXED) == 1) gt_py_sample(gil, index);
     }
 }

@@ -172,8 +172,9 @@ static void gt_py_define(uintptr_t code, uint64_t ident) {
     }
 }
 
-/* Define the code object if this (code, identity) was not seen in this process. */
-static void gt_py_see(uintptr_t code, uint64_t ident) {
+/* Define the code object if this (code, identity) was not seen in this process;
+ * `define` writes its records (gt_py_define, or gt_py_define_peeked for a sample). */
+static void gt_py_see_with(uintptr_t code, uint64_t ident, void (*define)(uintptr_t, uint64_t)) {
     uint32_t h = (uint32_t)((code >> 4) * 0x9e3779b1u) % GT_PY_SEEN;
     for (uint32_t k = 0; k < GT_PY_PROBE; k++) {
         uint32_t i = (h + k) % GT_PY_SEEN;
@@ -181,20 +182,35 @@ static void gt_py_see(uintptr_t code, uint64_t ident) {
         if (c == code) {
             if (__atomic_load_n(&gt_py_seen[i].ident, __ATOMIC_RELAXED) == ident) return;
             __atomic_store_n(&gt_py_seen[i].ident, ident, __ATOMIC_RELAXED); /* reused memory */
-            gt_py_define(code, ident);
+            define(code, ident);
             return;
         }
         if (c == 0) {
             uint64_t expected = 0;
             if (__atomic_compare_exchange_n(&gt_py_seen[i].code, &expected, code, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
                 __atomic_store_n(&gt_py_seen[i].ident, ident, __ATOMIC_RELAXED);
-                gt_py_define(code, ident);
+                define(code, ident);
                 return;
             }
             if (expected == code) return; /* another thread (another GIL) defines it */
         }
     }
-    gt_py_define(code, ident); /* table crowded here: define again (rare, harmless) */
+    define(code, ident); /* table crowded here: define again (rare, harmless) */
+}
+
+static void gt_py_see(uintptr_t code, uint64_t ident) { gt_py_see_with(code, ident, gt_py_define); }
+
+/* Forget a code object a sample could not name, so that the next sample (or
+ * location) names it: its slot is marked with an identity no code object has. */
+static void gt_py_unsee(uintptr_t code) {
+    uint32_t h = (uint32_t)((code >> 4) * 0x9e3779b1u) % GT_PY_SEEN;
+    for (uint32_t k = 0; k < GT_PY_PROBE; k++) {
+        uint32_t i = (h + k) % GT_PY_SEEN;
+        if (__atomic_load_n(&gt_py_seen[i].code, __ATOMIC_ACQUIRE) == code) {
+            __atomic_store_n(&gt_py_seen[i].ident, 0, __ATOMIC_RELAXED);
+            return;
+        }
+    }
 }
 
 static int gt_py_line(uintptr_t code, int offset) {
@@ -279,6 +295,71 @@ static int gt_py_peek(uintptr_t a, void *out, size_t len) {
 
 static int gt_py_peek64(uintptr_t a, uint64_t *v) { return gt_py_peek(a, v, sizeof *v); }
 
+/* Text of a str object copied with gt_py_peek (another thread's object): ASCII
+ * or its cached UTF-8; '?' otherwise. Returns -1 when a copy failed. */
+static int gt_py_peek_str(uintptr_t s, char *out, size_t cap, size_t *n) {
+    const struct gt_py_layout *L = gt_py;
+    unsigned char h[96];
+    *n = 0;
+    if (s == 0) { out[0] = '\0'; return 0; }
+    if ((size_t)L->str_utf8 + 8 > sizeof h || gt_py_peek(s, h, L->str_utf8 + 8) != 0) return -1;
+    int64_t length;
+    uint32_t state;
+    uint64_t utf8 = 0, data;
+    memcpy(&length, h + 16, 8);
+    memcpy(&state, h + 32, 4);
+    if (((state >> 5) & 1) && ((state >> 6) & 1)) data = s + L->str_ascii_data;
+    else {
+        memcpy(&utf8, h + L->str_utf8, 8);
+        if (utf8 == 0) { out[0] = '?'; out[1] = '\0'; *n = 1; return 0; }
+        memcpy(&length, h + L->str_utf8 - 8, 8);
+        data = utf8;
+    }
+    size_t take = length < 0 ? 0 : (size_t)length < cap - 1 ? (size_t)length : cap - 1;
+    if (take > 0 && gt_py_peek(data, out, take) != 0) return -1;
+    out[take] = '\0';
+    *n = take;
+    return 0;
+}
+
+/* gt_py_define for a code object a sample found on another thread's stack
+ * (the sampler does not hold the GIL): the strings are copied fault-safe, and
+ * the code object's header is read again after them, so that a code object
+ * freed meanwhile is not named after what its memory held. */
+static void gt_py_define_peeked(uintptr_t code, uint64_t ident) {
+    const struct gt_py_layout *L = gt_py;
+    unsigned char c[144];
+    char text[512];
+    size_t n1, n2;
+    uint64_t named, file;
+    uint32_t first;
+    if (gt_py_peek(code, c, sizeof c) != 0) return;
+    memcpy(&named, c + (L->co_qualname ? L->co_qualname : L->co_name), 8);
+    memcpy(&file, c + L->co_filename, 8);
+    memcpy(&first, c + L->co_firstlineno, 4);
+    if (gt_py_peek_str(named, text, 200, &n1) != 0 || n1 == 0) { gt_py_unsee(code); return; }
+    if (gt_py_peek_str(file, text + n1 + 1, sizeof text - n1 - 1, &n2) != 0) { gt_py_unsee(code); return; }
+    /* The fields the identity rests on, again (others, such as the reference count
+     * and warm-up counters, change with every call). */
+    unsigned char again[144];
+    if (gt_py_peek(code, again, sizeof again) != 0 || memcmp(c + 8, again + 8, 8) != 0 ||
+        memcmp(c + L->co_name, again + L->co_name, 8) != 0 || memcmp(c + L->co_filename, again + L->co_filename, 8) != 0 ||
+        (L->co_qualname && memcmp(c + L->co_qualname, again + L->co_qualname, 8) != 0) ||
+        memcmp(c + L->co_firstlineno, again + L->co_firstlineno, 4) != 0) {
+        gt_py_unsee(code);
+        return;
+    }
+    size_t n = n1 + 1 + n2 + 1;
+    uint16_t records = (uint16_t)((n + 15) / 16);
+    gt_emit(GTRACE_RAW_PY_CODE, records, first, code, ident);
+    for (uint16_t i = 0; i < records; i++) {
+        uint64_t w[2] = {0, 0};
+        size_t take = n - i * 16u < 16 ? n - i * 16u : 16;
+        memcpy(w, text + i * 16u, take);
+        gt_emit(GTRACE_RAW_PY_TEXT, i, 0, w[0], w[1]);
+    }
+}
+
 
 /* A waiter samples the GIL's holder (gil.c, GIL mutex held, GIL locked):
  * two copies per frame (the frame, the code object's header). */
@@ -310,6 +391,9 @@ void gt_py_sample(uintptr_t gil, int index) {
                 uint64_t h = name * 0x9e3779b97f4a7c15ull ^ file * 0xc2b2ae3d27d4eb4full ^ qual * 0x165667b19e3779f9ull;
                 codes[depth] = code;
                 idents[depth] = (h & 0xffffffffull) | (uint64_t)first << 32;
+                /* Code that never took or gave up the GIL (a function called
+                 * between two blocking calls) is named from the sample. */
+                gt_py_see_with(code, idents[depth], gt_py_define_peeked);
                 depth++;
             }
         }

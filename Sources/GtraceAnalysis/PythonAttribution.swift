@@ -68,12 +68,31 @@ struct PythonAttributionAccumulator {
     static let reachNanoseconds: UInt64 = 10_000_000
     static let unlocated = "(unlocated: over 10 ms from any recorded location)"
     static let between = "(unlocated: between two recorded locations in different code)"
+    /// A thread's holds other threads waited for are split by its samples once it has this many.
+    static let minimumSamples = 20
+    /// A release followed this soon by the thread's next request for the GIL was a forced
+    /// switch (CPython re-requests at once); later, or after a blocking call, the thread chose it.
+    static let forcedRequestNanoseconds: UInt64 = 100_000
+    /// CPython forces a switch only after a waiter saw no switch for its whole interval (5 ms
+    /// by default): a thread that has been the GIL's last holder for less let it go itself
+    /// (a short call that releases it, such as `time.sleep(0)`, which records no blocking call).
+    static let forcedAfterNanoseconds: UInt64 = 4_500_000
 
     private enum LastGIL { case acquire, release }
     private struct Point { var time: UInt64; var frames: PythonStack }
     private struct Hold {
         var lock: Int
+        var thread: Int
         var start: UInt64
+        /// Since when its thread has been the GIL's last holder (the last switch to it).
+        var holderSince: UInt64
+        /// The hold began after a forced switch (its first location is wherever the code was), not
+        /// after a blocking call or at the thread's start (where the thread chose to wait); nil: unknown.
+        var startForced: Bool?
+        /// Likewise its end: nil while not known (the thread's next events tell).
+        var endForced: Bool?
+        /// When the thread asked for the GIL again after this hold, if it had to wait.
+        var requestedAt: UInt64?
         var end: UInt64?
         var points: [Point] = []
         /// Off-CPU intervals of the holder during the hold (perf).
@@ -87,6 +106,10 @@ struct PythonAttributionAccumulator {
         var last: LastGIL?
         var lastLock = 0
         var hold: Hold?
+        /// A hold whose release and location are in, waiting for the thread's next event to tell
+        /// whether the release was forced.
+        var ended: Hold?
+        var lastReleaseForced: Bool?
         var waitStart: UInt64?
         var waitSite: PythonWaitSite?
         var releaseFrames: PythonStack?
@@ -94,20 +117,49 @@ struct PythonAttributionAccumulator {
         var pendingHandOff: (from: String, latency: UInt64)?
         var onCPU = true
     }
-    private struct PerLock {
+    /// Credits of holds: per function, and how much was located.
+    private struct Credits {
         var functions: [String: PythonFunctionGIL] = [:]
+        var located: UInt64 = 0
+        var gapTotal: UInt64 = 0
+        var gaps = 0
+
+        mutating func add(_ other: Credits) {
+            for (name, f) in other.functions {
+                var mine = functions[name] ?? PythonFunctionGIL(function: f.function, file: f.file, selfNanoseconds: 0, totalNanoseconds: 0)
+                mine.selfNanoseconds = mine.selfNanoseconds.adding(saturating: f.selfNanoseconds)
+                mine.totalNanoseconds = mine.totalNanoseconds.adding(saturating: f.totalNanoseconds)
+                if let cpu = f.selfOnCPUNanoseconds { mine.selfOnCPUNanoseconds = (mine.selfOnCPUNanoseconds ?? 0).adding(saturating: cpu) }
+                functions[name] = mine
+            }
+            located = located.adding(saturating: other.located)
+            gapTotal = gapTotal.adding(saturating: other.gapTotal)
+            gaps += other.gaps
+        }
+    }
+    /// One thread's holds that other threads waited for, and its samples by those threads.
+    private struct Sampled {
+        var wall: UInt64 = 0
+        var onCPU: UInt64 = 0
+        /// The same holds split by their locations, used when the samples are too few.
+        var byLocations = Credits()
+        var stacks: [PythonStack: Int] = [:]
+        var samples = 0
+    }
+    private struct PerLock {
+        var credits = Credits()
+        var sampled: [Int: Sampled] = [:]
         var sites: [String: PythonWaitSite] = [:]
         var handOffs: [String: PythonHandOff] = [:]
         var holder: Int?
         var lastHolder: Int?
         var lastReleaseFunction: String?
         var lastRelease: UInt64 = 0
+        /// When a thread other than the last holder last took it.
+        var switchedAt: UInt64 = 0
         var hold: UInt64 = 0
-        var located: UInt64 = 0
         var boundary = 0
         var samples = 0
-        var gapTotal: UInt64 = 0
-        var gaps = 0
         /// Threads waiting for this GIL now.
         var waiting: Set<Int> = []
     }
@@ -141,6 +193,12 @@ struct PythonAttributionAccumulator {
     mutating func consume(_ e: TraceEvent) {
         let t = e.thread
         guard threads.indices.contains(t) else { return }
+        switch e.kind {
+        case .pythonLocation, .pythonSample, .cpuIn, .cpuOut:
+            break
+        default:
+            if threads[t]?.ended != nil { settle(thread: t, by: e) }
+        }
         if case .pythonLocation = e.kind {
         } else if let hold = threads[t]?.hold, hold.end != nil {
             // A release whose location did not follow (no location recorded for it).
@@ -176,7 +234,9 @@ struct PythonAttributionAccumulator {
             s.waitStart = nil
             s.waitSite = nil
             l.waiting.remove(t)
-            s.hold = Hold(lock: lock, start: e.time, contended: !l.waiting.isEmpty)
+            if l.lastHolder != t { l.switchedAt = e.time }
+            s.hold = Hold(lock: lock, thread: t, start: e.time, holderSince: l.switchedAt, startForced: s.lastReleaseForced,
+                          contended: !l.waiting.isEmpty)
             if !s.onCPU { s.hold?.offSince = e.time }
             s.last = .acquire
             s.lastLock = lock
@@ -218,7 +278,7 @@ struct PythonAttributionAccumulator {
                     if !(frames.isEmpty && !mainThreads.contains(t) && hold.points.contains(where: { !$0.frames.isEmpty })) {
                         hold.points.append(Point(time: hold.end ?? e.time, frames: frames))
                     }
-                    finish(hold)
+                    s.ended = hold  // finished at the thread's next event, which tells how it ended
                     s.hold = nil
                 }
                 s.releaseFrames = frames
@@ -230,6 +290,10 @@ struct PythonAttributionAccumulator {
             guard let holder = locks[lock]?.holder, threads[holder]?.hold != nil else { return }
             threads[holder]?.hold?.points.append(Point(time: e.time, frames: frames))
             locks[lock]?.samples += 1
+            var sampled = locks[lock]?.sampled.removeValue(forKey: holder) ?? Sampled()
+            sampled.stacks[frames, default: 0] += 1
+            sampled.samples += 1
+            locks[lock]?.sampled[holder] = sampled
         case .cpuOut:
             var s = take(t) ?? ThreadState()
             s.onCPU = false
@@ -250,37 +314,113 @@ struct PythonAttributionAccumulator {
         }
     }
 
-    /// Holds still open at the end of the trace end there.
+    /// A thread's ended hold is finished at its next event, or at its next acquisition
+    /// after a wait. CPython forced the switch (the release is wherever the code was) when
+    /// the thread asked for the GIL again at once, another thread took it meanwhile, and
+    /// the thread had been its last holder for a switch interval; otherwise the thread let
+    /// it go itself (a blocking call, a lock, code that runs without the GIL).
+    private mutating func settle(thread t: Int, by e: TraceEvent) {
+        guard var hold = threads[t]?.ended else { return }
+        var forced = false
+        switch e.kind {
+        case let .lockWait(lock, _) where lock == hold.lock && hold.requestedAt == nil:
+            hold.requestedAt = e.time
+            threads[t]?.ended = hold
+            return
+        case let .lockAcquire(lock, _) where lock == hold.lock, let .lockAcquired(lock, _) where lock == hold.lock:
+            let end = hold.end ?? e.time
+            forced = (hold.requestedAt ?? e.time) &- end <= Self.forcedRequestNanoseconds
+                && locks[lock]?.lastHolder != t && end &- hold.holderSince >= Self.forcedAfterNanoseconds
+        default:
+            break
+        }
+        hold.endForced = forced
+        threads[t]?.ended = nil
+        threads[t]?.lastReleaseForced = forced
+        finish(hold)
+    }
+
+    /// Holds still open at the end of the trace end there; each thread's holds that
+    /// others waited for are split by its samples when it has enough of them.
     mutating func finish(at end: UInt64) {
         for t in threads.indices {
+            if let ended = threads[t]?.ended {
+                finish(ended)
+                threads[t]?.ended = nil
+            }
             guard var hold = threads[t]?.hold else { continue }
             if hold.end == nil { hold.end = end }
             finish(hold)
             threads[t]?.hold = nil
         }
+        for lock in Array(locks.keys) {
+            guard var l = locks.removeValue(forKey: lock) else { continue }
+            for t in l.sampled.keys.sorted() {
+                guard let sampled = l.sampled[t] else { continue }
+                if sampled.samples >= Self.minimumSamples {
+                    split(sampled, into: &l.credits)
+                } else {
+                    l.credits.add(sampled.byLocations)
+                }
+            }
+            l.sampled = [:]
+            locks[lock] = l
+        }
+    }
+
+    /// Samples are taken at instants of a fixed 1 ms grid, whatever the holder runs: each
+    /// stack's share of a thread's samples is its share of the holds they were taken in.
+    private func split(_ sampled: Sampled, into c: inout Credits) {
+        let n = Double(sampled.samples)
+        let stacks = sampled.stacks.sorted { ($0.value, $0.key.description) > ($1.value, $1.key.description) }
+        for (frames, count) in stacks {
+            let share = Double(count) / n
+            credit(&c, frames: frames, nanoseconds: UInt64(saturating: Double(sampled.wall) * share),
+                   onCPU: UInt64(saturating: Double(sampled.onCPU) * share))
+        }
+        c.located = c.located.adding(saturating: sampled.wall)
+        c.gapTotal = c.gapTotal.adding(saturating: sampled.onCPU)
+        c.gaps += sampled.samples
     }
 
     /// The attribution of GIL `lock`, nil when it had no Python location.
     func statistics(lock: Int, limit: Int = 50) -> PythonGILAttribution? {
         guard let l = locks[lock], l.boundary + l.samples > 0 else { return nil }
         return PythonGILAttribution(
-            functions: Array(l.functions.values.sorted { ($0.selfNanoseconds, $0.totalNanoseconds, $1.function) > ($1.selfNanoseconds, $1.totalNanoseconds, $0.function) }.prefix(limit)),
+            functions: Array(l.credits.functions.values.sorted { ($0.selfNanoseconds, $0.totalNanoseconds, $1.function) > ($1.selfNanoseconds, $1.totalNanoseconds, $0.function) }.prefix(limit)),
             waitSites: Array(l.sites.values.sorted { ($0.waitNanoseconds, $0.waits, $1.site) > ($1.waitNanoseconds, $1.waits, $0.site) }.prefix(limit)),
             handOffs: Array(l.handOffs.values.sorted { ($0.count, $0.latencyNanoseconds, $1.from, $1.to) > ($1.count, $1.latencyNanoseconds, $0.from, $0.to) }.prefix(limit)),
-            holdNanoseconds: l.hold, locatedHoldNanoseconds: l.located, boundaryLocations: l.boundary, samples: l.samples,
-            meanLocationGapOnCPUNanoseconds: perf && l.gaps > 0 ? l.gapTotal / UInt64(l.gaps) : nil)
+            holdNanoseconds: l.hold, locatedHoldNanoseconds: l.credits.located, boundaryLocations: l.boundary, samples: l.samples,
+            meanLocationGapOnCPUNanoseconds: perf && l.credits.gaps > 0 ? l.credits.gapTotal / UInt64(l.credits.gaps) : nil)
     }
 
     // MARK: - attribution
 
     /// Splits a hold among its location points: each point owns the time
     /// nearest to it (the midpoint rule); the first point also owns the time
-    /// before it, the last the time after it.
+    /// before it, the last the time after it. A hold other threads waited for is
+    /// kept with its thread's samples (`finish(at:)` chooses between the two).
     private mutating func finish(_ hold: Hold) {
         let end = hold.end ?? hold.start
         let duration = end &- hold.start
         var l = locks.removeValue(forKey: hold.lock) ?? PerLock()  // moved, not copied (see consume)
         l.hold = l.hold.adding(saturating: duration)
+        if hold.contended {
+            var sampled = l.sampled.removeValue(forKey: hold.thread) ?? Sampled()
+            let onCPU = attribute(hold, into: &sampled.byLocations)
+            sampled.wall = sampled.wall.adding(saturating: duration)
+            sampled.onCPU = sampled.onCPU.adding(saturating: onCPU)
+            l.sampled[hold.thread] = sampled
+        } else {
+            _ = attribute(hold, into: &l.credits)
+        }
+        locks[hold.lock] = l
+    }
+
+    /// Credits one hold by its locations; returns the holder's on-CPU time in it.
+    private func attribute(_ hold: Hold, into c: inout Credits) -> UInt64 {
+        let end = hold.end ?? hold.start
+        let duration = end &- hold.start
         let points = hold.points.map { Point(time: min(max($0.time, hold.start), end), frames: $0.frames) }
             .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
         var off = hold.offCPU
@@ -291,16 +431,25 @@ struct PythonAttributionAccumulator {
             for o in off where o.end > from && o.start < to { offCPU = offCPU.adding(saturating: min(o.end, to) - max(o.start, from)) }
             return (to - from) - min(offCPU, to - from)
         }
-        if !hold.contended, points.count == 2, duration > 0, points[0].frames.first?.code != points[1].frames.first?.code {
+        let holdOnCPU = onCPU(hold.start, end)
+        if hold.startForced == false, hold.endForced == false, points.count == 2, duration > 0,
+           let first = points[0].frames.first, first.code != nil, first == points[1].frames.first {
+            // Taken back after a blocking call and let go at the same call again (a queue's
+            // consumer: Condition.wait at threading.py:320, around a whole turn of its loop).
+            // Both ends are where the thread chose to wait, not samples: whatever ran in
+            // between left no location, and the function at the ends may have returned and
+            // been called again. Named by the call, not credited to the function.
+            credit(&c, label: ("(unlocated: between two GIL releases at \(siteLabel(first)))", ""), nanoseconds: duration, onCPU: holdOnCPU)
+        } else if !hold.contended, points.count == 2, duration > 0, points[0].frames.first?.code != points[1].frames.first?.code {
             // Nobody asked for this hold's release: its two ends are where the thread chose
             // to block (a pool worker gets its task in Connection._recv and sends its result
             // in Connection._send), not samples of what ran between them (the task's code,
             // at neither end). Only what is on both stacks ran throughout.
             let labels = commonLabels(points[0].frames, points[1].frames)
-            if labels.first?.0 != Self.between { l.located = l.located.adding(saturating: duration) }
-            credit(&l, labels: labels, nanoseconds: duration, onCPU: onCPU(hold.start, end))
+            if labels.first?.0 != Self.between { c.located = c.located.adding(saturating: duration) }
+            credit(&c, labels: labels, nanoseconds: duration, onCPU: holdOnCPU)
         } else if !points.isEmpty, duration > 0 {
-            l.located = l.located.adding(saturating: duration)
+            c.located = c.located.adding(saturating: duration)
             // Wall time by the midpoint in wall time; CPU time by the midpoint
             // in the holder's own on-CPU time (code advances only on a CPU).
             // Midpoints without a sum that could overflow (hostile times near 2^64, tools/fuzz).
@@ -311,25 +460,25 @@ struct PythonAttributionAccumulator {
                 let before = i == 0 ? onCPU(hold.start, p.time) : (onCPU(points[i - 1].time, p.time) + 1) / 2
                 let after = i == points.count - 1 ? onCPU(p.time, end) : onCPU(p.time, points[i + 1].time) / 2
                 if i < points.count - 1 {
-                    l.gapTotal = l.gapTotal.adding(saturating: onCPU(p.time, points[i + 1].time))
-                    l.gaps += 1
+                    c.gapTotal = c.gapTotal.adding(saturating: onCPU(p.time, points[i + 1].time))
+                    c.gaps += 1
                 }
                 let wall = to > from ? to - from : 0
                 let reachFrom = max(from, p.time > Self.reachNanoseconds ? p.time - Self.reachNanoseconds : 0)
                 let reachTo = min(to, p.time.adding(saturating: Self.reachNanoseconds))
                 if reachFrom == from && reachTo == to {
-                    credit(&l, frames: p.frames, nanoseconds: wall, onCPU: before + after)
+                    credit(&c, frames: p.frames, nanoseconds: wall, onCPU: before + after)
                 } else {
                     let located = reachTo > reachFrom ? reachTo - reachFrom : 0
                     let locatedOnCPU = min(onCPU(reachFrom, reachTo), before + after)
-                    credit(&l, frames: p.frames, nanoseconds: located, onCPU: locatedOnCPU)
+                    credit(&c, frames: p.frames, nanoseconds: located, onCPU: locatedOnCPU)
                     let unlocated = wall - min(located, wall)
-                    credit(&l, label: (Self.unlocated, ""), nanoseconds: unlocated, onCPU: before + after - locatedOnCPU)
-                    l.located -= min(unlocated, l.located)
+                    credit(&c, label: (Self.unlocated, ""), nanoseconds: unlocated, onCPU: before + after - locatedOnCPU)
+                    c.located -= min(unlocated, c.located)
                 }
             }
         }
-        locks[hold.lock] = l
+        return holdOnCPU
     }
 
     /// The code that ran between two locations in different functions: the innermost
@@ -342,15 +491,15 @@ struct PythonAttributionAccumulator {
         return [("\(outer[0].0) or code it called (not located further)", outer[0].1)] + outer
     }
 
-    private func credit(_ l: inout PerLock, frames: PythonStack, nanoseconds: UInt64, onCPU: UInt64) {
+    private func credit(_ l: inout Credits, frames: PythonStack, nanoseconds: UInt64, onCPU: UInt64) {
         credit(&l, labels: frames.map { code(of: $0) }, nanoseconds: nanoseconds, onCPU: onCPU)
     }
 
-    private func credit(_ l: inout PerLock, label: (String, String), nanoseconds: UInt64, onCPU: UInt64) {
+    private func credit(_ l: inout Credits, label: (String, String), nanoseconds: UInt64, onCPU: UInt64) {
         credit(&l, labels: [label], nanoseconds: nanoseconds, onCPU: onCPU)
     }
 
-    private func credit(_ l: inout PerLock, labels: [(String, String)], nanoseconds: UInt64, onCPU: UInt64) {
+    private func credit(_ l: inout Credits, labels: [(String, String)], nanoseconds: UInt64, onCPU: UInt64) {
         let innermost = labels.first ?? (Self.noFrame, "")
         // Saturating: a hostile trace's holds near 2^62 ns add up past 2^64 (tools/fuzz, seed 2001).
         var own = l.functions[innermost.0] ?? PythonFunctionGIL(function: innermost.0, file: innermost.1, selfNanoseconds: 0, totalNanoseconds: 0)
@@ -377,6 +526,12 @@ struct PythonAttributionAccumulator {
         guard let index = frame.code, tables.pythonCodes.indices.contains(index) else { return ("(unknown code)", "") }
         let c = tables.pythonCodes[index]
         return (c.label, c.file)
+    }
+
+    /// "threading.py:320 in Condition.wait".
+    private func siteLabel(_ frame: PythonFrame) -> String {
+        guard let index = frame.code, tables.pythonCodes.indices.contains(index) else { return ":\(frame.line) in (unknown code)" }
+        return tables.pythonCodes[index].site(line: frame.line)
     }
 
     private func function(_ frames: PythonStack) -> String {

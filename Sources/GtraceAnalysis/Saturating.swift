@@ -18,3 +18,10 @@ extension Sequence where Element == UInt64 {
     /// The sum, saturating at UInt64.max.
     var saturatingSum: UInt64 { reduce(0) { $0.adding(saturating: $1) } }
 }
+
+extension UInt64 {
+    /// `value` rounded down, 0 for NaN and negatives, UInt64.max past it.
+    init(saturating value: Double) {
+        self = value.isNaN || value <= 0 ? 0 : value >= 18_446_744_073_709_551_615.0 ? .max : UInt64(value)
+    }
+}
