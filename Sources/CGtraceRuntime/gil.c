@@ -415,6 +415,10 @@ int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, cons
             __atomic_compare_exchange_n(&gt_gil_claimed_tick, &tick, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
             return rc;
         }
+        /* A sample taken late is not of an instant chosen by the clock: the waiter
+         * got a CPU back when another thread gave one up, which depends on what the
+         * threads run. Timer slack (50 µs) and a wake-up stay within the limit. */
+        if (gt_clock_ns(clock) - at > GT_PY_SAMPLE_LATE_NS) continue;
         uintptr_t gil = gt_gils[index];
         if (gil != 0 && __atomic_load_n((int *)(gil + 16), __ATOMIC_RELAXED) == 1) gt_py_sample(gil, index);
     }

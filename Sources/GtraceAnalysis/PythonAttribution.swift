@@ -143,8 +143,12 @@ struct PythonAttributionAccumulator {
         var onCPU: UInt64 = 0
         /// The same holds split by their locations, used when the samples are too few.
         var byLocations = Credits()
-        var stacks: [PythonStack: Int] = [:]
+        /// Samples by stack: all of them (for the wall time), and those taken while the
+        /// holder was on a CPU (for its CPU time; a holder descheduled with the GIL, e.g.
+        /// preempted by the thread it just woke, holds it but runs nothing).
+        var stacks: [PythonStack: (all: Int, onCPU: Int)] = [:]
         var samples = 0
+        var onCPUSamples = 0
     }
     private struct PerLock {
         var credits = Credits()
@@ -291,8 +295,11 @@ struct PythonAttributionAccumulator {
             threads[holder]?.hold?.points.append(Point(time: e.time, frames: frames))
             locks[lock]?.samples += 1
             var sampled = locks[lock]?.sampled.removeValue(forKey: holder) ?? Sampled()
-            sampled.stacks[frames, default: 0] += 1
+            let holderOnCPU = threads[holder]?.onCPU ?? true
+            sampled.stacks[frames, default: (0, 0)].all += 1
+            if holderOnCPU { sampled.stacks[frames, default: (0, 0)].onCPU += 1 }
             sampled.samples += 1
+            if holderOnCPU { sampled.onCPUSamples += 1 }
             locks[lock]?.sampled[holder] = sampled
         case .cpuOut:
             var s = take(t) ?? ThreadState()
@@ -369,14 +376,14 @@ struct PythonAttributionAccumulator {
     }
 
     /// Samples are taken at instants of a fixed 1 ms grid, whatever the holder runs: each
-    /// stack's share of a thread's samples is its share of the holds they were taken in.
+    /// stack's share of a thread's samples is its share of the holds they were taken in
+    /// (of their CPU time: its share of the samples that found the holder on a CPU).
     private func split(_ sampled: Sampled, into c: inout Credits) {
-        let n = Double(sampled.samples)
-        let stacks = sampled.stacks.sorted { ($0.value, $0.key.description) > ($1.value, $1.key.description) }
+        let n = Double(sampled.samples), onCPUSamples = Double(max(sampled.onCPUSamples, 1))
+        let stacks = sampled.stacks.sorted { ($0.value.all, $0.key.description) > ($1.value.all, $1.key.description) }
         for (frames, count) in stacks {
-            let share = Double(count) / n
-            credit(&c, frames: frames, nanoseconds: UInt64(saturating: Double(sampled.wall) * share),
-                   onCPU: UInt64(saturating: Double(sampled.onCPU) * share))
+            credit(&c, frames: frames, nanoseconds: UInt64(saturating: Double(sampled.wall) * Double(count.all) / n),
+                   onCPU: UInt64(saturating: Double(sampled.onCPU) * Double(count.onCPU) / onCPUSamples))
         }
         c.located = c.located.adding(saturating: sampled.wall)
         c.gapTotal = c.gapTotal.adding(saturating: sampled.onCPU)
