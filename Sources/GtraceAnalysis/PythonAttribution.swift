@@ -71,12 +71,16 @@ struct PythonAttributionAccumulator {
     /// A thread's holds other threads waited for are split by its samples once it has this many.
     static let minimumSamples = 20
     /// A release followed this soon by the thread's next request for the GIL was a forced
-    /// switch (CPython re-requests at once); later, or after a blocking call, the thread chose it.
-    static let forcedRequestNanoseconds: UInt64 = 100_000
-    /// CPython forces a switch only after a waiter saw no switch for its whole interval (5 ms
-    /// by default): a thread that has been the GIL's last holder for less let it go itself
-    /// (a short call that releases it, such as `time.sleep(0)`, which records no blocking call).
-    static let forcedAfterNanoseconds: UInt64 = 4_500_000
+    /// switch (CPython re-requests once the thread it made way for has taken the GIL: that
+    /// thread's wake-up, tens of µs, more on a busy machine); later, or after a blocking
+    /// call, the thread chose it.
+    static let forcedRequestNanoseconds: UInt64 = 1_000_000
+    /// CPython forces a switch only after a waiter saw no switch for its whole switch
+    /// interval (5 ms by default, `sys.setswitchinterval`; the GIL table has each GIL's): a
+    /// thread that has been the GIL's last holder for less than 90% of it let it go itself (a
+    /// short call that releases it, such as `time.sleep(0)`, which records no blocking call).
+    static let defaultIntervalNanoseconds: UInt64 = 5_000_000
+    private let forcedAfterNanoseconds: [Int: UInt64]
 
     private enum LastGIL { case acquire, release }
     private struct Point { var time: UInt64; var frames: PythonStack }
@@ -177,6 +181,13 @@ struct PythonAttributionAccumulator {
     init(tables: TraceTables) {
         self.tables = tables
         gilLocks = Set(tables.gils.compactMap(\.lock))
+        var forcedAfter: [Int: UInt64] = [:]
+        for g in tables.gils {
+            guard let lock = g.lock else { continue }
+            let interval = g.intervalMicroseconds.map { $0.multiplied(saturating: 1000) } ?? Self.defaultIntervalNanoseconds
+            forcedAfter[lock] = interval / 10 * 9
+        }
+        forcedAfterNanoseconds = forcedAfter
         mainThreads = Set(tables.threads.filter { tables.processes.indices.contains($0.process) && $0.tid == tables.processes[$0.process].pid }
             .map(\.index))
         perf = tables.info["scheduling"] == "perf"
@@ -337,7 +348,8 @@ struct PythonAttributionAccumulator {
         case let .lockAcquire(lock, _) where lock == hold.lock, let .lockAcquired(lock, _) where lock == hold.lock:
             let end = hold.end ?? e.time
             forced = (hold.requestedAt ?? e.time) &- end <= Self.forcedRequestNanoseconds
-                && locks[lock]?.lastHolder != t && end &- hold.holderSince >= Self.forcedAfterNanoseconds
+                && locks[lock]?.lastHolder != t
+                && end &- hold.holderSince >= forcedAfterNanoseconds[lock, default: Self.defaultIntervalNanoseconds / 10 * 9]
         default:
             break
         }
@@ -439,19 +451,23 @@ struct PythonAttributionAccumulator {
             return (to - from) - min(offCPU, to - from)
         }
         let holdOnCPU = onCPU(hold.start, end)
-        if hold.startForced == false, hold.endForced == false, points.count == 2, duration > 0,
-           let first = points[0].frames.first, first.code != nil, first == points[1].frames.first {
-            // Taken back after a blocking call and let go at the same call again (a queue's
-            // consumer: Condition.wait at threading.py:320, around a whole turn of its loop).
-            // Both ends are where the thread chose to wait, not samples: whatever ran in
-            // between left no location, and the function at the ends may have returned and
-            // been called again. Named by the call, not credited to the function.
+        // Both ends where the thread chose to wait (it took the GIL back after a blocking
+        // call and let it go for another), not where CPython interrupted it.
+        let chosenEnds = hold.startForced == false && hold.endForced == false
+        if chosenEnds, points.count == 2, duration > 0, let first = points[0].frames.first, first.code != nil,
+           first == points[1].frames.first {
+            // Let go at the same call it came back from (a queue's consumer: Condition.wait at
+            // threading.py:320, around a whole turn of its loop): the function at the ends may
+            // have returned and been called again, and whatever ran in between left no
+            // location. Named by the call, not credited to the function.
             credit(&c, label: ("(unlocated: between two GIL releases at \(siteLabel(first)))", ""), nanoseconds: duration, onCPU: holdOnCPU)
-        } else if !hold.contended, points.count == 2, duration > 0, points[0].frames.first?.code != points[1].frames.first?.code {
-            // Nobody asked for this hold's release: its two ends are where the thread chose
-            // to block (a pool worker gets its task in Connection._recv and sends its result
-            // in Connection._send), not samples of what ran between them (the task's code,
-            // at neither end). Only what is on both stacks ran throughout.
+        } else if points.count == 2, duration > 0, chosenEnds || !hold.contended,
+                  chosenEnds || points[0].frames.first?.code != points[1].frames.first?.code {
+            // The two ends are where the thread chose to block (a pool worker gets its task in
+            // Connection._recv and sends its result in Connection._send; a server returns from
+            // recv and calls its handler before sendall), not samples of what ran between them
+            // (the task's or the handler's code, at neither end). Only what is on both stacks
+            // ran throughout. Nobody asked for an uncontended hold's release either.
             let labels = commonLabels(points[0].frames, points[1].frames)
             if labels.first?.0 != Self.between { c.located = c.located.adding(saturating: duration) }
             credit(&c, labels: labels, nanoseconds: duration, onCPU: holdOnCPU)

@@ -124,4 +124,42 @@ import Testing
         #expect(python.count == expected.count)
         #expect(python.contains(.pythonSample(lock: 0, frames: [PythonFrame(code: 1, line: 10)])))
     }
+
+    /// A thread that takes the GIL back after a blocking call and lets it go for the next
+    /// one: a hold between two releases at the same line is not credited to the function
+    /// there (a queue consumer's Condition.wait); one between two lines of the same function
+    /// goes to it "or code it called" (a server between recv and sendall), not to its self time.
+    @Test func holdsBetweenTwoChosenReleasesAreNotCreditedToTheFunctionAtTheirEnds() throws {
+        var (t, _) = GILAnalysisTests.alternatingTrace(rounds: 1)
+        t.gils[0].switchNumber = nil
+        t.pythonCodes = [PythonCode(index: 0, process: 0, address: 0x100, qualifiedName: "serve", file: "/x/app.py", firstLine: 5)]
+        let recv: PythonStack = [PythonFrame(code: 0, line: 8)], send: PythonStack = [PythonFrame(code: 0, line: 11)]
+        let sleep = BlockingCall(rawValue: 1)
+        var worker: [TraceEvent] = [.init(time: 0, thread: 1, kind: .threadStart(creator: 0))]
+        // Holds [100, 200) (the thread's first: its start is not a release), [310, 1_310) from
+        // line 8 to line 8, [1_410, 2_410) from line 8 to line 11, [2_510, 2_600) (the last:
+        // how it ended is not known).
+        for (start, end, last) in [(100, 200, recv), (310, 1_310, recv), (1_410, 2_410, send), (2_510, 2_600, recv)] {
+            worker += [
+                .init(time: UInt64(start), thread: 1, kind: .lockAcquire(lock: 0, flags: [])),
+                .init(time: UInt64(start), thread: 1, kind: .pythonLocation(frames: recv)),
+                .init(time: UInt64(end), thread: 1, kind: .lockRelease(lock: 0, flags: [])),
+                .init(time: UInt64(end), thread: 1, kind: .pythonLocation(frames: last)),
+            ]
+            if end < 2_600 {
+                worker += [
+                    .init(time: UInt64(end + 10), thread: 1, kind: .blockBegin(call: sleep, small: 0, argument: 0)),
+                    .init(time: UInt64(end + 90), thread: 1, kind: .blockEnd(call: sleep, result: 0, detail: 0)),
+                ]
+            }
+        }
+        let analysis = try GILAnalysisTests.analyze((t, [[], worker]))
+        let p = try #require(analysis.gil.first?.pythonCode)
+        let byName = Dictionary(uniqueKeysWithValues: p.functions.map { ($0.function, $0) })
+        #expect(byName["(unlocated: between two GIL releases at app.py:8 in serve)"]?.selfNanoseconds == 1_000)
+        #expect(byName["serve (app.py:5) or code it called (not located further)"]?.selfNanoseconds == 1_000)
+        // The first and the last hold keep the midpoint rule: serve's own time.
+        #expect(byName["serve (app.py:5)"]?.selfNanoseconds == 190)
+        #expect(p.holdNanoseconds == 2_190 && p.locatedHoldNanoseconds == 1_190)
+    }
 }
