@@ -96,6 +96,7 @@ public enum Analyzer {
         var python = PythonAttributionAccumulator(tables: tables)
         let pythonEnabled = python.isEnabled
         var conditionQueues = ConditionQueueAccumulator()
+        var holderWaits = HolderWaitsAccumulator(tables: tables)
         var events = second.events(of: file, secondThread: secondThread ?? (file.size >= SchedulingReplayPass.parallelMinimumBytes))
         while let event = events.next() {
             if pythonEnabled { python.consume(event) }
@@ -110,6 +111,7 @@ public enum Analyzer {
             foreign?.consume(event)
             futexes.consume(event)
             conditionQueues.consume(event)
+            holderWaits.consume(event)
             if !heldIntervals.isEmpty {  // (an unconditional removeAll was 2.7% of a report)
                 for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
                 heldIntervals.removeAll(keepingCapacity: true)
@@ -141,6 +143,7 @@ public enum Analyzer {
             .map { acc -> LockStatistics in
                 var stats = acc.statistics(wall: wall, tables: tables, names: names).withFutex(futexStats[acc.info.index])
                 stats.serialisedNanoseconds = serialisation.serialised.indices.contains(acc.info.index) ? serialisation.serialised[acc.info.index] : 0
+                stats.holderWaits = holderWaits.waits[acc.info.index]
                 return stats
             }
             .sorted { ($0.holdRatio, $0.waitTotalNanoseconds, -$0.index) > ($1.holdRatio, $1.waitTotalNanoseconds, -$1.index) }

@@ -226,6 +226,8 @@ public struct LockStatistics: Sendable, Codable {
     public var futex: FutexStatistics?
     /// For a rwlock: its holds and waits by mode.
     public var rwlock: RWLockStatistics?
+    /// What its holders waited for while they held it (nil: nothing).
+    public var holderWaits: HolderWaits?
 
     public var contendedPercent: Double {
         acquisitions == 0 ? 0 : 100 * Double(contendedAcquisitions) / Double(acquisitions)

@@ -272,7 +272,7 @@ public enum Verdict {
             let what = lock.futex != nil
                 ? waited + "; its holds are not seen (waits only), so what runs under it is not known"
                 : String(format: "it was held %.0f%% of the wall time and ", lock.holdRatio * 100) + waited
-                    + String(format: ", though less than %.0f%% of the CPU work ran inside it: what runs under it (a sleep, I/O) runs one thread at a time", lockSerialFraction * 100)
+                    + String(format: ", though less than %.0f%% of the CPU work ran inside it: ", lockSerialFraction * 100) + holdersWaited(lock)
             sentences.append(String(format: "Lock %@ (pid %d) serialises the threads: %@. More threads or processes would queue on it too; holding it for less time would let them overlap; %@.",
                                     lock.name, lock.pid, what, parallelismText))
             if let w = p?.predictions.first(where: { $0.scenario == "without lock \(lock.name)" && $0.stuckThreads == 0 }),
@@ -650,6 +650,26 @@ public enum Verdict {
     /// word counts only when its wakes look like a lock's (`FutexStatistics.looksLikeALock`).
     /// A rwlock held mostly for reading does not count: its readers overlap (its
     /// waiting writers get a sentence of their own, `waitingWriters`).
+    /// What rule 2b's lock was held across, as measured (HolderWaits): waits for the GIL
+    /// (a thread holding a Python lock lost the GIL to threads that then queued on the
+    /// lock), blocking calls, or neither seen.
+    static func holdersWaited(_ lock: LockStatistics) -> String {
+        let hold = Double(max(lock.holdTotalNanoseconds, 1))
+        // At most the hold time (rwlock readers hold it together, each waiting on its own).
+        let gil = min(1, Double(lock.holderWaits?.gilNanoseconds ?? 0) / hold)
+        let blocked = min(1, Double(lock.holderWaits?.blockedNanoseconds ?? 0) / hold)
+        var parts: [String] = []
+        if gil >= holderWaitShare {
+            parts.append(String(format: "%.0f%% of its hold time went to its holders waiting for the GIL, which other threads held meanwhile (they ran Python, then queued on this lock)", gil * 100))
+        }
+        if blocked >= holderWaitShare { parts.append(String(format: "%.0f%% to blocking calls (sleep, I/O) made while holding it", blocked * 100)) }
+        return parts.isEmpty ? "what runs under it runs one thread at a time"
+            : parts.joined(separator: ", ") + "; what runs under it runs one thread at a time"
+    }
+
+    /// A share of a lock's hold time its holders spent waiting for something, worth saying.
+    static let holderWaitShare = 0.2
+
     static func queuedLock(_ a: TraceAnalysis) -> LockStatistics? {
         a.locks.filter { l in
             guard l.kind != LockKind.gil.label, l.kind != LockKind.condition.label, l.waitRatio >= queuedWaiters else { return false }
