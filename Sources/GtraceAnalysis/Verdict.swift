@@ -273,7 +273,7 @@ public enum Verdict {
                 ? waited + "; its holds are not seen (waits only), so what runs under it is not known"
                 : String(format: "it was held %.0f%% of the wall time and ", lock.holdRatio * 100) + waited
                     + String(format: ", though less than %.0f%% of the CPU work ran inside it: ", lockSerialFraction * 100) + holdersWaited(lock)
-            sentences.append(String(format: "Lock %@ (pid %d) serialises the threads: %@. More threads or processes would queue on it too; holding it for less time would let them overlap; %@.",
+            sentences.append(String(format: "Lock %@ (pid %d) serialises the threads: %@. More threads would queue on it too (it is one process's: each process of a multi-process version has its own); holding it for less time would let them overlap; %@.",
                                     lock.name, lock.pid, what, parallelismText))
             if let w = p?.predictions.first(where: { $0.scenario == "without lock \(lock.name)" && $0.stuckThreads == 0 }),
                gain(w) >= whatIfGain {
@@ -660,11 +660,11 @@ public enum Verdict {
         let blocked = min(1, Double(lock.holderWaits?.blockedNanoseconds ?? 0) / hold)
         var parts: [String] = []
         if gil >= holderWaitShare {
-            parts.append(String(format: "%.0f%% of its hold time went to its holders waiting for the GIL, which other threads held meanwhile (they ran Python, then queued on this lock)", gil * 100))
+            parts.append(String(format: "%.0f%% to its holders waiting for the GIL, which other threads held meanwhile (they ran Python, then queued on this lock)", gil * 100))
         }
         if blocked >= holderWaitShare { parts.append(String(format: "%.0f%% to blocking calls (sleep, I/O) made while holding it", blocked * 100)) }
         return parts.isEmpty ? "what runs under it runs one thread at a time"
-            : parts.joined(separator: ", ") + "; what runs under it runs one thread at a time"
+            : "its hold time went " + parts.joined(separator: " and ") + "; what runs under it runs one thread at a time"
     }
 
     /// A share of a lock's hold time its holders spent waiting for something, worth saying.
