@@ -155,21 +155,26 @@ static size_t gt_py_str(uintptr_t s, char *out, size_t cap) {
     return n;
 }
 
-/* PY_CODE + PY_TEXT records: "qualname\0filename\0". */
-static void gt_py_define(uintptr_t code, uint64_t ident) {
-    const struct gt_py_layout *L = gt_py;
-    char text[512];
-    size_t n = gt_py_str(gt_load(code + (L->co_qualname ? L->co_qualname : L->co_name)), text, 200);
-    n += 1;
-    n += gt_py_str(gt_load(code + L->co_filename), text + n, sizeof text - n) + 1;
+/* PY_CODE + PY_TEXT records of `n` bytes of text: "qualname\0filename\0". */
+static void gt_py_write_definition(uintptr_t code, uint64_t ident, uint32_t first, const char *text, size_t n) {
     uint16_t records = (uint16_t)((n + 15) / 16);
-    gt_emit(GTRACE_RAW_PY_CODE, records, *(const uint32_t *)(code + L->co_firstlineno), code, ident);
+    gt_emit(GTRACE_RAW_PY_CODE, records, first, code, ident);
     for (uint16_t i = 0; i < records; i++) {
         uint64_t w[2] = {0, 0};
         size_t take = n - i * 16u < 16 ? n - i * 16u : 16;
         memcpy(w, text + i * 16u, take);
         gt_emit(GTRACE_RAW_PY_TEXT, i, 0, w[0], w[1]);
     }
+}
+
+/* A code object's definition, read while the GIL is held (its strings are stable). */
+static void gt_py_define(uintptr_t code, uint64_t ident) {
+    const struct gt_py_layout *L = gt_py;
+    char text[512];
+    size_t n = gt_py_str(gt_load(code + (L->co_qualname ? L->co_qualname : L->co_name)), text, 200);
+    n += 1;
+    n += gt_py_str(gt_load(code + L->co_filename), text + n, sizeof text - n) + 1;
+    gt_py_write_definition(code, ident, *(const uint32_t *)(code + L->co_firstlineno), text, n);
 }
 
 /* Define the code object if this (code, identity) was not seen in this process;
@@ -349,15 +354,7 @@ static void gt_py_define_peeked(uintptr_t code, uint64_t ident) {
         gt_py_unsee(code);
         return;
     }
-    size_t n = n1 + 1 + n2 + 1;
-    uint16_t records = (uint16_t)((n + 15) / 16);
-    gt_emit(GTRACE_RAW_PY_CODE, records, first, code, ident);
-    for (uint16_t i = 0; i < records; i++) {
-        uint64_t w[2] = {0, 0};
-        size_t take = n - i * 16u < 16 ? n - i * 16u : 16;
-        memcpy(w, text + i * 16u, take);
-        gt_emit(GTRACE_RAW_PY_TEXT, i, 0, w[0], w[1]);
-    }
+    gt_py_write_definition(code, ident, first, text, n1 + 1 + n2 + 1);
 }
 
 
