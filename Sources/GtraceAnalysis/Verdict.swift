@@ -236,6 +236,10 @@ public enum Verdict {
                     whatIf = w
                     whatIfSentence = whatIfText(w, "As processes (without the GIL)")
                     if let base = baseline(), base.wall < processStartNoteWall { whatIfSentence! += " " + processStartCaveat }
+                    if let base = baseline(),
+                       let shared = sharedObjects(a, pid: g.pid, saved: base.wall > w.wallNanoseconds ? base.wall - w.wallNanoseconds : 0) {
+                        whatIfSentence! += " " + shared
+                    }
                 }
             }
         }
