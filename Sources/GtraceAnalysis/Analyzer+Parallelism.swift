@@ -31,7 +31,7 @@ extension Analyzer {
             if let m = a.summary.machine, let idle = m.preciseIdleNanoseconds, let window = m.windowNanoseconds {
                 let capacity = window.multipliedReportingOverflow(by: UInt64(cores)).partialValue
                 stats.foreignLoad?.check(othersCPU: capacity > idle.adding(saturating: onCPU) ? capacity - idle - onCPU : 0,
-                                         recorderCPU: m.recorderNanoseconds)
+                                         recorderCPU: m.recorderNanoseconds, idleEntries: m.idleEntries)
             }
         }
         if let lock = a.locks.max(by: { ($0.serialisedNanoseconds, -$0.index) < ($1.serialisedNanoseconds, -$1.index) }),

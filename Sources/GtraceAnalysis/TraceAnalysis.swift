@@ -103,6 +103,8 @@ public struct MachineCPU: Sendable, Codable {
     public var windowNanoseconds: UInt64?
     /// gtrace's recorder's own CPU time over the same window (getrusage), when recorded.
     public var recorderNanoseconds: UInt64?
+    /// The CPUs' entries into an idle state over the window (cpuidle), when recorded.
+    public var idleEntries: UInt64?
 
     /// Steal ÷ all CPU time of the window.
     public var stealShare: Double {
@@ -120,6 +122,7 @@ public struct MachineCPU: Sendable, Codable {
         preciseIdleNanoseconds = info["machine_cpuidle_ns"].flatMap { UInt64($0) }
         recorderNanoseconds = info["recorder_cpu_ns"].flatMap { UInt64($0) }
         windowNanoseconds = info["machine_window_ns"].flatMap { UInt64($0) }
+        idleEntries = info["machine_cpuidle_entries"].flatMap { UInt64($0) }
     }
 }
 

@@ -4,16 +4,17 @@ import GtraceFormat
 /// Rule 1's "as processes" prediction moves each thread's work to a process of its
 /// own. Threads that share Python objects (a `queue.Queue` they hand items through, a
 /// dict under a lock) take Python locks that several of them use; as processes, what
-/// those locks protect has to be sent between them (multiprocessing.Queue pickles each
-/// object and writes it to a pipe), which the replay leaves out. Measured: a queue
-/// program of 2 producer and 2 consumer threads (200 k items, 0.45 s) predicted
-/// "1.54× faster" as processes; with multiprocessing.Queue it took 1.22–1.29 s.
+/// those locks protect has to be shared between them (through a pipe, or in shared memory
+/// under a process-shared lock), which the replay leaves out. Measured: a queue program of
+/// 2 producer and 2 consumer threads (200 k items, 0.45 s) predicted "1.54× faster" as
+/// processes; with multiprocessing.Queue it took 1.22–1.29 s. Four threads counting under
+/// one lock (0.108 s): "1.76× faster"; with multiprocessing.Lock and Value, 0.155 s.
 extension Verdict {
     /// Acquisitions of one process's Python locks that several of its threads used, per
     /// second of the run, from which the sentence is said.
     static let sharedObjectRate = 10_000.0
-    /// The cost per acquisition the sentence assumes: a lower bound of an exchange between
-    /// processes (a pipe's write and read and a wake-up take several µs here).
+    /// The cost per acquisition the sentence assumes, between a process-shared lock's
+    /// (~0.1 µs uncontended) and a message through a pipe (several µs with pickling).
     static let exchangeNanoseconds: UInt64 = 1_000
 
     /// The sentence, or nil when the threads of `pid` shared little; `saved` is what the
@@ -26,9 +27,9 @@ extension Verdict {
               let top = shared.max(by: { ($0.acquisitions, -$0.index) < ($1.acquisitions, -$1.index) }) else { return nil }
         let cost = UInt64(acquisitions).multiplied(saturating: exchangeNanoseconds)
         let outweighs = cost > saved
-            ? String(format: ", more than the %@ it saves: as processes this program would likely be slower; measure that version before switching", duration(saved))
+            ? String(format: ", more than the %@ it saves: as processes this program may well be slower; measure that version before switching", duration(saved))
             : ""
-        return String(format: "But the threads share Python objects: they took Python locks that several of them use %d times (%.0f k a second; most: %@, %d times). As processes, what those locks protect has to be sent between them (multiprocessing.Queue pickles each object and writes it to a pipe), which this prediction leaves out: at even 1 µs per acquisition that adds %@%@.",
+        return String(format: "But the threads share Python objects: they took Python locks that several of them use %d times (%.0f k a second; most: %@, %d times). As processes, what those locks protect has to be shared between them, sent through a pipe (multiprocessing.Queue pickles each object) or kept in shared memory under a lock they all take (multiprocessing.Value, Lock), which this prediction leaves out: at 1 µs per acquisition that adds %@%@.",
                       acquisitions, Double(acquisitions) / wall / 1000, top.name, top.acquisitions, duration(cost), outweighs)
     }
 }

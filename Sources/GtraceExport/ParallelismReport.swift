@@ -94,8 +94,13 @@ enum ParallelismReport {
                             + "\(Formatting.duration(f.recorderCPUNanoseconds ?? 0)) (its live scan of the records, perf's rings) while the machine's idle "
                             + "counters leave only \(Formatting.duration(f.othersCPUNanoseconds ?? 0)) to everything else: the recorder, not other programs"
                           : "they wanted \(Formatting.duration(f.cpuNanoseconds)) of CPU time, but the machine's idle counters leave only "
-                            + "\(Formatting.duration(f.othersCPUNanoseconds ?? 0)) to all other work: a CPU stayed idle while a thread waited "
-                            + "(the scheduler woke it on a busy CPU or moved it late), not other programs"))
+                            + "\(Formatting.duration(f.othersCPUNanoseconds ?? 0)) to all other work"
+                            + ((f.idleEntries ?? 0) > 0
+                               ? ", and the CPUs' \(f.idleEntries ?? 0) entries into idle account for up to "
+                                 + Formatting.duration((f.idleEntries ?? 0).multipliedReportingOverflow(by: ForeignLoad.pollNanosecondsPerIdleEntry).partialValue)
+                                 + " of that (a CPU polls before it halts, and the counters count the polling as busy)"
+                               : "")
+                            + ": a CPU stayed idle while a thread waited (the scheduler woke it on a busy CPU or moved it late), not other programs"))
         }
         if let c = p.criticalPath {
             out.append("  critical path (unlimited cores, through lock hand-offs, joins and waits for children): "

@@ -16,23 +16,29 @@ struct MachineCPUTimes {
     /// over CPUs and states) and when it was read; nil without cpuidle. /proc/stat
     /// counts in 10 ms ticks: too coarse to check a few milliseconds of foreign load.
     var preciseIdleNanoseconds: UInt64?
+    /// Σ cpuidle state entries (`usage`) over the CPUs and states, read with it.
+    var idleEntries: UInt64?
     var readAtMonotonicNanoseconds: UInt64 = 0
 
     /// nil when /proc/stat cannot be read or has no steal column (kernels before 2.6.11).
     static func read() -> MachineCPUTimes? {
         guard var times = readStat() else { return nil }
-        times.preciseIdleNanoseconds = cpuidleNanoseconds()
+        if let (idle, entries) = cpuidle() {
+            times.preciseIdleNanoseconds = idle
+            times.idleEntries = entries
+        }
         times.readAtMonotonicNanoseconds = Clocks.now().monotonic
         return times
     }
 
-    /// Σ /sys/devices/system/cpu/cpuN/cpuidle/stateK/time (µs) over the online CPUs.
-    private static func cpuidleNanoseconds() -> UInt64? {
+    /// Σ /sys/devices/system/cpu/cpuN/cpuidle/stateK/time (µs) over the online CPUs, and
+    /// Σ …/stateK/usage (entries into the state; 0 when unreadable).
+    private static func cpuidle() -> (nanoseconds: UInt64, entries: UInt64)? {
         let root = "/sys/devices/system/cpu"
         let cpus = (try? FileManager.default.contentsOfDirectory(atPath: root))?
             .filter { $0.hasPrefix("cpu") && $0.dropFirst(3).allSatisfy(\.isNumber) && $0.count > 3 } ?? []
         guard !cpus.isEmpty else { return nil }
-        var total: UInt64 = 0
+        var total: UInt64 = 0, entries: UInt64 = 0
         for cpu in cpus {
             let dir = "\(root)/\(cpu)/cpuidle"
             guard let states = try? FileManager.default.contentsOfDirectory(atPath: dir), !states.isEmpty else { return nil }
@@ -40,9 +46,11 @@ struct MachineCPUTimes {
                 guard let text = try? String(contentsOfFile: "\(dir)/\(state)/time", encoding: .utf8),
                       let us = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
                 total &+= us &* 1000
+                if let text = try? String(contentsOfFile: "\(dir)/\(state)/usage", encoding: .utf8),
+                   let n = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) { entries &+= n }
             }
         }
-        return total
+        return (total, entries)
     }
 
     private static func readStat() -> MachineCPUTimes? {
@@ -67,6 +75,7 @@ struct MachineCPUTimes {
            end.readAtMonotonicNanoseconds > start.readAtMonotonicNanoseconds {
             info += [("machine_cpuidle_ns", "\(b - a)"),
                      ("machine_window_ns", "\(end.readAtMonotonicNanoseconds - start.readAtMonotonicNanoseconds)")]
+            if let e0 = start.idleEntries, let e1 = end.idleEntries, e1 >= e0 { info.append(("machine_cpuidle_entries", "\(e1 - e0)")) }
         }
         return info
     }

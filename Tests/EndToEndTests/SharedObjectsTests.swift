@@ -5,7 +5,7 @@ import Testing
 /// processes. tools/workloads/py_queue.py hands 100 k items from two producer threads to
 /// two consumer threads through a queue.Queue; the same work as processes
 /// (py_queue_processes.py, multiprocessing.Queue) is slower, not faster. The report must
-/// say the threads share Python objects and that processes would likely be slower, and
+/// say the threads share Python objects and that processes may well be slower, and
 /// the processes' own run, untraced, must bear that out.
 @Suite(.serialized) struct SharedObjectsTests {
     struct Workload: Decodable { var wall_s: Double }
@@ -23,7 +23,7 @@ import Testing
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let report = try Harness.gtrace(["report", trace])
         #expect(report.stdout.contains("But the threads share Python objects"), "\(python): \(report.stdout)")
-        #expect(report.stdout.contains("as processes this program would likely be slower"), "\(python): \(report.stdout)")
+        #expect(report.stdout.contains("as processes this program may well be slower"), "\(python): \(report.stdout)")
         // The truth, untraced: the threads, then the processes.
         let threads = try Harness.run(python.path, ["\(workloads)/py_queue.py", "2", "2", "50000"])
         let processes = try Harness.run(python.path, ["\(workloads)/py_queue_processes.py", "2", "2", "50000"])

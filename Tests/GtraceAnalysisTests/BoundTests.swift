@@ -150,13 +150,14 @@ import Testing
         let ms: UInt64 = 1_000_000  // the check allows 1 ms of slack: a schedule in milliseconds
         let a = [e(0, 0, .cpuIn(cpu: 0))]
         let b = [e(0, 1, .cpuIn(cpu: 1)), e(20 * ms, 1, .cpuOut(cpu: 1, preempted: true)), e(60 * ms, 1, .cpuIn(cpu: 1))]
-        func analyze(idle: UInt64, recorder: UInt64? = nil) throws -> TraceAnalysis {
+        func analyze(idle: UInt64, recorder: UInt64? = nil, idleEntries: UInt64? = nil) throws -> TraceAnalysis {
             var tables = Self.tables()
             tables.processes[0].endNanoseconds = 100 * ms
             for i in tables.threads.indices { tables.threads[i].endNanoseconds = 100 * ms }
             tables.info = RunInfo(values: [("cpus", "2"), ("scheduling", "perf"), ("machine_busy_ns", "0"), ("machine_idle_ns", "0"),
                                            ("machine_steal_ns", "0"), ("machine_cpuidle_ns", "\(idle)"), ("machine_window_ns", "\(100 * ms)")]
-                                  + (recorder.map { [("recorder_cpu_ns", "\($0)")] } ?? []))
+                                  + (recorder.map { [("recorder_cpu_ns", "\($0)")] } ?? [])
+                                  + (idleEntries.map { [("machine_cpuidle_entries", "\($0)")] } ?? []))
             return try Self.analyze(tables, [a, b])
         }
         // 200 ms of CPU capacity, 160 ms on the tree's threads, 40 ms idle: nothing left to others.
@@ -177,6 +178,19 @@ import Testing
         let r = try #require(recorder.parallelism?.foreignLoad)
         #expect(r.othersCPUNanoseconds == 0 && !r.confirmed && r.byRecorder, "\(r)")
         #expect(!recorder.verdict.joined().contains("Other programs"), "\(recorder.verdict)")
+        // No idle time, but the CPUs entered idle 1000 times: each entry polls before it halts
+        // (a VM's haltpoll, from 50 µs), and cpuidle counts the polling as busy. A lock convoy
+        // of Python 3.8 threads on an idle machine was "Other programs held the CPUs for 27%
+        // of the run" (23 631 entries, 555 ms left to others); /proc/stat: nothing else ran.
+        let polling = try analyze(idle: 0, idleEntries: 1000)
+        let q = try #require(polling.parallelism?.foreignLoad)
+        #expect(q.othersCPUNanoseconds == 40 * ms && !q.confirmed && !q.byRecorder && q.idleEntries == 1000, "\(q)")
+        #expect(!polling.verdict.joined().contains("Other programs"), "\(polling.verdict)")
+        // A few entries do not explain 40 ms: other programs (a `yes` burner beside the same
+        // program: 20–48 entries, confirmed).
+        let few = try analyze(idle: 0, idleEntries: 10)
+        #expect(try #require(few.parallelism?.foreignLoad).confirmed)
+        #expect(few.verdict.joined().contains("Other programs held the CPUs"), "\(few.verdict)")
         #expect(recorder.verdict.joined().contains("a CPU ran gtrace's recorder"), "\(recorder.verdict)")
         #expect(recorder.limit?.kind != "foreign load")
     }
