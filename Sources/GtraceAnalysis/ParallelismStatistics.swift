@@ -104,6 +104,8 @@ public struct ForeignLoad: Sendable, Codable {
     /// A lock convoy of 4 Python 3.8 threads (23 631 idle entries in 1.4 s) left 555 ms
     /// "to others" on an idle machine: 23 µs per entry.
     public static let pollNanosecondsPerIdleEntry: UInt64 = 50_000
+    /// The busy time the idle entries may account for.
+    public var idlePollingNanoseconds: UInt64 { (idleEntries ?? 0).multiplied(saturating: Self.pollNanosecondsPerIdleEntry) }
     /// False when the tree wanted more CPU than anything else used: the CPUs were idle for the
     /// rest (the scheduler placed a woken thread on a busy CPU, or moved it late), or gtrace's
     /// recorder used it (`byRecorder`), not other programs.
@@ -126,7 +128,7 @@ public struct ForeignLoad: Sendable, Codable {
         let recorder = recorderCPU ?? 0
         let others = othersCPU > recorder ? othersCPU - recorder : 0
         othersCPUNanoseconds = others
-        let polling = (idleEntries ?? 0).multiplied(saturating: Self.pollNanosecondsPerIdleEntry)
+        let polling = idlePollingNanoseconds
         let left = others > polling ? others - polling : 0
         confirmed = explains(left)
         byRecorder = !confirmed && recorder > 0 && explains(left.adding(saturating: recorder))

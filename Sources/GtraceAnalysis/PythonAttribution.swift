@@ -570,7 +570,7 @@ struct PythonAttributionAccumulator {
         }
         let code = first.code.flatMap { tables.pythonCodes.indices.contains($0) ? tables.pythonCodes[$0] : nil }
         let name = code?.qualifiedName ?? "(unknown code)", file = code?.file ?? ""
-        let label = (code?.site(line: first.line) ?? ":\(first.line) in \(name)") + (after.map { " (after \($0))" } ?? "")
+        let label = siteLabel(first) + (after.map { " (after \($0))" } ?? "")
         return PythonWaitSite(site: label, function: name, file: file, line: first.line, after: after,
                               waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)
     }

@@ -97,7 +97,7 @@ enum ParallelismReport {
                             + "\(Formatting.duration(f.othersCPUNanoseconds ?? 0)) to all other work"
                             + ((f.idleEntries ?? 0) > 0
                                ? ", and the CPUs' \(f.idleEntries ?? 0) entries into idle account for up to "
-                                 + Formatting.duration((f.idleEntries ?? 0).multipliedReportingOverflow(by: ForeignLoad.pollNanosecondsPerIdleEntry).partialValue)
+                                 + Formatting.duration(f.idlePollingNanoseconds)
                                  + " of that (a CPU polls before it halts, and the counters count the polling as busy)"
                                : "")
                             + ": a CPU stayed idle while a thread waited (the scheduler woke it on a busy CPU or moved it late), not other programs"))
