@@ -14,10 +14,7 @@ import Testing
         var lock_line: Int
     }
 
-    /// CPython ≤ 3.13: its locks are semaphores, whose holds are recorded (3.14's PyMutex: waits only).
-    static let pythons = PythonVersions.installed.filter { !["3.14", "3.15"].contains($0.version) }
-
-    @Test(arguments: pythons)
+    @Test(arguments: PythonVersions.withRecordedPythonLockHolds)
     func aLocksHoldIsItsHoldersWorkAndTheirWaitsForTheGIL(python: PythonVersions.Interpreter) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -15,6 +15,10 @@ enum PythonVersions {
 
     static let wanted = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 
+    /// CPython ≤ 3.13: its locks are semaphores, whose every acquisition and hold is
+    /// recorded (3.14's PyMutex: contended waits only).
+    static var withRecordedPythonLockHolds: [Interpreter] { installed.filter { !["3.14", "3.15"].contains($0.version) } }
+
     static let installed: [Interpreter] = {
         var found: [Interpreter] = []
         let root = (ProcessInfo.processInfo.environment["PYENV_ROOT"] ?? NSHomeDirectory() + "/.pyenv") + "/versions"

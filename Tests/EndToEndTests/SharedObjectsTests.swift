@@ -11,10 +11,7 @@ import Testing
 @Suite(.serialized) struct SharedObjectsTests {
     struct Workload: Decodable { var wall_s: Double }
 
-    /// CPython ≤ 3.13: Python lock acquisitions are recorded (3.14's PyMutex: waits only).
-    static let pythons = PythonVersions.installed.filter { !["3.14", "3.15"].contains($0.version) }
-
-    @Test(arguments: pythons)
+    @Test(arguments: PythonVersions.withRecordedPythonLockHolds)
     func threadsHandingItemsThroughAQueueWouldBeSlowerAsProcesses(python: PythonVersions.Interpreter) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -39,7 +36,7 @@ import Testing
     /// 0.26 s against 1.35 s). As processes (multiprocessing.Lock and Value) it took 0.30 s
     /// against 0.15 s (3.11), 0.38 against 0.23 (3.10), and 0.20 against 0.22 once (3.10):
     /// not the 1.76× the replay predicts for the work alone.
-    @Test(arguments: pythons.filter { !["3.8", "3.9"].contains($0.version) })
+    @Test(arguments: PythonVersions.withRecordedPythonLockHolds.filter { !["3.8", "3.9"].contains($0.version) })
     func threadsCountingUnderOneLockWouldBeSlowerAsProcesses(python: PythonVersions.Interpreter) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
