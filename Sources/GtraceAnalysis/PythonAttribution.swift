@@ -68,6 +68,9 @@ struct PythonAttributionAccumulator {
     static let reachNanoseconds: UInt64 = 10_000_000
     static let unlocated = "(unlocated: over 10 ms from any recorded location)"
     static let between = "(unlocated: between two recorded locations in different code)"
+    /// A new thread that ran its code and ended (or first let the GIL go) with no location in
+    /// between: its code held the GIL, but neither end had a Python frame to name it.
+    static let newThreadRun = "(unlocated: a new thread's first hold, no Python frame at either end)"
     /// A thread's holds other threads waited for are split by its samples once it has this many.
     static let minimumSamples = 20
     /// A release followed this soon by the thread's next request for the GIL was a forced
@@ -105,6 +108,9 @@ struct PythonAttributionAccumulator {
         /// Another thread waited for the GIL during the hold: its release was asked for
         /// (a forced switch, at whatever code ran), not where the thread chose to block.
         var contended = false
+        /// The first hold of a thread other than a main thread: it began before the thread ran
+        /// any Python code (no frame at its start).
+        var firstOfNewThread = false
     }
     private struct ThreadState {
         var last: LastGIL?
@@ -117,6 +123,8 @@ struct PythonAttributionAccumulator {
         var waitStart: UInt64?
         var waitSite: PythonWaitSite?
         var releaseFrames: PythonStack?
+        /// The thread held the GIL before its current hold.
+        var heldBefore = false
         var after: String?
         var pendingHandOff: (from: String, latency: UInt64)?
         var onCPU = true
@@ -253,6 +261,8 @@ struct PythonAttributionAccumulator {
             s.hold = Hold(lock: lock, thread: t, start: e.time, holderSince: l.switchedAt, startForced: s.lastReleaseForced,
                           contended: !l.waiting.isEmpty)
             if !s.onCPU { s.hold?.offSince = e.time }
+            s.hold?.firstOfNewThread = !s.heldBefore && !mainThreads.contains(t)
+            s.heldBefore = true
             s.last = .acquire
             s.lastLock = lock
             l.holder = t
@@ -454,7 +464,11 @@ struct PythonAttributionAccumulator {
         // Both ends where the thread chose to wait (it took the GIL back after a blocking
         // call and let it go for another), not where CPython interrupted it.
         let chosenEnds = hold.startForced == false && hold.endForced == false
-        if chosenEnds, points.count == 2, duration > 0, let first = points[0].frames.first, first.code != nil,
+        if hold.firstOfNewThread, duration > 0, !points.isEmpty, points.allSatisfy({ $0.frames.isEmpty }) {
+            // Three threads that each ran a 0.4 ms function from start to exit were "(no Python
+            // frame)": their code ran, between two ends that had none.
+            credit(&c, label: (Self.newThreadRun, ""), nanoseconds: duration, onCPU: holdOnCPU)
+        } else if chosenEnds, points.count == 2, duration > 0, let first = points[0].frames.first, first.code != nil,
            first == points[1].frames.first {
             // Let go at the same call it came back from (a queue's consumer: Condition.wait at
             // threading.py:320, around a whole turn of its loop): the function at the ends may

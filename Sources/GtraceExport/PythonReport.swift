@@ -2,13 +2,25 @@ import GtraceAnalysis
 
 /// The Python code at the GIL in the text report (docs/METRICS.md, "Python code at the GIL").
 enum PythonReport {
-    /// One line per CPython process with locations: the functions that held the GIL most.
+    /// Processes the verdict names: a tree of many Python processes gets the
+    /// ones whose GIL was waited for most, the rest in the GIL section.
+    static let headlineProcesses = 3
+
+    /// One line per CPython process with locations (the `headlineProcesses`
+    /// whose GIL was waited for most): the functions that held the GIL most.
     static func headline(_ a: TraceAnalysis) -> [String] {
         var out: [String] = []
-        for g in a.gil {
-            guard let p = g.pythonCode, p.holdNanoseconds > 0 else { continue }
+        let located = a.gil.filter { g in
+            guard let p = g.pythonCode, p.holdNanoseconds > 0 else { return false }
+            return p.functions.prefix(3).contains { $0.selfNanoseconds > 0 }
+        }
+        // Stable: equal waits keep the trace's process order.
+        let ranked = located.enumerated().sorted {
+            ($0.element.waitTotalNanoseconds, -$0.offset) > ($1.element.waitTotalNanoseconds, -$1.offset)
+        }.map(\.element)
+        for g in ranked.prefix(headlineProcesses) {
+            guard let p = g.pythonCode else { continue }
             let top = p.functions.prefix(3).filter { $0.selfNanoseconds > 0 }
-            guard !top.isEmpty else { continue }
             let parts = top.map { "\($0.function) \(Formatting.percent(Double($0.selfNanoseconds) / Double(p.holdNanoseconds)))" }
             let process = a.gil.count > 1 ? " (pid \(g.pid))" : ""
             // Without samples only a hold's two ends are known: a thread that leaves a function
@@ -19,6 +31,9 @@ enum PythonReport {
             if let site = p.waitSites.first, site.waitNanoseconds > 0 {
                 out.append("  most GIL waiting\(process): \(Formatting.duration(site.waitNanoseconds)) at \(site.site)")
             }
+        }
+        if ranked.count > headlineProcesses {
+            out.append("  (the Python code at the GIL of \(ranked.count - headlineProcesses) more processes, whose GILs were waited for less: gtrace report --details)")
         }
         return out
     }

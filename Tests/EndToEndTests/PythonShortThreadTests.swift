@@ -28,4 +28,31 @@ import Testing
         #expect(onCPU >= 0.9 * truth.task_cpu_ns && onCPU <= 1.15 * truth.task_cpu_ns,
                 "\(python): task held the GIL on a CPU \(onCPU / 1e6) ms, its own thread_time \(truth.task_cpu_ns / 1e6) ms")
     }
+
+    /// Threads that never let the GIL go themselves (no sleep): each one's run is one hold
+    /// from its start to its exit, neither end with a Python frame. Their code ran there,
+    /// so the hold is an unlocated new thread's run, not "(no Python frame)", where it was.
+    @Test(arguments: PythonVersions.installed)
+    func aNewThreadsRunWithoutLocationsIsUnlocatedNotFrameless(python: PythonVersions.Interpreter) throws {
+        guard SchedulingTests.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", python.path,
+                                           "\(Harness.packageRoot)/tools/workloads/py_short_threads.py", "60", "4", "2", "0"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
+        let report = try Harness.reportJSON(trace)
+        let gil = try #require((report["gil"] as? [[String: Any]])?.first)
+        let code = try #require(gil["pythonCode"] as? [String: Any])
+        let functions = code["functions"] as? [[String: Any]] ?? []
+        let run = try #require(functions.first { ($0["function"] as? String)?.hasPrefix("(unlocated: a new thread's first hold") == true },
+                               "\(python): \(functions.map { $0["function"] ?? "" })")
+        let onCPU = SchedulingTests.number(run["selfOnCPUNanoseconds"])
+        #expect(onCPU >= 0.9 * truth.task_cpu_ns && onCPU <= 1.2 * truth.task_cpu_ns,
+                "\(python): the new threads' runs held the GIL on a CPU \(onCPU / 1e6) ms, task's own thread_time \(truth.task_cpu_ns / 1e6) ms")
+        let frameless = functions.first { ($0["function"] as? String) == "(no Python frame)" }
+        let framelessNanoseconds = SchedulingTests.number(frameless?["selfNanoseconds"])
+        #expect(framelessNanoseconds < 0.1 * truth.task_cpu_ns, "\(python): (no Python frame) \(framelessNanoseconds / 1e6) ms")
+    }
 }

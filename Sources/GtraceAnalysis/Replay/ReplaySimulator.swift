@@ -290,17 +290,24 @@ struct ReplaySimulator {
         let cores = scenario.cores ?? Int.max
         var guardSteps = 0, work = 0, gaveUp = false
         var stillRunning: [Int] = []
+        // The threads not done, in index order: the per-step scans visit only
+        // these (a tree of thousands of short processes has few alive at a time).
+        var live = Array(threads.indices)
         while true {
             // Zero-time operations until nothing moves.
-            var moved = true
+            var moved = true, someoneFinished = false
             while moved {
                 moved = false
-                for t in threads.indices where threads[t].status != .done && threads[t].status != .running
+                for t in live where threads[t].status != .done && threads[t].status != .running
                     && threads[t].status != .ready && threads[t].status != .delaying && threads[t].status != .blockedOnLock {
-                    if advance(t) { moved = true }
+                    if advance(t) {
+                        moved = true
+                        someoneFinished = someoneFinished || threads[t].status == .done
+                    }
                 }
                 // Threads handed a lock are active again.
             }
+            if someoneFinished { live.removeAll { threads[$0].status == .done } }
             let slice = currentSlice()
             // Give free CPUs to ready threads, first come first served.
             while running.count < cores, readyHead < readyQueue.count {
@@ -324,7 +331,7 @@ struct ReplaySimulator {
             for t in running {
                 next = min(next, time.adding(saturating: someoneWaits ? min(threads[t].remaining, threads[t].sliceLeft) : threads[t].remaining))
             }
-            for t in threads.indices {
+            for t in live {
                 switch threads[t].status {
                 case .delaying: next = min(next, threads[t].wakeAt)
                 case .notStarted where startAfterOf[t] == nil: next = min(next, max(startTime(t), time))
@@ -364,7 +371,7 @@ struct ReplaySimulator {
                 }
             }
             swap(&running, &stillRunning)
-            for t in threads.indices where threads[t].status == .delaying && threads[t].wakeAt <= time {
+            for t in live where threads[t].status == .delaying && threads[t].wakeAt <= time {
                 threads[t].pc += 1
                 threads[t].status = .active
             }
