@@ -16,12 +16,52 @@ struct gt_start {
     int c11; /* fn is a C11 thrd_start_t: returns int (glibc converts it the same way) */
 };
 
+/* Start blocks of threads being created, claimed with a compare-and-swap:
+ * neither the creator nor the new thread calls malloc or free. A new thread's
+ * first free() gives it a malloc arena (and tcache) that a program whose
+ * threads never allocate would not have (tools/workloads/thread_arenas.c: 5
+ * heaps traced against 1). malloc only when every slot is in use: that many
+ * threads being created at the same moment. */
+#define GT_START_SLOTS 256
+static struct gt_start gt_start_slots[GT_START_SLOTS];
+static int gt_start_used[GT_START_SLOTS];
+static unsigned gt_start_next;
+
+static struct gt_start *gt_start_claim(void) {
+    unsigned first = __atomic_fetch_add(&gt_start_next, 1, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < GT_START_SLOTS; i++) {
+        unsigned k = (first + i) % GT_START_SLOTS;
+        int expected = 0;
+        if (__atomic_compare_exchange_n(&gt_start_used[k], &expected, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return &gt_start_slots[k];
+    }
+    struct gt_tls *t = &gt_tls;
+    int saved = errno;
+    t->guard++;
+    struct gt_start *s = malloc(sizeof *s);
+    t->guard--;
+    errno = saved;
+    return s;
+}
+
+/* After the block was read (the release store orders the reads before it). */
+static void gt_start_release(struct gt_start *s) {
+    if (s >= gt_start_slots && s < gt_start_slots + GT_START_SLOTS) {
+        __atomic_store_n(&gt_start_used[s - gt_start_slots], 0, __ATOMIC_RELEASE);
+        return;
+    }
+    struct gt_tls *t = &gt_tls;
+    int saved = errno;
+    t->guard++;
+    free(s);
+    t->guard--;
+    errno = saved;
+}
+
 static void *gt_trampoline(void *p) {
     struct gt_start s = *(struct gt_start *)p;
     struct gt_tls *t = &gt_tls;
-    t->guard++;
-    free(p);
-    t->guard--;
+    gt_start_release(p);
     uint32_t tid = gt_gettid();
     long off = gt_tid_offset;
     if (off >= 0) {
@@ -51,12 +91,7 @@ GT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 int gt_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg, int c11) {
     int (*f)(void *, const void *, void *(*)(void *), void *) = GT_REAL(pthread_create);
     if (!gt_enabled) return f(th, attr, fn, arg);
-    struct gt_tls *t = &gt_tls;
-    int saved = errno;
-    t->guard++;
-    struct gt_start *s = malloc(sizeof *s);
-    t->guard--;
-    errno = saved;
+    struct gt_start *s = gt_start_claim();
     /* Traced lazily, THREAD_START(0). A C11 start routine's int then comes back in the
      * low half of the thread's result, which is all thrd_join reads. */
     if (s == NULL) return f(th, attr, fn, arg);
@@ -65,13 +100,7 @@ int gt_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void
     s->creator = gt_gettid();
     s->c11 = c11;
     int rc = f(th, attr, gt_trampoline, s);
-    if (rc != 0) {
-        saved = errno;
-        t->guard++;
-        free(s);
-        t->guard--;
-        errno = saved;
-    }
+    if (rc != 0) gt_start_release(s);
     return rc;
 }
 

@@ -91,4 +91,18 @@ import Testing
         #expect(threads.filter { $0["ended"] as? String == "returned" }.count == 2)
         #expect(threads.filter { ($0["name"] as? String)?.hasPrefix("worker-") == true }.allSatisfy { $0["acquisitions"] as? Int == 100 })
     }
+
+    /// Threads that never allocate keep the program's one malloc heap: the
+    /// runtime's thread start must not malloc or free in them (a new thread's first
+    /// free() gave each of 8 threads alive at once its own arena: 9 heaps).
+    @Test func threadsThatNeverAllocateGetNoMallocArenas() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("thread_arenas", in: dir)
+        let untraced = try Harness.run(workload, ["8"])
+        #expect(untraced.stdout == "heaps 1\n", "\(untraced.stdout)")
+        let traced = try Harness.gtrace(["record", "-o", "\(dir)/t.data", "--", workload, "8"])
+        #expect(traced.status == 0, "\(traced.stderr)")
+        #expect(traced.stdout == untraced.stdout)
+    }
 }
