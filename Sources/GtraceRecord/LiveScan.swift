@@ -92,12 +92,22 @@ final class LiveScan: @unchecked Sendable {
         return stopped
     }
 
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
+
+    /// A directory entry's name, read in place up to its NUL. An entry is only as
+    /// long as its name (d_reclen): copying d_name's whole 256 bytes read past the
+    /// end of readdir's buffer when an entry ended a page (a segfault in 1 of 3
+    /// recordings of 500 Python threads).
+    static func name(of entry: UnsafePointer<dirent>) -> String {
+        String(cString: UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
+    }
+
     /// One look at the session directory; returns the chunks scanned.
     private func pass() -> Int {
         var chunksOf: [ThreadKey: [(number: Int, name: String)]] = [:]
         guard let listing = opendir(directory) else { return 0 }
         while let entry = readdir(listing) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = Self.name(of: entry)
             guard let (key, number) = SessionReader.chunkFile(name) else { continue }
             chunksOf[key, default: []].append((number, name))
         }
