@@ -142,6 +142,14 @@ static struct gtrace_buffer_header *gt_chunk_create(uint32_t tid, uint32_t *chun
     return h;
 }
 
+/* Ticks since `start`, for a chunk header's setup_ticks: what recording cost the
+ * thread beyond its records (the kernel's file and mapping work, and waiting for
+ * other threads doing the same: they share the process's memory-map lock). */
+static uint32_t gt_setup_ticks(uint64_t start) {
+    uint64_t ticks = gtrace_timestamp() - start;
+    return ticks > UINT32_MAX ? UINT32_MAX : (uint32_t)ticks;
+}
+
 static void gt_block_signals(sigset_t *old) {
     sigset_t all;
     sigfillset(&all);
@@ -167,6 +175,7 @@ static int gt_thread_init(void) {
     uint32_t tid = gt_gettid();
     uint32_t chunk = 0;
     size_t len = 0;
+    uint64_t setup_start = gtrace_timestamp();
     struct gtrace_buffer_header *h = gt_chunk_create(tid, &chunk, &len);
     if (h == NULL) {
         t->state = GT_OFF;
@@ -178,6 +187,7 @@ static int gt_thread_init(void) {
         errno = saved;
         return 0;
     }
+    h->setup_ticks = gt_setup_ticks(setup_start);
     t->hdr = h;
     t->chunk = chunk;
     t->cur_len = len;
@@ -233,6 +243,7 @@ void gt_emit_full(struct gtrace_buffer_header *h, uint64_t tsc, uint16_t kind, u
     t->rotating = 1;
     uint32_t chunk = t->chunk + 1;
     size_t len = 0;
+    uint64_t setup_start = gtrace_timestamp();
     struct gtrace_buffer_header *n = gt_chunk_create(gt_gettid(), &chunk, &len);
     if (n == NULL) {
         int failure = errno;
@@ -252,6 +263,7 @@ void gt_emit_full(struct gtrace_buffer_header *h, uint64_t tsc, uint16_t kind, u
     /* Retire: the chunk two rotations back is unmapped now; the previous two
      * stay mapped so an interrupted writer can still finish its record. */
     if (t->retired[1] != NULL) munmap(t->retired[1], t->retired_len[1]);
+    n->setup_ticks = gt_setup_ticks(setup_start);
     t->retired[1] = t->retired[0];
     t->retired_len[1] = t->retired_len[0];
     t->retired[0] = h;
@@ -314,6 +326,17 @@ void gt_thread_release(void) {
     gt_block_signals(&old);
     t->state = GT_OFF;
     if (t->hdr != NULL) __atomic_sub_fetch(&gt_mapped_threads, 1, __ATOMIC_RELAXED);
+    /* Unmapping the retired chunks is buffer set-up time too, added to the last chunk's
+     * header (whose own unmapping cannot be). */
+    uint64_t start = gtrace_timestamp();
+    for (int i = 0; i < 2; i++) {
+        if (t->retired[i] != NULL) munmap(t->retired[i], t->retired_len[i]);
+        t->retired[i] = NULL;
+    }
+    if (t->hdr != NULL) {
+        uint64_t total = (uint64_t)t->hdr->setup_ticks + gt_setup_ticks(start);
+        t->hdr->setup_ticks = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+    }
     gt_unmap_all(t);
     gt_restore_signals(&old);
     errno = saved;

@@ -205,7 +205,8 @@ public enum Analyzer {
         analysis.timeline = scheduling.timeline.timeline(tables: tables)
         analysis.jvmMonitors = JVMMonitorStatistics.compute(conditions: conditions)
         analysis.conditionQueues = conditionQueues.statistics(locks: lockStats)
-        analysis.invisibleWaits = InvisibleWaitStatistics.compute(threads: threadStats, processes: processStats)
+        analysis.invisibleWaits = InvisibleWaitStatistics.compute(threads: threadStats, processes: processStats,
+                                                                  bufferSetupNanoseconds: analysis.summary.recordingCost?.bufferSetupNanoseconds)
         if pythonWaitsEnabled { analysis.pythonLockWaits = pythonWaits.statistics() }
         let verdict = Verdict.decide(analysis)
         analysis.limit = verdict.limit

@@ -15,6 +15,12 @@ public struct InvisibleWaitStatistics: Sendable, Codable, Equatable {
     public var share: Double = 0
     /// Processes (pids) the time comes from, the largest share first, and whether the runtime entered them.
     public var processes: [ProcessShare] = []
+    /// The part of `blockedNanoseconds` that may be gtrace's own: its threads' time setting up
+    /// record buffers (RecordingCost), at most all of the blocked time. Set-up time on a CPU
+    /// is counted too, so this is an upper bound.
+    public var recordingNanoseconds: UInt64 = 0
+    /// (blocked − recording) ÷ thread time: the share the program's own waits may have.
+    public var shareBeyondRecording: Double = 0
 
     public struct ProcessShare: Sendable, Codable, Equatable {
         public var pid: Int32
@@ -26,7 +32,7 @@ public struct InvisibleWaitStatistics: Sendable, Codable, Equatable {
     /// From this share on, the verdict says so (and never that no lock limited the run).
     public static let significantShare = 0.1
 
-    public var isSignificant: Bool { share >= Self.significantShare }
+    public var isSignificant: Bool { shareBeyondRecording >= Self.significantShare }
 
     /// "37% of thread time blocked in waits gtrace cannot see (…)".
     public var sentence: String {
@@ -34,12 +40,19 @@ public struct InvisibleWaitStatistics: Sendable, Codable, Equatable {
         let why = uninstrumented
             ? "a program the runtime could not enter (static, e.g. Go, or setuid): none of its locks are seen"
             : "a lock implemented with raw futex syscalls, e.g. Go, or a call gtrace does not wrap"
-        return String(format: "%.0f%% of thread time blocked in waits gtrace cannot see (%@): locks behind them may serialise the work.",
-                      share * 100, why)
+        return String(format: "%.0f%% of thread time blocked in waits gtrace cannot see (%@)%@: locks behind them may serialise the work.",
+                      shareBeyondRecording * 100, why, recordingClause)
+    }
+
+    /// ", beyond up to 1.2 s (40%) of gtrace setting up its record buffers", or "".
+    var recordingClause: String {
+        guard recordingNanoseconds > 0, threadNanoseconds > 0 else { return "" }
+        return String(format: ", beyond up to %@ (%.0f%%) of gtrace setting up its record buffers", Verdict.duration(recordingNanoseconds),
+                      Double(recordingNanoseconds) / Double(threadNanoseconds) * 100)
     }
 
     /// Computed from the thread states (perf only; nil without perf).
-    static func compute(threads: [ThreadStatistics], processes: [ProcessStatistics]) -> InvisibleWaitStatistics? {
+    static func compute(threads: [ThreadStatistics], processes: [ProcessStatistics], bufferSetupNanoseconds: UInt64? = nil) -> InvisibleWaitStatistics? {
         guard threads.contains(where: { $0.states?.onCPUNanoseconds != nil }) else { return nil }
         var count: [Int: Int] = [:]
         for t in threads { count[t.process, default: 0] += 1 }
@@ -62,6 +75,9 @@ public struct InvisibleWaitStatistics: Sendable, Codable, Equatable {
         }
         out.processes.sort { ($0.blockedNanoseconds, -$0.pid) > ($1.blockedNanoseconds, -$1.pid) }
         out.share = out.threadNanoseconds == 0 ? 0 : Double(out.blockedNanoseconds) / Double(out.threadNanoseconds)
+        out.recordingNanoseconds = min(bufferSetupNanoseconds ?? 0, out.blockedNanoseconds)
+        out.shareBeyondRecording = out.threadNanoseconds == 0 ? 0
+            : Double(out.blockedNanoseconds - out.recordingNanoseconds) / Double(out.threadNanoseconds)
         return out
     }
 }

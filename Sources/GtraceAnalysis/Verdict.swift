@@ -130,7 +130,7 @@ public enum Verdict {
     /// wrapper recorded ("other off-CPU", perf only): futex locks of Rust, Go or Java, and the like.
     /// The analysis's own measure (InvisibleWaits.swift) when it has one.
     static func invisibleWaitShare(_ a: TraceAnalysis) -> Double? {
-        if let unseen = a.invisibleWaits { return unseen.threadNanoseconds > 0 ? unseen.share : nil }
+        if let unseen = a.invisibleWaits { return unseen.threadNanoseconds > 0 ? unseen.shareBeyondRecording : nil }
         guard a.summary.scheduling == "perf" else { return nil }
         let multithreaded = Set(a.processes.filter { $0.threadCount > 1 }.map(\.index))
         let states = a.threads.filter { multithreaded.contains($0.process) }.compactMap(\.states)
@@ -194,7 +194,8 @@ public enum Verdict {
                 : loaded > base.wall + base.wall / 20
                 ? String(format: "than the recording replayed as it was on an idle machine (%@; with this run's waits for a CPU%@: %@)", duration(base.wall),
                          // The machine's idle counters can rule other programs out (ForeignLoad.confirmed).
-                         p?.foreignLoad?.byRecorder == true ? ", while gtrace's recorder held one"
+                         p?.foreignLoad?.mostlyByRecorder == true ? ", while gtrace's recorder held one"
+                            : p?.foreignLoad?.byRecorder == true ? ", while gtrace's recorder and other work held one"
                             : p?.foreignLoad?.confirmed == false ? ", while a CPU idled" : ", when other programs held them", duration(loaded))
                 : String(format: "than the recording replayed as it was (%@)", duration(base.wall))
             return String(format: "%@ the replay predicts %@ on %d cores: %.2f× faster %@. %@",
@@ -473,8 +474,8 @@ public enum Verdict {
             limit = Limit(kind: "invisible waits", rule: 7,
                           summary: String(format: "waits gtrace cannot see: %.0f%% of the threads' time off a CPU in waits no wrapper recorded", invisible * 100),
                           numbers: ["invisibleShare": invisible])
-            sentences.append(String(format: "The threads spent %.0f%% of their time off the CPU in waits gtrace cannot see (no wrapped call: futex-based locks of Rust, Go or Java, page faults, file I/O); the lock table may not show what serialises them; %@.",
-                                    invisible * 100, parallelismText))
+            sentences.append(String(format: "The threads spent %.0f%% of their time off the CPU in waits gtrace cannot see (no wrapped call: futex-based locks of Rust, Go or Java, page faults, file I/O)%@; the lock table may not show what serialises them; %@.",
+                                    invisible * 100, a.invisibleWaits?.recordingClause ?? "", parallelismText))
         }
 
         // 2e (checked last but serial parts). Threads that each ran a share of the work and took
@@ -549,7 +550,10 @@ public enum Verdict {
             sentences.append(String(format: "Other programs held the CPUs for %.0f%% of the run while its threads were ready to run (%@ of CPU time): measured times are inflated.",
                                     foreign.share * 100, duration(foreign.cpuNanoseconds)))
         }
-        if let foreign, foreign.byRecorder, foreign.share >= foreignNoteShare, let recorder = foreign.recorderCPUNanoseconds {
+        if let foreign, foreign.byRecorder, !foreign.mostlyByRecorder, foreign.share >= foreignNoteShare, let recorder = foreign.recorderCPUNanoseconds {
+            sentences.append(String(format: "For %.0f%% of the run its threads were ready to run while other work held the CPUs (%@ of CPU time): the machine's idle counters leave %@ to other programs or the kernel, and gtrace's recorder used %@ (reading the records as they were written): measured times are inflated.",
+                                    foreign.share * 100, duration(foreign.cpuNanoseconds), duration(foreign.leftToOthersNanoseconds), duration(recorder)))
+        } else if let foreign, foreign.byRecorder, foreign.share >= foreignNoteShare, let recorder = foreign.recorderCPUNanoseconds {
             sentences.append(String(format: "For %.0f%% of the run its threads were ready to run while a CPU ran gtrace's recorder (it used %@ of CPU time during the run, reading the records as they were written): measured times are inflated by up to %@.",
                                     foreign.share * 100, duration(recorder), duration(foreign.cpuNanoseconds)))
         }
@@ -567,11 +571,25 @@ public enum Verdict {
     /// inserts used 287 ms of CPU untraced, 454 ms traced (8.0 M records), and nothing in
     /// the report said the run it describes was not the program's own.
     static func recordingCostSentence(_ a: TraceAnalysis) -> String? {
-        guard let cost = a.summary.recordingCost, a.summary.cpuNanoseconds > 0,
-              Double(cost.leastNanoseconds) >= recordingCostShare * Double(a.summary.cpuNanoseconds) else { return nil }
-        return String(format: "Recording cost this run at least %@ of CPU time (%.0f%% of its %@): its threads wrote %@ records, each no cheaper than %.1f ns on this machine, more where they hand locks or the GIL to each other. The program runs faster untraced, and the times above are of the traced run.",
-                      duration(cost.leastNanoseconds), Double(cost.leastNanoseconds) / Double(a.summary.cpuNanoseconds) * 100,
-                      duration(a.summary.cpuNanoseconds), Self.count(cost.records), Double(cost.picosecondsPerRecord) / 1000)
+        guard let cost = a.summary.recordingCost, a.summary.cpuNanoseconds > 0 else { return nil }
+        let records = Double(cost.leastNanoseconds) >= recordingCostShare * Double(a.summary.cpuNanoseconds)
+        let threadTime = a.invisibleWaits?.threadNanoseconds ?? 0
+        let setup = cost.bufferSetupNanoseconds ?? 0
+        let buffers = threadTime > 0 && Double(setup) >= recordingCostShare * Double(threadTime)
+        var text: [String] = []
+        if records {
+            text.append(String(format: "Recording cost this run at least %@ of CPU time (%.0f%% of its %@): its threads wrote %@ records, each no cheaper than %.1f ns on this machine, more where they hand locks or the GIL to each other.",
+                               duration(cost.leastNanoseconds), Double(cost.leastNanoseconds) / Double(a.summary.cpuNanoseconds) * 100,
+                               duration(a.summary.cpuNanoseconds), Self.count(cost.records), Double(cost.picosecondsPerRecord) / 1000))
+        }
+        if buffers {
+            // Thread-heavy programs: each thread maps and unmaps files for its records, and threads
+            // that do so at once wait for each other in the kernel (the memory-map lock), off the CPU.
+            text.append(String(format: "Its threads spent %@ (%.0f%% of the time of its multithreaded processes' threads) setting up gtrace's record buffers (%@ files created, mapped and unmapped; threads doing so at once wait for each other in the kernel).",
+                               duration(setup), Double(setup) / Double(threadTime) * 100, Self.count(cost.bufferChunks ?? 0)))
+        }
+        guard !text.isEmpty else { return nil }
+        return (text + ["The program runs faster untraced, and the times above are of the traced run."]).joined(separator: " ")
     }
 
     /// "12.8 M", "966 k", "530".

@@ -123,6 +123,9 @@ struct SessionContents {
 
     var images: [ImageKey: Image] = [:]
     var threads: [ThreadRecords] = []
+    /// Ticks the threads spent setting up their chunks (headers' `setup_ticks`), and the chunks.
+    var bufferSetupTicks: UInt64 = 0
+    var bufferChunks = 0
     var execNotes: [Int32: [ExecNote]] = [:]
     /// Per image, every object its snapshots saw (the same object once).
     var objects: [ImageKey: [LoadedObject]] = [:]
@@ -188,6 +191,8 @@ enum SessionReader {
                     let header = file.bytes.loadUnaligned(as: gtrace_buffer_header.self)
                     lost = header.lost
                     brokenErrno = Int32(truncatingIfNeeded: header.broken_errno)
+                    contents.bufferSetupTicks = contents.bufferSetupTicks.addingReportingOverflow(UInt64(header.setup_ticks)).partialValue
+                    contents.bufferChunks += 1
                 }
                 chunks[id, default: []].append((chunk, file, lost, brokenErrno))
             }

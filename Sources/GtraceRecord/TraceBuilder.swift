@@ -399,6 +399,11 @@ struct TraceBuilder {
         info += facts.info.map { (key: $0.0, value: $0.1) }
         // The records the runtime wrote (every thread's), for the recording's cost.
         info.append(("runtime_records", "\(scan.recordsPerThread.reduce(0, +))"))
+        if session.bufferChunks > 0, fit.ticksPerNanosecond > 0 {
+            // The threads' time setting up their record buffers (docs/METRICS.md, "Recording cost").
+            info.append(("buffer_chunks", "\(session.bufferChunks)"))
+            info.append(("buffer_setup_ns", "\(UInt64(min(Double(session.bufferSetupTicks) / fit.ticksPerNanosecond, 9e18)))"))
+        }
         if let user = facts.treeUserNanoseconds, let system = facts.treeSystemNanoseconds {
             info.append(("tree_user_ns", "\(user)"))
             info.append(("tree_system_ns", "\(system)"))

@@ -193,6 +193,14 @@ import Testing
         #expect(few.verdict.joined().contains("Other programs held the CPUs"), "\(few.verdict)")
         #expect(recorder.verdict.joined().contains("a CPU ran gtrace's recorder"), "\(recorder.verdict)")
         #expect(recorder.limit?.kind != "foreign load")
+        // The recorder used 4 ms and the counters leave 36 ms to other work: neither explains
+        // the 40 ms alone, and the recorder is not named as the cause (50 processes of 50
+        // threads: "while a CPU ran gtrace's recorder (it used 3 ms) … up to 75 ms").
+        let both = try analyze(idle: 0, recorder: 4 * ms)
+        let m = try #require(both.parallelism?.foreignLoad)
+        #expect(m.byRecorder && !m.mostlyByRecorder && m.leftToOthersNanoseconds == 36 * ms, "\(m)")
+        #expect(!both.verdict.joined().contains("a CPU ran gtrace's recorder"), "\(both.verdict)")
+        #expect(both.verdict.joined().contains("leave 36 ms to other programs or the kernel, and gtrace's recorder used 4 ms"), "\(both.verdict)")
     }
 
     /// Thread 0 (tid 10) runs on CPU 0 and execs at 10 µs; the new image's thread (tid 10

@@ -299,7 +299,8 @@ struct gtrace_buffer_header {
     uint64_t lost;      /* events dropped: nested rotation, or every event after a failed one */
     uint32_t broken_errno; /* errno of the next chunk's creation when it failed (EDQUOT: the
                               GTRACE_MAX_MB budget); the thread's later events are all in `lost` */
-    uint32_t padding;
+    uint32_t setup_ticks; /* timestamp ticks the thread spent creating this chunk (and, at a
+                             rotation, unmapping a retired one); saturates at UINT32_MAX */
 };
 _Static_assert(sizeof(struct gtrace_buffer_header) == 64, "buffer header is 64 bytes");
 
