@@ -74,19 +74,15 @@ static struct gtrace_buffer_header *gt_chunk_create(uint32_t tid, uint32_t *chun
     }
     /* A thread's chunks double in size (16 KiB, 32 KiB, ... 2 MiB), so a
      * thread's tmpfs use stays within about twice its records whatever its
-     * rate. Chunks of the pool's size (the largest) come from the recorder's
-     * pool when it has one (pages already allocated); smaller ones, and
-     * chunk 0, are new files. */
+     * rate. Chunks after the first come from the recorder's pool when it has
+     * one (pages already allocated and written); else they are new files. */
     int pooled = 0;
-    if (c != 0 && gt_pool_chunk_bytes() == len) {
+    if (c != 0 && gt_pool_has(len)) {
         for (int attempt = 0; attempt < 8; attempt++, c++) {
             gt_chunk_path(path, end, tid, c);
-            size_t pool_len = 0;
-            fd = gt_pool_claim(path, &pool_len);
+            fd = gt_pool_claim(path, len);
             if (fd >= 0) {
                 pooled = 1;
-                __atomic_add_fetch(&gt_used_bytes, pool_len - len, __ATOMIC_RELAXED);
-                len = pool_len;
                 break;
             }
             if (errno != EEXIST) break;

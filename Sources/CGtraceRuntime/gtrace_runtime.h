@@ -261,12 +261,12 @@ int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, cons
                           int (*wait)(void *, void *, int, const void *)) GT_HIDDEN;
 
 /* ---- pool.c ------------------------------------------------------------ */
-/* Takes a pre-allocated chunk file from the recorder's pool and renames it to
- * `dest`; returns an open fd and its size in *len, or -1 (errno EEXIST when
- * `dest` exists, else the pool is empty or absent). */
-int gt_pool_claim(const char *dest, size_t *len) GT_HIDDEN;
-/* The size of the pool's chunks; 0 without a pool. */
-size_t gt_pool_chunk_bytes(void) GT_HIDDEN;
+/* Takes a pre-allocated chunk file of `len` bytes from the recorder's pool and
+ * renames it to `dest`; returns an open fd, or -1 (errno EEXIST when `dest`
+ * exists, else the pool has none of that size or is absent). */
+int gt_pool_claim(const char *dest, size_t len) GT_HIDDEN;
+/* True when the pool keeps chunks of `len` bytes. */
+int gt_pool_has(size_t len) GT_HIDDEN;
 
 /* ---- process.c --------------------------------------------------------- */
 /* wakers.c: a pipe/socket/anonymous-inode fd's identity (cached per fd);

@@ -33,7 +33,7 @@ static void gt_pool_open(void) {
     close(fd);
     if (m == MAP_FAILED) return;
     struct gtrace_pool_control *c = m;
-    if (memcmp(c->magic, GTRACE_POOL_MAGIC, 8) != 0 || c->chunk_bytes < 2 * GT_HEADER_BYTES) {
+    if (memcmp(c->magic, GTRACE_POOL_MAGIC, 8) != 0 || c->classes > GTRACE_POOL_CLASSES) {
         munmap(m, sizeof *gt_pool);
         return;
     }
@@ -41,21 +41,27 @@ static void gt_pool_open(void) {
     __atomic_store_n(&gt_pool_state, 1, __ATOMIC_RELEASE);
 }
 
-size_t gt_pool_chunk_bytes(void) {
+/* The class of chunks of `len` bytes, or -1. */
+static int gt_pool_class(size_t len) {
     if (__atomic_load_n(&gt_pool_state, __ATOMIC_ACQUIRE) == 0) gt_pool_open();
-    if (__atomic_load_n(&gt_pool_state, __ATOMIC_ACQUIRE) != 1) return 0;
-    return (size_t)gt_pool->chunk_bytes;
+    if (__atomic_load_n(&gt_pool_state, __ATOMIC_ACQUIRE) != 1) return -1;
+    for (uint64_t i = 0; i < gt_pool->classes; i++)
+        if (gt_pool->cls[i].chunk_bytes == len && len >= 2 * GT_HEADER_BYTES) return (int)i;
+    return -1;
 }
 
-int gt_pool_claim(const char *dest, size_t *len) {
-    if (__atomic_load_n(&gt_pool_state, __ATOMIC_ACQUIRE) == 0) gt_pool_open();
-    if (__atomic_load_n(&gt_pool_state, __ATOMIC_ACQUIRE) != 1) {
+int gt_pool_has(size_t len) { return gt_pool_class(len) >= 0; }
+
+int gt_pool_claim(const char *dest, size_t len) {
+    int i = gt_pool_class(len);
+    if (i < 0) {
         errno = ENOENT;
         return -1;
     }
-    uint64_t k = __atomic_fetch_add(&gt_pool->claimed, 1, __ATOMIC_RELAXED);
-    if (k >= __atomic_load_n(&gt_pool->produced, __ATOMIC_ACQUIRE)) {
-        __atomic_fetch_add(&gt_pool->fallbacks, 1, __ATOMIC_RELAXED);
+    struct gtrace_pool_class *c = &gt_pool->cls[i];
+    uint64_t k = __atomic_fetch_add(&c->claimed, 1, __ATOMIC_RELAXED);
+    if (k >= __atomic_load_n(&c->produced, __ATOMIC_ACQUIRE)) {
+        __atomic_fetch_add(&c->fallbacks, 1, __ATOMIC_RELAXED);
         errno = EAGAIN;
         return -1;
     }
@@ -63,12 +69,12 @@ int gt_pool_claim(const char *dest, size_t *len) {
     char *end = src + sizeof src;
     char *p = gt_put_str(src, end, gt_session);
     p = gt_put_str(p, end, "/" GTRACE_POOL_DIRECTORY "/");
+    p = gt_put_u64(p, end, (uint64_t)i);
+    p = gt_put_str(p, end, ".");
     p = gt_put_u64(p, end, k);
     gt_put_str(p, end, ".chunk");
     /* NOREPLACE: a reused tid may already own `dest`; the caller then tries
      * the next chunk number (this pool file is left unused). */
     if (renameat2(AT_FDCWD, src, AT_FDCWD, dest, RENAME_NOREPLACE) != 0) return -1;
-    int fd = open(dest, O_RDWR | O_CLOEXEC);
-    if (fd >= 0) *len = (size_t)gt_pool->chunk_bytes;
-    return fd;
+    return open(dest, O_RDWR | O_CLOEXEC);
 }
