@@ -52,11 +52,12 @@ function renderLockFamilies(section, run) {
     }
   }
   const inv = run.invisibleWaits;
-  if (inv && inv.share >= 0.1) {  // as the text report: from 10% (InvisibleWaitStatistics.significantShare)
+  if (inv && unseenShare(inv) >= 0.1) {  // as the text report: from 10% (InvisibleWaitStatistics.significantShare)
     add(section, el("h2", "Waits gtrace cannot see"));
-    add(section, el("div", pct(inv.share) + " of thread time (" + dur(inv.blockedNanoseconds) + " of " + dur(inv.threadNanoseconds) +
+    add(section, el("div", pct(unseenShare(inv)) + " of thread time (" + dur(inv.blockedNanoseconds - (inv.recordingNanoseconds || 0)) + " of " + dur(inv.threadNanoseconds) +
       ") was spent blocked in waits that no wrapper recorded: a lock implemented with raw futex syscalls (e.g. Go), a call gtrace does not wrap, " +
-      "or a program the runtime could not enter (static or setuid). Locks behind them may serialise the work.", "muted"));
+      "or a program the runtime could not enter (static or setuid). Locks behind them may serialise the work." +
+      (inv.recordingNanoseconds ? " Not counted: up to " + dur(inv.recordingNanoseconds) + " of gtrace setting up its record buffers." : ""), "muted"));
     add(section, table(["pid", "blocked unseen", "thread time", "instrumented"],
       inv.processes.filter(p => p.blockedNanoseconds > 0).map(p => [p.pid, dur(p.blockedNanoseconds), dur(p.threadNanoseconds), p.instrumented ? "yes" : "no"])));
   }

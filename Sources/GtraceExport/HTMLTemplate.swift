@@ -41,6 +41,8 @@ function dur(ns) {
   return ns + " ns";
 }
 function pct(x) { return (x * 100).toFixed(1) + "%"; }
+// The share of thread time in waits gtrace cannot see beyond its own buffer set-up (older reports: all of it).
+function unseenShare(inv) { return inv.shareBeyondRecording === undefined ? inv.share : inv.shareBeyondRecording; }
 function table(headers, rows) {
   const t = el("table"), head = add(t, el("tr"));
   for (const h of headers) add(head, el("th", h));
@@ -62,7 +64,7 @@ function renderRun(run, index) {
   if (p) {
     const nums = add(section, el("div", undefined, "numbers"));
     const items = [["wall time", dur(p.wallNanoseconds)], ["parallelism (" + p.cpuSource + " ÷ wall, " + p.cores + " cores)", p.averageParallelism.toFixed(2)]];
-    if (p.bound) items.push(["at most, with unlimited cores (" + (p.bound.limitedBy === "lock" && p.serialised ? p.serialised.resource : p.bound.limitedBy) + ")" + (run.invisibleWaits && run.invisibleWaits.share >= 0.1 ? ", if the " + pct(run.invisibleWaits.share) + " of thread time in waits gtrace cannot see stays as recorded" : ""), p.bound.value.toFixed(2)]);
+    if (p.bound) items.push(["at most, with unlimited cores (" + (p.bound.limitedBy === "lock" && p.serialised ? p.serialised.resource : p.bound.limitedBy) + ")" + (run.invisibleWaits && unseenShare(run.invisibleWaits) >= 0.1 ? ", if the " + pct(unseenShare(run.invisibleWaits)) + " of thread time in waits gtrace cannot see stays as recorded" : ""), p.bound.value.toFixed(2)]);
     if (p.foreignLoad && p.foreignLoad.confirmed !== false) items.push(["of the run other programs held the CPUs" + (p.foreignLoad.share >= 0.1 ? ": measured times are inflated" : ""), pct(p.foreignLoad.share)]);
     if (p.foreignLoad && p.foreignLoad.confirmed === false) items.push(["of the run a thread waited for a CPU that stayed idle (the scheduler's placement; the machine's idle counters leave no room for other programs)", pct(p.foreignLoad.share)]);
     if (p.replayFit) items.push(["replay vs measured" + (p.replayFit.fits ? "" : ": the model does not fit, no predictions"), (p.replayFit.error >= 0 ? "+" : "") + pct(p.replayFit.error)]);

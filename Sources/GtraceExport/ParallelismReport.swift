@@ -45,7 +45,7 @@ enum ParallelismReport {
     /// goroutines parked on its own mutex, a static program's futexes): said when they are many.
     static func unseenCaveat(_ a: TraceAnalysis) -> String {
         guard let unseen = a.invisibleWaits, unseen.isSignificant else { return "" }
-        return String(format: ", if the %.0f%% of thread time in waits gtrace cannot see stays as recorded", unseen.share * 100)
+        return String(format: ", if the %.0f%% of thread time in waits gtrace cannot see stays as recorded", unseen.shareBeyondRecording * 100)
     }
 
     /// The what-if the verdict suggests (on this machine's cores), if any.

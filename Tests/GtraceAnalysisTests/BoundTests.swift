@@ -150,14 +150,15 @@ import Testing
         let ms: UInt64 = 1_000_000  // the check allows 1 ms of slack: a schedule in milliseconds
         let a = [e(0, 0, .cpuIn(cpu: 0))]
         let b = [e(0, 1, .cpuIn(cpu: 1)), e(20 * ms, 1, .cpuOut(cpu: 1, preempted: true)), e(60 * ms, 1, .cpuIn(cpu: 1))]
-        func analyze(idle: UInt64, recorder: UInt64? = nil, idleEntries: UInt64? = nil) throws -> TraceAnalysis {
+        func analyze(idle: UInt64, recorder: UInt64? = nil, idleEntries: UInt64? = nil, treeRusage: UInt64? = nil) throws -> TraceAnalysis {
             var tables = Self.tables()
             tables.processes[0].endNanoseconds = 100 * ms
             for i in tables.threads.indices { tables.threads[i].endNanoseconds = 100 * ms }
             tables.info = RunInfo(values: [("cpus", "2"), ("scheduling", "perf"), ("machine_busy_ns", "0"), ("machine_idle_ns", "0"),
                                            ("machine_steal_ns", "0"), ("machine_cpuidle_ns", "\(idle)"), ("machine_window_ns", "\(100 * ms)")]
                                   + (recorder.map { [("recorder_cpu_ns", "\($0)")] } ?? [])
-                                  + (idleEntries.map { [("machine_cpuidle_entries", "\($0)")] } ?? []))
+                                  + (idleEntries.map { [("machine_cpuidle_entries", "\($0)")] } ?? [])
+                                  + (treeRusage.map { [("tree_user_ns", "\($0 / 2)"), ("tree_system_ns", "\($0 - $0 / 2)")] } ?? []))
             return try Self.analyze(tables, [a, b])
         }
         // 200 ms of CPU capacity, 160 ms on the tree's threads, 40 ms idle: nothing left to others.
@@ -193,6 +194,17 @@ import Testing
         #expect(few.verdict.joined().contains("Other programs held the CPUs"), "\(few.verdict)")
         #expect(recorder.verdict.joined().contains("a CPU ran gtrace's recorder"), "\(recorder.verdict)")
         #expect(recorder.limit?.kind != "foreign load")
+        // No idle time, but the tree's own rusage is 40 ms more than perf's on-CPU time (its
+        // threads' exits after their last switch record): the tree's, not other programs'
+        // (2550 short threads on an idle machine: 288 ms by rusage, 223 ms by perf, and
+        // "Other programs held the CPUs for 48% of the run").
+        let exits = try analyze(idle: 0, treeRusage: 200 * ms)
+        let x = try #require(exits.parallelism?.foreignLoad)
+        #expect(x.othersCPUNanoseconds == 0 && !x.confirmed, "\(x)")
+        #expect(!exits.verdict.joined().contains("Other programs"), "\(exits.verdict)")
+        // A rusage below perf's time (perf counts stolen time) changes nothing.
+        let below = try analyze(idle: 0, treeRusage: 100 * ms)
+        #expect(try #require(below.parallelism?.foreignLoad).confirmed)
         // The recorder used 4 ms and the counters leave 36 ms to other work: neither explains
         // the 40 ms alone, and the recorder is not named as the cause (50 processes of 50
         // threads: "while a CPU ran gtrace's recorder (it used 3 ms) … up to 75 ms").
