@@ -102,9 +102,15 @@ extension Analyzer {
             whatIfs.append(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: contended.index))
         }
         let unlimitedScenario = ReplayScenario(name: "unlimited cores", cores: nil)
-        let outcomes = ReplayBatch.run(program, [selfReplayScenario, unlimitedScenario] + whatIfs)
+        // With at least as many cores as threads no thread ever waits for one: a what-if on
+        // more cores than that replays exactly as the one on that many (seed 6's 6 threads on
+        // 8 and 16 cores), so it is not replayed again.
+        let sameAs = Self.sameReplays(whatIfs, threads: program.threads.count)
+        let replayed = whatIfs.indices.filter { sameAs[$0] == nil }
+        let outcomes = ReplayBatch.run(program, [selfReplayScenario, unlimitedScenario] + replayed.map { whatIfs[$0] })
         var outcomeOf: [Int: ReplaySimulator.Outcome] = [:]  // index in whatIfs → outcome
-        for (i, outcome) in outcomes.dropFirst(2).enumerated() { outcomeOf[i] = outcome }
+        for (k, outcome) in outcomes.dropFirst(2).enumerated() { outcomeOf[replayed[k]] = outcome }
+        for (i, same) in sameAs { outcomeOf[i] = outcomeOf[same] }
 
         // The self-replay: the recording as it was, with the time other programs
         // and wake-ups took from it. Every prediction assumes an idle machine.
@@ -151,6 +157,25 @@ extension Analyzer {
     /// at least the measured parallelism. The critical path counts only from a replay
     /// that fits the run: two threads handing a condition variable back and forth
     /// replayed 33% short, and its critical path, 41% of the wall time, was no bound.
+    /// What-ifs whose outcome is another's (index → that index): the same scenario on more
+    /// cores than a cores count that is at least `threads`. No thread ever waits for a CPU
+    /// there, so the replay steps the same way whatever the number.
+    static func sameReplays(_ whatIfs: [ReplayScenario], threads: Int) -> [Int: Int] {
+        var same: [Int: Int] = [:]
+        for (i, w) in whatIfs.enumerated() {
+            guard let c = w.cores, c > threads else { continue }
+            var base = w
+            if let j = whatIfs.indices.first(where: { j in
+                guard let d = whatIfs[j].cores, d >= threads, d < c else { return false }
+                base.cores = d
+                return whatIfs[j] == base
+            }) {
+                same[i] = j
+            }
+        }
+        return same
+    }
+
     /// The tree's CPU time from the recorder's rusage of its reaped descendants, when recorded.
     static func treeRusageNanoseconds(_ info: RunInfo) -> UInt64? {
         guard let user = info["tree_user_ns"].flatMap({ UInt64($0) }), let system = info["tree_system_ns"].flatMap({ UInt64($0) }) else { return nil }
