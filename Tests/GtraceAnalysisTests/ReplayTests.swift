@@ -77,4 +77,28 @@ struct ReplayTests {
         #expect(levels.map(\.nanoseconds).reduce(0, +) == 40)
         #expect(levels.reduce(0) { $0 + UInt64($1.threadsOnCPU) * $1.nanoseconds } == 10 + 10 + 8 + 5)
     }
+
+    /// On at least as many cores as threads no thread waits for a CPU: the replay on more
+    /// cores than that is the same, which lets the analysis replay such a what-if once
+    /// (`Analyzer.sameReplays`). Five threads of uneven work, a lock, a sleep, a join.
+    @Test func moreCoresThanThreadsReplayAlike() {
+        let work: [[ReplayProgram.Op]] = (0..<5).map { k in
+            [.compute(UInt64(3 + k) * Self.ms), .acquire(lock: 0), .compute(2 * Self.ms), .release(lock: 0),
+             .delay(UInt64(k) * Self.ms), .compute(UInt64(7 - k) * Self.ms)]
+        }
+        let ops = work + [[.waitFor(thread: 0, ops: 6), .waitFor(thread: 4, ops: 6), .compute(1 * Self.ms)]]
+        let threads = ops.indices.map { ReplayProgram.Thread(index: $0, process: 0, tid: Int32(100 + $0), startAfter: nil, startNanoseconds: 0, ops: ops[$0]) }
+        let program = ReplayProgram(threads: threads, gilLocks: [0], recordedWallNanoseconds: 40 * Self.ms, startNanoseconds: 0,
+                                    pidOfProcess: [100], measuredOnCPU: true)
+        for removeGIL in [false, true] {
+            let walls = [1, 2, 4, 6, 8, 16].map { Self.wall(program, ReplayScenario(name: "w", cores: $0, removeGIL: removeGIL)) }
+            #expect(walls[3] == walls[4] && walls[4] == walls[5], "\(walls)")
+            #expect(walls[0] > walls[1], "\(walls)")  // fewer cores than threads: they wait
+        }
+        let whatIfs = [1, 2, 4, 8, 16].map { ReplayScenario(name: "as recorded", cores: $0) }
+            + [1, 2, 4, 8, 16].map { ReplayScenario(name: "without the GIL", cores: $0, removeGIL: true) }
+        // 6 threads: 16 replays as 8; 4 cores (fewer than the threads) are replayed.
+        #expect(Analyzer.sameReplays(whatIfs, threads: 6) == [4: 3, 9: 8])
+        #expect(Analyzer.sameReplays(whatIfs, threads: 2) == [2: 1, 3: 1, 4: 1, 7: 6, 8: 6, 9: 6])
+    }
 }
