@@ -9,20 +9,24 @@ import Testing
 @Suite(.serialized) struct PythonShortThreadTests {
     struct Truth: Decodable { var task_cpu_ns: Double }
 
-    @Test(arguments: PythonVersions.installed)
-    func aThreadsLastHoldIsCreditedToItsCode(python: PythonVersions.Interpreter) throws {
-        guard SchedulingTests.perfAllowed else { return }
+    /// Records `py_short_threads.py 60 4 2 [SLEEP_MS]`: the loops' own time and the functions holding the GIL.
+    static func record(_ python: PythonVersions.Interpreter, _ extra: [String] = []) throws -> (Truth, [[String: Any]]) {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
         let recorded = try Harness.gtrace(["record", "-o", trace, "--", python.path,
-                                           "\(Harness.packageRoot)/tools/workloads/py_short_threads.py", "60", "4", "2"])
+                                           "\(Harness.packageRoot)/tools/workloads/py_short_threads.py", "60", "4", "2"] + extra)
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
-        let report = try Harness.reportJSON(trace)
-        let gil = try #require((report["gil"] as? [[String: Any]])?.first)
+        let gil = try #require((try Harness.reportJSON(trace)["gil"] as? [[String: Any]])?.first)
         let code = try #require(gil["pythonCode"] as? [String: Any])
-        let functions = code["functions"] as? [[String: Any]] ?? []
+        return (truth, code["functions"] as? [[String: Any]] ?? [])
+    }
+
+    @Test(arguments: PythonVersions.installed)
+    func aThreadsLastHoldIsCreditedToItsCode(python: PythonVersions.Interpreter) throws {
+        guard SchedulingTests.perfAllowed else { return }
+        let (truth, functions) = try Self.record(python)
         let task = try #require(functions.first { ($0["function"] as? String)?.hasPrefix("task ") == true }, "\(python): \(functions.map { $0["function"] ?? "" })")
         let onCPU = SchedulingTests.number(task["selfOnCPUNanoseconds"])
         #expect(onCPU >= 0.9 * truth.task_cpu_ns && onCPU <= 1.15 * truth.task_cpu_ns,
@@ -35,17 +39,7 @@ import Testing
     @Test(arguments: PythonVersions.installed)
     func aNewThreadsRunWithoutLocationsIsUnlocatedNotFrameless(python: PythonVersions.Interpreter) throws {
         guard SchedulingTests.perfAllowed else { return }
-        let dir = try Harness.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let trace = "\(dir)/t.data"
-        let recorded = try Harness.gtrace(["record", "-o", trace, "--", python.path,
-                                           "\(Harness.packageRoot)/tools/workloads/py_short_threads.py", "60", "4", "2", "0"])
-        #expect(recorded.status == 0, "\(recorded.stderr)")
-        let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
-        let report = try Harness.reportJSON(trace)
-        let gil = try #require((report["gil"] as? [[String: Any]])?.first)
-        let code = try #require(gil["pythonCode"] as? [String: Any])
-        let functions = code["functions"] as? [[String: Any]] ?? []
+        let (truth, functions) = try Self.record(python, ["0"])
         let run = try #require(functions.first { ($0["function"] as? String)?.hasPrefix("(unlocated: a new thread's first hold") == true },
                                "\(python): \(functions.map { $0["function"] ?? "" })")
         let onCPU = SchedulingTests.number(run["selfOnCPUNanoseconds"])
