@@ -132,6 +132,8 @@ public struct Recorder {
         } catch let refusal as PerfRecorder.Refusal {
             perfRefusal = refusal.reason
         }
+        // The rings keep perf's scheduler hooks on: the warm-up event is no longer needed.
+        gtrace_perf_warm_finish()
         perf?.start()
         let outcome: TargetLauncher.Outcome
         var spawned = setupStart

@@ -92,6 +92,22 @@ import Testing
         #expect(threads.filter { ($0["name"] as? String)?.hasPrefix("worker-") == true }.allSatisfy { $0["acquisitions"] as? Int == 100 })
     }
 
+    /// The command starts with the descriptors it would have untraced: none of
+    /// gtrace's perf rings, its perf warm-up event (gtrace_perf_warm.c) or
+    /// session files leak into it.
+    @Test func theCommandInheritsNoDescriptorOfGtraces() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let listing = ["-c", "for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink \"$f\" | sed 's/:\\[[0-9]*\\]//')\"; done"]
+        let traced = try Harness.gtrace(["record", "-o", "\(dir)/t.data", "--", "/bin/sh"] + listing)
+        #expect(traced.status == 0, "\(traced.stderr)")
+        // The test runner's own inherited descriptors vary from run to run, so
+        // the listing is checked for what could be gtrace's, not against an untraced run.
+        let descriptors = traced.stdout.split(separator: "\n")
+        #expect(descriptors.contains("0 /dev/null"), "\(traced.stdout)")
+        #expect(!descriptors.contains { $0.contains("perf_event") || $0.contains("gtrace") }, "\(traced.stdout)")
+    }
+
     /// Threads that never allocate keep the program's one malloc heap: the
     /// runtime's thread start must not malloc or free in them (a new thread's first
     /// free() gave each of 8 threads alive at once its own arena: 9 heaps).

@@ -34,6 +34,10 @@ uint64_t gtrace_perf_drain(void *map, uint8_t *out, uint64_t capacity);
 
 void gtrace_perf_close(int fd, void *map, uint64_t map_bytes);
 
+/* Ends the warm-up `gtrace record` starts at process start (gtrace_perf_warm.c):
+ * call once the rings are open, or perf was refused. */
+void gtrace_perf_warm_finish(void);
+
 /* SIGTERM/SIGHUP (those of `signals`) sent to the recorder go to `root`, the
  * command; after gtrace_forward_root_reaped, to each remaining child of the
  * recorder (orphans of the tree reparented to it). See gtrace_forward.c. */
