@@ -97,7 +97,9 @@ extension Analyzer {
         if program.gilLocks.count >= 2 {
             whatIfs += predictedCores.map { ReplayScenario(name: "with one GIL (processes as threads)", cores: $0, shareGIL: true) }
         }
-        if let contended = a.locks.filter({ $0.kind != LockKind.gil.label && $0.waitTotalNanoseconds > 0 })
+        // Not a lock whose waits are joins: without it the joiner would run on
+        // before the thread it joins ended, another program (JoinWaitTracker).
+        if let contended = a.locks.filter({ $0.kind != LockKind.gil.label && $0.waitTotalNanoseconds > 0 && !$0.waitsAreJoins })
             .max(by: { $0.waitTotalNanoseconds < $1.waitTotalNanoseconds }) {
             whatIfs.append(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: contended.index))
         }

@@ -25,10 +25,12 @@ public enum Analyzer {
 
         var heldIntervals: [(thread: Int, start: UInt64, end: UInt64)] = []  // drained after each event
         var serialisation = SerialisationTracker(tables: tables)
+        var joinWaits = JoinWaitTracker(tables: tables)
         var pythonWaits = PythonLockWaitAccumulator(tables: tables)
         let pythonWaitsEnabled = pythonWaits.isEnabled
         func apply(_ transition: LockIntervalTracker.Transition) {
             serialisation.apply(transition)
+            joinWaits.apply(transition)
             switch transition {
             case let .holdBegan(thread, lock, time, contended, viaCondition, _, previousOwner):
                 guard locks.indices.contains(lock) else { return }
@@ -139,11 +141,13 @@ public enum Analyzer {
         let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: second.eventCount)
         let names = LockNameIndex(tables: tables)
         let futexStats = futexes.stats
+        let joinLocks = joinWaits.joinLocks
         let lockStats = locks.filter { $0.info.kind != .condition }
             .map { acc -> LockStatistics in
                 var stats = acc.statistics(wall: wall, tables: tables, names: names).withFutex(futexStats[acc.info.index])
                 stats.serialisedNanoseconds = serialisation.serialised.indices.contains(acc.info.index) ? serialisation.serialised[acc.info.index] : 0
                 stats.holderWaits = holderWaits.waits[acc.info.index]
+                stats.waitsAreJoins = joinLocks.contains(acc.info.index)
                 return stats
             }
             .sorted { ($0.holdRatio, $0.waitTotalNanoseconds, -$0.index) > ($1.holdRatio, $1.waitTotalNanoseconds, -$1.index) }

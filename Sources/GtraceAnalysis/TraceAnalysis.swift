@@ -210,6 +210,10 @@ public struct LockStatistics: Sendable, Codable {
     public var holdRatio: Double
     /// On-CPU time spent holding it while another thread of its process waited for it.
     public var serialisedNanoseconds: UInt64 = 0
+    /// Every wait that got it ended as another thread of its process ended: its
+    /// waits are joins (a Python thread's `_tstate_lock`, JoinWaitTracker), and
+    /// the replay has no "without lock" what-if of it.
+    public var waitsAreJoins = false
     public var waitCount: Int
     public var waitTotalNanoseconds: UInt64
     public var waitMeanNanoseconds: UInt64

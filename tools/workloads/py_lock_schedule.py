@@ -2,7 +2,10 @@
 
 THREADS threads each take one threading.Lock ROUNDS times and hold it HOLD
 seconds (sleeping, so the GIL is free and the others queue on the lock).
-With a fourth argument `nolock` they sleep the same without the lock.
+With a fourth argument `nolock` they sleep the same without the lock (`lock`:
+with it). A fifth, OUTSIDE seconds, adds a sleep outside the lock each round:
+the threads then live long and wait little for the lock, so joining them
+(waiting on each thread's `_tstate_lock` up to 3.12) waits longer than the lock's waiters.
 Each thread measures its own wait (before `with` → inside) and hold (inside
 → release) with time.perf_counter. Prints one line of JSON with the totals,
 the line of the `with lock:` statement and id(lock) (CPython: the object's
@@ -14,12 +17,14 @@ import threading
 import time
 
 lock = threading.Lock()
-CREATED_LINE = 14  # the line above
+CREATED_LINE = 17  # the line above
 
 
-def worker(rounds, hold, out):
+def worker(rounds, hold, out, outside=0.0):
     wait_total = hold_total = 0.0
     for _ in range(rounds):
+        if outside:
+            time.sleep(outside)
         t0 = time.perf_counter()
         with lock:
             t1 = time.perf_counter()
@@ -30,13 +35,15 @@ def worker(rounds, hold, out):
     out.append((wait_total, hold_total))
 
 
-WITH_LINE = worker.__code__.co_firstlineno + 4
+WITH_LINE = worker.__code__.co_firstlineno + 6
 
 
-def worker_without_lock(rounds, hold, out):
+def worker_without_lock(rounds, hold, out, outside=0.0):
     """The same sleeps with no lock around them: the run a "without lock" what-if predicts."""
     hold_total = 0.0
     for _ in range(rounds):
+        if outside:
+            time.sleep(outside)
         t1 = time.perf_counter()
         time.sleep(hold)
         hold_total += time.perf_counter() - t1
@@ -48,8 +55,9 @@ def main():
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     hold = float(sys.argv[3]) if len(sys.argv) > 3 else 0.005
     target = worker_without_lock if sys.argv[4:5] == ["nolock"] else worker
+    outside = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
     out = []
-    ts = [threading.Thread(target=target, args=(rounds, hold, out)) for _ in range(threads)]
+    ts = [threading.Thread(target=target, args=(rounds, hold, out, outside)) for _ in range(threads)]
     for t in ts:
         t.start()
     for t in ts:
