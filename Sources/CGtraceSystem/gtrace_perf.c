@@ -31,6 +31,7 @@ int gtrace_perf_open(int cpu, uint32_t data_pages, int *fd_out, void **map_out, 
     attr.task = 1;           /* FORK and EXIT records */
     attr.comm = 1;           /* COMM records, also on exec */
     attr.comm_exec = 1;
+    attr.mmap = 1;           /* MMAP records of executable mappings: which libraries each process loaded */
     attr.context_switch = 1; /* SWITCH records: in, out, out while still runnable */
     attr.sample_id_all = 1;
     attr.use_clockid = 1;

@@ -234,6 +234,7 @@ public enum Analyzer {
                                  startNanoseconds: start, endNanoseconds: end, machine: MachineCPU(info: info), loss: EventLoss(info: info),
                                  recordingCost: RecordingCost(info: info))
         (summary.execCount, summary.execContinuedThreads) = tables.execSuccessions
+        summary.spinWaitRuntimes = SpinWaitRuntimeUse.parse(info)
         return summary
     }
 }

@@ -62,6 +62,27 @@ public struct RunSummary: Sendable, Codable {
     public var loss: EventLoss?
     /// What recording cost the run, at least (traces from `record` since session 14).
     public var recordingCost: RecordingCost?
+    /// Processes that loaded a thread runtime whose threads spin before they sleep
+    /// (INFO `spin_wait_runtime`; traces from `record` since session 17).
+    public var spinWaitRuntimes: [SpinWaitRuntimeUse] = []
+}
+
+/// A process that loaded a spinning thread runtime (SpinWaitRuntime).
+public struct SpinWaitRuntimeUse: Sendable, Codable, Equatable {
+    public var pid: Int32
+    /// The object's file name ("libgomp.so.1").
+    public var object: String
+    public var runtime: SpinWaitRuntime
+
+    /// Parses INFO `spin_wait_runtime` values ("<pid> <object>").
+    static func parse(_ info: RunInfo) -> [SpinWaitRuntimeUse] {
+        info.values.compactMap { entry -> SpinWaitRuntimeUse? in
+            guard entry.key == "spin_wait_runtime" else { return nil }
+            let parts = entry.value.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, let pid = Int32(parts[0]), let runtime = SpinWaitRuntime.of(object: String(parts[1])) else { return nil }
+            return SpinWaitRuntimeUse(pid: pid, object: String(parts[1]), runtime: runtime)
+        }
+    }
 }
 
 /// Events the recording lost (docs/RECORDING.md, "What is lost").

@@ -561,6 +561,7 @@ public enum Verdict {
             sentences.append(String(format: "The hypervisor gave %.0f%% of this machine's CPU time to other virtual machines during the run (steal: %@, /proc/stat): perf counts it as on-CPU time of the thread it interrupted, so on-CPU times, parallelism and the replay's times may be overstated by up to that much, and every wall time stretched.",
                                     machine.stealShare * 100, duration(machine.stealNanoseconds)))
         }
+        sentences += spinWaitSentences(a)
         return Decision(limit: limit!, sentences: sentences, whatIf: whatIf)
     }
 

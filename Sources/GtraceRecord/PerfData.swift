@@ -39,9 +39,12 @@ struct PerfData {
     var comms: [Comm] = []
     /// Records the kernel dropped because a ring was full.
     var lostRecords: UInt64 = 0
+    /// Per process, the spinning thread runtimes it mapped (SpinWaitRuntime), from
+    /// the mmap records of executable mappings: their file names (the last part).
+    var spinWaitObjects: [Int32: Set<String>] = [:]
 
     // perf_event.h record types and misc bits used here.
-    private static let recordLost: UInt32 = 2, recordComm: UInt32 = 3, recordExit: UInt32 = 4
+    private static let recordMmap: UInt32 = 1, recordLost: UInt32 = 2, recordComm: UInt32 = 3, recordExit: UInt32 = 4
     private static let recordFork: UInt32 = 7, recordSwitch: UInt32 = 14
     private static let miscSwitchOut: UInt16 = 0x2000, miscSwitchOutPreempt: UInt16 = 0x4000
     private static let miscCommExec: UInt16 = 0x2000
@@ -101,6 +104,14 @@ struct PerfData {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[(body + 8)..<id])
                 let name = String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
                 comms.append(Comm(time: time, pid: namePid, tid: nameTid, name: name, isExec: misc & Self.miscCommExec != 0))
+            case Self.recordMmap:
+                // pid, tid, addr, len, pgoff, then the file name (NUL-padded).
+                guard id - body > 32 else { continue }
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[(body + 32)..<id])
+                let path = String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                if SpinWaitRuntime.of(object: path) != nil, let name = path.split(separator: "/").last {
+                    spinWaitObjects[bytes.loadUnaligned(fromByteOffset: body, as: Int32.self), default: []].insert(String(name))
+                }
             case Self.recordLost:
                 if id - body >= 16 { lostRecords += bytes.loadUnaligned(fromByteOffset: body + 8, as: UInt64.self) }
             default:

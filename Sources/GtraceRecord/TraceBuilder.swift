@@ -418,6 +418,9 @@ struct TraceBuilder {
         if let perf = facts.perf {
             info.append(("scheduling", "perf"))
             if perf.lostRecords > 0 { info.append(("perf_lost_records", "\(perf.lostRecords)")) }
+            for pid in perf.spinWaitObjects.keys.sorted() {
+                for object in perf.spinWaitObjects[pid, default: []].sorted() { info.append(("spin_wait_runtime", "\(pid) \(object)")) }
+            }
         } else {
             info.append(("scheduling", "wrappers"))
             info.append(("scheduling_note", facts.perfRefusal ?? "perf not used"))

@@ -106,8 +106,8 @@ enum Harness {
     }
 
     /// `gtrace ARGS…`.
-    static func gtrace(_ arguments: [String], stdin: Data? = nil) throws -> Result {
-        try run(gtrace, arguments, stdin: stdin)
+    static func gtrace(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> Result {
+        try run(gtrace, arguments, stdin: stdin, environment: environment)
     }
 
     /// `gtrace report --json FILE` decoded.

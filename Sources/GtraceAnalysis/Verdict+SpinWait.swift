@@ -1,0 +1,30 @@
+import Foundation
+import GtraceFormat
+
+/// OpenMP's threads spin at barriers and between parallel regions before they
+/// sleep, and OpenBLAS's helper threads between calls: perf sees them running.
+/// An OpenMP loop whose static schedule gave one thread 3× the other's work
+/// took 0.26 s on 2 threads against 0.33 s on one (1.25×), and its report said
+/// "Limited by the cores: parallelism 1.90": the idle thread's spinning was
+/// counted as work. gtrace cannot tell spinning from work, so the verdict says
+/// which of the numbers it gave may include it, and how to run without it.
+extension Verdict {
+    static func spinWaitSentences(_ a: TraceAnalysis) -> [String] {
+        // Only processes with several threads: a single thread has nobody to spin for.
+        let threaded = Set(a.processes.filter { $0.threadCount >= 2 }.map(\.pid))
+        let uses = a.summary.spinWaitRuntimes.filter { threaded.contains($0.pid) }
+        return SpinWaitRuntime.allCases.compactMap { runtime -> String? in
+            let of = uses.filter { $0.runtime == runtime }
+            guard !of.isEmpty else { return nil }
+            let pids = Array(Set(of.map(\.pid))).sorted()
+            let objects = Array(Set(of.map(\.object))).sorted().joined(separator: ", ")
+            let who = pids.count == 1 ? "Process \(pids[0]) runs" : "Processes \(pids.prefix(3).map(String.init).joined(separator: ", "))\(pids.count > 3 ? " and \(pids.count - 3) more" : "") run"
+            switch runtime {
+            case .openMP:
+                return "\(who) OpenMP (\(objects)): its threads spin on a CPU before they sleep (at barriers and between parallel regions), and gtrace counts the spinning as running, so the on-CPU times, the parallelism and the limit above may count waiting as work. With OMP_WAIT_POLICY=passive they sleep at once, and gtrace shows those waits."
+            case .openBLAS:
+                return "\(who) OpenBLAS (\(objects)): its helper threads spin on a CPU between calls before they sleep, and gtrace counts the spinning as running, so the on-CPU times, the parallelism and the limit above may count waiting as work. OPENBLAS_NUM_THREADS=1 runs without the helpers: compare its wall time."
+            }
+        }
+    }
+}
