@@ -27,6 +27,19 @@ int gtrace_set_normal_priority(int tid) {
 
 void gtrace_acquire_fence(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 
+int gtrace_affinity_cpus(int *cpus, int capacity) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &set)) continue;
+        if (count < capacity) cpus[count] = cpu;
+        count++;
+    }
+    return count;
+}
+
 /* libstdc++'s Itanium ABI demangler (C linkage). */
 extern char *__cxa_demangle(const char *mangled, char *output, size_t *length, int *status);
 

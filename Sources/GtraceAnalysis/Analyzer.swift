@@ -235,6 +235,7 @@ public enum Analyzer {
                                  recordingCost: RecordingCost(info: info))
         (summary.execCount, summary.execContinuedThreads) = tables.execSuccessions
         summary.spinWaitRuntimes = SpinWaitRuntimeUse.parse(info)
+        summary.onlineCPUs = info["cpus_online"].flatMap { Int($0) }
         return summary
     }
 }

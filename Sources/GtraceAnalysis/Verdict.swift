@@ -139,6 +139,9 @@ public enum Verdict {
         return Double(states.map(\.otherOffCPUNanoseconds).saturatingSum) / Double(total)
     }
 
+    /// "1 core", "2 cores".
+    public static func coreCount(_ n: Int) -> String { n == 1 ? "1 core" : "\(n) cores" }
+
     public static func decide(_ a: TraceAnalysis) -> Decision {
         let p = a.parallelism
         let cores = max(p?.cores ?? 1, 1)
@@ -446,12 +449,13 @@ public enum Verdict {
         if limit == nil, parallelism >= coresBusy * Double(cores) {
             let processes = busyProcesses > 1 && !threadsOfOneProcess
             limit = Limit(kind: "cores", rule: 6,
-                          summary: String(format: "the CPUs: %.2f of %d cores busy on average; more cores would help", parallelism, cores),
+                          summary: String(format: "the CPUs: %.2f of %@ busy on average; more cores would help", parallelism, coreCount(cores)),
                           numbers: ["parallelism": parallelism, "cores": Double(cores), "processes": Double(busyProcesses)])
             let python = !a.gil.filter(\.traced).isEmpty && !processes
-            sentences.append(String(format: "Limited by the cores: %@ on %d cores, the %@ %@.", parallelismText, cores,
+            // On one core nothing runs in parallel: its work just kept that core busy.
+            sentences.append(String(format: "Limited by the cores: %@ on %@, the %@ %@.", parallelismText, coreCount(cores),
                                     processes ? "processes" : "threads",
-                                    python ? "ran outside the GIL (in C code that releases it) in parallel" : "ran in parallel"))
+                                    cores == 1 ? "kept it busy" : python ? "ran outside the GIL (in C code that releases it) in parallel" : "ran in parallel"))
             if let w = Analyzer.predictedCores.first(where: { $0 > cores }).flatMap({ prediction("as recorded", cores: $0) }) {
                 if gain(w) >= whatIfGain {
                     whatIf = w
@@ -459,7 +463,7 @@ public enum Verdict {
                 } else if fits, let base = baseline() {
                     // As many busy threads as cores (xz -T2 on 2 cores): the cores are busy, but
                     // more of them would not help.
-                    limit?.summary = String(format: "the CPUs: %.2f of %d cores busy on average; more cores would not help", parallelism, cores)
+                    limit?.summary = String(format: "the CPUs: %.2f of %@ busy on average; more cores would not help", parallelism, coreCount(cores))
                     // The replay keeps the recorded threads: a program that starts one per core
                     // (Go's GOMAXPROCS, a pool of os.cpu_count() workers) would start more there.
                     sentences.append(String(format: "More cores would not help its %@ as recorded: the replay predicts %@ on %d cores, against %@; a program that starts a %@ per core (Go, a pool of os.cpu_count() workers) would start more there, which the replay does not model.",
@@ -497,7 +501,7 @@ public enum Verdict {
         // 8. Serial parts.
         if limit == nil {
             limit = Limit(kind: "serial parts", rule: 8,
-                          summary: String(format: "serial parts: parallelism %.2f with %d workers on %d cores", parallelism, workers, cores),
+                          summary: String(format: "serial parts: parallelism %.2f with %d workers on %@", parallelism, workers, coreCount(cores)),
                           numbers: ["parallelism": parallelism, "workers": Double(workers), "cores": Double(cores)])
             // The critical path is the replay's (unlimited cores), said only when the replay
             // fits: within the model's error it can come out longer than the measured run,
@@ -511,7 +515,7 @@ public enum Verdict {
                              duration(c.lengthNanoseconds), 100 * (share - 1))
             } ?? ""
             let atOnce = workersAtOnce < workers ? " (at most \(workersAtOnce) at a time)" : ""
-            sentences.append(String(format: "Serial parts: %d workers%@ on %d cores reached %@%@.", workers, atOnce, cores, parallelismText, path))
+            sentences.append(String(format: "Serial parts: %d workers%@ on %@ reached %@%@.", workers, atOnce, coreCount(cores), parallelismText, path))
         }
 
         // What-ifs only when the replay reproduces the run, and the recording is whole.
@@ -534,8 +538,8 @@ public enum Verdict {
         // take as threads of one process, the question a processes run asks the other way round.
         let pythonProcesses = a.gil.filter { $0.traced && $0.heldNanoseconds >= a.summary.wallNanoseconds / 20 }
         if fits, pythonProcesses.count >= 2, let w = prediction("with one GIL", cores: cores), let base = baseline(), base.wall > 0 {
-            sentences.append(String(format: "As threads of one process (one GIL for its %d Python processes), the replay predicts %@ on %d cores: %.2f× the time of %@.",
-                                    pythonProcesses.count, duration(w.wallNanoseconds), cores, Double(w.wallNanoseconds) / Double(base.wall),
+            sentences.append(String(format: "As threads of one process (one GIL for its %d Python processes), the replay predicts %@ on %@: %.2f× the time of %@.",
+                                    pythonProcesses.count, duration(w.wallNanoseconds), coreCount(cores), Double(w.wallNanoseconds) / Double(base.wall),
                                     base.measured ? "the run as measured" : "the recording replayed as it was"))
         }
         if limit?.rule != 2, let rw = waitingWriters(a) { sentences.append(rw) }
@@ -560,6 +564,9 @@ public enum Verdict {
         if let machine = a.summary.machine, machine.stealShare >= stealNoteShare {
             sentences.append(String(format: "The hypervisor gave %.0f%% of this machine's CPU time to other virtual machines during the run (steal: %@, /proc/stat): perf counts it as on-CPU time of the thread it interrupted, so on-CPU times, parallelism and the replay's times may be overstated by up to that much, and every wall time stretched.",
                                     machine.stealShare * 100, duration(machine.stealNanoseconds)))
+        }
+        if let online = a.summary.onlineCPUs, online > cores {
+            sentences.append("The command could run on \(cores) of this machine's \(online) CPUs (its CPU affinity: taskset, a cpuset), so the cores here are those \(cores).")
         }
         sentences += spinWaitSentences(a)
         return Decision(limit: limit!, sentences: sentences, whatIf: whatIf)

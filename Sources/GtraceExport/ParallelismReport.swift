@@ -8,7 +8,7 @@ enum ParallelismReport {
     static func headline(_ a: TraceAnalysis) -> [String] {
         guard let p = a.parallelism else { return [] }
         var numbers = ["wall time \(Formatting.duration(p.wallNanoseconds))",
-                       String(format: "parallelism %.2f (%@ ÷ wall, %d cores)", p.averageParallelism, p.cpuSource, p.cores)]
+                       String(format: "parallelism %.2f (%@ ÷ wall, %@)", p.averageParallelism, p.cpuSource, Verdict.coreCount(p.cores))]
         numbers.append(boundText(p) + unseenCaveat(a))
         if let f = p.foreignLoad, f.confirmed, f.share >= 0.1 {
             numbers.append(String(format: "other programs held the CPUs %.0f%% of the run", f.share * 100))
@@ -54,8 +54,8 @@ enum ParallelismReport {
     static func details(_ a: TraceAnalysis) -> [String] {
         guard let p = a.parallelism else { return [] }
         var out = ["Parallelism (CPU from \(p.cpuSource))"]
-        out.append(String(format: "  wall %@, CPU %@, average parallelism %.2f on %d cores", Formatting.duration(p.wallNanoseconds),
-                          Formatting.duration(p.cpuNanoseconds), p.averageParallelism, p.cores))
+        out.append(String(format: "  wall %@, CPU %@, average parallelism %.2f on %@", Formatting.duration(p.wallNanoseconds),
+                          Formatting.duration(p.cpuNanoseconds), p.averageParallelism, Verdict.coreCount(p.cores)))
         if !p.utilisation.isEmpty {
             out.append("  threads on a CPU, share of the wall time:")
             let widest = 40.0

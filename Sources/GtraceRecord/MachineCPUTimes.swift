@@ -21,9 +21,10 @@ struct MachineCPUTimes {
     var readAtMonotonicNanoseconds: UInt64 = 0
 
     /// nil when /proc/stat cannot be read or has no steal column (kernels before 2.6.11).
-    static func read() -> MachineCPUTimes? {
-        guard var times = readStat() else { return nil }
-        if let (idle, entries) = cpuidle() {
+    /// `cpus`: only these CPUs (the command's affinity); nil: all.
+    static func read(cpus: [Int]? = nil) -> MachineCPUTimes? {
+        guard var times = readStat(cpus: cpus) else { return nil }
+        if let (idle, entries) = cpuidle(cpus: cpus) {
             times.preciseIdleNanoseconds = idle
             times.idleEntries = entries
         }
@@ -33,10 +34,11 @@ struct MachineCPUTimes {
 
     /// Σ /sys/devices/system/cpu/cpuN/cpuidle/stateK/time (µs) over the online CPUs, and
     /// Σ …/stateK/usage (entries into the state; 0 when unreadable).
-    private static func cpuidle() -> (nanoseconds: UInt64, entries: UInt64)? {
+    private static func cpuidle(cpus only: [Int]?) -> (nanoseconds: UInt64, entries: UInt64)? {
         let root = "/sys/devices/system/cpu"
         let cpus = (try? FileManager.default.contentsOfDirectory(atPath: root))?
-            .filter { $0.hasPrefix("cpu") && $0.dropFirst(3).allSatisfy(\.isNumber) && $0.count > 3 } ?? []
+            .filter { $0.hasPrefix("cpu") && $0.dropFirst(3).allSatisfy(\.isNumber) && $0.count > 3 }
+            .filter { name in only.map { $0.contains(Int(name.dropFirst(3)) ?? -1) } ?? true } ?? []
         guard !cpus.isEmpty else { return nil }
         var total: UInt64 = 0, entries: UInt64 = 0
         for cpu in cpus {
@@ -53,11 +55,21 @@ struct MachineCPUTimes {
         return (total, entries)
     }
 
-    private static func readStat() -> MachineCPUTimes? {
-        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
-        let ticks = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
-        guard ticks.count >= 8 else { return nil }
+    private static func readStat(cpus: [Int]?) -> MachineCPUTimes? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
+        // The "cpu" line sums all CPUs; "cpuN" lines are one CPU each.
+        let lines = text.split(separator: "\n").filter { line in
+            guard let cpus else { return line.hasPrefix("cpu ") }
+            guard line.hasPrefix("cpu"), let name = line.split(separator: " ").first, let n = Int(name.dropFirst(3)) else { return false }
+            return cpus.contains(n)
+        }
+        guard !lines.isEmpty else { return nil }
+        var ticks = [UInt64](repeating: 0, count: 8)
+        for line in lines {
+            let values = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
+            guard values.count >= 8 else { return nil }
+            for i in 0..<8 { ticks[i] += values[i] }
+        }
         let perTick = UInt64(1_000_000_000 / max(1, sysconf(Int32(_SC_CLK_TCK))))
         return MachineCPUTimes(busyNanoseconds: (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) * perTick,
                                idleNanoseconds: (ticks[3] + ticks[4]) * perTick,

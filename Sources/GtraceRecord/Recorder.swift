@@ -137,7 +137,9 @@ public struct Recorder {
         perf?.start()
         let outcome: TargetLauncher.Outcome
         var spawned = setupStart
-        let machineAtSpawn = MachineCPUTimes.read()
+        let affinity = CPUAffinity.current()
+        let cores = affinity?.cores ?? CPUAffinity.onlineCores
+        let machineAtSpawn = MachineCPUTimes.read(cpus: affinity?.restricted)
         let recorderAtSpawn = Self.ownCPUNanoseconds()
         do {
             defer {
@@ -148,14 +150,14 @@ public struct Recorder {
             outcome = try launcher.run(onStarted: { pid in
                 spawned = Clocks.now().monotonic
                 SessionFacts(recorderPid: getpid(), rootPid: pid, command: command, epochMonotonicNanoseconds: epochMono,
-                             epochRealtimeNanoseconds: epochReal, cpus: sysconf(Int32(_SC_NPROCESSORS_ONLN)),
+                             epochRealtimeNanoseconds: epochReal, cpus: cores,
                              host: Self.hostName(), gtraceVersion: gtraceVersion).write(session: session.path)
             })
         } catch let failure as TargetLauncher.LaunchFailure {
             throw LaunchError(command: command[0], status: failure.status, reason: failure.reason)
         }
         let endMono = Clocks.now().monotonic
-        let machineAtEnd = MachineCPUTimes.read()
+        let machineAtEnd = MachineCPUTimes.read(cpus: affinity?.restricted)
         let recorderCPU = Self.ownCPUNanoseconds() &- recorderAtSpawn
         // After the run (0.3 ms): the least each of its records cost it.
         let recordCost = gtrace_record_cost_ps()
@@ -169,10 +171,11 @@ public struct Recorder {
                                 endMonotonic: endMono, clockPairs: pairs,
                                 treeUserNanoseconds: outcome.userNanoseconds, treeSystemNanoseconds: outcome.systemNanoseconds,
                                 info: [("gtrace_version", gtraceVersion), ("host", Self.hostName()),
-                                       ("cpus", "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))"), ("root_pid", "\(outcome.rootPid)"),
+                                       ("cpus", "\(cores)"), ("root_pid", "\(outcome.rootPid)"),
                                        ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)"),
                                        ("live_scanned_chunks", "\(live.values.reduce(0) { $0 + $1.state.chunks.count })"),
                                        ("record_cost_ps", "\(recordCost)"), ("recorder_cpu_ns", "\(recorderCPU)")]
+                                    + (affinity?.restricted != nil ? [("cpus_online", "\(affinity?.online ?? cores)")] : [])
                                     + MachineCPUTimes.info(from: machineAtSpawn, to: machineAtEnd),
                                 reapedStatus: outcome.reaped,
                                 perf: perf == nil ? nil : PerfData(directory: session.path + "/" + PerfRecorder.directoryName),

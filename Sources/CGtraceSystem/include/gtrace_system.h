@@ -10,6 +10,11 @@ int gtrace_set_idle_priority(void);
 /* Puts thread `tid` back in SCHED_OTHER. Returns 0 or -1. */
 int gtrace_set_normal_priority(int tid);
 
+/* The CPUs the calling thread may run on (sched_getaffinity: taskset, a
+ * cpuset): up to `capacity` of their numbers in `cpus`. Returns how many
+ * there are, or -1. */
+int gtrace_affinity_cpus(int *cpus, int capacity);
+
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of the tree are reparented to us. Returns 0 or -1. */
 int gtrace_become_child_subreaper(void);
 
