@@ -236,6 +236,8 @@ public enum Analyzer {
         (summary.execCount, summary.execContinuedThreads) = tables.execSuccessions
         summary.spinWaitRuntimes = SpinWaitRuntimeUse.parse(info)
         summary.onlineCPUs = info["cpus_online"].flatMap { Int($0) }
+        summary.cpuQuota = info["cpu_quota"].flatMap { Double($0) }
+        summary.cpuThrottledNanoseconds = info["cpu_throttled_ns"].flatMap { UInt64($0) }
         return summary
     }
 }

@@ -68,6 +68,11 @@ public struct RunSummary: Sendable, Codable {
     /// The machine's online CPUs when the command could run on fewer (its CPU
     /// affinity: taskset, a cpuset); `cores` everywhere counts those it could use.
     public var onlineCPUs: Int?
+    /// The CPUs' worth of time the command's cgroup quota allowed (cpu.max,
+    /// cpu.cfs_quota_us), when below the CPUs it could run on; and the time the
+    /// quota throttled the cgroup's threads during the run (summed over CPUs).
+    public var cpuQuota: Double?
+    public var cpuThrottledNanoseconds: UInt64?
 }
 
 /// A process that loaded a spinning thread runtime (SpinWaitRuntime).

@@ -139,6 +139,9 @@ public enum Verdict {
         return Double(states.map(\.otherOffCPUNanoseconds).saturatingSum) / Double(total)
     }
 
+    /// A run that used this share of its cgroup's CPU quota on average is limited by it.
+    static let quotaUsed = 0.8
+
     /// "1 core", "2 cores".
     public static func coreCount(_ n: Int) -> String { n == 1 ? "1 core" : "\(n) cores" }
 
@@ -395,6 +398,17 @@ public enum Verdict {
             } else {
                 sentences.append(what + gil + String(format: " Their waits overlap, so threads are the right tool and processes would take as long; %@.", parallelismText) + more)
             }
+        }
+
+        // 3b. A cgroup CPU quota the run used up (a container's --cpus): no core count explains it.
+        if limit == nil, let quota = a.summary.cpuQuota, parallelism >= quotaUsed * quota {
+            limit = Limit(kind: "cpu quota", rule: 6,
+                          summary: String(format: "the cgroup's CPU quota: %.2f CPUs, %.2f used on average", quota, parallelism),
+                          numbers: ["parallelism": parallelism, "cpuQuota": quota,
+                                    "throttledNanoseconds": Double(a.summary.cpuThrottledNanoseconds ?? 0)])
+            let throttled = a.summary.cpuThrottledNanoseconds.map { String(format: "; the quota held its threads back for %@ (throttled, summed over CPUs)", duration($0)) } ?? ""
+            sentences.append(String(format: "Limited by its cgroup's CPU quota: the cgroup lets it use %.2f CPUs' time (cpu.max or cpu.cfs_quota_us: a container's --cpus, a Kubernetes CPU limit), and it used %@%@. More cores would not help; a larger quota would. The replay does not model the quota.",
+                                    quota, parallelismText, throttled))
         }
 
         // 4. One busy thread (more cores would not help it, loaded machine or not).

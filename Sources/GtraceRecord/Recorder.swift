@@ -138,7 +138,11 @@ public struct Recorder {
         let outcome: TargetLauncher.Outcome
         var spawned = setupStart
         let affinity = CPUAffinity.current()
-        let cores = affinity?.cores ?? CPUAffinity.onlineCores
+        let allowedCores = affinity?.cores ?? CPUAffinity.onlineCores
+        // A cgroup CPU quota below the allowed CPUs caps the cores (a 1.5-CPU quota: 2).
+        let quota = CPUQuota.current().flatMap { $0.cpus < Double(allowedCores) ? $0 : nil }
+        let cores = quota.map { min(allowedCores, max(1, Int($0.cpus.rounded(.up)))) } ?? allowedCores
+        let throttledAtSpawn = quota?.throttledNanoseconds
         let machineAtSpawn = MachineCPUTimes.read(cpus: affinity?.restricted)
         let recorderAtSpawn = Self.ownCPUNanoseconds()
         do {
@@ -158,6 +162,11 @@ public struct Recorder {
         }
         let endMono = Clocks.now().monotonic
         let machineAtEnd = MachineCPUTimes.read(cpus: affinity?.restricted)
+        var quotaInfo: [(String, String)] = []
+        if let quota {
+            quotaInfo.append(("cpu_quota", String(format: "%.2f", quota.cpus)))
+            if let start = throttledAtSpawn, let end = quota.throttledNanoseconds, end >= start { quotaInfo.append(("cpu_throttled_ns", "\(end - start)")) }
+        }
         let recorderCPU = Self.ownCPUNanoseconds() &- recorderAtSpawn
         // After the run (0.3 ms): the least each of its records cost it.
         let recordCost = gtrace_record_cost_ps()
@@ -175,7 +184,7 @@ public struct Recorder {
                                        ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)"),
                                        ("live_scanned_chunks", "\(live.values.reduce(0) { $0 + $1.state.chunks.count })"),
                                        ("record_cost_ps", "\(recordCost)"), ("recorder_cpu_ns", "\(recorderCPU)")]
-                                    + (affinity?.restricted != nil ? [("cpus_online", "\(affinity?.online ?? cores)")] : [])
+                                    + (affinity?.restricted != nil ? [("cpus_online", "\(affinity?.online ?? cores)")] : []) + quotaInfo
                                     + MachineCPUTimes.info(from: machineAtSpawn, to: machineAtEnd),
                                 reapedStatus: outcome.reaped,
                                 perf: perf == nil ? nil : PerfData(directory: session.path + "/" + PerfRecorder.directoryName),
