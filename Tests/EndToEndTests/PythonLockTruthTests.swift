@@ -8,6 +8,17 @@ import Testing
 /// lock (py_lock_schedule.py … nolock). On a semaphore-based Python lock
 /// (≤ 3.13) and on a PyMutex (3.14+).
 @Suite(.serialized) struct PythonLockTruthTests {
+    /// The same sleeps without the lock, untraced: the median of three wall times, and the three (ns).
+    static func runWithoutTheLock(_ python: PythonVersions.Interpreter, _ arguments: [String]) throws -> (median: Double, all: [Double]) {
+        var measured: [Double] = []
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            #expect(try Harness.run(python.path, arguments).status == 0)
+            measured.append(Double(DispatchTime.now().uptimeNanoseconds - start))
+        }
+        return (measured.sorted()[1], measured)
+    }
+
     @Test(arguments: PythonVersions.installed.filter { ["3.12", "3.14"].contains($0.version) })
     func aLockHeldAcrossSleepsIsTheVerdictAndItsWhatIfMatchesTheRunWithoutIt(python: PythonVersions.Interpreter) throws {
         guard SchedulingTests.perfAllowed else { return }
@@ -34,14 +45,7 @@ import Testing
             let without = try #require(predictions.first { ($0["scenario"] as? String)?.hasPrefix("without lock \(name)") == true
                                                             && $0["cores"] as? Int == 2 }, "\(python): \(predictions.map { $0["scenario"] ?? "" })")
             let predicted = SchedulingTests.number(without["wallNanoseconds"])
-            // The same sleeps without the lock, untraced, medians of three.
-            var measured: [Double] = []
-            for _ in 0..<3 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                #expect(try Harness.run(python.path, arguments + ["nolock"]).status == 0)
-                measured.append(Double(DispatchTime.now().uptimeNanoseconds - start))
-            }
-            let median = measured.sorted()[1]
+            let (median, measured) = try Self.runWithoutTheLock(python, arguments + ["nolock"])
             timing.expect(abs(predicted - median) <= 0.2 * median,
                           "\(python): without the lock predicted \(predicted / 1e6) ms, measured \(measured.map { $0 / 1e6 }) ms")
         }
@@ -80,14 +84,7 @@ import Testing
             let scenario = without["scenario"] as? String ?? ""
             #expect(scenario.contains("py_lock_schedule.py:"), "\(python): \(scenario)")
             let predicted = SchedulingTests.number(without["wallNanoseconds"])
-            // The same sleeps without the lock, untraced, medians of three.
-            var measured: [Double] = []
-            for _ in 0..<3 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                #expect(try Harness.run(python.path, arguments + ["nolock", "0.03"]).status == 0)
-                measured.append(Double(DispatchTime.now().uptimeNanoseconds - start))
-            }
-            let median = measured.sorted()[1]
+            let (median, measured) = try Self.runWithoutTheLock(python, arguments + ["nolock", "0.03"])
             timing.expect(abs(predicted - median) <= 0.2 * median,
                           "\(python): without the lock predicted \(predicted / 1e6) ms, measured \(measured.map { $0 / 1e6 }) ms")
         }
