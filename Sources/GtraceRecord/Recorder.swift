@@ -137,13 +137,8 @@ public struct Recorder {
         perf?.start()
         let outcome: TargetLauncher.Outcome
         var spawned = setupStart
-        let affinity = CPUAffinity.current()
-        let allowedCores = affinity?.cores ?? CPUAffinity.onlineCores
-        // A cgroup CPU quota below the allowed CPUs caps the cores (a 1.5-CPU quota: 2).
-        let quota = CPUQuota.current().flatMap { $0.cpus < Double(allowedCores) ? $0 : nil }
-        let cores = quota.map { min(allowedCores, max(1, Int($0.cpus.rounded(.up)))) } ?? allowedCores
-        let throttledAtSpawn = quota?.throttledNanoseconds
-        let machineAtSpawn = MachineCPUTimes.read(cpus: affinity?.restricted)
+        let budget = CPUBudget.current()
+        let machineAtSpawn = MachineCPUTimes.read(cpus: budget.affinity?.restricted)
         let recorderAtSpawn = Self.ownCPUNanoseconds()
         do {
             defer {
@@ -154,19 +149,14 @@ public struct Recorder {
             outcome = try launcher.run(onStarted: { pid in
                 spawned = Clocks.now().monotonic
                 SessionFacts(recorderPid: getpid(), rootPid: pid, command: command, epochMonotonicNanoseconds: epochMono,
-                             epochRealtimeNanoseconds: epochReal, cpus: cores,
+                             epochRealtimeNanoseconds: epochReal, cpus: budget.cores,
                              host: Self.hostName(), gtraceVersion: gtraceVersion).write(session: session.path)
             })
         } catch let failure as TargetLauncher.LaunchFailure {
             throw LaunchError(command: command[0], status: failure.status, reason: failure.reason)
         }
         let endMono = Clocks.now().monotonic
-        let machineAtEnd = MachineCPUTimes.read(cpus: affinity?.restricted)
-        var quotaInfo: [(String, String)] = []
-        if let quota {
-            quotaInfo.append(("cpu_quota", String(format: "%.2f", quota.cpus)))
-            if let start = throttledAtSpawn, let end = quota.throttledNanoseconds, end >= start { quotaInfo.append(("cpu_throttled_ns", "\(end - start)")) }
-        }
+        let machineAtEnd = MachineCPUTimes.read(cpus: budget.affinity?.restricted)
         let recorderCPU = Self.ownCPUNanoseconds() &- recorderAtSpawn
         // After the run (0.3 ms): the least each of its records cost it.
         let recordCost = gtrace_record_cost_ps()
@@ -180,11 +170,11 @@ public struct Recorder {
                                 endMonotonic: endMono, clockPairs: pairs,
                                 treeUserNanoseconds: outcome.userNanoseconds, treeSystemNanoseconds: outcome.systemNanoseconds,
                                 info: [("gtrace_version", gtraceVersion), ("host", Self.hostName()),
-                                       ("cpus", "\(cores)"), ("root_pid", "\(outcome.rootPid)"),
+                                       ("root_pid", "\(outcome.rootPid)"),
                                        ("pool_chunks_used", "\(pool?.claimed ?? 0)"), ("pool_chunks_missed", "\(pool?.fallbacks ?? 0)"),
                                        ("live_scanned_chunks", "\(live.values.reduce(0) { $0 + $1.state.chunks.count })"),
                                        ("record_cost_ps", "\(recordCost)"), ("recorder_cpu_ns", "\(recorderCPU)")]
-                                    + (affinity?.restricted != nil ? [("cpus_online", "\(affinity?.online ?? cores)")] : []) + quotaInfo
+                                    + budget.info()
                                     + MachineCPUTimes.info(from: machineAtSpawn, to: machineAtEnd),
                                 reapedStatus: outcome.reaped,
                                 perf: perf == nil ? nil : PerfData(directory: session.path + "/" + PerfRecorder.directoryName),
