@@ -305,11 +305,15 @@ public enum Verdict {
                           numbers: ["holdRatio": held, "waitRatio": waiting, "processes": Double(shared.pids.count)])
             let object = shared.address.isEmpty ? "one \(shared.kind) in shared memory, mapped at another address in each"
                 : "the same \(shared.kind) at \(shared.address) in each, in shared memory"
-            sentences.append(String(format: "Lock %@, shared by %d processes (pids %@: %@), serialises them: it was held %.0f%% of the wall time (%@ of holds in all) while %.2f processes on average waited for another process to release it (%d waits, %@ in all). More processes would queue on it too; holding it for less time would let them overlap; %@.",
+            // What its holders waited for while holding it: a multiprocessing.Pool's workers
+            // hold their task queue's lock while they read the next task from the parent.
+            let under = holdersWaited(hold: shared.holds, gil: shared.holderGIL, blocked: shared.holderBlocked)
+                .replacingOccurrences(of: "one thread at a time", with: "one process at a time")
+            sentences.append(String(format: "Lock %@, shared by %d processes (pids %@: %@), serialises them: it was held %.0f%% of the wall time (%@ of holds in all) while %.2f processes on average waited for another process to release it (%d waits, %@ in all); %@. More processes would queue on it too; holding it for less time would let them overlap; %@.",
                                     shared.name, shared.pids.count,
                                     shared.pids.prefix(6).map(String.init).joined(separator: ", ") + (shared.pids.count > 6 ? ", …" : ""),
                                     object,
-                                    held * 100, duration(shared.holds), waiting, shared.waits, duration(shared.outsideWaits), parallelismText))
+                                    held * 100, duration(shared.holds), waiting, shared.waits, duration(shared.outsideWaits), under, parallelismText))
         }
 
         // 2d. Java threads queued in the JVM: HotSpot parks each thread on its own condition
@@ -698,10 +702,16 @@ public enum Verdict {
     /// (a thread holding a Python lock lost the GIL to threads that then queued on the
     /// lock), blocking calls, or neither seen.
     static func holdersWaited(_ lock: LockStatistics) -> String {
-        let hold = Double(max(lock.holdTotalNanoseconds, 1))
+        holdersWaited(hold: lock.holdTotalNanoseconds, gil: lock.holderWaits?.gilNanoseconds ?? 0,
+                      blocked: lock.holderWaits?.blockedNanoseconds ?? 0)
+    }
+
+    /// The same from the totals of a lock's holds and its holders' waits.
+    static func holdersWaited(hold holdNanoseconds: UInt64, gil gilNanoseconds: UInt64, blocked blockedNanoseconds: UInt64) -> String {
+        let hold = Double(max(holdNanoseconds, 1))
         // At most the hold time (rwlock readers hold it together, each waiting on its own).
-        let gil = min(1, Double(lock.holderWaits?.gilNanoseconds ?? 0) / hold)
-        let blocked = min(1, Double(lock.holderWaits?.blockedNanoseconds ?? 0) / hold)
+        let gil = min(1, Double(gilNanoseconds) / hold)
+        let blocked = min(1, Double(blockedNanoseconds) / hold)
         var parts: [String] = []
         if gil >= holderWaitShare {
             parts.append(String(format: "%.0f%% to its holders waiting for the GIL, which other threads held meanwhile (they ran Python, then queued on this lock)", gil * 100))
@@ -733,6 +743,9 @@ public enum Verdict {
         var holds: UInt64
         var outsideWaits: UInt64
         var waits: Int
+        /// The holders' waits while holding it, over all its rows (HolderWaits).
+        var holderGIL: UInt64 = 0
+        var holderBlocked: UInt64 = 0
     }
 
     /// A lock in several processes that their threads waited for while no
@@ -763,7 +776,9 @@ public enum Verdict {
             let named = rows.first(where: located) ?? rows[0]
             let addresses = Set(rows.map(\.address))
             return SharedLock(name: named.name, kind: named.kind, address: addresses.count == 1 ? named.address : "", pids: pids.sorted(),
-                              holds: holds, outsideWaits: outside, waits: rows.map(\.waitsForOtherProcesses).reduce(0, +))
+                              holds: holds, outsideWaits: outside, waits: rows.map(\.waitsForOtherProcesses).reduce(0, +),
+                              holderGIL: rows.map { $0.holderWaits?.gilNanoseconds ?? 0 }.saturatingSum,
+                              holderBlocked: rows.map { $0.holderWaits?.blockedNanoseconds ?? 0 }.saturatingSum)
         }
         return shared.max { ($0.outsideWaits, $1.name) < ($1.outsideWaits, $0.name) }
     }

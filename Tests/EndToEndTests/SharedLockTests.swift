@@ -72,5 +72,25 @@ import Testing
             SchedulingTests.number($0["waitForOtherProcessesNanoseconds"]) > 0 && ($0["name"] as? String ?? "").hasPrefix("Python lock 0x")
         }
         #expect(unnamed.isEmpty, "\(python) \(context): \(unnamed.map { $0["pid"] ?? "" })")
+        // The holders spin: nothing they waited for while holding it is said.
+        let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
+        #expect(!verdict.contains("blocking calls"), "\(python) \(context): \(verdict)")
+    }
+
+    /// Holders that sleep under the lock (a `multiprocessing.Pool`'s workers hold their task
+    /// queue's lock while they read the next task from the parent): the verdict says their hold
+    /// time went to blocking calls, as the workload's own clocks have it (all of it).
+    @Test func aMultiprocessingLockHeldAcrossSleepsSaysWhatItsHoldersWaitedFor() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", "/usr/bin/python3",
+                                           "\(Harness.packageRoot)/tools/workloads/mp_lock.py", "3", "30", "2", "fork", "sleep"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let verdict = (try Harness.reportJSON(trace)["verdict"] as? [String] ?? []).first ?? ""
+        #expect(verdict.contains("shared by 3 processes"), "\(verdict)")
+        let share = verdict.range(of: #"went (\d+)% to blocking calls"#, options: .regularExpression)
+            .flatMap { Int(verdict[$0].dropFirst(5).prefix { $0.isNumber }) } ?? 0
+        #expect(share >= 90, "\(verdict)")
     }
 }

@@ -1,6 +1,7 @@
 """PROCESSES multiprocessing.Process workers (CONTEXT: fork, the default, or
 spawn) take one multiprocessing.Lock ROUNDS times each and spin HOLD_MS under
-it (tools/workloads/README.md). Each
+it (tools/workloads/README.md); with a fifth argument `sleep` they sleep it
+instead (the holders then wait in a blocking call while holding it). Each
 worker measures its own time holding the lock and waiting in acquire(); the
 parent prints one line of JSON with their totals."""
 import json
@@ -15,13 +16,13 @@ def spin(seconds):
         pass
 
 
-def worker(lock, rounds, hold, results):
+def worker(lock, rounds, hold, results, pause=spin):
     held = waited = 0.0
     for _ in range(rounds):
         t0 = time.perf_counter()
         lock.acquire()
         t1 = time.perf_counter()
-        spin(hold)
+        pause(hold)
         t2 = time.perf_counter()
         lock.release()
         waited += t1 - t0
@@ -36,7 +37,8 @@ def main():
     ctx = mp.get_context(sys.argv[4] if len(sys.argv) > 4 else "fork")
     lock, results = ctx.Lock(), ctx.SimpleQueue()
     start = time.perf_counter()
-    workers = [ctx.Process(target=worker, args=(lock, rounds, hold, results)) for _ in range(processes)]
+    pause = time.sleep if sys.argv[5:6] == ["sleep"] else spin
+    workers = [ctx.Process(target=worker, args=(lock, rounds, hold, results, pause)) for _ in range(processes)]
     for w in workers:
         w.start()
     totals = [results.get() for _ in workers]
