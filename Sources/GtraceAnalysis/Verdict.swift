@@ -406,7 +406,7 @@ public enum Verdict {
 
         // 3b. A cgroup CPU quota the run used up (a container's --cpus): no core count explains it.
         if limit == nil, let quota = a.summary.cpuQuota, parallelism >= quotaUsed * quota {
-            limit = Limit(kind: "cpu quota", rule: 6,
+            limit = Limit(kind: "cpu quota", rule: 3,
                           summary: String(format: "the cgroup's CPU quota: %.2f CPUs, %.2f used on average", quota, parallelism),
                           numbers: ["parallelism": parallelism, "cpuQuota": quota,
                                     "throttledNanoseconds": Double(a.summary.cpuThrottledNanoseconds ?? 0)])
@@ -583,8 +583,11 @@ public enum Verdict {
             sentences.append(String(format: "The hypervisor gave %.0f%% of this machine's CPU time to other virtual machines during the run (steal: %@, /proc/stat): perf counts it as on-CPU time of the thread it interrupted, so on-CPU times, parallelism and the replay's times may be overstated by up to that much, and every wall time stretched.",
                                     machine.stealShare * 100, duration(machine.stealNanoseconds)))
         }
-        if let online = a.summary.onlineCPUs, online > cores {
+        if let online = a.summary.onlineCPUs, online > cores, a.summary.cpuQuota == nil {
             sentences.append("The command could run on \(cores) of this machine's \(online) CPUs (its CPU affinity: taskset, a cpuset), so the cores here are those \(cores).")
+        }
+        if let quota = a.summary.cpuQuota, limit?.kind != "cpu quota" {
+            sentences.append(String(format: "Its cgroup's CPU quota lets it use %.2f CPUs' time (cpu.max or cpu.cfs_quota_us), so the cores here are %@.", quota, coreCount(cores)))
         }
         sentences += spinWaitSentences(a)
         return Decision(limit: limit!, sentences: sentences, whatIf: whatIf)
