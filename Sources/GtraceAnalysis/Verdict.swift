@@ -307,8 +307,7 @@ public enum Verdict {
                 : "the same \(shared.kind) at \(shared.address) in each, in shared memory"
             // What its holders waited for while holding it: a multiprocessing.Pool's workers
             // hold their task queue's lock while they read the next task from the parent.
-            let under = holdersWaited(hold: shared.holds, gil: shared.holderGIL, blocked: shared.holderBlocked)
-                .replacingOccurrences(of: "one thread at a time", with: "one process at a time")
+            let under = holdersWaited(hold: shared.holds, gil: shared.holderGIL, blocked: shared.holderBlocked, oneAtATime: "process")
             sentences.append(String(format: "Lock %@, shared by %d processes (pids %@: %@), serialises them: it was held %.0f%% of the wall time (%@ of holds in all) while %.2f processes on average waited for another process to release it (%d waits, %@ in all); %@. More processes would queue on it too; holding it for less time would let them overlap; %@.",
                                     shared.name, shared.pids.count,
                                     shared.pids.prefix(6).map(String.init).joined(separator: ", ") + (shared.pids.count > 6 ? ", …" : ""),
@@ -710,7 +709,8 @@ public enum Verdict {
     }
 
     /// The same from the totals of a lock's holds and its holders' waits.
-    static func holdersWaited(hold holdNanoseconds: UInt64, gil gilNanoseconds: UInt64, blocked blockedNanoseconds: UInt64) -> String {
+    static func holdersWaited(hold holdNanoseconds: UInt64, gil gilNanoseconds: UInt64, blocked blockedNanoseconds: UInt64,
+                              oneAtATime unit: String = "thread") -> String {
         let hold = Double(max(holdNanoseconds, 1))
         // At most the hold time (rwlock readers hold it together, each waiting on its own).
         let gil = min(1, Double(gilNanoseconds) / hold)
@@ -720,8 +720,8 @@ public enum Verdict {
             parts.append(String(format: "%.0f%% to its holders waiting for the GIL, which other threads held meanwhile (they ran Python, then queued on this lock)", gil * 100))
         }
         if blocked >= holderWaitShare { parts.append(String(format: "%.0f%% to blocking calls (sleep, I/O) made while holding it", blocked * 100)) }
-        return parts.isEmpty ? "what runs under it runs one thread at a time"
-            : "its hold time went " + parts.joined(separator: " and ") + "; what runs under it runs one thread at a time"
+        let serial = "what runs under it runs one \(unit) at a time"
+        return parts.isEmpty ? serial : "its hold time went " + parts.joined(separator: " and ") + "; " + serial
     }
 
     /// A share of a lock's hold time its holders spent waiting for something, worth saying.

@@ -18,14 +18,14 @@ struct CPUAffinity {
         var cpus = [Int32](repeating: 0, count: 4096)
         let count = Int(gtrace_affinity_cpus(&cpus, Int32(cpus.count)))
         guard count > 0, count <= cpus.count else { return nil }
-        return CPUAffinity(allowed: cpus.prefix(count).map(Int.init), online: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        return CPUAffinity(allowed: cpus.prefix(count).map(Int.init), online: onlineCores)
     }
 
     /// Fewer CPUs allowed than online: the machine's counters are read for these only.
     var restricted: [Int]? { allowed.count < online ? allowed : nil }
 
     /// The cores the recording counts.
-    var cores: Int { allowed.count < online ? allowed.count : online }
+    var cores: Int { min(allowed.count, online) }
 
     /// The cores of a recording without a readable affinity: the online CPUs.
     static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
