@@ -183,6 +183,8 @@ struct PythonAttributionAccumulator {
     private var threads: [ThreadState?]
     /// Threads that are their process's main thread (tid = pid).
     private let mainThreads: Set<Int>
+    /// Thread indices by process index: a process's exit ends its threads' holds.
+    private let threadsOfProcess: [Int: [Int]]
     private let perf: Bool
     private var locks: [Int: PerLock] = [:]
 
@@ -198,6 +200,7 @@ struct PythonAttributionAccumulator {
         forcedAfterNanoseconds = forcedAfter
         mainThreads = Set(tables.threads.filter { tables.processes.indices.contains($0.process) && $0.tid == tables.processes[$0.process].pid }
             .map(\.index))
+        threadsOfProcess = Dictionary(grouping: tables.threads.map(\.index)) { tables.threads[$0].process }
         perf = tables.info["scheduling"] == "perf"
         threads = Array(repeating: nil, count: tables.threads.count)
     }
@@ -337,6 +340,14 @@ struct PythonAttributionAccumulator {
             threads[t] = s
         case let .blockBegin(call, _, _):
             if let s = threads[t], s.hold == nil, s.after == nil { threads[t]?.after = call.name }
+        case .threadEnd:
+            // A main thread exits holding its GIL (the interpreter's finalisation):
+            // the hold ends with it, not at the end of the trace (a multiprocessing
+            // manager's server was credited 10 ms of rmtree after its exit).
+            end(thread: t, at: e.time)
+        case .processExit, .exec:
+            let process = tables.threads[t].process
+            for other in threadsOfProcess[process] ?? [] where other != t { end(thread: other, at: e.time) }
         default:
             break
         }
@@ -369,19 +380,24 @@ struct PythonAttributionAccumulator {
         finish(hold)
     }
 
+    /// Ends thread `t`'s holds at `time` (its end, its process's exit, the end of the trace).
+    private mutating func end(thread t: Int, at time: UInt64) {
+        if let ended = threads[t]?.ended {
+            finish(ended)
+            threads[t]?.ended = nil
+        }
+        guard var hold = threads[t]?.hold else { return }
+        if hold.end == nil { hold.end = time }
+        finish(hold)
+        if locks[hold.lock]?.holder == t { locks[hold.lock]?.holder = nil }
+        threads[t]?.hold = nil
+        threads[t]?.last = nil
+    }
+
     /// Holds still open at the end of the trace end there; each thread's holds that
     /// others waited for are split by its samples when it has enough of them.
     mutating func finish(at end: UInt64) {
-        for t in threads.indices {
-            if let ended = threads[t]?.ended {
-                finish(ended)
-                threads[t]?.ended = nil
-            }
-            guard var hold = threads[t]?.hold else { continue }
-            if hold.end == nil { hold.end = end }
-            finish(hold)
-            threads[t]?.hold = nil
-        }
+        for t in threads.indices { self.end(thread: t, at: end) }
         for lock in Array(locks.keys) {
             guard var l = locks.removeValue(forKey: lock) else { continue }
             for t in l.sampled.keys.sorted() {
@@ -483,7 +499,7 @@ struct PythonAttributionAccumulator {
             // (the task's or the handler's code, at neither end). Only what is on both stacks
             // ran throughout. Nobody asked for an uncontended hold's release either.
             let labels = commonLabels(points[0].frames, points[1].frames)
-            if labels.first?.0 != Self.between { c.located = c.located.adding(saturating: duration) }
+            if labels.first?.0.hasPrefix("(unlocated") == false { c.located = c.located.adding(saturating: duration) }
             credit(&c, labels: labels, nanoseconds: duration, onCPU: holdOnCPU)
         } else if !points.isEmpty, duration > 0 {
             c.located = c.located.adding(saturating: duration)
@@ -520,12 +536,25 @@ struct PythonAttributionAccumulator {
 
     /// The code that ran between two locations in different functions: the innermost
     /// function on both stacks and its callers, its self time labelled as not located
-    /// further; none on both recorded stacks (4 frames) is unlocated.
+    /// further; none on both recorded stacks (4 frames) is unlocated. A function on both
+    /// is one call of it only if its callers, as far as both stacks recorded them, stand at
+    /// the same lines (a caller's line does not move during the call). With no caller
+    /// recorded, a line that went back means the function looped, or returned and was
+    /// called again: a multiprocessing proxy's `_callmethod` takes the GIL back after `recv`
+    /// (line 822) and drops it in the next call's `send` (line 821), and its caller's code
+    /// ran in between.
     private func commonLabels(_ a: PythonStack, _ b: PythonStack) -> [(String, String)] {
-        let codes = Set(b.compactMap(\.code))
-        guard let i = a.firstIndex(where: { $0.code.map(codes.contains) ?? false }) else { return [(Self.between, "")] }
-        let outer = a[i...].map { code(of: $0) }
-        return [("\(outer[0].0) or code it called (not located further)", outer[0].1)] + outer
+        for i in a.indices {
+            guard let shared = a[i].code, let j = b.firstIndex(where: { $0.code == shared }) else { continue }
+            let callersA = a[(i + 1)...], callersB = b[(j + 1)...]
+            guard zip(callersA, callersB).allSatisfy({ $0 == $1 }) else { continue }
+            let outer = a[i...].map { code(of: $0) }
+            if callersA.isEmpty || callersB.isEmpty, b[j].line < a[i].line {
+                return [("(unlocated: between two calls of \(outer[0].0), or a loop in it)", "")]
+            }
+            return [("\(outer[0].0) or code it called (not located further)", outer[0].1)] + outer
+        }
+        return [(Self.between, "")]
     }
 
     private func credit(_ l: inout Credits, frames: PythonStack, nanoseconds: UInt64, onCPU: UInt64) {

@@ -100,6 +100,61 @@ import Testing
         #expect(p.holdNanoseconds == 12_000 && p.locatedHoldNanoseconds == 8_000)
     }
 
+    /// A function on both stacks is one call of it only if its callers stand at the same
+    /// lines. A multiprocessing proxy takes the GIL back in `_callmethod` after `recv`
+    /// (line 822) and drops it in the next call's `send` (line 821): with no caller recorded,
+    /// the line going back says it returned and was called again (its caller's code ran in
+    /// between). Callers at different lines are different calls: no common code. Callers
+    /// at the same lines and a line that goes forward: one call.
+    @Test func aFunctionAtBothEndsIsOneCallOnlyIfItsCallersAgree() throws {
+        var (t, _) = Self.trace()
+        t.pythonCodes.append(PythonCode(index: 3, process: 0, address: 0x400, qualifiedName: "BaseProxy._callmethod", file: "/x/managers.py", firstLine: 809))
+        t.pythonCodes.append(PythonCode(index: 4, process: 0, address: 0x500, qualifiedName: "worker", file: "/x/app.py", firstLine: 30))
+        func stack(_ frames: (Int, UInt32)...) -> PythonStack { PythonStack(frames.map { PythonFrame(code: $0.0, line: $0.1) }) }
+        // [start, end): (acquired at, released at)
+        let holds: [(UInt64, UInt64, PythonStack, PythonStack)] = [
+            (1_000, 9_000, stack((0, 5), (3, 822)), stack((1, 10), (3, 821))),
+            (10_000, 14_000, stack((0, 5), (3, 822), (4, 31)), stack((1, 10), (3, 821), (4, 33))),
+            (15_000, 17_000, stack((0, 5), (3, 822), (4, 33)), stack((1, 10), (3, 825), (4, 33))),
+        ]
+        var events: [TraceEvent] = []
+        for (start, end, acquired, released) in holds {
+            events += [
+                .init(time: start, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+                .init(time: start, thread: 0, kind: .pythonLocation(frames: acquired)),
+                .init(time: end, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+                .init(time: end, thread: 0, kind: .pythonLocation(frames: released)),
+            ]
+        }
+        let analysis = try GILAnalysisTests.analyze((t, [events, []]))
+        let p = try #require(analysis.gil.first?.pythonCode)
+        let byName = Dictionary(uniqueKeysWithValues: p.functions.map { ($0.function, $0) })
+        #expect(byName["(unlocated: between two calls of BaseProxy._callmethod (managers.py:809), or a loop in it)"]?.selfNanoseconds == 8_000, "\(byName.keys)")
+        #expect(byName["worker (app.py:30) or code it called (not located further)"]?.selfNanoseconds == 4_000)
+        #expect(byName["BaseProxy._callmethod (managers.py:809) or code it called (not located further)"]?.selfNanoseconds == 2_000)
+        #expect(p.holdNanoseconds == 14_000 && p.locatedHoldNanoseconds == 6_000)
+    }
+
+    /// A main thread that exits holding its GIL (the interpreter's finalisation) ends its
+    /// hold there, not at the end of the trace: a multiprocessing manager's server got
+    /// 10 ms of `rmtree` after its exit.
+    @Test func aHoldEndsWhenItsThreadEnds() throws {
+        var (t, _) = Self.trace()
+        t.pythonCodes.append(PythonCode(index: 3, process: 0, address: 0x400, qualifiedName: "rmtree", file: "/x/shutil.py", firstLine: 690))
+        let events: [TraceEvent] = [
+            .init(time: 1_000, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 1_000, thread: 0, kind: .pythonLocation(frames: [PythonFrame(code: 3, line: 736)])),
+            .init(time: 1_500, thread: 0, kind: .processExit(kind: .exitCall, status: 0)),
+            .init(time: 1_500, thread: 0, kind: .threadEnd(kind: .processEnded, cpuNanoseconds: 0)),
+        ]
+        // The trace goes on for 9 ms after the exit.
+        let later: [TraceEvent] = [.init(time: 9_000_000, thread: 1, kind: .threadStart(creator: 0))]
+        let analysis = try GILAnalysisTests.analyze((t, [events, later]))
+        let p = try #require(analysis.gil.first?.pythonCode)
+        #expect(p.functions.first { $0.function == "rmtree (shutil.py:690)" }?.selfNanoseconds == 500, "\(p.functions)")
+        #expect(p.holdNanoseconds == 500)
+    }
+
     @Test func locationsAndCodesSurviveTheFile() throws {
         let trace = Self.trace()
         let path = NSTemporaryDirectory() + "gtrace-py-\(UUID().uuidString).data"
