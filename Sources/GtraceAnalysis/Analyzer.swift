@@ -99,6 +99,7 @@ public enum Analyzer {
         let pythonEnabled = python.isEnabled
         var conditionQueues = ConditionQueueAccumulator()
         var holderWaits = HolderWaitsAccumulator(tables: tables)
+        var forkedPids: Set<Int32> = []  // children whose fork the parent recorded
         var events = second.events(of: file, secondThread: secondThread ?? (file.size >= SchedulingReplayPass.parallelMinimumBytes))
         while let event = events.next() {
             if pythonEnabled { python.consume(event) }
@@ -108,6 +109,7 @@ public enum Analyzer {
             switch event.kind {
             case .cpuIn: serialisation.switched(thread: event.thread, onCPU: true, at: event.time)
             case .cpuOut: serialisation.switched(thread: event.thread, onCPU: false, at: event.time)
+            case let .fork(child): forkedPids.insert(child)
             default: break
             }
             foreign?.consume(event)
@@ -176,6 +178,8 @@ public enum Analyzer {
                                           threadCount: threadCounts[process.index] ?? 0,
                                           exit: process.exitKind.label, exitStatus: process.exitStatus)
             stats.parent = process.parent
+            stats.startedByExec = process.parent.map { tables.processes[$0].pid == process.pid } ?? true
+                || (process.image == 0 && !forkedPids.contains(process.pid))
             stats.startNanoseconds = processSpans[process.index].start
             stats.instrumented = process.instrumented
             stats.end = ExitDescription.text(kind: process.exitKind, status: process.exitStatus)

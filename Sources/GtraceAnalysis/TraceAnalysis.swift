@@ -166,6 +166,9 @@ public struct ProcessStatistics: Sendable, Codable {
     public var exit: String
     public var exitStatus: Int32
     public var parent: Int?
+    /// It began with an exec (in place, or a child started by vfork or posix_spawn and
+    /// exec), not as a fork its parent recorded: a new program, e.g. a new interpreter.
+    public var startedByExec = false
     public var startNanoseconds: UInt64 = 0
     /// False for a program the runtime could not enter (static, setuid).
     public var instrumented = true

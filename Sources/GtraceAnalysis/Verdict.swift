@@ -557,7 +557,8 @@ public enum Verdict {
         if fits, pythonProcesses.count >= 2, let w = prediction("with one GIL", cores: cores), let base = baseline(), base.wall > 0 {
             sentences.append(String(format: "As threads of one process (one GIL for its %d Python processes), the replay predicts %@ on %@: %.2f× the time of %@.",
                                     pythonProcesses.count, duration(w.wallNanoseconds), coreCount(cores), Double(w.wallNanoseconds) / Double(base.wall),
-                                    base.measured ? "the run as measured" : "the recording replayed as it was"))
+                                    base.measured ? "the run as measured" : "the recording replayed as it was")
+                             + (interpreterStartCaveat(a, among: pythonProcesses) ?? ""))
         }
         if limit?.rule != 2, let rw = waitingWriters(a) { sentences.append(rw) }
         if fits, let w = wakeUpCost(a) { sentences.append(w) }
