@@ -301,6 +301,10 @@ void gt_diag(const char *a, const char *b) GT_HIDDEN;
  * no longer write the session and gt_session now names the drop box (retry). */
 int gt_session_use_drop(int err) GT_HIDDEN;
 void gt_diag_err(const char *what, int err) GT_HIDDEN;
+/* filelocks.c: a fork child holds none of its parent's file locks; an fd
+ * about to be closed (or replaced by dup2) releases the one it holds. */
+void gt_file_locks_forget_after_fork(void) GT_HIDDEN;
+void gt_file_locks_closing(int fd) GT_HIDDEN;
 
 /* Real functions resolved with dlsym/dlvsym (process.c). */
 struct gt_real {

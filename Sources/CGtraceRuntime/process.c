@@ -302,6 +302,7 @@ static void gt_atfork_child(void) {
     if (!gt_was_enabled) return;
     uint32_t parent = gt_pid;
     gt_thread_forget_after_fork(); /* uses the parent's gt_pid */
+    gt_file_locks_forget_after_fork();
     gt_process_start(parent);
 }
 
@@ -466,6 +467,7 @@ GT_EXPORT pid_t fork(void) {
         if (gt_pid == parent) {
             /* The atfork child handler did not run: reset here. */
             gt_thread_forget_after_fork();
+            gt_file_locks_forget_after_fork();
             gt_process_start(parent);
         }
         t = &gt_tls;

@@ -118,6 +118,7 @@ static void *gt_close_p, *gt_dup2_p, *gt_dup3_p, *gt_signal_p, *gt_broadcast_p, 
 
 GT_EXPORT int close(int fd) {
     gt_forget_fd(fd);
+    gt_file_locks_closing(fd);
     gt_close_fn f = (gt_close_fn)gt_next(&gt_close_p, "close", NULL);
     if (GT_UNLIKELY(f == NULL)) return (int)syscall(SYS_close, fd);
     return f(fd);
@@ -125,6 +126,7 @@ GT_EXPORT int close(int fd) {
 
 GT_EXPORT int dup2(int old, int new) {
     gt_dup2_fn f = (gt_dup2_fn)gt_next(&gt_dup2_p, "dup2", NULL);
+    if (old != new) gt_file_locks_closing(new);
     int rc = f != NULL ? f(old, new) : (int)syscall(SYS_dup3, old, new, 0);
     if (rc >= 0) gt_forget_fd(new);
     return rc;
@@ -132,6 +134,7 @@ GT_EXPORT int dup2(int old, int new) {
 
 GT_EXPORT int dup3(int old, int new, int flags) {
     gt_dup3_fn f = (gt_dup3_fn)gt_next(&gt_dup3_p, "dup3", NULL);
+    if (old != new) gt_file_locks_closing(new);
     int rc = f != NULL ? f(old, new, flags) : (int)syscall(SYS_dup3, old, new, flags);
     if (rc >= 0) gt_forget_fd(new);
     return rc;

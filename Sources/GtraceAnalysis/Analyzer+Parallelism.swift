@@ -101,7 +101,11 @@ extension Analyzer {
         // before the thread it joins ended, another program (JoinWaitTracker).
         if let contended = a.locks.filter({ $0.kind != LockKind.gil.label && $0.waitTotalNanoseconds > 0 && !$0.waitsAreJoins })
             .max(by: { $0.waitTotalNanoseconds < $1.waitTotalNanoseconds }) {
-            whatIfs.append(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: contended.index))
+            // One file's lock is one lock in every process (replayed as its first row, ReplayBuilder).
+            let removed = contended.kind == LockKind.fileLock.label
+                ? a.locks.filter { $0.kind == contended.kind && $0.address == contended.address }.map(\.index).min() ?? contended.index
+                : contended.index
+            whatIfs.append(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: removed))
         }
         let unlimitedScenario = ReplayScenario(name: "unlimited cores", cores: nil)
         // With at least as many cores as threads no thread ever waits for one: a what-if on

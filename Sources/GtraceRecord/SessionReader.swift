@@ -127,6 +127,8 @@ struct SessionContents {
     var bufferSetupTicks: UInt64 = 0
     var bufferChunks = 0
     var execNotes: [Int32: [ExecNote]] = [:]
+    /// File locks' paths by lock id (`<pid>.files`, filelocks.c): the first path each id was named by.
+    var fileLockPaths: [UInt64: String] = [:]
     /// Per image, every object its snapshots saw (the same object once).
     var objects: [ImageKey: [LoadedObject]] = [:]
     var warnings: [String] = []
@@ -176,6 +178,8 @@ enum SessionReader {
                 contents.objects[SessionContents.ImageKey(pid: pid, image: image), default: []] += readObjects(path: path)
             } else if parts.count == 2, parts[1] == "exec", let pid = Int32(parts[0]) {
                 contents.execNotes[pid, default: []] += readExecNotes(path: path)
+            } else if parts.count == 2, parts[1] == "files", Int32(parts[0]) != nil {
+                for (id, path) in readFileLockNames(path: path) where contents.fileLockPaths[id] == nil { contents.fileLockPaths[id] = path }
             } else if parts.count == 2, parts[1] == "diag", let pid = Int32(parts[0]) {
                 let text = String(decoding: sessionFile(path) ?? Data(), as: UTF8.self)
                 for line in text.split(separator: "\n").prefix(100) { contents.runtimeMessages.append("process \(pid): \(line)") }
@@ -275,6 +279,27 @@ enum SessionReader {
             offset = end
         }
         return notes
+    }
+
+    /// Entries {u32 kind, u32 length, u64 lock id, path NUL} (GTRACE_META_FILE_LOCK).
+    static func readFileLockNames(path: String) -> [(UInt64, String)] {
+        guard let data = sessionFile(path) else { return [] }
+        let bytes = [UInt8](data)
+        var names: [(UInt64, String)] = []
+        var offset = 0
+        while offset + 16 <= bytes.count {
+            let kind = bytes[offset..<(offset + 4)].reversed().reduce(0) { $0 << 8 | UInt32($1) }
+            let length = Int(bytes[(offset + 4)..<(offset + 8)].reversed().reduce(0) { $0 << 8 | UInt32($1) })
+            let end = offset + 8 + length
+            guard length >= 8, end <= bytes.count else { break }
+            if kind == UInt32(GTRACE_META_FILE_LOCK.rawValue) {
+                let id = bytes[(offset + 8)..<(offset + 16)].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+                let path = bytes[(offset + 16)..<end].prefix { $0 != 0 }
+                names.append((id, String(decoding: path, as: UTF8.self)))
+            }
+            offset = end
+        }
+        return names
     }
 
     private static func readMeta(path: String, key: SessionContents.ImageKey, warnings: inout [String]) -> SessionContents.Image {

@@ -277,6 +277,7 @@ struct SessionScan {
             var kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
             if r.flags & UInt16(GTRACE_LOCKF_SEMAPHORE.rawValue) != 0 { kind = .pythonLock }
             if r.flags & UInt16(GTRACE_LOCKF_SPIN.rawValue) != 0 { kind = .spinlock }
+            if r.flags & UInt16(GTRACE_LOCKF_FILE.rawValue) != 0 { kind = .fileLock }
             firstUse(r.addr, in: image, at: t, kind: kind)
         case GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WAKE.rawValue:
             firstUse(r.addr, in: image, at: t, kind: .futex)

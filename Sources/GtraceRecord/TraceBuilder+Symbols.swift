@@ -177,7 +177,8 @@ extension TraceBuilder {
                     name += " first used at " + symbolizer.name(site, objects: objects, mainExecutable: executable, returnAddress: true).text
                 }
             }
-            tables.lockNames.append(LockName(lock: lock.index, name: name))
+            // A file lock is named by its file (buildFileLockNames); its call sites are the program's.
+            if lock.kind != .fileLock { tables.lockNames.append(LockName(lock: lock.index, name: name)) }
             let sites = counter.totals(of: lock.index).sorted {
                 ($0.value.waitNanoseconds, $0.value.acquisitions, $1.key) > ($1.value.waitNanoseconds, $1.value.acquisitions, $0.key)
             }

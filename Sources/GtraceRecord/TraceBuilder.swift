@@ -138,6 +138,7 @@ struct TraceBuilder {
         let symbolsStart = DispatchTime.now().uptimeNanoseconds
         buildSymbols(sites)
         buildPythonLockNames()
+        buildFileLockNames()
         symbolNanoseconds = DispatchTime.now().uptimeNanoseconds - symbolsStart
         buildRunTables()
     }
@@ -386,6 +387,15 @@ struct TraceBuilder {
                 tables.callSites.append(CallSite(lock: lock.index, site: site, acquisitions: isPyMutex ? 0 : t.acquisitions, waits: t.waits,
                                                  waitNanoseconds: t.waitNanoseconds))
             }
+        }
+    }
+
+    /// A file lock is named by its file's path (filelocks.c), else by its device and inode.
+    private mutating func buildFileLockNames() {
+        for lock in tables.locks where lock.kind == .fileLock {
+            let device = (lock.address >> 40) & 0xffff, inode = lock.address & 0xff_ffff_ffff
+            let name = session.fileLockPaths[lock.address].map { "file lock on \($0)" } ?? "file lock on device \(device) inode \(inode)"
+            tables.lockNames.append(LockName(lock: lock.index, name: name))
         }
     }
 

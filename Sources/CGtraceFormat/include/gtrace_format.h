@@ -263,6 +263,7 @@ enum gtrace_lock_flags {
     GTRACE_LOCKF_VIA_COND = 0x4, /* release/acquire done by pthread_cond_*wait */
     GTRACE_LOCKF_SEMAPHORE = 0x8,/* raw records only: a Python lock (a POSIX semaphore, pylocks.c) */
     GTRACE_LOCKF_SPIN = 0x10,    /* raw records only: a pthread_spinlock_t (spinlocks.c) */
+    GTRACE_LOCKF_FILE = 0x20,    /* raw records only: a flock() file lock (filelocks.c) */
 };
 
 /* In the flags (futex op) of raw FUTEX_* records: a CPython 3.14+ PyMutex
@@ -368,6 +369,10 @@ enum gtrace_meta_kind {
      * the path and each argv string, NUL-terminated. When no image of this pid
      * follows (a static or setuid program), the trace still names it. */
     GTRACE_META_EXEC = 5,
+    /* Appended to `<pid>.files` by filelocks.c when a process first locks a
+     * file with flock(): uint64 lock id (see there), then the file's path
+     * (readlink of /proc/self/fd/N), NUL-terminated. */
+    GTRACE_META_FILE_LOCK = 6,
 };
 
 /* ------------------------------------------------------------------ */

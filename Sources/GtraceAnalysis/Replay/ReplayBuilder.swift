@@ -69,6 +69,8 @@ struct ReplayBuilder {
     private var blockArgument: [UInt64]
     private var conditionWaitBegan: [UInt64]
     private var lastRelease: [Int: Point] = [:]
+    /// File-lock rows replayed as another row of the same file (its first).
+    private var sameFileLock: [Int: Int] = [:]
     /// The latest wake call on each futex word (a futex wait woken after it waited for it).
     private var lastFutexWake: [Int: Point] = [:]
     private var lockWaitBegan: [UInt64]
@@ -121,6 +123,13 @@ struct ReplayBuilder {
         gilLocks = Set(tables.gils.compactMap(\.lock))
         gilLockSet = LockSet(gilLocks)
         semaphoreLocks = LockSet(tables.locks.filter { $0.kind == .pythonLock }.map(\.index))
+        // One file's lock has a row in each process that took it, with the same id:
+        // the replay makes them one lock, whose release in one process lets a waiter
+        // in another go on.
+        var firstOfFile: [UInt64: Int] = [:]
+        for lock in tables.locks where lock.kind == .fileLock {
+            if let first = firstOfFile[lock.address] { sameFileLock[lock.index] = first } else { firstOfFile[lock.address] = lock.index }
+        }
         semaphoreWaitReplayed = Array(repeating: false, count: n)
         barrier = Array(repeating: 0, count: n)
         ioWaitObject = Array(repeating: nil, count: n)
@@ -301,6 +310,7 @@ struct ReplayBuilder {
     mutating func consume(_ event: TraceEvent) {
         let t = event.thread
         guard operationCount <= operationLimit, threads.indices.contains(t) else { return }
+        if let lock = Self.lockOf(event.kind), let one = sameFileLock[lock] { return consume(Self.event(event, lock: one)) }
         let gils = gilLockSet
         if !begun[t] {
             begun[t] = true
@@ -396,6 +406,20 @@ struct ReplayBuilder {
         default:
             break
         }
+    }
+
+    /// `event` with its lock replaced by `lock`.
+    private static func event(_ event: TraceEvent, lock: Int) -> TraceEvent {
+        var e = event
+        switch event.kind {
+        case let .lockAcquire(_, flags): e.kind = .lockAcquire(lock: lock, flags: flags)
+        case let .lockAcquired(_, flags): e.kind = .lockAcquired(lock: lock, flags: flags)
+        case let .lockWait(_, flags): e.kind = .lockWait(lock: lock, flags: flags)
+        case let .lockRelease(_, flags): e.kind = .lockRelease(lock: lock, flags: flags)
+        case let .lockFailed(_, flags, error): e.kind = .lockFailed(lock: lock, flags: flags, error: error)
+        default: break
+        }
+        return e
     }
 
     private static func lockOf(_ kind: EventKind) -> Int? {

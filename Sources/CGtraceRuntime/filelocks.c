@@ -1,0 +1,194 @@
+/*
+ * filelocks.c — flock() file locks, and close() for the ones it releases.
+ *
+ * Processes that take turns under `flock(fd, LOCK_EX)` (the flock(1)
+ * command in scripts, Python's fcntl.flock) wait in the kernel where no
+ * other wrapper sees them. A file lock is a lock of the trace (kind "file
+ * lock", raw flag GTRACE_LOCKF_FILE) whose id is the file's device and inode,
+ * the same in every process: tagged 0xf0 in the top byte (no user-space
+ * address has it), the low 16 bits of the device in bits 40–55, the low 40
+ * bits of the inode below. Shared mode (LOCK_SH) is a read hold, as an
+ * rwlock's. The protocol is the mutexes': a non-blocking flock first; when
+ * the file is locked elsewhere, LOCK_WAIT, the real blocking flock,
+ * LOCK_ACQUIRED. Each call costs one fstat beside the lock's own syscall.
+ *
+ * The lock is released by LOCK_UN or when its file is closed (Python's
+ * `with open(...) as f: fcntl.flock(f, LOCK_EX)` never unlocks): the fds that
+ * hold one are kept in a small table, and close() of one of them (or dup2()
+ * onto it) records the release. A close() while no fd holds one costs one
+ * relaxed load. Not seen:
+ * a lock released when the last of several duplicated fds closes (its release
+ * is recorded at the close of the fd that locked it), fcntl() record locks
+ * and lockf().
+ *
+ * The first lock of a file in a process names it: its path is appended to
+ * `<session>/<pid>.files` (GTRACE_META_FILE_LOCK), once per file and process.
+ */
+#include "gtrace_runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define GT_FILE_LOCK_SLOTS 64
+
+/* fd + 1 (0: free), lock id and raw flags (shared or not) of each fd that holds a file lock. */
+static _Atomic int gt_file_lock_fd[GT_FILE_LOCK_SLOTS];
+static uint64_t gt_file_lock_id[GT_FILE_LOCK_SLOTS];
+static uint16_t gt_file_lock_flags[GT_FILE_LOCK_SLOTS];
+static _Atomic int gt_file_locks_held;
+/* Lock ids this process has named (0: free). */
+static _Atomic uint64_t gt_file_lock_named[GT_FILE_LOCK_SLOTS];
+
+static int gt_file_lock_of(int fd, uint64_t *id) {
+    struct stat st;
+    if (syscall(SYS_fstat, fd, &st) != 0) return 0;
+    *id = 0xf0ull << 56 | ((uint64_t)st.st_dev & 0xffffu) << 40 | ((uint64_t)st.st_ino & 0xffffffffffull);
+    return 1;
+}
+
+/* Appends the file's path once per lock id and process (raw syscalls: no
+ * recording, no malloc). */
+static void gt_file_lock_name(int fd, uint64_t id) {
+    int slot = -1;
+    for (int i = 0; i < GT_FILE_LOCK_SLOTS; i++) {
+        uint64_t seen = atomic_load_explicit(&gt_file_lock_named[i], memory_order_relaxed);
+        if (seen == id) return;
+        if (seen == 0) {
+            uint64_t expected = 0;
+            if (atomic_compare_exchange_strong(&gt_file_lock_named[i], &expected, id)) { slot = i; break; }
+            if (expected == id) return;
+        }
+    }
+    if (slot < 0 || gt_session_len == 0) return;
+    char link[32] = "/proc/self/fd/";
+    char *p = link + 14;
+    char digits[12];
+    int n = 0;
+    unsigned v = (unsigned)fd;
+    do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v != 0 && n < 11);
+    while (n > 0) *p++ = digits[--n];
+    *p = '\0';
+    char buf[16 + GT_PATH_MAX];
+    long length = syscall(SYS_readlink, link, buf + 16, (size_t)GT_PATH_MAX - 1);
+    if (length <= 0) return;
+    buf[16 + length] = '\0';
+    uint32_t kind = GTRACE_META_FILE_LOCK, body = (uint32_t)(8 + length + 1);
+    __builtin_memcpy(buf, &kind, 4);
+    __builtin_memcpy(buf + 4, &body, 4);
+    __builtin_memcpy(buf + 8, &id, 8);
+    char name[GT_PATH_MAX + 32];
+    char *end = name + sizeof name;
+    gt_put_str(gt_put_session_prefix(name, end, gt_pid), end, ".files");
+    long out = syscall(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0 && gt_session_use_drop(errno)) {
+        gt_put_str(gt_put_session_prefix(name, end, gt_pid), end, ".files");
+        out = syscall(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
+    if (out >= 0) {
+        (void)syscall(SYS_write, (int)out, buf, (size_t)(8 + body));
+        (void)syscall(SYS_close, (int)out);
+    }
+}
+
+/* Two threads do not lock through one fd at once (the kernel would give
+ * both the same lock): a slot's id and flags are its fd's thread's. */
+static void gt_file_lock_keep(int fd, uint64_t id, uint16_t flags) {
+    for (int i = 0; i < GT_FILE_LOCK_SLOTS; i++)
+        if (atomic_load_explicit(&gt_file_lock_fd[i], memory_order_relaxed) == fd + 1) {
+            gt_file_lock_id[i] = id;
+            gt_file_lock_flags[i] = flags;
+            return;
+        }
+    for (int i = 0; i < GT_FILE_LOCK_SLOTS; i++) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&gt_file_lock_fd[i], &expected, fd + 1)) {
+            gt_file_lock_id[i] = id;
+            gt_file_lock_flags[i] = flags;
+            atomic_fetch_add_explicit(&gt_file_locks_held, 1, memory_order_release);
+            return;
+        }
+    }
+}
+
+/* The lock id `fd` holds and its flags (and forgets them); 0: none. */
+static uint64_t gt_file_lock_drop(int fd, uint16_t *flags) {
+    for (int i = 0; i < GT_FILE_LOCK_SLOTS; i++) {
+        int expected = fd + 1;
+        if (atomic_load_explicit(&gt_file_lock_fd[i], memory_order_acquire) == expected) {
+            uint64_t id = gt_file_lock_id[i];
+            *flags = gt_file_lock_flags[i];
+            if (atomic_compare_exchange_strong(&gt_file_lock_fd[i], &expected, 0)) {
+                atomic_fetch_sub_explicit(&gt_file_locks_held, 1, memory_order_relaxed);
+                return id;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A fork child shares its parent's locked files but did not lock them: the
+ * parent's close or unlock ends those holds. */
+void gt_file_locks_forget_after_fork(void) {
+    for (int i = 0; i < GT_FILE_LOCK_SLOTS; i++) atomic_store_explicit(&gt_file_lock_fd[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&gt_file_locks_held, 0, memory_order_relaxed);
+}
+
+static long gt_flock_call(int fd, int op) { return syscall(SYS_flock, fd, op); }
+
+GT_EXPORT int flock(int fd, int op) {
+    int saved = errno; /* recording may set errno: the caller sees flock's own */
+    uint64_t id;
+    if (!gt_active() || !gt_file_lock_of(fd, &id)) return (int)gt_flock_call(fd, op);
+    uint16_t flags = GTRACE_LOCKF_FILE | GTRACE_LOCKF_RWLOCK | ((op & LOCK_SH) ? GTRACE_LOCKF_SHARED : 0);
+    uint64_t caller = GT_CALLER();
+    if (op & LOCK_UN) {
+        /* The mode it was locked in (an unlock names none); a lock taken before
+         * the recording is released as exclusive. */
+        uint16_t held = GTRACE_LOCKF_FILE | GTRACE_LOCKF_RWLOCK;
+        (void)gt_file_lock_drop(fd, &held);
+        gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, held, 0, id, caller);
+        errno = saved;
+        return (int)gt_flock_call(fd, op);
+    }
+    gt_file_lock_name(fd, id);
+    errno = saved;
+    long rc = gt_flock_call(fd, op | LOCK_NB);
+    if (rc == 0) {
+        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, flags, 0, id, caller);
+        gt_file_lock_keep(fd, id, flags);
+        errno = saved;
+        return 0;
+    }
+    int err = errno;
+    if (err != EWOULDBLOCK) return (int)rc;
+    if (op & LOCK_NB) {
+        gt_emit(GTRACE_RAW_LOCK_TRY_FAILED, flags, (uint32_t)err, id, caller);
+        errno = err;
+        return -1;
+    }
+    gt_emit(GTRACE_RAW_LOCK_WAIT, flags, 0, id, caller);
+    errno = saved;
+    rc = gt_flock_call(fd, op);
+    err = errno;
+    gt_after_wait((const volatile void *)(uintptr_t)id, flags, rc == 0 ? 0 : err);
+    if (rc == 0) gt_file_lock_keep(fd, id, flags);
+    errno = err;
+    return (int)rc;
+}
+
+/* Called by the close(), dup2() and dup3() wrappers (wakers.c) before `fd`
+ * is closed: the lock it holds is released. */
+void gt_file_locks_closing(int fd) {
+    if (GT_LIKELY(atomic_load_explicit(&gt_file_locks_held, memory_order_relaxed) == 0)) return;
+    uint16_t flags = 0;
+    uint64_t id = gt_file_lock_drop(fd, &flags);
+    if (id == 0 || !gt_active()) return;
+    int saved = errno;
+    gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, flags, 0, id, 0);
+    errno = saved;
+}
