@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #define GT_FILE_LOCK_SLOTS 64
+#define GT_FILE_LOCK_PATH 1024
 
 /* fd + 1 (0: free), lock id and raw flags (shared or not) of each fd that holds a file lock. */
 static _Atomic int gt_file_lock_fd[GT_FILE_LOCK_SLOTS];
@@ -46,7 +47,7 @@ static _Atomic uint64_t gt_file_lock_named[GT_FILE_LOCK_SLOTS];
 
 static int gt_file_lock_of(int fd, uint64_t *id) {
     struct stat st;
-    if (syscall(SYS_fstat, fd, &st) != 0) return 0;
+    if (fstat(fd, &st) != 0) return 0;
     *id = 0xf0ull << 56 | ((uint64_t)st.st_dev & 0xffffu) << 40 | ((uint64_t)st.st_ino & 0xffffffffffull);
     return 1;
 }
@@ -73,8 +74,9 @@ static void gt_file_lock_name(int fd, uint64_t id) {
     do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v != 0 && n < 11);
     while (n > 0) *p++ = digits[--n];
     *p = '\0';
-    char buf[16 + GT_PATH_MAX];
-    long length = syscall(SYS_readlink, link, buf + 16, (size_t)GT_PATH_MAX - 1);
+    /* Stack, not static (threads may name files at once); a longer path is cut. */
+    char buf[16 + GT_FILE_LOCK_PATH];
+    long length = syscall(SYS_readlink, link, buf + 16, (size_t)GT_FILE_LOCK_PATH - 1);
     if (length <= 0) return;
     buf[16 + length] = '\0';
     uint32_t kind = GTRACE_META_FILE_LOCK, body = (uint32_t)(8 + length + 1);
