@@ -18,16 +18,26 @@
  * onto it) records the release. A close() while no fd holds one costs one
  * relaxed load. Not seen:
  * a lock released when the last of several duplicated fds closes (its release
- * is recorded at the close of the fd that locked it), fcntl() record locks
- * and lockf().
+ * is recorded at the close of the fd that locked it), lockf(), and fcntl()
+ * record locks of part of a file (sqlite's byte ranges).
+ *
+ * fcntl() record locks of the whole file (F_SETLK, F_SETLKW and their OFD
+ * forms, l_whence SEEK_SET, l_start 0, l_len 0: Python's fcntl.lockf(f, ...)
+ * without length) are recorded the same way, with the same lock id: F_RDLCK
+ * is shared, F_UNLCK a release. A process's record locks are its own, not
+ * its threads': two threads of one process both "hold" one. And any close
+ * of the file by the process releases them, which is seen only for the fd
+ * that locked it.
  *
  * The first lock of a file in a process names it: its path is appended to
  * `<session>/<pid>.files` (GTRACE_META_FILE_LOCK), once per file and process.
  */
 #include "gtrace_runtime.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -193,4 +203,96 @@ void gt_file_locks_closing(int fd) {
     int saved = errno;
     gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, flags, 0, id, 0);
     errno = saved;
+}
+
+/* ---- fcntl() record locks of the whole file ------------------------------ */
+
+typedef int (*gt_fcntl_fn)(int, int, ...);
+static void *gt_fcntl_p, *gt_fcntl64_p;
+static __thread int gt_fcntl_resolving;
+
+/* libc's fcntl or fcntl64 (F_SETLKW is a cancellation point there); while
+ * dlsym runs, or when it finds none, NULL: the caller makes the syscall. */
+static gt_fcntl_fn gt_fcntl_next(void **slot, const char *name) {
+    void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (p == NULL && !gt_fcntl_resolving) {
+        gt_fcntl_resolving = 1;
+        p = dlsym(RTLD_NEXT, name);
+        gt_fcntl_resolving = 0;
+        __atomic_store_n(slot, p, __ATOMIC_RELEASE);
+    }
+    return (gt_fcntl_fn)p;
+}
+
+static int gt_fcntl_call(gt_fcntl_fn real, int fd, int cmd, void *arg) {
+    return real != NULL ? real(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+static int gt_is_lock_command(int cmd) {
+    return cmd == F_SETLK || cmd == F_SETLKW || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
+}
+
+static int gt_fcntl_lock(gt_fcntl_fn real, int fd, int cmd, struct flock *fl) {
+    int saved = errno;
+    uint64_t id;
+    if (fl == NULL || !gt_active() || fl->l_whence != SEEK_SET || fl->l_start != 0 || fl->l_len != 0
+        || !gt_file_lock_of(fd, &id)) {
+        errno = saved;
+        return gt_fcntl_call(real, fd, cmd, fl);
+    }
+    uint64_t caller = GT_CALLER();
+    if (fl->l_type == F_UNLCK) {
+        uint16_t held = GTRACE_LOCKF_FILE | GTRACE_LOCKF_RWLOCK;
+        (void)gt_file_lock_drop(fd, &held);
+        gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, held, 0, id, caller);
+        errno = saved;
+        return gt_fcntl_call(real, fd, cmd, fl);
+    }
+    uint16_t flags = GTRACE_LOCKF_FILE | GTRACE_LOCKF_RWLOCK | (fl->l_type == F_RDLCK ? GTRACE_LOCKF_SHARED : 0);
+    int blocking = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
+    gt_file_lock_name(fd, id);
+    errno = saved;
+    int rc = gt_fcntl_call(real, fd, cmd == F_SETLKW ? F_SETLK : cmd == F_OFD_SETLKW ? F_OFD_SETLK : cmd, fl);
+    if (rc == 0) {
+        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, flags, 0, id, caller);
+        gt_file_lock_keep(fd, id, flags);
+        errno = saved;
+        return 0;
+    }
+    int err = errno;
+    if (err != EAGAIN && err != EACCES) return rc;
+    if (!blocking) {
+        gt_emit(GTRACE_RAW_LOCK_TRY_FAILED, flags, (uint32_t)err, id, caller);
+        errno = err;
+        return -1;
+    }
+    gt_emit(GTRACE_RAW_LOCK_WAIT, flags, 0, id, caller);
+    errno = saved;
+    rc = gt_fcntl_call(real, fd, cmd, fl);
+    err = errno;
+    gt_after_wait((const volatile void *)(uintptr_t)id, flags, rc == 0 ? 0 : err);
+    if (rc == 0) gt_file_lock_keep(fd, id, flags);
+    errno = err;
+    return rc;
+}
+
+/* glibc reads the third argument as a pointer whatever the command. */
+GT_EXPORT int fcntl(int fd, int cmd, ...) {
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    gt_fcntl_fn real = gt_fcntl_next(&gt_fcntl_p, "fcntl");
+    if (GT_LIKELY(!gt_is_lock_command(cmd))) return gt_fcntl_call(real, fd, cmd, arg);
+    return gt_fcntl_lock(real, fd, cmd, arg);
+}
+
+GT_EXPORT int fcntl64(int fd, int cmd, ...) {
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    gt_fcntl_fn real = gt_fcntl_next(&gt_fcntl64_p, "fcntl64");
+    if (GT_LIKELY(!gt_is_lock_command(cmd))) return gt_fcntl_call(real, fd, cmd, arg);
+    return gt_fcntl_lock(real, fd, cmd, arg);
 }

@@ -303,7 +303,7 @@ public enum Verdict {
                           summary: String(format: "lock %@ shared by %d processes: held %.0f%% of the time, %.2f processes waiting for it",
                                           shared.name, shared.pids.count, held * 100, waiting),
                           numbers: ["holdRatio": held, "waitRatio": waiting, "processes": Double(shared.pids.count)])
-            let object = shared.kind == LockKind.fileLock.label ? "flock() on the same file in each"
+            let object = shared.kind == LockKind.fileLock.label ? "flock() or fcntl() locks on the same file in each"
                 : shared.address.isEmpty ? "one \(shared.kind) in shared memory, mapped at another address in each"
                 : "the same \(shared.kind) at \(shared.address) in each, in shared memory"
             // What its holders waited for while holding it: a multiprocessing.Pool's workers

@@ -39,7 +39,8 @@ public enum LockKind: UInt8, Sendable, Codable {
     /// wakes are seen, never an uncontended hold.
     /// `pythonLock`: a CPython lock (threading.Lock & co., a POSIX semaphore up to 3.13).
     /// `spinlock`: a `pthread_spinlock_t` (its waiters spin on a CPU).
-    /// `fileLock`: a `flock()` lock on a file, one per file in every process (shared mode: a read hold).
+    /// `fileLock`: a `flock()` lock, or an `fcntl()` record lock of a whole file: one per file
+    /// in every process (shared mode: a read hold).
     case mutex = 0, rwlock = 1, condition = 2, gil = 3, futex = 4, pythonLock = 5, spinlock = 6, fileLock = 7
 
     public var label: String {

@@ -5,7 +5,8 @@ import Testing
 /// waits were "off-CPU outside any recorded call", and the verdict said "Serial parts:
 /// 2 workers … the critical path is 100%". Now the file's lock is a lock of the trace
 /// (kind "file lock", named by its path), its holds and waits agree with the workload's
-/// own clocks, released by flock(LOCK_UN) or by closing the file, the verdict names it
+/// own clocks, released by flock(LOCK_UN) or by closing the file (and for a POSIX record
+/// lock of the whole file, fcntl F_SETLKW and F_UNLCK), the verdict names it
 /// as the lock the processes share, and the replay without it agrees with the same
 /// program run without the lock.
 @Suite(.serialized) struct FileLockTests {
@@ -27,7 +28,7 @@ import Testing
         return -1
     }
 
-    @Test(arguments: ["unlock", "close"])
+    @Test(arguments: ["unlock", "close", "fcntl"])
     func fileLockHoldsAndWaitsMatchTheWorkloadsClocks(release: String) throws {
         guard SchedulingTests.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
@@ -57,7 +58,7 @@ import Testing
                 timing.expect(abs(wait - child.wait) <= 0.05 * child.wait + 1e6, "\(release) pid \(pid): wait \(wait / 1e6) ms, its own \(child.wait / 1e6) ms")
             }
             let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
-            #expect(verdict.contains("Lock file lock on \(file), shared by 3 processes") && verdict.contains("flock() on the same file in each"), "\(verdict)")
+            #expect(verdict.contains("Lock file lock on \(file), shared by 3 processes") && verdict.contains("on the same file in each"), "\(verdict)")
             // Without the lock: the same program run without it (its own wall, medians of 3).
             let p = ParallelismTests.parallelism(report)
             let cores = p["cores"] as? Int ?? 1
