@@ -263,7 +263,7 @@ enum gtrace_lock_flags {
     GTRACE_LOCKF_VIA_COND = 0x4, /* release/acquire done by pthread_cond_*wait */
     GTRACE_LOCKF_SEMAPHORE = 0x8,/* raw records only: a Python lock (a POSIX semaphore, pylocks.c) */
     GTRACE_LOCKF_SPIN = 0x10,    /* raw records only: a pthread_spinlock_t (spinlocks.c) */
-    GTRACE_LOCKF_FILE = 0x20,    /* raw records only: a flock() file lock (filelocks.c) */
+    GTRACE_LOCKF_FILE = 0x20,    /* raw records only: a file lock, flock() or fcntl() (filelocks.c) */
 };
 
 /* In the flags (futex op) of raw FUTEX_* records: a CPython 3.14+ PyMutex
