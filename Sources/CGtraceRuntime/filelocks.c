@@ -1,6 +1,7 @@
 /*
  * filelocks.c — file locks: flock(), fcntl() record locks of a whole file, and
  * close() for the ones it releases.
+ *
  * Processes that take turns under `flock(fd, LOCK_EX)` (the flock(1)
  * command in scripts, Python's fcntl.flock) wait in the kernel where no
  * other wrapper sees them. A file lock is a lock of the trace (kind "file
