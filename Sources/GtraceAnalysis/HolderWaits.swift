@@ -10,6 +10,9 @@ public struct HolderWaits: Sendable, Codable, Equatable {
     public var gilNanoseconds: UInt64 = 0
     /// Time a holder spent in recorded blocking calls.
     public var blockedNanoseconds: UInt64 = 0
+    /// The same by call ("waitpid", "read"): what the sentence names (flock(1) holds its
+    /// lock while it waits for its command, not in a sleep or I/O).
+    public var blockedByCall: [String: UInt64] = [:]
 }
 
 struct HolderWaitsAccumulator {
@@ -22,6 +25,7 @@ struct HolderWaitsAccumulator {
         /// `sem_wait` takes the one it waits for, was not held across it).
         var gilWaitSince: (time: UInt64, locks: [Int])?
         var blockedSince: (time: UInt64, locks: [Int])?
+        var blockedCall = ""
     }
     private var threads: [ThreadState]
     /// The thread that last took each lock: when another takes it, the first holds it no
@@ -64,12 +68,19 @@ struct HolderWaitsAccumulator {
             guard let i = threads[t].held.firstIndex(where: { $0.lock == lock }) else { break }
             threads[t].held[i].count -= 1
             if threads[t].held[i].count <= 0 { threads[t].held.remove(at: i) }
-        case .blockBegin:
-            if !threads[t].held.isEmpty { threads[t].blockedSince = (e.time, threads[t].held.map(\.lock)) }
+        case let .blockBegin(call, _, _):
+            if !threads[t].held.isEmpty {
+                threads[t].blockedSince = (e.time, threads[t].held.map(\.lock))
+                threads[t].blockedCall = call.name
+            }
         case .blockEnd:
             if let since = threads[t].blockedSince {
                 threads[t].blockedSince = nil
-                add(thread: t, since) { $0.blockedNanoseconds = $0.blockedNanoseconds.adding(saturating: e.time &- since.time) }
+                let call = threads[t].blockedCall, duration = e.time &- since.time
+                add(thread: t, since) {
+                    $0.blockedNanoseconds = $0.blockedNanoseconds.adding(saturating: duration)
+                    $0.blockedByCall[call] = ($0.blockedByCall[call] ?? 0).adding(saturating: duration)
+                }
             }
         default:
             break

@@ -308,7 +308,8 @@ public enum Verdict {
                 : "the same \(shared.kind) at \(shared.address) in each, in shared memory"
             // What its holders waited for while holding it: a multiprocessing.Pool's workers
             // hold their task queue's lock while they read the next task from the parent.
-            let under = holdersWaited(hold: shared.holds, gil: shared.holderGIL, blocked: shared.holderBlocked, oneAtATime: "process")
+            let under = holdersWaited(hold: shared.holds, gil: shared.holderGIL, blocked: shared.holderBlocked, byCall: shared.holderBlockedByCall,
+                                      oneAtATime: "process")
             sentences.append(String(format: "Lock %@, shared by %d processes (pids %@: %@), serialises them: it was held %.0f%% of the wall time (%@ of holds in all) while %.2f processes on average waited for another process to release it (%d waits, %@ in all); %@. More processes would queue on it too; holding it for less time would let them overlap; %@.",
                                     shared.name, shared.pids.count,
                                     shared.pids.prefix(6).map(String.init).joined(separator: ", ") + (shared.pids.count > 6 ? ", …" : ""),
@@ -707,12 +708,12 @@ public enum Verdict {
     /// lock), blocking calls, or neither seen.
     static func holdersWaited(_ lock: LockStatistics) -> String {
         holdersWaited(hold: lock.holdTotalNanoseconds, gil: lock.holderWaits?.gilNanoseconds ?? 0,
-                      blocked: lock.holderWaits?.blockedNanoseconds ?? 0)
+                      blocked: lock.holderWaits?.blockedNanoseconds ?? 0, byCall: lock.holderWaits?.blockedByCall ?? [:])
     }
 
     /// The same from the totals of a lock's holds and its holders' waits.
     static func holdersWaited(hold holdNanoseconds: UInt64, gil gilNanoseconds: UInt64, blocked blockedNanoseconds: UInt64,
-                              oneAtATime unit: String = "thread") -> String {
+                              byCall: [String: UInt64] = [:], oneAtATime unit: String = "thread") -> String {
         let hold = Double(max(holdNanoseconds, 1))
         // At most the hold time (rwlock readers hold it together, each waiting on its own).
         let gil = min(1, Double(gilNanoseconds) / hold)
@@ -721,7 +722,16 @@ public enum Verdict {
         if gil >= holderWaitShare {
             parts.append(String(format: "%.0f%% to its holders waiting for the GIL, which other threads held meanwhile (they ran Python, then queued on this lock)", gil * 100))
         }
-        if blocked >= holderWaitShare { parts.append(String(format: "%.0f%% to blocking calls (sleep, I/O) made while holding it", blocked * 100)) }
+        if blocked >= holderWaitShare {
+            // The calls that took most of that time, largest first, as long as they add up to less than 90% of it.
+            var calls: [String] = [], covered: UInt64 = 0
+            for (call, ns) in byCall.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) where covered < blockedNanoseconds / 10 * 9 && calls.count < 3 {
+                calls.append(call)
+                covered = covered.adding(saturating: ns)
+            }
+            let which = calls.isEmpty ? "" : " (" + calls.joined(separator: ", ") + ")"
+            parts.append(String(format: "%.0f%% to blocking calls%@ made while holding it", blocked * 100, which))
+        }
         let serial = "what runs under it runs one \(unit) at a time"
         return parts.isEmpty ? serial : "its hold time went " + parts.joined(separator: " and ") + "; " + serial
     }
@@ -751,6 +761,7 @@ public enum Verdict {
         /// The holders' waits while holding it, over all its rows (HolderWaits).
         var holderGIL: UInt64 = 0
         var holderBlocked: UInt64 = 0
+        var holderBlockedByCall: [String: UInt64] = [:]
     }
 
     /// A lock in several processes that their threads waited for while no
@@ -783,7 +794,10 @@ public enum Verdict {
             return SharedLock(name: named.name, kind: named.kind, address: addresses.count == 1 ? named.address : "", pids: pids.sorted(),
                               holds: holds, outsideWaits: outside, waits: rows.map(\.waitsForOtherProcesses).reduce(0, +),
                               holderGIL: rows.map { $0.holderWaits?.gilNanoseconds ?? 0 }.saturatingSum,
-                              holderBlocked: rows.map { $0.holderWaits?.blockedNanoseconds ?? 0 }.saturatingSum)
+                              holderBlocked: rows.map { $0.holderWaits?.blockedNanoseconds ?? 0 }.saturatingSum,
+                              holderBlockedByCall: rows.reduce(into: [:]) { sum, row in
+                                  for (call, ns) in row.holderWaits?.blockedByCall ?? [:] { sum[call] = (sum[call] ?? 0).adding(saturating: ns) }
+                              })
         }
         return shared.max { ($0.outsideWaits, $1.name) < ($1.outsideWaits, $0.name) }
     }
