@@ -151,26 +151,27 @@ void gt_file_locks_forget_after_fork(void) {
     atomic_store_explicit(&gt_file_locks_held, 0, memory_order_relaxed);
 }
 
-static long gt_flock_call(int fd, int op) { return syscall(SYS_flock, fd, op); }
+/* A release: recorded before the real unlock (as a mutex's), in the mode the
+ * fd locked it (an unlock names none; a lock taken before the recording is
+ * released as exclusive). */
+static void gt_file_lock_release(int fd, uint64_t id, uint64_t caller) {
+    uint16_t held = GTRACE_LOCKF_FILE | GTRACE_LOCKF_RWLOCK;
+    (void)gt_file_lock_drop(fd, &held);
+    gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, held, 0, id, caller);
+}
 
-GT_EXPORT int flock(int fd, int op) {
-    int saved = errno; /* recording may set errno: the caller sees flock's own */
-    uint64_t id;
-    if (!gt_active() || !gt_file_lock_of(fd, &id)) return (int)gt_flock_call(fd, op);
-    uint16_t flags = GTRACE_LOCKF_FILE | GTRACE_LOCKF_RWLOCK | ((op & LOCK_SH) ? GTRACE_LOCKF_SHARED : 0);
-    uint64_t caller = GT_CALLER();
-    if (op & LOCK_UN) {
-        /* The mode it was locked in (an unlock names none); a lock taken before
-         * the recording is released as exclusive. */
-        uint16_t held = GTRACE_LOCKF_FILE | GTRACE_LOCKF_RWLOCK;
-        (void)gt_file_lock_drop(fd, &held);
-        gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, held, 0, id, caller);
-        errno = saved;
-        return (int)gt_flock_call(fd, op);
-    }
+/* The real lock call: non-blocking (`block` 0) or as the program asked. */
+typedef int (*gt_file_lock_attempt)(const void *call, int block);
+
+/* Takes a file lock the mutexes' way: a non-blocking attempt; when the file is
+ * locked elsewhere (EAGAIN, EWOULDBLOCK; EACCES for fcntl), LOCK_TRY_FAILED if
+ * the program asked not to block, else LOCK_WAIT, the blocking call,
+ * LOCK_ACQUIRED or LOCK_FAILED. `saved`: the program's errno at the call. */
+static int gt_file_lock_take(int fd, uint64_t id, uint16_t flags, int blocking, uint64_t caller, int saved,
+                             gt_file_lock_attempt attempt, const void *call) {
     gt_file_lock_name(fd, id);
     errno = saved;
-    long rc = gt_flock_call(fd, op | LOCK_NB);
+    int rc = attempt(call, 0);
     if (rc == 0) {
         gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, flags, 0, id, caller);
         gt_file_lock_keep(fd, id, flags);
@@ -178,20 +179,45 @@ GT_EXPORT int flock(int fd, int op) {
         return 0;
     }
     int err = errno;
-    if (err != EWOULDBLOCK) return (int)rc;
-    if (op & LOCK_NB) {
+    if (err != EAGAIN && err != EWOULDBLOCK && err != EACCES) return rc;
+    if (!blocking) {
         gt_emit(GTRACE_RAW_LOCK_TRY_FAILED, flags, (uint32_t)err, id, caller);
         errno = err;
-        return -1;
+        return rc;
     }
     gt_emit(GTRACE_RAW_LOCK_WAIT, flags, 0, id, caller);
     errno = saved;
-    rc = gt_flock_call(fd, op);
+    rc = attempt(call, 1);
     err = errno;
     gt_after_wait((const volatile void *)(uintptr_t)id, flags, rc == 0 ? 0 : err);
     if (rc == 0) gt_file_lock_keep(fd, id, flags);
     errno = err;
-    return (int)rc;
+    return rc;
+}
+
+struct gt_flock_args { int fd, op; };
+
+static int gt_flock_attempt(const void *call, int block) {
+    const struct gt_flock_args *a = call;
+    return (int)syscall(SYS_flock, a->fd, block ? a->op : a->op | LOCK_NB);
+}
+
+GT_EXPORT int flock(int fd, int op) {
+    int saved = errno; /* recording may set errno: the caller sees flock's own */
+    uint64_t id;
+    if (!gt_active() || !gt_file_lock_of(fd, &id)) {
+        errno = saved;
+        return (int)syscall(SYS_flock, fd, op);
+    }
+    uint64_t caller = GT_CALLER();
+    if (op & LOCK_UN) {
+        gt_file_lock_release(fd, id, caller);
+        errno = saved;
+        return (int)syscall(SYS_flock, fd, op);
+    }
+    uint16_t flags = GTRACE_LOCKF_FILE | GTRACE_LOCKF_RWLOCK | ((op & LOCK_SH) ? GTRACE_LOCKF_SHARED : 0);
+    struct gt_flock_args args = {fd, op};
+    return gt_file_lock_take(fd, id, flags, !(op & LOCK_NB), caller, saved, gt_flock_attempt, &args);
 }
 
 /* Called by the close(), dup2() and dup3() wrappers (wakers.c) before `fd`
@@ -233,6 +259,14 @@ static int gt_is_lock_command(int cmd) {
     return cmd == F_SETLK || cmd == F_SETLKW || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
 }
 
+struct gt_fcntl_args { gt_fcntl_fn real; int fd, cmd; struct flock *fl; };
+
+static int gt_fcntl_attempt(const void *call, int block) {
+    const struct gt_fcntl_args *a = call;
+    int cmd = block ? a->cmd : a->cmd == F_SETLKW ? F_SETLK : a->cmd == F_OFD_SETLKW ? F_OFD_SETLK : a->cmd;
+    return gt_fcntl_call(a->real, a->fd, cmd, a->fl);
+}
+
 static int gt_fcntl_lock(gt_fcntl_fn real, int fd, int cmd, struct flock *fl) {
     int saved = errno;
     uint64_t id;
@@ -243,38 +277,19 @@ static int gt_fcntl_lock(gt_fcntl_fn real, int fd, int cmd, struct flock *fl) {
     }
     uint64_t caller = GT_CALLER();
     if (fl->l_type == F_UNLCK) {
-        uint16_t held = GTRACE_LOCKF_FILE | GTRACE_LOCKF_RWLOCK;
-        (void)gt_file_lock_drop(fd, &held);
-        gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, held, 0, id, caller);
+        gt_file_lock_release(fd, id, caller);
         errno = saved;
         return gt_fcntl_call(real, fd, cmd, fl);
     }
     uint16_t flags = GTRACE_LOCKF_FILE | GTRACE_LOCKF_RWLOCK | (fl->l_type == F_RDLCK ? GTRACE_LOCKF_SHARED : 0);
-    int blocking = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
-    gt_file_lock_name(fd, id);
-    errno = saved;
-    int rc = gt_fcntl_call(real, fd, cmd == F_SETLKW ? F_SETLK : cmd == F_OFD_SETLKW ? F_OFD_SETLK : cmd, fl);
-    if (rc == 0) {
-        gt_emit_acq(GTRACE_RAW_LOCK_ACQUIRE, flags, 0, id, caller);
-        gt_file_lock_keep(fd, id, flags);
-        errno = saved;
-        return 0;
-    }
-    int err = errno;
-    if (err != EAGAIN && err != EACCES) return rc;
-    if (!blocking) {
-        gt_emit(GTRACE_RAW_LOCK_TRY_FAILED, flags, (uint32_t)err, id, caller);
-        errno = err;
-        return -1;
-    }
-    gt_emit(GTRACE_RAW_LOCK_WAIT, flags, 0, id, caller);
-    errno = saved;
-    rc = gt_fcntl_call(real, fd, cmd, fl);
-    err = errno;
-    gt_after_wait((const volatile void *)(uintptr_t)id, flags, rc == 0 ? 0 : err);
-    if (rc == 0) gt_file_lock_keep(fd, id, flags);
-    errno = err;
-    return rc;
+    struct gt_fcntl_args args = {real, fd, cmd, fl};
+    return gt_file_lock_take(fd, id, flags, cmd == F_SETLKW || cmd == F_OFD_SETLKW, caller, saved, gt_fcntl_attempt, &args);
+}
+
+static int gt_fcntl_entry(void **slot, const char *name, int fd, int cmd, void *arg) {
+    gt_fcntl_fn real = gt_fcntl_next(slot, name);
+    if (GT_LIKELY(!gt_is_lock_command(cmd))) return gt_fcntl_call(real, fd, cmd, arg);
+    return gt_fcntl_lock(real, fd, cmd, arg);
 }
 
 /* glibc reads the third argument as a pointer whatever the command. */
@@ -283,9 +298,7 @@ GT_EXPORT int fcntl(int fd, int cmd, ...) {
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    gt_fcntl_fn real = gt_fcntl_next(&gt_fcntl_p, "fcntl");
-    if (GT_LIKELY(!gt_is_lock_command(cmd))) return gt_fcntl_call(real, fd, cmd, arg);
-    return gt_fcntl_lock(real, fd, cmd, arg);
+    return gt_fcntl_entry(&gt_fcntl_p, "fcntl", fd, cmd, arg);
 }
 
 GT_EXPORT int fcntl64(int fd, int cmd, ...) {
@@ -293,7 +306,5 @@ GT_EXPORT int fcntl64(int fd, int cmd, ...) {
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    gt_fcntl_fn real = gt_fcntl_next(&gt_fcntl64_p, "fcntl64");
-    if (GT_LIKELY(!gt_is_lock_command(cmd))) return gt_fcntl_call(real, fd, cmd, arg);
-    return gt_fcntl_lock(real, fd, cmd, arg);
+    return gt_fcntl_entry(&gt_fcntl64_p, "fcntl64", fd, cmd, arg);
 }

@@ -256,50 +256,40 @@ enum SessionReader {
         return (ThreadKey(image: SessionContents.ImageKey(pid: pid, image: image), tid: tid), number)
     }
 
-    /// Entries {u32 kind, u32 length, u64 tsc, path NUL, argv NUL...}.
-    private static func readExecNotes(path: String) -> [SessionContents.ExecNote] {
+    /// The {u32 kind, u32 length, body} entries of an appended session file (`.exec`,
+    /// `.files`) whose bodies begin with 8 bytes (a tsc, a lock id), up to the first
+    /// entry that does not fit.
+    static func appendedEntries(path: String) -> [(kind: UInt32, word: UInt64, rest: ArraySlice<UInt8>)] {
         guard let data = sessionFile(path) else { return [] }
         let bytes = [UInt8](data)
-        var notes: [SessionContents.ExecNote] = []
+        var entries: [(kind: UInt32, word: UInt64, rest: ArraySlice<UInt8>)] = []
         var offset = 0
         while offset + 16 <= bytes.count {
             let kind = bytes[offset..<(offset + 4)].reversed().reduce(0) { $0 << 8 | UInt32($1) }
             let length = Int(bytes[(offset + 4)..<(offset + 8)].reversed().reduce(0) { $0 << 8 | UInt32($1) })
             let end = offset + 8 + length
             guard length >= 8, end <= bytes.count else { break }
-            if kind == UInt32(GTRACE_META_EXEC.rawValue) {
-                let tsc = bytes[(offset + 8)..<(offset + 16)].reversed().reduce(0) { $0 << 8 | UInt64($1) }
-                let strings = bytes[(offset + 16)..<end].split(separator: 0, omittingEmptySubsequences: false)
-                    .map { String(decoding: $0, as: UTF8.self) }
-                var parts = Array(strings)
-                if parts.last == "" { parts.removeLast() }
-                let file = parts.first ?? ""
-                notes.append(.init(tsc: tsc, path: file, arguments: Array(parts.dropFirst())))
-            }
+            let word = bytes[(offset + 8)..<(offset + 16)].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+            entries.append((kind, word, bytes[(offset + 16)..<end]))
             offset = end
         }
-        return notes
+        return entries
+    }
+
+    /// Entries {u32 kind, u32 length, u64 tsc, path NUL, argv NUL...}.
+    private static func readExecNotes(path: String) -> [SessionContents.ExecNote] {
+        appendedEntries(path: path).filter { $0.kind == UInt32(GTRACE_META_EXEC.rawValue) }.map { entry in
+            var parts = entry.rest.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            if parts.last == "" { parts.removeLast() }
+            return .init(tsc: entry.word, path: parts.first ?? "", arguments: Array(parts.dropFirst()))
+        }
     }
 
     /// Entries {u32 kind, u32 length, u64 lock id, path NUL} (GTRACE_META_FILE_LOCK).
     static func readFileLockNames(path: String) -> [(UInt64, String)] {
-        guard let data = sessionFile(path) else { return [] }
-        let bytes = [UInt8](data)
-        var names: [(UInt64, String)] = []
-        var offset = 0
-        while offset + 16 <= bytes.count {
-            let kind = bytes[offset..<(offset + 4)].reversed().reduce(0) { $0 << 8 | UInt32($1) }
-            let length = Int(bytes[(offset + 4)..<(offset + 8)].reversed().reduce(0) { $0 << 8 | UInt32($1) })
-            let end = offset + 8 + length
-            guard length >= 8, end <= bytes.count else { break }
-            if kind == UInt32(GTRACE_META_FILE_LOCK.rawValue) {
-                let id = bytes[(offset + 8)..<(offset + 16)].reversed().reduce(0) { $0 << 8 | UInt64($1) }
-                let path = bytes[(offset + 16)..<end].prefix { $0 != 0 }
-                names.append((id, String(decoding: path, as: UTF8.self)))
-            }
-            offset = end
+        appendedEntries(path: path).filter { $0.kind == UInt32(GTRACE_META_FILE_LOCK.rawValue) }.map {
+            ($0.word, String(decoding: $0.rest.prefix { $0 != 0 }, as: UTF8.self))
         }
-        return names
     }
 
     private static func readMeta(path: String, key: SessionContents.ImageKey, warnings: inout [String]) -> SessionContents.Image {
