@@ -54,6 +54,8 @@ public struct GILStatistics: Sendable, Codable {
     public var threadsUsingGIL: Int
     /// Which Python code held the GIL and where threads waited for it (traces with Python locations).
     public var pythonCode: PythonGILAttribution?
+    /// The GIL of a subinterpreter with its own GIL (3.12+): its process has several.
+    public var subinterpreter = false
 }
 
 /// Per-thread time split by GIL state (a thread of a CPython process).
@@ -120,7 +122,7 @@ struct GILAccumulator {
         let handOffs = lockStats?.ownerChanges ?? 0
         let waitTotal = lockStats?.waitTotalNanoseconds ?? 0
         let traced = !info.status.contains(.disagree) && !info.status.contains(.disabled)
-        return GILStatistics(
+        var stats = GILStatistics(
             process: info.process, pid: process.pid, python: info.version, located: info.status.label, traced: traced,
             lifetimeNanoseconds: lifetime, multithreadedNanoseconds: window,
             heldNanoseconds: lockStats?.heldNanoseconds ?? 0, heldInMultithreadedNanoseconds: heldInWindow,
@@ -145,6 +147,8 @@ struct GILAccumulator {
                 UInt64(handOffs).adding(saturating: info.sameThreadSwitches ?? 0) == $0.adding(saturating: info.reusedThreadStates ?? 0)
             },
             threadsUsingGIL: threads.count)
+        stats.subinterpreter = info.status.contains(.subinterpreter)
+        return stats
     }
 
     /// Intervals during which the process had at least two live threads.

@@ -22,19 +22,31 @@ extension Verdict {
             }
             return false
         }
-        let started = python.filter { startedByExec($0.process) }
-        let cpu = started.reduce(UInt64(0)) { total, gil in
-            total.adding(saturating: processes.indices.contains(gil.process) ? processes[gil.process].cpuNanoseconds : 0)
+        let byExec = python.filter { !$0.subinterpreter && startedByExec($0.process) }
+        // Their processes' CPU time, each process once.
+        let cpu = Set(byExec.map(\.process)).reduce(UInt64(0)) { total, process in
+            total.adding(saturating: processes.indices.contains(process) ? processes[process].cpuNanoseconds : 0)
         }
-        return (started.count, cpu)
+        return (byExec.count, cpu)
     }
 
-    /// The caveat said after the "as threads" prediction when some of its processes started
-    /// their own interpreter; nil when none did.
+    /// The caveat said after the "as threads" prediction when some of its GILs are those of
+    /// interpreters that started anew: by exec, or subinterpreters (3.12+; 3.14's
+    /// `InterpreterPoolExecutor`), which import again in their own interpreter. nil when none.
     static func interpreterStartCaveat(_ a: TraceAnalysis, among python: [GILStatistics]) -> String? {
-        let (count, cpu) = startedInterpreters(a, among: python)
-        guard count > 0 else { return nil }
-        return String(format: " %d of them run interpreters started anew by exec (multiprocessing's spawn, or forkserver and the workers it forks: the default from Python 3.14) and used %@ of CPU time in all; the replay keeps their start-up and imports, which threads of one process would not repeat, so it overstates the threads' time.",
-                      count, duration(cpu))
+        let (execs, cpu) = startedInterpreters(a, among: python)
+        let subinterpreters = python.filter(\.subinterpreter)
+        if subinterpreters.isEmpty, execs > 0 {
+            return String(format: " %d of them run interpreters started anew by exec (multiprocessing's spawn, or forkserver and the workers it forks: the default from Python 3.14) and used %@ of CPU time in all; the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by that much.",
+                          execs, duration(cpu))
+        }
+        if !subinterpreters.isEmpty, execs == 0 {
+            let held = subinterpreters.map(\.heldNanoseconds).saturatingSum
+            return String(format: " %d of them are subinterpreters, which start anew and import again (their GILs were held %@ in all); the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by that much.",
+                          subinterpreters.count, duration(held))
+        }
+        guard execs > 0 else { return nil }
+        return String(format: " %d of them run interpreters started anew (%d subinterpreters, %d by exec: multiprocessing's spawn or forkserver); the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by that much.",
+                      execs + subinterpreters.count, subinterpreters.count, execs)
     }
 }

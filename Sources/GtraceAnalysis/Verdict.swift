@@ -471,10 +471,16 @@ public enum Verdict {
                           summary: String(format: "the CPUs: %.2f of %@ busy on average; more cores would help", parallelism, coreCount(cores)),
                           numbers: ["parallelism": parallelism, "cores": Double(cores), "processes": Double(busyProcesses)])
             let python = !a.gil.filter(\.traced).isEmpty && !processes
+            // Subinterpreters with their own GIL (3.12+, InterpreterPoolExecutor in 3.14) run
+            // Python in parallel in one process: not "outside the GIL".
+            let subinterpreters = a.gil.contains { $0.traced && $0.subinterpreter }
+            let how = cores == 1 ? "kept it busy"
+                : !python ? "ran in parallel"
+                : subinterpreters ? "ran in parallel, in subinterpreters that each have a GIL of their own (or outside the GIL, in C code that releases it)"
+                : "ran outside the GIL (in C code that releases it) in parallel"
             // On one core nothing runs in parallel: its work just kept that core busy.
             sentences.append(String(format: "Limited by the cores: %@ on %@, the %@ %@.", parallelismText, coreCount(cores),
-                                    processes ? "processes" : "threads",
-                                    cores == 1 ? "kept it busy" : python ? "ran outside the GIL (in C code that releases it) in parallel" : "ran in parallel"))
+                                    processes ? "processes" : "threads", how))
             if let w = Analyzer.predictedCores.first(where: { $0 > cores }).flatMap({ prediction("as recorded", cores: $0) }) {
                 if gain(w) >= whatIfGain {
                     whatIf = w
@@ -557,8 +563,13 @@ public enum Verdict {
         // take as threads of one process, the question a processes run asks the other way round.
         let pythonProcesses = a.gil.filter { $0.traced && $0.heldNanoseconds >= a.summary.wallNanoseconds / 20 }
         if fits, pythonProcesses.count >= 2, let w = prediction("with one GIL", cores: cores), let base = baseline(), base.wall > 0 {
-            sentences.append(String(format: "As threads of one process (one GIL for its %d Python processes), the replay predicts %@ on %@: %.2f× the time of %@.",
-                                    pythonProcesses.count, duration(w.wallNanoseconds), coreCount(cores), Double(w.wallNanoseconds) / Double(base.wall),
+            // Several GILs of one process are its subinterpreters'.
+            let pids = Set(pythonProcesses.map(\.pid)).count
+            let what = pids == 1 ? String(format: "As threads of one interpreter (one GIL for its %d interpreters)", pythonProcesses.count)
+                : pids == pythonProcesses.count ? String(format: "As threads of one process (one GIL for its %d Python processes)", pids)
+                : String(format: "As threads of one process (one GIL for the %d GILs of its %d Python processes and their subinterpreters)", pythonProcesses.count, pids)
+            sentences.append(String(format: "%@, the replay predicts %@ on %@: %.2f× the time of %@.",
+                                    what, duration(w.wallNanoseconds), coreCount(cores), Double(w.wallNanoseconds) / Double(base.wall),
                                     base.measured ? "the run as measured" : "the recording replayed as it was")
                              + (interpreterStartCaveat(a, among: pythonProcesses) ?? ""))
         }

@@ -10,19 +10,18 @@ enum PythonReport {
     /// whose GIL was waited for most): the functions that held the GIL most.
     static func headline(_ a: TraceAnalysis) -> [String] {
         var out: [String] = []
-        let located = a.gil.filter { g in
-            guard let p = g.pythonCode, p.holdNanoseconds > 0 else { return false }
+        let located = a.gil.indices.filter { i in
+            guard let p = a.gil[i].pythonCode, p.holdNanoseconds > 0 else { return false }
             return p.functions.prefix(3).contains { $0.selfNanoseconds > 0 }
         }
         // Stable: equal waits keep the trace's process order.
-        let ranked = located.enumerated().sorted {
-            ($0.element.waitTotalNanoseconds, -$0.offset) > ($1.element.waitTotalNanoseconds, -$1.offset)
-        }.map(\.element)
-        for g in ranked.prefix(headlineProcesses) {
+        let ranked = located.sorted { (a.gil[$0].waitTotalNanoseconds, -$0) > (a.gil[$1].waitTotalNanoseconds, -$1) }
+        for index in ranked.prefix(headlineProcesses) {
+            let g = a.gil[index]
             guard let p = g.pythonCode else { continue }
             let top = p.functions.prefix(3).filter { $0.selfNanoseconds > 0 }
             let parts = top.map { "\($0.function) \(Formatting.percent(Double($0.selfNanoseconds) / Double(p.holdNanoseconds)))" }
-            let process = a.gil.count > 1 ? " (pid \(g.pid))" : ""
+            let process = a.gil.count > 1 ? " (\(label(index, in: a)))" : ""
             // Without samples only a hold's two ends are known: a thread that leaves a function
             // and calls it again before releasing (a queue's Condition.wait) gets the whole hold
             // credited to it. Say what the split rests on.
@@ -36,6 +35,17 @@ enum PythonReport {
             out.append("  (the Python code at the GIL of \(ranked.count - headlineProcesses) more processes, whose GILs were waited for less: gtrace report --details)")
         }
         return out
+    }
+
+    /// "pid 812", or "pid 812, subinterpreter 2" when the process has several GILs
+    /// (its main interpreter's, then its subinterpreters' in the GIL table's order).
+    static func label(_ index: Int, in a: TraceAnalysis) -> String {
+        let g = a.gil[index]
+        let same = a.gil.indices.filter { a.gil[$0].process == g.process }
+        guard same.count > 1 else { return "pid \(g.pid)" }
+        guard g.subinterpreter else { return "pid \(g.pid), main interpreter" }
+        let ordinal = same.filter { a.gil[$0].subinterpreter }.firstIndex(of: index) ?? 0
+        return "pid \(g.pid), subinterpreter \(ordinal + 1)"
     }
 
     /// Python lock waits by the program's own line (docs/METRICS.md): a Condition's

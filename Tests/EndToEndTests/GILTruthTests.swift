@@ -136,6 +136,18 @@ extension GILTruthTests {
         let gils = try #require(report["gil"] as? [[String: Any]])
         let own = gils.filter { ($0["located"] as? String)?.contains("subinterpreter") == true }
         #expect(own.count == 2, "\(python): \(gils.map { $0["located"] ?? "" })")
+        #expect(gils.filter { $0["subinterpreter"] as? Bool == true }.count == 2)
+        // They run Python in parallel, not "outside the GIL"; and as threads of one
+        // interpreter they would not start two more.
+        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
+        #expect(!verdict.contains("ran outside the GIL (in C code that releases it) in parallel"), "\(python): \(verdict)")
+        if verdict.contains("Limited by the cores") {
+            #expect(verdict.contains("in subinterpreters that each have a GIL of their own"), "\(python): \(verdict)")
+        }
+        if verdict.contains("As threads of one") {
+            #expect(verdict.contains("As threads of one interpreter (one GIL for its 3 interpreters)") && verdict.contains("2 of them are subinterpreters"),
+                    "\(python): \(verdict)")
+        }
         // Each subinterpreter's thread held its own GIL for (nearly) all the CPU time it used.
         // (Not a share of the wall time: on a shared VM the two threads' CPU speed varies by 2x.)
         let threads = report["threads"] as? [[String: Any]] ?? []
