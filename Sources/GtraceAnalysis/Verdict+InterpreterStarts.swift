@@ -37,16 +37,16 @@ extension Verdict {
         let (execs, cpu) = startedInterpreters(a, among: python)
         let subinterpreters = python.filter(\.subinterpreter)
         if subinterpreters.isEmpty, execs > 0 {
-            return String(format: " %d of them run interpreters started anew by exec (multiprocessing's spawn, or forkserver and the workers it forks: the default from Python 3.14) and used %@ of CPU time in all; the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by that much.",
+            return String(format: " %d of them run interpreters started anew by exec (multiprocessing's spawn, or forkserver and the workers it forks: the default from Python 3.14) and used %@ of CPU time in all; the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by the time those took.",
                           execs, duration(cpu))
         }
         if !subinterpreters.isEmpty, execs == 0 {
             let held = subinterpreters.map(\.heldNanoseconds).saturatingSum
-            return String(format: " %d of them are subinterpreters, which start anew and import again (their GILs were held %@ in all); the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by that much.",
+            return String(format: " %d of them are subinterpreters, which start anew and import again (their GILs were held %@ in all); the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by the time those took.",
                           subinterpreters.count, duration(held))
         }
         guard execs > 0 else { return nil }
-        return String(format: " %d of them run interpreters started anew (%d subinterpreters, %d by exec: multiprocessing's spawn or forkserver); the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by that much.",
+        return String(format: " %d of them run interpreters started anew (%d subinterpreters, %d by exec: multiprocessing's spawn or forkserver); the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by the time those took.",
                       execs + subinterpreters.count, subinterpreters.count, execs)
     }
 }
