@@ -127,6 +127,13 @@ public struct LockIntervalTracker {
     private var countingSemaphores: [Bool]
     /// Per lock: when a thread of its process last released it.
     private var lastRelease: [UInt64]
+    /// A thread that polls a lock: its first failed trylock of the chain and its last
+    /// (`filelock`'s flock(LOCK_NB) and time.sleep, `while (trylock) sched_yield();`).
+    private var polls: [(lock: Int, first: UInt64, last: UInt64)?]
+    /// An acquisition this soon after the chain's last failed try ends a polling wait;
+    /// failures further apart start a new chain (a trylock that found the lock busy and
+    /// moved on is no wait).
+    public static let pollGapNanoseconds: UInt64 = 1_000_000_000
     private var waiters: [Int]
     private var endedThreads: Set<Int> = []
     /// When the recording lost events: where they began to be lost, and each
@@ -151,6 +158,7 @@ public struct LockIntervalTracker {
         semaphoreHolders = Array(repeating: [], count: tables.locks.count)
         countingSemaphores = Array(repeating: false, count: tables.locks.count)
         lastRelease = Array(repeating: 0, count: tables.locks.count)
+        polls = Array(repeating: nil, count: tables.threads.count)
     }
 
     public mutating func consume(_ e: TraceEvent, _ emit: (Transition) -> Void) {
@@ -159,8 +167,10 @@ public struct LockIntervalTracker {
         if lastRecord.indices.contains(t) { lastRecord[t] = e.time }
         switch e.kind {
         case let .lockAcquire(lock, flags):
-            begin(thread: t, lock: lock, flags: flags, time: e.time, contended: false, emit)
+            let polled = endPoll(thread: t, lock: lock, flags: flags, at: e.time, emit)
+            begin(thread: t, lock: lock, flags: flags, time: e.time, contended: polled, emit)
         case let .lockWait(lock, flags):
+            if polls[t]?.lock == lock { polls[t] = nil }  // a blocking wait follows the tries
             closeWait(thread: t, at: e.time, acquired: false, byEnd: true, emit)
             // Waiting for a Python lock its thread holds: a signal, not a mutex.
             if isSemaphore(lock), holds[t][lock] != nil { stopHolds(lock: lock, at: e.time, emit) }
@@ -203,6 +213,13 @@ public struct LockIntervalTracker {
                 closeWait(thread: t, at: e.time, acquired: result == 0, byEnd: false, emit)
             }
         case let .lockTryFailed(lock, _):
+            if waits[t] == nil {
+                if let p = polls[t], p.lock == lock, e.time &- p.last <= Self.pollGapNanoseconds {
+                    polls[t]?.last = e.time
+                } else {
+                    polls[t] = (lock, e.time, e.time)
+                }
+            }
             emit(.trylockBusy(thread: t, lock: lock, time: e.time))
         case let .conditionWait(condition, _):
             conditionWaits[t] = Wait(lock: condition, start: e.time, flags: [])
@@ -215,6 +232,7 @@ public struct LockIntervalTracker {
                 conditionWaits[t] = nil
             }
         case .threadEnd:
+            polls[t] = nil
             closeAll(thread: t, at: e.time, emit)
             endedThreads.insert(t)
         case .processExit, .exec:
@@ -281,6 +299,18 @@ public struct LockIntervalTracker {
     }
 
     /// Ends the open wait of `thread`.
+    /// A thread that polled `lock` and now takes it waited for it from its first failed try:
+    /// a closed wait (its waiters are not counted while it polled). True when it did.
+    private mutating func endPoll(thread t: Int, lock: Int, flags: LockFlags, at time: UInt64, _ emit: (Transition) -> Void) -> Bool {
+        guard let p = polls[t], p.lock == lock else { return false }
+        polls[t] = nil
+        guard time &- p.last <= Self.pollGapNanoseconds, time >= p.first else { return false }
+        var interval = LockInterval(kind: .wait(acquired: true), thread: t, lock: lock, flags: flags, start: p.first, end: time, closedByEnd: false)
+        interval.releasedOutside = lastRelease.indices.contains(lock) && lastRelease[lock] < p.first && lockKinds[lock] != .gil
+        emit(.closed(interval))
+        return true
+    }
+
     private mutating func closeWait(thread: Int, at time: UInt64, acquired: Bool, byEnd: Bool, _ emit: (Transition) -> Void) {
         guard let wait = waits[thread] else { return }
         waits[thread] = nil

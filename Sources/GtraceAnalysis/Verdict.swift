@@ -310,11 +310,15 @@ public enum Verdict {
             // hold their task queue's lock while they read the next task from the parent.
             let under = holdersWaited(hold: shared.holds, gil: shared.holderGIL, blocked: shared.holderBlocked, byCall: shared.holderBlockedByCall,
                                       oneAtATime: "process")
-            sentences.append(String(format: "Lock %@, shared by %d processes (pids %@: %@), serialises them: it was held %.0f%% of the wall time (%@ of holds in all) while %.2f processes on average waited for another process to release it (%d waits, %@ in all); %@. More processes would queue on it too; holding it for less time would let them overlap; %@.",
+            // Waiters that poll it (a try, a sleep, a try) take it up to a sleep after it is free.
+            let polled = shared.busyTries > 0
+                ? String(format: "; they polled it: %d tries found it taken, and a poller sleeps between tries, so it gets the lock up to a sleep after it is free", shared.busyTries)
+                : ""
+            sentences.append(String(format: "Lock %@, shared by %d processes (pids %@: %@), serialises them: it was held %.0f%% of the wall time (%@ of holds in all) while %.2f processes on average waited for another process to release it (%d waits, %@ in all%@); %@. More processes would queue on it too; holding it for less time would let them overlap; %@.",
                                     shared.name, shared.pids.count,
                                     shared.pids.prefix(6).map(String.init).joined(separator: ", ") + (shared.pids.count > 6 ? ", …" : ""),
                                     object,
-                                    held * 100, duration(shared.holds), waiting, shared.waits, duration(shared.outsideWaits), under, parallelismText))
+                                    held * 100, duration(shared.holds), waiting, shared.waits, duration(shared.outsideWaits), polled, under, parallelismText))
         }
 
         // 2d. Java threads queued in the JVM: HotSpot parks each thread on its own condition
@@ -773,6 +777,8 @@ public enum Verdict {
         var holderGIL: UInt64 = 0
         var holderBlocked: UInt64 = 0
         var holderBlockedByCall: [String: UInt64] = [:]
+        /// Tries that found it taken (a polling waiter: filelock's flock(LOCK_NB) and sleep).
+        var busyTries = 0
     }
 
     /// A lock in several processes that their threads waited for while no
@@ -808,7 +814,7 @@ public enum Verdict {
                               holderBlocked: rows.map { $0.holderWaits?.blockedNanoseconds ?? 0 }.saturatingSum,
                               holderBlockedByCall: rows.reduce(into: [:]) { sum, row in
                                   for (call, ns) in row.holderWaits?.blockedByCall ?? [:] { sum[call] = (sum[call] ?? 0).adding(saturating: ns) }
-                              })
+                              }, busyTries: rows.map(\.trylockBusy).reduce(0, +))
         }
         return shared.max { ($0.outsideWaits, $1.name) < ($1.outsideWaits, $0.name) }
     }

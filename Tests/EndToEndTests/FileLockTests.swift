@@ -6,7 +6,8 @@ import Testing
 /// 2 workers … the critical path is 100%". Now the file's lock is a lock of the trace
 /// (kind "file lock", named by its path), its holds and waits agree with the workload's
 /// own clocks, released by flock(LOCK_UN) or by closing the file (and for a POSIX record
-/// lock of the whole file, fcntl F_SETLKW and F_UNLCK), the verdict names it
+/// lock of the whole file, fcntl F_SETLKW and F_UNLCK; and polled, flock(LOCK_NB) and a
+/// sleep between tries, waited for from the first try), the verdict names it
 /// as the lock the processes share, and the replay without it agrees with the same
 /// program run without the lock.
 @Suite(.serialized) struct FileLockTests {
@@ -28,7 +29,7 @@ import Testing
         return -1
     }
 
-    @Test(arguments: ["unlock", "close", "fcntl"])
+    @Test(arguments: ["unlock", "close", "fcntl", "poll"])
     func fileLockHoldsAndWaitsMatchTheWorkloadsClocks(release: String) throws {
         guard SchedulingTests.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
@@ -59,6 +60,7 @@ import Testing
             }
             let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
             #expect(verdict.contains("Lock file lock on \(file), shared by 3 processes") && verdict.contains("on the same file in each"), "\(verdict)")
+            #expect(verdict.contains("they polled it") == (release == "poll"), "\(verdict)")
             // Without the lock: the same program run without it (its own wall, medians of 3).
             let p = ParallelismTests.parallelism(report)
             let cores = p["cores"] as? Int ?? 1

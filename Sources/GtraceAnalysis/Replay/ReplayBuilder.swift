@@ -71,6 +71,8 @@ struct ReplayBuilder {
     private var lastRelease: [Int: Point] = [:]
     /// File-lock rows replayed as another row of the same file (its first).
     private var sameFileLock: [Int: Int] = [:]
+    /// Per thread, a lock it polls: its first failed try's operation index, its last try.
+    private var polls: [(lock: Int, ops: Int, last: UInt64)?]
     /// The latest wake call on each futex word (a futex wait woken after it waited for it).
     private var lastFutexWake: [Int: Point] = [:]
     private var lockWaitBegan: [UInt64]
@@ -136,6 +138,7 @@ struct ReplayBuilder {
         readyObjects = Array(repeating: [], count: n)
         conditionWaitBegan = Array(repeating: 0, count: n)
         lockWaitBegan = Array(repeating: 0, count: n)
+        polls = Array(repeating: nil, count: n)
         lastBlockDelay = Array(repeating: nil, count: n)
         counted = Array(repeating: false, count: n)
         ended = Array(repeating: false, count: n)
@@ -354,7 +357,7 @@ struct ReplayBuilder {
             }
         }
         switch event.kind {
-        case .lockAcquire, .lockAcquired, .lockRelease, .lockWait, .blockBegin, .blockEnd, .conditionWait, .conditionWoke,
+        case .lockAcquire, .lockAcquired, .lockRelease, .lockWait, .lockTryFailed, .blockBegin, .blockEnd, .conditionWait, .conditionWoke,
              .fork, .exec, .threadEnd, .processExit, .waker, .futexWoke, .futexWake:
             machines[t].advance(to: event.time)
             flush(t)
@@ -408,6 +411,17 @@ struct ReplayBuilder {
         }
     }
 
+    /// A thread that polled `lock` (LockIntervalTracker's polling wait) takes it: the
+    /// delays since its first failed try were part of its wait for it.
+    private mutating func endPoll(_ t: Int, lock: Int, at time: UInt64) {
+        guard let p = polls[t], p.lock == lock else { return }
+        polls[t] = nil
+        guard time &- p.last <= LockIntervalTracker.pollGapNanoseconds else { return }
+        for i in p.ops..<threads[t].ops.count {
+            if case let .delay(ns) = threads[t].ops[i] { threads[t].ops[i] = .pollDelay(ns, lock: lock) }
+        }
+    }
+
     /// `event` with its lock replaced by `lock`.
     private static func event(_ event: TraceEvent, lock: Int) -> TraceEvent {
         var e = event
@@ -417,6 +431,7 @@ struct ReplayBuilder {
         case let .lockWait(_, flags): e.kind = .lockWait(lock: lock, flags: flags)
         case let .lockRelease(_, flags): e.kind = .lockRelease(lock: lock, flags: flags)
         case let .lockFailed(_, flags, error): e.kind = .lockFailed(lock: lock, flags: flags, error: error)
+        case let .lockTryFailed(_, flags): e.kind = .lockTryFailed(lock: lock, flags: flags)
         default: break
         }
         return e
@@ -426,7 +441,7 @@ struct ReplayBuilder {
         switch kind {
         case let .lockAcquire(lock, _), let .lockAcquired(lock, _), let .lockWait(lock, _), let .lockRelease(lock, _):
             return lock
-        case let .lockFailed(lock, _, _):
+        case let .lockFailed(lock, _, _), let .lockTryFailed(lock, _):
             return lock
         default:
             return nil
@@ -436,9 +451,16 @@ struct ReplayBuilder {
     private mutating func mutexOrOther(_ t: Int, _ event: TraceEvent, gils: LockSet) {
         switch event.kind {
         case let .lockAcquire(lock, flags):
+            endPoll(t, lock: lock, at: event.time)
             append(t, flags.contains(.shared) ? .acquireShared(lock: lock) : .acquire(lock: lock))
+        case let .lockTryFailed(lock, _):
+            if let p = polls[t], p.lock == lock, event.time &- p.last <= LockIntervalTracker.pollGapNanoseconds {
+                polls[t]?.last = event.time
+            } else {
+                polls[t] = (lock, threads[t].ops.count, event.time)
+            }
         case let .lockWait(lock, _):
-            _ = lock
+            if polls[t]?.lock == lock { polls[t] = nil }
             lockWaitBegan[t] = event.time
         case let .lockAcquired(lock, flags):
             append(t, flags.contains(.shared) ? .acquireShared(lock: lock) : .acquire(lock: lock))

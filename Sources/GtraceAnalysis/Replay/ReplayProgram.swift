@@ -9,6 +9,10 @@ public struct ReplayProgram: Sendable {
         case compute(UInt64)
         /// Time off the CPU that no other thread decides: sleeps, I/O, page faults.
         case delay(UInt64)
+        /// A delay between the tries of a lock its thread polled (failed trylocks and a sleep
+        /// between them, then the lock): part of its wait for `lock`, gone in a scenario
+        /// without that lock.
+        case pollDelay(UInt64, lock: Int)
         case acquire(lock: Int)
         /// A rwlock's read lock: held by any number of readers while no writer holds it.
         case acquireShared(lock: Int)

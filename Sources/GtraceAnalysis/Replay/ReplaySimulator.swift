@@ -100,6 +100,7 @@ struct ReplaySimulator {
                 if case let .acquireShared(lock) = op { lockCount = max(lockCount, lock + 1) }
                 if case let .release(lock) = op { lockCount = max(lockCount, lock + 1) }
                 if case let .waitFor(_, _, lock?) = op { lockCount = max(lockCount, lock + 1) }
+                if case let .pollDelay(_, lock) = op { lockCount = max(lockCount, lock + 1) }
             }
         }
         owner = Array(repeating: -1, count: lockCount)
@@ -171,6 +172,14 @@ struct ReplaySimulator {
                     return true
                 }
             case let .delay(ns):
+                threads[t].status = .delaying
+                threads[t].wakeAt = time.adding(saturating: ns)
+                return true
+            case let .pollDelay(ns, lock):
+                guard !skips(replayedLock[lock]) else {  // the lock it polled is gone
+                    threads[t].pc += 1
+                    continue
+                }
                 threads[t].status = .delaying
                 threads[t].wakeAt = time.adding(saturating: ns)
                 return true
