@@ -193,6 +193,7 @@ public struct LockIntervalTracker {
                 closeWait(thread: t, at: e.time, acquired: false, byEnd: false, emit)
             }
         case let .lockRelease(lock, _):
+            if polls[t]?.lock == lock { polls[t] = nil }  // it held what it tried
             if lastRelease.indices.contains(lock) { lastRelease[lock] = e.time }
             var holder = t
             if holds[t][lock] == nil {
@@ -213,7 +214,8 @@ public struct LockIntervalTracker {
                 closeWait(thread: t, at: e.time, acquired: result == 0, byEnd: false, emit)
             }
         case let .lockTryFailed(lock, _):
-            if waits[t] == nil {
+            // Not its own lock (Python's Condition tries the lock it holds to see that it does).
+            if waits[t] == nil, holds[t][lock] == nil {
                 if let p = polls[t], p.lock == lock, e.time &- p.last <= Self.pollGapNanoseconds {
                     polls[t]?.last = e.time
                 } else {

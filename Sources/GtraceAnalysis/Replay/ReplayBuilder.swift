@@ -469,6 +469,7 @@ struct ReplayBuilder {
                 wokeUp(t, after: event.time - release.time)
             }
         case let .lockRelease(lock, _):
+            if polls[t]?.lock == lock { polls[t] = nil }  // it held what it tried
             append(t, .release(lock: lock))
             lastRelease[lock] = (t, threads[t].ops.count, event.time)
         case let .fork(childPid):
