@@ -300,7 +300,6 @@ public struct LockIntervalTracker {
         }
     }
 
-    /// Ends the open wait of `thread`.
     /// A thread that polled `lock` and now takes it waited for it from its first failed try:
     /// a closed wait (its waiters are not counted while it polled). True when it did.
     private mutating func endPoll(thread t: Int, lock: Int, flags: LockFlags, at time: UInt64, _ emit: (Transition) -> Void) -> Bool {
@@ -313,6 +312,7 @@ public struct LockIntervalTracker {
         return true
     }
 
+    /// Ends the open wait of `thread`.
     private mutating func closeWait(thread: Int, at time: UInt64, acquired: Bool, byEnd: Bool, _ emit: (Transition) -> Void) {
         guard let wait = waits[thread] else { return }
         waits[thread] = nil
