@@ -39,18 +39,8 @@ void gt_exec_note(uint32_t pid, const char *path, char *const argv[]) {
     __builtin_memcpy(buf + 4, &length, 4);
 
     if (pid == 0) pid = (uint32_t)syscall(SYS_getpid);
-    char name[GT_PATH_MAX + 32];
-    char *end = name + sizeof name;
-    gt_put_str(gt_put_session_prefix(name, end, pid), end, ".exec");
-    long fd = syscall(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && gt_session_use_drop(errno)) { /* the uid changed before this exec */
-        gt_put_str(gt_put_session_prefix(name, end, pid), end, ".exec");
-        fd = syscall(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    }
-    if (fd >= 0) {
-        /* One write: appends of one note never interleave with another's. */
-        (void)syscall(SYS_write, (int)fd, buf, (size_t)at);
-        (void)syscall(SYS_close, (int)fd);
-    }
+    /* One write (in the drop box if the uid changed before this exec): appends of
+     * one note never interleave with another's. */
+    gt_session_append(pid, ".exec", buf, at);
     errno = saved;
 }

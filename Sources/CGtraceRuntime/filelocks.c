@@ -77,14 +77,8 @@ static void gt_file_lock_name(int fd, uint64_t id) {
         }
     }
     if (slot < 0 || gt_session_len == 0) return;
-    char link[32] = "/proc/self/fd/";
-    char *p = link + 14;
-    char digits[12];
-    int n = 0;
-    unsigned v = (unsigned)fd;
-    do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v != 0 && n < 11);
-    while (n > 0) *p++ = digits[--n];
-    *p = '\0';
+    char link[40];
+    gt_put_u64(gt_put_str(link, link + sizeof link, "/proc/self/fd/"), link + sizeof link, (uint64_t)fd);
     /* Stack, not static (threads may name files at once); a longer path is cut. */
     char buf[16 + GT_FILE_LOCK_PATH];
     long length = syscall(SYS_readlink, link, buf + 16, (size_t)GT_FILE_LOCK_PATH - 1);
@@ -94,18 +88,7 @@ static void gt_file_lock_name(int fd, uint64_t id) {
     __builtin_memcpy(buf, &kind, 4);
     __builtin_memcpy(buf + 4, &body, 4);
     __builtin_memcpy(buf + 8, &id, 8);
-    char name[GT_PATH_MAX + 32];
-    char *end = name + sizeof name;
-    gt_put_str(gt_put_session_prefix(name, end, gt_pid), end, ".files");
-    long out = syscall(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (out < 0 && gt_session_use_drop(errno)) {
-        gt_put_str(gt_put_session_prefix(name, end, gt_pid), end, ".files");
-        out = syscall(SYS_openat, AT_FDCWD, name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    }
-    if (out >= 0) {
-        (void)syscall(SYS_write, (int)out, buf, (size_t)(8 + body));
-        (void)syscall(SYS_close, (int)out);
-    }
+    gt_session_append(gt_pid, ".files", buf, (size_t)(8 + body));
 }
 
 /* Two threads do not lock through one fd at once (the kernel would give

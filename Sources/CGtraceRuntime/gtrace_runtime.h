@@ -292,6 +292,12 @@ char *gt_put_str(char *p, char *end, const char *s) GT_HIDDEN;
 char *gt_put_u64(char *p, char *end, uint64_t v) GT_HIDDEN;
 char *gt_put_session_prefix(char *p, char *end, uint32_t pid) GT_HIDDEN;
 int gt_write_all(int fd, const void *buf, size_t len) GT_HIDDEN;
+/* "<session>/<pid><suffix>" opened for appending (O_APPEND, created 0600), in the
+ * drop box when the uid can no longer write the session; -1 on failure, errno set.
+ * Raw syscalls and the stack only: safe in a vfork child. */
+long gt_session_open_append(uint32_t pid, const char *suffix) GT_HIDDEN;
+/* Appends `buf` to that file in one write (appends never interleave); errno preserved. */
+void gt_session_append(uint32_t pid, const char *suffix, const void *buf, size_t len) GT_HIDDEN;
 /* The runtime's own I/O: raw syscalls, never the recording wrappers. */
 ssize_t gt_sys_read(int fd, void *buf, size_t len) GT_HIDDEN;
 ssize_t gt_sys_write(int fd, const void *buf, size_t len) GT_HIDDEN;

@@ -92,20 +92,10 @@ static int gt_object_entry(struct dl_phdr_info *info, size_t size, void *data) {
 void gt_objects_snapshot(void) {
     if (!gt_enabled || gt_session_len == 0) return;
     int saved = errno;
-    char path[GT_PATH_MAX + 64];
-    char *end = path + sizeof path;
-    char *p = gt_put_session_prefix(path, end, gt_pid);
-    p = gt_put_str(p, end, ".");
-    p = gt_put_u64(p, end, gt_image);
-    gt_put_str(p, end, ".objects");
-    long fd = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && gt_session_use_drop(errno)) {
-        p = gt_put_session_prefix(path, end, gt_pid);
-        p = gt_put_str(p, end, ".");
-        p = gt_put_u64(p, end, gt_image);
-        gt_put_str(p, end, ".objects");
-        fd = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    }
+    char suffix[48];
+    char *end = suffix + sizeof suffix;
+    gt_put_str(gt_put_u64(gt_put_str(suffix, end, "."), end, gt_image), end, ".objects");
+    long fd = gt_session_open_append(gt_pid, suffix);
     if (fd >= 0) {
         int descriptor = (int)fd;
         dl_iterate_phdr(gt_object_entry, &descriptor);

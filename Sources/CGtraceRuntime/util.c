@@ -84,6 +84,27 @@ int gt_session_use_drop(int err) {
     return 1;
 }
 
+long gt_session_open_append(uint32_t pid, const char *suffix) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+        char path[GT_PATH_MAX + 64];
+        char *end = path + sizeof path;
+        gt_put_str(gt_put_session_prefix(path, end, pid), end, suffix);
+        long fd = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || !gt_session_use_drop(errno)) return fd;
+    }
+    return -1;
+}
+
+void gt_session_append(uint32_t pid, const char *suffix, const void *buf, size_t len) {
+    int saved = errno;
+    long fd = gt_session_open_append(pid, suffix);
+    if (fd >= 0) {
+        (void)syscall(SYS_write, (int)fd, buf, len);
+        (void)syscall(SYS_close, (int)fd);
+    }
+    errno = saved;
+}
+
 /* One line "<a><b>\n" appended to <session>/<pid>.diag (the recorder turns
  * it into a trace warning); never on the program's fds. errno preserved. */
 void gt_diag(const char *a, const char *b) {
@@ -94,18 +115,7 @@ void gt_diag(const char *a, const char *b) {
     char *p = gt_put_str(line, end, a);
     if (b != NULL) p = gt_put_str(p, end, b);
     *p++ = '\n';
-    for (int attempt = 0; attempt < 2; attempt++) {
-        char path[GT_PATH_MAX + 64];
-        char *pend = path + sizeof path;
-        gt_put_str(gt_put_session_prefix(path, pend, (uint32_t)syscall(SYS_getpid)), pend, ".diag");
-        long fd = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            (void)syscall(SYS_write, (int)fd, line, (size_t)(p - line)); /* one write: lines never interleave */
-            (void)syscall(SYS_close, (int)fd);
-            break;
-        }
-        if (!gt_session_use_drop(errno)) break;
-    }
+    gt_session_append((uint32_t)syscall(SYS_getpid), ".diag", line, (size_t)(p - line)); /* lines never interleave */
     errno = saved;
 }
 

@@ -370,7 +370,7 @@ enum gtrace_meta_kind {
      * follows (a static or setuid program), the trace still names it. */
     GTRACE_META_EXEC = 5,
     /* Appended to `<pid>.files` by filelocks.c when a process first locks a
-     * file with flock(): uint64 lock id (see there), then the file's path
+     * file (flock(), a whole-file fcntl() lock): uint64 lock id (see there), then the file's path
      * (readlink of /proc/self/fd/N), NUL-terminated. */
     GTRACE_META_FILE_LOCK = 6,
 };
