@@ -375,7 +375,8 @@ public struct PythonCode: Sendable, Equatable {
     public let qualifiedName: String
     public let file: String
     public let firstLine: UInt32
-    /// The file's base name ("app.py").
+    /// The file's base name ("app.py"); a package's `__init__.py` or `__main__.py`
+    /// with its directory ("logging/__init__.py"), since every package has one.
     public let baseName: String
     /// "run (app.py:12)": the function and where it starts. Made once: reports and
     /// exports name a code object at every GIL event.
@@ -387,7 +388,12 @@ public struct PythonCode: Sendable, Equatable {
         self.qualifiedName = qualifiedName
         self.file = file
         self.firstLine = firstLine
-        baseName = file.split(separator: "/").last.map(String.init) ?? file
+        let parts = file.split(separator: "/")
+        if parts.count >= 2, parts.last == "__init__.py" || parts.last == "__main__.py" {
+            baseName = parts.suffix(2).joined(separator: "/")
+        } else {
+            baseName = parts.last.map(String.init) ?? file
+        }
         label = baseName.isEmpty ? qualifiedName : "\(qualifiedName) (\(baseName):\(firstLine))"
     }
 

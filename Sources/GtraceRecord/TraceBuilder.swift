@@ -473,7 +473,7 @@ struct PythonFrameCollector {
             pythonLocks.located(lock: lock, at: time, frame: first, codes: codes)
             return TraceEvent(time: time, thread: thread, kind: .pythonLocation(frames: frames))
         case let .lockNew(address):
-            if let first = frames.first { pythonLocks.created(address: address, at: time, frame: first, codes: codes) }
+            if !frames.isEmpty { pythonLocks.created(address: address, at: time, frames: frames, codes: codes) }
             return nil
         case .gilRelease:
             lastRelease = frames.first
@@ -537,9 +537,24 @@ struct PythonLockSites {
         return name
     }
 
-    mutating func created(address: UInt64, at time: UInt64, frame: PythonFrame, codes: [PythonCode]) {
-        let name = site(frame, codes: codes)
-        creations[address, default: []].append((time, name))
+    mutating func created(address: UInt64, at time: UInt64, frames: PythonStack, codes: [PythonCode]) {
+        creations[address, default: []].append((time, creationSite(frames, codes: codes)))
+    }
+
+    /// Where a lock was made. One made inside `threading` (`RLock()`, `Condition()`,
+    /// `Event()`, a Condition's waiter lock) is named by the first line outside it that
+    /// the recorded frames reach: "__init__.py:906 in Handler.createLock (via
+    /// threading.py:101 in RLock)", not every logging handler's "threading.py:101 in RLock".
+    mutating func creationSite(_ frames: PythonStack, codes: [PythonCode]) -> String {
+        let inner = site(frames[frames.startIndex], codes: codes)
+        func inThreading(_ f: PythonFrame) -> Bool {
+            guard let index = f.code, codes.indices.contains(index) else { return false }
+            return codes[index].file.hasSuffix("/threading.py")
+        }
+        guard inThreading(frames[frames.startIndex]), let caller = frames.first(where: { !inThreading($0) }),
+              let code = caller.code, codes.indices.contains(code), !codes[code].file.hasPrefix("<")
+        else { return inner }  // not "<frozen importlib._bootstrap>": threading's import made the main thread's lock
+        return "\(site(caller, codes: codes)) (via \(inner))"
     }
 
     /// "created at app.py:2 in <module>": an address is reused by the locks

@@ -57,10 +57,12 @@ import Testing
         // The Condition's waiter lock: held by the waiter from its first
         // acquire until the notify (~50 ms), then again from its wake until the
         // lock is freed; never until the waiter thread ends 300 ms later.
-        // (qualified names from 3.11; "in wait" before)
+        // Made inside threading.py, it is named by the line that called in: the
+        // waiter's `cond.wait()` (qualified names from 3.11; "in wait" before).
         let waiterRows = python.filter {
             let name = $0["name"] as? String ?? ""
-            return name.contains("created at threading.py:") && (name.contains(" in Condition.wait") || name.contains(" in wait"))
+            return name.hasPrefix("Python lock created at identity.py:11 in ") && name.contains("(via threading.py:")
+                && (name.contains(" in Condition.wait)") || name.contains(" in wait)"))
         }
         #expect(!waiterRows.isEmpty, "\(python.map { $0["name"] ?? "" })")
         for row in waiterRows {
