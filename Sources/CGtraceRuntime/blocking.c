@@ -457,9 +457,7 @@ GT_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clock, co
  * BEGIN u32 = nfds (maxevents for epoll), addr = the timeout in ns
  * (UINT64_MAX: none). A zero timeout is a non-blocking poll: not recorded. */
 
-#define GT_MULTIPLEX(call, small, ns, real) GT_MULTIPLEX_READY(call, small, ns, real, (void)0)
-
-/* `ready` runs after a recorded call returned > 0: it notes the ready
+/* `ready` runs after a recorded call returned > 0 (its result in rc_): it notes the ready
  * objects (IO_READY) before the END. */
 #define GT_MULTIPLEX_READY(call, small, ns, real, ready)                       \
     do {                                                                       \
@@ -540,13 +538,13 @@ GT_EXPORT int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *ts, 
 GT_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int maxevents, int ms) {
     GT_NEXT(f, epoll_wait);
     GT_ENOSYS(f);
-    GT_MULTIPLEX(GTRACE_CALL_EPOLL_WAIT, maxevents, gt_ms_ns(ms), f(epfd, ev, maxevents, ms));
+    GT_MULTIPLEX_READY(GTRACE_CALL_EPOLL_WAIT, maxevents, gt_ms_ns(ms), f(epfd, ev, maxevents, ms), gt_epoll_ready(epfd, ev, rc_));
 }
 
 GT_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int maxevents, int ms, const sigset_t *mask) {
     GT_NEXT(f, epoll_pwait);
     GT_ENOSYS(f);
-    GT_MULTIPLEX(GTRACE_CALL_EPOLL_PWAIT, maxevents, gt_ms_ns(ms), f(epfd, ev, maxevents, ms, mask));
+    GT_MULTIPLEX_READY(GTRACE_CALL_EPOLL_PWAIT, maxevents, gt_ms_ns(ms), f(epfd, ev, maxevents, ms, mask), gt_epoll_ready(epfd, ev, rc_));
 }
 
 /* ---- I/O (hot) -------------------------------------------------------------

@@ -273,6 +273,13 @@ int gt_pool_has(size_t len) GT_HIDDEN;
  * gt_note_io records a WAKER record of kind `what` for it. */
 int gt_io_object(int fd, uint64_t *ino, uint64_t *dev) GT_HIDDEN;
 void gt_note_io(uint16_t what, int fd, uint64_t tsc) GT_HIDDEN;
+/* wakers.c: `fd` is one end of a socket pair whose identity is (ino, dev)
+ * for both ends (readiness.c), so that a write on one end and a wait on the
+ * other are one object. */
+void gt_io_alias(int fd, uint64_t ino, uint64_t dev) GT_HIDDEN;
+/* readiness.c: an epoll_wait that blocked returned `n` > 0 events: notes the
+ * ready descriptors (IO_READY) when the epoll set's data are its fds. */
+void gt_epoll_ready(int epfd, const void *events, int n) GT_HIDDEN;
 int gt_in_other_process(void) GT_HIDDEN;     /* vfork child or un-reset fork child */
 void gt_process_start(uint32_t ppid) GT_HIDDEN;
 void gt_disable(const char *what) GT_HIDDEN; /* one "gtrace: ..." line, recording off */

@@ -65,6 +65,14 @@ int gt_io_object(int fd, uint64_t *ino, uint64_t *dev) {
     return object;
 }
 
+void gt_io_alias(int fd, uint64_t ino, uint64_t dev) {
+    if (fd < 0 || fd >= GT_FD_CACHE) return;
+    __atomic_store_n(&gt_fd_kind[fd], GT_FD_UNKNOWN, __ATOMIC_RELAXED);
+    gt_fd_ino[fd] = ino;
+    gt_fd_dev[fd] = dev;
+    __atomic_store_n(&gt_fd_kind[fd], GT_FD_OBJECT, __ATOMIC_RELEASE);
+}
+
 /* Reads and writes that did not block are recorded at most once per
  * GT_IO_NOTE_TICKS per descriptor (per process): a stream of small writes
  * costs ~10 000 records a second at most, and a reader woken inside a burst

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// An asyncio loop that hands hashing jobs to worker threads (`asyncio.to_thread`)
+/// sleeps in `epoll_wait` until a worker writes to the loop's self-pipe, a
+/// socketpair. Before, gtrace saw neither which descriptors the epoll_wait found
+/// ready nor that the pair's two ends are one channel: the loop's 174 ms wait
+/// was kept as recorded, and the verdict said "More cores would not help its
+/// threads as recorded: the replay predicts 235 ms on 4 cores" for jobs that
+/// run in parallel. The truth: recorded on one CPU, the replay's two-core
+/// prediction must match the same command measured on two (whole command,
+/// median of 3), and the loop's wait must not be a wait without a known waker.
+@Suite(.serialized) struct EventLoopWakeTests {
+    @Test func anAsyncioLoopWokenByItsWorkersReplaysOnMoreCores() throws {
+        guard SchedulingTests.perfAllowed, ProcessInfo.processInfo.activeProcessorCount >= 2,
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let command = ["/usr/bin/python3.11", "\(Harness.packageRoot)/tools/workloads/py_asyncio_threads.py", "4", "150"]
+        try Remeasure.upTo(3, "asyncio loop") { timing in
+            let trace = "\(dir)/t.data"
+            let recorded = try Harness.run("/usr/bin/taskset", ["-c", "0", Harness.gtrace, "record", "-o", trace, "--"] + command)
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let report = try Harness.reportJSON(trace)
+            let p = ParallelismTests.parallelism(report)
+            let unexplained = p["unexplainedWaits"] as? [[String: Any]] ?? []
+            let loopWaits = unexplained.filter { ($0["what"] as? String ?? "").hasPrefix("epoll_wait") }
+                .map { SchedulingTests.number($0["nanoseconds"]) }.reduce(0, +)
+            #expect(loopWaits < 10e6, "\(unexplained)")
+            let predicted = ParallelismTests.prediction(p, "as recorded", cores: 2)
+            var measured: [Double] = []
+            for _ in 0..<3 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let run = try Harness.run("/usr/bin/taskset", ["-c", "0,1"] + command)
+                measured.append(Double(DispatchTime.now().uptimeNanoseconds - start))
+                #expect(run.status == 0, "\(run.stderr)")
+            }
+            let median = measured.sorted()[1]
+            print("asyncio loop: 2 cores predicted \(predicted / 1e6) ms from a run on 1, measured \(measured.map { $0 / 1e6 }) ms")
+            timing.expect(predicted > 0 && abs(predicted - median) <= 0.2 * median,
+                          "2 cores predicted \(predicted / 1e6) ms from a run on 1, measured \(measured.map { $0 / 1e6 }) ms")
+        }
+    }
+}
