@@ -497,7 +497,7 @@ public enum Verdict {
                     // (Go's GOMAXPROCS, a pool of os.cpu_count() workers) would start more there.
                     sentences.append(String(format: "More cores would not help its %@ as recorded: the replay predicts %@ on %d cores, against %@; a program that starts a %@ per core (Go, a pool of os.cpu_count() workers) would start more there, which the replay does not model.",
                                             processes ? "processes" : "threads", duration(w.wallNanoseconds), w.cores ?? cores, duration(base.wall),
-                                            processes ? "process" : "thread"))
+                                            processes ? "process" : "thread") + (keptWaitsCaveat(a) ?? ""))
                 }
             }
         }

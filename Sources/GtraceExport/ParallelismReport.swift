@@ -35,8 +35,11 @@ enum ParallelismReport {
                                   s?.resource ?? "a lock", s?.pid ?? 0)
         default:
             let path = Formatting.duration(p.criticalPath?.lengthNanoseconds ?? 0)
+            // Waits kept as recorded (their waker unseen) stay on the path whatever the cores.
+            let kept = p.wallNanoseconds > 0 && Double(p.unexplainedWaitNanoseconds) >= 0.1 * Double(p.wallNanoseconds)
             return value + ((b.criticalPathBound ?? 2) < 1
-                ? " (the critical path, \(path), is at least the CPU time: more cores cannot shorten it)"
+                ? kept ? " (the critical path, \(path), is at least the CPU time, with \(Formatting.duration(p.unexplainedWaitNanoseconds)) of waits kept as recorded: their waker unseen)"
+                    : " (the critical path, \(path), is at least the CPU time: more cores cannot shorten it)"
                 : " (critical path \(path))")
         }
     }

@@ -41,4 +41,36 @@ import Testing
                           "2 cores predicted \(predicted / 1e6) ms from a run on 1, measured \(measured.map { $0 / 1e6 }) ms")
         }
     }
+
+    /// An epoll set whose data are tokens, not fds (Rust's mio): gtrace cannot tell
+    /// which descriptor woke the wait and keeps it as recorded, so the replay cannot
+    /// shorten it on more cores. Recorded on one CPU, two workers that the main
+    /// thread waits for take half the time on two; the verdict's "more cores would
+    /// not help" must then name the kept wait.
+    @Test func aWaitWithAnUnseenWakerIsNamedWhereMoreCoresWouldNotHelp() throws {
+        guard SchedulingTests.perfAllowed, ProcessInfo.processInfo.activeProcessorCount >= 2,
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let command = [try Harness.buildWorkload("epoll_token_wait", in: dir), "2", "150"]
+        try Remeasure.upTo(3, "epoll tokens") { timing in
+            let trace = "\(dir)/t.data"
+            let recorded = try Harness.run("/usr/bin/taskset", ["-c", "0", Harness.gtrace, "record", "-o", trace, "--"] + command)
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let report = try Harness.reportJSON(trace)
+            let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
+            let predicted = ParallelismTests.prediction(ParallelismTests.parallelism(report), "as recorded", cores: 2)
+            var measured: [Double] = []
+            for _ in 0..<3 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let run = try Harness.run("/usr/bin/taskset", ["-c", "0,1"] + command)
+                measured.append(Double(DispatchTime.now().uptimeNanoseconds - start))
+                #expect(run.status == 0, "\(run.stderr)")
+            }
+            // The premise: two cores do help, and the replay cannot see it.
+            timing.expect(predicted > 1.5 * measured.sorted()[1], "2 cores predicted \(predicted / 1e6) ms, measured \(measured.map { $0 / 1e6 }) ms")
+            let line = verdict.split(separator: "\n").first { $0.hasPrefix("More cores would not help") } ?? ""
+            #expect(line.contains("waits whose waker gtrace did not see") && line.contains("epoll_wait"), "\(verdict)")
+        }
+    }
 }

@@ -1,0 +1,21 @@
+import Foundation
+
+/// The replay keeps a wait whose waker it did not see as a fixed delay: on more
+/// cores it lasts as long as it did. An asyncio loop's 174 ms `epoll_wait`, ended
+/// by worker threads it could not tie it to (before readiness.c), made the verdict
+/// say "More cores would not help its threads as recorded" for jobs that ran in
+/// parallel. A claim that more cores would not help names such waits when they
+/// are a large part of the run.
+extension Verdict {
+    /// Kept waits of at least this share of the wall time get the caveat.
+    static let keptWaitsShare = 0.1
+
+    static func keptWaitsCaveat(_ a: TraceAnalysis) -> String? {
+        guard let p = a.parallelism, a.summary.wallNanoseconds > 0,
+              Double(p.unexplainedWaitNanoseconds) >= keptWaitsShare * Double(a.summary.wallNanoseconds),
+              let largest = p.unexplainedWaits.max(by: { $0.nanoseconds < $1.nanoseconds }) else { return nil }
+        return String(format: " It keeps %@ of waits whose waker gtrace did not see as they were recorded (%.0f%% of the wall time; the largest, %@ in %d/%d, %@): if the program's own threads ended them, more cores could shorten those too.",
+                      duration(p.unexplainedWaitNanoseconds), Double(p.unexplainedWaitNanoseconds) / Double(a.summary.wallNanoseconds) * 100,
+                      largest.what, largest.pid, largest.tid, duration(largest.nanoseconds))
+    }
+}
