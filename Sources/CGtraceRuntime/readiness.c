@@ -18,6 +18,8 @@
  *  - epoll_wait()/epoll_pwait() that blocked and returned events: when the
  *    epoll set's data are fds, the first GT_READY_EPOLL ready-to-read ones
  *    are noted as IO_READY, as poll's are.
+ *  - eventfd_write(): glibc's goes through its internal write; noted as the
+ *    IO_WRITE a write() of the eventfd would be.
  *
  * Every wrapper returns what the real call returned, errno intact.
  */
@@ -26,6 +28,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -40,7 +43,8 @@ static uint64_t gt_epoll_data_other[GT_EPOLL_FDS / 64];
 
 typedef int (*gt_socketpair_fn)(int, int, int, int[2]);
 typedef int (*gt_epoll_ctl_fn)(int, int, int, struct epoll_event *);
-static void *gt_socketpair_p, *gt_epoll_ctl_p;
+typedef int (*gt_eventfd_write_fn)(int, eventfd_t);
+static void *gt_socketpair_p, *gt_epoll_ctl_p, *gt_eventfd_write_p;
 static __thread int gt_readiness_resolving;
 
 /* The next definition of `name`; while dlsym runs, or when it finds none, NULL:
@@ -76,6 +80,20 @@ GT_EXPORT int socketpair(int domain, int type, int protocol, int sv[2]) {
             gt_io_alias(sv[0], (uint64_t)st.st_ino, (uint64_t)st.st_dev);
             gt_io_alias(sv[1], (uint64_t)st.st_ino, (uint64_t)st.st_dev);
         }
+        errno = saved;
+    }
+    return rc;
+}
+
+/* glibc's eventfd_write writes through its internal write, which no wrapper
+ * sees (Python's os.eventfd_write): the waker of a thread polling the eventfd. */
+GT_EXPORT int eventfd_write(int fd, eventfd_t value) {
+    gt_eventfd_write_fn f = (gt_eventfd_write_fn)gt_readiness_next(&gt_eventfd_write_p, "eventfd_write");
+    uint64_t t0 = gtrace_timestamp();
+    int rc = f != NULL ? f(fd, value) : (syscall(SYS_write, fd, &value, sizeof value) == sizeof value ? 0 : -1);
+    if (rc == 0 && gt_active()) {
+        int saved = errno;
+        gt_note_io(GTRACE_WAKER_IO_WRITE, fd, t0);
         errno = saved;
     }
     return rc;

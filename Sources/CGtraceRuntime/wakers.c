@@ -5,7 +5,9 @@
  *  - writes to pipes, sockets and anonymous-inode descriptors (eventfd), with
  *    the object's inode and device, so that a read that blocked on the same
  *    object can be tied to the write that ended it. The descriptor's kind and
- *    identity are cached per descriptor number (one fstat the first time);
+ *    identity are cached per descriptor number (one fstat the first time;
+ *    an anonymous inode, shared by every eventfd, is told apart by process
+ *    and descriptor number);
  *    close, dup2 and dup3 forget the entry. No lock: a racing thread at worst
  *    repeats the fstat;
  *  - pthread_cond_signal / pthread_cond_broadcast (not the GIL's own);
@@ -55,6 +57,12 @@ int gt_io_object(int fd, uint64_t *ino, uint64_t *dev) {
     errno = saved;
     if (!ok) return 0;
     int object = gt_is_object_mode(st.st_mode);
+    if (object && (st.st_mode & S_IFMT) == 0) {
+        /* Every eventfd, timerfd, signalfd and epoll fd of the machine is the
+         * one anonymous inode: identified by process and fd number instead
+         * (tag 0xa0; a fork child keeps its parent's for the fds it inherits). */
+        st.st_ino = (ino_t)(0xa0ull << 56 | (uint64_t)gt_pid << 20 | ((uint64_t)fd & 0xfffff));
+    }
     if (fd < GT_FD_CACHE) {
         gt_fd_ino[fd] = (uint64_t)st.st_ino;
         gt_fd_dev[fd] = (uint64_t)st.st_dev;

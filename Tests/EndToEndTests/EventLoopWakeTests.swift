@@ -73,4 +73,28 @@ import Testing
             #expect(line.contains("waits whose waker gtrace did not see") && line.contains("epoll_wait"), "\(verdict)")
         }
     }
+
+    /// Every eventfd (and epoll fd, timerfd, signalfd) of the machine is one
+    /// anonymous inode, so a wait on one eventfd could be tied to a write on
+    /// any other; and Python's `os.eventfd_write` writes through glibc's
+    /// internal write, which no wrapper saw. Each of two threads polls its own
+    /// eventfd: each wait must be ended by the write on its own, and the two
+    /// must be two objects.
+    @Test func twoEventfdsAreTwoObjectsAndTheirWritesEndTheirWaits() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", "/usr/bin/python3.11",
+                                           "\(Harness.packageRoot)/tools/workloads/py_eventfd_waiters.py"])
+        try #require(recorded.status == 0, "\(recorded.stderr)")
+        let lines = try Harness.dump(trace)
+        func object(_ line: String) -> String? { line.split(separator: " ").first { $0.hasPrefix("object=") }.map(String.init) }
+        let ready = lines.filter { $0.contains(" io-ready ") }.compactMap(object)
+        let written = lines.filter { $0.contains(" io-write ") }.compactMap(object)
+        #expect(ready.count == 2 && Set(ready).count == 2, "\(lines.filter { $0.contains(" io-") })")
+        #expect(Set(ready).isSubset(of: Set(written)), "\(lines.filter { $0.contains(" io-") })")
+        let p = ParallelismTests.parallelism(try Harness.reportJSON(trace))
+        let polls = (p["unexplainedWaits"] as? [[String: Any]] ?? []).filter { ($0["what"] as? String ?? "").hasPrefix("poll") }
+        #expect(polls.isEmpty, "\(polls)")
+    }
 }
