@@ -19,8 +19,8 @@
  * onto it) records the release. A close() while no fd holds one costs one
  * relaxed load. Not seen:
  * a lock released when the last of several duplicated fds closes (its release
- * is recorded at the close of the fd that locked it), lockf(), and fcntl()
- * record locks of part of a file (sqlite's byte ranges).
+ * is recorded at the close of the fd that locked it), and record locks of
+ * part of a file, by fcntl() or lockf() (sqlite's byte ranges).
  *
  * fcntl() record locks of the whole file (F_SETLK, F_SETLKW and their OFD
  * forms, l_whence SEEK_SET, l_start 0, l_len 0: Python's fcntl.lockf(f, ...)
@@ -274,6 +274,31 @@ static int gt_fcntl_entry(void **slot, const char *name, int fd, int cmd, void *
     if (GT_LIKELY(!gt_is_lock_command(cmd))) return gt_fcntl_call(real, fd, cmd, arg);
     return gt_fcntl_lock(real, fd, cmd, arg);
 }
+
+/* lockf(fd, cmd, 0) at offset 0 locks the whole file, and beyond its end (a
+ * pid file's lock): the record lock fcntl's F_SETLK(W) of the whole file takes,
+ * taken here through that path, since glibc's lockf calls its internal fcntl,
+ * which no wrapper sees. One lseek beside it; other lengths and offsets (a
+ * range) and F_TEST go to lockf as they are. */
+typedef int (*gt_lockf_fn)(int, int, off_t);
+static void *gt_lockf_p, *gt_lockf64_p;
+
+static int gt_lockf_entry(void **slot, const char *name, int fd, int cmd, off_t len) {
+    gt_lockf_fn real = (gt_lockf_fn)gt_fcntl_next(slot, name);
+    int saved = errno;
+    if (real == NULL || !gt_active() || len != 0 || (cmd != F_LOCK && cmd != F_TLOCK && cmd != F_ULOCK)
+        || lseek(fd, 0, SEEK_CUR) != 0) {
+        errno = saved;
+        return real != NULL ? real(fd, cmd, len) : (errno = ENOSYS, -1);
+    }
+    errno = saved;
+    struct flock whole = {.l_type = cmd == F_ULOCK ? F_UNLCK : F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    return gt_fcntl_lock(gt_fcntl_next(&gt_fcntl_p, "fcntl"), fd, cmd == F_LOCK ? F_SETLKW : F_SETLK, &whole);
+}
+
+GT_EXPORT int lockf(int fd, int cmd, off_t len) { return gt_lockf_entry(&gt_lockf_p, "lockf", fd, cmd, len); }
+
+GT_EXPORT int lockf64(int fd, int cmd, off_t len) { return gt_lockf_entry(&gt_lockf64_p, "lockf64", fd, cmd, len); }
 
 /* glibc reads the third argument as a pointer whatever the command. */
 GT_EXPORT int fcntl(int fd, int cmd, ...) {

@@ -77,13 +77,14 @@ extension Analyzer {
             return prediction(scenario, outcome)
         }
         stats.unexplainedWaitNanoseconds = program.unexplainedNanoseconds
+        stats.keptWaitNanoseconds = program.keptNanoseconds
         stats.unexplainedWaits = program.unexplainedWaits.compactMap { w in
             guard tables.threads.indices.contains(w.thread) else { return nil }
             let t = tables.threads[w.thread]
             let pid = tables.processes.indices.contains(t.process) ? tables.processes[t.process].pid : 0
             return UnexplainedWait(tid: t.tid, pid: pid, thread: t.name, what: w.what,
                                    startNanoseconds: w.startNanoseconds > program.startNanoseconds ? w.startNanoseconds - program.startNanoseconds : 0,
-                                   nanoseconds: w.nanoseconds)
+                                   nanoseconds: w.nanoseconds, wakerGuessed: w.wakerGuessed)
         }
         // Every other simulation is independent of the rest: they run side by side on
         // all cores (ReplayBatch), and are read back in this order.

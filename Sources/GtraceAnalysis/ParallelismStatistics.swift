@@ -26,6 +26,9 @@ public struct ParallelismStatistics: Sendable, Codable {
     /// waits: where the model may not fit the run (docs/METRICS.md, "Replay").
     public var unexplainedWaits: [UnexplainedWait] = []
     public var unexplainedWaitNanoseconds: UInt64 = 0
+    /// The part of them the replay keeps as recorded (no waker, not even a guessed one):
+    /// as long on any number of cores.
+    public var keptWaitNanoseconds: UInt64 = 0
     /// The best parallelism with unlimited cores (docs/METRICS.md, "Parallelism bound").
     public var bound: ParallelismBound?
     /// Other programs' load (perf only).
@@ -62,6 +65,8 @@ public struct UnexplainedWait: Sendable, Codable {
     /// Since the run's start.
     public var startNanoseconds: UInt64
     public var nanoseconds: UInt64
+    /// Replayed as a wait for a waker guessed by time, not kept as recorded.
+    public var wakerGuessed = false
 }
 
 /// The most CPUs the run's work could keep busy on average with unlimited

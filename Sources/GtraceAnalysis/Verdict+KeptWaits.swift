@@ -12,10 +12,10 @@ extension Verdict {
 
     static func keptWaitsCaveat(_ a: TraceAnalysis) -> String? {
         guard let p = a.parallelism, a.summary.wallNanoseconds > 0,
-              Double(p.unexplainedWaitNanoseconds) >= keptWaitsShare * Double(a.summary.wallNanoseconds),
-              let largest = p.unexplainedWaits.max(by: { $0.nanoseconds < $1.nanoseconds }) else { return nil }
+              Double(p.keptWaitNanoseconds) >= keptWaitsShare * Double(a.summary.wallNanoseconds),
+              let largest = p.unexplainedWaits.filter({ !$0.wakerGuessed }).max(by: { $0.nanoseconds < $1.nanoseconds }) else { return nil }
         return String(format: " It keeps %@ of waits whose waker gtrace did not see as they were recorded (%.0f%% of the wall time; the largest, %@ in %d/%d, %@): if the program's own threads ended them, more cores could shorten those too.",
-                      duration(p.unexplainedWaitNanoseconds), Double(p.unexplainedWaitNanoseconds) / Double(a.summary.wallNanoseconds) * 100,
+                      duration(p.keptWaitNanoseconds), Double(p.keptWaitNanoseconds) / Double(a.summary.wallNanoseconds) * 100,
                       largest.what, largest.pid, largest.tid, duration(largest.nanoseconds))
     }
 }

@@ -6,7 +6,8 @@ import Testing
 /// 2 workers … the critical path is 100%". Now the file's lock is a lock of the trace
 /// (kind "file lock", named by its path), its holds and waits agree with the workload's
 /// own clocks, released by flock(LOCK_UN) or by closing the file (and for a POSIX record
-/// lock of the whole file, fcntl F_SETLKW and F_UNLCK; and polled, flock(LOCK_NB) and a
+/// lock of the whole file, fcntl F_SETLKW and F_UNLCK, or C's lockf(fd, F_LOCK, 0), which
+/// glibc takes through its internal fcntl; and polled, flock(LOCK_NB) and a
 /// sleep between tries, waited for from the first try), the verdict names it
 /// as the lock the processes share, and the replay without it agrees with the same
 /// program run without the lock.
@@ -29,7 +30,7 @@ import Testing
         return -1
     }
 
-    @Test(arguments: ["unlock", "close", "fcntl", "poll"])
+    @Test(arguments: ["unlock", "close", "fcntl", "lockf", "poll"])
     func fileLockHoldsAndWaitsMatchTheWorkloadsClocks(release: String) throws {
         guard SchedulingTests.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()

@@ -101,6 +101,7 @@ struct ReplayBuilder {
 
     private var unexplained: [ReplayProgram.UnexplainedWait] = []
     private var unexplainedTotal: UInt64 = 0
+    private var keptTotal: UInt64 = 0
     private var wakeUps = 0
     private var wakeUpNanoseconds: UInt64 = 0
 
@@ -234,11 +235,12 @@ struct ReplayBuilder {
     /// Foreign time from this much on gets its own operation at once.
     static let foreignSplit: UInt64 = 100_000
 
-    private mutating func note(_ t: Int, _ what: String, end: UInt64, _ ns: UInt64) {
+    private mutating func note(_ t: Int, _ what: String, end: UInt64, _ ns: UInt64, guessed: Bool = false) {
         guard ns > 0 else { return }
         unexplainedTotal = unexplainedTotal.adding(saturating: ns)
+        if !guessed { keptTotal = keptTotal.adding(saturating: ns) }
         guard ns >= Self.unexplainedMinimum else { return }
-        unexplained.append(.init(thread: t, what: what, startNanoseconds: end > ns ? end - ns : 0, nanoseconds: ns))
+        unexplained.append(.init(thread: t, what: what, startNanoseconds: end > ns ? end - ns : 0, nanoseconds: ns, wakerGuessed: guessed))
         if unexplained.count > 512 {
             unexplained.sort { $0.nanoseconds > $1.nanoseconds }
             unexplained.removeLast(unexplained.count - 64)
@@ -511,7 +513,7 @@ struct ReplayBuilder {
                 append(t, .delay(event.time - conditionWaitBegan[t]))
             } else if let w = guessedWaker(of: t, at: event.time) {
                 append(t, .waitFor(thread: w, ops: threads[w].ops.count))
-                note(t, "condition wait (waker guessed by time)", end: event.time, event.time - conditionWaitBegan[t])
+                note(t, "condition wait (waker guessed by time)", end: event.time, event.time - conditionWaitBegan[t], guessed: true)
             }
         default:
             break
@@ -577,6 +579,7 @@ struct ReplayBuilder {
             threads[t].ops[block.index] = .waitChild(pid: pid)
             lastBlockDelay[t] = nil
             unexplainedTotal -= min(unexplainedTotal, ns)
+            keptTotal -= min(keptTotal, ns)
             unexplained.removeAll { $0.thread == t && $0.startNanoseconds >= block.begin && $0.startNanoseconds <= block.end }
             // The wake-up latency (SIGCHLD, the return from the call) goes in
             // the placeholder after it.
@@ -637,7 +640,7 @@ struct ReplayBuilder {
                 append(t, .waitFor(thread: w, ops: threads[w].ops.count))
                 // The call's whole length: with perf, its thread states were settled at
                 // the switch records inside it, and `blocked` holds only the last piece.
-                note(t, "\(label) (waker guessed by time)", end: time, max(blocked, time > began ? time - began : 0))
+                note(t, "\(label) (waker guessed by time)", end: time, max(blocked, time > began ? time - began : 0), guessed: true)
                 return
             }
         case .sleep:
@@ -676,7 +679,7 @@ struct ReplayBuilder {
         // recorded: the waker is guessed by time, as for a semaphore without a post.
         if call.isRead, result == 0, !objects.isEmpty, blocked > 0, let w = guessedWaker(of: t, at: time) {
             append(t, .waitFor(thread: w, ops: threads[w].ops.count))
-            note(t, "\(label) until end-of-file (waker guessed by time)", end: time, max(blocked, time > began ? time - began : 0))
+            note(t, "\(label) until end-of-file (waker guessed by time)", end: time, max(blocked, time > began ? time - began : 0), guessed: true)
             return
         }
         if blocked > 0 {
@@ -728,7 +731,7 @@ struct ReplayBuilder {
         return ReplayProgram(threads: threads, gilLocks: gilLocks, recordedWallNanoseconds: traceEnd > start ? traceEnd - start : 0,
                              startNanoseconds: start, pidOfProcess: tables.processes.map(\.pid), measuredOnCPU: perf,
                              operationCount: operationCount, overLimit: operationCount > operationLimit,
-                             unexplainedWaits: Array(unexplained.prefix(10)), unexplainedNanoseconds: unexplainedTotal,
+                             unexplainedWaits: Array(unexplained.prefix(10)), unexplainedNanoseconds: unexplainedTotal, keptNanoseconds: keptTotal,
                              wakeUps: wakeUps, wakeUpNanoseconds: wakeUpNanoseconds)
     }
 }

@@ -41,6 +41,8 @@ public struct ReplayProgram: Sendable {
         public var what: String
         public var startNanoseconds: UInt64
         public var nanoseconds: UInt64
+        /// Tied to a waker guessed by time (replayed as a wait for it), not kept as recorded.
+        public var wakerGuessed = false
     }
 
     public struct Thread: Sendable {
@@ -70,6 +72,8 @@ public struct ReplayProgram: Sendable {
     public var unexplainedWaits: [UnexplainedWait] = []
     /// Their total over the whole run.
     public var unexplainedNanoseconds: UInt64 = 0
+    /// The part of it kept as recorded (fixed delays): no waker, not even a guessed one.
+    public var keptNanoseconds: UInt64 = 0
     /// Waits another thread ended (a lock hand-off, a signal, a post, a join, a
     /// child's end) and their total wake-up latency: from that moment to the
     /// waiter's next record. Replayed only in the self-replay (`foreignLoad`).
