@@ -15,13 +15,15 @@ public struct ConditionQueueStatistics: Sendable, Codable {
     public var waitNanoseconds: UInt64
     /// The threads that waited, by index.
     public var threads: [Int]
+    /// Each of those threads' time waiting, in the same order.
+    public var threadWaitNanoseconds: [UInt64]
 }
 
 /// Fed every event in time order; `statistics` gives the mutexes with the most
 /// condition waiting, most first.
 struct ConditionQueueAccumulator {
     private var open: [Int: (mutex: Int, start: UInt64)] = [:]  // thread → its open wait
-    private var totals: [Int: (waits: Int, nanoseconds: UInt64, threads: Set<Int>)] = [:]
+    private var totals: [Int: (waits: Int, nanoseconds: UInt64, threads: [Int: UInt64])] = [:]
 
     mutating func consume(_ event: TraceEvent) {
         switch event.kind {
@@ -38,10 +40,11 @@ struct ConditionQueueAccumulator {
 
     private mutating func close(_ thread: Int, at time: UInt64) {
         guard let wait = open.removeValue(forKey: thread) else { return }
-        var total = totals[wait.mutex] ?? (0, 0, [])
+        var total = totals[wait.mutex] ?? (0, 0, [:])
+        let ns = time > wait.start ? time - wait.start : 0
         total.waits += 1
-        total.nanoseconds = total.nanoseconds.adding(saturating: time > wait.start ? time - wait.start : 0)
-        total.threads.insert(thread)
+        total.nanoseconds = total.nanoseconds.adding(saturating: ns)
+        total.threads[thread, default: 0] = total.threads[thread, default: 0].adding(saturating: ns)
         totals[wait.mutex] = total
     }
 
@@ -52,8 +55,10 @@ struct ConditionQueueAccumulator {
     func statistics(locks: [LockStatistics], limit: Int = 5) -> [ConditionQueueStatistics] {
         totals.compactMap { mutex, total -> ConditionQueueStatistics? in
             guard let lock = locks.first(where: { $0.index == mutex }) else { return nil }
+            let threads = total.threads.keys.sorted()
             return ConditionQueueStatistics(lock: mutex, pid: lock.pid, name: lock.name, waits: total.waits,
-                                            waitNanoseconds: total.nanoseconds, threads: total.threads.sorted())
+                                            waitNanoseconds: total.nanoseconds, threads: threads,
+                                            threadWaitNanoseconds: threads.map { total.threads[$0] ?? 0 })
         }
         .sorted { ($0.waitNanoseconds, -$0.lock) > ($1.waitNanoseconds, -$1.lock) }
         .prefix(limit).map { $0 }
