@@ -25,6 +25,10 @@ long gt_tid_offset = -1;
 struct gt_real gt_real;
 
 static int gt_exit_done;    /* PROCESS_EXIT written for this image */
+/* exit() was called or main returned (kind + 1; 0: neither): the PROCESS_EXIT
+ * waits for the atexit handlers, which may go on working (xargs waits for its
+ * last children in one), and is written by the destructor after them. */
+static int gt_exit_pending_kind, gt_exit_pending_status;
 static int gt_was_enabled;  /* the constructor set recording up (fork children follow) */
 
 void gt_disable(const char *what) {
@@ -248,6 +252,7 @@ void gt_process_start(uint32_t ppid) {
     int saved = errno;
     gt_pid = (uint32_t)syscall(SYS_getpid);
     gt_exit_done = 0;
+    gt_exit_pending_kind = 0;
     if (gt_file_limit_too_low()) {
         /* Not recorded rather than killed: the diag line is far below any limit. */
         gt_diag("not recorded: the file size limit (ulimit -f) is below what the runtime writes", NULL);
@@ -408,13 +413,23 @@ static void gt_on_exit(uint16_t kind, int status) {
     errno = saved;
 }
 
+/* The exit() or main return that ends the image, written once its atexit
+ * handlers have run (glibc runs the preloaded library's destructor after
+ * them); an atexit handler's _exit() writes its own. */
+static void gt_exit_pending(uint16_t kind, int status) {
+    if (__atomic_load_n(&gt_exit_pending_kind, __ATOMIC_RELAXED) != 0) return;
+    gt_exit_pending_status = status;
+    __atomic_store_n(&gt_exit_pending_kind, kind + 1, __ATOMIC_RELEASE);
+}
+
 __attribute__((destructor)) static void gt_destructor(void) {
-    /* Fallback when no exit path above ran (exit called inside libc). */
-    gt_on_exit(GTRACE_EXIT_UNKNOWN, 0);
+    /* Also the fallback when no exit path above ran (exit called inside libc). */
+    int pending = __atomic_load_n(&gt_exit_pending_kind, __ATOMIC_ACQUIRE);
+    gt_on_exit(pending != 0 ? (uint16_t)(pending - 1) : GTRACE_EXIT_UNKNOWN, pending != 0 ? gt_exit_pending_status : 0);
 }
 
 GT_EXPORT void exit(int status) {
-    gt_on_exit(GTRACE_EXIT_CALL, status);
+    gt_exit_pending(GTRACE_EXIT_CALL, status);
     void (*f)(int) __attribute__((noreturn)) = GT_REAL(exit);
     if (f == NULL) syscall(SYS_exit_group, status);
     f(status);
@@ -438,7 +453,7 @@ static int (*gt_real_main)(int, char **, char **);
 
 static int gt_main(int argc, char **argv, char **envp) {
     int r = gt_real_main(argc, argv, envp);
-    gt_on_exit(GTRACE_EXIT_MAIN_RETURN, r);
+    gt_exit_pending(GTRACE_EXIT_MAIN_RETURN, r);
     return r;
 }
 

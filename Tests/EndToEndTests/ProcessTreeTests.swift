@@ -231,6 +231,35 @@ import Testing
         Self.expectConsistent(report, "daemon")
     }
 
+    /// A process whose atexit handler waits for its child after main returned (findutils'
+    /// xargs). Its exit was recorded at main's return, so the process "ended" while it
+    /// still waited: `ls | xargs -P 2 … gzip` replayed 33% long, a 1.01 s "wake-up" of
+    /// the shell that waited for xargs. The exit is now written after the atexit
+    /// handlers: the parent ends after its child, and the replay fits.
+    @Test func aProcessWaitingInItsAtexitHandlerEndsAfterIt() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("atexit_wait", in: dir)
+        // Not the root process (the recorder sees the root's end itself): a shell's child.
+        let (recorded, report) = try Self.record(["/bin/sh", "-c", "\(workload) 200; true"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let processes = S.processes(report)
+        let parent = try #require(processes.first { $0["command"] as? String == "\(workload) 200" }, "\(processes)")
+        let child = try #require(processes.first { S.number($0["ppid"]) == S.number(parent["pid"]) && $0["command"] as? String == "\(workload) 200" && S.number($0["pid"]) != S.number(parent["pid"]) }, "\(processes)")
+        func end(_ p: [String: Any]) -> Double { S.number(p["startNanoseconds"]) + S.number(p["lifetimeNanoseconds"]) }
+        #expect(parent["end"] as? String == "returned 0 from main", "\(parent["end"] ?? "?")")
+        #expect(end(parent) >= end(child), "parent ends \(end(parent) / 1e6) ms, its child \(end(child) / 1e6) ms")
+        #expect(S.number(child["lifetimeNanoseconds"]) >= 190e6, "\(child)")
+        // The replay's process end is the exit record: at main's return it made the
+        // shell's wait for the process a 200 ms "wake-up", and the replay 99% long.
+        let p = ParallelismTests.parallelism(report)
+        let fit = p["replayFit"] as? [String: Any] ?? [:]
+        #expect(fit["fits"] as? Bool == true, "\(fit)")
+        let wakeUps = p["wakeUps"] as? [String: Any] ?? [:]
+        #expect(S.number(wakeUps["totalNanoseconds"]) < 20e6, "\(wakeUps)")
+        Self.expectConsistent(report, "atexit wait")
+    }
+
     @Test func aStaticChildIsInTheTreeAsNotInstrumented() throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
