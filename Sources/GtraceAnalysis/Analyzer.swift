@@ -239,6 +239,10 @@ public enum Analyzer {
                                  recordingCost: RecordingCost(info: info))
         (summary.execCount, summary.execContinuedThreads) = tables.execSuccessions
         summary.spinWaitRuntimes = SpinWaitRuntimeUse.parse(info)
+        for entry in info.values where entry.key == "spin_wait_env" {
+            let parts = entry.value.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { summary.spinWaitEnvironment[String(parts[0])] = String(parts[1]) }
+        }
         summary.onlineCPUs = info["cpus_online"].flatMap { Int($0) }
         summary.cpuQuota = info["cpu_quota"].flatMap { Double($0) }
         summary.cpuThrottledNanoseconds = info["cpu_throttled_ns"].flatMap { UInt64($0) }

@@ -65,6 +65,9 @@ public struct RunSummary: Sendable, Codable {
     /// Processes that loaded a thread runtime whose threads spin before they sleep
     /// (INFO `spin_wait_runtime`; traces from `record` since session 17).
     public var spinWaitRuntimes: [SpinWaitRuntimeUse] = []
+    /// The command's environment variables that stop their spinning
+    /// (INFO `spin_wait_env`, "NAME=value"; SpinWaitRuntime.environmentNames).
+    public var spinWaitEnvironment: [String: String] = [:]
     /// The machine's online CPUs when the command could run on fewer (its CPU
     /// affinity: taskset, a cpuset); `cores` everywhere counts those it could use.
     public var onlineCPUs: Int?

@@ -15,7 +15,9 @@ extension Verdict {
         let uses = a.summary.spinWaitRuntimes.filter { threaded.contains($0.pid) }
         return SpinWaitRuntime.allCases.compactMap { runtime -> String? in
             let of = uses.filter { $0.runtime == runtime }
-            guard !of.isEmpty else { return nil }
+            // Run with OMP_WAIT_POLICY=passive, OPENBLAS_NUM_THREADS=1 …: nothing spins (numpy's
+            // svd in 2 threads under OPENBLAS_NUM_THREADS=1 was told to set it).
+            guard !of.isEmpty, !runtime.isQuiet(in: a.summary.spinWaitEnvironment) else { return nil }
             let pids = Array(Set(of.map(\.pid))).sorted()
             let objects = Array(Set(of.map(\.object))).sorted().joined(separator: ", ")
             let who = pids.count == 1 ? "Process \(pids[0]) runs" : "Processes \(pids.prefix(3).map(String.init).joined(separator: ", "))\(pids.count > 3 ? " and \(pids.count - 3) more" : "") run"

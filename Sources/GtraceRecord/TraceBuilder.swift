@@ -431,6 +431,13 @@ struct TraceBuilder {
             for pid in perf.spinWaitObjects.keys.sorted() {
                 for object in perf.spinWaitObjects[pid, default: []].sorted() { info.append(("spin_wait_runtime", "\(pid) \(object)")) }
             }
+            if !perf.spinWaitObjects.isEmpty {
+                // The command runs with the recorder's environment.
+                let environment = ProcessInfo.processInfo.environment
+                for name in SpinWaitRuntime.environmentNames {
+                    if let value = environment[name] { info.append(("spin_wait_env", "\(name)=\(value)")) }
+                }
+            }
         } else {
             info.append(("scheduling", "wrappers"))
             info.append(("scheduling_note", facts.perfRefusal ?? "perf not used"))
