@@ -35,7 +35,6 @@
  */
 #include "gtrace_runtime.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -219,20 +218,10 @@ void gt_file_locks_closing(int fd) {
 
 typedef int (*gt_fcntl_fn)(int, int, ...);
 static void *gt_fcntl_p, *gt_fcntl64_p;
-static __thread int gt_fcntl_resolving;
 
 /* libc's fcntl or fcntl64 (F_SETLKW is a cancellation point there); while
  * dlsym runs, or when it finds none, NULL: the caller makes the syscall. */
-static gt_fcntl_fn gt_fcntl_next(void **slot, const char *name) {
-    void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    if (p == NULL && !gt_fcntl_resolving) {
-        gt_fcntl_resolving = 1;
-        p = dlsym(RTLD_NEXT, name);
-        gt_fcntl_resolving = 0;
-        __atomic_store_n(slot, p, __ATOMIC_RELEASE);
-    }
-    return (gt_fcntl_fn)p;
-}
+static gt_fcntl_fn gt_fcntl_next(void **slot, const char *name) { return (gt_fcntl_fn)gt_next_symbol(slot, name); }
 
 static int gt_fcntl_call(gt_fcntl_fn real, int fd, int cmd, void *arg) {
     return real != NULL ? real(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
@@ -284,7 +273,7 @@ typedef int (*gt_lockf_fn)(int, int, off_t);
 static void *gt_lockf_p, *gt_lockf64_p;
 
 static int gt_lockf_entry(void **slot, const char *name, int fd, int cmd, off_t len) {
-    gt_lockf_fn real = (gt_lockf_fn)gt_fcntl_next(slot, name);
+    gt_lockf_fn real = (gt_lockf_fn)gt_next_symbol(slot, name);
     int saved = errno;
     if (real == NULL || !gt_active() || len != 0 || (cmd != F_LOCK && cmd != F_TLOCK && cmd != F_ULOCK)
         || lseek(fd, 0, SEEK_CUR) != 0) {

@@ -309,6 +309,10 @@ void gt_session_append(uint32_t pid, const char *suffix, const void *buf, size_t
 ssize_t gt_sys_read(int fd, void *buf, size_t len) GT_HIDDEN;
 ssize_t gt_sys_write(int fd, const void *buf, size_t len) GT_HIDDEN;
 uint64_t gt_clock_ns(int clock) GT_HIDDEN;
+/* The next definition of `name` (dlsym RTLD_NEXT), cached in `*slot`; NULL while
+ * this thread is inside dlsym (which may call the wrapper again) or when there
+ * is none: the caller then makes the syscall. For wrappers outside gt_real. */
+void *gt_next_symbol(void **slot, const char *name) GT_HIDDEN;
 void gt_diag(const char *a, const char *b) GT_HIDDEN;
 /* After a session file could not be created with `err`: 1 when the uid can
  * no longer write the session and gt_session now names the drop box (retry). */

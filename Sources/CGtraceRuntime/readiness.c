@@ -25,7 +25,6 @@
  */
 #include "gtrace_runtime.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -45,20 +44,6 @@ typedef int (*gt_socketpair_fn)(int, int, int, int[2]);
 typedef int (*gt_epoll_ctl_fn)(int, int, int, struct epoll_event *);
 typedef int (*gt_eventfd_write_fn)(int, eventfd_t);
 static void *gt_socketpair_p, *gt_epoll_ctl_p, *gt_eventfd_write_p;
-static __thread int gt_readiness_resolving;
-
-/* The next definition of `name`; while dlsym runs, or when it finds none, NULL:
- * the caller makes the syscall. */
-static void *gt_readiness_next(void **slot, const char *name) {
-    void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    if (p == NULL && !gt_readiness_resolving) {
-        gt_readiness_resolving = 1;
-        p = dlsym(RTLD_NEXT, name);
-        gt_readiness_resolving = 0;
-        __atomic_store_n(slot, p, __ATOMIC_RELEASE);
-    }
-    return p;
-}
 
 static void gt_set_bit(uint64_t *bits, int n) {
     uint64_t bit = 1ull << (n % 64);
@@ -71,7 +56,7 @@ static int gt_bit(const uint64_t *bits, int n) {
 }
 
 GT_EXPORT int socketpair(int domain, int type, int protocol, int sv[2]) {
-    gt_socketpair_fn f = (gt_socketpair_fn)gt_readiness_next(&gt_socketpair_p, "socketpair");
+    gt_socketpair_fn f = (gt_socketpair_fn)gt_next_symbol(&gt_socketpair_p, "socketpair");
     int rc = f != NULL ? f(domain, type, protocol, sv) : (int)syscall(SYS_socketpair, domain, type, protocol, sv);
     if (rc == 0 && gt_active()) {
         int saved = errno;
@@ -88,7 +73,7 @@ GT_EXPORT int socketpair(int domain, int type, int protocol, int sv[2]) {
 /* glibc's eventfd_write writes through its internal write, which no wrapper
  * sees (Python's os.eventfd_write): the waker of a thread polling the eventfd. */
 GT_EXPORT int eventfd_write(int fd, eventfd_t value) {
-    gt_eventfd_write_fn f = (gt_eventfd_write_fn)gt_readiness_next(&gt_eventfd_write_p, "eventfd_write");
+    gt_eventfd_write_fn f = (gt_eventfd_write_fn)gt_next_symbol(&gt_eventfd_write_p, "eventfd_write");
     uint64_t t0 = gtrace_timestamp();
     int rc = f != NULL ? f(fd, value) : (syscall(SYS_write, fd, &value, sizeof value) == sizeof value ? 0 : -1);
     if (rc == 0 && gt_active()) {
@@ -100,7 +85,7 @@ GT_EXPORT int eventfd_write(int fd, eventfd_t value) {
 }
 
 GT_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) {
-    gt_epoll_ctl_fn f = (gt_epoll_ctl_fn)gt_readiness_next(&gt_epoll_ctl_p, "epoll_ctl");
+    gt_epoll_ctl_fn f = (gt_epoll_ctl_fn)gt_next_symbol(&gt_epoll_ctl_p, "epoll_ctl");
     int rc = f != NULL ? f(epfd, op, fd, event) : (int)syscall(SYS_epoll_ctl, epfd, op, fd, event);
     if (rc == 0 && event != NULL && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && epfd >= 0 && epfd < GT_EPOLL_FDS)
         gt_set_bit(event->data.fd == fd ? gt_epoll_data_fd : gt_epoll_data_other, epfd);

@@ -3,11 +3,25 @@
  */
 #include "gtrace_runtime.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+static __thread int gt_next_resolving;
+
+void *gt_next_symbol(void **slot, const char *name) {
+    void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (p == NULL && !gt_next_resolving) {
+        gt_next_resolving = 1;
+        p = dlsym(RTLD_NEXT, name);
+        gt_next_resolving = 0;
+        __atomic_store_n(slot, p, __ATOMIC_RELEASE);
+    }
+    return p;
+}
 
 size_t gt_strlen(const char *s) {
     size_t n = 0;

@@ -11,6 +11,18 @@ import Testing
 /// prediction must match the same command measured on two (whole command,
 /// median of 3), and the loop's wait must not be a wait without a known waker.
 @Suite(.serialized) struct EventLoopWakeTests {
+    /// The command's whole wall time on CPUs 0 and 1, untraced, three runs (ns).
+    static func wallsOnTwoCPUs(_ command: [String]) throws -> [Double] {
+        var walls: [Double] = []
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let run = try Harness.run("/usr/bin/taskset", ["-c", "0,1"] + command)
+            walls.append(Double(DispatchTime.now().uptimeNanoseconds - start))
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        return walls
+    }
+
     @Test func anAsyncioLoopWokenByItsWorkersReplaysOnMoreCores() throws {
         guard SchedulingTests.perfAllowed, ProcessInfo.processInfo.activeProcessorCount >= 2,
               FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") else { return }
@@ -28,13 +40,7 @@ import Testing
                 .map { SchedulingTests.number($0["nanoseconds"]) }.reduce(0, +)
             #expect(loopWaits < 10e6, "\(unexplained)")
             let predicted = ParallelismTests.prediction(p, "as recorded", cores: 2)
-            var measured: [Double] = []
-            for _ in 0..<3 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let run = try Harness.run("/usr/bin/taskset", ["-c", "0,1"] + command)
-                measured.append(Double(DispatchTime.now().uptimeNanoseconds - start))
-                #expect(run.status == 0, "\(run.stderr)")
-            }
+            let measured = try Self.wallsOnTwoCPUs(command)
             let median = measured.sorted()[1]
             print("asyncio loop: 2 cores predicted \(predicted / 1e6) ms from a run on 1, measured \(measured.map { $0 / 1e6 }) ms")
             timing.expect(predicted > 0 && abs(predicted - median) <= 0.2 * median,
@@ -60,13 +66,7 @@ import Testing
             let report = try Harness.reportJSON(trace)
             let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
             let predicted = ParallelismTests.prediction(ParallelismTests.parallelism(report), "as recorded", cores: 2)
-            var measured: [Double] = []
-            for _ in 0..<3 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let run = try Harness.run("/usr/bin/taskset", ["-c", "0,1"] + command)
-                measured.append(Double(DispatchTime.now().uptimeNanoseconds - start))
-                #expect(run.status == 0, "\(run.stderr)")
-            }
+            let measured = try Self.wallsOnTwoCPUs(command)
             // The premise: two cores do help, and the replay cannot see it.
             timing.expect(predicted > 1.5 * measured.sorted()[1], "2 cores predicted \(predicted / 1e6) ms, measured \(measured.map { $0 / 1e6 }) ms")
             let line = verdict.split(separator: "\n").first { $0.hasPrefix("More cores would not help") } ?? ""
