@@ -9,7 +9,8 @@ import Foundation
 /// 0.62 s on one, where the replay predicted 1.97 s for one core; without the
 /// handler's lock they took 1.93–2.41 s, where it predicted 1.34 s. A C
 /// condition-variable ping-pong: 0.70 s on 2 CPUs, 0.16 s on one, 0.40 s
-/// predicted. Programs whose threads hand off a few hundred times a second
+/// predicted; two processes ping-ponging through pipes: 0.75–0.92 s on 2 CPUs,
+/// 0.19 s on one, 0.63 s predicted. Programs whose threads hand off a few hundred times a second
 /// (seeds 1 and 6) replay on one core within 3% of their run there.
 extension Verdict {
     /// Hand-offs at least this often per second of the wall time…
@@ -25,7 +26,7 @@ extension Verdict {
         guard perSecond >= handOffsPerSecond, kernelShare >= handOffKernelShare else { return nil }
         let oneCore = p.predictions.first { $0.scenario == "as recorded" && $0.cores == 1 && $0.stuckThreads == 0 && $0.wallNanoseconds > 0 }
         let prediction = oneCore.map { String(format: " (it predicts %@ on one core)", duration($0.wallNanoseconds)) } ?? ""
-        return String(format: "Its threads handed off to each other %d times, %@ a second (a lock handed over, a condition, event or semaphore signalled), and the kernel took %.0f%% of the CPU time (%@). Hand-offs this frequent cost CPU time of their own, in the thread that lets another go and in the one woken (system calls, context switches, waking the other CPU), and the replay counts that time as the threads' work. On fewer cores the threads hand off less often and more cheaply, so the replay's predictions for fewer cores are too long here%@; a what-if that changes the hand-offs (a lock removed, threads as processes) has an error of unknown size and sign. Measure before you trust them: `taskset -c 0` runs the command on one core.",
+        return String(format: "Its threads handed off to each other %d times, %@ a second (a lock handed over; a condition, event or semaphore signalled; a pipe or socket written), and the kernel took %.0f%% of the CPU time (%@). Hand-offs this frequent cost CPU time of their own, in the thread that lets another go and in the one woken (system calls, context switches, waking the other CPU), and the replay counts that time as the threads' work. On fewer cores the threads hand off less often and more cheaply, so the replay's predictions for fewer cores are too long here%@; a what-if that changes the hand-offs (a lock removed, threads as processes) has an error of unknown size and sign. Measure before you trust them: `taskset -c 0` runs the command on one core.",
                       w.count, count(UInt64(perSecond.rounded())), kernelShare * 100, duration(a.summary.systemCPUNanoseconds), prediction)
     }
 }
