@@ -473,9 +473,6 @@ GT_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clock, co
         return rc_;                                                            \
     } while (0)
 
-/* At most this many ready objects are noted per call. */
-#define GT_READY_MAX 4
-
 static void gt_poll_ready(const struct pollfd *fds, nfds_t n) {
     uint64_t now = gtrace_timestamp();
     int noted = 0;

@@ -280,6 +280,8 @@ void gt_io_alias(int fd, uint64_t ino, uint64_t dev) GT_HIDDEN;
 /* readiness.c: an epoll_wait that blocked returned `n` > 0 events: notes the
  * ready descriptors (IO_READY) when the epoll set's data are its fds. */
 void gt_epoll_ready(int epfd, const void *events, int n) GT_HIDDEN;
+/* At most this many ready objects are noted per select/poll/epoll call. */
+#define GT_READY_MAX 4
 int gt_in_other_process(void) GT_HIDDEN;     /* vfork child or un-reset fork child */
 void gt_process_start(uint32_t ppid) GT_HIDDEN;
 void gt_disable(const char *what) GT_HIDDEN; /* one "gtrace: ..." line, recording off */

@@ -11,12 +11,12 @@
  *
  *  - socketpair(): both ends get one identity, the first end's inode, in the
  *    per-descriptor cache of wakers.c (inherited by fork children; an exec'd
- *    program sees each end as its own inode again). One fstat per end, once.
+ *    program sees each end as its own inode again). One fstat per pair.
  *  - epoll_ctl(): notes, per epoll descriptor, whether every registration's
  *    data was its fd (Python's select.epoll, libuv, Java NIO) or not (mio's
  *    tokens, pointers). Two relaxed loads, and an atomic OR the first time.
  *  - epoll_wait()/epoll_pwait() that blocked and returned events: when the
- *    epoll set's data are fds, the first GT_READY_EPOLL ready-to-read ones
+ *    epoll set's data are fds, the first GT_READY_MAX ready-to-read ones
  *    are noted as IO_READY, as poll's are.
  *  - eventfd_write(): glibc's goes through its internal write; noted as the
  *    IO_WRITE a write() of the eventfd would be.
@@ -34,7 +34,6 @@
 #include <unistd.h>
 
 #define GT_EPOLL_FDS 4096
-#define GT_READY_EPOLL 4
 
 /* Per epoll descriptor, one bit each: a registration's data was its fd / was not. */
 static uint64_t gt_epoll_data_fd[GT_EPOLL_FDS / 64];
@@ -97,7 +96,7 @@ void gt_epoll_ready(int epfd, const void *events, int n) {
     const struct epoll_event *ev = events;
     uint64_t now = gtrace_timestamp();
     int noted = 0;
-    for (int i = 0; i < n && noted < GT_READY_EPOLL; i++) {
+    for (int i = 0; i < n && noted < GT_READY_MAX; i++) {
         if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
             gt_note_io(GTRACE_WAKER_IO_READY, ev[i].data.fd, now);
             noted++;

@@ -29,6 +29,12 @@ public struct ParallelismStatistics: Sendable, Codable {
     /// The part of them the replay keeps as recorded (no waker, not even a guessed one):
     /// as long on any number of cores.
     public var keptWaitNanoseconds: UInt64 = 0
+    /// Kept waits of at least this share of the wall time are named beside any claim
+    /// that more cores would not help (the verdict's and the parallelism bound's).
+    public static let keptWaitsShare = 0.1
+    public var keptWaitsAreLarge: Bool {
+        wallNanoseconds > 0 && Double(keptWaitNanoseconds) >= Self.keptWaitsShare * Double(wallNanoseconds)
+    }
     /// The best parallelism with unlimited cores (docs/METRICS.md, "Parallelism bound").
     public var bound: ParallelismBound?
     /// Other programs' load (perf only).

@@ -7,15 +7,11 @@ import Foundation
 /// parallel. A claim that more cores would not help names such waits when they
 /// are a large part of the run.
 extension Verdict {
-    /// Kept waits of at least this share of the wall time get the caveat.
-    static let keptWaitsShare = 0.1
-
     static func keptWaitsCaveat(_ a: TraceAnalysis) -> String? {
-        guard let p = a.parallelism, a.summary.wallNanoseconds > 0,
-              Double(p.keptWaitNanoseconds) >= keptWaitsShare * Double(a.summary.wallNanoseconds),
+        guard let p = a.parallelism, p.keptWaitsAreLarge,
               let largest = p.unexplainedWaits.filter({ !$0.wakerGuessed }).max(by: { $0.nanoseconds < $1.nanoseconds }) else { return nil }
         return String(format: " It keeps %@ of waits whose waker gtrace did not see as they were recorded (%.0f%% of the wall time; the largest, %@ in %d/%d, %@): if the program's own threads ended them, more cores could shorten those too.",
-                      duration(p.keptWaitNanoseconds), Double(p.keptWaitNanoseconds) / Double(a.summary.wallNanoseconds) * 100,
+                      duration(p.keptWaitNanoseconds), Double(p.keptWaitNanoseconds) / Double(p.wallNanoseconds) * 100,
                       largest.what, largest.pid, largest.tid, duration(largest.nanoseconds))
     }
 }

@@ -36,9 +36,8 @@ enum ParallelismReport {
         default:
             let path = Formatting.duration(p.criticalPath?.lengthNanoseconds ?? 0)
             // Waits kept as recorded (their waker unseen) stay on the path whatever the cores.
-            let kept = p.wallNanoseconds > 0 && Double(p.keptWaitNanoseconds) >= 0.1 * Double(p.wallNanoseconds)
             return value + ((b.criticalPathBound ?? 2) < 1
-                ? kept ? " (the critical path, \(path), is at least the CPU time, with \(Formatting.duration(p.keptWaitNanoseconds)) of waits kept as recorded: their waker unseen)"
+                ? p.keptWaitsAreLarge ? " (the critical path, \(path), is at least the CPU time, with \(Formatting.duration(p.keptWaitNanoseconds)) of waits kept as recorded: their waker unseen)"
                     : " (the critical path, \(path), is at least the CPU time: more cores cannot shorten it)"
                 : " (critical path \(path))")
         }
