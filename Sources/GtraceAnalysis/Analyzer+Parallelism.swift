@@ -31,11 +31,10 @@ extension Analyzer {
             // time, or the tree's own rusage when larger. Perf misses a thread's time after its last
             // switch record (its exit: 2550 short threads used 288 ms by rusage, 223 ms by perf,
             // and the 65 ms went to "other programs").
-            if let m = a.summary.machine, let idle = m.preciseIdleNanoseconds, let window = m.windowNanoseconds {
-                let capacity = window.multipliedReportingOverflow(by: UInt64(cores)).partialValue
+            if let m = a.summary.machine, let (idle, capacity, slack) = m.idleAndCapacity(cores: cores) {
                 let treeCPU = max(onCPU, Self.treeRusageNanoseconds(tables.info) ?? 0)
                 stats.foreignLoad?.check(othersCPU: capacity > idle.adding(saturating: treeCPU) ? capacity - idle - treeCPU : 0,
-                                         recorderCPU: m.recorderNanoseconds, idleEntries: m.idleEntries)
+                                         recorderCPU: m.recorderNanoseconds, idleEntries: m.idleEntries, countersSlack: slack)
             }
         }
         if let lock = a.locks.max(by: { ($0.serialisedNanoseconds, -$0.index) < ($1.serialisedNanoseconds, -$1.index) }),

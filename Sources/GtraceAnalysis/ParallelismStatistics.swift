@@ -141,11 +141,12 @@ public struct ForeignLoad: Sendable, Codable {
     /// `othersCPU` includes the recorder's `recorderCPU`, which is taken out of it.
     /// What the CPUs' polling before `idleEntries` idle entries may account for is not counted
     /// as other programs' either.
-    mutating func check(othersCPU: UInt64?, recorderCPU: UInt64? = nil, idleEntries: UInt64? = nil) {
+    /// `countersSlack`: how far the idle counters may be off (/proc/stat's ticks).
+    mutating func check(othersCPU: UInt64?, recorderCPU: UInt64? = nil, idleEntries: UInt64? = nil, countersSlack: UInt64 = 0) {
         recorderCPUNanoseconds = recorderCPU
         self.idleEntries = idleEntries
         guard let othersCPU else { return }
-        func explains(_ cpu: UInt64) -> Bool { cpuNanoseconds <= cpu + cpu / 20 + 1_000_000 }
+        func explains(_ cpu: UInt64) -> Bool { cpuNanoseconds <= cpu.adding(saturating: cpu / 20 + 1_000_000).adding(saturating: countersSlack) }
         let recorder = recorderCPU ?? 0
         let others = othersCPU > recorder ? othersCPU - recorder : 0
         othersCPUNanoseconds = others

@@ -138,6 +138,27 @@ public struct MachineCPU: Sendable, Codable {
     /// The CPUs' entries into an idle state over the window (cpuidle), when recorded.
     public var idleEntries: UInt64?
 
+    /// /proc/stat's tick (USER_HZ is 100 on every Linux architecture gtrace runs on).
+    static let statTickNanoseconds: UInt64 = 10_000_000
+
+    /// The CPUs' idle time over the window, the window's CPU time (window × `cores`), and
+    /// how far the idle time may be off: cpuidle's residency to the microsecond (no
+    /// slack), else /proc/stat's idle + iowait, each counter floored to a tick at both
+    /// reads (two ticks per CPU of slack); a trace without the window (recorded before
+    /// it was written) takes it from /proc/stat's own sum (eight counters: eight ticks
+    /// per CPU). nil: no window to compare with.
+    func idleAndCapacity(cores: Int) -> (idle: UInt64, capacity: UInt64, slack: UInt64)? {
+        let cpus = UInt64(max(cores, 1))
+        if let precise = preciseIdleNanoseconds, let window = windowNanoseconds {
+            return (precise, window.multipliedReportingOverflow(by: cpus).partialValue, 0)
+        }
+        if let window = windowNanoseconds {
+            return (idleNanoseconds, window.multipliedReportingOverflow(by: cpus).partialValue, 2 * cpus * Self.statTickNanoseconds)
+        }
+        let total = busyNanoseconds.adding(saturating: idleNanoseconds).adding(saturating: stealNanoseconds)
+        return total > 0 ? (idleNanoseconds, total, 8 * cpus * Self.statTickNanoseconds) : nil
+    }
+
     /// Steal ÷ all CPU time of the window.
     public var stealShare: Double {
         let total = Double(busyNanoseconds) + Double(idleNanoseconds) + Double(stealNanoseconds)

@@ -13,8 +13,8 @@ struct MachineCPUTimes {
     var idleNanoseconds: UInt64
     var stealNanoseconds: UInt64
     /// The CPUs' idle time to the microsecond (cpuidle's per-state residency, summed
-    /// over CPUs and states) and when it was read; nil without cpuidle. /proc/stat
-    /// counts in 10 ms ticks: too coarse to check a few milliseconds of foreign load.
+    /// over CPUs and states) and when it was read; nil without cpuidle (many virtual
+    /// machines). /proc/stat counts in 10 ms ticks: the report allows for them then.
     var preciseIdleNanoseconds: UInt64?
     /// Σ cpuidle state entries (`usage`) over the CPUs and states, read with it.
     var idleEntries: UInt64?
@@ -83,10 +83,12 @@ struct MachineCPUTimes {
         var info = [("machine_busy_ns", delta(start.busyNanoseconds, end.busyNanoseconds)),
                     ("machine_idle_ns", delta(start.idleNanoseconds, end.idleNanoseconds)),
                     ("machine_steal_ns", delta(start.stealNanoseconds, end.stealNanoseconds))]
-        if let a = start.preciseIdleNanoseconds, let b = end.preciseIdleNanoseconds, b >= a,
-           end.readAtMonotonicNanoseconds > start.readAtMonotonicNanoseconds {
-            info += [("machine_cpuidle_ns", "\(b - a)"),
-                     ("machine_window_ns", "\(end.readAtMonotonicNanoseconds - start.readAtMonotonicNanoseconds)")]
+        guard end.readAtMonotonicNanoseconds > start.readAtMonotonicNanoseconds else { return info }
+        // The window, with or without cpuidle: without it the report checks foreign load
+        // against /proc/stat's idle time, at its 10 ms resolution.
+        info.append(("machine_window_ns", "\(end.readAtMonotonicNanoseconds - start.readAtMonotonicNanoseconds)"))
+        if let a = start.preciseIdleNanoseconds, let b = end.preciseIdleNanoseconds, b >= a {
+            info.append(("machine_cpuidle_ns", "\(b - a)"))
             if let e0 = start.idleEntries, let e1 = end.idleEntries, e1 >= e0 { info.append(("machine_cpuidle_entries", "\(e1 - e0)")) }
         }
         return info
