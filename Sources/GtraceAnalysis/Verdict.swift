@@ -93,7 +93,8 @@ public enum Verdict {
     /// A parent busier than its workers (a short run's start-up: seed 1 with processes at
     /// 78 ms was called "one busy thread" at parallelism 1.28) does not hide them: two or
     /// more other threads with half the busiest other's work, together at least half the
-    /// parent's, are the workers.
+    /// parent's, are the workers. A busy main thread beside a single other busy thread is
+    /// one of two workers when more than one thread ran on average (`mainWorksBesideParallelism`).
     public static func workers(_ a: TraceAnalysis) -> Int {
         max(1, workerThreads(a).count)
     }
@@ -109,6 +110,9 @@ public enum Verdict {
         a.threads.map { $0.states?.onCPUNanoseconds ?? $0.cpuNanoseconds ?? 0 }
     }
 
+    /// Parallelism from which a busy main thread beside a single busy thread counts as a worker.
+    static let mainWorksBesideParallelism = 1.2
+
     /// The indices of the worker threads (see `workers`).
     static func workerThreads(_ a: TraceAnalysis) -> [Int] {
         let work = threadWork(a)
@@ -123,6 +127,13 @@ public enum Verdict {
         }
         let busy = a.threads.indices.filter { work[$0].multiplied(saturating: 2) >= busiest }
         let others = busy.filter { $0 != rootMain }
+        // A busy main thread beside one other busy thread, with more than one thread on a CPU
+        // on average, worked beside it: `sort --parallel=2` (the main thread sorts half) was
+        // "Serial parts: 1 workers on 2 cores reached parallelism 1.58".
+        if others.count == 1, let rootMain, busy.contains(rootMain),
+           (a.parallelism?.averageParallelism ?? 0) >= Self.mainWorksBesideParallelism {
+            return busy
+        }
         return others.isEmpty ? busy : others
     }
 
@@ -543,7 +554,7 @@ public enum Verdict {
                              duration(c.lengthNanoseconds), 100 * (share - 1))
             } ?? ""
             let atOnce = workersAtOnce < workers ? " (at most \(workersAtOnce) at a time)" : ""
-            sentences.append(String(format: "Serial parts: %d workers%@ on %@ reached %@%@.", workers, atOnce, coreCount(cores), parallelismText, path))
+            sentences.append(String(format: "Serial parts: %d %@%@ on %@ reached %@%@.", workers, workers == 1 ? "worker" : "workers", atOnce, coreCount(cores), parallelismText, path))
         }
 
         // What-ifs only when the replay reproduces the run, and the recording is whole.

@@ -141,6 +141,24 @@ import Testing
         #expect(analysis.verdict.first?.hasPrefix("Limited by the cores") == true, "\(analysis.verdict)")
     }
 
+    /// `sort --parallel=2`: the main thread sorts half the input beside one worker thread
+    /// (225 and 204 ms of CPU, parallelism 1.58) and was "Serial parts: 1 workers on 2 cores".
+    /// A busy main thread beside one busy thread, more than one on a CPU on average, is a
+    /// worker; the same two threads one after another are not (the main thread's set-up,
+    /// then its worker).
+    @Test func aBusyMainThreadBesideOneBusyThreadIsAWorker() throws {
+        let beside = try Self.analyze(Self.tables(), [[e(0, 0, .cpuIn(cpu: 0)), e(100_000, 0, .cpuOut(cpu: 0, preempted: false))],
+                                                      [e(10_000, 1, .cpuIn(cpu: 1)), e(90_000, 1, .cpuOut(cpu: 1, preempted: false))]])
+        #expect(Verdict.workers(beside) == 2, "\(beside.verdict)")
+        #expect(!beside.verdict.joined().contains("1 workers"), "\(beside.verdict)")
+        var started = Self.tables()
+        started.threads[1].startNanoseconds = 50_000
+        let after = try Self.analyze(started, [[e(0, 0, .cpuIn(cpu: 0)), e(50_000, 0, .cpuOut(cpu: 0, preempted: false))],
+                                               [e(50_000, 1, .cpuIn(cpu: 1)), e(95_000, 1, .cpuOut(cpu: 1, preempted: false))]])
+        #expect(after.parallelism.map { $0.averageParallelism < 1.2 } == true, "\(String(describing: after.parallelism))")
+        #expect(Verdict.workers(after) == 1, "\(after.verdict)")
+    }
+
     /// The same schedule as above (thread 1 runnable [20, 60 µs) beside thread 0), with the
     /// machine's idle counters: when the CPUs idled for all but the tree's own on-CPU time,
     /// no other program held a CPU (processes handing a semaphore to each other: a woken
