@@ -99,6 +99,7 @@ public enum Analyzer {
         let pythonEnabled = python.isEnabled
         var conditionQueues = ConditionQueueAccumulator()
         var holderWaits = HolderWaitsAccumulator(tables: tables)
+        var exchanges = ProcessExchangeAccumulator(tables: tables)
         var forkedPids: Set<Int32> = []  // children whose fork the parent recorded
         var events = second.events(of: file, secondThread: secondThread ?? (file.size >= SchedulingReplayPass.parallelMinimumBytes))
         while let event = events.next() {
@@ -116,6 +117,7 @@ public enum Analyzer {
             futexes.consume(event)
             conditionQueues.consume(event)
             holderWaits.consume(event)
+            exchanges.consume(event)
             if !heldIntervals.isEmpty {  // (an unconditional removeAll was 2.7% of a report)
                 for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
                 heldIntervals.removeAll(keepingCapacity: true)
@@ -170,6 +172,7 @@ public enum Analyzer {
         }
         var threadCounts: [Int: Int] = [:]
         for thread in tables.threads { threadCounts[thread.process, default: 0] += 1 }
+        let exchangeWrites = exchanges.writesReadElsewhere()
         let processStats = tables.processes.map { process in
             var stats = ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
                                           command: process.arguments.joined(separator: " "),
@@ -181,6 +184,7 @@ public enum Analyzer {
             stats.startedByExec = process.parent.map { tables.processes[$0].pid == process.pid } ?? true
                 || (process.image == 0 && !forkedPids.contains(process.pid))
             stats.startNanoseconds = processSpans[process.index].start
+            stats.writesReadByOtherProcesses = exchangeWrites[process.index] ?? 0
             stats.instrumented = process.instrumented
             stats.end = ExitDescription.text(kind: process.exitKind, status: process.exitStatus)
             stats.onCPUNanoseconds = scheduling.onCPU(process: process.index)

@@ -194,6 +194,9 @@ public struct ProcessStatistics: Sendable, Codable {
     /// exec), not as a fork its parent recorded: a new program, e.g. a new interpreter.
     public var startedByExec = false
     public var startNanoseconds: UInt64 = 0
+    /// Its writes to pipes and sockets that another process of the tree read or waited on
+    /// (ProcessExchanges.swift): the messages it sent them.
+    public var writesReadByOtherProcesses = 0
     /// False for a program the runtime could not enter (static, setuid).
     public var instrumented = true
     /// "exited 0", "exit(3)", "killed by SIGKILL", "exec", "still running at the end".

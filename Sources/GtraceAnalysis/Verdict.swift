@@ -585,7 +585,8 @@ public enum Verdict {
             sentences.append(String(format: "%@, the replay predicts %@ on %@: %.2f× the time of %@.",
                                     what, duration(w.wallNanoseconds), coreCount(cores), Double(w.wallNanoseconds) / Double(base.wall),
                                     base.measured ? "the run as measured" : "the recording replayed as it was")
-                             + (interpreterStartCaveat(a, among: pythonProcesses) ?? ""))
+                             + (interpreterStartCaveat(a, among: pythonProcesses) ?? "")
+                             + (exchangeCaveat(a, among: pythonProcesses) ?? ""))
         }
         if limit?.rule != 2, let rw = waitingWriters(a) { sentences.append(rw) }
         if fits, let w = wakeUpCost(a) { sentences.append(w) }
