@@ -121,6 +121,11 @@ public struct ForeignLoad: Sendable, Codable {
     /// rest (the scheduler placed a woken thread on a busy CPU, or moved it late), or gtrace's
     /// recorder used it (`byRecorder`), not other programs.
     public var confirmed = true
+    /// The machine's idle counters are too coarse to tell (/proc/stat's 10 ms ticks, without
+    /// cpuidle): they neither leave room for it beyond their error nor rule it out. `confirmed`
+    /// is false then, and nothing says who held the CPUs (a Rust program's 12 ms on a
+    /// 94 ms run was "Other programs held the CPUs for 13% of the run").
+    public var undetermined = false
     /// Not other programs, but the recorder's CPU time accounts for it: a pipeline of two
     /// Python processes (1.15 M events) was "Other programs held the CPUs for 12% of the
     /// run" on an idle machine, and nothing with the live scan off.
@@ -152,6 +157,16 @@ public struct ForeignLoad: Sendable, Codable {
         othersCPUNanoseconds = others
         let left = leftToOthersNanoseconds
         confirmed = explains(left)
+        // Coarse counters confirm it only when their error is small beside it, or when they
+        // leave room for it even at their lowest.
+        if confirmed, countersSlack > 0, countersSlack.multiplied(saturating: 5) > cpuNanoseconds {
+            let lowest = left > countersSlack ? left - countersSlack : 0
+            if cpuNanoseconds > lowest.adding(saturating: lowest / 20 + 1_000_000) {
+                confirmed = false
+                undetermined = true
+                return
+            }
+        }
         byRecorder = !confirmed && recorder > 0 && explains(left.adding(saturating: recorder))
     }
 }

@@ -213,6 +213,7 @@ public enum Verdict {
                          // The machine's idle counters can rule other programs out (ForeignLoad.confirmed).
                          p?.foreignLoad?.mostlyByRecorder == true ? ", while gtrace's recorder held one"
                             : p?.foreignLoad?.byRecorder == true ? ", while gtrace's recorder and other work held one"
+                            : p?.foreignLoad?.undetermined == true ? ", while other work held a CPU or one idled"
                             : p?.foreignLoad?.confirmed == false ? ", while a CPU idled" : ", when other programs held them", duration(loaded))
                 : String(format: "than the recording replayed as it was (%@)", duration(base.wall))
             return String(format: "%@ the replay predicts %@ on %d cores: %.2f× faster %@. %@",
@@ -600,6 +601,10 @@ public enum Verdict {
         if limit?.kind != "foreign load", let foreign, foreign.confirmed, foreign.share >= foreignNoteShare {
             sentences.append(String(format: "Other programs held the CPUs for %.0f%% of the run while its threads were ready to run (%@ of CPU time): measured times are inflated.",
                                     foreign.share * 100, duration(foreign.cpuNanoseconds)))
+        }
+        if let foreign, foreign.undetermined, foreign.share >= foreignNoteShare {
+            sentences.append(String(format: "For %.0f%% of the run its threads were ready to run while fewer than %d of them ran (%@ of CPU time): another program, the kernel or gtrace's recorder held a CPU, or the scheduler left one idle; this machine's idle counters (/proc/stat's 10 ms ticks: it has no cpuidle) cannot tell which, so measured times may be inflated by up to that much.",
+                                    foreign.share * 100, cores, duration(foreign.cpuNanoseconds)))
         }
         if let foreign, foreign.byRecorder, !foreign.mostlyByRecorder, foreign.share >= foreignNoteShare, let recorder = foreign.recorderCPUNanoseconds {
             sentences.append(String(format: "For %.0f%% of the run its threads were ready to run while other work held the CPUs (%@ of CPU time): the machine's idle counters leave %@ to other programs or the kernel, and gtrace's recorder used %@ (reading the records as they were written): measured times are inflated.",

@@ -66,7 +66,8 @@ function renderRun(run, index) {
     const items = [["wall time", dur(p.wallNanoseconds)], ["parallelism (" + p.cpuSource + " ÷ wall, " + p.cores + " cores)", p.averageParallelism.toFixed(2)]];
     if (p.bound) items.push(["at most, with unlimited cores (" + (p.bound.limitedBy === "lock" && p.serialised ? p.serialised.resource : p.bound.limitedBy) + ")" + (run.invisibleWaits && unseenShare(run.invisibleWaits) >= 0.1 ? ", if the " + pct(unseenShare(run.invisibleWaits)) + " of thread time in waits gtrace cannot see stays as recorded" : ""), p.bound.value.toFixed(2)]);
     if (p.foreignLoad && p.foreignLoad.confirmed !== false) items.push(["of the run other programs held the CPUs" + (p.foreignLoad.share >= 0.1 ? ": measured times are inflated" : ""), pct(p.foreignLoad.share)]);
-    if (p.foreignLoad && p.foreignLoad.confirmed === false) items.push(["of the run a thread waited for a CPU that stayed idle (the scheduler's placement; the machine's idle counters leave no room for other programs)", pct(p.foreignLoad.share)]);
+    if (p.foreignLoad && p.foreignLoad.undetermined) items.push(["of the run a thread waited for a CPU that other work held or that idled (this machine's idle counters, /proc/stat's 10 ms ticks, cannot tell which)", pct(p.foreignLoad.share)]);
+    if (p.foreignLoad && p.foreignLoad.confirmed === false && !p.foreignLoad.undetermined) items.push(["of the run a thread waited for a CPU that stayed idle (the scheduler's placement; the machine's idle counters leave no room for other programs)", pct(p.foreignLoad.share)]);
     if (p.replayFit) items.push(["replay vs measured" + (p.replayFit.fits ? "" : ": the model does not fit, no predictions"), (p.replayFit.error >= 0 ? "+" : "") + pct(p.replayFit.error)]);
     for (const [label, value] of items) { const sp = add(nums, el("span")); add(sp, el("b", value)); sp.appendChild(document.createTextNode(" " + label)); }
   }

@@ -92,6 +92,9 @@ enum ParallelismReport {
             out.append(String(format: "  foreign load: for %@ (%.1f%% of the wall time) some threads were runnable while fewer than %d ran; ",
                               Formatting.duration(f.wallNanoseconds), f.share * 100, p.cores)
                        + (f.confirmed ? "other programs held \(Formatting.duration(f.cpuNanoseconds)) of CPU time they wanted"
+                          : f.undetermined ? "they wanted \(Formatting.duration(f.cpuNanoseconds)) of CPU time, and the machine's idle counters "
+                            + "(/proc/stat's 10 ms ticks, without cpuidle) leave \(Formatting.duration(f.othersCPUNanoseconds ?? 0)) to all other work, "
+                            + "within their error: other programs, the kernel, gtrace's recorder or an idle CPU, they cannot tell which"
                           : f.byRecorder ? "they wanted \(Formatting.duration(f.cpuNanoseconds)) of CPU time, and gtrace's recorder used "
                             + "\(Formatting.duration(f.recorderCPUNanoseconds ?? 0)) (its live scan of the records, perf's rings) while the machine's idle "
                             + "counters leave only \(Formatting.duration(f.othersCPUNanoseconds ?? 0)) to everything else: the recorder, not other programs"
