@@ -21,20 +21,26 @@ import Testing
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let script = ["\(Harness.packageRoot)/tools/workloads/py_sqlite_inserts.py", "60000"]
-        var untraced: [Double] = []
-        for _ in 0..<3 { untraced.append(try Self.cpu(try Harness.run(python, script))) }
         let trace = "\(dir)/t.data"
-        let traced = try Self.cpu(try Harness.gtrace(["record", "-o", trace, "--", python] + script))
-        let report = try Harness.reportJSON(trace)
-        let summary = report["summary"] as? [String: Any] ?? [:]
-        let cost = try #require(summary["recordingCost"] as? [String: Any], "\(summary)")
-        let least = SchedulingTests.number(cost["leastNanoseconds"])
-        #expect((cost["records"] as? Int ?? 0) >= 1_000_000, "\(cost)")
-        let added = traced - untraced.sorted()[1]
-        #expect(least <= added, "bound \(least / 1e6) ms; the program's own CPU time: \(untraced.map { $0 / 1e6 }) ms untraced, \(traced / 1e6) ms traced")
-        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
-        let cpu = SchedulingTests.number(summary["cpuNanoseconds"])
-        #expect(verdict.contains("Recording cost this run at least") == (least >= 0.1 * cpu), "\(least / 1e6) ms of \(cpu / 1e6) ms: \(verdict)")
+        // The program's own CPU time moves ±12% between untraced runs here (99–123 ms), about
+        // the bound's size: three of each, interleaved, medians, up to three attempts.
+        try Remeasure.upTo(3, "recording cost") { timing in
+            var untraced: [Double] = [], traced: [Double] = []
+            for _ in 0..<3 {
+                untraced.append(try Self.cpu(try Harness.run(python, script)))
+                traced.append(try Self.cpu(try Harness.gtrace(["record", "-o", trace, "--", python] + script)))
+            }
+            let report = try Harness.reportJSON(trace)
+            let summary = report["summary"] as? [String: Any] ?? [:]
+            let cost = try #require(summary["recordingCost"] as? [String: Any], "\(summary)")
+            let least = SchedulingTests.number(cost["leastNanoseconds"])
+            #expect((cost["records"] as? Int ?? 0) >= 1_000_000, "\(cost)")
+            let added = traced.sorted()[1] - untraced.sorted()[1]
+            timing.expect(least <= added, "bound \(least / 1e6) ms; the program's own CPU time: \(untraced.map { $0 / 1e6 }) ms untraced, \(traced.map { $0 / 1e6 }) ms traced")
+            let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
+            let cpu = SchedulingTests.number(summary["cpuNanoseconds"])
+            #expect(verdict.contains("Recording cost this run at least") == (least >= 0.1 * cpu), "\(least / 1e6) ms of \(cpu / 1e6) ms: \(verdict)")
+        }
     }
 
     /// 40 processes that each start 50 short threads at once: every thread creates, maps
