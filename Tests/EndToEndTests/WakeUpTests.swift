@@ -68,9 +68,14 @@ import Testing
                 timing.expect(cost >= 0.6 * min(wakeCost, pairCosts.first!) && cost <= 1.4 * max(wakeCost, pairCosts.last!),
                               "gtrace: \(cost / 1e6) ms of wake-ups; measured: \(free.map { $0 / 1e6 }) ms free against \(pinned.map { $0 / 1e6 }) ms on one CPU")
                 timing.expect(verdict.contains("Wake-ups cost this run"), "\(verdict)")
-            } else if wakeCost < 0.1 * free.sorted()[2] {
+            } else if wakeCost < 0.1 * free.sorted()[2], wakeCost > 0 {
                 // A machine whose cross-CPU wake-ups are cheap: no sentence. Between the two
                 // bands the measured difference is too close to the threshold to decide.
+                // Pinned slower than free (session 20's VM: 226–311 ms pinned, 178–233 free,
+                // the free run's CPU time above its wall time) says nothing about the
+                // wake-ups: on two CPUs each thread's work after it lets the other go
+                // overlaps the other's wake-up and work, on one CPU it cannot, so the
+                // difference is that overlap less the wake-ups, not the wake-ups.
                 #expect(cost < 0.2 * wall, "gtrace: \(cost / 1e6) ms; measured difference \(wakeCost / 1e6) ms")
                 #expect(!verdict.contains("Wake-ups cost this run"), "\(verdict)")
             }
