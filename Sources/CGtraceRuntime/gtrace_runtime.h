@@ -85,17 +85,6 @@ extern uint64_t gt_budget_bytes GT_HIDDEN;   /* chunk bytes allowed per image, 0
 
 /* ---- fast path ------------------------------------------------------ */
 
-/* Non-LOCKed xadd: one instruction, so atomic with respect to a signal
- * handler running on the same thread; each buffer has a single writer. */
-static inline uint64_t gt_xadd(uint64_t *p, uint64_t v) {
-#if defined(__x86_64__)
-    __asm__ __volatile__("xaddq %0, %1" : "+r"(v), "+m"(*p) : : "memory");
-    return v;
-#else
-    return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
-#endif
-}
-
 void gt_emit_slow(uint16_t kind, uint16_t flags, uint32_t u32, uint64_t addr, uint64_t arg) GT_HIDDEN;
 void gt_emit_full(struct gtrace_buffer_header *h, uint64_t tsc, uint16_t kind, uint16_t flags,
                   uint32_t u32, uint64_t addr, uint64_t arg) GT_HIDDEN;
@@ -108,7 +97,7 @@ static inline void gt_emit_ts(uint64_t tsc, uint16_t kind, uint16_t flags, uint3
         return;
     }
     struct gtrace_buffer_header *h = t->hdr; /* loaded once: a handler may rotate */
-    uint64_t i = gt_xadd(&h->reserved, 1);
+    uint64_t i = gtrace_xadd(&h->reserved, 1); /* non-LOCKed (gtrace_format.h) */
     if (GT_UNLIKELY(i >= h->capacity)) {
         gt_emit_full(h, tsc, kind, flags, u32, addr, arg);
         return;

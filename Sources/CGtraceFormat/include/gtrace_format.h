@@ -476,6 +476,19 @@ static inline uint64_t gtrace_timestamp(void) {
 #define GTRACE_TIMESTAMP_IS_TSC 0
 #endif
 
+/* A buffer's slot reservation: xadd without the LOCK prefix, one
+ * instruction, so atomic with respect to a signal handler running on the
+ * same thread; each buffer has a single writer. The runtime's records and
+ * the recorder's timing of their least cost (gtrace_record_cost.c) use it. */
+static inline uint64_t gtrace_xadd(uint64_t *p, uint64_t v) {
+#if defined(__x86_64__)
+    __asm__ __volatile__("xaddq %0, %1" : "+r"(v), "+m"(*p) : : "memory");
+    return v;
+#else
+    return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+#endif
+}
+
 #ifdef __cplusplus
 }
 #endif
