@@ -9,24 +9,30 @@ import Testing
 /// nothing is left unseen, and the replay, which takes the last arrival as the
 /// waker, reproduces the run.
 @Suite struct BarrierTests {
+    /// The fit is a timing property (the replay leaves out a woken thread's latency when its
+    /// waker is guessed by time, and a halted vCPU can take long to wake): one run of 3 on a
+    /// 2-vCPU VM without cpuidle replayed 17% short. Up to three attempts, as the other
+    /// timing checks.
     @Test func barrierWaitsAreRecordedAndTheReplayFits() throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let program = try Harness.buildWorkload("barrier_imbalance", in: dir)
         let trace = "\(dir)/t.data"
-        let run = try Harness.gtrace(["record", "-o", trace, "--", program, "3", "100", "500"])
-        try #require(run.status == 0, "\(run.stderr)")
-        let own = try #require(try JSONSerialization.jsonObject(with: run.stdoutData) as? [String: Any], "\(run.stdout)")
-        let truth = SchedulingTests.number(own["wait_ns"])
-        let report = try Harness.reportJSON(trace)
-        let calls = (report["threads"] as? [[String: Any]] ?? []).flatMap { $0["blockingCalls"] as? [[String: Any]] ?? [] }
-            .filter { $0["call"] as? String == "pthread_barrier_wait" }
-        let recorded = calls.reduce(0.0) { $0 + SchedulingTests.number($1["totalNanoseconds"]) }
-        #expect(calls.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 300)
-        #expect(abs(recorded - truth) <= 0.05 * truth + 1e6, "recorded \(recorded / 1e6) ms, the threads' own \(truth / 1e6) ms")
-        let unseen = (report["invisibleWaits"] as? [String: Any])?["share"] as? Double ?? 0
-        #expect(unseen < 0.1, "waits gtrace cannot see: \(unseen)")
-        let fit = ParallelismTests.parallelism(report)["replayFit"] as? [String: Any] ?? [:]
-        #expect(fit["fits"] as? Bool == true, "\(fit)")
+        try Remeasure.upTo(3, "barrier replay") { timing in
+            let run = try Harness.gtrace(["record", "-o", trace, "--", program, "3", "100", "500"])
+            try #require(run.status == 0, "\(run.stderr)")
+            let own = try #require(try JSONSerialization.jsonObject(with: run.stdoutData) as? [String: Any], "\(run.stdout)")
+            let truth = SchedulingTests.number(own["wait_ns"])
+            let report = try Harness.reportJSON(trace)
+            let calls = (report["threads"] as? [[String: Any]] ?? []).flatMap { $0["blockingCalls"] as? [[String: Any]] ?? [] }
+                .filter { $0["call"] as? String == "pthread_barrier_wait" }
+            let recorded = calls.reduce(0.0) { $0 + SchedulingTests.number($1["totalNanoseconds"]) }
+            #expect(calls.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == 300)
+            #expect(abs(recorded - truth) <= 0.05 * truth + 1e6, "recorded \(recorded / 1e6) ms, the threads' own \(truth / 1e6) ms")
+            let unseen = (report["invisibleWaits"] as? [String: Any])?["share"] as? Double ?? 0
+            #expect(unseen < 0.1, "waits gtrace cannot see: \(unseen)")
+            let fit = ParallelismTests.parallelism(report)["replayFit"] as? [String: Any] ?? [:]
+            timing.expect(fit["fits"] as? Bool == true, "\(fit)")
+        }
     }
 }

@@ -7,8 +7,9 @@ import Testing
 /// wall time)": its replay's critical path assumes a woken thread runs at
 /// once. The truth is the same program with both threads on one CPU (no
 /// cross-CPU wake-ups: 0.39–0.43 s against 0.90–0.99 s here): the wake-up cost
-/// gtrace gives must be within 40% of the differences' band, said when it is at least
-/// a fifth of the run and not otherwise.
+/// gtrace gives must be within 40% of the differences' band, and said, when that
+/// difference is at least a quarter of the run (below, the difference does not measure
+/// the wake-ups: see the end of `check`).
 @Suite struct WakeUpTests {
     static func wall(_ arguments: [String]) throws -> Double {
         let run = try Harness.run(arguments[0], Array(arguments.dropFirst()))
@@ -58,7 +59,6 @@ import Testing
             try #require(run.status == 0, "\(run.stderr)")
             let report = try Harness.reportJSON(trace)
             let p = ParallelismTests.parallelism(report)
-            let wall = SchedulingTests.number(p["wallNanoseconds"])
             let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
             let wakeUps = try #require(p["wakeUps"] as? [String: Any], "\(p)")
             // Two wake-ups per round: the workloads hand off 20000 times.
@@ -68,17 +68,13 @@ import Testing
                 timing.expect(cost >= 0.6 * min(wakeCost, pairCosts.first!) && cost <= 1.4 * max(wakeCost, pairCosts.last!),
                               "gtrace: \(cost / 1e6) ms of wake-ups; measured: \(free.map { $0 / 1e6 }) ms free against \(pinned.map { $0 / 1e6 }) ms on one CPU")
                 timing.expect(verdict.contains("Wake-ups cost this run"), "\(verdict)")
-            } else if wakeCost < 0.1 * free.sorted()[2], wakeCost > 0 {
-                // A machine whose cross-CPU wake-ups are cheap: no sentence. Between the two
-                // bands the measured difference is too close to the threshold to decide.
-                // Pinned slower than free (session 20's VM: 226–311 ms pinned, 178–233 free,
-                // the free run's CPU time above its wall time) says nothing about the
-                // wake-ups: on two CPUs each thread's work after it lets the other go
-                // overlaps the other's wake-up and work, on one CPU it cannot, so the
-                // difference is that overlap less the wake-ups, not the wake-ups.
-                #expect(cost < 0.2 * wall, "gtrace: \(cost / 1e6) ms; measured difference \(wakeCost / 1e6) ms")
-                #expect(!verdict.contains("Wake-ups cost this run"), "\(verdict)")
             }
+            // Below that the difference says nothing about the wake-ups: on two CPUs each
+            // thread's work after it lets the other go overlaps the other's wake-up, on one CPU
+            // it cannot, so "free minus pinned" is the wake-ups less that overlap. Session 20's
+            // VM: py_pingpong pinned 226–311 ms against 178–233 free (its CPU time above its
+            // wall time), and cond_pingpong within 10%, while gtrace measured 4–9 µs per
+            // wake-up. The earlier "cheap wake-ups, no sentence" check assumed otherwise.
             return report
         }
     }
