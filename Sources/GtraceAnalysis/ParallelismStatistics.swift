@@ -151,7 +151,10 @@ public struct ForeignLoad: Sendable, Codable {
         recorderCPUNanoseconds = recorderCPU
         self.idleEntries = idleEntries
         guard let othersCPU else { return }
-        func explains(_ cpu: UInt64) -> Bool { cpuNanoseconds <= cpu.adding(saturating: cpu / 20 + 1_000_000).adding(saturating: countersSlack) }
+        // Within 5% + 1 ms of `cpu`, and the counters' error.
+        func explains(_ cpu: UInt64, slack: UInt64 = countersSlack) -> Bool {
+            cpuNanoseconds <= cpu.adding(saturating: cpu / 20 + 1_000_000).adding(saturating: slack)
+        }
         let recorder = recorderCPU ?? 0
         let others = othersCPU > recorder ? othersCPU - recorder : 0
         othersCPUNanoseconds = others
@@ -160,8 +163,7 @@ public struct ForeignLoad: Sendable, Codable {
         // Coarse counters confirm it only when their error is small beside it, or when they
         // leave room for it even at their lowest.
         if confirmed, countersSlack > 0, countersSlack.multiplied(saturating: 5) > cpuNanoseconds {
-            let lowest = left > countersSlack ? left - countersSlack : 0
-            if cpuNanoseconds > lowest.adding(saturating: lowest / 20 + 1_000_000) {
+            if !explains(left > countersSlack ? left - countersSlack : 0, slack: 0) {
                 confirmed = false
                 undetermined = true
                 return

@@ -32,7 +32,7 @@ struct ProcessExchangeAccumulator {
         var result: [Int: Int] = [:]
         for (object, byProcess) in writes {
             guard let reading = readers[object] else { continue }
-            for (process, count) in byProcess where !reading.subtracting([process]).isEmpty {
+            for (process, count) in byProcess where reading.contains(where: { $0 != process }) {
                 result[process, default: 0] += count
             }
         }
