@@ -112,7 +112,8 @@ struct PythonAttributionAccumulator {
         /// any Python code (no frame at its start).
         var firstOfNewThread = false
     }
-    private struct ThreadState {
+    /// A class: looked up at every event, and its holds' points would be copied with a struct.
+    private final class ThreadState {
         var last: LastGIL?
         var lastLock = 0
         var hold: Hold?
@@ -205,11 +206,11 @@ struct PythonAttributionAccumulator {
         threads = Array(repeating: nil, count: tables.threads.count)
     }
 
-    /// A thread's state moved out of the table (not copied: a copy would make every
-    /// change to its hold's points copy them whole); the caller puts it back.
-    private mutating func take(_ t: Int) -> ThreadState? {
-        let s = threads[t]
-        threads[t] = nil
+    /// Thread `t`'s state, made at its first use.
+    private mutating func state(_ t: Int) -> ThreadState {
+        if let s = threads[t] { return s }
+        let s = ThreadState()
+        threads[t] = s
         return s
     }
 
@@ -234,16 +235,15 @@ struct PythonAttributionAccumulator {
         }
         switch e.kind {
         case let .lockWait(lock, _) where gilLocks.contains(lock):
-            var s = take(t) ?? ThreadState()
+            let s = state(t)
             s.waitStart = e.time
             s.waitSite = site(s.releaseFrames, after: s.after)
-            threads[t] = s
             locks[lock, default: PerLock()].waiting.insert(t)
             if let holder = locks[lock]?.holder, holder != t { threads[holder]?.hold?.contended = true }
         case let .lockAcquire(lock, _) where gilLocks.contains(lock), let .lockAcquired(lock, _) where gilLocks.contains(lock):
-            // Moved out and back (not copied): a copy would make every change to the
-            // hold's points or the lock's tables copy them whole (copy-on-write).
-            var s = take(t) ?? ThreadState()
+            // The lock's state is moved out and back (not copied): a copy would make
+            // every change to its tables copy them whole (copy-on-write).
+            let s = state(t)
             var l = locks.removeValue(forKey: lock) ?? PerLock()
             if let start = s.waitStart, var site = s.waitSite {
                 let wait = e.time &- start
@@ -270,9 +270,8 @@ struct PythonAttributionAccumulator {
             s.lastLock = lock
             l.holder = t
             locks[lock] = l
-            threads[t] = s
         case let .lockRelease(lock, _) where gilLocks.contains(lock):
-            var s = take(t) ?? ThreadState()
+            let s = state(t)
             s.hold?.end = e.time
             if let since = s.hold?.offSince {
                 s.hold?.offCPU.append((since, e.time))
@@ -285,9 +284,8 @@ struct PythonAttributionAccumulator {
             locks[lock, default: PerLock()].lastHolder = t
             locks[lock, default: PerLock()].lastRelease = e.time
             locks[lock, default: PerLock()].lastReleaseFunction = nil
-            threads[t] = s
         case let .pythonLocation(frames):
-            guard threads[t]?.last != nil, var s = take(t), let last = s.last else { return }
+            guard let s = threads[t], let last = s.last else { return }
             locks[s.lastLock, default: PerLock()].boundary += 1
             switch last {
             case .acquire:
@@ -313,7 +311,6 @@ struct PythonAttributionAccumulator {
                 locks[s.lastLock, default: PerLock()].lastReleaseFunction = function(frames)
             }
             s.last = nil
-            threads[t] = s
         case let .pythonSample(lock, frames):
             guard let holder = locks[lock]?.holder, threads[holder]?.hold != nil else { return }
             threads[holder]?.hold?.points.append(Point(time: e.time, frames: frames))
@@ -326,18 +323,16 @@ struct PythonAttributionAccumulator {
             if holderOnCPU { sampled.onCPUSamples += 1 }
             locks[lock]?.sampled[holder] = sampled
         case .cpuOut:
-            var s = take(t) ?? ThreadState()
+            let s = state(t)
             s.onCPU = false
             if s.hold != nil, s.hold?.end == nil { s.hold?.offSince = e.time }
-            threads[t] = s
         case .cpuIn:
-            var s = take(t) ?? ThreadState()
+            let s = state(t)
             s.onCPU = true
             if let since = s.hold?.offSince {
                 s.hold?.offCPU.append((since, e.time))
                 s.hold?.offSince = nil
             }
-            threads[t] = s
         case let .blockBegin(call, _, _):
             if let s = threads[t], s.hold == nil, s.after == nil { threads[t]?.after = call.name }
         case .threadEnd:
