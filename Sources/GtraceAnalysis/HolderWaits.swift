@@ -16,7 +16,7 @@ public struct HolderWaits: Sendable, Codable, Equatable {
 }
 
 struct HolderWaitsAccumulator {
-    private let gilLocks: Set<Int>
+    private let gilLocks: LockSet
     /// Per thread: the locks it holds (with its acquisition count), and the start of its
     /// current GIL wait and blocking call.
     private struct ThreadState {
@@ -31,12 +31,13 @@ struct HolderWaitsAccumulator {
     /// The thread that last took each lock: when another takes it, the first holds it no
     /// more (a lock it never released itself: a signal, or the address of a freed lock
     /// reused by another, which has the same row).
-    private var holder: [Int: Int] = [:]
+    private var holder: [Int]  // by lock index; -1: none
     private(set) var waits: [Int: HolderWaits] = [:]
 
     init(tables: TraceTables) {
-        gilLocks = Set(tables.gils.compactMap(\.lock))
+        gilLocks = LockSet(tables.gils.compactMap(\.lock))
         threads = Array(repeating: ThreadState(), count: tables.threads.count)
+        holder = Array(repeating: -1, count: tables.locks.count)
     }
 
     mutating func consume(_ e: TraceEvent) {
@@ -58,10 +59,11 @@ struct HolderWaitsAccumulator {
             } else if let i = threads[t].held.firstIndex(where: { $0.lock == lock }) {
                 threads[t].held[i].count += 1
             } else {
-                if let previous = holder[lock], previous != t, threads.indices.contains(previous) {
-                    threads[previous].held.removeAll { $0.lock == lock }
+                if holder.indices.contains(lock) {
+                    let previous = holder[lock]
+                    if previous != t, threads.indices.contains(previous) { threads[previous].held.removeAll { $0.lock == lock } }
+                    holder[lock] = t
                 }
-                holder[lock] = t
                 threads[t].held.append((lock, 1))
             }
         case let .lockRelease(lock, _) where !gilLocks.contains(lock):

@@ -59,7 +59,8 @@ public struct PythonHandOff: Sendable, Codable {
 /// Streaming accumulator fed every event (Analyzer); one result per GIL lock.
 struct PythonAttributionAccumulator {
     private let tables: TraceTables
-    private let gilLocks: Set<Int>
+    private let gilLocks: LockSet
+    private let hasGIL: Bool
     private static let noFrame = "(no Python frame)"
     /// A location owns at most this much of a hold on either side of it: a hold
     /// with no location in between (a process's only thread holds its GIL from
@@ -191,7 +192,8 @@ struct PythonAttributionAccumulator {
 
     init(tables: TraceTables) {
         self.tables = tables
-        gilLocks = Set(tables.gils.compactMap(\.lock))
+        gilLocks = LockSet(tables.gils.compactMap(\.lock))
+        hasGIL = tables.gils.contains { $0.lock != nil }
         var forcedAfter: [Int: UInt64] = [:]
         for g in tables.gils {
             guard let lock = g.lock else { continue }
@@ -215,7 +217,7 @@ struct PythonAttributionAccumulator {
     }
 
     /// False when the trace has no Python locations: nothing to do.
-    var isEnabled: Bool { !tables.pythonCodes.isEmpty && !gilLocks.isEmpty }
+    var isEnabled: Bool { !tables.pythonCodes.isEmpty && hasGIL }
 
     mutating func consume(_ e: TraceEvent) {
         let t = e.thread

@@ -14,7 +14,7 @@ import GtraceFormat
 /// not for a critical section. Such a lock serialises nothing.
 struct SerialisationTracker {
     /// Python locks (kind `pythonLock`); the lifetime of each thread.
-    private let pythonLocks: Set<Int>
+    private let pythonLocks: LockSet
     private let lifetimes: [(start: UInt64, end: UInt64?)]
     private var lifetimeLocks: Set<Int> = []
     private var onCPU: [Bool]
@@ -26,7 +26,7 @@ struct SerialisationTracker {
 
     init(tables: TraceTables) {
         let threads = tables.threads.count, locks = tables.locks.count
-        pythonLocks = Set(tables.locks.filter { $0.kind == .pythonLock }.map(\.index))
+        pythonLocks = LockSet(tables.locks.filter { $0.kind == .pythonLock }.map(\.index))
         lifetimes = tables.threads.map { ($0.startNanoseconds, $0.endNanoseconds) }
         onCPU = Array(repeating: true, count: threads)
         held = Array(repeating: [], count: threads)
