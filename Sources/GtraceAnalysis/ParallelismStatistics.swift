@@ -7,6 +7,11 @@ public struct ParallelismStatistics: Sendable, Codable {
     /// On-CPU time of every thread (perf), else user + system time of the tree.
     public var cpuNanoseconds: UInt64
     public var cpuSource: String
+    /// The part of `cpuNanoseconds` threads spent spinning for a spinlock (perf; nil: none).
+    /// Waiting, not work: the serialised share and the bound divide the rest.
+    public var spinningNanoseconds: UInt64?
+    /// CPU time less spinning: the work the serialised share and the bound are of.
+    public var workNanoseconds: UInt64 { cpuNanoseconds &- min(spinningNanoseconds ?? 0, cpuNanoseconds) }
     /// CPU time ÷ wall time.
     public var averageParallelism: Double
     public var cores: Int
@@ -21,6 +26,8 @@ public struct ParallelismStatistics: Sendable, Codable {
     public var criticalPath: CriticalPathSummary?
     /// Why there are no predictions, when there are none.
     public var replayNote: String?
+    /// Why there are no predictions on fewer cores than the recording's, when left out.
+    public var fewerCoresNote: String?
     /// The largest waits the replay kept as fixed delays because no record names
     /// what ended them (largest first, at most 10), and the total of all such
     /// waits: where the model may not fit the run (docs/METRICS.md, "Replay").

@@ -36,7 +36,8 @@ struct SchedulingAccumulator {
     init(tables: TraceTables, traceEnd: UInt64) {
         self.tables = tables
         gilLocks = LockSet(tables.gils.compactMap(\.lock))
-        machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf") }
+        let spinLocks = ThreadStateMachine.spinLocks(tables)
+        machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf", spinLocks: spinLocks) }
         lastEvent = tables.threads.map(\.startNanoseconds)
         begun = Array(repeating: false, count: tables.threads.count)
         spans = tables.threads.map { ($0.startNanoseconds, $0.startNanoseconds) }

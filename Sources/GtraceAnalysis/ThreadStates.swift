@@ -11,6 +11,9 @@ public struct ThreadStateTimes: Sendable, Codable, Equatable {
     public var runnableNanoseconds: UInt64 = 0
     /// Waiting for a mutex, rwlock, the GIL, a semaphore, a condition variable or a join.
     public var lockWaitNanoseconds: UInt64 = 0
+    /// The part of `lockWaitNanoseconds` the thread spent on a CPU spinning for a
+    /// spinlock (perf): waiting, not work. Nil when it never spun with perf on.
+    public var spinningNanoseconds: UInt64?
     public var sleepingNanoseconds: UInt64 = 0
     public var childWaitNanoseconds: UInt64 = 0
     public var ioNanoseconds: UInt64 = 0
@@ -52,6 +55,9 @@ struct ThreadStateMachine {
     private var gilHeld = 0
     private var gilWaiting = 0
     private var lockWaiting = 0
+    /// Waits for a spinlock: its waiter stays on a CPU, and that time is a wait.
+    private var spinWaiting = 0
+    private let spinLocks: LockSet
     private var conditionWaiting = 0
     private var block: BlockingCall.Category?
     private var blockBegan: UInt64 = 0
@@ -66,13 +72,20 @@ struct ThreadStateMachine {
         return endedOnCPU
     }
 
-    init(perf: Bool) {
+    /// The trace's spinlocks, for `init`.
+    static func spinLocks(_ tables: TraceTables) -> LockSet {
+        LockSet(tables.locks.filter { $0.kind == .spinlock }.map(\.index))
+    }
+
+    init(perf: Bool, spinLocks: LockSet) {
         self.perf = perf
+        self.spinLocks = spinLocks
         if perf { times.onCPUNanoseconds = 0 }
     }
 
     var state: State {
         if perf {
+            if onCPU, spinWaiting > 0 { return .lockWait }
             if onCPU { return gilHeld > 0 ? .runningWithGIL : .running }
             if preempted { return .runnable }
         }
@@ -103,7 +116,9 @@ struct ThreadStateMachine {
         case .runningWithGIL: times.runningWithGILNanoseconds += span
         case .running: times.runningNanoseconds += span
         case .runnable: times.runnableNanoseconds += span
-        case .lockWait: times.lockWaitNanoseconds += span
+        case .lockWait:
+            times.lockWaitNanoseconds += span
+            if perf && onCPU && spinWaiting > 0 { times.spinningNanoseconds = (times.spinningNanoseconds ?? 0).adding(saturating: span) }
         case .sleeping: times.sleepingNanoseconds += span
         case .childWait: times.childWaitNanoseconds += span
         case .io: times.ioNanoseconds += span
@@ -135,15 +150,18 @@ struct ThreadStateMachine {
             if wasPreempted { times.preemptions += 1 }
         case let .lockWait(lock, _):
             if isGIL(lock) { gilWaiting = 1 } else { lockWaiting += 1 }
+            if spinLocks.contains(lock) { spinWaiting += 1 }
         case let .lockAcquired(lock, _), let .lockAcquire(lock, _):
             if isGIL(lock) {
                 gilWaiting = 0
                 gilHeld = 1
             } else if case .lockAcquired = kind {
                 lockWaiting = max(lockWaiting - 1, 0)
+                if spinLocks.contains(lock) { spinWaiting = max(spinWaiting - 1, 0) }
             }
         case let .lockFailed(lock, _, _):
             if isGIL(lock) { gilWaiting = 0 } else { lockWaiting = max(lockWaiting - 1, 0) }
+            if spinLocks.contains(lock) { spinWaiting = max(spinWaiting - 1, 0) }
         case let .lockRelease(lock, _):
             if isGIL(lock) { gilHeld = 0 }
         case .futexWoke:

@@ -30,3 +30,23 @@ extension Verdict {
         }
     }
 }
+
+/// A pthread spinlock's waiters spin on a CPU (perf sees them running), and gtrace
+/// records their waits: the spinning is measured, counted in the parallelism and left
+/// out of the work. Four threads on one spinlock on 2 CPUs were "Limited by the cores:
+/// parallelism 1.89" with 45 ms of their 226 ms on a CPU spent spinning.
+extension Verdict {
+    static func spinlockSentence(_ a: TraceAnalysis, saidByLockRule: Bool) -> String? {
+        guard let p = a.parallelism, let spinning = p.spinningNanoseconds, p.cpuNanoseconds > 0,
+              Double(spinning) >= Analyzer.spinningShare * Double(p.cpuNanoseconds) else { return nil }
+        let misfit = p.replayFit.map { !$0.fits } ?? false
+        let why = " With more threads than CPUs a spinning thread also takes a CPU from the holder it waits for, which the replay does not model."
+        if saidByLockRule { return misfit ? why.trimmingCharacters(in: .whitespaces) : nil }
+        let names = a.locks.filter { $0.kind == LockKind.spinlock.label && $0.waitTotalNanoseconds > 0 }
+            .sorted { $0.waitTotalNanoseconds > $1.waitTotalNanoseconds }.prefix(2).map { "\($0.name) (pid \($0.pid))" }
+        return String(format: "Threads spun %@ on a CPU (%.0f%% of the CPU time) waiting for spinlocks%@: the parallelism counts that spinning as running, the limit leaves it out.",
+                      duration(spinning), Double(spinning) / Double(p.cpuNanoseconds) * 100,
+                      names.isEmpty ? "" : " (" + names.joined(separator: ", ") + ")")
+            + (misfit ? why : "")
+    }
+}

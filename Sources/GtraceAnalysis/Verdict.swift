@@ -271,11 +271,15 @@ public enum Verdict {
                                           s.resource, s.serialFraction * 100, p?.bound?.value ?? s.amdahlBound),
                           numbers: ["serialFraction": s.serialFraction, "serialisedNanoseconds": Double(s.nanoseconds),
                                     "waitRatio": lock.waitRatio])
-            sentences.append(String(format: "Lock %@ (pid %d) serialises the work: its holders ran %@ on a CPU while other threads waited for it, %.0f%% of the CPU time, with %.2f threads waiting on average and %.0f%% of its acquisitions contended; %@.",
-                                    s.resource, s.pid, duration(s.nanoseconds), s.serialFraction * 100, lock.waitRatio,
+            // Spinning for spinlocks (perf) is a wait: the share is of the CPU time less it.
+            let ofWhat = p?.spinningNanoseconds.map { "of the CPU time less the \(duration($0)) threads spent spinning for spinlocks" } ?? "of the CPU time"
+            sentences.append(String(format: "Lock %@ (pid %d) serialises the work: its holders ran %@ on a CPU while other threads waited for it, %.0f%% %@, with %.2f threads waiting on average and %.0f%% of its acquisitions contended; %@.",
+                                    s.resource, s.pid, duration(s.nanoseconds), s.serialFraction * 100, ofWhat, lock.waitRatio,
                                     lock.contendedPercent, parallelismText)
                              // A spinlock's waiters stay on a CPU: the parallelism counts their spinning as work.
-                             + (lock.kind == LockKind.spinlock.label ? " It is a spinlock: its waiters spun on a CPU, and that spinning is counted in the parallelism." : ""))
+                             + (lock.kind != LockKind.spinlock.label ? ""
+                                : p?.spinningNanoseconds != nil ? " It is a spinlock: its waiters spun on a CPU, which the parallelism counts and the share and the limit leave out."
+                                : " It is a spinlock: its waiters spun on a CPU, and that spinning is counted in the parallelism."))
             if let w = p?.predictions.first(where: { $0.scenario == "without lock \(s.resource)" && $0.stuckThreads == 0 }),
                gain(w) >= whatIfGain {
                 whatIf = w
@@ -624,6 +628,9 @@ public enum Verdict {
             sentences.append(String(format: "Its cgroup's CPU quota lets it use %.2f CPUs' time (cpu.max or cpu.cfs_quota_us), so the cores here are %@.", quota, coreCount(cores)))
         }
         sentences += spinWaitSentences(a)
+        if let spin = spinlockSentence(a, saidByLockRule: limit?.rule == 2 && a.locks.contains { $0.kind == LockKind.spinlock.label && $0.name == p?.serialised?.resource }) {
+            sentences.append(spin)
+        }
         return Decision(limit: limit!, sentences: sentences, whatIf: whatIf)
     }
 

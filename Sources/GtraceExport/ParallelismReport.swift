@@ -38,7 +38,7 @@ enum ParallelismReport {
             // Waits kept as recorded (their waker unseen) stay on the path whatever the cores.
             return value + ((b.criticalPathBound ?? 2) < 1
                 ? p.keptWaitsAreLarge ? " (the critical path, \(path), is at least the CPU time, with \(Formatting.duration(p.keptWaitNanoseconds)) of waits kept as recorded: their waker unseen)"
-                    : " (the critical path, \(path), is at least the CPU time: more cores cannot shorten it)"
+                    : " (the critical path, \(path), is at least the \(p.spinningNanoseconds == nil ? "CPU time" : "work, the CPU time less spinning"): more cores cannot shorten it)"
                 : " (critical path \(path))")
         }
     }
@@ -83,10 +83,13 @@ enum ParallelismReport {
                 ? "  serialised work: none seen (no recorded holder ran while another thread waited for its lock; the locks behind the waits gtrace cannot see are not recorded)"
                 : "  serialised work: none (no holder ran while another thread waited for its lock)")
         }
-        if let b = p.bound {
+        if p.bound != nil, let spinning = p.spinningNanoseconds {
+            out.append(String(format: "  parallelism bound: %@ = work ÷ max(serialised work, critical path), at least 1 and the work's parallelism %.2f%@; the work is the CPU time less %@ its threads spun waiting for spinlocks",
+                              boundText(p), p.wallNanoseconds == 0 ? 0 : Double(p.workNanoseconds) / Double(p.wallNanoseconds),
+                              unseenCaveat(a), Formatting.duration(spinning)))
+        } else if p.bound != nil {
             out.append(String(format: "  parallelism bound: %@ = CPU ÷ max(serialised work, critical path), at least 1 and the measured %.2f%@",
                               boundText(p), p.averageParallelism, unseenCaveat(a)))
-            _ = b
         }
         if let f = p.foreignLoad {
             out.append(String(format: "  foreign load: for %@ (%.1f%% of the wall time) some threads were runnable while fewer than %d ran; ",
@@ -130,6 +133,7 @@ enum ParallelismReport {
                                    String(format: "%.2f×", prediction.speedup)])
             }
             out += table.render(indent: "    ")
+            if let note = p.fewerCoresNote { out.append("    " + note) }
             if p.unexplainedWaitNanoseconds > 0 {
                 let largest = p.unexplainedWaits.prefix(3).map {
                     "\($0.what) in \($0.pid)/\($0.tid) \(Formatting.duration($0.nanoseconds))"

@@ -29,5 +29,18 @@ import Testing
         #expect(limit["kind"] as? String == "lock", "\(report["verdict"] ?? "")")
         let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
         #expect(verdict.contains("Lock spin_lock_shared") && verdict.contains("It is a spinlock"), "\(verdict)")
+
+        // The spinning is measured (the threads' own clocks around pthread_spin_lock) and is
+        // not work: 200 rounds of 500 µs inside and 100 µs outside can run at most
+        // (held + outside) / held ≈ 1.2× in parallel. Counting the spinning as work gave
+        // "at most 1.98" and 40% of the work serialised.
+        let parallelism = report["parallelism"] as? [String: Any] ?? [:]
+        let spun = SchedulingTests.number(own["spun_ns"])
+        let spinning = SchedulingTests.number(parallelism["spinningNanoseconds"])
+        #expect(abs(spinning - spun) <= 0.1 * spun + 2e6, "spinning \(spinning / 1e6) ms, the threads' own \(spun / 1e6) ms")
+        let outside = 400 * 100_000.0
+        let bestParallelism = (truth + outside) / truth
+        let bound = SchedulingTests.number((parallelism["bound"] as? [String: Any])?["value"])
+        #expect(bound > 0 && bound <= bestParallelism * 1.15, "at most \(bound), the work allows \(bestParallelism)")
     }
 }
