@@ -41,6 +41,8 @@ public enum Verdict {
     static let waitingSeenShare = 0.2
     static let invisibleShare = 0.3
     static let whatIfGain = 1.05
+    /// GIL waits beside one busy thread, as a share of the wall time, named when the replay cannot weigh them.
+    static let gilWaitMention = 0.1
     /// Waits of ≥ 1 ms per waiting thread (median) that make it a pool's worker.
     static let poolWaits = 3.0
     /// Rule 2b: threads waiting for one lock on average, and the hand-overs that show a queue.
@@ -442,7 +444,30 @@ public enum Verdict {
         // the whole run) are not one busy thread, whichever thread the work was counted to.
         // Without any thread's CPU time (no perf, no thread clocks) nothing says which thread was busy.
         if limit == nil, workersAtOnce <= 1, parallelism < oneBusyParallelism, (threadWork(a).max() ?? 0) > 0 {
-            let python = a.gil.filter(\.traced).isEmpty ? "" : " The GIL does not limit it."
+            // Its other threads may have waited for the GIL it held: two threads, one sorting
+            // (sorted() holds the GIL for 60 ms a call) and one summing, were "The GIL does not
+            // limit it" while the second waited 76 ms for the GIL, and the replay predicted
+            // 1.10× without it.
+            let work = threadWork(a)
+            let busiest = work.indices.max { work[$0] < work[$1] }
+            let gilWait = a.threads.indices.filter { $0 != busiest }.compactMap { a.threads[$0].gil?.waitingNanoseconds }.saturatingSum
+            let python: String
+            if a.gil.filter(\.traced).isEmpty {
+                python = ""
+            } else if fits, let w = prediction("without the GIL", cores: cores), gain(w) >= whatIfGain {
+                python = String(format: " Its other threads waited %@ for the GIL meanwhile.", duration(gilWait))
+                if whatIf == nil {
+                    whatIf = w
+                    whatIfSentence = whatIfText(w, "As processes (without the GIL)")
+                    // Measured: the same two functions in two forked processes took 0.29-0.32 s,
+                    // the threads 0.28-0.29 s (the replay's 1.10× is the GIL's cost alone).
+                    if let base = baseline(), base.wall < processStartNoteWall { whatIfSentence! += " " + processStartCaveat }
+                }
+            } else if !fits, Double(gilWait) >= Self.gilWaitMention * Double(max(a.summary.wallNanoseconds, 1)) {
+                python = String(format: " Its other threads waited %@ for the GIL meanwhile; the replay does not fit, so what the GIL cost is not predicted.", duration(gilWait))
+            } else {
+                python = " The GIL does not limit it."
+            }
             let idle = cores == 2 ? "the other core" : cores > 2 ? "the other \(cores - 1) cores" : "nothing else"
             if workers <= 1, let unseen = a.invisibleWaits, unseen.isSignificant {
                 // Waits gtrace cannot see (a Go or static program's own locks) may be the work's
@@ -455,7 +480,6 @@ public enum Verdict {
             } else if workers <= 1 {
                 // The busiest thread's share of the CPU time: a pipeline whose other stages
                 // are light (a Rust producer at 79%, its consumer at 19%) is split, unevenly.
-                let work = threadWork(a)
                 let share = Double(work.max() ?? 0) / Double(max(work.saturatingSum, 1))
                 let whole = share >= oneThreadShare
                 limit = Limit(kind: "one busy thread", rule: 4,
