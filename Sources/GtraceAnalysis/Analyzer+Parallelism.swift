@@ -24,7 +24,7 @@ extension Analyzer {
                                                             runStart: a.summary.startNanoseconds,
                                                             runEnd: a.summary.endNanoseconds) : [],
             serialised: nil, replayOfRecording: nil, predictions: [], criticalPath: nil, replayNote: nil)
-        // Four threads on one pthread spinlock: 62 ms on a CPU, 29 ms of it spinning; dividing
+        // Two threads on one pthread spinlock: 62 ms on a CPU, 29 ms of it spinning; dividing
         // by the CPU time said 44% of the work was serialised and "at most 2.27" with unlimited
         // cores, when nearly all of it ran under the lock (1 thread took as long as 2).
         let spinning = perf ? a.threads.compactMap { $0.states?.spinningNanoseconds }.saturatingSum : 0
@@ -211,7 +211,8 @@ extension Analyzer {
             : stats.criticalPath.flatMap { $0.lengthNanoseconds > 0 ? cpu / Double($0.lengthNanoseconds) : nil }
         guard lock != nil || path != nil else { return nil }
         // The measured parallelism counts spinning: the floor is the work's.
-        let floor = max(1, stats.wallNanoseconds == 0 ? 0 : cpu / Double(stats.wallNanoseconds))
+        let floor = max(1, stats.spinningNanoseconds == nil ? stats.averageParallelism
+                            : stats.wallNanoseconds == 0 ? 0 : cpu / Double(stats.wallNanoseconds))
         var value = Double.infinity, limitedBy = "measured"
         if let lock, lock < value { value = lock; limitedBy = "lock" }
         if let path, path < value { value = path; limitedBy = "critical path" }

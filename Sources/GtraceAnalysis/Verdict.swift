@@ -281,7 +281,7 @@ public enum Verdict {
                              // A spinlock's waiters stay on a CPU: the parallelism counts their spinning as work.
                              + (lock.kind != LockKind.spinlock.label ? ""
                                 : p?.spinningNanoseconds != nil ? " It is a spinlock: its waiters spun on a CPU, which the parallelism counts and the share and the limit leave out."
-                                : " It is a spinlock: its waiters spun on a CPU, and that spinning is counted in the parallelism."))
+                                : " It is a spinlock: its waiters spun on a CPU, and without perf gtrace cannot tell for how long, so the parallelism, the share and the limit count that spinning as work."))
             if let w = p?.predictions.first(where: { $0.scenario == "without lock \(s.resource)" && $0.stuckThreads == 0 }),
                gain(w) >= whatIfGain {
                 whatIf = w
@@ -444,18 +444,23 @@ public enum Verdict {
         // the whole run) are not one busy thread, whichever thread the work was counted to.
         // Without any thread's CPU time (no perf, no thread clocks) nothing says which thread was busy.
         if limit == nil, workersAtOnce <= 1, parallelism < oneBusyParallelism, (threadWork(a).max() ?? 0) > 0 {
-            // Its other threads may have waited for the GIL it held: two threads, one sorting
-            // (sorted() holds the GIL for 60 ms a call) and one summing, were "The GIL does not
-            // limit it" while the second waited 76 ms for the GIL, and the replay predicted
-            // 1.10× without it.
+            // The other threads of its process may have waited for the GIL it held: two threads,
+            // one sorting (sorted() holds the GIL for 60 ms a call) and one summing, were "The GIL
+            // does not limit it" while the second waited 186 ms of its 223 for the GIL, and the
+            // replay predicted 1.10× without it.
             let work = threadWork(a)
             let busiest = work.indices.max { work[$0] < work[$1] }
-            let gilWait = a.threads.indices.filter { $0 != busiest }.compactMap { a.threads[$0].gil?.waitingNanoseconds }.saturatingSum
+            let ownProcess = busiest.map { a.threads[$0].process }
+            let sameProcess = a.threads.indices.filter { $0 != busiest && a.threads[$0].process == ownProcess }
+                .compactMap { a.threads[$0].gil?.waitingNanoseconds }.saturatingSum
+            // A busy thread outside Python (a child of a Python parent): the tree's GIL waits.
+            let (gilWait, waiters) = sameProcess > 0 ? (sameProcess, "Its other threads")
+                : (a.threads.indices.filter { $0 != busiest }.compactMap { a.threads[$0].gil?.waitingNanoseconds }.saturatingSum, "Other threads")
             let python: String
             if a.gil.filter(\.traced).isEmpty {
                 python = ""
             } else if fits, let w = prediction("without the GIL", cores: cores), gain(w) >= whatIfGain {
-                python = String(format: " Its other threads waited %@ for the GIL meanwhile.", duration(gilWait))
+                python = String(format: " %@ waited %@ for the GIL meanwhile.", waiters, duration(gilWait))
                 if whatIf == nil {
                     whatIf = w
                     whatIfSentence = whatIfText(w, "As processes (without the GIL)")
@@ -464,7 +469,8 @@ public enum Verdict {
                     if let base = baseline(), base.wall < processStartNoteWall { whatIfSentence! += " " + processStartCaveat }
                 }
             } else if !fits, Double(gilWait) >= Self.gilWaitMention * Double(max(a.summary.wallNanoseconds, 1)) {
-                python = String(format: " Its other threads waited %@ for the GIL meanwhile; the replay does not fit, so what the GIL cost is not predicted.", duration(gilWait))
+                python = String(format: " %@ waited %@ for the GIL meanwhile; %@, so what the GIL cost is not predicted.", waiters, duration(gilWait),
+                                p?.replayFit == nil ? "the run was not replayed" : "the replay does not fit")
             } else {
                 python = " The GIL does not limit it."
             }

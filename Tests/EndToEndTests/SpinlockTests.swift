@@ -30,7 +30,7 @@ import Testing
         let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
         #expect(verdict.contains("Lock spin_lock_shared") && verdict.contains("It is a spinlock"), "\(verdict)")
 
-        // The spinning is measured (the threads' own clocks around pthread_spin_lock) and is
+        // The spinning is measured (the threads' own CPU clocks around pthread_spin_lock) and is
         // not work: 200 rounds of 500 µs inside and 100 µs outside can run at most
         // (held + outside) / held ≈ 1.2× in parallel. Counting the spinning as work gave
         // "at most 1.98" and 40% of the work serialised.
