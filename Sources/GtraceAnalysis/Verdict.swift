@@ -553,8 +553,14 @@ public enum Verdict {
             limit = Limit(kind: "invisible waits", rule: 7,
                           summary: String(format: "waits gtrace cannot see: %.0f%% of the threads' time off a CPU in waits no wrapper recorded", invisible * 100),
                           numbers: ["invisibleShare": invisible])
-            sentences.append(String(format: "The threads spent %.0f%% of their time off the CPU in waits gtrace cannot see (no wrapped call: futex-based locks of Rust, Go or Java, page faults, file I/O)%@; the lock table may not show what serialises them; %@.",
-                                    invisible * 100, a.invisibleWaits?.recordingClause ?? "", parallelismText))
+            // A static C program's 4 threads on one pthread mutex were "futex-based locks of Rust,
+            // Go or Java": the runtime never entered it, so none of its locks were recorded.
+            let uninstrumented = a.invisibleWaits?.processes.first { !$0.instrumented && $0.blockedNanoseconds > 0 }
+            let why = uninstrumented.map {
+                "process \($0.pid) is static or setuid, so gtrace's runtime could not enter it and recorded none of its locks or calls, only its threads' scheduling"
+            } ?? "no wrapped call: futex-based locks of Rust, Go or Java, page faults, file I/O"
+            sentences.append(String(format: "The threads spent %.0f%% of their time off the CPU in waits gtrace cannot see (%@)%@; the lock table may not show what serialises them; %@.",
+                                    invisible * 100, why, a.invisibleWaits?.recordingClause ?? "", parallelismText))
         }
 
         // 2e (checked last but serial parts). Threads that each ran a share of the work and took

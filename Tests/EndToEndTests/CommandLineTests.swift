@@ -89,4 +89,23 @@ import Testing
         #expect(processes.count == 1)
         #expect(processes.first?["exitStatus"] as? Int == 9)
     }
+
+    /// A static C program's threads taking turns on a pthread mutex: the runtime cannot
+    /// enter it, so their waits are invisible, and the verdict blamed "futex-based locks
+    /// of Rust, Go or Java". It now names the process as static (it was linked so here).
+    @Test func aStaticProgramsInvisibleWaitsAreSaidToBeItsOwn() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let program = try Harness.buildWorkload("lock_schedule", in: dir, extraFlags: ["-static"])
+        let trace = "\(dir)/t.data"
+        let run = try Harness.gtrace(["record", "-o", trace, "--", program, "4", "100", "500"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let report = try Harness.reportJSON(trace)
+        let process = try #require((report["processes"] as? [[String: Any]])?.first)
+        #expect(process["instrumented"] as? Bool == false, "\(process)")
+        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
+        let pid = process["pid"] as? Int ?? -1
+        #expect(verdict.contains("process \(pid) is static or setuid"), "\(verdict)")
+        #expect(!verdict.contains("Rust, Go or Java"), "\(verdict)")
+    }
 }
