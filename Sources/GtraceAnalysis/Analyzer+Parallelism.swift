@@ -8,8 +8,6 @@ extension Analyzer {
     /// operations take ~0.3 s (docs/BENCHMARKS.md).
     public static let defaultReplayOperationLimit = 1_000_000
     static let replayThreadLimit = 2_000
-    /// Spinning for spinlocks from this share of the CPU time leaves out the predictions on fewer cores.
-    static let spinningShare = 0.05
 
     static func parallelism(_ a: TraceAnalysis, tables: TraceTables, scheduling: SchedulingAccumulator,
                             program: ReplayProgram, cores: Int, foreign: ForeignLoadTracker?) -> ParallelismStatistics {
@@ -161,7 +159,7 @@ extension Analyzer {
         // The replay lets a spinlock's waiter wait off the CPUs. On fewer CPUs a spinner takes one
         // from the holder it waits for: two threads on one spinlock took 60-82 ms on one CPU,
         // replayed as 35 ms.
-        if spinning > 0, Double(spinning) >= Self.spinningShare * Double(cpu) {
+        if stats.spinningIsLarge {
             stats.predictions.removeAll { $0.cores.map { $0 < cores } ?? false }
             stats.fewerCoresNote = "fewer cores than \(cores): not predicted; threads spun \(Verdict.duration(spinning)) waiting for spinlocks, and on fewer CPUs a spinning thread takes a CPU from the holder it waits for, which the replay does not model"
         }

@@ -12,6 +12,12 @@ public struct ParallelismStatistics: Sendable, Codable {
     public var spinningNanoseconds: UInt64?
     /// CPU time less spinning: the work the serialised share and the bound are of.
     public var workNanoseconds: UInt64 { cpuNanoseconds &- min(spinningNanoseconds ?? 0, cpuNanoseconds) }
+    /// Spinning from this share of the CPU time leaves out the predictions on fewer cores
+    /// and gets a verdict sentence.
+    public static let spinningShare = 0.05
+    public var spinningIsLarge: Bool {
+        cpuNanoseconds > 0 && Double(spinningNanoseconds ?? 0) >= Self.spinningShare * Double(cpuNanoseconds)
+    }
     /// CPU time ÷ wall time.
     public var averageParallelism: Double
     public var cores: Int

@@ -36,8 +36,7 @@ struct SchedulingAccumulator {
     init(tables: TraceTables, traceEnd: UInt64) {
         self.tables = tables
         gilLocks = LockSet(tables.gils.compactMap(\.lock))
-        let spinLocks = ThreadStateMachine.spinLocks(tables)
-        machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf", spinLocks: spinLocks) }
+        machines = ThreadStateMachine.machines(for: tables)
         lastEvent = tables.threads.map(\.startNanoseconds)
         begun = Array(repeating: false, count: tables.threads.count)
         spans = tables.threads.map { ($0.startNanoseconds, $0.startNanoseconds) }

@@ -72,9 +72,10 @@ struct ThreadStateMachine {
         return endedOnCPU
     }
 
-    /// The trace's spinlocks, for `init`.
-    static func spinLocks(_ tables: TraceTables) -> LockSet {
-        LockSet(tables.locks.filter { $0.kind == .spinlock }.map(\.index))
+    /// One machine per thread of the trace, knowing its spinlocks.
+    static func machines(for tables: TraceTables) -> [ThreadStateMachine] {
+        let spinLocks = LockSet(tables.locks.filter { $0.kind == .spinlock }.map(\.index))
+        return tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf", spinLocks: spinLocks) }
     }
 
     init(perf: Bool, spinLocks: LockSet) {
@@ -85,7 +86,7 @@ struct ThreadStateMachine {
 
     var state: State {
         if perf {
-            if onCPU, spinWaiting > 0 { return .lockWait }
+            if isSpinning { return .lockWait }
             if onCPU { return gilHeld > 0 ? .runningWithGIL : .running }
             if preempted { return .runnable }
         }
@@ -101,6 +102,8 @@ struct ThreadStateMachine {
     }
 
     var isOnCPU: Bool { perf && onCPU }
+    /// On a CPU (perf) while waiting for a spinlock: waiting, not work.
+    private var isSpinning: Bool { perf && onCPU && spinWaiting > 0 }
     var isRunnable: Bool { perf && !onCPU && preempted }
 
     /// Charges the time since the previous event to the state that held.
@@ -118,7 +121,7 @@ struct ThreadStateMachine {
         case .runnable: times.runnableNanoseconds += span
         case .lockWait:
             times.lockWaitNanoseconds += span
-            if perf && onCPU && spinWaiting > 0 { times.spinningNanoseconds = (times.spinningNanoseconds ?? 0).adding(saturating: span) }
+            if isSpinning { times.spinningNanoseconds = (times.spinningNanoseconds ?? 0).adding(saturating: span) }
         case .sleeping: times.sleepingNanoseconds += span
         case .childWait: times.childWaitNanoseconds += span
         case .io: times.ioNanoseconds += span

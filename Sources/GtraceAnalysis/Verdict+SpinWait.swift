@@ -37,8 +37,7 @@ extension Verdict {
 /// parallelism 1.89" with 45 ms of their 226 ms on a CPU spent spinning.
 extension Verdict {
     static func spinlockSentence(_ a: TraceAnalysis, saidByLockRule: Bool) -> String? {
-        guard let p = a.parallelism, let spinning = p.spinningNanoseconds, p.cpuNanoseconds > 0,
-              Double(spinning) >= Analyzer.spinningShare * Double(p.cpuNanoseconds) else { return nil }
+        guard let p = a.parallelism, p.spinningIsLarge, let spinning = p.spinningNanoseconds else { return nil }
         let misfit = p.replayFit.map { !$0.fits } ?? false
         let why = " With more threads than CPUs a spinning thread also takes a CPU from the holder it waits for, which the replay does not model."
         if saidByLockRule { return misfit ? why.trimmingCharacters(in: .whitespaces) : nil }

@@ -221,6 +221,12 @@ public enum Verdict {
             return String(format: "%@ the replay predicts %@ on %d cores: %.2f× faster %@. %@",
                           what, duration(w.wallNanoseconds), c, ratio, than, cpuCostCaveat)
         }
+        /// The "without the GIL" what-if, with the processes' start-up caveat on a short run.
+        func asProcessesText(_ w: Prediction) -> String {
+            let text = whatIfText(w, "As processes (without the GIL)")
+            guard let base = baseline(), base.wall < processStartNoteWall else { return text }
+            return text + " " + processStartCaveat
+        }
 
         var limit: Limit?
         var sentences: [String] = []
@@ -255,8 +261,7 @@ public enum Verdict {
                                         threads, g.pid, held * 100, g.averageWaiters, parallelismText))
                 if let w = prediction("without the GIL", cores: cores), gain(w) >= whatIfGain {
                     whatIf = w
-                    whatIfSentence = whatIfText(w, "As processes (without the GIL)")
-                    if let base = baseline(), base.wall < processStartNoteWall { whatIfSentence! += " " + processStartCaveat }
+                    whatIfSentence = asProcessesText(w)
                     if let base = baseline(),
                        let shared = sharedObjects(a, pid: g.pid, saved: base.wall > w.wallNanoseconds ? base.wall - w.wallNanoseconds : 0) {
                         whatIfSentence! += " " + shared
@@ -463,10 +468,9 @@ public enum Verdict {
                 python = String(format: " %@ waited %@ for the GIL meanwhile.", waiters, duration(gilWait))
                 if whatIf == nil {
                     whatIf = w
-                    whatIfSentence = whatIfText(w, "As processes (without the GIL)")
                     // Measured: the same two functions in two forked processes took 0.29-0.32 s,
                     // the threads 0.28-0.29 s (the replay's 1.10× is the GIL's cost alone).
-                    if let base = baseline(), base.wall < processStartNoteWall { whatIfSentence! += " " + processStartCaveat }
+                    whatIfSentence = asProcessesText(w)
                 }
             } else if !fits, Double(gilWait) >= Self.gilWaitMention * Double(max(a.summary.wallNanoseconds, 1)) {
                 python = String(format: " %@ waited %@ for the GIL meanwhile; %@, so what the GIL cost is not predicted.", waiters, duration(gilWait),

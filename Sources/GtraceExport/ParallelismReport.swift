@@ -83,13 +83,15 @@ enum ParallelismReport {
                 ? "  serialised work: none seen (no recorded holder ran while another thread waited for its lock; the locks behind the waits gtrace cannot see are not recorded)"
                 : "  serialised work: none (no holder ran while another thread waited for its lock)")
         }
-        if p.bound != nil, let spinning = p.spinningNanoseconds {
-            out.append(String(format: "  parallelism bound: %@ = work ÷ max(serialised work, critical path), at least 1 and the work's parallelism %.2f%@; the work is the CPU time less %@ its threads spun waiting for spinlocks",
-                              boundText(p), p.wallNanoseconds == 0 ? 0 : Double(p.workNanoseconds) / Double(p.wallNanoseconds),
-                              unseenCaveat(a), Formatting.duration(spinning)))
-        } else if p.bound != nil {
-            out.append(String(format: "  parallelism bound: %@ = CPU ÷ max(serialised work, critical path), at least 1 and the measured %.2f%@",
-                              boundText(p), p.averageParallelism, unseenCaveat(a)))
+        if p.bound != nil {
+            // With spinning for spinlocks, the bound divides the work (the CPU time less it).
+            let spinning = p.spinningNanoseconds
+            let (divided, floor, floorValue) = spinning == nil
+                ? ("CPU", "measured", p.averageParallelism)
+                : ("work", "work's parallelism", p.wallNanoseconds == 0 ? 0 : Double(p.workNanoseconds) / Double(p.wallNanoseconds))
+            out.append(String(format: "  parallelism bound: %@ = %@ ÷ max(serialised work, critical path), at least 1 and the %@ %.2f%@",
+                              boundText(p), divided, floor, floorValue, unseenCaveat(a))
+                       + (spinning.map { "; the work is the CPU time less \(Formatting.duration($0)) its threads spun waiting for spinlocks" } ?? ""))
         }
         if let f = p.foreignLoad {
             out.append(String(format: "  foreign load: for %@ (%.1f%% of the wall time) some threads were runnable while fewer than %d ran; ",

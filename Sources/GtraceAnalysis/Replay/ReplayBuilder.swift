@@ -111,8 +111,7 @@ struct ReplayBuilder {
         perf = tables.info["scheduling"] == "perf"
         cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
         let n = tables.threads.count
-        let spinLocks = ThreadStateMachine.spinLocks(tables)
-        machines = tables.threads.map { _ in ThreadStateMachine(perf: tables.info["scheduling"] == "perf", spinLocks: spinLocks) }
+        machines = ThreadStateMachine.machines(for: tables)
         threads = tables.threads.map {
             ReplayProgram.Thread(index: $0.index, process: $0.process, tid: $0.tid, startAfter: nil, startNanoseconds: $0.startNanoseconds)
         }
