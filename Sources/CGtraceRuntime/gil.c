@@ -37,6 +37,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 __asm__(".symver gt_gil_real_lock, __pthread_mutex_lock@GLIBC_2.2.5");
@@ -360,10 +361,27 @@ int gt_gil_unlock(pthread_mutex_t *m) {
     return gt_gil_real_unlock(m);
 }
 
-/* The sampling tick (a multiple of GT_PY_SAMPLE_NS on the wait's clock) one
- * waiter has claimed, 0 when none: one waiter samples at a time, at instants
- * of a fixed grid that have nothing to do with what the program runs. */
+/* The sampling cell (the number of a GT_PY_SAMPLE_NS period of the wait's
+ * clock) one waiter has claimed, 0 when none: one waiter samples at a time,
+ * once per cell. */
 static uint64_t gt_gil_claimed_tick;
+
+/* The instant sampled in cell `tick`: a pseudo-random offset into the cell
+ * (splitmix64 of its number), not its start. A fixed grid locks onto a program
+ * whose hand-offs repeat at about its period: the sampler holds the GIL's
+ * mutex for ~20 µs, a release that falls in that time is delayed to its end,
+ * and the program's phase is pulled onto the grid. 4 threads of ~0.23 ms holds
+ * (tools/workloads/py_between_waits.py, 3.14): 30% of the samples fell in the
+ * last 10% of a hold, and light() got 1.3–1.8× its own thread_time. Instants
+ * the program cannot predict see its time average, however the sampling
+ * perturbs it. */
+static uint64_t gt_gil_sample_instant(uint64_t tick) {
+    uint64_t z = tick + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return tick * GT_PY_SAMPLE_NS + z % GT_PY_SAMPLE_NS;
+}
 
 static uint64_t gt_ts_ns(const struct timespec *t) { return (uint64_t)t->tv_sec * 1000000000ull + (uint64_t)t->tv_nsec; }
 
@@ -378,14 +396,15 @@ static void gt_gil_say_wait(int index) {
 }
 
 /* A waiter's timed wait on the GIL's condition (take_gil). With sampling on,
- * the one waiter that claims the next tick of a 1 ms grid waits until it
- * (the others wait in one piece, as untraced); at the tick it holds the GIL's
- * mutex (as after any wake-up), samples the holder (pyframes.c) and claims the
- * next. A waiter woken before its tick gives the claim back, and the next
- * thread to wait takes it: with holds shorter than a tick (a queue's threads
- * hand the GIL on every item) the waits are short, and slices that had to last
- * a whole tick from each wait's start never ended. The caller sees what one
- * wait would have given: 0 when woken, ETIMEDOUT at its own deadline. */
+ * the one waiter that claims the next cell of 1 ms waits until the cell's
+ * instant (the others wait in one piece, as untraced); there it holds the
+ * GIL's mutex (as after any wake-up), samples the holder (pyframes.c) and
+ * claims the next cell. A waiter woken before its instant gives the claim
+ * back, and the next thread to wait takes it: with holds shorter than a cell
+ * (a queue's threads hand the GIL on every item) the waits are short, and
+ * slices that had to last a whole cell from each wait's start never ended.
+ * The caller sees what one wait would have given: 0 when woken, ETIMEDOUT at
+ * its own deadline, and its errno unchanged. */
 int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, const struct timespec *abstime,
                           int (*wait)(void *, void *, int, const void *)) {
     int index = gt_gil_index(m);
@@ -403,23 +422,38 @@ int gt_gil_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, int clock, cons
         uint64_t dr = deadline > real ? deadline - real : real - deadline;
         clock = dm < dr ? CLOCK_MONOTONIC : CLOCK_REALTIME;
     }
+    /* The thread's timer slack (50 µs by default) while this wait has set it to
+     * 1 ns, −1 before: with slack, the kernel ends a slice at the first timer
+     * interrupt within 50 µs of its instant, which is often the program's own
+     * (a thread's time.sleep(0) that began at a hand-off), and the samples
+     * follow the program's events again (light() 1.07–1.29× with random
+     * instants alone). Restored before the caller sees the thread again. */
+    long slack = -1;
+    int saved_errno = errno, rc;
     for (;;) {
-        uint64_t tick = gt_clock_ns(clock) / GT_PY_SAMPLE_NS + 1;
-        uint64_t at = tick * GT_PY_SAMPLE_NS, claimed = __atomic_load_n(&gt_gil_claimed_tick, __ATOMIC_RELAXED);
+        uint64_t now = gt_clock_ns(clock), tick = now / GT_PY_SAMPLE_NS;
+        if (gt_gil_sample_instant(tick) <= now) tick++;
+        uint64_t at = gt_gil_sample_instant(tick), claimed = __atomic_load_n(&gt_gil_claimed_tick, __ATOMIC_RELAXED);
         if (at >= deadline || claimed >= tick ||
-            !__atomic_compare_exchange_n(&gt_gil_claimed_tick, &claimed, tick, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-            return wait(c, m, clock, abstime);
+            !__atomic_compare_exchange_n(&gt_gil_claimed_tick, &claimed, tick, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            rc = wait(c, m, clock, abstime);
+            break;
+        }
+        if (slack < 0 && (slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0)) > 1) prctl(PR_SET_TIMERSLACK, 1ul, 0, 0, 0);
         struct timespec until = {(time_t)(at / 1000000000ull), (long)(at % 1000000000ull)};
-        int rc = wait(c, m, clock, &until);
+        rc = wait(c, m, clock, &until);
         if (rc != ETIMEDOUT) {
             __atomic_compare_exchange_n(&gt_gil_claimed_tick, &tick, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-            return rc;
+            break;
         }
         /* A sample taken late is not of an instant chosen by the clock: the waiter
          * got a CPU back when another thread gave one up, which depends on what the
-         * threads run. Timer slack (50 µs) and a wake-up stay within the limit. */
+         * threads run. A wake-up stays within the limit. */
         if (gt_clock_ns(clock) - at > GT_PY_SAMPLE_LATE_NS) continue;
         uintptr_t gil = gt_gils[index];
         if (gil != 0 && __atomic_load_n((int *)(gil + 16), __ATOMIC_RELAXED) == 1) gt_py_sample(gil, index);
     }
+    if (slack > 1) prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
+    errno = saved_errno;
+    return rc;
 }

@@ -228,8 +228,8 @@ int gt_gil_unlock(pthread_mutex_t *m) GT_HIDDEN;
 /* ---- pyframes.c --------------------------------------------------------- */
 #define GT_PY_DEPTH 4                      /* frames recorded per location */
 #define GT_PY_FRAME_SAMPLED GTRACE_PY_FRAME_SAMPLED
-#define GT_PY_SAMPLE_NS 1000000ull         /* a GIL waiter samples the holder this often */
-#define GT_PY_SAMPLE_LATE_NS 150000ull      /* ... unless it wakes later than this after the tick */
+#define GT_PY_SAMPLE_NS 1000000ull         /* a GIL waiter samples the holder once per such cell */
+#define GT_PY_SAMPLE_LATE_NS 150000ull      /* ... unless it wakes later than this after the instant */
 void gt_py_init(uint32_t version_hex) GT_HIDDEN;
 void gt_py_location(uintptr_t gil) GT_HIDDEN;        /* the holder's frames, after GIL ACQUIRE/RELEASE */
 void gt_py_sample(uintptr_t gil, int index) GT_HIDDEN; /* a waiter samples the holder */
