@@ -372,7 +372,7 @@ static uint64_t gt_gil_claimed_tick;
  * mutex for ~20 µs, a release that falls in that time is delayed to its end,
  * and the program's phase is pulled onto the grid. 4 threads of ~0.23 ms holds
  * (tools/workloads/py_between_waits.py, 3.14): 30% of the samples fell in the
- * last 10% of a hold, and light() got 1.3–1.8× its own thread_time. Instants
+ * last 10% of a hold, and light() got up to 1.5× its own thread_time. Instants
  * the program cannot predict see its time average, however the sampling
  * perturbs it. */
 static uint64_t gt_gil_sample_instant(uint64_t tick) {
