@@ -181,6 +181,8 @@ public struct Recorder {
                                 perfRefusal: perfRefusal)
         var builder = TraceBuilder(session: contents, facts: facts, live: live)
         builder.build()
+        // The events are encoded: nothing reads the session's files again.
+        session.startFreeing()
         var tables = builder.tables
         let nothingRecorded = !tables.processes.contains { $0.instrumented }
         if !tables.processes.contains(where: { $0.pid == outcome.rootPid }) {
@@ -276,57 +278,5 @@ enum Clocks {
         clock_gettime(CLOCK_REALTIME, &real)
         return (UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec),
                 UInt64(real.tv_sec) * 1_000_000_000 + UInt64(real.tv_nsec))
-    }
-}
-
-/// The per-recording directory the runtime writes into: on tmpfs when possible.
-/// Private (0700, every file 0600), except when the recorder runs as root:
-/// then the tree may switch to other uids (su, sudo, setuid()), so the
-/// directory is 0711 (others may pass, not list) and holds a drop box with a
-/// random 128-bit name, mode 1733: any uid may create its own files in it
-/// (O_EXCL, O_NOFOLLOW), none may list it, delete or replace another's. A
-/// local user who does not know the name cannot reach it.
-final class SessionDirectory {
-    let path: String
-    /// The drop box's name inside `path`, when there is one.
-    private(set) var dropName: String?
-
-    /// Where sessions are created, in order of preference (`Recovery` looks in the same places).
-    static var bases: [String] {
-        var seen: [String] = []
-        for base in ["/dev/shm", Foundation.ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", "/tmp"] where !seen.contains(base) {
-            seen.append(base)
-        }
-        return seen
-    }
-    static let namePrefix = "gtrace-session-"
-
-    init() throws {
-        for base in Self.bases {
-            // mkdtemp replaces the six trailing X's.
-            var template = Array("\(base)/\(Self.namePrefix)\(String(repeating: "X", count: 6))".utf8CString)
-            if let made = mkdtemp(&template) {
-                path = String(cString: made)
-                if geteuid() == 0 { makeDropBox() }
-                return
-            }
-        }
-        throw RecordError.sessionDirectory(reason: String(cString: strerror(errno)))
-    }
-
-    private func makeDropBox() {
-        var generator = SystemRandomNumberGenerator()
-        let name = "drop-" + (0..<2).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
-        let box = path + "/" + name
-        guard mkdir(box, 0o700) == 0 else { return }
-        guard chmod(box, 0o1733) == 0, chmod(path, 0o711) == 0 else {
-            chmod(path, 0o700)
-            return
-        }
-        dropName = name
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
     }
 }
