@@ -43,12 +43,13 @@ enum PythonReport {
         if ranked.count > headlineProcesses {
             out.append("  (the Python code at the GIL of \(ranked.count - headlineProcesses) more processes, whose GILs were waited for less: gtrace report --details)")
         }
-        let unwaited = located.count - ranked.count
-        if unwaited == 1 && located.count == 1 {
-            out.append("  GIL: threads waited for it less than \(Formatting.percent(Self.waitedShare)) of the process's lifetime; the code that held it: gtrace report --details")
-        } else if unwaited > 0 {
-            let more = ranked.isEmpty ? "" : " more"
-            out.append("  GIL: in \(unwaited)\(more) Python process\(unwaited == 1 ? "" : "es"), threads waited for it less than \(Formatting.percent(Self.waitedShare)) of \(unwaited == 1 ? "the" : "each") process's lifetime; the code that held it: gtrace report --details")
+        let unwaited = located.filter { !ranked.contains($0) }
+        if !unwaited.isEmpty {
+            let how = unwaited.allSatisfy { a.gil[$0].waitTotalNanoseconds == 0 }
+                ? "no thread waited for it"
+                : "threads waited for it less than \(Formatting.percent(Self.waitedShare)) of \(unwaited.count == 1 ? "the" : "each") process's lifetime"
+            let which = located.count == 1 ? "" : " in \(unwaited.count)\(ranked.isEmpty ? "" : " more") Python process\(unwaited.count == 1 ? "" : "es")"
+            out.append("  GIL\(which): \(how); the code that held it: gtrace report --details")
         }
         return out
     }
