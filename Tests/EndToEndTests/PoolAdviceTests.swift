@@ -49,4 +49,28 @@ import Testing
         #expect(verdict.contains("waiting"), "\(verdict)")
         #expect(!verdict.contains("bigger pool"), "\(verdict)")
     }
+
+    /// Writers of one sqlite database (tools/workloads/py_sqlite_writers.py): each
+    /// sleeps in sqlite's busy handler while another holds the database's lock, one
+    /// wait after another, like a pool's sleeps; but the lock (byte ranges of the
+    /// file, which gtrace does not record) lets one writer in at a time, and the file's
+    /// syncs are waits gtrace cannot see. More workers do not help: no pool advice.
+    /// (Before: "more workers (a bigger pool) would overlap more of the waits".)
+    @Test func writersOfOneDatabaseGetNoPoolAdvice() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = "\(Harness.packageRoot)/tools/workloads/py_sqlite_writers.py"
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", ParallelismTests.python, script, "2", "600", "\(dir)/db"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let verdict = try Self.verdict(trace)
+        #expect(!verdict.contains("bigger pool"), "\(verdict)")
+        // The truth: twice the writers, untraced, are not faster.
+        try Remeasure.upTo(3, "sqlite writers, 2 against 4") { timing in
+            let two = try Harness.run(ParallelismTests.python, [script, "2", "600", "\(dir)/db"])
+            let four = try Harness.run(ParallelismTests.python, [script, "4", "600", "\(dir)/db"])
+            timing.expect(Self.wall(four.stdout) > 0.85 * Self.wall(two.stdout),
+                          "2 writers \(Self.wall(two.stdout)) s, 4 writers \(Self.wall(four.stdout)) s")
+        }
+    }
 }
