@@ -424,8 +424,9 @@ public enum Verdict {
             let unseen = a.invisibleWaits?.isSignificant ?? false
             let pool = unseen ? nil : sequentialWaits(a).flatMap { $0.waitsPerThread >= Self.poolWaits ? $0 : nil }
             let more = pool.map {
-                String(format: " Each of its %d waiting threads waited %.0f times (median), one wait after another: more workers (a bigger pool) would overlap more of the waits, if the work can be split further.",
-                       $0.threads, $0.waitsPerThread)
+                ($0.threads == 1 ? String(format: " Its waiting thread waited %.0f times, one wait after another", $0.waitsPerThread)
+                    : String(format: " Each of its %d waiting threads waited %.0f times (median), one wait after another", $0.threads, $0.waitsPerThread))
+                    + ": more workers (a bigger pool) would overlap more of the waits, if the work can be split further."
             } ?? ""
             if waitingShare != nil && a.processes.count == 1 && a.threads.count == 1 {
                 sentences.append(String(format: "One thread spent %.0f%% of its time waiting, mostly %@: nothing ran meanwhile; threads or processes would overlap the waits; %@.",
