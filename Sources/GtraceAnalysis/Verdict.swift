@@ -318,8 +318,12 @@ public enum Verdict {
 
         // 2c. A lock shared by processes (a multiprocessing lock, a process-shared
         // mutex): each process has its own row of it, and rules 2 and 2b, which
-        // look at one process, see waits with no holder.
-        if limit == nil, let shared = sharedLock(a) {
+        // look at one process, see waits with no holder. Not when the processes kept
+        // the cores busy: then the cores limit them, whoever queues on the lock (two
+        // workers of a multiprocessing.Queue, whose feeder threads queue on the result
+        // queue's lock while holding it waits for their own GIL: "serialises them" at
+        // parallelism 1.64 on 2 cores, and 2 workers ran 1.8x faster than 1).
+        if limit == nil, parallelism < coresBusy * Double(cores), let shared = sharedLock(a) {
             let wall = max(a.summary.wallNanoseconds, 1)
             let held = Double(shared.holds) / Double(wall), waiting = Double(shared.outsideWaits) / Double(wall)
             limit = Limit(kind: "lock", rule: 2,

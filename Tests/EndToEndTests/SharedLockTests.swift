@@ -95,4 +95,40 @@ import Testing
         // And names the call: time.sleep is clock_nanosleep (or select before 3.11), not waitpid or read.
         #expect(verdict.contains("to blocking calls (clock_nanosleep)") || verdict.contains("to blocking calls (select)"), "\(verdict)")
     }
+
+    /// Two workers fed by a multiprocessing.Queue (tools/workloads/py_mp_queue_workers.py):
+    /// their result queue's feeder threads queue on the queue's shared lock while its
+    /// holder waits for its own GIL, but the workers' computing does not wait for it, and
+    /// the two keep both cores busy. The verdict named the lock ("serialises them") in
+    /// 2 of 5 runs at parallelism 1.62-1.65 on 2 cores, so 6 runs are checked (the old
+    /// verdict passes all 6 about 1 time in 20). The truth: 2 workers run faster than 1,
+    /// as far as the cores allow.
+    @Test func workersThatKeepTheCoresBusyAreLimitedByThem() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = "\(Harness.packageRoot)/tools/workloads/py_mp_queue_workers.py"
+        var busy = 0
+        for run in 1...6 {
+            let trace = "\(dir)/t\(run).data"
+            let recorded = try Harness.gtrace(["record", "-o", trace, "--", ParallelismTests.python, script, "400", "20000", "2"])
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let report = try Harness.reportJSON(trace)
+            let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
+            let parallelism = SchedulingTests.number(ParallelismTests.parallelism(report)["averageParallelism"])
+            let cores = SchedulingTests.number(ParallelismTests.parallelism(report)["cores"])
+            if parallelism >= 0.8 * cores {
+                busy += 1
+                #expect(!verdict.contains("serialises them"), "run \(run), parallelism \(parallelism) on \(cores) cores: \(verdict)")
+            }
+        }
+        // The premise: the workers kept the cores busy (1.62-1.67 on 2 cores in 8 runs by hand).
+        #expect(busy > 0, "no run kept 80% of the cores busy")
+        // The truth: the lock does not serialise the workers' computing.
+        try Remeasure.upTo(3, "queue workers, 1 against 2") { timing in
+            let one = try Harness.run(ParallelismTests.python, [script, "400", "20000", "1"])
+            let two = try Harness.run(ParallelismTests.python, [script, "400", "20000", "2"])
+            timing.expect(PoolAdviceTests.wall(two.stdout) > 0 && PoolAdviceTests.wall(two.stdout) < 0.75 * PoolAdviceTests.wall(one.stdout),
+                          "1 worker \(PoolAdviceTests.wall(one.stdout)) s, 2 workers \(PoolAdviceTests.wall(two.stdout)) s")
+        }
+    }
 }
