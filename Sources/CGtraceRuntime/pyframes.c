@@ -33,9 +33,10 @@
  * Samples: a thread waiting for the GIL waits in pthread_cond_timedwait on
  * the GIL's condition (5 ms by default). gil.c splits that wait into slices
  * that end at one pseudo-random instant of each GT_PY_SAMPLE_NS (the same
- * deadline, the same wake-ups) and at each, holding the GIL's mutex (so the holder cannot release it meanwhile), reads
- * the holder's frames with process_vm_readv (a fault-safe copy: the holder is
- * running) and writes a PY_SAMPLE of it. The holder is never interrupted,
+ * deadline, the same wake-ups) and at each, holding the GIL's mutex (so the
+ * holder cannot release it meanwhile), reads the holder's frames with
+ * process_vm_readv (a fault-safe copy: the holder is running) and writes a
+ * PY_SAMPLE of it. The holder is never interrupted,
  * no signal is used, and a program without GIL contention gets no samples.
  */
 #include "gtrace_runtime.h"
