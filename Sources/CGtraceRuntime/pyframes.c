@@ -36,8 +36,8 @@
  * deadline, the same wake-ups) and at each, holding the GIL's mutex (so the
  * holder cannot release it meanwhile), reads the holder's frames with
  * process_vm_readv (a fault-safe copy: the holder is running) and writes a
- * PY_SAMPLE of it. The holder is never interrupted,
- * no signal is used, and a program without GIL contention gets no samples.
+ * PY_SAMPLE of it. The holder is never interrupted, no signal is used, and a
+ * program without GIL contention gets no samples.
  */
 #include "gtrace_runtime.h"
 
