@@ -162,6 +162,9 @@ public enum Verdict {
         let p = a.parallelism
         let cores = max(p?.cores ?? 1, 1)
         let (parallelism, parallelismText) = Self.parallelismText(a)
+        // The run kept the cores busy: rule 6 says the cores limit it, and the lock rules
+        // that look at queues (2c, 2d, 2e) step aside.
+        let coresKeptBusy = parallelism >= coresBusy * Double(cores)
         let wall = Double(max(a.summary.wallNanoseconds, 1))
         let cpu = Double(p?.cpuNanoseconds ?? a.summary.cpuNanoseconds)
         let fits = p?.replayFit?.fits ?? false
@@ -323,7 +326,7 @@ public enum Verdict {
         // workers of a multiprocessing.Queue, whose feeder threads queue on the result
         // queue's lock while holding it waits for their own GIL: "serialises them" at
         // parallelism 1.64 on 2 cores, and 2 workers ran 1.8x faster than 1).
-        if limit == nil, parallelism < coresBusy * Double(cores), let shared = sharedLock(a) {
+        if limit == nil, !coresKeptBusy, let shared = sharedLock(a) {
             let wall = max(a.summary.wallNanoseconds, 1)
             let held = Double(shared.holds) / Double(wall), waiting = Double(shared.outsideWaits) / Double(wall)
             limit = Limit(kind: "lock", rule: 2,
@@ -353,7 +356,7 @@ public enum Verdict {
         // says a contended synchronized entry or java.util.concurrent's park.
         // One thread parked on the others (main waiting for a future) is a join, and busy
         // cores are the limit of their own (rule 6).
-        if limit == nil, parallelism < coresBusy * Double(cores), let jvm = a.jvmMonitors,
+        if limit == nil, !coresKeptBusy, let jvm = a.jvmMonitors,
            let group = [jvm.monitorEntry, jvm.park].filter({ $0.waits >= queuedHandOffs && $0.threads >= 2 })
                .max(by: { $0.waitNanoseconds < $1.waitNanoseconds }),
            Double(group.waitNanoseconds) / wall >= queuedWaiters {
@@ -529,7 +532,7 @@ public enum Verdict {
         }
 
         // 6. The cores.
-        if limit == nil, parallelism >= coresBusy * Double(cores) {
+        if limit == nil, coresKeptBusy {
             let processes = busyProcesses > 1 && !threadsOfOneProcess
             limit = Limit(kind: "cores", rule: 6,
                           summary: String(format: "the CPUs: %.2f of %@ busy on average; more cores would help", parallelism, coreCount(cores)),
@@ -581,7 +584,7 @@ public enum Verdict {
         // turns waiting on condition variables paired with one mutex: a runtime that runs one
         // thread at a time and parks the others each on a condition of its own (Ruby's GVL:
         // 4 threads, "Serial parts" with no lock named).
-        if limit == nil, parallelism < coresBusy * Double(cores), let (queue, busy, waiting) = conditionTurns(a) {
+        if limit == nil, !coresKeptBusy, let (queue, busy, waiting) = conditionTurns(a) {
             limit = Limit(kind: "lock", rule: 2,
                           summary: String(format: "mutex %@: %.2f threads waiting on its condition variables on average", queue.name, waiting),
                           numbers: ["waitRatio": waiting, "waits": Double(queue.waits), "threads": Double(queue.threads.count)])

@@ -22,9 +22,9 @@ enum PythonReport {
             guard let p = a.gil[i].pythonCode, p.holdNanoseconds > 0 else { return false }
             return p.functions.prefix(3).contains { $0.selfNanoseconds > 0 }
         }
-        let waited = located.filter { Double(a.gil[$0].waitTotalNanoseconds) >= Self.waitedShare * Double(max(a.gil[$0].lifetimeNanoseconds, 1)) }
+        func waited(_ i: Int) -> Bool { Double(a.gil[i].waitTotalNanoseconds) >= Self.waitedShare * Double(max(a.gil[i].lifetimeNanoseconds, 1)) }
         // Stable: equal waits keep the trace's process order.
-        let ranked = waited.sorted { (a.gil[$0].waitTotalNanoseconds, -$0) > (a.gil[$1].waitTotalNanoseconds, -$1) }
+        let ranked = located.filter(waited).sorted { (a.gil[$0].waitTotalNanoseconds, -$0) > (a.gil[$1].waitTotalNanoseconds, -$1) }
         for index in ranked.prefix(headlineProcesses) {
             let g = a.gil[index]
             guard let p = g.pythonCode else { continue }
@@ -43,7 +43,7 @@ enum PythonReport {
         if ranked.count > headlineProcesses {
             out.append("  (the Python code at the GIL of \(ranked.count - headlineProcesses) more processes, whose GILs were waited for less: gtrace report --details)")
         }
-        let unwaited = located.filter { !ranked.contains($0) }
+        let unwaited = located.filter { !waited($0) }
         if !unwaited.isEmpty {
             let how = unwaited.allSatisfy { a.gil[$0].waitTotalNanoseconds == 0 }
                 ? "no thread waited for it"
