@@ -11,7 +11,7 @@ extension Verdict {
         let processes = Set(python.map(\.process))
         let writes = a.processes.filter { processes.contains($0.index) }.map(\.writesReadByOtherProcesses).reduce(0, +)
         guard writes >= exchangeCaveatWrites else { return nil }
-        return String(format: " The replay also keeps what the processes did to pass each other their work: %d writes to pipes or sockets that another of them read (multiprocessing pickles each task and result and sends it so); threads of one process would pass them by reference and not spend that time, which gtrace does not measure apart from the work.",
+        return String(format: " The replay also keeps what the processes did to pass each other their work: at least %d writes to pipes or sockets that another of them read (the runtime notes a descriptor's writes that do not block about once per 100 µs at most; multiprocessing pickles each task and result and sends it so); threads of one process would pass them by reference and not spend that time, which gtrace does not measure apart from the work.",
                       writes)
     }
 }

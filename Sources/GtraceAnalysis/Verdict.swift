@@ -5,7 +5,7 @@ import GtraceFormat
 /// (docs/METRICS.md, "Verdict": the rule table).
 public struct Limit: Sendable, Codable {
     /// The rule that applied: "foreign load", "GIL", "lock", "cores", "waiting", "invisible waits",
-    /// "one busy thread", "serial parts".
+    /// "busy process", "one busy thread", "cpu quota", "serial parts".
     public var kind: String
     /// The number of the rule in the table (1 = checked first).
     public var rule: Int
@@ -317,6 +317,19 @@ public enum Verdict {
                 whatIf = w
                 whatIfSentence = whatIfText(w, "Without it")
             }
+        }
+
+        // 2f (checked before 2c). Processes that waited for one busy process they exchanged
+        // messages with (Verdict+BusyProcess.swift): a lock they shared while waiting passes
+        // that wait on and is not the limit.
+        if limit == nil, !coresKeptBusy, let b = busyProcess(a) {
+            limit = Limit(kind: "busy process", rule: 2,
+                          summary: String(format: "process %d: on a CPU %.2f of its lifetime while %d processes it exchanged work with waited",
+                                          b.busy.pid, b.busy.averageParallelism, b.waiting.count),
+                          numbers: ["pid": Double(b.busy.pid), "parallelism": b.busy.averageParallelism,
+                                    "waitingProcesses": Double(b.waiting.count),
+                                    "messages": Double(b.busy.writesReadByOtherProcesses + b.waiting.map(\.writesReadByOtherProcesses).reduce(0, +))])
+            sentences.append(busyProcessText(a, b, parallelism: parallelismText))
         }
 
         // 2c. A lock shared by processes (a multiprocessing lock, a process-shared
@@ -878,12 +891,21 @@ public enum Verdict {
         // One object in shared memory has the same address in processes forked
         // after it was mapped, and the same name (the line that first took it) in
         // processes that mapped it themselves (multiprocessing's spawn and
-        // forkserver): rows are grouped by their name when it names a place.
+        // forkserver). Rows are grouped by address when it recurs in another
+        // process, else by their name when it names a place. A name that one
+        // process gives to several rows names no one object: a multiprocessing
+        // Pool's task and result queues each have a lock first taken at
+        // synchronize.py:95, and summed they were "one lock" held 82% of the time.
         func located(_ l: LockStatistics) -> Bool { !l.name.hasPrefix("Python lock 0x") && l.name != l.address }
+        var pidsAt: [String: Set<Int32>] = [:]
+        for l in candidates { pidsAt[l.kind + " " + l.address, default: []].insert(l.pid) }
         var groups: [String: [LockStatistics]] = [:]
         for l in candidates {
-            groups[l.kind + " " + (located(l) ? l.name : l.address), default: []].append(l)
+            let atAddress = l.kind + " " + l.address
+            let key = (pidsAt[atAddress]?.count ?? 0) >= 2 || !located(l) ? atAddress : l.kind + " named " + l.name
+            groups[key, default: []].append(l)
         }
+        groups = groups.filter { _, rows in Set(rows.map(\.pid)).count == rows.count }
         let shared = groups.values.compactMap { rows -> SharedLock? in
             let pids = Set(rows.map(\.pid))
             guard pids.count >= 2 else { return nil }

@@ -1,0 +1,74 @@
+import Foundation
+
+/// Rule 2f (docs/METRICS.md): processes that waited for one busy process of the tree.
+///
+/// A `multiprocessing.Pool(2)` fed 20 000 one-line tasks one at a time
+/// (`imap(..., chunksize=1)`) ran 860 ms. The parent used 1.04 CPUs on average,
+/// pickling and sending each task and reading each result, its three threads
+/// taking turns on its GIL; each worker used 0.17, its writes of results waiting
+/// while it held its result queue's lock. Rule 2c called that lock the limit
+/// ("holding it for less time would let them overlap"). Measured: `Pool(1)` 1.10 s,
+/// `Pool(4)` 0.60 s, `chunksize=100` 0.04 s, and the loop without a pool 1 ms.
+extension Verdict {
+    /// The busy process: on a CPU this share of its lifetime on average, at least…
+    static let busyProcessParallelism = 0.75
+    /// …while each of the processes that waited for it was on one at most this share of its
+    /// lifetime, and at most half as much as the busy one.
+    static let waitingProcessParallelism = 0.5
+    /// Messages (writes to pipes or sockets another process read) the busy one sent, at least…
+    static let busyProcessMessages = 100
+    /// …and each of the others.
+    static let waitingProcessMessages = 10
+
+    struct BusyProcess {
+        var busy: ProcessStatistics
+        var waiting: [ProcessStatistics]
+    }
+
+    /// Among the processes that lived at least half the run, one on a CPU ≥ 75% of its
+    /// lifetime that sent the others ≥ 100 messages, while each of the others that sent
+    /// messages back (≥ 10) was on a CPU ≤ 50% of its lifetime and at most half as much. A process that only
+    /// received (multiprocessing's resource tracker) is not one of them.
+    static func busyProcess(_ a: TraceAnalysis) -> BusyProcess? {
+        let wall = a.summary.wallNanoseconds
+        let lasting = a.processes.filter { $0.lifetimeNanoseconds >= wall / 2 }
+        guard lasting.count >= 2,
+              let busy = lasting.max(by: { ($0.averageParallelism, $1.pid) < ($1.averageParallelism, $0.pid) }),
+              busy.averageParallelism >= busyProcessParallelism, busy.writesReadByOtherProcesses >= busyProcessMessages
+        else { return nil }
+        let waiting = lasting.filter { $0.index != busy.index && $0.writesReadByOtherProcesses >= waitingProcessMessages }
+        guard !waiting.isEmpty, waiting.allSatisfy({
+            $0.averageParallelism <= min(waitingProcessParallelism, busy.averageParallelism / 2)
+        }) else { return nil }
+        return BusyProcess(busy: busy, waiting: waiting)
+    }
+
+    /// The rule's sentence.
+    static func busyProcessText(_ a: TraceAnalysis, _ b: BusyProcess, parallelism: String) -> String {
+        let shown = b.waiting.prefix(4).map { String(format: "%.2f", $0.averageParallelism) }
+        let others = b.waiting.count > 4 ? shown.joined(separator: ", ") + ", …"
+            : shown.count == 1 ? shown[0] : shown.dropLast().joined(separator: ", ") + " and " + shown[shown.count - 1]
+        let messages = b.busy.writesReadByOtherProcesses + b.waiting.map(\.writesReadByOtherProcesses).reduce(0, +)
+        var text = String(format: "The processes waited for process %d: it used %.2f CPUs on average over its %@, while %@; they passed each other at least %d messages (writes to pipes or sockets that another of them read; the runtime notes a descriptor's writes that do not block about once per 100 µs at most).",
+                          b.busy.pid, b.busy.averageParallelism, duration(b.busy.lifetimeNanoseconds), b.waiting.count == 1 ? "the process it exchanged work with used \(others) over its" : "the \(b.waiting.count) processes it exchanged work with used \(others) over theirs",
+                          messages)
+        // Its own threads taking turns on its GIL: why it could not go faster on more cores.
+        if let g = a.gil.first(where: { $0.process == b.busy.index && $0.traced }), g.threadsUsingGIL >= 2,
+           let held = g.heldRatioMultithreaded, held >= gilFreeHeldRatio {
+            text += String(format: " Its %d threads took turns on its GIL (held %.0f%% of the time while several existed, %.1f threads waiting on average).",
+                           g.threadsUsingGIL, held * 100, g.averageWaiters)
+        }
+        // A lock the others shared, held while they waited on a pipe or socket: it passes the wait on.
+        if let shared = sharedLock(a), shared.holds > 0,
+           Double(shared.holderBlocked) / Double(shared.holds) >= waitedLockBlockedShare {
+            text += String(format: " Lock %@, which they shared, was held %.0f%% of the wall time, but its holders spent %.0f%% of their holds in blocking calls made while holding it (%@): it passed that wait on rather than serialising work of its own.",
+                           shared.name, Double(shared.holds) / Double(max(a.summary.wallNanoseconds, 1)) * 100,
+                           Double(shared.holderBlocked) / Double(shared.holds) * 100,
+                           shared.holderBlockedByCall.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3).map(\.key).joined(separator: ", "))
+        }
+        return text + String(format: " More processes would wait for it too; less work in it per message, or fewer, bigger messages (a multiprocessing pool's chunksize), would let the others work; %@.", parallelism)
+    }
+
+    /// A shared lock whose holders spent this share of their holds blocked is said to pass a wait on.
+    static let waitedLockBlockedShare = 0.5
+}

@@ -1,0 +1,39 @@
+"""A multiprocessing.Pool fed many tiny tasks: each worker squares a number,
+and the parent pickles, sends and reads back each task and result one by one
+(chunksize 1), so the parent is busy while the workers wait for it.
+
+Usage: py_pool_small_tasks.py WORKERS CHUNKSIZE ITEMS [fork|spawn|forkserver]
+Prints one JSON line: wall_s, the parent's CPU time (parent_cpu_s) and its
+reaped workers' (workers_cpu_s), from getrusage.
+"""
+import json
+import multiprocessing
+import resource
+import sys
+import time
+
+
+def square(x):
+    return x * x
+
+
+def main():
+    if len(sys.argv) not in (4, 5):
+        sys.exit("usage: py_pool_small_tasks.py WORKERS CHUNKSIZE ITEMS [fork|spawn|forkserver]")
+    workers, chunksize, items = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    context = multiprocessing.get_context(sys.argv[4] if len(sys.argv) == 5 else "fork")
+    start = time.perf_counter()
+    pool = context.Pool(workers)
+    total = sum(pool.imap(square, range(items), chunksize=chunksize))
+    pool.close()
+    pool.join()
+    wall = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert total == sum(x * x for x in range(items))
+    print(json.dumps({"wall_s": wall, "parent_cpu_s": own.ru_utime + own.ru_stime,
+                      "workers_cpu_s": reaped.ru_utime + reaped.ru_stime}))
+
+
+if __name__ == "__main__":
+    main()
