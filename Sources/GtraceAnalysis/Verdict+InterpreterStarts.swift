@@ -8,7 +8,9 @@ extension Verdict {
     /// none of that start-up would happen, but the replay keeps every process's work: with
     /// 16 small tasks on a `ProcessPoolExecutor(2)` of 3.14 it predicted threads 1.48× slower,
     /// and threads took 0.15 s against the processes' 0.21 s.
-    static func startedInterpreters(_ a: TraceAnalysis, among python: [GILStatistics]) -> (count: Int, cpuNanoseconds: UInt64) {
+    /// Their CPU time is perf's on-CPU time, else getrusage's at exit; nil when a process has
+    /// neither (one killed without perf: an HTTP server ended by `terminate()` had "used 0 ns").
+    static func startedInterpreters(_ a: TraceAnalysis, among python: [GILStatistics]) -> (count: Int, cpuNanoseconds: UInt64?) {
         let processes = a.processes
         guard let root = processes.first(where: { $0.parent == nil }) else { return (0, 0) }
         // Its own start, or that of a process it was forked from (forkserver's workers).
@@ -24,10 +26,12 @@ extension Verdict {
         }
         let byExec = python.filter { !$0.subinterpreter && startedByExec($0.process) }
         // Their processes' CPU time, each process once.
-        let cpu = Set(byExec.map(\.process)).reduce(UInt64(0)) { total, process in
-            total.adding(saturating: processes.indices.contains(process) ? processes[process].cpuNanoseconds : 0)
+        let times = Set(byExec.map(\.process)).map { process -> UInt64? in
+            guard processes.indices.contains(process) else { return nil }
+            let p = processes[process]
+            return p.onCPUNanoseconds ?? (p.cpuNanoseconds > 0 ? p.cpuNanoseconds : nil)
         }
-        return (byExec.count, cpu)
+        return (byExec.count, times.contains(nil) ? nil : times.compactMap { $0 }.saturatingSum)
     }
 
     /// The caveat said after the "as threads" prediction when some of its GILs are those of
@@ -37,8 +41,8 @@ extension Verdict {
         let (execs, cpu) = startedInterpreters(a, among: python)
         let subinterpreters = python.filter(\.subinterpreter)
         if subinterpreters.isEmpty, execs > 0 {
-            return String(format: " %d of them run interpreters started anew by exec (multiprocessing's spawn, or forkserver and the workers it forks: the default from Python 3.14) and used %@ of CPU time in all; the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by the time those took.",
-                          execs, duration(cpu))
+            return String(format: " %d of them run interpreters started anew by exec (multiprocessing's spawn, or forkserver and the workers it forks: the default from Python 3.14)%@; the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by the time those took.",
+                          execs, cpu.map { " and used \(duration($0)) of CPU time in all" } ?? "")
         }
         if !subinterpreters.isEmpty, execs == 0 {
             let held = subinterpreters.map(\.heldNanoseconds).saturatingSum

@@ -47,4 +47,27 @@ import Testing
             print("\(method): as threads predicted \(asThreads / 1e6) ms, threads measured \(threads / 1e6) ms")
         }
     }
+
+    /// A server started by exec and ended by SIGTERM (tools/workloads/py_killed_server.py)
+    /// has no getrusage at exit: the caveat said its interpreter "used 0 ns of CPU time in
+    /// all". It now gives perf's on-CPU time, which the server's own process_time(), asked
+    /// just before the end, bounds from below.
+    @Test func aKilledInterpretersCPUTimeIsItsOnCPUTime() throws {
+        guard SchedulingTests.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", Self.python, "\(Harness.packageRoot)/tools/workloads/py_killed_server.py", "2", "100"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        struct Truth: Decodable { var server_cpu_s: Double }
+        let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
+        let verdict = (try Harness.reportJSON(trace)["verdict"] as? [String] ?? []).joined(separator: "\n")
+        let said = verdict.range(of: #"by exec \([^)]*\) and used [0-9.]+ (ns|µs|ms|s) of CPU time"#, options: .regularExpression)
+            .map { String(verdict[$0].split(separator: ")").last ?? "") } ?? ""
+        let parts = said.split(separator: " ")
+        let unit: Double = parts.count > 3 ? ["ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1][String(parts[3])] ?? 0 : 0
+        let seconds = parts.count > 3 ? (Double(parts[2]) ?? 0) * unit : -1
+        #expect(seconds >= 0.9 * truth.server_cpu_s && seconds <= 1.5 * truth.server_cpu_s + 0.05,
+                "said \(said) against the server's own \(truth.server_cpu_s) s: \(verdict)")
+    }
 }
