@@ -505,6 +505,8 @@ public enum Verdict {
                 python = " The GIL does not limit it."
             }
             let idle = cores == 2 ? "the other core" : cores > 2 ? "the other \(cores - 1) cores" : "nothing else"
+            // Which of several processes it ran in (a shell pipeline's busy stage).
+            let whose = busiest.flatMap { busyThreadsProcess(a, thread: $0) }.map { ", in \($0)," } ?? ""
             if workers <= 1, let unseen = a.invisibleWaits, unseen.isSignificant {
                 // Waits gtrace cannot see (a Go or static program's own locks) may be the work's
                 // other threads waiting their turn: whether it is split is not known.
@@ -523,9 +525,9 @@ public enum Verdict {
                                   : String(format: "a single busy thread (parallelism %.2f): it did %.0f%% of the work", parallelism, share * 100),
                               numbers: ["parallelism": parallelism, "workers": 1, "busiestShare": share])
                 sentences.append(whole
-                    ? String(format: "One busy thread did the work: it is not split, so %@ idled; %@.%@", idle, parallelismText, python)
-                    : String(format: "One busy thread did most of the work (%.0f%% of the CPU time; no other thread did half as much), so %@ idled most of the time; %@.%@",
-                             share * 100, idle, parallelismText, python))
+                    ? String(format: "One busy thread%@ did the work: it is not split, so %@ idled; %@.%@", whose, idle, parallelismText, python)
+                    : String(format: "One busy thread%@ did most of the work (%.0f%% of the CPU time; no other thread did half as much), so %@ idled most of the time; %@.%@",
+                             whose, share * 100, idle, parallelismText, python))
             } else {
                 limit = Limit(kind: "one busy thread", rule: 4,
                               summary: String(format: "one busy thread at a time (parallelism %.2f): %d workers one after another", parallelism, workers),
@@ -846,6 +848,18 @@ public enum Verdict {
         }
         let serial = "what runs under it runs one \(unit) at a time"
         return parts.isEmpty ? serial : "its hold time went " + parts.joined(separator: " and ") + "; " + serial
+    }
+
+    /// "process 4242 (python3 stage2.py)" for a thread of a tree of several processes; nil
+    /// for a single process, whose verdict names no process.
+    static func busyThreadsProcess(_ a: TraceAnalysis, thread: Int) -> String? {
+        guard a.processes.count > 1, a.threads.indices.contains(thread),
+              let process = a.processes.first(where: { $0.index == a.threads[thread].process }) else { return nil }
+        // Paths by their last component: the script's name and its arguments tell processes apart.
+        let short = process.command.split(separator: " ").map { $0.split(separator: "/").last.map(String.init) ?? String($0) }
+            .joined(separator: " ")
+        let command = short.count > 80 ? String(short.prefix(79)) + "…" : short
+        return "process \(process.pid) (\(command))"
     }
 
     /// A share of a lock's hold time its holders spent waiting for something, worth saying.

@@ -298,4 +298,22 @@ import Testing
         }
         Self.expectConsistent(report, "failed posix_spawn")
     }
+
+    /// A shell pipeline whose second stage does the work (tools/workloads/py_pipeline_stage.py):
+    /// "One busy thread did most of the work" left the user to guess which of the tree's
+    /// processes it was. The verdict names its process, and that is the stage whose own
+    /// process_time() says it was busy.
+    @Test func theBusyThreadOfAPipelineIsNamedByItsProcess() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = "\(Harness.packageRoot)/tools/workloads/py_pipeline_stage.py"
+        let (recorded, report) = try Self.record(["/bin/sh", "-c", "\(Self.python) \(script) produce 100000 | \(Self.python) \(script) consume"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        struct Truth: Decodable { var pid: Int; var cpu_s: Double }
+        let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
+        let wall = S.number((report["summary"] as? [String: Any])?["wallNanoseconds"]) / 1e9
+        #expect(truth.cpu_s >= 0.5 * wall, "the consumer's own \(truth.cpu_s) s of CPU in \(wall) s")
+        let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
+        #expect(verdict.hasPrefix("One busy thread, in process \(truth.pid) (python3 py_pipeline_stage.py consume), did"), "\(verdict)")
+    }
 }
