@@ -27,8 +27,8 @@ extension Verdict {
 
     /// Among the processes that lived at least half the run, one on a CPU ≥ 75% of its
     /// lifetime that sent the others ≥ 100 messages, while each of the others that sent
-    /// messages back (≥ 10) was on a CPU ≤ 50% of its lifetime and at most half as much. A process that only
-    /// received (multiprocessing's resource tracker) is not one of them.
+    /// messages back (≥ 10) was on a CPU ≤ 50% of its lifetime and at most half as much.
+    /// A process that only received (multiprocessing's resource tracker) is not one of them.
     static func busyProcess(_ a: TraceAnalysis) -> BusyProcess? {
         let wall = a.summary.wallNanoseconds
         let lasting = a.processes.filter { $0.lifetimeNanoseconds >= wall / 2 }
@@ -49,9 +49,10 @@ extension Verdict {
         let others = b.waiting.count > 4 ? shown.joined(separator: ", ") + ", …"
             : shown.count == 1 ? shown[0] : shown.dropLast().joined(separator: ", ") + " and " + shown[shown.count - 1]
         let messages = b.busy.writesReadByOtherProcesses + b.waiting.map(\.writesReadByOtherProcesses).reduce(0, +)
+        let them = b.waiting.count == 1 ? "the process it exchanged work with used \(others) over its"
+            : "the \(b.waiting.count) processes it exchanged work with used \(others) over theirs"
         var text = String(format: "The processes waited for process %d: it used %.2f CPUs on average over its %@, while %@; they passed each other at least %d messages (writes to pipes or sockets that another of them read; the runtime notes a descriptor's writes that do not block about once per 100 µs at most).",
-                          b.busy.pid, b.busy.averageParallelism, duration(b.busy.lifetimeNanoseconds), b.waiting.count == 1 ? "the process it exchanged work with used \(others) over its" : "the \(b.waiting.count) processes it exchanged work with used \(others) over theirs",
-                          messages)
+                          b.busy.pid, b.busy.averageParallelism, duration(b.busy.lifetimeNanoseconds), them, messages)
         // Its own threads taking turns on its GIL: why it could not go faster on more cores.
         if let g = a.gil.first(where: { $0.process == b.busy.index && $0.traced }), g.threadsUsingGIL >= 2,
            let held = g.heldRatioMultithreaded, held >= gilFreeHeldRatio {

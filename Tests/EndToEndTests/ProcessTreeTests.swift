@@ -316,4 +316,23 @@ import Testing
         let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
         #expect(verdict.hasPrefix("One busy thread, in process \(truth.pid) (python3 py_pipeline_stage.py consume), did"), "\(verdict)")
     }
+
+    /// A client's pool against a Python server with a thread per request, after waiting
+    /// half a second for it (tools/workloads/py_killed_server.py): the busiest thread used
+    /// 15-18% of the CPU time and no other half as much, and the verdict said "One busy
+    /// thread did most of the work (18% …)". The workload's own per-thread CPU clocks
+    /// give the busiest share; under half, the verdict must not call one thread the work.
+    @Test func manySmallThreadsAreNotOneBusyThread() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = "\(Harness.packageRoot)/tools/workloads/py_killed_server.py"
+        let (recorded, report) = try Self.record([Self.python, script, "2", "100", "0.5"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        struct Truth: Decodable { var server_cpu_s: Double; var client_cpu_s: Double; var busiest_thread_s: Double }
+        let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
+        let share = truth.busiest_thread_s / (truth.server_cpu_s + truth.client_cpu_s)
+        #expect(share < 0.4, "the premise: the busiest thread's share \(share)")
+        let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
+        #expect(!verdict.contains("did most of the work") && !verdict.contains("did the work"), "share \(share): \(verdict)")
+    }
 }

@@ -18,6 +18,32 @@ struct ReplayTests {
         return simulator.run().wallNanoseconds
     }
 
+    /// Threads not started yet wait outside the replay's per-step scan (ReplaySimulator.admitStarts)
+    /// and start as they did in it: one due after an operation its creator has already reached
+    /// starts at once, even before its creator runs (a Rust program's replay differed by 134 µs
+    /// when it waited for its creator to move); one started after each of 50 turns of its
+    /// creator starts right after that turn.
+    @Test func threadsStartWhenTheirStartIsReached() {
+        let creator = ReplayProgram.Thread(index: 0, process: 0, tid: 1, startAfter: nil, startNanoseconds: 5 * Self.ms, ops: [.compute(10 * Self.ms)])
+        let early = ReplayProgram.Thread(index: 1, process: 0, tid: 2, startAfter: (0, 0), startNanoseconds: 0, ops: [.compute(20 * Self.ms)])
+        let program = ReplayProgram(threads: [creator, early], gilLocks: [], recordedWallNanoseconds: 20 * Self.ms, startNanoseconds: 0,
+                                    pidOfProcess: [1], measuredOnCPU: true)
+        #expect(Self.wall(program, ReplayScenario(name: "2 cores", cores: 2)) == 20 * Self.ms)
+        // A main thread that starts a worker after each 1 ms turn and waits for it to end.
+        var mainOps: [ReplayProgram.Op] = []
+        var workers: [ReplayProgram.Thread] = []
+        for k in 0..<50 {
+            mainOps.append(.compute(Self.ms))
+            workers.append(ReplayProgram.Thread(index: k + 1, process: 0, tid: Int32(k + 2), startAfter: (0, mainOps.count), startNanoseconds: 0,
+                                                ops: [.compute(2 * Self.ms)]))
+            mainOps.append(.waitFor(thread: k + 1, ops: 1, lock: nil))
+        }
+        let relay = ReplayProgram(threads: [ReplayProgram.Thread(index: 0, process: 0, tid: 1, startAfter: nil, startNanoseconds: 0, ops: mainOps)] + workers,
+                                  gilLocks: [], recordedWallNanoseconds: 150 * Self.ms, startNanoseconds: 0, pidOfProcess: [1], measuredOnCPU: true)
+        #expect(Self.wall(relay, ReplayScenario(name: "1 core", cores: 1)) == 150 * Self.ms)
+        #expect(Self.wall(relay, ReplayScenario(name: "unlimited", cores: nil)) == 150 * Self.ms)
+    }
+
     @Test func coresAndALockBoundTheWallTime() {
         let program = Self.twoThreadsSharingALock()
         #expect(Self.wall(program, ReplayScenario(name: "1 core", cores: 1)) == 20 * Self.ms)

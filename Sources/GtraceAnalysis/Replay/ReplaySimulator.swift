@@ -141,6 +141,8 @@ struct ReplaySimulator {
             startsAfter[thread] = followers.sorted { (startAfterOf[$0]?.ops ?? 0, $0) < (startAfterOf[$1]?.ops ?? 0, $1) }
             hasFollowers[thread] = true
         }
+        // A start after an operation already reached (the creator's first) is due at once.
+        moved = startsAfter.keys.sorted()
     }
 
     struct Outcome {
@@ -329,7 +331,8 @@ struct ReplaySimulator {
         // scans visit only these (a tree of thousands of short processes has few alive at
         // a time). Threads whose start is reached join it in place, so the scan visits
         // everyone in the order it would if all were in it from the start.
-        var live = startsAfter.isEmpty ? [] : threads.indices.filter { startAfterOf[$0] != nil && !threads.indices.contains(startAfterOf[$0]!.thread) }
+        // A thread to start after one the program does not have starts at once.
+        var live = threads.indices.filter { t in startAfterOf[t].map { !threads.indices.contains($0.thread) } ?? false }
         while true {
             // Zero-time operations until nothing moves.
             var changed = true, someoneFinished = false
