@@ -10,8 +10,10 @@ import Foundation
 /// ("holding it for less time would let them overlap"). Measured: `Pool(1)` 1.10 s,
 /// `Pool(4)` 0.60 s, `chunksize=100` 0.04 s, and the loop without a pool 1 ms.
 extension Verdict {
-    /// The busy process: on a CPU this share of its lifetime on average, at least…
-    static let busyProcessParallelism = 0.75
+    /// The busy process: on a CPU this share of its lifetime on average, at least (its
+    /// pool's parent was at 0.79–0.97 by hand, and lower when the tests' debug recorder
+    /// took CPU time beside it)…
+    static let busyProcessParallelism = 0.6
     /// …while each of the processes that waited for it was on one at most this share of its
     /// lifetime, and at most half as much as the busy one.
     static let waitingProcessParallelism = 0.5
@@ -25,7 +27,7 @@ extension Verdict {
         var waiting: [ProcessStatistics]
     }
 
-    /// Among the processes that lived at least half the run, one on a CPU ≥ 75% of its
+    /// Among the processes that lived at least half the run, one on a CPU ≥ 60% of its
     /// lifetime that sent the others ≥ 100 messages, while each of the others that sent
     /// messages back (≥ 10) was on a CPU ≤ 50% of its lifetime and at most half as much.
     /// A process that only received (multiprocessing's resource tracker) is not one of them.

@@ -240,6 +240,20 @@ public enum Verdict {
         var whatIf: Prediction?
         var whatIfSentence: String?
 
+        // 2f (checked first). Processes that waited for one busy process they exchanged
+        // messages with (Verdict+BusyProcess.swift): a lock they shared while waiting passes
+        // that wait on and is not the limit, and the busy one's threads under its GIL (rule 1)
+        // are multiprocessing's own (a pool's task and result handlers), said in its sentence.
+        if limit == nil, !coresKeptBusy, let b = busyProcess(a) {
+            limit = Limit(kind: "busy process", rule: 2,
+                          summary: String(format: "process %d: %.2f CPUs on average while the %d processes it exchanged work with waited for it",
+                                          b.busy.pid, b.busy.averageParallelism, b.waiting.count),
+                          numbers: ["pid": Double(b.busy.pid), "parallelism": b.busy.averageParallelism,
+                                    "waitingProcesses": Double(b.waiting.count),
+                                    "messages": Double(b.busy.writesReadByOtherProcesses + b.waiting.map(\.writesReadByOtherProcesses).reduce(0, +))])
+            sentences.append(busyProcessText(a, b, parallelism: parallelismText))
+        }
+
         // 1. CPU-bound threads under a GIL.
         if limit == nil {
             let candidates = a.gil.filter(\.traced).compactMap { g -> (GILStatistics, Int, Double)? in
@@ -321,19 +335,6 @@ public enum Verdict {
                 whatIf = w
                 whatIfSentence = whatIfText(w, "Without it")
             }
-        }
-
-        // 2f (checked before 2c). Processes that waited for one busy process they exchanged
-        // messages with (Verdict+BusyProcess.swift): a lock they shared while waiting passes
-        // that wait on and is not the limit.
-        if limit == nil, !coresKeptBusy, let b = busyProcess(a) {
-            limit = Limit(kind: "busy process", rule: 2,
-                          summary: String(format: "process %d: %.2f CPUs on average while the %d processes it exchanged work with waited for it",
-                                          b.busy.pid, b.busy.averageParallelism, b.waiting.count),
-                          numbers: ["pid": Double(b.busy.pid), "parallelism": b.busy.averageParallelism,
-                                    "waitingProcesses": Double(b.waiting.count),
-                                    "messages": Double(b.busy.writesReadByOtherProcesses + b.waiting.map(\.writesReadByOtherProcesses).reduce(0, +))])
-            sentences.append(busyProcessText(a, b, parallelism: parallelismText))
         }
 
         // 2c. A lock shared by processes (a multiprocessing lock, a process-shared
