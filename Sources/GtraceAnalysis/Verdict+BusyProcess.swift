@@ -25,6 +25,8 @@ extension Verdict {
     struct BusyProcess {
         var busy: ProcessStatistics
         var waiting: [ProcessStatistics]
+        /// Their writes to pipes or sockets that another process of the tree read, at least.
+        var messages: Int { busy.writesReadByOtherProcesses + waiting.map(\.writesReadByOtherProcesses).reduce(0, +) }
     }
 
     /// Among the processes that lived at least half the run, one on a CPU ≥ 60% of its
@@ -50,11 +52,10 @@ extension Verdict {
         let shown = b.waiting.prefix(4).map { String(format: "%.2f", $0.averageParallelism) }
         let others = b.waiting.count > 4 ? shown.joined(separator: ", ") + ", …"
             : shown.count == 1 ? shown[0] : shown.dropLast().joined(separator: ", ") + " and " + shown[shown.count - 1]
-        let messages = b.busy.writesReadByOtherProcesses + b.waiting.map(\.writesReadByOtherProcesses).reduce(0, +)
         let them = b.waiting.count == 1 ? "the process it exchanged work with used \(others) over its"
             : "the \(b.waiting.count) processes it exchanged work with used \(others) over theirs"
-        var text = String(format: "The processes waited for process %d: it used %.2f CPUs on average over its %@, while %@; they passed each other at least %d messages (writes to pipes or sockets that another of them read; the runtime notes a descriptor's writes that do not block about once per 100 µs at most).",
-                          b.busy.pid, b.busy.averageParallelism, duration(b.busy.lifetimeNanoseconds), them, messages)
+        var text = String(format: "The processes waited for process %d: it used %.2f CPUs on average over its %@, while %@; they passed each other at least %d messages (writes to pipes or sockets that another of them read; %@).",
+                          b.busy.pid, b.busy.averageParallelism, duration(b.busy.lifetimeNanoseconds), them, b.messages, writesNoted)
         // Its own threads taking turns on its GIL: why it could not go faster on more cores.
         if let g = a.gil.first(where: { $0.process == b.busy.index && $0.traced }), g.threadsUsingGIL >= 2,
            let held = g.heldRatioMultithreaded, held >= gilFreeHeldRatio {

@@ -176,6 +176,12 @@ public enum Verdict {
         let workerThreads = Self.workerThreads(a)
         let workers = max(1, workerThreads.count)
         let workersAtOnce = workers > 1 ? Self.mostAtOnce(workerThreads, a) : 1
+        // Each thread's work, and the busiest thread's share of it. One worker under half of it
+        // (none other half as busy) is many small threads (a server's thread per request), not
+        // one busy thread (rule 4) nor "1 worker" (rule 8).
+        let work = threadWork(a)
+        let busiestShare = Double(work.max() ?? 0) / Double(max(work.saturatingSum, 1))
+        let spreadWork = workers == 1 && busiestShare < oneBusyShare
         let states = a.threads.compactMap(\.states)
         // The threads' own time: runnable time (waiting for a CPU) depends on the machine, not the program.
         let alive = Double(states.map { $0.totalNanoseconds &- $0.runnableNanoseconds }.saturatingSum)
@@ -250,7 +256,7 @@ public enum Verdict {
                                           b.busy.pid, b.busy.averageParallelism, b.waiting.count),
                           numbers: ["pid": Double(b.busy.pid), "parallelism": b.busy.averageParallelism,
                                     "waitingProcesses": Double(b.waiting.count),
-                                    "messages": Double(b.busy.writesReadByOtherProcesses + b.waiting.map(\.writesReadByOtherProcesses).reduce(0, +))])
+                                    "messages": Double(b.messages)])
             sentences.append(busyProcessText(a, b, parallelism: parallelismText))
         }
 
@@ -479,13 +485,11 @@ public enum Verdict {
         // Threads that ran at once (Go's goroutines move between threads: two threads each busy
         // the whole run) are not one busy thread, whichever thread the work was counted to.
         // Without any thread's CPU time (no perf, no thread clocks) nothing says which thread was busy.
-        if limit == nil, workersAtOnce <= 1, parallelism < oneBusyParallelism, (threadWork(a).max() ?? 0) > 0,
-           workers > 1 || Double(threadWork(a).max() ?? 0) >= oneBusyShare * Double(max(threadWork(a).saturatingSum, 1)) {
+        if limit == nil, workersAtOnce <= 1, parallelism < oneBusyParallelism, (work.max() ?? 0) > 0, !spreadWork {
             // The other threads of its process may have waited for the GIL it held: two threads,
             // one sorting (sorted() holds the GIL for 60 ms a call) and one summing, were "The GIL
             // does not limit it" while the second waited 186 ms of its 223 for the GIL, and the
             // replay predicted 1.10× without it.
-            let work = threadWork(a)
             let busiest = work.indices.max { work[$0] < work[$1] }
             let ownProcess = busiest.map { a.threads[$0].process }
             let sameProcess = a.threads.indices.filter { $0 != busiest && a.threads[$0].process == ownProcess }
@@ -524,16 +528,15 @@ public enum Verdict {
             } else if workers <= 1 {
                 // The busiest thread's share of the CPU time: a pipeline whose other stages
                 // are light (a Rust producer at 79%, its consumer at 19%) is split, unevenly.
-                let share = Double(work.max() ?? 0) / Double(max(work.saturatingSum, 1))
-                let whole = share >= oneThreadShare
+                let whole = busiestShare >= oneThreadShare
                 limit = Limit(kind: "one busy thread", rule: 4,
                               summary: whole ? String(format: "a single busy thread (parallelism %.2f): the work is not split", parallelism)
-                                  : String(format: "a single busy thread (parallelism %.2f): it did %.0f%% of the work", parallelism, share * 100),
-                              numbers: ["parallelism": parallelism, "workers": 1, "busiestShare": share])
+                                  : String(format: "a single busy thread (parallelism %.2f): it did %.0f%% of the work", parallelism, busiestShare * 100),
+                              numbers: ["parallelism": parallelism, "workers": 1, "busiestShare": busiestShare])
                 sentences.append(whole
                     ? String(format: "One busy thread%@ did the work: it is not split, so %@ idled; %@.%@", whose, idle, parallelismText, python)
                     : String(format: "One busy thread%@ did most of the work (%.0f%% of the CPU time; no other thread did half as much), so %@ idled most of the time; %@.%@",
-                             whose, share * 100, idle, parallelismText, python))
+                             whose, busiestShare * 100, idle, parallelismText, python))
             } else {
                 limit = Limit(kind: "one busy thread", rule: 4,
                               summary: String(format: "one busy thread at a time (parallelism %.2f): %d workers one after another", parallelism, workers),
@@ -633,11 +636,7 @@ public enum Verdict {
                              duration(c.lengthNanoseconds), 100 * (share - 1))
             } ?? ""
             let atOnce = workersAtOnce < workers ? " (at most \(workersAtOnce) at a time)" : ""
-            // No thread did half the work, none other half the busiest's: many small threads
-            // (a server's thread per request), not "1 worker".
-            let work = threadWork(a)
-            let spread = workers == 1 && Double(work.max() ?? 0) < oneBusyShare * Double(max(work.saturatingSum, 1))
-            let who = spread ? "\(work.filter { $0 > 0 }.count) threads shared the work, none half of it; on \(coreCount(cores)) they"
+            let who = spreadWork ? "\(work.filter { $0 > 0 }.count) threads shared the work, none half of it; on \(coreCount(cores)) they"
                 : "\(workers) \(workers == 1 ? "worker" : "workers")\(atOnce) on \(coreCount(cores))"
             sentences.append(String(format: "Serial parts: %@ reached %@%@.", who, parallelismText, path))
         }

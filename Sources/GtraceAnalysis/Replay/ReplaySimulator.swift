@@ -92,10 +92,10 @@ struct ReplaySimulator {
     /// Those that start at a time, in start order…
     private var timedStarts: [Int] = []
     private var nextTimedStart = 0
-    /// …and those that start after a thread's operation, by that thread, in operation order.
-    private var startsAfter: [Int: [Int]] = [:]
-    /// Per thread: it has followers in `startsAfter` (checked on every change: no hashing there).
-    private var hasFollowers: [Bool] = []
+    /// …and, per thread, those that start after one of its operations, in operation order…
+    private var followers: [[Int]] = []
+    /// …of which this many are still waiting.
+    private var followersWaiting = 0
     /// Threads with followers whose pc or status changed since those were last checked.
     private var moved: [Int] = []
 
@@ -128,21 +128,21 @@ struct ReplaySimulator {
             let pid = program.pidOfProcess.indices.contains(t.process) ? program.pidOfProcess[t.process] : -1
             threadsOfPid[pid, default: []].append(t.index)
         }
+        followers = Array(repeating: [], count: threads.count)
         for t in threads.indices {
             if let after = startAfterOf[t], threads.indices.contains(after.thread) {
-                startsAfter[after.thread, default: []].append(t)
+                followers[after.thread].append(t)
+                followersWaiting += 1
             } else if startAfterOf[t] == nil {
                 timedStarts.append(t)
             }
         }
         timedStarts.sort { (startOf[$0], $0) < (startOf[$1], $1) }
-        hasFollowers = Array(repeating: false, count: threads.count)
-        for (thread, followers) in startsAfter {
-            startsAfter[thread] = followers.sorted { (startAfterOf[$0]?.ops ?? 0, $0) < (startAfterOf[$1]?.ops ?? 0, $1) }
-            hasFollowers[thread] = true
+        for thread in followers.indices where followers[thread].count > 1 {
+            followers[thread].sort { (startAfterOf[$0]?.ops ?? 0, $0) < (startAfterOf[$1]?.ops ?? 0, $1) }
         }
         // A start after an operation already reached (the creator's first) is due at once.
-        moved = startsAfter.keys.sorted()
+        moved = followers.indices.filter { !followers[$0].isEmpty }
     }
 
     struct Outcome {
@@ -317,7 +317,7 @@ struct ReplaySimulator {
     }
 
     private mutating func grant(_ lock: Int, to next: Int, by t: Int) {
-        if hasFollowers[next] { moved.append(next) }
+        if !followers[next].isEmpty { moved.append(next) }
         threads[next].pc += 1
         threads[next].status = .active
         threads[next].unblocks.append((time, t, lock))
@@ -339,10 +339,9 @@ struct ReplaySimulator {
             var position = 0
             admitStarts(into: &live, before: &position)
             // Every thread started: the plain scan (a dense trace steps millions of times).
-            while changed, startsAfter.isEmpty, nextTimedStart == timedStarts.count {
+            while changed, followersWaiting == 0, nextTimedStart == timedStarts.count {
                 changed = false
-                for t in live where threads[t].status != .done && threads[t].status != .running && threads[t].status != .ready
-                    && threads[t].status != .delaying && threads[t].status != .blockedOnLock && advance(t) {
+                for t in live where hasZeroTimeWork(t) && advance(t) {
                     changed = true
                     someoneFinished = someoneFinished || threads[t].status == .done
                 }
@@ -352,11 +351,10 @@ struct ReplaySimulator {
                 position = 0
                 while position < live.count {
                     let t = live[position]
-                    if threads[t].status != .done && threads[t].status != .running && threads[t].status != .ready
-                        && threads[t].status != .delaying && threads[t].status != .blockedOnLock && advance(t) {
+                    if hasZeroTimeWork(t) && advance(t) {
                         changed = true
                         someoneFinished = someoneFinished || threads[t].status == .done
-                        if hasFollowers[t] { moved.append(t) }
+                        if !followers[t].isEmpty { moved.append(t) }
                         if !moved.isEmpty { admitStarts(into: &live, before: &position) }
                     }
                     position += 1
@@ -415,7 +413,7 @@ struct ReplaySimulator {
                     }
                 }
                 if threads[t].remaining == 0 {
-                    if hasFollowers[t] { moved.append(t) }
+                    if !followers[t].isEmpty { moved.append(t) }
                     threads[t].pc += 1
                     threads[t].status = .active
                 } else if threads[t].sliceLeft == 0 && readyHead < readyQueue.count {
@@ -428,7 +426,7 @@ struct ReplaySimulator {
             }
             swap(&running, &stillRunning)
             for t in live where threads[t].status == .delaying && threads[t].wakeAt <= time {
-                if hasFollowers[t] { moved.append(t) }
+                if !followers[t].isEmpty { moved.append(t) }
                 threads[t].pc += 1
                 threads[t].status = .active
             }
@@ -438,6 +436,15 @@ struct ReplaySimulator {
         guard !gaveUp else { return Outcome(wallNanoseconds: 0, stuckThreads: threads.count - finished.count, gaveUp: true) }
         return Outcome(wallNanoseconds: wall, stuckThreads: threads.count - finished.count,
                        criticalPath: scenario.cores == nil ? criticalPath() : nil)
+    }
+
+    /// A thread the zero-time scan advances: not done, not on or waiting for a CPU, not
+    /// delaying, not queued on a lock (those move only as time passes or a lock is let go).
+    private func hasZeroTimeWork(_ t: Int) -> Bool {
+        switch threads[t].status {
+        case .done, .running, .ready, .delaying, .blockedOnLock: return false
+        case .notStarted, .active, .waiting: return true
+        }
     }
 
     /// Moves the threads whose start is reached into `live`, in index order. `position` is
@@ -459,16 +466,14 @@ struct ReplaySimulator {
             nextTimedStart += 1
         }
         while let thread = moved.popLast() {
-            guard var followers = startsAfter[thread] else { continue }
             var started = 0
-            while started < followers.count, let after = startAfterOf[followers[started]], reached(thread, after.ops) {
-                admit(followers[started])
+            while started < followers[thread].count, let after = startAfterOf[followers[thread][started]], reached(thread, after.ops) {
+                admit(followers[thread][started])
                 started += 1
             }
             guard started > 0 else { continue }
-            followers.removeFirst(started)
-            startsAfter[thread] = followers.isEmpty ? nil : followers
-            hasFollowers[thread] = !followers.isEmpty
+            followers[thread].removeFirst(started)
+            followersWaiting -= started
         }
     }
 
