@@ -82,6 +82,7 @@ extension Analyzer {
             return prediction(scenario, outcome)
         }
         stats.unexplainedWaitNanoseconds = program.unexplainedNanoseconds
+        if !program.initialTokens.isEmpty { stats.mutexPythonLocks = program.initialTokens.keys.sorted() }
         stats.keptWaitNanoseconds = program.keptNanoseconds
         stats.unexplainedWaits = program.unexplainedWaits.compactMap { w in
             guard tables.threads.indices.contains(w.thread) else { return nil }

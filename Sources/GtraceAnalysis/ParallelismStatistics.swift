@@ -42,6 +42,9 @@ public struct ParallelismStatistics: Sendable, Codable {
     /// The part of them the replay keeps as recorded (no waker, not even a guessed one):
     /// as long on any number of cores.
     public var keptWaitNanoseconds: UInt64 = 0
+    /// Python locks the replay without the GIL takes as mutexes (their holds keep threads
+    /// apart, not only their waits: `ReplayBuilder.keepTokens`), by lock index; nil: none.
+    public var mutexPythonLocks: [Int]?
     /// Kept waits of at least this share of the wall time are named beside any claim
     /// that more cores would not help (the verdict's and the parallelism bound's).
     public static let keptWaitsShare = 0.1

@@ -289,10 +289,16 @@ public enum Verdict {
                 if let w = prediction("without the GIL", cores: cores), gain(w) >= whatIfGain {
                     whatIf = w
                     whatIfSentence = asProcessesText(w)
+                    if let caveat = pyMutexHoldsCaveat(g) { whatIfSentence! += " " + caveat }
                     if let base = baseline(),
                        let shared = sharedObjects(a, pid: g.pid, saved: base.wall > w.wallNanoseconds ? base.wall - w.wallNanoseconds : 0) {
                         whatIfSentence! += " " + shared
                     }
+                } else if let w = prediction("without the GIL", cores: cores), let base = baseline() {
+                    // Processes would not run faster: the summary must not say they would.
+                    limit?.summary = String(format: "the GIL: held %.0f%% of the time with %.1f threads waiting; as processes the replay predicts no gain",
+                                            held * 100, g.averageWaiters)
+                    sentences.append(noGainAsProcesses(a, pid: g.pid, w, baseline: base.wall, measured: base.measured, cores: cores))
                 }
             }
         }

@@ -44,6 +44,35 @@ struct ReplayTests {
         #expect(Self.wall(relay, ReplayScenario(name: "unlimited", cores: nil)) == 150 * Self.ms)
     }
 
+    /// A Python lock's tokens (ReplayBuilder.keepTokens): two threads that each take it,
+    /// compute 10 ms and post it, 4 times, with the GIL (lock 0) around everything. With
+    /// the GIL, the tokens are not replayed and the GIL alone keeps them in turn; without
+    /// it, the lock does: 80 ms on 2 cores either way, where the lock's waits alone (none
+    /// were recorded) let them overlap in 40. A lock the recording shows only as a signal
+    /// keeps its waits; and tokens that would leave a thread stuck (posted by nobody) are
+    /// replayed again without them.
+    @Test func aPythonLockTakenAsAMutexKeepsThreadsInTurnWithoutTheGIL() {
+        var ops: [ReplayProgram.Op] = []
+        for _ in 0..<4 { ops += [.acquire(lock: 0), .take(lock: 1), .compute(10 * Self.ms), .post(lock: 1), .release(lock: 0)] }
+        let threads = (0..<2).map { ReplayProgram.Thread(index: $0, process: 0, tid: Int32(100 + $0), startAfter: nil, startNanoseconds: 0, ops: ops) }
+        var program = ReplayProgram(threads: threads, gilLocks: [0], recordedWallNanoseconds: 80 * Self.ms, startNanoseconds: 0,
+                                    pidOfProcess: [100], measuredOnCPU: true)
+        program.initialTokens = [1: 1]
+        #expect(Self.wall(program, ReplayScenario(name: "as recorded", cores: 2)) == 80 * Self.ms)
+        #expect(Self.wall(program, ReplayScenario(name: "without the GIL", cores: 2, removeGIL: true)) == 80 * Self.ms)
+        var signalOnly = program
+        signalOnly.initialTokens = [:]
+        #expect(Self.wall(signalOnly, ReplayScenario(name: "without the GIL", cores: 2, removeGIL: true)) == 40 * Self.ms)
+        // Thread 1 takes a token no one posts: the replay drops the tokens rather than stop.
+        var stuck = program
+        stuck.threads[1].ops.insert(.take(lock: 2), at: 0)
+        stuck.initialTokens = [1: 1, 2: 0]
+        var simulator = ReplaySimulator(program: stuck, scenario: ReplayScenario(name: "without the GIL", cores: 2, removeGIL: true))
+        let outcome = simulator.run()
+        #expect(outcome.stuckThreads == 0)
+        #expect(outcome.wallNanoseconds == 40 * Self.ms)
+    }
+
     @Test func coresAndALockBoundTheWallTime() {
         let program = Self.twoThreadsSharingALock()
         #expect(Self.wall(program, ReplayScenario(name: "1 core", cores: 1)) == 20 * Self.ms)

@@ -81,6 +81,18 @@ struct ReplayBuilder {
     private let semaphoreLocks: LockSet
     /// Per thread and Python lock, the post the thread already took.
     private var takenPost: [ObjectKey: Taken] = [:]
+    /// Per Python lock, its posts less its takes so far, and the lowest that reached.
+    private var tokenBalance: [Int: (now: Int, lowest: Int)] = [:]
+    /// Per Python lock: its token operations, and its holds that one thread took and
+    /// let go (its current one, their count and total), for `keepTokens()`.
+    private var tokenUse: [Int: (ops: Int, holder: Int, since: UInt64, holds: Int, held: UInt64, mutex: Bool)] = [:]
+    /// Per Python lock, the threads that held it at least once, then those that held it twice.
+    private var tokenHolders: [Int: (once: Set<Int>, twice: Set<Int>)] = [:]
+    /// Token operations appended: counted apart from `operationCount` until `keepTokens()`.
+    private var tokenOps = 0
+    /// Per thread, the operations the base merge would have joined to the operation
+    /// before the token operations in front of them (`append`).
+    private var mergesAcrossTokens: [[Int]]
     /// The current blocking call was a Python lock's wait, already replayed.
     private var semaphoreWaitReplayed: [Bool]
     private var kills: [Int32: Point] = [:]
@@ -123,6 +135,7 @@ struct ReplayBuilder {
         blockBegan = Array(repeating: 0, count: n)
         blockSmall = Array(repeating: 0, count: n)
         blockArgument = Array(repeating: 0, count: n)
+        mergesAcrossTokens = Array(repeating: [], count: n)
         gilLocks = Set(tables.gils.compactMap(\.lock))
         gilLockSet = LockSet(gilLocks)
         semaphoreLocks = LockSet(tables.locks.filter { $0.kind == .pythonLock }.map(\.index))
@@ -193,19 +206,44 @@ struct ReplayBuilder {
 
     private mutating func append(_ t: Int, _ op: ReplayProgram.Op) {
         guard operationCount <= operationLimit else { return }
+        if op.isToken {
+            threads[t].ops.append(op)
+            tokenOps += 1
+            return
+        }
         // Merge neighbours of the same kind: fewer operations, same replay.
         if let last = threads[t].ops.last, threads[t].ops.count > barrier[t] {
-            switch (last, op) {
-            case let (.compute(a), .compute(b)): threads[t].ops[threads[t].ops.count - 1] = .compute(a + b); return
-            case let (.delay(a), .delay(b)): threads[t].ops[threads[t].ops.count - 1] = .delay(a + b); return
-            case let (.foreign(a), .foreign(b)): threads[t].ops[threads[t].ops.count - 1] = .foreign(a + b); return
-            default: break
+            if let merged = Self.merged(last, op) {
+                threads[t].ops[threads[t].ops.count - 1] = merged
+                return
+            }
+            if last.isToken {
+                // What the merge would do without the token operations in between, should
+                // `keepTokens()` drop them all.
+                var before = threads[t].ops.count - 2
+                while before >= 0, before > threads[t].ops.count - 64, threads[t].ops[before].isToken { before -= 1 }
+                if before >= barrier[t], Self.merged(threads[t].ops[before], op) != nil {
+                    // Counted by `keepTokens()` if it stays apart.
+                    mergesAcrossTokens[t].append(threads[t].ops.count)
+                    threads[t].ops.append(op)
+                    return
+                }
             }
         }
         threads[t].ops.append(op)
         operationCount += 1
         if operationCount > operationLimit {
             for i in threads.indices { threads[i].ops = [] }
+        }
+    }
+
+    /// Two neighbours of the same kind as one operation: the same replay.
+    private static func merged(_ a: ReplayProgram.Op, _ b: ReplayProgram.Op) -> ReplayProgram.Op? {
+        switch (a, b) {
+        case let (.compute(x), .compute(y)): return .compute(x + y)
+        case let (.delay(x), .delay(y)): return .delay(x + y)
+        case let (.foreign(x), .foreign(y)): return .foreign(x + y)
+        default: return nil
         }
     }
 
@@ -385,10 +423,15 @@ struct ReplayBuilder {
     /// (sem_trywait, with the GIL held) is no wait: tying it to the post would
     /// make a thread wait for another while holding the GIL, a deadlock the
     /// recording never had. A wait that timed out or was interrupted is a delay.
+    /// Each take and post is also a token operation (`take`, `post`), which only a
+    /// scenario without the GIL replays: there a free take waits for a token, so
+    /// a `with lock:` around CPU work, which the GIL kept from ever being
+    /// contended, still lets one thread at a time through.
     private mutating func semaphore(_ t: Int, _ kind: EventKind, at time: UInt64) {
         switch kind {
         case let .lockAcquire(lock, _):
             if let post = lastRelease[lock] { takenPost[ObjectKey(thread: t, object: UInt64(lock))] = Taken(post) }
+            takeToken(t, lock, at: time)
         case let .lockAcquired(lock, _):
             let key = ObjectKey(thread: t, object: UInt64(lock))
             if let post = lastRelease[lock], post.thread != t, takenPost[key] != Taken(post), post.time <= time {
@@ -401,15 +444,123 @@ struct ReplayBuilder {
                 // process) is left to the call's end, which finds its waker by time.
                 if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
             }
+            takeToken(t, lock, at: time)
         case .lockWait:
             lockWaitBegan[t] = time
         case .lockFailed:
             if time > lockWaitBegan[t] { append(t, .delay(time - lockWaitBegan[t])) }
             if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
         case let .lockRelease(lock, _):
+            postToken(t, lock, at: time)
             lastRelease[lock] = point(t, at: time)
         default:
             break
+        }
+    }
+
+    private mutating func takeToken(_ t: Int, _ lock: Int, at time: UInt64) {
+        append(t, .take(lock: lock))
+        var balance = tokenBalance[lock] ?? (0, 0)
+        balance.now -= 1
+        balance.lowest = min(balance.lowest, balance.now)
+        tokenBalance[lock] = balance
+        var use = tokenUse[lock] ?? (0, -1, 0, 0, 0, true)
+        use.ops += 1
+        if use.holder >= 0 { use.mutex = false }  // taken again before its post
+        (use.holder, use.since) = (t, time)
+        tokenUse[lock] = use
+    }
+
+    private mutating func postToken(_ t: Int, _ lock: Int, at time: UInt64) {
+        append(t, .post(lock: lock))
+        tokenBalance[lock, default: (0, 0)].now += 1
+        var use = tokenUse[lock] ?? (0, -1, 0, 0, 0, true)
+        use.ops += 1
+        if use.holder == t, time >= use.since {
+            use.holds += 1
+            use.held = use.held.adding(saturating: time - use.since)
+            // A hold of nearly the thread's whole life is a `_tstate_lock`'s (the thread's
+            // end, which `join` waits for): one of the locks an address may stand for.
+            let info = tables.threads[t]
+            if let end = info.endNanoseconds, end > info.startNanoseconds,
+               time - use.since >= (end - info.startNanoseconds) - (end - info.startNanoseconds) / 10 { use.mutex = false }
+            var holders = tokenHolders[lock] ?? ([], [])
+            if !holders.once.insert(t).inserted { holders.twice.insert(t) }
+            tokenHolders[lock] = holders
+        } else {
+            use.mutex = false  // posted by another thread, or not taken
+        }
+        use.holder = -1
+        tokenUse[lock] = use
+    }
+
+    /// Keeps the token operations of the Python locks whose holds could keep threads
+    /// apart without the GIL: used as mutexes only (each take by a thread when no other
+    /// held it, each post by the thread that took it), held for at least 1% of the run,
+    /// by at least two threads twice each, longest held first, within the operation
+    /// limit. A lock used as a signal (a Condition's waiter lock, taken twice by its
+    /// waiter and posted by the notifier) is replayed by its waits alone. So are most
+    /// addresses that several locks used one after another, which the trace cannot tell
+    /// apart (it does not say when one was freed and the next made): a `Thread`'s
+    /// `_tstate_lock`, held by each thread once for its whole life, and a lock per connection or per task,
+    /// taken by one thread. (A server's 100 request threads, whose `_tstate_lock`s
+    /// shared a few addresses, were replayed as taking turns on them, and 96 of them
+    /// never ended.) The others' are dropped (a
+    /// `queue.Queue`'s mutex, taken 400 000 times for a microsecond each, would double a
+    /// dense trace's operations), and with them the replay is the one without tokens:
+    /// the operations around them merged as they would have been.
+    private mutating func keepTokens(span: UInt64) {
+        var budget = operationLimit - operationCount
+        var kept = Set<Int>()
+        let candidates = tokenUse.filter {
+            $0.value.mutex && (tokenHolders[$0.key]?.twice.count ?? 0) >= 2 && $0.value.held >= span / 100
+        }
+        // Each token operation kept adds itself and may keep two neighbours apart.
+        for (lock, use) in candidates.sorted(by: { ($0.value.held, $1.key) > ($1.value.held, $0.key) }) where 2 * use.ops <= budget {
+            kept.insert(lock)
+            budget -= 2 * use.ops
+        }
+        tokenBalance = tokenBalance.filter { kept.contains($0.key) }
+        guard tokenOps > 0 else { return }
+        var indexMaps: [Int: [Int]] = [:]
+        for t in threads.indices where threads[t].ops.contains(where: \.isToken) {
+            let ops = threads[t].ops
+            var merges = mergesAcrossTokens[t][...]
+            var out: [ReplayProgram.Op] = []
+            out.reserveCapacity(ops.count)
+            var map = Array(repeating: 0, count: ops.count + 1)
+            for (k, op) in ops.enumerated() {
+                map[k] = out.count
+                if case let .take(lock) = op, !kept.contains(lock) { continue }
+                if case let .post(lock) = op, !kept.contains(lock) { continue }
+                while let m = merges.first, m < k { merges.removeFirst() }
+                if merges.first == k {
+                    if let last = out.last, let merged = Self.merged(last, op) {
+                        out[out.count - 1] = merged
+                        continue
+                    }
+                    operationCount += 1
+                    if case .compute = op { threads[t].continuesAcrossTokens.insert(out.count) }
+                }
+                if op.isToken { operationCount += 1 }
+                out.append(op)
+            }
+            map[ops.count] = out.count
+            threads[t].ops = out
+            indexMaps[t] = map
+        }
+        // Points are operation counts: moved with the operations.
+        func moved(_ thread: Int, _ ops: Int) -> Int {
+            guard let map = indexMaps[thread] else { return ops }
+            return map[min(ops, map.count - 1)]
+        }
+        for t in threads.indices {
+            if let after = threads[t].startAfter { threads[t].startAfter = (after.thread, moved(after.thread, after.ops)) }
+            for i in threads[t].ops.indices {
+                if case let .waitFor(thread, ops, lock) = threads[t].ops[i] {
+                    threads[t].ops[i] = .waitFor(thread: thread, ops: moved(thread, ops), lock: lock)
+                }
+            }
         }
     }
 
@@ -716,10 +867,11 @@ struct ReplayBuilder {
             for p in processesOfPid[pid] ?? [] where tables.processes[p].exitKind == .signal {
                 guard let end = tables.processes[p].endNanoseconds, kill.time <= end else { continue }
                 for t in threadsOfProcess[p] {
-                    guard let last = threads[t].ops.last else { continue }
-                    switch last {
+                    // (Token operations after it run after the wait: they take no time.)
+                    guard let lastIndex = threads[t].ops.lastIndex(where: { !$0.isToken }) else { continue }
+                    switch threads[t].ops[lastIndex] {
                     case .delay, .foreign:
-                        threads[t].ops[threads[t].ops.count - 1] = .waitFor(thread: kill.thread, ops: kill.ops)
+                        threads[t].ops[lastIndex] = .waitFor(thread: kill.thread, ops: kill.ops)
                     default:
                         threads[t].ops.append(.waitFor(thread: kill.thread, ops: kill.ops))
                     }
@@ -728,10 +880,12 @@ struct ReplayBuilder {
         }
         unexplained.sort { ($0.nanoseconds, $1.startNanoseconds) > ($1.nanoseconds, $0.startNanoseconds) }
         let start = tables.processes.map(\.startNanoseconds).min() ?? 0
+        if operationCount <= operationLimit { keepTokens(span: traceEnd > start ? traceEnd - start : 0) }
         return ReplayProgram(threads: threads, gilLocks: gilLocks, recordedWallNanoseconds: traceEnd > start ? traceEnd - start : 0,
                              startNanoseconds: start, pidOfProcess: tables.processes.map(\.pid), measuredOnCPU: perf,
                              operationCount: operationCount, overLimit: operationCount > operationLimit,
                              unexplainedWaits: Array(unexplained.prefix(10)), unexplainedNanoseconds: unexplainedTotal, keptNanoseconds: keptTotal,
-                             wakeUps: wakeUps, wakeUpNanoseconds: wakeUpNanoseconds)
+                             wakeUps: wakeUps, wakeUpNanoseconds: wakeUpNanoseconds,
+                             initialTokens: tokenBalance.mapValues { -$0.lowest })
     }
 }

@@ -23,6 +23,13 @@ public struct ReplayProgram: Sendable {
         /// the lock the wait was for when it has no holds to replay (a Python
         /// lock's semaphore, a futex word), so that a scenario without it drops it.
         case waitFor(thread: Int, ops: Int, lock: Int? = nil)
+        /// A Python lock taken (`sem_trywait` or `sem_wait` returned): one of its
+        /// tokens, waiting in FIFO order for a `post` when it has none. Only in a
+        /// scenario without the GIL: with it, a take that had to wait would hold
+        /// the GIL the poster needs, where CPython lets it go (`ReplaySimulator`).
+        case take(lock: Int)
+        /// A Python lock let go (`sem_post`): a token for its first taker waiting, or kept.
+        case post(lock: Int)
         /// Wait until every thread of the processes with this pid has ended.
         case waitChild(pid: Int32)
         /// Time the recording lost to the machine, not to the program: runnable
@@ -31,6 +38,13 @@ public struct ReplayProgram: Sendable {
         /// delay in the replay of the recording as it was; nothing in predictions,
         /// which assume an idle machine.
         case foreign(UInt64)
+
+        var isToken: Bool {
+            switch self {
+            case .take, .post: return true
+            default: return false
+            }
+        }
     }
 
     /// A wait the replay keeps as a fixed delay because it could not tie its
@@ -53,6 +67,10 @@ public struct ReplayProgram: Sendable {
         public var startAfter: (thread: Int, ops: Int)?
         public var startNanoseconds: UInt64
         public var ops: [Op] = []
+        /// Compute operations that go on from the compute before the token operations in
+        /// front of them, as one, where tokens are not replayed: without those, the two
+        /// would have been one operation (the thread keeps its CPU and its slice).
+        public var continuesAcrossTokens: Set<Int> = []
     }
 
     public var threads: [Thread]
@@ -79,5 +97,9 @@ public struct ReplayProgram: Sendable {
     /// waiter's next record. Replayed only in the self-replay (`foreignLoad`).
     public var wakeUps = 0
     public var wakeUpNanoseconds: UInt64 = 0
+    /// Per Python lock with `take`/`post` operations, the tokens it starts with: the
+    /// fewest that let the recorded order of takes and posts run (1 for a
+    /// `threading.Lock`; more for a semaphore posted by another process).
+    public var initialTokens: [Int: Int] = [:]
 }
 

@@ -66,6 +66,7 @@ struct ReplaySimulator {
     // The program's parts in flat arrays: no struct copies in the hot loop.
     private let opsOf: [[ReplayProgram.Op]]
     private let startAfterOf: [(thread: Int, ops: Int)?]
+    private let continuesAcrossTokensOf: [Set<Int>]
     private let startOf: [UInt64]
     private var threads: [SimThread]
     /// Per lock id: its holder (-1: free) and its waiters in arrival order.
@@ -78,6 +79,9 @@ struct ReplaySimulator {
     private var readers: [Int]
     /// Per thread: the locks it holds for reading, once per hold.
     private var readHolds: [[Int]]
+    /// Per lock id: a Python lock's tokens (`take`, `post`); nil when this scenario keeps
+    /// the GIL and so replays Python locks as signals only.
+    private var tokens: [Int]?
     private let skipped: [Bool]
     /// The lock id each recorded lock is replayed as: itself, or the one shared GIL.
     private let replayedLock: [Int]
@@ -99,11 +103,14 @@ struct ReplaySimulator {
     /// Threads with followers whose pc or status changed since those were last checked.
     private var moved: [Int] = []
 
-    init(program: ReplayProgram, scenario: ReplayScenario) {
+    /// `tokens`: replay Python locks' tokens where the scenario has no GIL (`run()` turns
+    /// them off when they leave threads stuck).
+    init(program: ReplayProgram, scenario: ReplayScenario, tokens useTokens: Bool = true) {
         self.program = program
         self.scenario = scenario
         opsOf = program.threads.map(\.ops)
         startAfterOf = program.threads.map(\.startAfter)
+        continuesAcrossTokensOf = program.threads.map(\.continuesAcrossTokens)
         startOf = program.threads.map { $0.startNanoseconds > program.startNanoseconds ? $0.startNanoseconds - program.startNanoseconds : 0 }
         var lockCount = 0
         for ops in opsOf {
@@ -113,6 +120,8 @@ struct ReplaySimulator {
                 if case let .release(lock) = op { lockCount = max(lockCount, lock + 1) }
                 if case let .waitFor(_, _, lock?) = op { lockCount = max(lockCount, lock + 1) }
                 if case let .pollDelay(_, lock) = op { lockCount = max(lockCount, lock + 1) }
+                if case let .take(lock) = op { lockCount = max(lockCount, lock + 1) }
+                if case let .post(lock) = op { lockCount = max(lockCount, lock + 1) }
             }
         }
         owner = Array(repeating: -1, count: lockCount)
@@ -123,6 +132,11 @@ struct ReplaySimulator {
         skipped = (0..<lockCount).map { $0 == scenario.removedLock || (scenario.removeGIL && program.gilLocks.contains($0)) }
         let sharedGIL = program.gilLocks.min()
         replayedLock = (0..<lockCount).map { scenario.shareGIL && program.gilLocks.contains($0) ? sharedGIL ?? $0 : $0 }
+        if scenario.removeGIL && useTokens && !program.initialTokens.isEmpty {
+            var initial = Array(repeating: 0, count: lockCount)
+            for (lock, count) in program.initialTokens where initial.indices.contains(lock) { initial[lock] = count }
+            tokens = initial
+        }
         threads = program.threads.map { _ in SimThread() }
         for t in program.threads {
             let pid = program.pidOfProcess.indices.contains(t.process) ? program.pidOfProcess[t.process] : -1
@@ -266,6 +280,26 @@ struct ReplaySimulator {
                 if threads[t].status == .waiting { threads[t].unblocks.append((time, thread, nil)) }
                 threads[t].status = .active
                 threads[t].pc += 1
+            case let .take(lock):
+                if tokens == nil || skips(lock) {
+                    threads[t].pc += 1
+                } else if tokens![lock] > 0 {
+                    tokens![lock] -= 1
+                    threads[t].pc += 1
+                } else {
+                    threads[t].status = .blockedOnLock
+                    lockWaiters[lock].append(t)
+                    return true
+                }
+            case let .post(lock):
+                threads[t].pc += 1
+                if tokens != nil, !skips(lock) {
+                    if lockWaiters[lock].isEmpty {
+                        tokens![lock] += 1
+                    } else {
+                        grant(lock, to: lockWaiters[lock].removeFirst(), by: t)
+                    }
+                }
             case let .waitChild(pid):
                 guard childDone(pid) else {
                     threads[t].status = .waiting
@@ -319,11 +353,22 @@ struct ReplaySimulator {
     private mutating func grant(_ lock: Int, to next: Int, by t: Int) {
         if !followers[next].isEmpty { moved.append(next) }
         threads[next].pc += 1
+        skipTokens(next)
         threads[next].status = .active
         threads[next].unblocks.append((time, t, lock))
     }
 
+    /// Replays the scenario. When Python locks' tokens leave threads stuck (locks the
+    /// trace cannot tell apart at one address, taken in another order than recorded), it
+    /// replays it again without them: their waits alone, as with the GIL.
     mutating func run() -> Outcome {
+        let outcome = runOnce()
+        guard tokens != nil, outcome.stuckThreads > 0 else { return outcome }
+        var again = ReplaySimulator(program: program, scenario: scenario, tokens: false)
+        return again.runOnce()
+    }
+
+    private mutating func runOnce() -> Outcome {
         let cores = scenario.cores ?? Int.max
         var guardSteps = 0, work = 0, gaveUp = false
         var stillRunning: [Int] = []
@@ -403,6 +448,10 @@ struct ReplaySimulator {
             stillRunning.removeAll(keepingCapacity: true)
             for t in running {
                 threads[t].remaining -= min(elapsed, threads[t].remaining)
+                if threads[t].remaining == 0, tokens == nil, let next = computeAfterTokens(t) {
+                    if !followers[t].isEmpty { moved.append(t) }
+                    (threads[t].pc, threads[t].remaining) = next
+                }
                 if threads[t].sliceLeft != UInt64.max {
                     if elapsed <= threads[t].sliceLeft {
                         threads[t].sliceLeft -= elapsed
@@ -415,6 +464,7 @@ struct ReplaySimulator {
                 if threads[t].remaining == 0 {
                     if !followers[t].isEmpty { moved.append(t) }
                     threads[t].pc += 1
+                    skipTokens(t)
                     threads[t].status = .active
                 } else if threads[t].sliceLeft == 0 && readyHead < readyQueue.count {
                     threads[t].status = .ready  // slice used up and others wait: back of the queue
@@ -428,6 +478,7 @@ struct ReplaySimulator {
             for t in live where threads[t].status == .delaying && threads[t].wakeAt <= time {
                 if !followers[t].isEmpty { moved.append(t) }
                 threads[t].pc += 1
+                skipTokens(t)
                 threads[t].status = .active
             }
         }
@@ -436,6 +487,24 @@ struct ReplaySimulator {
         guard !gaveUp else { return Outcome(wallNanoseconds: 0, stuckThreads: threads.count - finished.count, gaveUp: true) }
         return Outcome(wallNanoseconds: wall, stuckThreads: threads.count - finished.count,
                        criticalPath: scenario.cores == nil ? criticalPath() : nil)
+    }
+
+    /// Where tokens are not replayed, passes the token operations at `t`'s pc at once, as
+    /// the operations they stand between do without them: a thread let go at a post would
+    /// otherwise see it one scan after the threads scanned before it.
+    private mutating func skipTokens(_ t: Int) {
+        guard tokens == nil else { return }
+        while threads[t].pc < opsOf[t].count, opsOf[t][threads[t].pc].isToken { threads[t].pc += 1 }
+    }
+
+    /// The compute operation after the token operations that follow `t`'s current one,
+    /// when the two are one where tokens are not replayed (`continuesAcrossTokens`).
+    private func computeAfterTokens(_ t: Int) -> (pc: Int, ns: UInt64)? {
+        guard !continuesAcrossTokensOf[t].isEmpty else { return nil }
+        var next = threads[t].pc + 1
+        while next < opsOf[t].count, opsOf[t][next].isToken { next += 1 }
+        guard continuesAcrossTokensOf[t].contains(next), case let .compute(ns) = opsOf[t][next], ns > 0 else { return nil }
+        return (next, ns)
     }
 
     /// A thread the zero-time scan advances: not done, not on or waiting for a CPU, not
