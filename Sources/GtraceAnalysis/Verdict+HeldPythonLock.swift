@@ -34,7 +34,7 @@ extension Verdict {
     /// same four threads spinning under one lock on 3.14 were predicted "1.81× faster".
     static func pyMutexHoldsCaveat(_ g: GILStatistics) -> String? {
         guard let minor = pythonMinorVersion(g.python), minor >= 14 else { return nil }
-        return "From CPython 3.14 gtrace sees a threading.Lock only when a thread waits for it: if the threads hold one while they compute (the GIL let them take it in turn without waiting), processes that share it would take turns on it and gain less."
+        return "From CPython 3.14 gtrace sees a threading.Lock or Semaphore only when a thread waits for it: if the threads hold one while they compute (the GIL let them take it in turn without waiting), processes that share it would take turns on it and gain less."
     }
 
     /// 14 for "CPython 3.14.2"; nil when not a CPython 3 version.

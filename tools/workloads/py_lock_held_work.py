@@ -5,8 +5,9 @@
 MODE "threads": WORKERS threads each HOLDS times spin HOLD_MS of their own CPU time
 inside `with lock:` on one threading.Lock, then sleep 1 ms outside it. "processes":
 the same in processes sharing one multiprocessing.Lock. "threads-nolock" and
-"processes-nolock": the same spins without the lock. Prints one line of JSON with
-the wall time."""
+"processes-nolock": the same spins without the lock. "threads-semaphore" and
+"processes-semaphore": under a threading.Semaphore(1), or a multiprocessing one.
+Prints one line of JSON with the wall time."""
 import json
 import multiprocessing as mp
 import sys
@@ -37,10 +38,15 @@ def main():
     holds = int(sys.argv[3]) if len(sys.argv) > 3 else 20
     hold_s = (float(sys.argv[4]) if len(sys.argv) > 4 else 5.0) / 1000
     if mode.startswith("threads"):
-        lock = threading.Lock() if mode == "threads" else NoLock()
+        if mode == "threads":
+            lock = threading.Lock()
+        elif mode == "threads-semaphore":
+            lock = threading.Semaphore(1)
+        else:
+            lock = NoLock()
         runners = [threading.Thread(target=work, args=(lock, holds, hold_s)) for _ in range(workers)]
     else:
-        lock = mp.Lock() if mode == "processes" else NoLock()
+        lock = {"processes": mp.Lock, "processes-semaphore": lambda: mp.Semaphore(1)}.get(mode, NoLock)()
         runners = [mp.Process(target=work, args=(lock, holds, hold_s)) for _ in range(workers)]
     start = time.perf_counter()
     for r in runners:
