@@ -502,13 +502,13 @@ struct ReplayBuilder {
     /// waiter and posted by the notifier) is replayed by its waits alone. So are most
     /// addresses that several locks used one after another, which the trace cannot tell
     /// apart (it does not say when one was freed and the next made): a `Thread`'s
-    /// `_tstate_lock`, held by each thread once for its whole life, and a lock per connection or per task,
-    /// taken by one thread. (A server's 100 request threads, whose `_tstate_lock`s
-    /// shared a few addresses, were replayed as taking turns on them, and 96 of them
-    /// never ended.) The others' are dropped (a
+    /// `_tstate_lock`, held by each thread once for its whole life, and a lock per
+    /// connection or per task, taken by one thread. (A server's 100 request threads,
+    /// whose `_tstate_lock`s shared a few addresses, were replayed as taking turns on
+    /// them, and 96 of them never ended.) The others' token operations are dropped (a
     /// `queue.Queue`'s mutex, taken 400 000 times for a microsecond each, would double a
-    /// dense trace's operations), and with them the replay is the one without tokens:
-    /// the operations around them merged as they would have been.
+    /// dense trace's operations), and the operations around them merged as they would
+    /// have been without them.
     private mutating func keepTokens(span: UInt64) {
         var budget = operationLimit - operationCount
         var kept = Set<Int>()
