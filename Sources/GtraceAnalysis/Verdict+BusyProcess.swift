@@ -47,6 +47,19 @@ extension Verdict {
         return BusyProcess(busy: busy, waiting: waiting)
     }
 
+    /// Share of the tree's CPU time the busy process used (most of it), from which it is
+    /// the limit even when the run kept the cores busy: a pool's parent and two spawned
+    /// workers reached parallelism 1.51 on 2 cores in one test run (the parent ~1 CPU, its
+    /// threads taking turns on its GIL), and the verdict fell to "Serial parts", while
+    /// more cores would not have sped up the process the others waited for.
+    static let busyProcessCPUShare = 0.5
+
+    static func busyProcessKeptTheCoresBusy(_ a: TraceAnalysis, _ b: BusyProcess) -> Bool {
+        let tree = a.processes.map { $0.onCPUNanoseconds ?? $0.cpuNanoseconds }.saturatingSum
+        let busy = b.busy.onCPUNanoseconds ?? b.busy.cpuNanoseconds
+        return tree > 0 && Double(busy) >= busyProcessCPUShare * Double(tree)
+    }
+
     /// The rule's sentence.
     static func busyProcessText(_ a: TraceAnalysis, _ b: BusyProcess, parallelism: String) -> String {
         let shown = b.waiting.prefix(4).map { String(format: "%.2f", $0.averageParallelism) }

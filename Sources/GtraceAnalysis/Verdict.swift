@@ -250,7 +250,7 @@ public enum Verdict {
         // messages with (Verdict+BusyProcess.swift): a lock they shared while waiting passes
         // that wait on and is not the limit, and the busy one's threads under its GIL (rule 1)
         // are multiprocessing's own (a pool's task and result handlers), said in its sentence.
-        if limit == nil, !coresKeptBusy, let b = busyProcess(a) {
+        if limit == nil, let b = busyProcess(a), !coresKeptBusy || busyProcessKeptTheCoresBusy(a, b) {
             limit = Limit(kind: "busy process", rule: 2,
                           summary: String(format: "process %d: %.2f CPUs on average while the %d processes it exchanged work with waited for it",
                                           b.busy.pid, b.busy.averageParallelism, b.waiting.count),
