@@ -458,7 +458,15 @@ struct ReplayBuilder {
         }
     }
 
+    /// A lock whose first this many holds averaged under `tokenHoldMinimum` keeps no
+    /// tokens (`keepTokens`), and gets no more token operations: a `queue.Queue`'s mutex,
+    /// held a microsecond at a time, doubled the memory of a dense trace's report and
+    /// added 10% to its time, for tokens dropped at the end.
+    static let tokenHoldsJudged = 64
+    static let tokenHoldMinimum: UInt64 = 10_000
+
     private mutating func takeToken(_ t: Int, _ lock: Int, at time: UInt64) {
+        if let use = tokenUse[lock], !use.mutex { return }
         append(t, .take(lock: lock))
         var balance = tokenBalance[lock] ?? (0, 0)
         balance.now -= 1
@@ -472,6 +480,7 @@ struct ReplayBuilder {
     }
 
     private mutating func postToken(_ t: Int, _ lock: Int, at time: UInt64) {
+        if let use = tokenUse[lock], !use.mutex { return }
         append(t, .post(lock: lock))
         tokenBalance[lock, default: (0, 0)].now += 1
         var use = tokenUse[lock] ?? (0, -1, 0, 0, 0, true)
@@ -484,6 +493,7 @@ struct ReplayBuilder {
             let info = tables.threads[t]
             if let end = info.endNanoseconds, end > info.startNanoseconds,
                time - use.since >= (end - info.startNanoseconds) - (end - info.startNanoseconds) / 10 { use.mutex = false }
+            if use.holds == Self.tokenHoldsJudged, use.held / UInt64(use.holds) < Self.tokenHoldMinimum { use.mutex = false }
             var holders = tokenHolders[lock] ?? ([], [])
             if !holders.once.insert(t).inserted { holders.twice.insert(t) }
             tokenHolders[lock] = holders
@@ -496,7 +506,8 @@ struct ReplayBuilder {
 
     /// Keeps the token operations of the Python locks whose holds could keep threads
     /// apart without the GIL: used as mutexes only (each take by a thread when no other
-    /// held it, each post by the thread that took it), held for at least 1% of the run,
+    /// held it, each post by the thread that took it), held for at least 1% of the run
+    /// and not a few microseconds at a time (`tokenHoldMinimum`),
     /// by at least two threads twice each, longest held first, within the operation
     /// limit. A lock used as a signal (a Condition's waiter lock, taken twice by its
     /// waiter and posted by the notifier) is replayed by its waits alone. So are most
