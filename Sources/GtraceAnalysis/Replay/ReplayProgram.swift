@@ -98,8 +98,8 @@ public struct ReplayProgram: Sendable {
     public var wakeUps = 0
     public var wakeUpNanoseconds: UInt64 = 0
     /// Per Python lock with `take`/`post` operations, the tokens it starts with: the
-    /// fewest that let the recorded order of takes and posts run (1 for a
-    /// `threading.Lock`; more for a semaphore posted by another process).
+    /// fewest that let the recorded order of takes and posts run (1 for the locks
+    /// `ReplayBuilder.keepTokens` keeps, all used as mutexes).
     public var initialTokens: [Int: Int] = [:]
 }
 
