@@ -177,7 +177,8 @@ import Testing
     ///
     /// One job alone is no bound: on this 2-vCPU VM four jobs at once each
     /// use 0.08–0.14 s of CPU where one alone uses 0.08 s (a CI run failed on
-    /// it with a path of 140 ms, its longest job having used 140 ms of CPU).
+    /// it with a path of 140 ms; six recordings by hand had paths of 88–147
+    /// ms, each within 3 ms of its longest job's CPU time).
     /// So the path is held to the longest job's CPU in the recording, and
     /// that to the same four jobs run untraced, each timing its own CPU with
     /// the shell's `times`.
