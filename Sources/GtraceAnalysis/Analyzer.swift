@@ -250,6 +250,7 @@ public enum Analyzer {
         summary.onlineCPUs = info["cpus_online"].flatMap { Int($0) }
         summary.cpuQuota = info["cpu_quota"].flatMap { Double($0) }
         summary.cpuThrottledNanoseconds = info["cpu_throttled_ns"].flatMap { UInt64($0) }
+        summary.pythonSemaphores = PythonSemaphoreSite.parse(info)
         return summary
     }
 }

@@ -76,6 +76,25 @@ public struct RunSummary: Sendable, Codable {
     /// quota throttled the cgroup's threads during the run (summed over CPUs).
     public var cpuQuota: Double?
     public var cpuThrottledNanoseconds: UInt64?
+    /// The lines outside the standard library that made `threading.Semaphore`s, the
+    /// most first, with how many (INFO `python_semaphores`, "N site"; from session 25).
+    public var pythonSemaphores: [PythonSemaphoreSite]?
+}
+
+/// A line that made `count` `threading.Semaphore`s or `BoundedSemaphore`s.
+public struct PythonSemaphoreSite: Sendable, Codable, Equatable {
+    public var site: String
+    public var count: Int
+
+    /// From INFO `python_semaphores` values ("3 app.py:12 in main").
+    static func parse(_ info: RunInfo) -> [PythonSemaphoreSite]? {
+        let sites = info.values.filter { $0.key == "python_semaphores" }.compactMap { entry -> PythonSemaphoreSite? in
+            let parts = entry.value.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, let count = Int(parts[0]), count > 0 else { return nil }
+            return PythonSemaphoreSite(site: String(parts[1]), count: count)
+        }
+        return sites.isEmpty ? nil : sites
+    }
 }
 
 /// A process that loaded a spinning thread runtime (SpinWaitRuntime).

@@ -289,7 +289,7 @@ public enum Verdict {
                 if let w = prediction("without the GIL", cores: cores), gain(w) >= whatIfGain {
                     whatIf = w
                     whatIfSentence = asProcessesText(w)
-                    if let caveat = pyMutexHoldsCaveat(g) { whatIfSentence! += " " + caveat }
+                    if let caveat = pyMutexHoldsCaveat(g) ?? semaphoreCaveat(a) { whatIfSentence! += " " + caveat }
                     if let base = baseline(),
                        let shared = sharedObjects(a, pid: g.pid, saved: base.wall > w.wallNanoseconds ? base.wall - w.wallNanoseconds : 0) {
                         whatIfSentence! += " " + shared

@@ -418,6 +418,10 @@ struct TraceBuilder {
             info.append(("tree_user_ns", "\(user)"))
             info.append(("tree_system_ns", "\(system)"))
         }
+        // The lines that made the most threading.Semaphores (Verdict+HeldPythonLock.swift).
+        for (site, count) in pythonLocks.semaphores.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(3) {
+            info.append(("python_semaphores", "\(count) \(site)"))
+        }
         for warning in symbolWarnings { info.append(("warning", warning)) }
         for message in session.runtimeMessages { info.append(("warning", message)) }
         if loss.total > 0 {
@@ -522,6 +526,7 @@ struct PythonLockSites {
         locatedAt = []
         for (lock, location) in firstLocation { noteLocated(lock, at: location.time) }
         for (address, list) in later.creations { creations[address, default: []] += list }
+        for (site, count) in later.semaphores { semaphores[site, default: 0] += count }
         for (lock, time) in later.firstWait { firstWait[lock] = min(firstWait[lock] ?? time, time) }
         for (lock, interval) in later.longest.enumerated() { noteInterval(lock: lock, start: interval.start, end: interval.start + interval.length) }
         for (lock, sites) in later.totals {
@@ -545,7 +550,56 @@ struct PythonLockSites {
     }
 
     mutating func created(address: UInt64, at time: UInt64, frames: PythonStack, codes: [PythonCode]) {
-        creations[address, default: []].append((time, creationSite(frames, codes: codes)))
+        let site = creationSite(frames, codes: codes)
+        creations[address, default: []].append((time, site))
+        if let made = semaphoreMadeOutsideTheStandardLibrary(frames, codes: codes) {
+            semaphores[self.site(made, codes: codes), default: 0] += 1
+        }
+    }
+
+    /// Per line outside the standard library, the `threading.Semaphore`s (or
+    /// `BoundedSemaphore`s) made there. Who holds a semaphore leaves no record (a
+    /// counter under a Condition's lock, held a moment at a time), so the report can
+    /// only say that the program has one (Verdict+HeldPythonLock.swift).
+    private(set) var semaphores: [String: Int] = [:]
+
+    /// The frame that made a semaphore: the lock made in `Semaphore.__init__`
+    /// (threading.py), whose first caller outside threading.py is not in the standard
+    /// library (threading.py's directory, `site-packages` aside), e.g. not the idle
+    /// semaphore of every `ThreadPoolExecutor`.
+    mutating func semaphoreMadeOutsideTheStandardLibrary(_ frames: PythonStack, codes: [PythonCode]) -> PythonFrame? {
+        func code(_ f: PythonFrame) -> PythonCode? { f.code.flatMap { codes.indices.contains($0) ? codes[$0] : nil } }
+        guard let inner = frames.first.flatMap(code), inner.file.hasSuffix("/threading.py"), isSemaphoreInit(inner) else { return nil }
+        let library = String(inner.file.dropLast("threading.py".count))
+        guard let caller = frames.first(where: { code($0).map { !$0.file.hasSuffix("/threading.py") } ?? false }),
+              let file = code(caller)?.file else { return nil }
+        let standard = file.hasPrefix(library) && !file.contains("/site-packages/") && !file.contains("/dist-packages/")
+        return standard || file.hasPrefix("<") ? nil : caller
+    }
+
+    /// Per threading.py, the first line of `Semaphore.__init__` (nil: not found).
+    private var semaphoreInitLines: [String: UInt32?] = [:]
+
+    /// `Semaphore.__init__`: by its qualified name from CPython 3.11; before, a code
+    /// object has only its name ("__init__", as Event's and Condition's), so by its
+    /// first line in the threading.py the interpreter ran, read once.
+    private mutating func isSemaphoreInit(_ code: PythonCode) -> Bool {
+        if code.qualifiedName == "Semaphore.__init__" { return true }
+        guard code.qualifiedName == "__init__" else { return false }
+        if semaphoreInitLines[code.file] == nil {
+            semaphoreInitLines[code.file] = Self.semaphoreInitLine(inSource: (try? String(contentsOfFile: code.file, encoding: .utf8)) ?? "")
+        }
+        return semaphoreInitLines[code.file] == code.firstLine
+    }
+
+    /// The line of the first `def __init__` in `class Semaphore` of threading.py's source.
+    static func semaphoreInitLine(inSource source: String) -> UInt32? {
+        var inSemaphore = false
+        for (number, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.hasPrefix("class ") { inSemaphore = line.hasPrefix("class Semaphore") }
+            if inSemaphore, line.trimmingCharacters(in: .whitespaces).hasPrefix("def __init__") { return UInt32(number + 1) }
+        }
+        return nil
     }
 
     /// Where a lock was made. One made inside `threading` (`RLock()`, `Condition()`,

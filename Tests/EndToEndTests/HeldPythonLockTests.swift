@@ -64,6 +64,38 @@ import Testing
         #expect(m[2] / m[3] >= 1.4, "\(python): threads \(m[2]) s, processes without the lock \(m[3]) s")
     }
 
+    /// Who holds a threading.Semaphore leaves no record up to 3.13 (a counter under a
+    /// Condition's lock, held a moment at a time), so the prediction still lets the
+    /// threads run together, though processes sharing a multiprocessing.Semaphore(1)
+    /// gain nothing, untraced. The verdict must say that the program made one, and
+    /// where; the idle semaphore of a ThreadPoolExecutor (the standard library's) is
+    /// not counted.
+    @Test(arguments: PythonVersions.withRecordedPythonLockHolds)
+    func threadsUnderASemaphoreGetACaveatNamingWhereItWasMade(python: PythonVersions.Interpreter) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = try String(contentsOfFile: Self.workload, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let line = try #require(source.firstIndex { $0.contains("lock = threading.Semaphore(1)") }) + 1
+
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, Self.workload, "threads-semaphore"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let report = try Harness.gtrace(["report", trace]).stdout
+        #expect(report.contains("As processes (without the GIL) the replay predicts"), "\(python): \(report)")
+        #expect(report.contains("The program made a threading.Semaphore at py_lock_held_work.py:\(line) in main"), "\(python): \(report)")
+
+        let pool = "\(dir)/p.data"
+        let program = "import concurrent.futures as f\nwith f.ThreadPoolExecutor(2) as e: print(sum(e.map(abs, range(-50, 50))))"
+        let recordedPool = try Harness.run(Harness.gtrace, ["record", "-o", pool, "--", python.path, "-c", program])
+        #expect(recordedPool.status == 0 && recordedPool.stdout.contains("2500"), "\(recordedPool.stderr)")
+        let summary = try Harness.reportJSON(pool)["summary"] as? [String: Any] ?? [:]
+        #expect(summary["pythonSemaphores"] == nil, "\(python): \(summary["pythonSemaphores"] ?? "")")
+
+        // The truth, untraced: processes sharing the semaphore gain nothing.
+        let m = try Self.medians(python, ["threads-semaphore", "processes-semaphore"])
+        #expect(m[0] / m[1] < 1.15, "\(python): threads \(m[0]) s, processes sharing the semaphore \(m[1]) s")
+    }
+
     /// From 3.14 a threading.Lock is a PyMutex whose uncontended holds leave no record:
     /// the prediction cannot keep the threads in turn, and the verdict must say so.
     @Test(arguments: PythonVersions.installed.filter { ["3.14", "3.15"].contains($0.version) })
