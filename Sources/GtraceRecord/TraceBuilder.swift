@@ -418,8 +418,9 @@ struct TraceBuilder {
             info.append(("tree_user_ns", "\(user)"))
             info.append(("tree_system_ns", "\(system)"))
         }
-        // The lines that made the most threading.Semaphores (Verdict+HeldPythonLock.swift).
-        for (site, count) in pythonLocks.semaphores.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(3) {
+        // The lines that made threading.Semaphores, the most first (Verdict+HeldPythonLock.swift);
+        // a loop that makes one per task is one line.
+        for (site, count) in pythonLocks.semaphores.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(32) {
             info.append(("python_semaphores", "\(count) \(site)"))
         }
         for warning in symbolWarnings { info.append(("warning", warning)) }
