@@ -173,6 +173,7 @@ public enum Analyzer {
         var threadCounts: [Int: Int] = [:]
         for thread in tables.threads { threadCounts[thread.process, default: 0] += 1 }
         let exchangeWrites = exchanges.writesReadElsewhere()
+        let exchangeReaders = exchanges.readersOfWrites()
         let processStats = tables.processes.map { process in
             var stats = ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
                                           command: process.arguments.joined(separator: " "),
@@ -185,6 +186,7 @@ public enum Analyzer {
                 || (process.image == 0 && !forkedPids.contains(process.pid))
             stats.startNanoseconds = processSpans[process.index].start
             stats.writesReadByOtherProcesses = exchangeWrites[process.index] ?? 0
+            stats.readersOfItsWrites = exchangeReaders[process.index].map { $0.sorted() }
             stats.instrumented = process.instrumented
             stats.end = ExitDescription.text(kind: process.exitKind, status: process.exitStatus)
             stats.onCPUNanoseconds = scheduling.onCPU(process: process.index)

@@ -27,6 +27,19 @@ struct ProcessExchangeAccumulator {
         }
     }
 
+    /// Per process: the other processes that read or waited on objects it wrote to.
+    func readersOfWrites() -> [Int: Set<Int>] {
+        var result: [Int: Set<Int>] = [:]
+        for (object, byProcess) in writes {
+            guard let reading = readers[object] else { continue }
+            for process in byProcess.keys {
+                let others = reading.subtracting([process])
+                if !others.isEmpty { result[process, default: []].formUnion(others) }
+            }
+        }
+        return result
+    }
+
     /// Per process: its writes to objects another process read or waited on.
     func writesReadElsewhere() -> [Int: Int] {
         var result: [Int: Int] = [:]

@@ -216,6 +216,8 @@ public struct ProcessStatistics: Sendable, Codable {
     /// Its writes to pipes and sockets that another process of the tree read or waited on
     /// (ProcessExchanges.swift): the messages it sent them.
     public var writesReadByOtherProcesses = 0
+    /// The processes (indices) that read or waited on what it wrote (nil: none).
+    public var readersOfItsWrites: [Int]?
     /// False for a program the runtime could not enter (static, setuid).
     public var instrumented = true
     /// "exited 0", "exit(3)", "killed by SIGKILL", "exec", "still running at the end".

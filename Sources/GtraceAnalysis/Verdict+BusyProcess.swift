@@ -25,6 +25,9 @@ extension Verdict {
     struct BusyProcess {
         var busy: ProcessStatistics
         var waiting: [ProcessStatistics]
+        /// The processes whose writes it read, and those that read its writes, when no
+        /// process is both: data went one way through it, a stage of a pipeline.
+        var pipeline: (feeders: [ProcessStatistics], drains: [ProcessStatistics])?
         /// Their writes to pipes or sockets that another process of the tree read, at least.
         var messages: Int { busy.writesReadByOtherProcesses + waiting.map(\.writesReadByOtherProcesses).reduce(0, +) }
     }
@@ -44,7 +47,11 @@ extension Verdict {
         guard !waiting.isEmpty, waiting.allSatisfy({
             $0.averageParallelism <= min(waitingProcessParallelism, busy.averageParallelism / 2)
         }) else { return nil }
-        return BusyProcess(busy: busy, waiting: waiting)
+        let drains = Set(busy.readersOfItsWrites ?? [])
+        let feeders = a.processes.filter { $0.index != busy.index && ($0.readersOfItsWrites ?? []).contains(busy.index) }
+        let oneWay = !feeders.isEmpty && !feeders.contains { drains.contains($0.index) }
+        return BusyProcess(busy: busy, waiting: waiting,
+                           pipeline: oneWay ? (feeders, a.processes.filter { drains.contains($0.index) }) : nil)
     }
 
     /// Share of the tree's CPU time the busy process used (most of it), from which it is
@@ -62,6 +69,7 @@ extension Verdict {
 
     /// The rule's sentence.
     static func busyProcessText(_ a: TraceAnalysis, _ b: BusyProcess, parallelism: String) -> String {
+        if let pipeline = b.pipeline { return pipelineStageText(b, pipeline, parallelism: parallelism) }
         let shown = b.waiting.prefix(4).map { String(format: "%.2f", $0.averageParallelism) }
         let others = b.waiting.count > 4 ? shown.joined(separator: ", ") + ", …"
             : shown.count == 1 ? shown[0] : shown.dropLast().joined(separator: ", ") + " and " + shown[shown.count - 1]
@@ -84,6 +92,24 @@ extension Verdict {
                            shared.holderBlockedByCall.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3).map(\.key).joined(separator: ", "))
         }
         return text + String(format: " More processes would wait for it too; less work in it per message, or fewer, bigger messages (a multiprocessing pool's chunksize), would let the others work; %@.", parallelism)
+    }
+
+    /// A busy stage of a pipeline (`cat big.txt | gzip | wc -c`: gzip on a CPU all the
+    /// time, cat and wc nearly never). The pool's advice (fewer, bigger messages) would
+    /// not help: untraced, the pipeline took as long as gzip alone on the file (3.45 s),
+    /// and the file's two halves compressed by two gzips side by side took half of it.
+    static func pipelineStageText(_ b: BusyProcess, _ pipeline: (feeders: [ProcessStatistics], drains: [ProcessStatistics]),
+                                  parallelism: String) -> String {
+        func list(_ processes: [ProcessStatistics]) -> String {
+            let shown = processes.prefix(3).map(processLabel)
+            let more = processes.count > 3 ? " and \(processes.count - 3) more" : ""
+            return (shown.count <= 2 ? shown.joined(separator: " and ") : shown.dropLast().joined(separator: ", ") + " and " + shown[shown.count - 1]) + more
+        }
+        let to = pipeline.drains.isEmpty ? "" : " to " + list(pipeline.drains)
+        let fed = pipeline.feeders.map { String(format: "%.2f", $0.averageParallelism) }.prefix(4).joined(separator: ", ")
+        return String(format: "The processes waited for %@: data went one way through it, from %@%@ (at least %d writes to pipes or sockets that another process read; %@), and it used %.2f CPUs on average over its %@, while %@ that fed it used %@. A pipeline runs at the pace of its slowest stage: more processes would wait for it too; only a faster stage, or its work split across processes side by side, would shorten the run; %@.",
+                      processLabel(b.busy), list(pipeline.feeders), to, b.messages, writesNoted, b.busy.averageParallelism,
+                      duration(b.busy.lifetimeNanoseconds), pipeline.feeders.count == 1 ? "the process" : "the processes", fed, parallelism)
     }
 
     /// A shared lock whose holders spent this share of their holds blocked is said to pass a wait on.

@@ -252,8 +252,11 @@ public enum Verdict {
         // are multiprocessing's own (a pool's task and result handlers), said in its sentence.
         if limit == nil, let b = busyProcess(a), !coresKeptBusy || busyProcessKeptTheCoresBusy(a, b) {
             limit = Limit(kind: "busy process", rule: 2,
-                          summary: String(format: "process %d: %.2f CPUs on average while the %d processes it exchanged work with waited for it",
-                                          b.busy.pid, b.busy.averageParallelism, b.waiting.count),
+                          summary: b.pipeline != nil
+                              ? String(format: "%@, a pipeline's stage: %.2f CPUs on average while the stages around it waited for it",
+                                       processLabel(b.busy), b.busy.averageParallelism)
+                              : String(format: "process %d: %.2f CPUs on average while the %d %@ it exchanged work with waited for it",
+                                       b.busy.pid, b.busy.averageParallelism, b.waiting.count, b.waiting.count == 1 ? "process" : "processes"),
                           numbers: ["pid": Double(b.busy.pid), "parallelism": b.busy.averageParallelism,
                                     "waitingProcesses": Double(b.waiting.count),
                                     "messages": Double(b.messages)])
@@ -872,6 +875,11 @@ public enum Verdict {
     static func busyThreadsProcess(_ a: TraceAnalysis, thread: Int) -> String? {
         guard a.processes.count > 1, a.threads.indices.contains(thread),
               let process = a.processes.first(where: { $0.index == a.threads[thread].process }) else { return nil }
+        return processLabel(process)
+    }
+
+    /// "process 4242 (python3 stage2.py)".
+    static func processLabel(_ process: ProcessStatistics) -> String {
         // Paths by their last component: the script's name and its arguments tell processes apart.
         let short = process.command.split(separator: " ").map { $0.split(separator: "/").last.map(String.init) ?? String($0) }
             .joined(separator: " ")
