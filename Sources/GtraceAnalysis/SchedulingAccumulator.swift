@@ -60,7 +60,7 @@ struct SchedulingAccumulator {
         }
         lastEvent[t] = max(lastEvent[t], event.time)
         if let from = machines[t].chargedUpTo, event.time > from {
-            timeline.add(thread: t, state: machines[t].state, from: from, to: event.time)
+            timeline.add(thread: t, state: machines[t].stateInPlace(), from: from, to: event.time)
         }
         let done = machines[t].apply(event.kind, at: event.time, isGIL: { gilLocks.contains($0) })
         if let interval = machines[t].takeEndedOnCPU() { addOnCPU(thread: t, from: interval.start, to: interval.end) }
