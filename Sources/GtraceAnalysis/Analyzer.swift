@@ -224,7 +224,7 @@ public enum Analyzer {
         if pythonWaitsEnabled { analysis.pythonLockWaits = pythonWaits.statistics() }
         let verdict = Verdict.decide(analysis)
         analysis.limit = verdict.limit
-        analysis.verdict = verdict.sentences + Self.freeThreadedSentences(tables)
+        analysis.verdict = verdict.sentences + Self.freeThreadedSentences(tables) + Self.commandFailedSentences(tables)
         analysis.parallelism?.whatIf = verdict.whatIf
         return analysis
     }
