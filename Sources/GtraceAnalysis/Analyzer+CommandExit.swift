@@ -23,7 +23,13 @@ extension Analyzer {
         let end = ExitDescription.text(kind: last.exitKind, status: last.exitStatus)
         let command = last.arguments.joined(separator: " ")
         let shown = command.count > 80 ? String(command.prefix(79)) + "…" : command
-        let how = last.exitKind == .signal ? "was \(end)" : "ended with \(end)"
+        // "was killed by SIGTERM", "returned 1 from main", "exited 2", "ended with exit(3)".
+        let how: String
+        switch last.exitKind {
+        case .signal: how = "was \(end)"
+        case .mainReturn, .waitStatus: how = end
+        default: how = "ended with \(end)"
+        }
         return ["The command did not succeed: process \(last.pid) (\(shown)) \(how), so this describes a run that may have stopped short of its work."]
     }
 }
