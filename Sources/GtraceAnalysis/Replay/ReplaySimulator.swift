@@ -45,9 +45,10 @@ struct ReplaySimulator {
         var sliceLeft: UInt64 = 0
         var wakeAt: UInt64 = 0
         var finish: UInt64 = 0
-        /// When the thread last stopped waiting for another thread, and which one let it go (critical path).
-        var unblocks: [(time: UInt64, cause: Int, lock: Int?)] = []
     }
+
+    /// A moment a thread stopped waiting for another thread, and which one let it go.
+    typealias Unblock = (time: UInt64, cause: Int, lock: Int?)
 
     static let sliceNanoseconds: UInt64 = 1_000_000
     /// While threads wait for a CPU, the slice grows to 1/1000 of the shortest
@@ -69,12 +70,17 @@ struct ReplaySimulator {
     private let continuesAcrossTokensOf: [Set<Int>]
     private let startOf: [UInt64]
     private var threads: [SimThread]
+    /// Per thread, its unblocks in time order, for the critical path: kept only in the
+    /// scenario with unlimited cores, the one that computes it (apart from `threads`, whose
+    /// elements then hold no reference and are read and written in place).
+    private var unblocks: [[Unblock]]
+    private let tracksCriticalPath: Bool
     /// Per lock id: its holder (-1: free) and its waiters in arrival order.
     private var owner: [Int]
     /// Acquisitions of a lock by its owner beyond the first (a recursive
     /// mutex, a read lock taken twice): its releases but the last keep it.
     private var reentries: [Int]
-    private var lockWaiters: [[Int]]
+    private var lockWaiters: [WaiterQueue]
     /// Per lock id: its read holds (a rwlock's), counting a thread's repeated ones.
     private var readers: [Int]
     /// Per thread: the locks it holds for reading, once per hold.
@@ -126,7 +132,7 @@ struct ReplaySimulator {
         }
         owner = Array(repeating: -1, count: lockCount)
         reentries = Array(repeating: 0, count: lockCount)
-        lockWaiters = Array(repeating: [], count: lockCount)
+        lockWaiters = Array(repeating: WaiterQueue(), count: lockCount)
         readers = Array(repeating: 0, count: lockCount)
         readHolds = Array(repeating: [], count: program.threads.count)
         skipped = (0..<lockCount).map { $0 == scenario.removedLock || (scenario.removeGIL && program.gilLocks.contains($0)) }
@@ -138,6 +144,8 @@ struct ReplaySimulator {
             tokens = initial
         }
         threads = program.threads.map { _ in SimThread() }
+        tracksCriticalPath = scenario.cores == nil
+        unblocks = Array(repeating: [], count: tracksCriticalPath ? threads.count : 0)
         for t in program.threads {
             let pid = program.pidOfProcess.indices.contains(t.process) ? program.pidOfProcess[t.process] : -1
             threadsOfPid[pid, default: []].append(t.index)
@@ -168,10 +176,16 @@ struct ReplaySimulator {
         var criticalPath: CriticalPath?
     }
 
+    // The non-mutating helpers the step loop calls are inlined: called from a mutating
+    // method, one that is not copied the whole simulator first (360 bytes, retaining every
+    // array in it, so that the next write to `threads` copied that array too), each step.
+    @inline(__always)
     private func skips(_ lock: Int) -> Bool { skipped[lock] }
 
+    @inline(__always)
     private func startTime(_ t: Int) -> UInt64 { startOf[t] }
 
+    @inline(__always)
     private func reached(_ thread: Int, _ ops: Int) -> Bool {
         threads.indices.contains(thread) ? (threads[thread].status == .done || threads[thread].pc >= ops) : true
     }
@@ -186,7 +200,7 @@ struct ReplaySimulator {
         if threads[t].status == .notStarted {
             if let after = startAfterOf[t] {
                 guard reached(after.thread, after.ops) else { return false }
-                threads[t].unblocks.append((time, after.thread, nil))
+                noteUnblock(t, cause: after.thread, lock: nil)
             } else if startTime(t) > time {
                 return false
             }
@@ -277,7 +291,7 @@ struct ReplaySimulator {
                     threads[t].status = .waiting
                     return changed
                 }
-                if threads[t].status == .waiting { threads[t].unblocks.append((time, thread, nil)) }
+                if threads[t].status == .waiting { noteUnblock(t, cause: thread, lock: nil) }
                 threads[t].status = .active
                 threads[t].pc += 1
             case let .take(lock):
@@ -306,7 +320,7 @@ struct ReplaySimulator {
                     return changed
                 }
                 if threads[t].status == .waiting, let last = (threadsOfPid[pid] ?? []).max(by: { threads[$0].finish < threads[$1].finish }) {
-                    threads[t].unblocks.append((time, last, nil))
+                    noteUnblock(t, cause: last, lock: nil)
                 }
                 threads[t].status = .active
                 threads[t].pc += 1
@@ -328,9 +342,9 @@ struct ReplaySimulator {
             grant(lock, to: next, by: t)
             return
         }
-        let waiting = lockWaiters[lock]
+        let waiting = lockWaiters[lock].inOrder
         let readersWaiting = waiting.filter { waitsToRead($0) }
-        lockWaiters[lock] = waiting.filter { !waitsToRead($0) }
+        lockWaiters[lock] = WaiterQueue(waiting.filter { !waitsToRead($0) })
         for reader in readersWaiting {
             readers[lock] += 1
             readHolds[reader].append(lock)
@@ -345,9 +359,14 @@ struct ReplaySimulator {
         if readers[lock] == 0, owner[lock] < 0 { release(lock, by: t) }
     }
 
+    @inline(__always)
     private func waitsToRead(_ t: Int) -> Bool {
         if case .acquireShared = opsOf[t][threads[t].pc] { return true }
         return false
+    }
+
+    private mutating func noteUnblock(_ t: Int, cause: Int, lock: Int?) {
+        if tracksCriticalPath { unblocks[t].append((time, cause, lock)) }
     }
 
     private mutating func grant(_ lock: Int, to next: Int, by t: Int) {
@@ -355,7 +374,7 @@ struct ReplaySimulator {
         threads[next].pc += 1
         skipTokens(next)
         threads[next].status = .active
-        threads[next].unblocks.append((time, t, lock))
+        noteUnblock(next, cause: t, lock: lock)
     }
 
     /// Replays the scenario. When Python locks' tokens leave threads stuck (locks the
@@ -445,7 +464,10 @@ struct ReplaySimulator {
             }
             let elapsed = next - time
             time = next
-            stillRunning.removeAll(keepingCapacity: true)
+            // One at a time: `removeAll(keepingCapacity:)` goes through the general
+            // `replaceSubrange` and a `memmove`, ~8% of a dense Python report, for an
+            // array as long as the cores.
+            while !stillRunning.isEmpty { stillRunning.removeLast() }
             for t in running {
                 threads[t].remaining -= min(elapsed, threads[t].remaining)
                 if threads[t].remaining == 0, tokens == nil, let next = computeAfterTokens(t) {
@@ -499,6 +521,7 @@ struct ReplaySimulator {
 
     /// The compute operation after the token operations that follow `t`'s current one,
     /// when the two are one where tokens are not replayed (`continuesAcrossTokens`).
+    @inline(__always)
     private func computeAfterTokens(_ t: Int) -> (pc: Int, ns: UInt64)? {
         guard !continuesAcrossTokensOf[t].isEmpty else { return nil }
         var next = threads[t].pc + 1
@@ -509,6 +532,7 @@ struct ReplaySimulator {
 
     /// A thread the zero-time scan advances: not done, not on or waiting for a CPU, not
     /// delaying, not queued on a lock (those move only as time passes or a lock is let go).
+    @inline(__always)
     private func hasZeroTimeWork(_ t: Int) -> Bool {
         switch threads[t].status {
         case .done, .running, .ready, .delaying, .blockedOnLock: return false
@@ -547,6 +571,7 @@ struct ReplaySimulator {
     }
 
     /// The slice while threads wait for a CPU (`sliceShare`).
+    @inline(__always)
     private func currentSlice() -> UInt64 {
         guard readyHead < readyQueue.count else { return Self.sliceNanoseconds }
         var shortest = UInt64.max
@@ -565,13 +590,13 @@ struct ReplaySimulator {
         var at = threads[current].finish
         var path = CriticalPath(lengthNanoseconds: at)
         // Per thread, how far back its unblocks were searched: times only decrease.
-        var cursor = threads.map { $0.unblocks.count }
+        var cursor = unblocks.map(\.count)
         var steps = 0
         while steps < 1_000_000 {
             steps += 1
-            var unblock: (time: UInt64, cause: Int, lock: Int?)?
+            var unblock: Unblock?
             while cursor[current] > 0 {
-                let candidate = threads[current].unblocks[cursor[current] - 1]
+                let candidate = unblocks[current][cursor[current] - 1]
                 cursor[current] -= 1
                 if candidate.time <= at && candidate.cause != current {
                     unblock = candidate
