@@ -341,7 +341,9 @@ import Testing
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let script = "\(Harness.packageRoot)/tools/workloads/py_pipeline_stage.py"
-        let (recorded, report) = try Self.record(["/bin/sh", "-c", "\(Self.python) \(script) produce 100000 | \(Self.python) \(script) consume"], in: dir)
+        // The producer's writes buffered (PYTHONUNBUFFERED=1 made it write each line, and
+        // busy too: "Serial parts: 2 workers … parallelism 1.44", as true, in one run of 3).
+        let (recorded, report) = try Self.record(["/bin/sh", "-c", "unset PYTHONUNBUFFERED; \(Self.python) \(script) produce 100000 | \(Self.python) \(script) consume"], in: dir)
         #expect(recorded.status == 0, "\(recorded.stderr)")
         struct Truth: Decodable { var pid: Int; var cpu_s: Double }
         let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)

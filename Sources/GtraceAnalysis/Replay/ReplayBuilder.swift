@@ -68,6 +68,7 @@ struct ReplayBuilder {
     /// The blocking call's 64-bit argument (a sem_wait's semaphore).
     private var blockArgument: [UInt64]
     private var conditionWaitBegan: [UInt64]
+    private var timerWaits: TimerWaits
     private var lastRelease: [Int: Point] = [:]
     /// File-lock rows replayed as another row of the same file (its first).
     private var sameFileLock: [Int: Int] = [:]
@@ -152,6 +153,7 @@ struct ReplayBuilder {
         ioWaitObject = Array(repeating: nil, count: n)
         readyObjects = Array(repeating: [], count: n)
         conditionWaitBegan = Array(repeating: 0, count: n)
+        timerWaits = TimerWaits(threads: n)
         lockWaitBegan = Array(repeating: 0, count: n)
         polls = Array(repeating: nil, count: n)
         lastBlockDelay = Array(repeating: nil, count: n)
@@ -666,9 +668,11 @@ struct ReplayBuilder {
                 var from = signal
                 if let release = lastRelease[mutex], release.thread == signal.thread, release.time >= signal.time { from = release }
                 append(t, .waitFor(thread: from.thread, ops: from.ops))
+                timerWaits.signalled(t, condition: condition, op: threads[t].ops.count - 1)
                 if event.time > from.time { wokeUp(t, after: event.time - from.time) }
             } else if result == 110 {  // ETIMEDOUT: the timeout, not another thread, ended it
                 append(t, .delay(event.time - conditionWaitBegan[t]))
+                timerWaits.timedOut(t, condition: condition, op: threads[t].ops.count - 1)
             } else if let w = guessedWaker(of: t, at: event.time) {
                 append(t, .waitFor(thread: w, ops: threads[w].ops.count))
                 note(t, "condition wait (waker guessed by time)", end: event.time, event.time - conditionWaitBegan[t], guessed: true)
@@ -868,6 +872,15 @@ struct ReplayBuilder {
             if !begun[t] { machines[t].advance(to: info.startNanoseconds) }
             machines[t].finish(at: end)
             flush(t)
+        }
+        // A timer thread stops when its stop signal comes (TimerWaits).
+        if operationCount <= operationLimit { timerWaits.shorten(&threads) }
+        // A thread still running when another ended the process ends with it: its last
+        // wait (a daemon's, a JVM service thread's timed wait) never ends by itself.
+        for p in threadsOfProcess.indices {
+            let enders = threadsOfProcess[p].filter { tables.threads[$0].endKind == .processEnded }
+            guard enders.count == 1, let ender = enders.first else { continue }
+            for t in threadsOfProcess[p] where t != ender && tables.threads[t].endKind == .unknown { threads[t].killedAtExitOf = ender }
         }
         // A child killed by its parent ends when the parent reached the kill.
         for (pid, kill) in kills {

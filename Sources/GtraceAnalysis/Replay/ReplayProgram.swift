@@ -71,6 +71,10 @@ public struct ReplayProgram: Sendable {
         /// front of them, as one, where tokens are not replayed: without those, the two
         /// would have been one operation (the thread keeps its CPU and its slice).
         public var continuesAcrossTokens: Set<Int> = []
+        /// The thread that ended this one's process (exit, a return from main) while this
+        /// one was still running: it ends there, wherever it is, as the process's other
+        /// threads do at an exit (nil: it ended by itself).
+        public var killedAtExitOf: Int?
     }
 
     public var threads: [Thread]

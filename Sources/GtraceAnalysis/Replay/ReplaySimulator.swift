@@ -68,6 +68,8 @@ struct ReplaySimulator {
     private let opsOf: [[ReplayProgram.Op]]
     private let startAfterOf: [(thread: Int, ops: Int)?]
     private let continuesAcrossTokensOf: [Set<Int>]
+    /// Per thread, the threads its end ends (`killedAtExitOf`).
+    private let killedAtExitBy: [[Int]]
     private let startOf: [UInt64]
     private var threads: [SimThread]
     /// Per thread, its unblocks in time order, for the critical path: kept only in the
@@ -117,6 +119,11 @@ struct ReplaySimulator {
         opsOf = program.threads.map(\.ops)
         startAfterOf = program.threads.map(\.startAfter)
         continuesAcrossTokensOf = program.threads.map(\.continuesAcrossTokens)
+        var killed = Array(repeating: [Int](), count: program.threads.count)
+        for t in program.threads.indices {
+            if let ender = program.threads[t].killedAtExitOf, killed.indices.contains(ender) { killed[ender].append(t) }
+        }
+        killedAtExitBy = killed
         startOf = program.threads.map { $0.startNanoseconds > program.startNanoseconds ? $0.startNanoseconds - program.startNanoseconds : 0 }
         var lockCount = 0
         for ops in opsOf {
@@ -209,12 +216,11 @@ struct ReplaySimulator {
         }
         while threads[t].status == .active || threads[t].status == .waiting {
             guard threads[t].pc < opsOf[t].count else {
-                threads[t].status = .done
-                threads[t].finish = time
-                // A thread that ends holding a lock (a process exiting with its
-                // GIL) lets it go: its waiters would otherwise wait forever.
-                for lock in owner.indices where owner[lock] == t { release(lock, by: t) }
-                while let lock = readHolds[t].last { releaseRead(lock, by: t) }
+                end(t)
+                for k in killedAtExitBy[t] where threads[k].status != .done {
+                    noteUnblock(k, cause: t, lock: nil)
+                    end(k)
+                }
                 return true
             }
             switch opsOf[t][threads[t].pc] {
@@ -328,6 +334,22 @@ struct ReplaySimulator {
             changed = true
         }
         return changed
+    }
+
+    /// Thread `t` is done now, wherever it was (its ops run out, or its process ended).
+    private mutating func end(_ t: Int) {
+        switch threads[t].status {
+        case .running: running.removeAll { $0 == t }
+        case .blockedOnLock: for lock in lockWaiters.indices { lockWaiters[lock].remove(t) }
+        default: break
+        }
+        if !followers[t].isEmpty { moved.append(t) }
+        threads[t].status = .done
+        threads[t].finish = time
+        // A thread that ends holding a lock (a process exiting with its
+        // GIL) lets it go: its waiters would otherwise wait forever.
+        for lock in owner.indices where owner[lock] == t { release(lock, by: t) }
+        while let lock = readHolds[t].last { releaseRead(lock, by: t) }
     }
 
     /// Hands `lock` to its first waiter, or frees it. A reader first in line

@@ -18,6 +18,12 @@ struct WaiterQueue {
 
     mutating func append(_ thread: Int) { items.append(thread) }
 
+    /// Takes `thread` out of the queue, wherever it is (its process ended).
+    mutating func remove(_ thread: Int) {
+        guard let i = items[head...].firstIndex(of: thread) else { return }
+        items.remove(at: i)
+    }
+
     @discardableResult
     mutating func removeFirst() -> Int {
         let thread = items[head]
