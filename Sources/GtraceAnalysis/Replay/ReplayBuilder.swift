@@ -441,6 +441,7 @@ struct ReplayBuilder {
                 takenPost[key] = Taken(post)
                 var from = post
                 from.time = max(post.time, lockWaitBegan[t])
+                timerWaits.signalled(t, condition: TimerWaits.pythonLocks, op: threads[t].ops.count)
                 wait(t, for: from, until: time, lock: lock)
                 // Replayed here, not again at the end of its sem_wait call. A wait with no
                 // post in this process (a multiprocessing semaphore posted by another
@@ -450,8 +451,11 @@ struct ReplayBuilder {
             takeToken(t, lock, at: time)
         case .lockWait:
             lockWaitBegan[t] = time
-        case .lockFailed:
-            if time > lockWaitBegan[t] { append(t, .delay(time - lockWaitBegan[t])) }
+        case let .lockFailed(_, _, error):
+            if time > lockWaitBegan[t] {
+                append(t, .delay(time - lockWaitBegan[t]))
+                if error == 110 { timerWaits.timedOut(t, condition: TimerWaits.pythonLocks, op: threads[t].ops.count - 1) }  // ETIMEDOUT
+            }
             if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
         case let .lockRelease(lock, _):
             postToken(t, lock, at: time)

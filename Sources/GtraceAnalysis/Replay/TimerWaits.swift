@@ -9,7 +9,11 @@
 /// The stop signal would have ended whichever timed wait the thread was in, so the
 /// timeouts before it (and the short work between them) become a wait for that signal:
 /// the replay ends the thread when the signaller gets there, as the program would.
+/// A Python timer (`while not stop.wait(0.02):`) waits on a new waiter lock each time:
+/// its Python lock waits count as one condition, `pythonLocks`.
 struct TimerWaits {
+    static let pythonLocks = -1
+
     /// Per thread, its waits that timed out: the delay's operation index and the condition.
     private var timedOut: [[(op: Int, condition: Int)]]
     /// Per thread, its last wait that another thread's signal ended: the operation index
@@ -40,7 +44,9 @@ struct TimerWaits {
     func shorten(_ threads: inout [ReplayProgram.Thread]) {
         for t in threads.indices {
             guard let signal = lastSignalled[t], let first = runStart(threads[t].ops, before: signal, timeouts: timedOut[t]) else { continue }
-            for k in first..<signal.op { threads[t].ops[k] = .compute(0) }
+            // (A Python lock's token operations stay: they take no time, and the scenario
+            // without the GIL counts them.)
+            for k in first..<signal.op where !threads[t].ops[k].isToken { threads[t].ops[k] = .compute(0) }
         }
     }
 
@@ -53,7 +59,7 @@ struct TimerWaits {
         for op in ops[(signal.op + 1)...] {
             switch op {
             case let .compute(ns): tailWork = tailWork.adding(saturating: ns)
-            case .acquire, .acquireShared, .release, .foreign: break
+            case .acquire, .acquireShared, .release, .foreign, .take, .post: break
             default: return nil
             }
         }
@@ -73,7 +79,7 @@ struct TimerWaits {
             case let .compute(ns): workBeforeFirst = workBeforeFirst.adding(saturating: ns)
             case let .acquire(lock), let .acquireShared(lock): balance[lock, default: 0] += 1
             case let .release(lock): balance[lock, default: 0] -= 1
-            case .foreign: break
+            case .foreign, .take, .post: break
             default: break scan
             }
             k -= 1

@@ -1,0 +1,51 @@
+"""A heartbeat thread (`while not stop.wait(0.02)`) beside CPU-bound workers, as a
+progress reporter or watchdog runs; main sets the event once the workers are done.
+
+Usage: py_heartbeat.py threads|processes [WORKERS [FIB]]
+  threads:   the workers are threads (they take turns on the GIL)
+  processes: the same work in multiprocessing processes (fork)
+Prints "wall_ns N beats B": the workers' start to the heartbeat's join."""
+import multiprocessing
+import sys
+import threading
+import time
+
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def work(n):
+    fib(n)
+
+
+def main():
+    mode = sys.argv[1] if len(sys.argv) > 1 else "threads"
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    n = int(sys.argv[3]) if len(sys.argv) > 3 else 30
+    stop = threading.Event()
+    beats = [0]
+
+    def heartbeat():
+        while not stop.wait(0.02):
+            beats[0] += 1
+
+    start = time.monotonic_ns()
+    beat = threading.Thread(target=heartbeat)
+    beat.start()
+    if mode == "processes":
+        context = multiprocessing.get_context("fork")
+        runners = [context.Process(target=work, args=(n,)) for _ in range(workers)]
+    else:
+        runners = [threading.Thread(target=work, args=(n,)) for _ in range(workers)]
+    for r in runners:
+        r.start()
+    for r in runners:
+        r.join()
+    stop.set()
+    beat.join()
+    print("wall_ns %d beats %d" % (time.monotonic_ns() - start, beats[0]), flush=True)
+
+
+if __name__ == "__main__":
+    main()
