@@ -40,28 +40,42 @@ import Testing
 
     /// The same in Python: a heartbeat thread (`while not stop.wait(0.02)`, a Python lock's
     /// timed waits) beside two CPU-bound worker threads, recorded on one core. "As processes
-    /// on 2 cores" is measured by the same program with its workers in processes: 183 ms
-    /// was predicted (the heartbeat's 20 ms timeouts one after another) against 105–125 ms.
-    @Test func aPythonHeartbeatDoesNotHoldTheProcessesPrediction() throws {
+    /// on 2 cores" is measured by the same program with its workers in processes, untraced:
+    /// 335 ms was predicted on 3.11 (the heartbeat's 20 ms timeouts one after another)
+    /// against 188 ms. The replay gives each worker the CPU time it took in the recording;
+    /// as processes on this VM's two vCPUs they took up to 1.9× that within the hour, and
+    /// traced ~15% more: half the difference of the workers' own CPU clocks (the threads'
+    /// in the recording, the children's rusage in the processes run) is allowed on top,
+    /// as in `SeedTruthTests`. Semaphores on Debian's 3.11 and 3.13, PyMutexes on 3.14, 3.15.
+    @Test(arguments: PythonVersions.installed.filter { $0.path == "/usr/bin/python3.11" || ["3.13", "3.14", "3.15"].contains($0.version) })
+    func aPythonHeartbeatDoesNotHoldTheProcessesPrediction(_ python: PythonVersions.Interpreter) throws {
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let script = "\(Harness.packageRoot)/tools/workloads/py_heartbeat.py"
-        try Remeasure.upTo(3, "Python heartbeat") { timing in
-            let processes = try Harness.run(ParallelismTests.python, [script, "processes", "2", "30"])
+        try Remeasure.upTo(3, "Python heartbeat (\(python.version))") { timing in
+            let processes = try Harness.run(python.path, [script, "processes", "2", "31"])
             let trace = "\(dir)/t.data"
-            let (recorded, stolenSeconds) = try Steal.quietest {
-                try Harness.gtrace(["record", "-o", trace, "--", "/usr/bin/taskset", "-c", "0", ParallelismTests.python, script, "threads", "2", "30"])
+            let (threads, stolenSeconds) = try Steal.quietest {
+                try Harness.gtrace(["record", "-o", trace, "--", "/usr/bin/taskset", "-c", "0", python.path, script, "threads", "2", "31"])
             }
-            #expect(recorded.status == 0, "\(recorded.stderr)")
+            #expect(threads.status == 0, "\(threads.stderr)")
             let stolen = stolenSeconds * 1e9
             let p = ParallelismTests.parallelism(try Harness.reportJSON(trace))
             let measured = ParallelismTests.wallNanoseconds(processes.stdout)
             let predicted = ParallelismTests.prediction(p, "without the GIL", cores: 2)
+            let cpuDifference = abs(Self.workerCPU(processes.stdout) - Self.workerCPU(threads.stdout))
             #expect(measured > 0 && predicted > 0, "measured \(measured), predicted \(predicted)")
-            // Forking the two workers is in the measured run only.
-            timing.expect(abs(predicted - measured) <= 0.25 * measured + stolen + 10e6,
-                          "as processes on 2 cores: predicted \(predicted / 1e6) ms, measured \(measured / 1e6) ms, stolen \(stolen / 1e6) ms")
+            // (+ 10 ms: forking the two workers, in the processes run only.)
+            timing.expect(abs(predicted - measured) <= 0.15 * measured + cpuDifference / 2 + stolen + 10e6,
+                          "\(python.version) as processes on 2 cores: predicted \(predicted / 1e6) ms, measured \(measured / 1e6) ms, workers' CPU difference ÷ 2 \(cpuDifference / 2e6) ms, stolen \(stolen / 1e6) ms")
         }
+    }
+
+    /// `… worker_cpu_ns N` as printed by py_heartbeat.py.
+    static func workerCPU(_ stdout: String) -> Double {
+        let words = stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard let i = words.firstIndex(of: "worker_cpu_ns"), i + 1 < words.count else { return -1 }
+        return Double(words[i + 1]) ?? -1
     }
 }

@@ -69,6 +69,8 @@ struct ReplayBuilder {
     private var blockArgument: [UInt64]
     private var conditionWaitBegan: [UInt64]
     private var timerWaits: TimerWaits
+    /// CPython 3.14+ PyMutexes' futex words.
+    private let pyMutexWords: Set<Int>
     private var lastRelease: [Int: Point] = [:]
     /// File-lock rows replayed as another row of the same file (its first).
     private var sameFileLock: [Int: Int] = [:]
@@ -154,6 +156,7 @@ struct ReplayBuilder {
         readyObjects = Array(repeating: [], count: n)
         conditionWaitBegan = Array(repeating: 0, count: n)
         timerWaits = TimerWaits(threads: n)
+        pyMutexWords = Set(tables.lockNames.filter { $0.name.hasPrefix(LockName.pyMutexPrefix) }.map(\.lock))
         lockWaitBegan = Array(repeating: 0, count: n)
         polls = Array(repeating: nil, count: n)
         lastBlockDelay = Array(repeating: nil, count: n)
@@ -695,11 +698,17 @@ struct ReplayBuilder {
         // A CPython 3.14+ PyMutex wait (pymutex.c) sits inside its sem wait's
         // blocking call: once replayed here, not again at the call's end.
         let inCall = blockCategory[t] != nil
+        // (A Python timer's PyMutex waits are on a new waiter lock each time: one condition.)
+        let timerCondition = pyMutexWords.contains(lock) ? TimerWaits.pythonLocks : lock
         if result == 0, let wake = lastFutexWake[lock], wake.thread != t, wake.time + 1_000 >= began {
+            timerWaits.signalled(t, condition: timerCondition, op: threads[t].ops.count)
             wait(t, for: wake, until: time, lock: lock)
             if inCall { semaphoreWaitReplayed[t] = true }
         } else if result == -110 || result == -4 {  // ETIMEDOUT, EINTR: the clock or a signal ended it
-            if ns > 0 { append(t, .delay(ns)) }
+            if ns > 0 {
+                append(t, .delay(ns))
+                if result == -110 { timerWaits.timedOut(t, condition: timerCondition, op: threads[t].ops.count - 1) }
+            }
             if inCall { semaphoreWaitReplayed[t] = true }
         } else if result == 0, ns > 0, !inCall {
             append(t, .delay(ns))
