@@ -33,6 +33,7 @@ extension Analyzer {
                                             share: wall == 0 ? 0 : min(1, Double(foreign.wallNanoseconds) / Double(wall)),
                                             cpuNanoseconds: foreign.cpuNanoseconds,
                                             threadNanoseconds: foreign.threadNanoseconds.saturatingSum)
+            if foreign.cpusUsed > 0, foreign.cpusUsed < cores { stats.foreignLoad?.cpusUsed = foreign.cpusUsed }
             // Everything the CPUs did in the window that was not the tree's threads: perf's on-CPU
             // time, or the tree's own rusage when larger. Perf misses a thread's time after its last
             // switch record (its exit: 2550 short threads used 288 ms by rusage, 223 ms by perf,

@@ -29,6 +29,15 @@ struct ForeignLoadTracker {
     /// place (same tid): perf has no switch record at the exec, and the new image's first
     /// one may come milliseconds later (the kernel's exec, the loader).
     private let continuations: [Int: Int]
+    /// The tree's on-CPU time per CPU, and since when each running thread has run.
+    private var timeOn: [UInt64] = []
+    private var runningSince: [UInt64]
+    /// The CPUs that ran at least 5% of the tree's on-CPU time (a `taskset` that pins the
+    /// command runs a moment on another CPU before its exec).
+    var cpusUsed: Int {
+        let total = timeOn.saturatingSum
+        return timeOn.filter { $0 > 0 && $0 >= total / 20 }.count
+    }
 
     init(threadProcesses: [Int], cores: Int, continuations: [Int: Int] = [:]) {
         self.cores = max(cores, 1)
@@ -38,6 +47,7 @@ struct ForeignLoadTracker {
         runnableSince = Array(repeating: 0, count: threadProcesses.count)
         threadNanoseconds = Array(repeating: 0, count: threadProcesses.count)
         cpuOf = Array(repeating: -1, count: threadProcesses.count)
+        runningSince = Array(repeating: 0, count: threadProcesses.count)
     }
 
     private mutating func advance(to time: UInt64) {
@@ -60,12 +70,22 @@ struct ForeignLoadTracker {
     private mutating func set(_ t: Int, _ new: State) {
         let old = state[t]
         guard old != new else { return }
-        if old == .running { running -= 1 }
+        if old == .running {
+            running -= 1
+            let cpu = cpuOf[t]
+            if cpu >= 0, cpu < 4096, let now = last, now > runningSince[t] {
+                if timeOn.count <= cpu { timeOn += Array(repeating: 0, count: cpu + 1 - timeOn.count) }
+                timeOn[cpu] = timeOn[cpu].adding(saturating: now - runningSince[t])
+            }
+        }
         if old == .runnable {
             runnable -= 1
             threadNanoseconds[t] = threadNanoseconds[t].adding(saturating: freeClock &- runnableSince[t])
         }
-        if new == .running { running += 1 }
+        if new == .running {
+            running += 1
+            runningSince[t] = last ?? 0
+        }
         if new == .runnable {
             runnable += 1
             runnableSince[t] = freeClock

@@ -137,6 +137,11 @@ public struct ForeignLoad: Sendable, Codable {
     /// rest (the scheduler placed a woken thread on a busy CPU, or moved it late), or gtrace's
     /// recorder used it (`byRecorder`), not other programs.
     public var confirmed = true
+    /// How many CPUs the tree's threads ran on, when fewer than its cores: with threads
+    /// waiting for a CPU while another stayed idle, the command restricted its own CPUs
+    /// (`taskset` inside it, `sched_setaffinity`), which the recorder, reading its own
+    /// affinity before the spawn, cannot see.
+    public var cpusUsed: Int?
     /// The machine's idle counters are too coarse to tell (/proc/stat's 10 ms ticks, without
     /// cpuidle): they neither leave room for it beyond their error nor rule it out. `confirmed`
     /// is false then, and nothing says who held the CPUs (a Rust program's 12 ms on a

@@ -712,6 +712,7 @@ public enum Verdict {
         if let online = a.summary.onlineCPUs, online > cores, a.summary.cpuQuota == nil {
             sentences.append("The command could run on \(cores) of this machine's \(online) CPUs (its CPU affinity: taskset, a cpuset), so the cores here are those \(cores).")
         }
+        if let own = ownAffinitySentence(a, cores: cores) { sentences.append(own) }
         if let quota = a.summary.cpuQuota, limit?.kind != "cpu quota" {
             sentences.append(String(format: "Its cgroup's CPU quota lets it use %.2f CPUs' time (cpu.max or cpu.cfs_quota_us), so the cores here are %@.", quota, coreCount(cores)))
         }
@@ -787,6 +788,9 @@ public enum Verdict {
         guard let p = a.parallelism, let w = p.wakeUps, a.summary.wallNanoseconds > 0 else { return nil }
         let wall = Double(a.summary.wallNanoseconds)
         guard Double(w.runNanoseconds) >= wakeUpShare * wall else { return nil }
+        // What the self-replay adds is the wake-ups' only when their latencies come near it:
+        // threads kept off an idle CPU by their own affinity add it too (`ownAffinitySentence`).
+        guard w.totalNanoseconds >= w.runNanoseconds / 2, !ranOnFewerCPUs(a) else { return nil }
         if let foreign = p.foreignLoad, foreign.confirmed, foreign.cpuNanoseconds >= w.runNanoseconds / 2 { return nil }
         return String(format: "Wake-ups cost this run about %@ (%.0f%% of its wall time): %d times a thread waited for another to let it go (a lock handed over, a condition, event or semaphore signalled, a join), and it took %@ on average from then to its running again. The replay's predictions, critical path and parallelism bound assume a woken thread runs at once, so they are optimistic here; fewer hand-offs between threads (more work per hand-off) would cut this cost.",
                       duration(w.runNanoseconds), Double(w.runNanoseconds) / wall * 100, w.count, duration(w.meanNanoseconds))

@@ -110,7 +110,9 @@ enum ParallelismReport {
                                  + Formatting.duration(f.idlePollingNanoseconds)
                                  + " of that (a CPU polls before it halts, and the counters count the polling as busy)"
                                : "")
-                            + ": a CPU stayed idle while a thread waited (the scheduler woke it on a busy CPU or moved it late), not other programs"))
+                            + ": a CPU stayed idle while a thread waited (the scheduler woke it on a busy CPU or moved it late"
+                            + (f.cpusUsed.map { ", or the command restricted its own CPUs: its threads ran on only \($0) of \(p.cores)" } ?? "")
+                            + "), not other programs"))
         }
         if let c = p.criticalPath {
             out.append("  critical path (unlimited cores, through lock hand-offs, joins and waits for children): "
