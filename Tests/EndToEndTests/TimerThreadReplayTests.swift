@@ -46,7 +46,7 @@ import Testing
     /// as processes on this VM's two vCPUs they took up to 1.9× that within the hour, and
     /// traced ~15% more: half the difference of the workers' own CPU clocks (the threads'
     /// in the recording, the children's rusage in the processes run) is allowed on top,
-    /// as in `SeedTruthTests`. Semaphores on Debian's 3.11 and 3.13, PyMutexes on 3.14, 3.15.
+    /// as in `SeedTruthTests`. Semaphores on Debian's 3.11 and pyenv's 3.13, PyMutexes on 3.14, 3.15.
     @Test(arguments: PythonVersions.installed.filter { $0.path == "/usr/bin/python3.11" || ["3.13", "3.14", "3.15"].contains($0.version) })
     func aPythonHeartbeatDoesNotHoldTheProcessesPrediction(_ python: PythonVersions.Interpreter) throws {
         guard S.perfAllowed else { return }
