@@ -486,10 +486,7 @@ struct ReplaySimulator {
             }
             let elapsed = next - time
             time = next
-            // One at a time: `removeAll(keepingCapacity:)` goes through the general
-            // `replaceSubrange` and a `memmove`, ~8% of a dense Python report, for an
-            // array as long as the cores.
-            while !stillRunning.isEmpty { stillRunning.removeLast() }
+            stillRunning.removeAllKeepingStorage()
             for t in running {
                 threads[t].remaining -= min(elapsed, threads[t].remaining)
                 if threads[t].remaining == 0, tokens == nil, let next = computeAfterTokens(t) {

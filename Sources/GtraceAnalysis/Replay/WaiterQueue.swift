@@ -30,7 +30,7 @@ struct WaiterQueue {
         head += 1
         if head == items.count {
             // Empty again (the usual case: a few threads take turns): start over in place.
-            items.removeAll(keepingCapacity: true)
+            items.removeAllKeepingStorage()
             head = 0
         } else if head >= 1024 && head * 2 >= items.count {
             items.removeFirst(head)
