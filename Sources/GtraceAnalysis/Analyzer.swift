@@ -174,6 +174,7 @@ public enum Analyzer {
         for thread in tables.threads { threadCounts[thread.process, default: 0] += 1 }
         let exchangeWrites = exchanges.writesReadElsewhere()
         let exchangeReaders = exchanges.readersOfWrites()
+        let exchangeSpans = exchanges.exchangeSpans()
         let processStats = tables.processes.map { process in
             var stats = ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
                                           command: process.arguments.joined(separator: " "),
@@ -187,6 +188,11 @@ public enum Analyzer {
             stats.startNanoseconds = processSpans[process.index].start
             stats.writesReadByOtherProcesses = exchangeWrites[process.index] ?? 0
             stats.readersOfItsWrites = exchangeReaders[process.index].map { $0.sorted() }
+            if let span = exchangeSpans[process.index], span.end - span.start >= 1_000_000, stats.writesReadByOtherProcesses >= 2,
+               let cpu = scheduling.onCPU(process: process.index, from: span.start, to: span.end) {
+                stats.exchangeNanoseconds = span.end - span.start
+                stats.exchangeParallelism = Double(cpu) / Double(span.end - span.start)
+            }
             stats.instrumented = process.instrumented
             stats.end = ExitDescription.text(kind: process.exitKind, status: process.exitStatus)
             stats.onCPUNanoseconds = scheduling.onCPU(process: process.index)

@@ -12,6 +12,8 @@ struct ProcessExchangeAccumulator {
     /// Per object: writes per writing process, and the processes that read it or waited on it.
     private var writes: [UInt64: [Int: Int]] = [:]
     private var readers: [UInt64: Set<Int>] = [:]
+    /// Per object and writing process: the times of its first and last write.
+    private var writeSpans: [UInt64: [Int: (first: UInt64, last: UInt64)]] = [:]
 
     init(tables: TraceTables) {
         threadProcess = tables.threads.map(\.process)
@@ -21,7 +23,10 @@ struct ProcessExchangeAccumulator {
         guard case let .waker(kind, object, _) = event.kind, threadProcess.indices.contains(event.thread) else { return }
         let process = threadProcess[event.thread]
         switch kind {
-        case .ioWrite: writes[object, default: [:]][process, default: 0] += 1
+        case .ioWrite:
+            writes[object, default: [:]][process, default: 0] += 1
+            let span = writeSpans[object]?[process]
+            writeSpans[object, default: [:]][process] = (span?.first ?? event.time, max(span?.last ?? 0, event.time))
         case .ioRead, .ioWait, .ioReady: readers[object, default: []].insert(process)
         default: break
         }
@@ -47,6 +52,20 @@ struct ProcessExchangeAccumulator {
             guard let reading = readers[object] else { continue }
             for (process, count) in byProcess where reading.contains(where: { $0 != process }) {
                 result[process, default: 0] += count
+            }
+        }
+        return result
+    }
+
+    /// Per process: the time from its first to its last write to an object another
+    /// process read or waited on (the span in which it sent them messages).
+    func exchangeSpans() -> [Int: (start: UInt64, end: UInt64)] {
+        var result: [Int: (start: UInt64, end: UInt64)] = [:]
+        for (object, byProcess) in writeSpans {
+            guard let reading = readers[object] else { continue }
+            for (process, span) in byProcess where reading.contains(where: { $0 != process }) {
+                let known = result[process]
+                result[process] = (min(known?.start ?? span.first, span.first), max(known?.end ?? span.last, span.last))
             }
         }
         return result

@@ -153,6 +153,12 @@ struct SchedulingAccumulator {
         return (threadsOfProcess[process] ?? []).map { machines[$0].times.onCPUNanoseconds ?? 0 }.saturatingSum
     }
 
+    /// Process `p`'s threads' on-CPU time between two times (perf only).
+    func onCPU(process: Int, from: UInt64, to: UInt64) -> UInt64? {
+        guard hasPerf else { return nil }
+        return (onCPUByProcess[process] ?? []).map { $0.end <= from || $0.start >= to ? 0 : min($0.end, to) - max($0.start, from) }.saturatingSum
+    }
+
     /// The utilisation histogram of one process over its lifetime (perf only).
     func utilisationLevels(process: Int) -> [UtilisationLevel]? {
         guard hasPerf, tables.processes.indices.contains(process) else { return nil }

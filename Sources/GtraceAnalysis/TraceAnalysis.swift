@@ -216,6 +216,12 @@ public struct ProcessStatistics: Sendable, Codable {
     /// Its writes to pipes and sockets that another process of the tree read or waited on
     /// (ProcessExchanges.swift): the messages it sent them.
     public var writesReadByOtherProcesses = 0
+    /// From its first to its last write that another process read or waited on (nil: fewer
+    /// than two such writes, or under 1 ms apart), and its threads' on-CPU time in that span
+    /// ÷ the span (perf): how busy it was while it exchanged work, without its start-up
+    /// (a spawned worker's imports) or its end.
+    public var exchangeNanoseconds: UInt64?
+    public var exchangeParallelism: Double?
     /// The processes (indices) that read or waited on what it wrote (nil: none).
     public var readersOfItsWrites: [Int]?
     /// False for a program the runtime could not enter (static, setuid).
@@ -233,6 +239,12 @@ public struct ProcessStatistics: Sendable, Codable {
     /// Who reaped it (waitpid and friends) and how long that wait blocked.
     public var reapedByPid: Int32?
     public var reapWaitNanoseconds: UInt64?
+
+    /// Its parallelism while it exchanged work when known, else over its lifetime.
+    public var busyness: (parallelism: Double, overNanoseconds: UInt64, whileExchanging: Bool) {
+        if let p = exchangeParallelism, let span = exchangeNanoseconds { return (p, span, true) }
+        return (averageParallelism, lifetimeNanoseconds, false)
+    }
 }
 
 public struct ThreadStatistics: Sendable, Codable {

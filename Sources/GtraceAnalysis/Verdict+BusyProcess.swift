@@ -32,20 +32,23 @@ extension Verdict {
         var messages: Int { busy.writesReadByOtherProcesses + waiting.map(\.writesReadByOtherProcesses).reduce(0, +) }
     }
 
-    /// Among the processes that lived at least half the run, one on a CPU ≥ 60% of its
-    /// lifetime that sent the others ≥ 100 messages, while each of the others that sent
-    /// messages back (≥ 10) was on a CPU ≤ 50% of its lifetime and at most half as much.
+    /// Among the processes that lived at least half the run, one on a CPU ≥ 60% of the time
+    /// it sent the others ≥ 100 messages, while each of the others that sent messages back
+    /// (≥ 10) was on a CPU ≤ 50% of the time it sent them and at most half as much. Each
+    /// one's share is taken from its first to its last message (`busyness`), not over its
+    /// lifetime: a spawned worker's imports ran at ~1 CPU before any task came, and in a
+    /// 0.42 s run they lifted its lifetime share to 0.47 against its parent's 0.70.
     /// A process that only received (multiprocessing's resource tracker) is not one of them.
     static func busyProcess(_ a: TraceAnalysis) -> BusyProcess? {
         let wall = a.summary.wallNanoseconds
         let lasting = a.processes.filter { $0.lifetimeNanoseconds >= wall / 2 }
         guard lasting.count >= 2,
-              let busy = lasting.max(by: { ($0.averageParallelism, $1.pid) < ($1.averageParallelism, $0.pid) }),
-              busy.averageParallelism >= busyProcessParallelism, busy.writesReadByOtherProcesses >= busyProcessMessages
+              let busy = lasting.max(by: { ($0.busyness.parallelism, $1.pid) < ($1.busyness.parallelism, $0.pid) }),
+              busy.busyness.parallelism >= busyProcessParallelism, busy.writesReadByOtherProcesses >= busyProcessMessages
         else { return nil }
         let waiting = lasting.filter { $0.index != busy.index && $0.writesReadByOtherProcesses >= waitingProcessMessages }
         guard !waiting.isEmpty, waiting.allSatisfy({
-            $0.averageParallelism <= min(waitingProcessParallelism, busy.averageParallelism / 2)
+            $0.busyness.parallelism <= min(waitingProcessParallelism, busy.busyness.parallelism / 2)
         }) else { return nil }
         let drains = Set(busy.readersOfItsWrites ?? [])
         let feeders = a.processes.filter { $0.index != busy.index && ($0.readersOfItsWrites ?? []).contains(busy.index) }
@@ -70,13 +73,16 @@ extension Verdict {
     /// The rule's sentence.
     static func busyProcessText(_ a: TraceAnalysis, _ b: BusyProcess, parallelism: String) -> String {
         if let pipeline = b.pipeline { return pipelineStageText(b, pipeline, parallelism: parallelism) }
-        let shown = b.waiting.prefix(4).map { String(format: "%.2f", $0.averageParallelism) }
+        let shown = b.waiting.prefix(4).map { String(format: "%.2f", $0.busyness.parallelism) }
         let others = b.waiting.count > 4 ? shown.joined(separator: ", ") + ", …"
             : shown.count == 1 ? shown[0] : shown.dropLast().joined(separator: ", ") + " and " + shown[shown.count - 1]
+        let busy = b.busy.busyness
+        let over = busy.whileExchanging ? "the \(duration(busy.overNanoseconds)) from its first message to its last (of its \(duration(b.busy.lifetimeNanoseconds)))"
+            : "its \(duration(busy.overNanoseconds))"
         let them = b.waiting.count == 1 ? "the process it exchanged work with used \(others) over its"
             : "the \(b.waiting.count) processes it exchanged work with used \(others) over theirs"
-        var text = String(format: "The processes waited for process %d: it used %.2f CPUs on average over its %@, while %@; they passed each other at least %d messages (writes to pipes or sockets that another of them read; %@).",
-                          b.busy.pid, b.busy.averageParallelism, duration(b.busy.lifetimeNanoseconds), them, b.messages, writesNoted)
+        var text = String(format: "The processes waited for process %d: it used %.2f CPUs on average over %@, while %@; they passed each other at least %d messages (writes to pipes or sockets that another of them read; %@).",
+                          b.busy.pid, busy.parallelism, over, them, b.messages, writesNoted)
         // Its own threads taking turns on its GIL: why it could not go faster on more cores.
         if let g = a.gil.first(where: { $0.process == b.busy.index && $0.traced }), g.threadsUsingGIL >= 2,
            let held = g.heldRatioMultithreaded, held >= gilFreeHeldRatio {
@@ -106,10 +112,13 @@ extension Verdict {
             return (shown.count <= 2 ? shown.joined(separator: " and ") : shown.dropLast().joined(separator: ", ") + " and " + shown[shown.count - 1]) + more
         }
         let to = pipeline.drains.isEmpty ? "" : " to " + list(pipeline.drains)
-        let fed = pipeline.feeders.map { String(format: "%.2f", $0.averageParallelism) }.prefix(4).joined(separator: ", ")
-        return String(format: "The processes waited for %@: data went one way through it, from %@%@ (at least %d writes to pipes or sockets that another process read; %@), and it used %.2f CPUs on average over its %@, while %@ that fed it used %@. A pipeline runs at the pace of its slowest stage: more processes would wait for it too; only a faster stage, or its work split across processes side by side, would shorten the run; %@.",
-                      processLabel(b.busy), list(pipeline.feeders), to, b.messages, writesNoted, b.busy.averageParallelism,
-                      duration(b.busy.lifetimeNanoseconds), pipeline.feeders.count == 1 ? "the process" : "the processes", fed, parallelism)
+        let fed = pipeline.feeders.map { String(format: "%.2f", $0.busyness.parallelism) }.prefix(4).joined(separator: ", ")
+        let busy = b.busy.busyness
+        let over = busy.whileExchanging ? "the \(duration(busy.overNanoseconds)) from its first write to its last (of its \(duration(b.busy.lifetimeNanoseconds)))"
+            : "its \(duration(busy.overNanoseconds))"
+        return String(format: "The processes waited for %@: data went one way through it, from %@%@ (at least %d writes to pipes or sockets that another process read; %@), and it used %.2f CPUs on average over %@, while %@ that fed it used %@. A pipeline runs at the pace of its slowest stage: more processes would wait for it too; only a faster stage, or its work split across processes side by side, would shorten the run; %@.",
+                      processLabel(b.busy), list(pipeline.feeders), to, b.messages, writesNoted, busy.parallelism,
+                      over, pipeline.feeders.count == 1 ? "the process" : "the processes", fed, parallelism)
     }
 
     /// A shared lock whose holders spent this share of their holds blocked is said to pass a wait on.

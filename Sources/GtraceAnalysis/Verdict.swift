@@ -254,10 +254,10 @@ public enum Verdict {
             limit = Limit(kind: "busy process", rule: 2,
                           summary: b.pipeline != nil
                               ? String(format: "%@, a pipeline's stage: %.2f CPUs on average while the stages around it waited for it",
-                                       processLabel(b.busy), b.busy.averageParallelism)
+                                       processLabel(b.busy), b.busy.busyness.parallelism)
                               : String(format: "process %d: %.2f CPUs on average while the %d %@ it exchanged work with waited for it",
-                                       b.busy.pid, b.busy.averageParallelism, b.waiting.count, b.waiting.count == 1 ? "process" : "processes"),
-                          numbers: ["pid": Double(b.busy.pid), "parallelism": b.busy.averageParallelism,
+                                       b.busy.pid, b.busy.busyness.parallelism, b.waiting.count, b.waiting.count == 1 ? "process" : "processes"),
+                          numbers: ["pid": Double(b.busy.pid), "parallelism": b.busy.busyness.parallelism,
                                     "waitingProcesses": Double(b.waiting.count),
                                     "messages": Double(b.messages)])
             sentences.append(busyProcessText(a, b, parallelism: parallelismText))

@@ -13,6 +13,7 @@ import Testing
         var wall_s: Double
         var parent_cpu_s: Double
         var workers_cpu_s: Double
+        var workers_startup_cpu_s: Double
     }
 
     static let script = "\(Harness.packageRoot)/tools/workloads/py_pool_small_tasks.py"
@@ -22,12 +23,24 @@ import Testing
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
-        let recorded = try Harness.gtrace(["record", "-o", trace, "--", ParallelismTests.python, Self.script, "2", "1", "12000", context])
-        #expect(recorded.status == 0, "\(recorded.stderr)")
-        let truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
-        // The premise, by the workload's own getrusage: the parent busy, its workers not.
-        #expect(truth.parent_cpu_s >= 0.75 * truth.wall_s, "parent \(truth.parent_cpu_s) s of CPU in \(truth.wall_s) s")
-        #expect(truth.workers_cpu_s <= 2 * 0.4 * truth.wall_s, "workers \(truth.workers_cpu_s) s of CPU in \(truth.wall_s) s")
+        // The premise, by the workload's own getrusage: the parent busy, its workers not once
+        // they were ready for tasks (a spawned worker's imports, ~60 ms of CPU each, come
+        // first). On 2 cores beside the recorder the program does not always run so (one run
+        // in three by hand: its parent on a CPU 69% of the wall time, and the verdict then
+        // rightly not this rule's); the premise is the program's, so it is recorded again,
+        // up to 3 times, and the checks below are of the first recording that has it.
+        func premise(_ truth: Truth) -> (parent: Bool, workers: Bool) {
+            (truth.parent_cpu_s >= 0.75 * truth.wall_s, truth.workers_cpu_s - truth.workers_startup_cpu_s <= 2 * 0.4 * truth.wall_s)
+        }
+        var truth = Truth(wall_s: 0, parent_cpu_s: 0, workers_cpu_s: 0, workers_startup_cpu_s: 0)
+        for _ in 1...3 {
+            let recorded = try Harness.gtrace(["record", "-o", trace, "--", ParallelismTests.python, Self.script, "2", "1", "12000", context])
+            try #require(recorded.status == 0, "\(recorded.stderr)")
+            truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
+            if premise(truth) == (true, true) { break }
+        }
+        #expect(premise(truth).parent, "parent \(truth.parent_cpu_s) s of CPU in \(truth.wall_s) s")
+        #expect(premise(truth).workers, "workers \(truth.workers_cpu_s - truth.workers_startup_cpu_s) s of CPU on tasks in \(truth.wall_s) s")
 
         let report = try Harness.reportJSON(trace)
         let processes = report["processes"] as? [[String: Any]] ?? []

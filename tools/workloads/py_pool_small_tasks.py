@@ -4,7 +4,10 @@ and the parent pickles, sends and reads back each task and result one by one
 
 Usage: py_pool_small_tasks.py WORKERS CHUNKSIZE ITEMS [fork|spawn|forkserver]
 Prints one JSON line: wall_s, the parent's CPU time (parent_cpu_s) and its
-reaped workers' (workers_cpu_s), from getrusage.
+reaped workers' (workers_cpu_s), from getrusage, and the CPU time the workers
+had used when they became ready for tasks (workers_startup_cpu_s: a spawned
+worker's imports; each sends its time.process_time() once, from the pool's
+initializer).
 """
 import json
 import multiprocessing
@@ -17,22 +20,28 @@ def square(x):
     return x * x
 
 
+def report_startup(ready):
+    ready.put(time.process_time())
+
+
 def main():
     if len(sys.argv) not in (4, 5):
         sys.exit("usage: py_pool_small_tasks.py WORKERS CHUNKSIZE ITEMS [fork|spawn|forkserver]")
     workers, chunksize, items = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     context = multiprocessing.get_context(sys.argv[4] if len(sys.argv) == 5 else "fork")
     start = time.perf_counter()
-    pool = context.Pool(workers)
+    ready = context.SimpleQueue()
+    pool = context.Pool(workers, initializer=report_startup, initargs=(ready,))
     total = sum(pool.imap(square, range(items), chunksize=chunksize))
     pool.close()
     pool.join()
     wall = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    startup = sum(ready.get() for _ in range(workers))
     assert total == sum(x * x for x in range(items))
     print(json.dumps({"wall_s": wall, "parent_cpu_s": own.ru_utime + own.ru_stime,
-                      "workers_cpu_s": reaped.ru_utime + reaped.ru_stime}))
+                      "workers_cpu_s": reaped.ru_utime + reaped.ru_stime, "workers_startup_cpu_s": startup}))
 
 
 if __name__ == "__main__":
