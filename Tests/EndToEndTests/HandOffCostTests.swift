@@ -59,16 +59,21 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let command = try Self.command(shape, in: dir)
         try Remeasure.upTo(3, "hand-offs \(shape)") { timing in
-            let (verdict, oneCore) = try Self.record(command, in: dir)
-            let measured = try Self.oneCPUWall(command)
-            let numbers = "\(shape): one core predicted \(oneCore / 1e6) ms, measured \(measured / 1e6) ms"
+            // Each side at the quietest of up to 3 tries: time the hypervisor stole stretches
+            // the measured run and counts as on-CPU time in the recording (in one CI run that
+            // failed, 219, 158 and 245 ms predicted against 168, 235 and 164 ms measured);
+            // what was stolen in the runs kept is allowed on top of the 20%.
+            let ((verdict, oneCore), stolenRecording) = try Steal.quietest { try Self.record(command, in: dir) }
+            let (measured, stolenRun) = try Steal.quietest { try Self.oneCPUWall(command) }
+            let stolen = (stolenRecording + stolenRun) * 1e9
+            let numbers = "\(shape): one core predicted \(oneCore / 1e6) ms, measured \(measured / 1e6) ms, \(stolen / 1e6) ms stolen"
             print(numbers)
             #expect(oneCore > 0, "\(verdict)")
             if frequent {
                 timing.expect(oneCore > 1.1 * measured, numbers)
                 timing.expect(verdict.contains(Self.sentence) && verdict.contains("predictions for fewer cores are too long"), "\(verdict)")
             } else {
-                timing.expect(abs(oneCore - measured) <= 0.2 * measured, numbers)
+                timing.expect(abs(oneCore - measured) <= 0.2 * measured + stolen, numbers)
                 #expect(!verdict.contains(Self.sentence), "\(verdict)")
             }
         }
