@@ -123,12 +123,18 @@ import Testing
         }
         // The premise: the workers kept the cores busy (1.60-1.67 on 2 cores by hand).
         #expect(busy > 0, "no run kept 80% of the cores busy")
-        // The truth: the lock does not serialise the workers' computing.
+        // The truth: the lock does not serialise the workers' computing. CPU time that other
+        // programs (or the hypervisor) took during the two-worker run is time its workers
+        // could not use, and is allowed on top: one CI run measured 1 worker 0.19 s and
+        // 2 workers 0.17 s in all 3 attempts, where by hand they take 0.19 and 0.10–0.12 s.
         try Remeasure.upTo(3, "queue workers, 1 against 2") { timing in
             let one = try Harness.run(ParallelismTests.python, [script, "400", "20000", "1"])
+            let (busy0, own0, steal0) = (SeedTruthTests.machineBusyNanoseconds(), SeedTruthTests.childrenCPUNanoseconds(), Steal.seconds())
             let two = try Harness.run(ParallelismTests.python, [script, "400", "20000", "2"])
-            timing.expect(PoolAdviceTests.wall(two.stdout) > 0 && PoolAdviceTests.wall(two.stdout) < 0.75 * PoolAdviceTests.wall(one.stdout),
-                          "1 worker \(PoolAdviceTests.wall(one.stdout)) s, 2 workers \(PoolAdviceTests.wall(two.stdout)) s")
+            let others = max(0, SeedTruthTests.machineBusyNanoseconds() - busy0 - (SeedTruthTests.childrenCPUNanoseconds() - own0))
+                + (Steal.seconds() - steal0) * 1e9
+            timing.expect(PoolAdviceTests.wall(two.stdout) > 0 && PoolAdviceTests.wall(two.stdout) < 0.75 * PoolAdviceTests.wall(one.stdout) + others / 1e9,
+                          "1 worker \(PoolAdviceTests.wall(one.stdout)) s, 2 workers \(PoolAdviceTests.wall(two.stdout)) s, other programs' and stolen CPU time meanwhile \(others / 1e9) s")
         }
     }
 }

@@ -437,6 +437,7 @@ struct ReplayBuilder {
         switch kind {
         case let .lockAcquire(lock, _):
             if let post = lastRelease[lock] { takenPost[ObjectKey(thread: t, object: UInt64(lock))] = Taken(post) }
+            timerWaits.took(t, lock: lock, op: threads[t].ops.count, release: lastRelease[lock])
             takeToken(t, lock, at: time)
         case let .lockAcquired(lock, _):
             let key = ObjectKey(thread: t, object: UInt64(lock))
@@ -457,7 +458,9 @@ struct ReplayBuilder {
         case let .lockFailed(_, _, error):
             if time > lockWaitBegan[t] {
                 append(t, .delay(time - lockWaitBegan[t]))
-                if error == 110 { timerWaits.timedOut(t, condition: TimerWaits.pythonLocks, op: threads[t].ops.count - 1) }  // ETIMEDOUT
+                if error == 110 {  // ETIMEDOUT
+                    timerWaits.timedOut(t, condition: TimerWaits.pythonLocks, op: threads[t].ops.count - 1, began: lockWaitBegan[t])
+                }
             }
             if blockCategory[t] != nil { semaphoreWaitReplayed[t] = true }
         case let .lockRelease(lock, _):
@@ -621,6 +624,7 @@ struct ReplayBuilder {
         switch event.kind {
         case let .lockAcquire(lock, flags):
             endPoll(t, lock: lock, at: event.time)
+            if !gils.contains(lock) { timerWaits.took(t, lock: lock, op: threads[t].ops.count, release: lastRelease[lock]) }
             append(t, flags.contains(.shared) ? .acquireShared(lock: lock) : .acquire(lock: lock))
         case let .lockTryFailed(lock, _):
             if let p = polls[t], p.lock == lock, event.time &- p.last <= LockIntervalTracker.pollGapNanoseconds {
@@ -632,6 +636,7 @@ struct ReplayBuilder {
             if polls[t]?.lock == lock { polls[t] = nil }
             lockWaitBegan[t] = event.time
         case let .lockAcquired(lock, flags):
+            if !gils.contains(lock) { timerWaits.took(t, lock: lock, op: threads[t].ops.count, release: lastRelease[lock]) }
             append(t, flags.contains(.shared) ? .acquireShared(lock: lock) : .acquire(lock: lock))
             // The hand-off latency: from the release that let it go to now.
             if let release = lastRelease[lock], release.thread != t, release.time >= lockWaitBegan[t], event.time > release.time {
@@ -679,7 +684,7 @@ struct ReplayBuilder {
                 if event.time > from.time { wokeUp(t, after: event.time - from.time) }
             } else if result == 110 {  // ETIMEDOUT: the timeout, not another thread, ended it
                 append(t, .delay(event.time - conditionWaitBegan[t]))
-                timerWaits.timedOut(t, condition: condition, op: threads[t].ops.count - 1)
+                timerWaits.timedOut(t, condition: condition, op: threads[t].ops.count - 1, began: conditionWaitBegan[t])
             } else if let w = guessedWaker(of: t, at: event.time) {
                 append(t, .waitFor(thread: w, ops: threads[w].ops.count))
                 note(t, "condition wait (waker guessed by time)", end: event.time, event.time - conditionWaitBegan[t], guessed: true)
@@ -707,7 +712,7 @@ struct ReplayBuilder {
         } else if result == -110 || result == -4 {  // ETIMEDOUT, EINTR: the clock or a signal ended it
             if ns > 0 {
                 append(t, .delay(ns))
-                if result == -110 { timerWaits.timedOut(t, condition: timerCondition, op: threads[t].ops.count - 1) }
+                if result == -110 { timerWaits.timedOut(t, condition: timerCondition, op: threads[t].ops.count - 1, began: began) }
             }
             if inCall { semaphoreWaitReplayed[t] = true }
         } else if result == 0, ns > 0, !inCall {
