@@ -36,8 +36,9 @@ extension Verdict {
     /// it sent the others ≥ 100 messages, while each of the others that sent messages back
     /// (≥ 10) was on a CPU ≤ 50% of the time it sent them and at most half as much. Each
     /// one's share is taken from its first to its last message (`busyness`), not over its
-    /// lifetime: a spawned worker's imports ran at ~1 CPU before any task came, and in a
-    /// 0.42 s run they lifted its lifetime share to 0.47 against its parent's 0.70.
+    /// lifetime: a spawned worker's imports ran at ~1 CPU before any task came, and in one
+    /// run they lifted its lifetime share to 0.37 against its parent's 0.70 (0.29 and 0.68
+    /// from first to last message).
     /// A process that only received (multiprocessing's resource tracker) is not one of them.
     static func busyProcess(_ a: TraceAnalysis) -> BusyProcess? {
         let wall = a.summary.wallNanoseconds
