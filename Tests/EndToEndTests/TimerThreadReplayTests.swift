@@ -49,27 +49,7 @@ import Testing
     /// as in `SeedTruthTests`. Semaphores on Debian's 3.11 and pyenv's 3.13, PyMutexes on 3.14, 3.15.
     @Test(arguments: PythonVersions.installed.filter { $0.path == "/usr/bin/python3.11" || ["3.13", "3.14", "3.15"].contains($0.version) })
     func aPythonHeartbeatDoesNotHoldTheProcessesPrediction(_ python: PythonVersions.Interpreter) throws {
-        guard S.perfAllowed else { return }
-        let dir = try Harness.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let script = "\(Harness.packageRoot)/tools/workloads/py_heartbeat.py"
-        try Remeasure.upTo(3, "Python heartbeat (\(python.version))") { timing in
-            let processes = try Harness.run(python.path, [script, "processes", "2", "31"])
-            let trace = "\(dir)/t.data"
-            let (threads, stolenSeconds) = try Steal.quietest {
-                try Harness.gtrace(["record", "-o", trace, "--", "/usr/bin/taskset", "-c", "0", python.path, script, "threads", "2", "31"])
-            }
-            #expect(threads.status == 0, "\(threads.stderr)")
-            let stolen = stolenSeconds * 1e9
-            let p = ParallelismTests.parallelism(try Harness.reportJSON(trace))
-            let measured = ParallelismTests.wallNanoseconds(processes.stdout)
-            let predicted = ParallelismTests.prediction(p, "without the GIL", cores: 2)
-            let cpuDifference = abs(Self.value("worker_cpu_ns", processes.stdout) - Self.value("worker_cpu_ns", threads.stdout))
-            #expect(measured > 0 && predicted > 0, "measured \(measured), predicted \(predicted)")
-            // (+ 10 ms: forking the two workers, in the processes run only.)
-            timing.expect(abs(predicted - measured) <= 0.15 * measured + cpuDifference / 2 + stolen + 10e6,
-                          "\(python.version) as processes on 2 cores: predicted \(predicted / 1e6) ms, measured \(measured / 1e6) ms, workers' CPU difference ÷ 2 \(cpuDifference / 2e6) ms, stolen \(stolen / 1e6) ms")
-        }
+        try Self.checkHeartbeat(python, stop: "signalled", recordedOn: ["/usr/bin/taskset", "-c", "0"])
     }
 
     /// The heartbeat finds the stop flag already set: main sets it while the heartbeat is
@@ -83,23 +63,31 @@ import Testing
     /// runs' spins is allowed on top.
     @Test(arguments: PythonVersions.installed.filter { $0.path == "/usr/bin/python3.11" || $0.version == "3.13" })
     func aHeartbeatThatFindsItsStopSetDoesNotHoldThePrediction(_ python: PythonVersions.Interpreter) throws {
+        try Self.checkHeartbeat(python, stop: "found", recordedOn: [])
+    }
+
+    /// Records `py_heartbeat.py threads 2 31 STOP` (behind `recordedOn`, e.g. taskset) and
+    /// compares its "without the GIL, 2 cores" prediction with the processes run, untraced,
+    /// within 15% + half the workers' CPU difference + the two runs' spin difference (0
+    /// when signalled) + stolen + 10 ms (forking the two workers, in the processes run only).
+    static func checkHeartbeat(_ python: PythonVersions.Interpreter, stop: String, recordedOn prefix: [String]) throws {
         guard S.perfAllowed else { return }
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let script = "\(Harness.packageRoot)/tools/workloads/py_heartbeat.py"
-        try Remeasure.upTo(3, "Python heartbeat that finds its stop set (\(python.version))") { timing in
-            let processes = try Harness.run(python.path, [script, "processes", "2", "31", "found"])
+        try Remeasure.upTo(3, "Python heartbeat, stop \(stop) (\(python.version))") { timing in
+            let processes = try Harness.run(python.path, [script, "processes", "2", "31", stop])
             let trace = "\(dir)/t.data"
             let (threads, stolenSeconds) = try Steal.quietest {
-                try Harness.gtrace(["record", "-o", trace, "--", python.path, script, "threads", "2", "31", "found"])
+                try Harness.gtrace(["record", "-o", trace, "--"] + prefix + [python.path, script, "threads", "2", "31", stop])
             }
             #expect(threads.status == 0, "\(threads.stderr)")
             let stolen = stolenSeconds * 1e9
             let p = ParallelismTests.parallelism(try Harness.reportJSON(trace))
             let measured = ParallelismTests.wallNanoseconds(processes.stdout)
             let predicted = ParallelismTests.prediction(p, "without the GIL", cores: 2)
-            let cpuDifference = abs(Self.value("worker_cpu_ns", processes.stdout) - Self.value("worker_cpu_ns", threads.stdout))
-            let spinDifference = abs(Self.value("spin_ns", processes.stdout) - Self.value("spin_ns", threads.stdout))
+            let cpuDifference = abs(value("worker_cpu_ns", processes.stdout) - value("worker_cpu_ns", threads.stdout))
+            let spinDifference = abs(value("spin_ns", processes.stdout) - value("spin_ns", threads.stdout))
             #expect(measured > 0 && predicted > 0, "measured \(measured), predicted \(predicted)")
             timing.expect(abs(predicted - measured) <= 0.15 * measured + cpuDifference / 2 + spinDifference + stolen + 10e6,
                           "\(python.version) as processes on 2 cores: predicted \(predicted / 1e6) ms, measured \(measured / 1e6) ms, workers' CPU difference ÷ 2 \(cpuDifference / 2e6) ms, spins' difference \(spinDifference / 1e6) ms, stolen \(stolen / 1e6) ms")
