@@ -8,12 +8,17 @@ import GtraceFormat
 /// counts: a `ProcessPoolExecutor(2)` of 40 tasks returning 2 MB each was
 /// predicted 768 ms as threads, which took ~0.55 s.
 struct ProcessExchangeAccumulator {
+    /// One process's writes to one object: how many, and the first's and last's times.
+    struct Writes {
+        var count = 0
+        var first = UInt64.max
+        var last: UInt64 = 0
+    }
+
     private let threadProcess: [Int]
     /// Per object: writes per writing process, and the processes that read it or waited on it.
-    private var writes: [UInt64: [Int: Int]] = [:]
+    private var writes: [UInt64: [Int: Writes]] = [:]
     private var readers: [UInt64: Set<Int>] = [:]
-    /// Per object and writing process: the times of its first and last write.
-    private var writeSpans: [UInt64: [Int: (first: UInt64, last: UInt64)]] = [:]
 
     init(tables: TraceTables) {
         threadProcess = tables.threads.map(\.process)
@@ -24,36 +29,36 @@ struct ProcessExchangeAccumulator {
         let process = threadProcess[event.thread]
         switch kind {
         case .ioWrite:
-            writes[object, default: [:]][process, default: 0] += 1
-            let span = writeSpans[object]?[process]
-            writeSpans[object, default: [:]][process] = (span?.first ?? event.time, max(span?.last ?? 0, event.time))
+            var w = writes[object]?[process] ?? Writes()
+            (w.count, w.first, w.last) = (w.count + 1, min(w.first, event.time), max(w.last, event.time))
+            writes[object, default: [:]][process] = w
         case .ioRead, .ioWait, .ioReady: readers[object, default: []].insert(process)
         default: break
+        }
+    }
+
+    /// Each process's writes to an object that other processes read or waited on, with those others.
+    private func writesReadByOthers(_ body: (_ process: Int, _ writes: Writes, _ others: Set<Int>) -> Void) {
+        for (object, byProcess) in writes {
+            guard let reading = readers[object] else { continue }
+            for (process, w) in byProcess {
+                let others = reading.subtracting([process])
+                if !others.isEmpty { body(process, w, others) }
+            }
         }
     }
 
     /// Per process: the other processes that read or waited on objects it wrote to.
     func readersOfWrites() -> [Int: Set<Int>] {
         var result: [Int: Set<Int>] = [:]
-        for (object, byProcess) in writes {
-            guard let reading = readers[object] else { continue }
-            for process in byProcess.keys {
-                let others = reading.subtracting([process])
-                if !others.isEmpty { result[process, default: []].formUnion(others) }
-            }
-        }
+        writesReadByOthers { process, _, others in result[process, default: []].formUnion(others) }
         return result
     }
 
     /// Per process: its writes to objects another process read or waited on.
     func writesReadElsewhere() -> [Int: Int] {
         var result: [Int: Int] = [:]
-        for (object, byProcess) in writes {
-            guard let reading = readers[object] else { continue }
-            for (process, count) in byProcess where reading.contains(where: { $0 != process }) {
-                result[process, default: 0] += count
-            }
-        }
+        writesReadByOthers { process, w, _ in result[process, default: 0] += w.count }
         return result
     }
 
@@ -61,12 +66,9 @@ struct ProcessExchangeAccumulator {
     /// process read or waited on (the span in which it sent them messages).
     func exchangeSpans() -> [Int: (start: UInt64, end: UInt64)] {
         var result: [Int: (start: UInt64, end: UInt64)] = [:]
-        for (object, byProcess) in writeSpans {
-            guard let reading = readers[object] else { continue }
-            for (process, span) in byProcess where reading.contains(where: { $0 != process }) {
-                let known = result[process]
-                result[process] = (min(known?.start ?? span.first, span.first), max(known?.end ?? span.last, span.last))
-            }
+        writesReadByOthers { process, w, _ in
+            let known = result[process] ?? (w.first, w.last)
+            result[process] = (min(known.start, w.first), max(known.end, w.last))
         }
         return result
     }
