@@ -78,8 +78,7 @@ extension Verdict {
         let others = b.waiting.count > 4 ? shown.joined(separator: ", ") + ", …"
             : shown.count == 1 ? shown[0] : shown.dropLast().joined(separator: ", ") + " and " + shown[shown.count - 1]
         let busy = b.busy.busyness
-        let over = busy.whileExchanging ? "the \(duration(busy.overNanoseconds)) from its first message to its last (of its \(duration(b.busy.lifetimeNanoseconds)))"
-            : "its \(duration(busy.overNanoseconds))"
+        let over = busySpanText(b.busy, of: "message")
         let them = b.waiting.count == 1 ? "the process it exchanged work with used \(others) over its"
             : "the \(b.waiting.count) processes it exchanged work with used \(others) over theirs"
         var text = String(format: "The processes waited for process %d: it used %.2f CPUs on average over %@, while %@; they passed each other at least %d messages (writes to pipes or sockets that another of them read; %@).",
@@ -115,11 +114,19 @@ extension Verdict {
         let to = pipeline.drains.isEmpty ? "" : " to " + list(pipeline.drains)
         let fed = pipeline.feeders.map { String(format: "%.2f", $0.busyness.parallelism) }.prefix(4).joined(separator: ", ")
         let busy = b.busy.busyness
-        let over = busy.whileExchanging ? "the \(duration(busy.overNanoseconds)) from its first write to its last (of its \(duration(b.busy.lifetimeNanoseconds)))"
-            : "its \(duration(busy.overNanoseconds))"
+        let over = busySpanText(b.busy, of: "write")
         return String(format: "The processes waited for %@: data went one way through it, from %@%@ (at least %d writes to pipes or sockets that another process read; %@), and it used %.2f CPUs on average over %@, while %@ that fed it used %@. A pipeline runs at the pace of its slowest stage: more processes would wait for it too; only a faster stage, or its work split across processes side by side, would shorten the run; %@.",
                       processLabel(b.busy), list(pipeline.feeders), to, b.messages, writesNoted, busy.parallelism,
                       over, pipeline.feeders.count == 1 ? "the process" : "the processes", fed, parallelism)
+    }
+
+    /// The time a process's busyness is over: "the 425 ms from its first message to its last
+    /// (of its 499 ms)", or "its 499 ms" (its lifetime, without perf).
+    static func busySpanText(_ p: ProcessStatistics, of what: String) -> String {
+        let busy = p.busyness
+        return busy.whileExchanging
+            ? "the \(duration(busy.overNanoseconds)) from its first \(what) to its last (of its \(duration(p.lifetimeNanoseconds)))"
+            : "its \(duration(busy.overNanoseconds))"
     }
 
     /// A shared lock whose holders spent this share of their holds blocked is said to pass a wait on.

@@ -73,20 +73,23 @@ struct TimerWaits {
         for t in threads.indices {
             if let signal = lastSignalled[t], threads[t].ops.indices.contains(signal.op), case .waitFor = threads[t].ops[signal.op],
                endsAfter(threads[t].ops, from: signal.op + 1),
-               let run = run(threads[t].ops, before: signal.op, timeouts: Set(timedOut[t].filter { $0.condition == signal.condition }.map(\.op)),
-                             balanced: true) {
+               let run = run(threads[t].ops, before: signal.op, timeouts: timeoutOps(t, on: signal.condition), balanced: true) {
                 // (A Python lock's token operations stay: they take no time, and the scenario
                 // without the GIL counts them.)
                 for k in run.first..<signal.op where !threads[t].ops[k].isToken { threads[t].ops[k] = .compute(0) }
             } else if let take = lastTakeAfterRelease[t], lastSignalled[t].map({ $0.op < take.op }) ?? true,
                       endsAfter(threads[t].ops, from: take.op), let last = timedOut[t].last,
-                      let run = run(threads[t].ops, before: take.op, timeouts: Set(timedOut[t].filter { $0.condition == last.condition }.map(\.op)),
-                                    balanced: false),
+                      let run = run(threads[t].ops, before: take.op, timeouts: timeoutOps(t, on: last.condition), balanced: false),
                       run.last == last.op, !waitsOn(t, after: run.last, in: threads[take.release.thread].ops.prefix(take.release.ops)) {
                 for k in run.first..<run.last where !threads[t].ops[k].isToken { threads[t].ops[k] = .compute(0) }
                 threads[t].ops[run.last] = .waitFor(thread: take.release.thread, ops: take.release.ops)
             }
         }
+    }
+
+    /// The operation indices of thread `t`'s timeouts on `condition`.
+    private func timeoutOps(_ t: Int, on condition: Int) -> Set<Int> {
+        Set(timedOut[t].filter { $0.condition == condition }.map(\.op))
     }
 
     /// After `start` the thread takes and lets go locks and does at most 1 ms of work.
