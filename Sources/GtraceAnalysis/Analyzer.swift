@@ -106,6 +106,7 @@ public enum Analyzer {
             if pythonEnabled { python.consume(event) }
             if pythonWaitsEnabled { pythonWaits.consume(event) }
             lastTime = max(lastTime, event.time)
+            joinWaits.consume(event)
             tracker.consume(event, apply)
             switch event.kind {
             case .cpuIn: serialisation.switched(thread: event.thread, onCPU: true, at: event.time)

@@ -92,4 +92,45 @@ import Testing
                           "\(python): without the lock predicted \(predicted / 1e6) ms, measured \(measured.map { $0 / 1e6 }) ms")
         }
     }
+
+    /// The same joins on a machine that three CPU burners keep busy: a joined
+    /// thread that lets its joiner go may wait for a CPU for milliseconds before
+    /// its end is recorded, and a joiner left to wait for one thread alone holds
+    /// the joined thread's lock (3.13: its own parking semaphore) until it ends.
+    /// The join must still be told from the lock (a CI run once marked none).
+    @Test(arguments: PythonVersions.installed.filter { ["3.11", "3.13"].contains($0.version) })
+    func aJoinIsToldFromTheLockOnABusyMachine(python: PythonVersions.Interpreter) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var burners: [Process] = []
+        defer {
+            for b in burners {
+                kill(b.processIdentifier, SIGKILL)
+                b.waitUntilExit()
+            }
+        }
+        for _ in 0..<3 {
+            let burner = Process()
+            burner.executableURL = URL(fileURLWithPath: "/bin/sh")
+            burner.arguments = ["-c", "while :; do :; done"]
+            try burner.run()
+            burners.append(burner)
+        }
+        let script = "\(Harness.packageRoot)/tools/workloads/py_lock_schedule.py"
+        for attempt in 1...3 {
+            let trace = "\(dir)/t\(attempt).data"
+            let recorded = try Harness.gtrace(["record", "-o", trace, "--", python.path, script, "3", "10", "0.005", "lock", "0.03"])
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let locks = try Harness.reportJSON(trace)["locks"] as? [[String: Any]] ?? []
+            let joins = locks.filter { $0["waitsAreJoins"] as? Bool == true }
+            let name = { (lock: [String: Any]) in lock["name"] as? String ?? "" }
+            // main joins its 3 threads: the joins' waits last almost the whole run.
+            let joinWaits = joins.map { SchedulingTests.number($0["waitTotalNanoseconds"]) }.reduce(0, +)
+            #expect(!joins.isEmpty && joins.allSatisfy { name($0).contains("threading.py:") } && joinWaits > 300e6,
+                    "\(python) run \(attempt): joins \(joins.map(name)), \(joinWaits / 1e6) ms")
+            // The lock the threads contend for (made at the module's top) is no join.
+            #expect(!joins.contains { name($0).contains("py_lock_schedule.py:") && name($0).contains("in <module>") },
+                    "\(python) run \(attempt): \(joins.map(name))")
+        }
+    }
 }
