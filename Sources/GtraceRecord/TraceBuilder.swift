@@ -45,7 +45,7 @@ struct TraceBuilder {
     var symbolObjectsCached = 0
     /// Threads the merge of a large session may use (see encodeEvents).
     var mergeThreads = TraceBuilder.mergeThreadsFromEnvironment
-    private let fit: ClockFit
+    let fit: ClockFit
     /// The one pass over every record, made by init (it finds the clock pairs).
     private let scan: SessionScan
 
@@ -58,6 +58,8 @@ struct TraceBuilder {
     var imageKeys: [SessionContents.ImageKey] = []
     var processIndex: [SessionContents.ImageKey: Int] = [:]
     var threadIndex: [ThreadKey: Int] = [:]
+    /// The part of the buffer set-up spent ready to run (BufferSetupWaits); nil without perf.
+    private var bufferSetupRunnable: UInt64?
     /// Each perf thread's switches, split among the trace threads with its tid (TraceBuilder+Scheduling).
     var switchesByThread: [Int: [PerfData.Switch]] = [:]
     private(set) var lockIndex: [LockKey: Int] = [:]
@@ -134,6 +136,7 @@ struct TraceBuilder {
         buildLocks(&scan)
         buildGILs(scan)
         buildPythonCodes(scan)
+        bufferSetupRunnable = bufferSetupRunnableNanoseconds()  // before the conversion drops the chunks' pages
         let sites = encodeEvents(scan)
         let symbolsStart = DispatchTime.now().uptimeNanoseconds
         buildSymbols(sites)
@@ -411,8 +414,12 @@ struct TraceBuilder {
         info.append(("runtime_records", "\(scan.recordsPerThread.reduce(0, +))"))
         if session.bufferChunks > 0, fit.ticksPerNanosecond > 0 {
             // The threads' time setting up their record buffers (docs/METRICS.md, "Recording cost").
+            // Without the time ready to run and kept off a CPU by other threads (perf).
+            let setup = UInt64(min(Double(session.bufferSetupTicks) / fit.ticksPerNanosecond, 9e18))
+            let runnable = min(bufferSetupRunnable ?? 0, setup)
             info.append(("buffer_chunks", "\(session.bufferChunks)"))
-            info.append(("buffer_setup_ns", "\(UInt64(min(Double(session.bufferSetupTicks) / fit.ticksPerNanosecond, 9e18)))"))
+            info.append(("buffer_setup_ns", "\(setup - runnable)"))
+            if bufferSetupRunnable != nil { info.append(("buffer_setup_runnable_ns", "\(runnable)")) }
         }
         if let user = facts.treeUserNanoseconds, let system = facts.treeSystemNanoseconds {
             info.append(("tree_user_ns", "\(user)"))
