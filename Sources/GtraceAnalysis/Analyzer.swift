@@ -26,6 +26,7 @@ public enum Analyzer {
         var heldIntervals: [(thread: Int, start: UInt64, end: UInt64)] = []  // drained after each event
         var serialisation = SerialisationTracker(tables: tables)
         var joinWaits = JoinWaitTracker(tables: tables)
+        var endings = ThreadEndings(threads: tables.threads.count)  // not captured by `apply`: it sees every event
         var pythonWaits = PythonLockWaitAccumulator(tables: tables)
         let pythonWaitsEnabled = pythonWaits.isEnabled
         func apply(_ transition: LockIntervalTracker.Transition) {
@@ -106,7 +107,7 @@ public enum Analyzer {
             if pythonEnabled { python.consume(event) }
             if pythonWaitsEnabled { pythonWaits.consume(event) }
             lastTime = max(lastTime, event.time)
-            joinWaits.consume(event)
+            endings.consume(event)
             tracker.consume(event, apply)
             switch event.kind {
             case .cpuIn: serialisation.switched(thread: event.thread, onCPU: true, at: event.time)
@@ -146,7 +147,7 @@ public enum Analyzer {
         let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: second.eventCount)
         let names = LockNameIndex(tables: tables)
         let futexStats = futexes.stats
-        let joinLocks = joinWaits.joinLocks
+        let joinLocks = joinWaits.joinLocks(endings)
         let lockStats = locks.filter { $0.info.kind != .condition }
             .map { acc -> LockStatistics in
                 var stats = acc.statistics(wall: wall, tables: tables, names: names).withFutex(futexStats[acc.info.index])

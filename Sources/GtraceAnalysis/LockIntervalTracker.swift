@@ -26,6 +26,10 @@ public struct LockInterval: Sendable, Equatable {
     /// during the wait, so it waited for another process (a lock in shared
     /// memory: a multiprocessing lock, a process-shared mutex).
     public var releasedOutside = false
+    /// For a wait that got the lock: the thread that last released it before
+    /// the wait ended (-1: none), and when.
+    public var lastReleaser = -1
+    public var lastReleaseTime: UInt64 = 0
 
     public var duration: UInt64 { end &- start }
 }
@@ -127,6 +131,7 @@ public struct LockIntervalTracker {
     private var countingSemaphores: [Bool]
     /// Per lock: when a thread of its process last released it.
     private var lastRelease: [UInt64]
+    private var lastReleaser: [Int]
     /// A thread that polls a lock: its first failed trylock of the chain and its last
     /// (`filelock`'s flock(LOCK_NB) and time.sleep, `while (trylock) sched_yield();`).
     private var polls: [(lock: Int, first: UInt64, last: UInt64)?]
@@ -158,6 +163,7 @@ public struct LockIntervalTracker {
         semaphoreHolders = Array(repeating: [], count: tables.locks.count)
         countingSemaphores = Array(repeating: false, count: tables.locks.count)
         lastRelease = Array(repeating: 0, count: tables.locks.count)
+        lastReleaser = Array(repeating: -1, count: tables.locks.count)
         polls = Array(repeating: nil, count: tables.threads.count)
     }
 
@@ -194,7 +200,10 @@ public struct LockIntervalTracker {
             }
         case let .lockRelease(lock, _):
             if polls[t]?.lock == lock { polls[t] = nil }  // it held what it tried
-            if lastRelease.indices.contains(lock) { lastRelease[lock] = e.time }
+            if lastRelease.indices.contains(lock) {
+                lastRelease[lock] = e.time
+                lastReleaser[lock] = t
+            }
             var holder = t
             if holds[t][lock] == nil {
                 // A Python lock released by another thread than its holder: a hand-over.
@@ -321,6 +330,10 @@ public struct LockIntervalTracker {
                                     start: wait.start, end: max(time, wait.start), closedByEnd: byEnd)
         interval.releasedOutside = acquired && lastRelease.indices.contains(wait.lock) && lastRelease[wait.lock] < wait.start
             && lockKinds[wait.lock] != .gil
+        if acquired, lastRelease.indices.contains(wait.lock) {
+            interval.lastReleaser = lastReleaser[wait.lock]
+            interval.lastReleaseTime = lastRelease[wait.lock]
+        }
         emit(.closed(interval))
     }
 
