@@ -294,6 +294,8 @@ struct LockAccumulator {
     var holders = 0
     var heldSince: UInt64 = 0
     var held: UInt64 = 0
+    var firstHold: UInt64?
+    var lastHoldEnd: UInt64?
     var waitCount = 0
     var waitTotal: UInt64 = 0
     var waitMax: UInt64 = 0
@@ -317,6 +319,7 @@ struct LockAccumulator {
 
     mutating func holderBegan(at time: UInt64) {
         if holders == 0 { heldSince = time }
+        if firstHold == nil { firstHold = time }
         holders += 1
     }
 
@@ -328,6 +331,7 @@ struct LockAccumulator {
         holdHistogram.record(interval.duration)
         holders -= 1
         if holders == 0, interval.end > heldSince { held = held.adding(saturating: interval.end - heldSince) }
+        lastHoldEnd = max(lastHoldEnd ?? 0, interval.end)
         rwlock?.add(interval)
     }
 
@@ -347,7 +351,7 @@ struct LockAccumulator {
         let wallD = Double(max(wall, 1))
         let python = names.gil[info.index].map { "GIL (CPython \($0.majorMinor))" }
         let symbol = names.symbol[info.index]
-        return LockStatistics(index: info.index, process: info.process, pid: pid, address: info.addressText,
+        var stats = LockStatistics(index: info.index, process: info.process, pid: pid, address: info.addressText,
                               name: python ?? symbol ?? info.addressText, kind: info.kind.label, acquisitions: acquisitions, contendedAcquisitions: contended,
                               failedAcquisitions: failed, trylockBusy: trylockBusy, ownerChanges: ownerChanges,
                               holdTotalNanoseconds: holdTotal,
@@ -363,6 +367,9 @@ struct LockAccumulator {
                                   CallSiteStatistics(site: $0.site, acquisitions: $0.acquisitions, waits: $0.waits,
                                                      waitNanoseconds: $0.waitNanoseconds)
                               }, rwlock: rwlock)
+        stats.firstHoldNanoseconds = firstHold
+        stats.lastHoldEndNanoseconds = lastHoldEnd
+        return stats
     }
 
     func conditionStatistics(tables: TraceTables) -> ConditionStatistics {

@@ -316,6 +316,9 @@ public struct LockStatistics: Sendable, Codable {
     /// meanwhile: for a holder in another process (a lock in shared memory).
     public var waitsForOtherProcesses = 0
     public var waitForOtherProcessesNanoseconds: UInt64 = 0
+    /// Its first acquisition and the end of its last hold (nil: never held).
+    public var firstHoldNanoseconds: UInt64?
+    public var lastHoldEndNanoseconds: UInt64?
     public var threadsUsing: Int
     /// Where it was acquired, the most waited-at first (from the trace's symbols).
     /// For a futex word: where it was waited on (waits) and woken (acquisitions = wake calls).
