@@ -240,6 +240,8 @@ void gt_pylocks_fork_child(void) GT_HIDDEN;
 void gt_pylock_taken(void *s) GT_HIDDEN;              /* blocking.c's sem waits */
 void gt_pylock_wait(void *s) GT_HIDDEN;
 void gt_pylock_woke(void *s, int rc, int err) GT_HIDDEN;
+/* ---- namedsems.c ------------------------------------------------------ */
+int gt_named_sem(const void *s) GT_HIDDEN;               /* opened by sem_open */
 
 /* ---- pymutex.c -------------------------------------------------------- */
 void gt_pymutex_init(uint32_t version_hex, void *runtime) GT_HIDDEN;

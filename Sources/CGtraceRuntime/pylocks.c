@@ -22,7 +22,9 @@
  * Condition's waiter lock) is a hand-over, as in CPython. Outside CPython,
  * or from 3.14 on (PyMutex: parking lot on semaphores, pymutex.c), a sem_post
  * is recorded as a waker (GTRACE_WAKER_SEM_POST): the replay ends the
- * sem_wait it woke there instead of guessing the waker by time.
+ * sem_wait it woke there instead of guessing the waker by time. From 3.14 on,
+ * named semaphores (sem_open: multiprocessing's locks) are still recorded as
+ * Python locks (namedsems.c).
  */
 #include "gtrace_runtime.h"
 
@@ -31,6 +33,11 @@
 #include <semaphore.h>
 
 static int gt_pylocks_on;
+/* CPython ≥ 3.14: only its named semaphores are locks. */
+static int gt_pylocks_named;
+
+/* Whether the runtime records semaphore s as a Python lock. */
+static inline int gt_sem_is_lock(const void *s) { return gt_pylocks_on || (gt_pylocks_named && gt_named_sem(s)); }
 static int (*gt_real_sem_post)(sem_t *);
 static int (*gt_real_sem_trywait)(sem_t *);
 static int (*gt_real_sem_init)(sem_t *, int, unsigned int);
@@ -43,6 +50,7 @@ void gt_pylocks_init(uint32_t version_hex) {
     gt_real_sem_trywait = (int (*)(sem_t *))dlsym(RTLD_NEXT, "sem_trywait");
     gt_real_sem_init = (int (*)(sem_t *, int, unsigned int))dlsym(RTLD_NEXT, "sem_init");
     if ((version_hex >> 24) == 3 && ((version_hex >> 16) & 0xff) <= 13) gt_pylocks_on = 1;
+    else if ((version_hex >> 24) == 3) gt_pylocks_named = 1;
 }
 
 void gt_pylocks_fork_child(void) {
@@ -97,7 +105,7 @@ GT_EXPORT int sem_trywait(sem_t *s) {
         return -1;
     }
     int rc = f(s);
-    if (rc == 0 && gt_pylocks_on && gt_active()) {
+    if (rc == 0 && gt_sem_is_lock(s) && gt_active()) {
         int saved = errno;
         gt_pylock_acquired(s, GTRACE_RAW_LOCK_ACQUIRE);
         errno = saved;
@@ -122,7 +130,7 @@ GT_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value) {
 GT_EXPORT int sem_post(sem_t *s) {
     if (GT_UNLIKELY(gt_real_sem_post == NULL)) gt_real_sem_post = (int (*)(sem_t *))dlsym(RTLD_NEXT, "sem_post");
     if (gt_active()) {
-        if (gt_pylocks_on) gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_SEMAPHORE, 0, (uintptr_t)s, 0);
+        if (gt_sem_is_lock(s)) gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_SEMAPHORE, 0, (uintptr_t)s, 0);
         else gt_emit_rel(GTRACE_RAW_WAKER, GTRACE_WAKER_SEM_POST, 0, (uintptr_t)s, 0);  /* the replay's waker of a sem_wait */
         gt_pymutex_post(s, (uintptr_t)__builtin_return_address(0));  /* 3.14+: a PyMutex handed over */
     }
@@ -131,17 +139,17 @@ GT_EXPORT int sem_post(sem_t *s) {
 
 /* blocking.c: the wait's trywait took it without waiting. */
 void gt_pylock_taken(void *s) {
-    if (gt_pylocks_on) gt_pylock_acquired((sem_t *)s, GTRACE_RAW_LOCK_ACQUIRE);
+    if (gt_sem_is_lock(s)) gt_pylock_acquired((sem_t *)s, GTRACE_RAW_LOCK_ACQUIRE);
 }
 
 /* blocking.c: the semaphore was at zero; the thread waits. */
 void gt_pylock_wait(void *s) {
-    if (gt_pylocks_on) gt_emit(GTRACE_RAW_LOCK_WAIT, GTRACE_LOCKF_SEMAPHORE, 0, (uintptr_t)s, 0);
+    if (gt_sem_is_lock(s)) gt_emit(GTRACE_RAW_LOCK_WAIT, GTRACE_LOCKF_SEMAPHORE, 0, (uintptr_t)s, 0);
 }
 
 /* blocking.c: the wait returned rc (0: it has the lock; −1: errno). */
 void gt_pylock_woke(void *s, int rc, int err) {
-    if (!gt_pylocks_on) return;
+    if (!gt_sem_is_lock(s)) return;
     if (rc == 0) gt_pylock_acquired((sem_t *)s, GTRACE_RAW_LOCK_ACQUIRED);
     else gt_emit(GTRACE_RAW_LOCK_FAILED, GTRACE_LOCKF_SEMAPHORE, (uint32_t)err, (uintptr_t)s, 0);
 }

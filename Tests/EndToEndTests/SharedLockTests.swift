@@ -49,11 +49,12 @@ import Testing
         Self.check(try Harness.reportJSON(trace), truth, processes: 3, holdTolerance: 0.05, "pshared_lock")
     }
 
-    /// Up to 3.13 a multiprocessing.Lock is a semaphore the runtime records as
-    /// a Python lock (from 3.14 only its waits' wakers are). Forked workers
-    /// have it at one address; spawned ones each map it at their own, and its
-    /// rows are one lock by the line that first took it.
-    @Test(arguments: PythonVersions.installed.filter { !PythonVersions.usesPyMutexLocks($0) }, ["fork", "spawn"])
+    /// A multiprocessing.Lock is a named semaphore the runtime records as a
+    /// Python lock (up to 3.13 as every semaphore; from 3.14, where threading's
+    /// locks are PyMutexes, as one opened by sem_open: namedsems.c). Forked
+    /// workers have it at one address; spawned ones each map it at their own,
+    /// and its rows are one lock by the line that first took it.
+    @Test(arguments: PythonVersions.installed, ["fork", "spawn"])
     func aMultiprocessingLockSerialisesItsProcesses(python: PythonVersions.Interpreter, context: String) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -83,7 +84,7 @@ import Testing
     /// faster than 1 doing the same rounds. The lock was held 64-74% of the time from
     /// its first acquisition to its last release in 7 recordings by hand, but 43% of
     /// the wall time, and the verdict was "Serial parts" with no lock named.
-    @Test(arguments: PythonVersions.installed.filter { ["3.11", "3.13"].contains($0.version) })
+    @Test(arguments: PythonVersions.installed.filter { ["3.11", "3.13", "3.14"].contains($0.version) })
     func aLockThatHoldsAllTheWorkIsNamedAfterTheStartUp(python: PythonVersions.Interpreter) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -1,0 +1,92 @@
+/*
+ * namedsems.c — named POSIX semaphores (sem_open) as locks in CPython ≥ 3.14.
+ *
+ * From 3.14 threading's locks are PyMutexes, and the runtime records sem_*
+ * calls as parking waits and wakers (pymutex.c), not as locks. But a
+ * multiprocessing.Lock, RLock, Semaphore or Value's lock (_multiprocessing's
+ * SemLock) is still a named semaphore in shared memory, taken with
+ * sem_trywait (the GIL held), then sem_wait/sem_clockwait (the GIL released),
+ * and given back with sem_post: what pylocks.c records as a Python lock up to
+ * 3.13. Four processes doing all their work under a Value's lock had no lock
+ * in the trace on 3.14, and the verdict named none ("Serial parts").
+ *
+ * sem_open's semaphores are remembered in a small table (an insert per
+ * sem_open, a lookup per sem_* call once the table holds one); pylocks.c
+ * records those as Python locks. A forked child inherits the table with the
+ * mapping; a spawned one opens the semaphore by name itself. A full table
+ * leaves later semaphores as before (waits and wakers).
+ */
+#include "gtrace_runtime.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <semaphore.h>
+#include <stdarg.h>
+
+#define GT_NAMED_SEMS 256u
+#define GT_NAMED_TOMB ((uintptr_t)1)
+static uintptr_t gt_named[GT_NAMED_SEMS];
+static int gt_named_used;
+
+static uint32_t gt_named_hash(uintptr_t s) { return (uint32_t)((s >> 4) * 0x9e3779b1u) % GT_NAMED_SEMS; }
+
+static void gt_named_insert(uintptr_t s) {
+    uint32_t h = gt_named_hash(s);
+    for (uint32_t k = 0; k < 16; k++) {
+        uintptr_t *slot = &gt_named[(h + k) % GT_NAMED_SEMS];
+        uintptr_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+        if (v == s) return;
+        if ((v == 0 || v == GT_NAMED_TOMB) && __atomic_compare_exchange_n(slot, &v, s, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&gt_named_used, 1, __ATOMIC_RELEASE);
+            return;
+        }
+    }
+}
+
+static void gt_named_remove(uintptr_t s) {
+    uint32_t h = gt_named_hash(s);
+    for (uint32_t k = 0; k < 16; k++) {
+        uintptr_t *slot = &gt_named[(h + k) % GT_NAMED_SEMS];
+        uintptr_t expected = s;
+        if (__atomic_compare_exchange_n(slot, &expected, GT_NAMED_TOMB, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
+    }
+}
+
+int gt_named_sem(const void *s) {
+    if (!__atomic_load_n(&gt_named_used, __ATOMIC_ACQUIRE)) return 0;
+    uintptr_t a = (uintptr_t)s;
+    uint32_t h = gt_named_hash(a);
+    for (uint32_t k = 0; k < 16; k++) {
+        uintptr_t v = __atomic_load_n(&gt_named[(h + k) % GT_NAMED_SEMS], __ATOMIC_RELAXED);
+        if (v == a) return 1;
+        if (v == 0) return 0;
+    }
+    return 0;
+}
+
+GT_EXPORT sem_t *sem_open(const char *name, int oflag, ...) {
+    static sem_t *(*real)(const char *, int, ...);
+    if (GT_UNLIKELY(real == NULL)) real = (sem_t * (*)(const char *, int, ...)) dlsym(RTLD_NEXT, "sem_open");
+    if (GT_UNLIKELY(real == NULL)) return SEM_FAILED;
+    sem_t *s;
+    if (oflag & O_CREAT) {
+        va_list ap;
+        va_start(ap, oflag);
+        mode_t mode = va_arg(ap, mode_t);
+        unsigned int value = va_arg(ap, unsigned int);
+        va_end(ap);
+        s = real(name, oflag, mode, value);
+    } else {
+        s = real(name, oflag);
+    }
+    if (s != SEM_FAILED) gt_named_insert((uintptr_t)s);
+    return s;
+}
+
+GT_EXPORT int sem_close(sem_t *s) {
+    static int (*real)(sem_t *);
+    if (GT_UNLIKELY(real == NULL)) real = (int (*)(sem_t *))dlsym(RTLD_NEXT, "sem_close");
+    if (GT_UNLIKELY(real == NULL)) return -1;
+    gt_named_remove((uintptr_t)s);
+    return real(s);
+}
