@@ -7,7 +7,8 @@ Prints one JSON line: wall_s, the parent's CPU time (parent_cpu_s) and its
 reaped workers' (workers_cpu_s), from getrusage, and the CPU time the workers
 had used when they became ready for tasks (workers_startup_cpu_s: a spawned
 worker's imports; each sends its time.process_time() once, from the pool's
-initializer).
+initializer). The tasks start once every worker is ready: tasks_wall_s is
+their wall time, parent_tasks_cpu_s the parent's CPU time meanwhile.
 """
 import json
 import multiprocessing
@@ -32,16 +33,19 @@ def main():
     start = time.perf_counter()
     ready = context.SimpleQueue()
     pool = context.Pool(workers, initializer=report_startup, initargs=(ready,))
+    startup = sum(ready.get() for _ in range(workers))
+    tasks_start, parent_start = time.perf_counter(), time.process_time()
     total = sum(pool.imap(square, range(items), chunksize=chunksize))
+    tasks_wall, parent_tasks = time.perf_counter() - tasks_start, time.process_time() - parent_start
     pool.close()
     pool.join()
     wall = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
-    startup = sum(ready.get() for _ in range(workers))
     assert total == sum(x * x for x in range(items))
     print(json.dumps({"wall_s": wall, "parent_cpu_s": own.ru_utime + own.ru_stime,
-                      "workers_cpu_s": reaped.ru_utime + reaped.ru_stime, "workers_startup_cpu_s": startup}))
+                      "workers_cpu_s": reaped.ru_utime + reaped.ru_stime, "workers_startup_cpu_s": startup,
+                      "tasks_wall_s": tasks_wall, "parent_tasks_cpu_s": parent_tasks}))
 
 
 if __name__ == "__main__":
