@@ -154,6 +154,10 @@ public enum Analyzer {
                 stats.serialisedNanoseconds = serialisation.serialised.indices.contains(acc.info.index) ? serialisation.serialised[acc.info.index] : 0
                 stats.holderWaits = holderWaits.waits[acc.info.index]
                 stats.waitsAreJoins = joinLocks.contains(acc.info.index)
+                if let span = tracker.holdSpan(lock: acc.info.index) {
+                    stats.firstHoldNanoseconds = span.first
+                    stats.lastHoldEndNanoseconds = span.last
+                }
                 return stats
             }
             .sorted { ($0.holdRatio, $0.waitTotalNanoseconds, -$0.index) > ($1.holdRatio, $1.waitTotalNanoseconds, -$1.index) }
@@ -294,8 +298,6 @@ struct LockAccumulator {
     var holders = 0
     var heldSince: UInt64 = 0
     var held: UInt64 = 0
-    var firstHold: UInt64?
-    var lastHoldEnd: UInt64?
     var waitCount = 0
     var waitTotal: UInt64 = 0
     var waitMax: UInt64 = 0
@@ -319,7 +321,6 @@ struct LockAccumulator {
 
     mutating func holderBegan(at time: UInt64) {
         if holders == 0 { heldSince = time }
-        if firstHold == nil { firstHold = time }
         holders += 1
     }
 
@@ -331,7 +332,6 @@ struct LockAccumulator {
         holdHistogram.record(interval.duration)
         holders -= 1
         if holders == 0, interval.end > heldSince { held = held.adding(saturating: interval.end - heldSince) }
-        lastHoldEnd = max(lastHoldEnd ?? 0, interval.end)
         rwlock?.add(interval)
     }
 
@@ -351,7 +351,7 @@ struct LockAccumulator {
         let wallD = Double(max(wall, 1))
         let python = names.gil[info.index].map { "GIL (CPython \($0.majorMinor))" }
         let symbol = names.symbol[info.index]
-        var stats = LockStatistics(index: info.index, process: info.process, pid: pid, address: info.addressText,
+        return LockStatistics(index: info.index, process: info.process, pid: pid, address: info.addressText,
                               name: python ?? symbol ?? info.addressText, kind: info.kind.label, acquisitions: acquisitions, contendedAcquisitions: contended,
                               failedAcquisitions: failed, trylockBusy: trylockBusy, ownerChanges: ownerChanges,
                               holdTotalNanoseconds: holdTotal,
@@ -367,9 +367,6 @@ struct LockAccumulator {
                                   CallSiteStatistics(site: $0.site, acquisitions: $0.acquisitions, waits: $0.waits,
                                                      waitNanoseconds: $0.waitNanoseconds)
                               }, rwlock: rwlock)
-        stats.firstHoldNanoseconds = firstHold
-        stats.lastHoldEndNanoseconds = lastHoldEnd
-        return stats
     }
 
     func conditionStatistics(tables: TraceTables) -> ConditionStatistics {

@@ -5,7 +5,7 @@ import GtraceFormat
 /// waiter's process, or was ended by a release its thread made as it ended
 /// (`ThreadEndings`: however long a busy machine kept it from running its last
 /// steps), and no waiter then held the lock longer than `slack` before letting
-/// it go.
+/// it go (not counting its own waits for other locks meanwhile).
 /// CPython's `Thread.join` waits so: on the joined thread's `_tstate_lock` up
 /// to 3.12, which that thread releases as it ends and the joiner releases at
 /// once, and from 3.13 on an event it sets as it ends. (Threads that each hold
@@ -52,9 +52,10 @@ struct JoinWaitTracker {
         if case .hold(contended: true) = interval.kind {
             // A hold its thread never let go ends with the thread: no work done under
             // the lock (a 3.13 joiner's parking semaphore, which only the joined thread posts).
-            if !interval.closedByEnd, interval.end > interval.start, interval.end - interval.start > Self.slack {
-                heldAfterWait.insert(interval.lock)
-            }
+            // Nor is its thread's wait for its GIL or another lock meanwhile: a 3.11 joiner on
+            // a busy machine waited 2.5 ms for the GIL before it let the `_tstate_lock` go.
+            let worked = interval.duration > interval.waitedWithin ? interval.duration - interval.waitedWithin : 0
+            if !interval.closedByEnd, worked > Self.slack { heldAfterWait.insert(interval.lock) }
             return
         }
         guard case .wait(acquired: true) = interval.kind else { return }

@@ -30,6 +30,8 @@ public struct LockInterval: Sendable, Equatable {
     /// the wait ended (-1: none), and when.
     public var lastReleaser = -1
     public var lastReleaseTime: UInt64 = 0
+    /// For a hold: how long its thread waited for other locks (its GIL among them) meanwhile.
+    public var waitedWithin: UInt64 = 0
 
     public var duration: UInt64 { end &- start }
 }
@@ -56,6 +58,8 @@ public struct LockIntervalTracker {
         var depth: Int
         var flags: LockFlags
         var contended: Bool
+        /// The thread's `waited` when the hold began.
+        var waitedBefore: UInt64 = 0
     }
 
     private struct Wait {
@@ -132,6 +136,13 @@ public struct LockIntervalTracker {
     /// Per lock: when a thread of its process last released it.
     private var lastRelease: [UInt64]
     private var lastReleaser: [Int]
+    /// Per lock: its first hold's start (UInt64.max: none) and its last hold's end.
+    /// Kept here, not by the analyzer's accumulators: those are updated from a closure,
+    /// where two more stores per hold cost 8% of a lock-heavy report.
+    private var firstHoldStart: [UInt64]
+    private var lastHoldEnd: [UInt64]
+    /// Per thread: its lock waits so far, summed (for holds' `waitedWithin`).
+    private var waited: [UInt64]
     /// A thread that polls a lock: its first failed trylock of the chain and its last
     /// (`filelock`'s flock(LOCK_NB) and time.sleep, `while (trylock) sched_yield();`).
     private var polls: [(lock: Int, first: UInt64, last: UInt64)?]
@@ -164,6 +175,9 @@ public struct LockIntervalTracker {
         countingSemaphores = Array(repeating: false, count: tables.locks.count)
         lastRelease = Array(repeating: 0, count: tables.locks.count)
         lastReleaser = Array(repeating: -1, count: tables.locks.count)
+        firstHoldStart = Array(repeating: .max, count: tables.locks.count)
+        waited = Array(repeating: 0, count: tables.threads.count)
+        lastHoldEnd = Array(repeating: 0, count: tables.locks.count)
         polls = Array(repeating: nil, count: tables.threads.count)
     }
 
@@ -258,6 +272,12 @@ public struct LockIntervalTracker {
         }
     }
 
+    /// A lock's first hold's start and last hold's end (nil: never held).
+    public func holdSpan(lock: Int) -> (first: UInt64, last: UInt64)? {
+        guard firstHoldStart.indices.contains(lock), firstHoldStart[lock] != .max else { return nil }
+        return (firstHoldStart[lock], lastHoldEnd[lock])
+    }
+
     /// Closes every interval still open at `time` (the end of the trace).
     public mutating func finish(at time: UInt64, _ emit: (Transition) -> Void) {
         for t in holds.indices { closeAll(thread: t, at: time, emit) }
@@ -276,7 +296,8 @@ public struct LockIntervalTracker {
             emit(.reacquired(thread: t, lock: lock, time: time, contended: contended))
             return
         }
-        holds[t][lock] = Hold(start: time, depth: 1, flags: flags, contended: contended)
+        holds[t][lock] = Hold(start: time, depth: 1, flags: flags, contended: contended, waitedBefore: waited[t])
+        if firstHoldStart.indices.contains(lock), firstHoldStart[lock] == .max { firstHoldStart[lock] = time }
         touch(t)
         if holders.indices.contains(lock) { holders[lock] += 1 }
         if isSemaphore(lock) { semaphoreHolders[lock].append(t) }
@@ -334,17 +355,20 @@ public struct LockIntervalTracker {
             interval.lastReleaser = lastReleaser[wait.lock]
             interval.lastReleaseTime = lastRelease[wait.lock]
         }
+        if waited.indices.contains(thread) { waited[thread] = waited[thread] &+ interval.duration }
         emit(.closed(interval))
     }
 
     /// Ends `thread`'s hold of `lock`.
     private mutating func endHold(thread t: Int, lock: Int, hold: Hold, at time: UInt64, byEnd: Bool, _ emit: (Transition) -> Void) {
         holds[t][lock] = nil
+        if lastHoldEnd.indices.contains(lock) { lastHoldEnd[lock] = max(lastHoldEnd[lock], time, hold.start) }
         if holders.indices.contains(lock) { holders[lock] -= 1 }
         if isSemaphore(lock), let i = semaphoreHolders[lock].firstIndex(of: t) { semaphoreHolders[lock].remove(at: i) }
         var interval = LockInterval(kind: .hold(contended: hold.contended), thread: t, lock: lock, flags: hold.flags,
                                     start: hold.start, end: max(time, hold.start), closedByEnd: byEnd)
         interval.waitersAtEnd = waiters.indices.contains(lock) ? waiters[lock] : 0
+        if waited.indices.contains(t) { interval.waitedWithin = waited[t] &- hold.waitedBefore }
         emit(.closed(interval))
     }
 
