@@ -16,6 +16,8 @@ import Testing
         var workers_startup_cpu_s: Double
         var tasks_wall_s: Double
         var parent_tasks_cpu_s: Double
+        var pool_wall_s: Double
+        var parent_pool_cpu_s: Double
     }
 
     static let script = "\(Harness.packageRoot)/tools/workloads/py_pool_small_tasks.py"
@@ -35,19 +37,25 @@ import Testing
         // rule's: "Serial parts"), and a CI run got "Serial parts" under the earlier premise
         // (getrusage over the whole run). The premise is the program's, so it is recorded
         // again, up to 5 times, and the checks below are of the first recording that has it.
+        // The parent's share is also taken from the pool's creation: the rule's span for it
+        // begins with its first message (a spawned worker's preparation data), and a
+        // worker's start-up from a cold page cache left it waiting there: after
+        // `drop_caches`, 0.69 CPUs from the pool's creation and "Serial parts" in 1 of 2
+        // recordings (this test ran right after the build in the two CI runs that failed it).
         func premise(_ truth: Truth) -> (parent: Bool, workers: Bool) {
-            let parent = truth.parent_tasks_cpu_s / max(truth.tasks_wall_s, 1e-9)
+            let parent = min(truth.parent_tasks_cpu_s / max(truth.tasks_wall_s, 1e-9), truth.parent_pool_cpu_s / max(truth.pool_wall_s, 1e-9))
             let worker = (truth.workers_cpu_s - truth.workers_startup_cpu_s) / 2 / max(truth.tasks_wall_s, 1e-9)
             return (parent >= 0.7, worker <= 0.4 * parent)
         }
-        var truth = Truth(wall_s: 0, parent_cpu_s: 0, workers_cpu_s: 0, workers_startup_cpu_s: 0, tasks_wall_s: 0, parent_tasks_cpu_s: 0)
+        var truth = Truth(wall_s: 0, parent_cpu_s: 0, workers_cpu_s: 0, workers_startup_cpu_s: 0, tasks_wall_s: 0, parent_tasks_cpu_s: 0,
+                          pool_wall_s: 0, parent_pool_cpu_s: 0)
         for _ in 1...5 {
             let recorded = try Harness.gtrace(["record", "-o", trace, "--", ParallelismTests.python, Self.script, "2", "1", "12000", context])
             try #require(recorded.status == 0, "\(recorded.stderr)")
             truth = try JSONDecoder().decode(Truth.self, from: recorded.stdoutData)
             if premise(truth) == (true, true) { break }
         }
-        #expect(premise(truth).parent, "parent \(truth.parent_tasks_cpu_s) s of CPU in \(truth.tasks_wall_s) s of tasks")
+        #expect(premise(truth).parent, "parent \(truth.parent_tasks_cpu_s) s of CPU in \(truth.tasks_wall_s) s of tasks, \(truth.parent_pool_cpu_s) s in \(truth.pool_wall_s) s from the pool's creation")
         #expect(premise(truth).workers, "workers \(truth.workers_cpu_s - truth.workers_startup_cpu_s) s of CPU in \(truth.tasks_wall_s) s of tasks, parent \(truth.parent_tasks_cpu_s) s")
 
         let report = try Harness.reportJSON(trace)
@@ -77,7 +85,8 @@ import Testing
         try Remeasure.upTo(3, "pool of tiny tasks, chunksize 1 against 100") { timing in
             let one = try JSONDecoder().decode(Truth.self, from: try Harness.run(ParallelismTests.python, [Self.script, "2", "1", "12000", context]).stdoutData)
             let batched = try JSONDecoder().decode(Truth.self, from: try Harness.run(ParallelismTests.python, [Self.script, "2", "100", "12000", context]).stdoutData)
-            timing.expect(batched.wall_s * 3 <= one.wall_s, "chunksize 1: \(one.wall_s) s, chunksize 100: \(batched.wall_s) s")
+            // The tasks' wall time: the workers' start-up before them is the same for both.
+            timing.expect(batched.tasks_wall_s * 3 <= one.tasks_wall_s, "tasks with chunksize 1: \(one.tasks_wall_s) s, chunksize 100: \(batched.tasks_wall_s) s")
         }
     }
 

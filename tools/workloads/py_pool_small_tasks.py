@@ -8,7 +8,10 @@ reaped workers' (workers_cpu_s), from getrusage, and the CPU time the workers
 had used when they became ready for tasks (workers_startup_cpu_s: a spawned
 worker's imports; each sends its time.process_time() once, from the pool's
 initializer). The tasks start once every worker is ready: tasks_wall_s is
-their wall time, parent_tasks_cpu_s the parent's CPU time meanwhile.
+their wall time, parent_tasks_cpu_s the parent's CPU time meanwhile;
+pool_wall_s and parent_pool_cpu_s the same from the pool's creation (the
+workers' start-up included: a spawned worker's imports, slow from a cold
+page cache, while the parent waits).
 """
 import json
 import multiprocessing
@@ -32,11 +35,13 @@ def main():
     context = multiprocessing.get_context(sys.argv[4] if len(sys.argv) == 5 else "fork")
     start = time.perf_counter()
     ready = context.SimpleQueue()
+    pool_start, parent_pool_start = time.perf_counter(), time.process_time()
     pool = context.Pool(workers, initializer=report_startup, initargs=(ready,))
     startup = sum(ready.get() for _ in range(workers))
     tasks_start, parent_start = time.perf_counter(), time.process_time()
     total = sum(pool.imap(square, range(items), chunksize=chunksize))
     tasks_wall, parent_tasks = time.perf_counter() - tasks_start, time.process_time() - parent_start
+    pool_wall, parent_pool = time.perf_counter() - pool_start, time.process_time() - parent_pool_start
     pool.close()
     pool.join()
     wall = time.perf_counter() - start
@@ -45,7 +50,8 @@ def main():
     assert total == sum(x * x for x in range(items))
     print(json.dumps({"wall_s": wall, "parent_cpu_s": own.ru_utime + own.ru_stime,
                       "workers_cpu_s": reaped.ru_utime + reaped.ru_stime, "workers_startup_cpu_s": startup,
-                      "tasks_wall_s": tasks_wall, "parent_tasks_cpu_s": parent_tasks}))
+                      "tasks_wall_s": tasks_wall, "parent_tasks_cpu_s": parent_tasks,
+                      "pool_wall_s": pool_wall, "parent_pool_cpu_s": parent_pool}))
 
 
 if __name__ == "__main__":
