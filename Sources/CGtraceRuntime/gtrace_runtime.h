@@ -69,6 +69,10 @@ extern __thread struct gt_tls gt_tls __attribute__((tls_model("initial-exec"))) 
 
 /* This thread holds the main interpreter's GIL (index 0, gil.c). */
 static inline int gt_holds_main_gil(void) { return gt_tls.gil_held & 1u; }
+/* The first probe slot of address a in an open-addressing table of `slots`
+ * (Fibonacci hashing of the address without its low, aligned bits): the
+ * runtime's fixed tables of seen locks, code objects and semaphores share it. */
+static inline uint32_t gt_address_slot(uintptr_t a, uint32_t slots) { return (uint32_t)((a >> 4) * 0x9e3779b1u) % slots; }
 
 /* Process-wide state. */
 extern int gt_enabled GT_HIDDEN;   /* recording active in this process */

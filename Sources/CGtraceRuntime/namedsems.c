@@ -28,10 +28,8 @@
 static uintptr_t gt_named[GT_NAMED_SEMS];
 static int gt_named_used;
 
-static uint32_t gt_named_hash(uintptr_t s) { return (uint32_t)((s >> 4) * 0x9e3779b1u) % GT_NAMED_SEMS; }
-
 static void gt_named_insert(uintptr_t s) {
-    uint32_t h = gt_named_hash(s);
+    uint32_t h = gt_address_slot(s, GT_NAMED_SEMS);
     for (uint32_t k = 0; k < 16; k++) {
         uintptr_t *slot = &gt_named[(h + k) % GT_NAMED_SEMS];
         uintptr_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
@@ -44,7 +42,7 @@ static void gt_named_insert(uintptr_t s) {
 }
 
 static void gt_named_remove(uintptr_t s) {
-    uint32_t h = gt_named_hash(s);
+    uint32_t h = gt_address_slot(s, GT_NAMED_SEMS);
     for (uint32_t k = 0; k < 16; k++) {
         uintptr_t *slot = &gt_named[(h + k) % GT_NAMED_SEMS];
         uintptr_t expected = s;
@@ -55,7 +53,7 @@ static void gt_named_remove(uintptr_t s) {
 int gt_named_sem(const void *s) {
     if (!__atomic_load_n(&gt_named_used, __ATOMIC_ACQUIRE)) return 0;
     uintptr_t a = (uintptr_t)s;
-    uint32_t h = gt_named_hash(a);
+    uint32_t h = gt_address_slot(a, GT_NAMED_SEMS);
     for (uint32_t k = 0; k < 16; k++) {
         uintptr_t v = __atomic_load_n(&gt_named[(h + k) % GT_NAMED_SEMS], __ATOMIC_RELAXED);
         if (v == a) return 1;

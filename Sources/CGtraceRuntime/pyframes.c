@@ -181,7 +181,7 @@ static void gt_py_define(uintptr_t code, uint64_t ident) {
 /* Define the code object if this (code, identity) was not seen in this process;
  * `define` writes its records (gt_py_define, or gt_py_define_peeked for a sample). */
 static void gt_py_see_with(uintptr_t code, uint64_t ident, void (*define)(uintptr_t, uint64_t)) {
-    uint32_t h = (uint32_t)((code >> 4) * 0x9e3779b1u) % GT_PY_SEEN;
+    uint32_t h = gt_address_slot(code, GT_PY_SEEN);
     for (uint32_t k = 0; k < GT_PY_PROBE; k++) {
         uint32_t i = (h + k) % GT_PY_SEEN;
         uint64_t c = __atomic_load_n(&gt_py_seen[i].code, __ATOMIC_ACQUIRE);
@@ -209,7 +209,7 @@ static void gt_py_see(uintptr_t code, uint64_t ident) { gt_py_see_with(code, ide
 /* Forget a code object a sample could not name, so that the next sample (or
  * location) names it: its slot is marked with an identity no code object has. */
 static void gt_py_unsee(uintptr_t code) {
-    uint32_t h = (uint32_t)((code >> 4) * 0x9e3779b1u) % GT_PY_SEEN;
+    uint32_t h = gt_address_slot(code, GT_PY_SEEN);
     for (uint32_t k = 0; k < GT_PY_PROBE; k++) {
         uint32_t i = (h + k) % GT_PY_SEEN;
         if (__atomic_load_n(&gt_py_seen[i].code, __ATOMIC_ACQUIRE) == code) {

@@ -59,7 +59,7 @@ void gt_pylocks_fork_child(void) {
 
 /* The semaphore at s is new: its next acquisition is located again. */
 static void gt_pylock_forget(uintptr_t s) {
-    uint32_t h = (uint32_t)((s >> 4) * 0x9e3779b1u) % GT_PYLOCK_SEEN;
+    uint32_t h = gt_address_slot(s, GT_PYLOCK_SEEN);
     for (uint32_t k = 0; k < 8; k++) {
         uint64_t *slot = &gt_pylock_seen[(h + k) % GT_PYLOCK_SEEN];
         if (__atomic_load_n(slot, __ATOMIC_RELAXED) == s) __atomic_store_n(slot, 1, __ATOMIC_RELAXED); /* tombstone */
@@ -72,7 +72,7 @@ static void gt_pylock_forget(uintptr_t s) {
  * created and freed there (import locks by the thousand) and a later lock of
  * that region was never located (a spawned worker's multiprocessing lock). */
 static int gt_pylock_first(uintptr_t s) {
-    uint32_t h = (uint32_t)((s >> 4) * 0x9e3779b1u) % GT_PYLOCK_SEEN;
+    uint32_t h = gt_address_slot(s, GT_PYLOCK_SEEN);
     uint64_t *tomb = NULL, *empty = NULL;
     for (uint32_t k = 0; k < 8 && empty == NULL; k++) {
         uint64_t *slot = &gt_pylock_seen[(h + k) % GT_PYLOCK_SEEN];

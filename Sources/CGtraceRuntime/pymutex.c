@@ -85,10 +85,9 @@ static inline int gt_from_cpython(uintptr_t ret) {
 #define GT_PARKED_PROBE 8u
 static uintptr_t gt_parked[GT_PARKED];
 
-static inline uint32_t gt_parked_hash(uintptr_t s) { return (uint32_t)((s >> 4) * 0x9e3779b1u) % GT_PARKED; }
 
 static void gt_parked_add(uintptr_t s) {
-    uint32_t h = gt_parked_hash(s);
+    uint32_t h = gt_address_slot(s, GT_PARKED);
     for (uint32_t k = 0; k < GT_PARKED_PROBE; k++) {
         uintptr_t *slot = &gt_parked[(h + k) % GT_PARKED];
         uintptr_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
@@ -99,7 +98,7 @@ static void gt_parked_add(uintptr_t s) {
 }
 
 static void gt_parked_remove(uintptr_t s) {
-    uint32_t h = gt_parked_hash(s);
+    uint32_t h = gt_address_slot(s, GT_PARKED);
     for (uint32_t k = 0; k < GT_PARKED_PROBE; k++) {
         uintptr_t *slot = &gt_parked[(h + k) % GT_PARKED];
         uintptr_t expected = s;
@@ -108,7 +107,7 @@ static void gt_parked_remove(uintptr_t s) {
 }
 
 static int gt_parked_contains(uintptr_t s) {
-    uint32_t h = gt_parked_hash(s);
+    uint32_t h = gt_address_slot(s, GT_PARKED);
     for (uint32_t k = 0; k < GT_PARKED_PROBE; k++)
         if (__atomic_load_n(&gt_parked[(h + k) % GT_PARKED], __ATOMIC_ACQUIRE) == s) return 1;
     return 0;
