@@ -26,7 +26,6 @@ public enum Analyzer {
         var heldIntervals: [(thread: Int, start: UInt64, end: UInt64)] = []  // drained after each event
         var serialisation = SerialisationTracker(tables: tables)
         var joinWaits = JoinWaitTracker(tables: tables)
-        var endings = ThreadEndings(threads: tables.threads.count)  // not captured by `apply`: it sees every event
         var pythonWaits = PythonLockWaitAccumulator(tables: tables)
         let pythonWaitsEnabled = pythonWaits.isEnabled
         func apply(_ transition: LockIntervalTracker.Transition) {
@@ -89,37 +88,22 @@ public enum Analyzer {
             }
         }
 
-        var futexes = FutexAccumulator()
         let second = SchedulingReplayPass(scheduling: SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess),
                                           replay: ReplayBuilder(tables: tables, operationLimit: replayOperations))
         var holds = second.scheduling.timeline  // lock holds for the timeline, summed on this side
         let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
-        var foreign = second.scheduling.hasPerf ? ForeignLoadTracker(threadProcesses: tables.threads.map(\.process), cores: cores,
-                                                                               continuations: tables.execContinuations) : nil
-        var python = PythonAttributionAccumulator(tables: tables)
-        let pythonEnabled = python.isEnabled
-        var conditionQueues = ConditionQueueAccumulator()
-        var holderWaits = HolderWaitsAccumulator(tables: tables)
-        var exchanges = ProcessExchangeAccumulator(tables: tables)
-        var forkedPids: Set<Int32> = []  // children whose fork the parent recorded
+        var others = EventAccumulators(tables: tables, hasPerf: second.scheduling.hasPerf, cores: cores)
         var events = second.events(of: file, secondThread: secondThread ?? (file.size >= SchedulingReplayPass.parallelMinimumBytes))
         while let event = events.next() {
-            if pythonEnabled { python.consume(event) }
+            others.consume(event)
             if pythonWaitsEnabled { pythonWaits.consume(event) }
             lastTime = max(lastTime, event.time)
-            endings.consume(event)
             tracker.consume(event, apply)
             switch event.kind {
             case .cpuIn: serialisation.switched(thread: event.thread, onCPU: true, at: event.time)
             case .cpuOut: serialisation.switched(thread: event.thread, onCPU: false, at: event.time)
-            case let .fork(child): forkedPids.insert(child)
             default: break
             }
-            foreign?.consume(event)
-            futexes.consume(event)
-            conditionQueues.consume(event)
-            holderWaits.consume(event)
-            exchanges.consume(event)
             if !heldIntervals.isEmpty {  // (an unconditional removeAll was 2.7% of a report)
                 for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
                 heldIntervals.removeAllKeepingStorage()
@@ -130,9 +114,8 @@ public enum Analyzer {
         let end = max(lastTime, processEnds.max() ?? 0, tables.threads.compactMap(\.endNanoseconds).max() ?? 0)
         tracker.finish(at: end, apply)
         serialisation.finish(at: end)
-        foreign?.finish(at: end)
-        conditionQueues.finish(at: end)
-        if pythonEnabled { python.finish(at: end) }
+        others.finish(at: end)
+        let pythonEnabled = others.pythonEnabled
         for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
         second.scheduling.addHolds(holds)
         second.scheduling.finish(traceEnd: end)
@@ -146,13 +129,13 @@ public enum Analyzer {
         let wall = end > start ? end - start : 0
         let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: second.eventCount)
         let names = LockNameIndex(tables: tables)
-        let futexStats = futexes.stats
-        let joinLocks = joinWaits.joinLocks(endings)
+        let futexStats = others.futexes.stats
+        let joinLocks = joinWaits.joinLocks(others.endings)
         let lockStats = locks.filter { $0.info.kind != .condition }
             .map { acc -> LockStatistics in
                 var stats = acc.statistics(wall: wall, tables: tables, names: names).withFutex(futexStats[acc.info.index])
                 stats.serialisedNanoseconds = serialisation.serialised.indices.contains(acc.info.index) ? serialisation.serialised[acc.info.index] : 0
-                stats.holderWaits = holderWaits.waits[acc.info.index]
+                stats.holderWaits = others.holderWaits.waits[acc.info.index]
                 stats.waitsAreJoins = joinLocks.contains(acc.info.index)
                 if let span = tracker.holdSpan(lock: acc.info.index) {
                     stats.firstHoldNanoseconds = span.first
@@ -173,14 +156,14 @@ public enum Analyzer {
         }
         let gilStats = gils.compactMap { $0 }.sorted { $0.info.process < $1.info.process }.map { acc in
             var stats = acc.statistics(lockStats: lockStats.first { $0.index == acc.lock }, tables: tables, traceEnd: end)
-            if pythonEnabled { stats.pythonCode = python.statistics(lock: acc.lock) }
+            if pythonEnabled { stats.pythonCode = others.python.statistics(lock: acc.lock) }
             return stats
         }
         var threadCounts: [Int: Int] = [:]
         for thread in tables.threads { threadCounts[thread.process, default: 0] += 1 }
-        let exchangeWrites = exchanges.writesReadElsewhere()
-        let exchangeReaders = exchanges.readersOfWrites()
-        let exchangeSpans = exchanges.exchangeSpans()
+        let exchangeWrites = others.exchanges.writesReadElsewhere()
+        let exchangeReaders = others.exchanges.readersOfWrites()
+        let exchangeSpans = others.exchanges.exchangeSpans()
         let processStats = tables.processes.map { process in
             var stats = ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
                                           command: process.arguments.joined(separator: " "),
@@ -190,7 +173,7 @@ public enum Analyzer {
                                           exit: process.exitKind.label, exitStatus: process.exitStatus)
             stats.parent = process.parent
             stats.startedByExec = process.parent.map { tables.processes[$0].pid == process.pid } ?? true
-                || (process.image == 0 && !forkedPids.contains(process.pid))
+                || (process.image == 0 && !others.forkedPids.contains(process.pid))
             stats.startNanoseconds = processSpans[process.index].start
             stats.writesReadByOtherProcesses = exchangeWrites[process.index] ?? 0
             stats.readersOfItsWrites = exchangeReaders[process.index].map { $0.sorted() }
@@ -227,10 +210,10 @@ public enum Analyzer {
             analysis.warnings.append("process \(pid) (Python \(info.version)): \(info.status.label)")
         }
         analysis.parallelism = parallelism(analysis, tables: tables, scheduling: scheduling, program: program, cores: cores,
-                                           foreign: foreign)
+                                           foreign: others.foreign)
         analysis.timeline = scheduling.timeline.timeline(tables: tables)
         analysis.jvmMonitors = JVMMonitorStatistics.compute(conditions: conditions)
-        analysis.conditionQueues = conditionQueues.statistics(locks: lockStats)
+        analysis.conditionQueues = others.conditionQueues.statistics(locks: lockStats)
         analysis.invisibleWaits = InvisibleWaitStatistics.compute(threads: threadStats, processes: processStats,
                                                                   bufferSetupNanoseconds: analysis.summary.recordingCost?.bufferSetupNanoseconds)
         if pythonWaitsEnabled { analysis.pythonLockWaits = pythonWaits.statistics() }

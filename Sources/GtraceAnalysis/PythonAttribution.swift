@@ -59,6 +59,7 @@ public struct PythonHandOff: Sendable, Codable {
 /// Streaming accumulator fed every event (Analyzer); one result per GIL lock.
 struct PythonAttributionAccumulator {
     private let tables: TraceTables
+    private let labels: PythonLabelTable
     private let gilLocks: LockSet
     private let hasGIL: Bool
     private static let noFrame = "(no Python frame)"
@@ -123,28 +124,36 @@ struct PythonAttributionAccumulator {
         var ended: Hold?
         var lastReleaseForced: Bool?
         var waitStart: UInt64?
-        var waitSite: PythonWaitSite?
+        var waitSite: (id: Int, site: PythonWaitSite)?
         var releaseFrames: PythonStack?
         /// The thread held the GIL before its current hold.
         var heldBefore = false
         var after: String?
-        var pendingHandOff: (from: String, latency: UInt64)?
+        var pendingHandOff: (from: Int, latency: UInt64)?
         var onCPU = true
     }
-    /// Credits of holds: per function, and how much was located.
+    /// One label's credit: `PythonFunctionGIL` with the label's id for its name, and
+    /// the label that first credited it for its file.
+    private struct Credit {
+        var label: PythonLabel
+        var selfNanoseconds: UInt64 = 0
+        var totalNanoseconds: UInt64 = 0
+        var selfOnCPUNanoseconds: UInt64?
+    }
+    /// Credits of holds: per function (by label id), and how much was located.
     private struct Credits {
-        var functions: [String: PythonFunctionGIL] = [:]
+        var functions: [Int: Credit] = [:]
         var located: UInt64 = 0
         var gapTotal: UInt64 = 0
         var gaps = 0
 
         mutating func add(_ other: Credits) {
-            for (name, f) in other.functions {
-                var mine = functions[name] ?? PythonFunctionGIL(function: f.function, file: f.file, selfNanoseconds: 0, totalNanoseconds: 0)
+            for (id, f) in other.functions {
+                var mine = functions[id] ?? Credit(label: f.label)
                 mine.selfNanoseconds = mine.selfNanoseconds.adding(saturating: f.selfNanoseconds)
                 mine.totalNanoseconds = mine.totalNanoseconds.adding(saturating: f.totalNanoseconds)
                 if let cpu = f.selfOnCPUNanoseconds { mine.selfOnCPUNanoseconds = (mine.selfOnCPUNanoseconds ?? 0).adding(saturating: cpu) }
-                functions[name] = mine
+                functions[id] = mine
             }
             located = located.adding(saturating: other.located)
             gapTotal = gapTotal.adding(saturating: other.gapTotal)
@@ -167,11 +176,12 @@ struct PythonAttributionAccumulator {
     private struct PerLock {
         var credits = Credits()
         var sampled: [Int: Sampled] = [:]
-        var sites: [String: PythonWaitSite] = [:]
-        var handOffs: [String: PythonHandOff] = [:]
+        /// By the id of their `site` text.
+        var sites: [Int: PythonWaitSite] = [:]
+        var handOffs: [HandOffPair: PythonHandOff] = [:]
         var holder: Int?
         var lastHolder: Int?
-        var lastReleaseFunction: String?
+        var lastReleaseFunction: Int?
         var lastRelease: UInt64 = 0
         /// When a thread other than the last holder last took it.
         var switchedAt: UInt64 = 0
@@ -181,6 +191,7 @@ struct PythonAttributionAccumulator {
         /// Threads waiting for this GIL now.
         var waiting: Set<Int> = []
     }
+    private struct HandOffPair: Hashable { var from: Int; var to: Int }
     /// By thread index (looked up at every event).
     private var threads: [ThreadState?]
     /// Threads that are their process's main thread (tid = pid).
@@ -192,6 +203,8 @@ struct PythonAttributionAccumulator {
 
     init(tables: TraceTables) {
         self.tables = tables
+        labels = PythonLabelTable(tables: tables, noFrame: Self.noFrame, unlocated: Self.unlocated, between: Self.between,
+                                  newThreadRun: Self.newThreadRun)
         gilLocks = LockSet(tables.gils.compactMap(\.lock))
         hasGIL = tables.gils.contains { $0.lock != nil }
         var forcedAfter: [Int: UInt64] = [:]
@@ -239,7 +252,7 @@ struct PythonAttributionAccumulator {
         case let .lockWait(lock, _) where gilLocks.contains(lock):
             let s = state(t)
             s.waitStart = e.time
-            s.waitSite = site(s.releaseFrames, after: s.after)
+            s.waitSite = labels.waitSite(s.releaseFrames, after: s.after)
             locks[lock, default: PerLock()].waiting.insert(t)
             if let holder = locks[lock]?.holder, holder != t { threads[holder]?.hold?.contended = true }
         case let .lockAcquire(lock, _) where gilLocks.contains(lock), let .lockAcquired(lock, _) where gilLocks.contains(lock):
@@ -247,17 +260,16 @@ struct PythonAttributionAccumulator {
             // every change to its tables copy them whole (copy-on-write).
             let s = state(t)
             var l = locks.removeValue(forKey: lock) ?? PerLock()
-            if let start = s.waitStart, var site = s.waitSite {
+            if let start = s.waitStart, let (key, new) = s.waitSite {
                 let wait = e.time &- start
-                let key = site.site
-                if let old = l.sites[key] { site = old }
+                var site = l.sites[key] ?? new
                 site.waits += 1
                 site.waitNanoseconds = site.waitNanoseconds.adding(saturating: wait)
                 site.maxWaitNanoseconds = max(site.maxWaitNanoseconds, wait)
                 l.sites[key] = site
             }
             if let previous = l.lastHolder, previous != t {
-                s.pendingHandOff = (l.lastReleaseFunction ?? Self.noFrame, e.time &- l.lastRelease)
+                s.pendingHandOff = (l.lastReleaseFunction ?? labels.noFrame.id, e.time &- l.lastRelease)
             }
             s.waitStart = nil
             s.waitSite = nil
@@ -293,7 +305,7 @@ struct PythonAttributionAccumulator {
             case .acquire:
                 s.hold?.points.append(Point(time: e.time, frames: frames))
                 if let pending = s.pendingHandOff {
-                    addHandOff(lock: s.lastLock, from: pending.from, to: function(frames), latency: pending.latency)
+                    addHandOff(lock: s.lastLock, from: pending.from, to: labels.function(frames).id, latency: pending.latency)
                     s.pendingHandOff = nil
                 }
             case .release:
@@ -310,7 +322,7 @@ struct PythonAttributionAccumulator {
                     s.hold = nil
                 }
                 s.releaseFrames = frames
-                locks[s.lastLock, default: PerLock()].lastReleaseFunction = function(frames)
+                locks[s.lastLock, default: PerLock()].lastReleaseFunction = labels.function(frames).id
             }
             s.last = nil
         case let .pythonSample(lock, frames):
@@ -428,8 +440,12 @@ struct PythonAttributionAccumulator {
     /// The attribution of GIL `lock`, nil when it had no Python location.
     func statistics(lock: Int, limit: Int = 50) -> PythonGILAttribution? {
         guard let l = locks[lock], l.boundary + l.samples > 0 else { return nil }
+        let functions = l.credits.functions.map { id, credit in
+            PythonFunctionGIL(function: labels.names[id], file: labels.file(credit.label), selfNanoseconds: credit.selfNanoseconds,
+                              totalNanoseconds: credit.totalNanoseconds, selfOnCPUNanoseconds: credit.selfOnCPUNanoseconds)
+        }
         return PythonGILAttribution(
-            functions: Array(l.credits.functions.values.sorted { ($0.selfNanoseconds, $0.totalNanoseconds, $1.function) > ($1.selfNanoseconds, $1.totalNanoseconds, $0.function) }.prefix(limit)),
+            functions: Array(functions.sorted { ($0.selfNanoseconds, $0.totalNanoseconds, $1.function) > ($1.selfNanoseconds, $1.totalNanoseconds, $0.function) }.prefix(limit)),
             waitSites: Array(l.sites.values.sorted { ($0.waitNanoseconds, $0.waits, $1.site) > ($1.waitNanoseconds, $1.waits, $0.site) }.prefix(limit)),
             handOffs: Array(l.handOffs.values.sorted { ($0.count, $0.latencyNanoseconds, $1.from, $1.to) > ($1.count, $1.latencyNanoseconds, $0.from, $0.to) }.prefix(limit)),
             holdNanoseconds: l.hold, locatedHoldNanoseconds: l.credits.located, boundaryLocations: l.boundary, samples: l.samples,
@@ -480,14 +496,14 @@ struct PythonAttributionAccumulator {
         if hold.firstOfNewThread, duration > 0, !points.isEmpty, points.allSatisfy({ $0.frames.isEmpty }) {
             // Three threads that each ran a 0.4 ms function from start to exit were "(no Python
             // frame)": their code ran, between two ends that had none.
-            credit(&c, label: (Self.newThreadRun, ""), nanoseconds: duration, onCPU: holdOnCPU)
+            credit(&c, labels: [labels.newThreadRun], nanoseconds: duration, onCPU: holdOnCPU)
         } else if chosenEnds, points.count == 2, duration > 0, let first = points[0].frames.first, first.code != nil,
            first == points[1].frames.first {
             // Let go at the same call it came back from (a queue's consumer: Condition.wait at
             // threading.py:320, around a whole turn of its loop): the function at the ends may
             // have returned and been called again, and whatever ran in between left no
             // location. Named by the call, not credited to the function.
-            credit(&c, label: ("(unlocated: between two GIL releases at \(siteLabel(first)))", ""), nanoseconds: duration, onCPU: holdOnCPU)
+            credit(&c, labels: [labels.betweenReleases(at: first)], nanoseconds: duration, onCPU: holdOnCPU)
         } else if points.count == 2, duration > 0, chosenEnds || !hold.contended,
                   chosenEnds || points[0].frames.first?.code != points[1].frames.first?.code {
             // The two ends are where the thread chose to block (a pool worker gets its task in
@@ -495,9 +511,9 @@ struct PythonAttributionAccumulator {
             // recv and calls its handler before sendall), not samples of what ran between them
             // (the task's or the handler's code, at neither end). Only what is on both stacks
             // ran throughout. Nobody asked for an uncontended hold's release either.
-            let labels = commonLabels(points[0].frames, points[1].frames)
-            if labels.first?.0.hasPrefix("(unlocated") == false { c.located = c.located.adding(saturating: duration) }
-            credit(&c, labels: labels, nanoseconds: duration, onCPU: holdOnCPU)
+            let common = commonLabels(points[0].frames, points[1].frames)
+            if let first = common.first, !labels.isUnlocated(first) { c.located = c.located.adding(saturating: duration) }
+            credit(&c, labels: common, nanoseconds: duration, onCPU: holdOnCPU)
         } else if !points.isEmpty, duration > 0 {
             c.located = c.located.adding(saturating: duration)
             // Wall time by the midpoint in wall time; CPU time by the midpoint
@@ -523,7 +539,7 @@ struct PythonAttributionAccumulator {
                     let locatedOnCPU = min(onCPU(reachFrom, reachTo), before + after)
                     credit(&c, frames: p.frames, nanoseconds: located, onCPU: locatedOnCPU)
                     let unlocated = wall - min(located, wall)
-                    credit(&c, label: (Self.unlocated, ""), nanoseconds: unlocated, onCPU: before + after - locatedOnCPU)
+                    credit(&c, labels: [labels.unlocated], nanoseconds: unlocated, onCPU: before + after - locatedOnCPU)
                     c.located -= min(unlocated, c.located)
                 }
             }
@@ -540,78 +556,45 @@ struct PythonAttributionAccumulator {
     /// called again: a multiprocessing proxy's `_callmethod` takes the GIL back after `recv`
     /// (line 822) and drops it in the next call's `send` (line 821), and its caller's code
     /// ran in between.
-    private func commonLabels(_ a: PythonStack, _ b: PythonStack) -> [(String, String)] {
+    private func commonLabels(_ a: PythonStack, _ b: PythonStack) -> [PythonLabel] {
         for i in a.indices {
             guard let shared = a[i].code, let j = b.firstIndex(where: { $0.code == shared }) else { continue }
             let callersA = a[(i + 1)...], callersB = b[(j + 1)...]
             guard zip(callersA, callersB).allSatisfy({ $0 == $1 }) else { continue }
-            let outer = a[i...].map { code(of: $0) }
+            let outer = a[i...].map { labels.function($0) }
             if callersA.isEmpty || callersB.isEmpty, b[j].line < a[i].line {
-                return [("(unlocated: between two calls of \(outer[0].0), or a loop in it)", "")]
+                return [labels.betweenCalls(of: outer[0])]
             }
-            return [("\(outer[0].0) or code it called (not located further)", outer[0].1)] + outer
+            return [labels.orCodeItCalled(outer[0])] + outer
         }
-        return [(Self.between, "")]
+        return [labels.between]
     }
 
     private func credit(_ l: inout Credits, frames: PythonStack, nanoseconds: UInt64, onCPU: UInt64) {
-        credit(&l, labels: frames.map { code(of: $0) }, nanoseconds: nanoseconds, onCPU: onCPU)
+        credit(&l, labels: frames.map { labels.function($0) }, nanoseconds: nanoseconds, onCPU: onCPU)
     }
 
-    private func credit(_ l: inout Credits, label: (String, String), nanoseconds: UInt64, onCPU: UInt64) {
-        credit(&l, labels: [label], nanoseconds: nanoseconds, onCPU: onCPU)
-    }
-
-    private func credit(_ l: inout Credits, labels: [(String, String)], nanoseconds: UInt64, onCPU: UInt64) {
-        let innermost = labels.first ?? (Self.noFrame, "")
+    private func credit(_ l: inout Credits, labels: [PythonLabel], nanoseconds: UInt64, onCPU: UInt64) {
+        let innermost = labels.first ?? self.labels.noFrame
         // Saturating: a hostile trace's holds near 2^62 ns add up past 2^64 (tools/fuzz, seed 2001).
-        var own = l.functions[innermost.0] ?? PythonFunctionGIL(function: innermost.0, file: innermost.1, selfNanoseconds: 0, totalNanoseconds: 0)
+        var own = l.functions[innermost.id] ?? Credit(label: innermost)
         own.selfNanoseconds = own.selfNanoseconds.adding(saturating: nanoseconds)
         if perf { own.selfOnCPUNanoseconds = (own.selfOnCPUNanoseconds ?? 0).adding(saturating: onCPU) }
-        l.functions[innermost.0] = own
-        var seen: Set<String> = []
-        for (name, file) in labels.isEmpty ? [innermost] : labels where seen.insert(name).inserted {
-            var entry = l.functions[name] ?? PythonFunctionGIL(function: name, file: file, selfNanoseconds: 0, totalNanoseconds: 0)
+        l.functions[innermost.id] = own
+        let all = labels.isEmpty ? [innermost] : labels
+        for (i, label) in all.enumerated() where !all[..<i].contains(where: { $0.id == label.id }) {
+            var entry = l.functions[label.id] ?? Credit(label: label)
             entry.totalNanoseconds = entry.totalNanoseconds.adding(saturating: nanoseconds)
-            l.functions[name] = entry
+            l.functions[label.id] = entry
         }
     }
 
-    private mutating func addHandOff(lock: Int, from: String, to: String, latency: UInt64) {
-        let key = from + "\u{1}" + to
-        var h = locks[lock]?.handOffs[key] ?? PythonHandOff(from: from, to: to, count: 0, latencyNanoseconds: 0)
+    private mutating func addHandOff(lock: Int, from: Int, to: Int, latency: UInt64) {
+        let key = HandOffPair(from: from, to: to)
+        var h = locks[lock]?.handOffs[key]
+            ?? PythonHandOff(from: labels.names[from], to: labels.names[to], count: 0, latencyNanoseconds: 0)
         h.count += 1
         h.latencyNanoseconds = h.latencyNanoseconds.adding(saturating: latency)
         locks[lock, default: PerLock()].handOffs[key] = h
-    }
-
-    private func code(of frame: PythonFrame) -> (String, String) {
-        guard let index = frame.code, tables.pythonCodes.indices.contains(index) else { return ("(unknown code)", "") }
-        let c = tables.pythonCodes[index]
-        return (c.label, c.file)
-    }
-
-    /// "threading.py:320 in Condition.wait".
-    private func siteLabel(_ frame: PythonFrame) -> String {
-        guard let index = frame.code, tables.pythonCodes.indices.contains(index) else { return ":\(frame.line) in (unknown code)" }
-        return tables.pythonCodes[index].site(line: frame.line)
-    }
-
-    private func function(_ frames: PythonStack) -> String {
-        frames.first.map { code(of: $0).0 } ?? Self.noFrame
-    }
-
-    /// Where a thread asked for the GIL back: its innermost frame at its last release.
-    private func site(_ frames: PythonStack?, after: String?) -> PythonWaitSite {
-        guard let frames, let first = frames.first else {
-            let label = frames == nil ? "(thread start: no release yet)" : Self.noFrame
-            return PythonWaitSite(site: label + (after.map { " (after \($0))" } ?? ""), function: label, file: "", line: 0,
-                                  after: after, waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)
-        }
-        let code = first.code.flatMap { tables.pythonCodes.indices.contains($0) ? tables.pythonCodes[$0] : nil }
-        let name = code?.qualifiedName ?? "(unknown code)", file = code?.file ?? ""
-        let label = siteLabel(first) + (after.map { " (after \($0))" } ?? "")
-        return PythonWaitSite(site: label, function: name, file: file, line: first.line, after: after,
-                              waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)
     }
 }
