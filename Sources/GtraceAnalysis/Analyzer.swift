@@ -10,84 +10,10 @@ public enum Analyzer {
                                secondThread: Bool? = nil) -> TraceAnalysis {
         let tables = file.tables
         var tracker = LockIntervalTracker(tables: tables)
-        var locks = tables.locks.map { LockAccumulator(info: $0) }
-        var threads = tables.threads.map { ThreadAccumulator(info: $0) }
         var lastTime: UInt64 = 0
         let traceEndGuess = max(tables.clock.recordingEndNanoseconds,
                                 tables.processes.compactMap(\.endNanoseconds).max() ?? 0)
-        // By lock index (an array, not a dictionary: it is looked up at every lock event).
-        var gils: [GILAccumulator?] = Array(repeating: nil, count: tables.locks.count)
-        for info in tables.gils {
-            if let lock = info.lock, tables.locks.indices.contains(lock) {
-                gils[lock] = GILAccumulator(info: info, lock: lock, tables: tables, traceEnd: traceEndGuess)
-            }
-        }
-
-        var heldIntervals: [(thread: Int, start: UInt64, end: UInt64)] = []  // drained after each event
-        var serialisation = SerialisationTracker(tables: tables)
-        var joinWaits = JoinWaitTracker(tables: tables)
-        var pythonWaits = PythonLockWaitAccumulator(tables: tables)
-        let pythonWaitsEnabled = pythonWaits.isEnabled
-        func apply(_ transition: LockIntervalTracker.Transition) {
-            serialisation.apply(transition)
-            joinWaits.apply(transition)
-            switch transition {
-            case let .holdBegan(thread, lock, time, contended, viaCondition, _, previousOwner):
-                guard locks.indices.contains(lock) else { return }
-                locks[lock].acquisitions += 1
-                if contended {
-                    locks[lock].contended += 1
-                    if gils[lock] == nil { threads[thread].contended += 1 }  // lock is a valid index (guard above)
-                }
-                if !viaCondition, let previousOwner, previousOwner != thread { locks[lock].ownerChanges += 1 }
-                locks[lock].holderBegan(at: time)
-                locks[lock].used(by: thread)
-                if gils[lock] != nil {
-                    gils[lock]?.acquired(thread: thread, at: time)
-                    return  // the GIL is not "a lock the thread holds" in the thread table
-                }
-                threads[thread].acquisitions += 1
-                threads[thread].holdBegan(at: time)
-            case let .reacquired(thread, lock, _, contended):
-                guard locks.indices.contains(lock) else { return }
-                locks[lock].acquisitions += 1
-                if contended { locks[lock].contended += 1 }
-                if gils[lock] == nil {
-                    threads[thread].acquisitions += 1
-                    if contended { threads[thread].contended += 1 }
-                }
-            case .waitBegan, .conditionWaitBegan:
-                break
-            case let .trylockBusy(_, lock, _):
-                if locks.indices.contains(lock) { locks[lock].trylockBusy += 1 }
-            case let .closed(interval):
-                guard locks.indices.contains(interval.lock) else { return }
-                switch interval.kind {
-                case .hold:
-                    locks[interval.lock].holdEnded(interval)
-                    if gils[interval.lock] != nil {
-                        gils[interval.lock]?.holdEnded(interval)
-                        threads[interval.thread].gilHoldingNanoseconds = threads[interval.thread].gilHoldingNanoseconds.adding(saturating: interval.duration)
-                    } else {
-                        threads[interval.thread].holdEnded(at: interval.end)
-                        heldIntervals.append((interval.thread, interval.start, interval.end))
-                    }
-                case let .wait(acquired):
-                    locks[interval.lock].waitEnded(interval)
-                    if !acquired && !interval.closedByEnd { locks[interval.lock].failed += 1 }
-                    if pythonWaitsEnabled { pythonWaits.waitEnded(thread: interval.thread, lock: interval.lock, nanoseconds: interval.duration) }
-                    if gils[interval.lock] != nil {
-                        threads[interval.thread].gilWaitingNanoseconds = threads[interval.thread].gilWaitingNanoseconds.adding(saturating: interval.duration)
-                    } else {
-                        threads[interval.thread].waitingNanoseconds = threads[interval.thread].waitingNanoseconds.adding(saturating: interval.duration)
-                    }
-                case .conditionWait:
-                    locks[interval.lock].waitEnded(interval)
-                    threads[interval.thread].conditionWaitNanoseconds = threads[interval.thread].conditionWaitNanoseconds.adding(saturating: interval.duration)
-                }
-            }
-        }
-
+        var lockHalf = LockTransitionAccumulator(tables: tables, traceEndGuess: traceEndGuess)
         let second = SchedulingReplayPass(scheduling: SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess),
                                           replay: ReplayBuilder(tables: tables, operationLimit: replayOperations))
         var holds = second.scheduling.timeline  // lock holds for the timeline, summed on this side
@@ -96,27 +22,27 @@ public enum Analyzer {
         var events = second.events(of: file, secondThread: secondThread ?? (file.size >= SchedulingReplayPass.parallelMinimumBytes))
         while let event = events.next() {
             others.consume(event)
-            if pythonWaitsEnabled { pythonWaits.consume(event) }
+            if lockHalf.pythonWaitsEnabled { lockHalf.pythonWaits.consume(event) }
             lastTime = max(lastTime, event.time)
-            tracker.consume(event, apply)
+            tracker.consume(event, &lockHalf)
             switch event.kind {
-            case .cpuIn: serialisation.switched(thread: event.thread, onCPU: true, at: event.time)
-            case .cpuOut: serialisation.switched(thread: event.thread, onCPU: false, at: event.time)
+            case .cpuIn: lockHalf.serialisation.switched(thread: event.thread, onCPU: true, at: event.time)
+            case .cpuOut: lockHalf.serialisation.switched(thread: event.thread, onCPU: false, at: event.time)
             default: break
             }
-            if !heldIntervals.isEmpty {  // (an unconditional removeAll was 2.7% of a report)
-                for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
-                heldIntervals.removeAllKeepingStorage()
+            if !lockHalf.heldIntervals.isEmpty {  // (an unconditional removeAll was 2.7% of a report)
+                for h in lockHalf.heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
+                lockHalf.heldIntervals.removeAllKeepingStorage()
             }
         }
         events.finish()
         let processEnds = tables.processes.compactMap(\.endNanoseconds)
         let end = max(lastTime, processEnds.max() ?? 0, tables.threads.compactMap(\.endNanoseconds).max() ?? 0)
-        tracker.finish(at: end, apply)
-        serialisation.finish(at: end)
+        tracker.finish(at: end, &lockHalf)
+        lockHalf.serialisation.finish(at: end)
         others.finish(at: end)
         let pythonEnabled = others.pythonEnabled
-        for h in heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
+        for h in lockHalf.heldIntervals { holds.addHold(thread: h.thread, from: h.start, to: h.end) }
         second.scheduling.addHolds(holds)
         second.scheduling.finish(traceEnd: end)
         let scheduling = second.scheduling
@@ -130,8 +56,9 @@ public enum Analyzer {
         let summary = makeSummary(file: file, tables: tables, start: start, end: end, events: second.eventCount)
         let names = LockNameIndex(tables: tables)
         let futexStats = others.futexes.stats
-        let joinLocks = joinWaits.joinLocks(others.endings)
-        let lockStats = locks.filter { $0.info.kind != .condition }
+        let joinLocks = lockHalf.joinWaits.joinLocks(others.endings)
+        let serialisation = lockHalf.serialisation
+        let lockStats = lockHalf.locks.filter { $0.info.kind != .condition }
             .map { acc -> LockStatistics in
                 var stats = acc.statistics(wall: wall, tables: tables, names: names).withFutex(futexStats[acc.info.index])
                 stats.serialisedNanoseconds = serialisation.serialised.indices.contains(acc.info.index) ? serialisation.serialised[acc.info.index] : 0
@@ -144,9 +71,9 @@ public enum Analyzer {
                 return stats
             }
             .sorted { ($0.holdRatio, $0.waitTotalNanoseconds, -$0.index) > ($1.holdRatio, $1.waitTotalNanoseconds, -$1.index) }
-        let conditions = locks.filter { $0.info.kind == .condition }.map { $0.conditionStatistics(tables: tables) }
+        let conditions = lockHalf.locks.filter { $0.info.kind == .condition }.map { $0.conditionStatistics(tables: tables) }
         let pythonProcesses = Set(tables.gils.map(\.process))
-        var threadStats = threads.map { $0.statistics(tables: tables, traceEnd: end, isPython: pythonProcesses.contains($0.info.process)) }
+        var threadStats = lockHalf.threads.map { $0.statistics(tables: tables, traceEnd: end, isPython: pythonProcesses.contains($0.info.process)) }
         for i in threadStats.indices {
             let span = scheduling.span(thread: i)
             threadStats[i].startNanoseconds = span.start
@@ -154,7 +81,7 @@ public enum Analyzer {
             threadStats[i].states = scheduling.states(thread: i)
             threadStats[i].blockingCalls = scheduling.callTotals(thread: i)
         }
-        let gilStats = gils.compactMap { $0 }.sorted { $0.info.process < $1.info.process }.map { acc in
+        let gilStats = lockHalf.gils.compactMap { $0 }.sorted { $0.info.process < $1.info.process }.map { acc in
             var stats = acc.statistics(lockStats: lockStats.first { $0.index == acc.lock }, tables: tables, traceEnd: end)
             if pythonEnabled { stats.pythonCode = others.python.statistics(lock: acc.lock) }
             return stats
@@ -216,7 +143,7 @@ public enum Analyzer {
         analysis.conditionQueues = others.conditionQueues.statistics(locks: lockStats)
         analysis.invisibleWaits = InvisibleWaitStatistics.compute(threads: threadStats, processes: processStats,
                                                                   bufferSetupNanoseconds: analysis.summary.recordingCost?.bufferSetupNanoseconds)
-        if pythonWaitsEnabled { analysis.pythonLockWaits = pythonWaits.statistics() }
+        if lockHalf.pythonWaitsEnabled { analysis.pythonLockWaits = lockHalf.pythonWaits.statistics() }
         let verdict = Verdict.decide(analysis)
         analysis.limit = verdict.limit
         analysis.verdict = verdict.sentences + Self.freeThreadedSentences(tables) + Self.commandFailedSentences(tables)

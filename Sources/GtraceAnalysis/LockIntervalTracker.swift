@@ -36,6 +36,16 @@ public struct LockInterval: Sendable, Equatable {
     public var duration: UInt64 { end &- start }
 }
 
+/// Receives a `LockIntervalTracker`'s transitions.
+protocol LockTransitionSink {
+    mutating func apply(_ transition: LockIntervalTracker.Transition)
+}
+
+private struct ClosureSink: LockTransitionSink {
+    let emit: (LockIntervalTracker.Transition) -> Void
+    func apply(_ transition: LockIntervalTracker.Transition) { emit(transition) }
+}
+
 /// Turns the event stream into lock intervals: the one place that interprets
 /// acquire/wait/release events. Feed it events in time order with `consume`,
 /// then `finish` closes what is still open.
@@ -181,36 +191,55 @@ public struct LockIntervalTracker {
         polls = Array(repeating: nil, count: tables.threads.count)
     }
 
+    /// Feeds one event; its transitions go to `emit`.
     public mutating func consume(_ e: TraceEvent, _ emit: (Transition) -> Void) {
+        withoutActuallyEscaping(emit) { emit in
+            var sink = ClosureSink(emit: emit)
+            consume(e, &sink)
+        }
+    }
+
+    /// Closes every interval still open at `time` (the end of the trace).
+    public mutating func finish(at time: UInt64, _ emit: (Transition) -> Void) {
+        withoutActuallyEscaping(emit) { emit in
+            var sink = ClosureSink(emit: emit)
+            finish(at: time, &sink)
+        }
+    }
+
+    /// Feeds one event; its transitions go to `sink` (a struct: its state is
+    /// updated in place, where a closure's captured variables are reached
+    /// through boxes).
+    mutating func consume<Sink: LockTransitionSink>(_ e: TraceEvent, _ sink: inout Sink) {
         let t = e.thread
         guard holds.indices.contains(t) else { return }
         if lastRecord.indices.contains(t) { lastRecord[t] = e.time }
         switch e.kind {
         case let .lockAcquire(lock, flags):
-            let polled = endPoll(thread: t, lock: lock, flags: flags, at: e.time, emit)
-            begin(thread: t, lock: lock, flags: flags, time: e.time, contended: polled, emit)
+            let polled = endPoll(thread: t, lock: lock, flags: flags, at: e.time, &sink)
+            begin(thread: t, lock: lock, flags: flags, time: e.time, contended: polled, &sink)
         case let .lockWait(lock, flags):
             if polls[t]?.lock == lock { polls[t] = nil }  // a blocking wait follows the tries
-            closeWait(thread: t, at: e.time, acquired: false, byEnd: true, emit)
+            closeWait(thread: t, at: e.time, acquired: false, byEnd: true, &sink)
             // Waiting for a Python lock its thread holds: a signal, not a mutex.
-            if isSemaphore(lock), holds[t][lock] != nil { stopHolds(lock: lock, at: e.time, emit) }
+            if isSemaphore(lock), holds[t][lock] != nil { stopHolds(lock: lock, at: e.time, &sink) }
             let heldByOther = holders.indices.contains(lock) && holders[lock] > (holds[t][lock] == nil ? 0 : 1)
             waits[t] = Wait(lock: lock, start: e.time, flags: flags, heldByOther: heldByOther)
             touch(t)
             if waiters.indices.contains(lock) { waiters[lock] += 1 }
-            emit(.waitBegan(thread: t, lock: lock, time: e.time))
+            sink.apply(.waitBegan(thread: t, lock: lock, time: e.time))
         case let .lockAcquired(lock, flags):
             // A mutex wait began with a failed trylock: always contended. A GIL
             // request is contended only if another thread held the GIL then.
             var contended = true
             if let open = waits[t] {
                 if lockKinds.indices.contains(lock), lockKinds[lock] == .gil { contended = open.heldByOther }
-                closeWait(thread: t, at: e.time, acquired: open.lock == lock, byEnd: false, emit)
+                closeWait(thread: t, at: e.time, acquired: open.lock == lock, byEnd: false, &sink)
             }
-            begin(thread: t, lock: lock, flags: flags, time: e.time, contended: contended, emit)
+            begin(thread: t, lock: lock, flags: flags, time: e.time, contended: contended, &sink)
         case let .lockFailed(lock, _, _):
             if let open = waits[t], open.lock == lock {
-                closeWait(thread: t, at: e.time, acquired: false, byEnd: false, emit)
+                closeWait(thread: t, at: e.time, acquired: false, byEnd: false, &sink)
             }
         case let .lockRelease(lock, _):
             if polls[t]?.lock == lock { polls[t] = nil }  // it held what it tried
@@ -229,12 +258,12 @@ public struct LockIntervalTracker {
             if hold.depth > 0 {
                 holds[holder][lock] = hold
             } else {
-                endHold(thread: holder, lock: lock, hold: hold, at: e.time, byEnd: false, emit)
+                endHold(thread: holder, lock: lock, hold: hold, at: e.time, byEnd: false, &sink)
             }
         case let .futexWoke(lock, result):
             // A futex wait ends without a hold: its word's holds are never seen.
             if let open = waits[t], open.lock == lock {
-                closeWait(thread: t, at: e.time, acquired: result == 0, byEnd: false, emit)
+                closeWait(thread: t, at: e.time, acquired: result == 0, byEnd: false, &sink)
             }
         case let .lockTryFailed(lock, _):
             // Not its own lock (Python's Condition tries the lock it holds to see that it does).
@@ -245,27 +274,27 @@ public struct LockIntervalTracker {
                     polls[t] = (lock, e.time, e.time)
                 }
             }
-            emit(.trylockBusy(thread: t, lock: lock, time: e.time))
+            sink.apply(.trylockBusy(thread: t, lock: lock, time: e.time))
         case let .conditionWait(condition, _):
             conditionWaits[t] = Wait(lock: condition, start: e.time, flags: [])
             touch(t)
-            emit(.conditionWaitBegan(thread: t, condition: condition, time: e.time))
+            sink.apply(.conditionWaitBegan(thread: t, condition: condition, time: e.time))
         case let .conditionWoke(condition, _, _):
             if let open = conditionWaits[t], open.lock == condition {
-                emit(.closed(LockInterval(kind: .conditionWait, thread: t, lock: condition, flags: [], start: open.start,
+                sink.apply(.closed(LockInterval(kind: .conditionWait, thread: t, lock: condition, flags: [], start: open.start,
                                           end: e.time, closedByEnd: false)))
                 conditionWaits[t] = nil
             }
         case .threadEnd:
             polls[t] = nil
-            closeAll(thread: t, at: e.time, emit)
+            closeAll(thread: t, at: e.time, &sink)
             endedThreads.insert(t)
         case .processExit, .exec:
             let process = threadProcess[t]
             guard let candidates = openCandidates.removeValue(forKey: process) else { break }
             for other in candidates.sorted() {
                 mayBeOpen[other] = false
-                if !endedThreads.contains(other) { closeAll(thread: other, at: e.time, emit) }
+                if !endedThreads.contains(other) { closeAll(thread: other, at: e.time, &sink) }
             }
         default:
             break
@@ -278,22 +307,21 @@ public struct LockIntervalTracker {
         return (firstHoldStart[lock], lastHoldEnd[lock])
     }
 
-    /// Closes every interval still open at `time` (the end of the trace).
-    public mutating func finish(at time: UInt64, _ emit: (Transition) -> Void) {
-        for t in holds.indices { closeAll(thread: t, at: time, emit) }
+    mutating func finish<Sink: LockTransitionSink>(at time: UInt64, _ sink: inout Sink) {
+        for t in holds.indices { closeAll(thread: t, at: time, &sink) }
     }
 
-    private mutating func begin(thread t: Int, lock: Int, flags: LockFlags, time: UInt64, contended: Bool,
-                                _ emit: (Transition) -> Void) {
+    private mutating func begin<Sink: LockTransitionSink>(thread t: Int, lock: Int, flags: LockFlags, time: UInt64, contended: Bool,
+                                                          _ sink: inout Sink) {
         if isSemaphore(lock), countingSemaphores[lock] || holds[t][lock] != nil {
-            stopHolds(lock: lock, at: time, emit)
-            emit(.reacquired(thread: t, lock: lock, time: time, contended: contended))
+            stopHolds(lock: lock, at: time, &sink)
+            sink.apply(.reacquired(thread: t, lock: lock, time: time, contended: contended))
             return
         }
         if var hold = holds[t][lock] {
             hold.depth += 1  // recursive mutex, or a read lock taken twice
             holds[t][lock] = hold
-            emit(.reacquired(thread: t, lock: lock, time: time, contended: contended))
+            sink.apply(.reacquired(thread: t, lock: lock, time: time, contended: contended))
             return
         }
         holds[t][lock] = Hold(start: time, depth: 1, flags: flags, contended: contended, waitedBefore: waited[t])
@@ -303,17 +331,17 @@ public struct LockIntervalTracker {
         if isSemaphore(lock) { semaphoreHolders[lock].append(t) }
         let previous = lastOwner.indices.contains(lock) ? lastOwner[lock] : nil
         if lastOwner.indices.contains(lock) { lastOwner[lock] = t }
-        emit(.holdBegan(thread: t, lock: lock, time: time, contended: contended,
+        sink.apply(.holdBegan(thread: t, lock: lock, time: time, contended: contended,
                         viaCondition: flags.contains(.viaCondition), shared: flags.contains(.shared), previousOwner: previous))
     }
 
     /// A Python lock found to be a counting semaphore or a signal: its open holds
     /// end now, and it has none from here on.
-    private mutating func stopHolds(lock: Int, at time: UInt64, _ emit: (Transition) -> Void) {
+    private mutating func stopHolds<Sink: LockTransitionSink>(lock: Int, at time: UInt64, _ sink: inout Sink) {
         guard !countingSemaphores[lock] else { return }
         countingSemaphores[lock] = true
         for holder in semaphoreHolders[lock] {
-            if let hold = holds[holder][lock] { endHold(thread: holder, lock: lock, hold: hold, at: time, byEnd: false, emit) }
+            if let hold = holds[holder][lock] { endHold(thread: holder, lock: lock, hold: hold, at: time, byEnd: false, &sink) }
         }
     }
 
@@ -332,18 +360,18 @@ public struct LockIntervalTracker {
 
     /// A thread that polled `lock` and now takes it waited for it from its first failed try:
     /// a closed wait (its waiters are not counted while it polled). True when it did.
-    private mutating func endPoll(thread t: Int, lock: Int, flags: LockFlags, at time: UInt64, _ emit: (Transition) -> Void) -> Bool {
+    private mutating func endPoll<Sink: LockTransitionSink>(thread t: Int, lock: Int, flags: LockFlags, at time: UInt64, _ sink: inout Sink) -> Bool {
         guard let p = polls[t], p.lock == lock else { return false }
         polls[t] = nil
         guard time &- p.last <= Self.pollGapNanoseconds, time >= p.first else { return false }
         var interval = LockInterval(kind: .wait(acquired: true), thread: t, lock: lock, flags: flags, start: p.first, end: time, closedByEnd: false)
         interval.releasedOutside = lastRelease.indices.contains(lock) && lastRelease[lock] < p.first && lockKinds[lock] != .gil
-        emit(.closed(interval))
+        sink.apply(.closed(interval))
         return true
     }
 
     /// Ends the open wait of `thread`.
-    private mutating func closeWait(thread: Int, at time: UInt64, acquired: Bool, byEnd: Bool, _ emit: (Transition) -> Void) {
+    private mutating func closeWait<Sink: LockTransitionSink>(thread: Int, at time: UInt64, acquired: Bool, byEnd: Bool, _ sink: inout Sink) {
         guard let wait = waits[thread] else { return }
         waits[thread] = nil
         if waiters.indices.contains(wait.lock) { waiters[wait.lock] -= 1 }
@@ -356,11 +384,11 @@ public struct LockIntervalTracker {
             interval.lastReleaseTime = lastRelease[wait.lock]
         }
         if waited.indices.contains(thread) { waited[thread] = waited[thread] &+ interval.duration }
-        emit(.closed(interval))
+        sink.apply(.closed(interval))
     }
 
     /// Ends `thread`'s hold of `lock`.
-    private mutating func endHold(thread t: Int, lock: Int, hold: Hold, at time: UInt64, byEnd: Bool, _ emit: (Transition) -> Void) {
+    private mutating func endHold<Sink: LockTransitionSink>(thread t: Int, lock: Int, hold: Hold, at time: UInt64, byEnd: Bool, _ sink: inout Sink) {
         holds[t][lock] = nil
         if lastHoldEnd.indices.contains(lock) { lastHoldEnd[lock] = max(lastHoldEnd[lock], time, hold.start) }
         if holders.indices.contains(lock) { holders[lock] -= 1 }
@@ -369,19 +397,19 @@ public struct LockIntervalTracker {
                                     start: hold.start, end: max(time, hold.start), closedByEnd: byEnd)
         interval.waitersAtEnd = waiters.indices.contains(lock) ? waiters[lock] : 0
         if waited.indices.contains(t) { interval.waitedWithin = waited[t] &- hold.waitedBefore }
-        emit(.closed(interval))
+        sink.apply(.closed(interval))
     }
 
-    private mutating func closeAll(thread t: Int, at end: UInt64, _ emit: (Transition) -> Void) {
+    private mutating func closeAll<Sink: LockTransitionSink>(thread t: Int, at end: UInt64, _ sink: inout Sink) {
         let time = lossFrom.map { lastRecord.indices.contains(t) ? min(end, max($0, lastRecord[t])) : end } ?? end
-        closeWait(thread: t, at: time, acquired: false, byEnd: true, emit)
+        closeWait(thread: t, at: time, acquired: false, byEnd: true, &sink)
         if let open = conditionWaits[t] {
-            emit(.closed(LockInterval(kind: .conditionWait, thread: t, lock: open.lock, flags: [], start: open.start,
+            sink.apply(.closed(LockInterval(kind: .conditionWait, thread: t, lock: open.lock, flags: [], start: open.start,
                                       end: max(time, open.start), closedByEnd: true)))
             conditionWaits[t] = nil
         }
         for (lock, hold) in holds[t].sortedByLock {
-            endHold(thread: t, lock: lock, hold: hold, at: time, byEnd: true, emit)
+            endHold(thread: t, lock: lock, hold: hold, at: time, byEnd: true, &sink)
         }
     }
 }
