@@ -479,8 +479,11 @@ struct PythonAttributionAccumulator {
     private func attribute(_ hold: Hold, into c: inout Credits) -> UInt64 {
         let end = hold.end ?? hold.start
         let duration = end &- hold.start
-        let points = hold.points.map { Point(time: min(max($0.time, hold.start), end), frames: $0.frames) }
-            .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+        // Inside the hold and in time order almost always: then used as they are (three
+        // copies per hold were 2% of a dense Python report).
+        let points = Self.inOrder(hold.points, from: hold.start, to: end) ? hold.points
+            : hold.points.map { Point(time: min(max($0.time, hold.start), end), frames: $0.frames) }
+                .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
         var off = hold.offCPU
         if let since = hold.offSince { off.append((since, end)) }
         func onCPU(_ from: UInt64, _ to: UInt64) -> UInt64 {
@@ -570,22 +573,39 @@ struct PythonAttributionAccumulator {
         return [labels.between]
     }
 
-    private func credit(_ l: inout Credits, frames: PythonStack, nanoseconds: UInt64, onCPU: UInt64) {
-        credit(&l, labels: frames.map { labels.function($0) }, nanoseconds: nanoseconds, onCPU: onCPU)
+    /// Every point inside [start, end], in time order.
+    private static func inOrder(_ points: [Point], from start: UInt64, to end: UInt64) -> Bool {
+        var last = start
+        for p in points {
+            guard p.time >= last, p.time <= end else { return false }
+            last = p.time
+        }
+        return true
     }
 
-    private func credit(_ l: inout Credits, labels: [PythonLabel], nanoseconds: UInt64, onCPU: UInt64) {
+    private func credit(_ l: inout Credits, frames: PythonStack, nanoseconds: UInt64, onCPU: UInt64) {
+        // The stack's labels on the stack, not in an array per point credited.
+        withUnsafeTemporaryAllocation(of: PythonLabel.self, capacity: frames.count) { buffer in
+            for (i, frame) in frames.enumerated() { buffer.initializeElement(at: i, to: labels.function(frame)) }
+            credit(&l, labels: UnsafeBufferPointer(buffer), nanoseconds: nanoseconds, onCPU: onCPU)
+        }
+    }
+
+    private func credit(_ l: inout Credits, labels: some RandomAccessCollection<PythonLabel>, nanoseconds: UInt64, onCPU: UInt64) {
         let innermost = labels.first ?? self.labels.noFrame
         // Saturating: a hostile trace's holds near 2^62 ns add up past 2^64 (tools/fuzz, seed 2001).
         var own = l.functions[innermost.id] ?? Credit(label: innermost)
         own.selfNanoseconds = own.selfNanoseconds.adding(saturating: nanoseconds)
         if perf { own.selfOnCPUNanoseconds = (own.selfOnCPUNanoseconds ?? 0).adding(saturating: onCPU) }
         l.functions[innermost.id] = own
-        let all = labels.isEmpty ? [innermost] : labels
-        for (i, label) in all.enumerated() where !all[..<i].contains(where: { $0.id == label.id }) {
+        func addTotal(_ label: PythonLabel) {
             var entry = l.functions[label.id] ?? Credit(label: label)
             entry.totalNanoseconds = entry.totalNanoseconds.adding(saturating: nanoseconds)
             l.functions[label.id] = entry
+        }
+        if labels.isEmpty { addTotal(innermost) }
+        for (i, label) in zip(labels.indices, labels) where !labels[..<i].contains(where: { $0.id == label.id }) {
+            addTotal(label)
         }
     }
 
