@@ -110,6 +110,20 @@ struct ReplaySimulator {
     private var followersWaiting = 0
     /// Threads with followers whose pc or status changed since those were last checked.
     private var moved: [Int] = []
+    /// Per thread in `.waiting`: what it waits for. The zero-time scan passes over it, not
+    /// running its operations, while that cannot have come: most of a replay's work was
+    /// threads waiting for another (a join) or for a child process (a shell waiting for
+    /// its pipeline: a hash of the pid each time), checked at every pass of every step.
+    private enum Awaited {
+        /// `waitFor`: that thread reaching that many operations.
+        case thread(Int, ops: Int)
+        /// `waitChild`, found not done when `ended` was this: a child can be done only
+        /// once one more thread has ended.
+        case child(ended: Int)
+    }
+    private var awaited: [Awaited?] = []
+    /// Threads ended so far.
+    private var ended = 0
 
     /// `tokens`: replay Python locks' tokens where the scenario has no GIL (`run()` turns
     /// them off when they leave threads stuck).
@@ -158,6 +172,7 @@ struct ReplaySimulator {
             threadsOfPid[pid, default: []].append(t.index)
         }
         followers = Array(repeating: [], count: threads.count)
+        awaited = Array(repeating: nil, count: threads.count)
         for t in threads.indices {
             if let after = startAfterOf[t], threads.indices.contains(after.thread) {
                 followers[after.thread].append(t)
@@ -295,6 +310,7 @@ struct ReplaySimulator {
                 }
                 guard reached(thread, count) else {
                     threads[t].status = .waiting
+                    awaited[t] = .thread(thread, ops: count)
                     return changed
                 }
                 if threads[t].status == .waiting { noteUnblock(t, cause: thread, lock: nil) }
@@ -323,6 +339,7 @@ struct ReplaySimulator {
             case let .waitChild(pid):
                 guard childDone(pid) else {
                     threads[t].status = .waiting
+                    awaited[t] = .child(ended: ended)
                     return changed
                 }
                 if threads[t].status == .waiting, let last = (threadsOfPid[pid] ?? []).max(by: { threads[$0].finish < threads[$1].finish }) {
@@ -345,6 +362,7 @@ struct ReplaySimulator {
         }
         if !followers[t].isEmpty { moved.append(t) }
         threads[t].status = .done
+        ended += 1
         threads[t].finish = time
         // A thread that ends holding a lock (a process exiting with its
         // GIL) lets it go: its waiters would otherwise wait forever.
@@ -555,7 +573,13 @@ struct ReplaySimulator {
     private func hasZeroTimeWork(_ t: Int) -> Bool {
         switch threads[t].status {
         case .done, .running, .ready, .delaying, .blockedOnLock: return false
-        case .notStarted, .active, .waiting: return true
+        case .notStarted, .active: return true
+        case .waiting:
+            switch awaited[t] {
+            case let .thread(other, ops)?: return reached(other, ops)
+            case let .child(endedThen)?: return endedThen != ended
+            case nil: return true
+            }
         }
     }
 
