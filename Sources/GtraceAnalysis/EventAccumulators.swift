@@ -1,11 +1,10 @@
 import GtraceFormat
 
 /// The analyzer's accumulators that read only the events, nothing of the lock
-/// tracker's transitions: fed by the lock half's loop (`Analyzer`), outside the
-/// closure that receives the transitions (a value that closure captures costs
-/// far more to update). They were tried on the second thread, with the
-/// scheduling and replay half: dense Python traces with a replay got slower
-/// there (that half is already as busy as this one), a 1000-thread trace too.
+/// tracker's transitions, fed by the lock half's loop (`Analyzer`). They were
+/// tried on the second thread, with the scheduling and replay half: a dense
+/// Python trace with a replay and a 1000-thread trace got slower there (that
+/// half is already as busy as this one; BENCHMARKS.md, session 29).
 struct EventAccumulators {
     var foreign: ForeignLoadTracker?
     var futexes = FutexAccumulator()

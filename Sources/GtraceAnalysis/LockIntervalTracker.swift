@@ -207,9 +207,8 @@ public struct LockIntervalTracker {
         }
     }
 
-    /// Feeds one event; its transitions go to `sink` (a struct: its state is
-    /// updated in place, where a closure's captured variables are reached
-    /// through boxes).
+    /// Feeds one event; its transitions go to `sink`, updated in place (the analyzer's
+    /// `LockTransitionAccumulator`).
     mutating func consume<Sink: LockTransitionSink>(_ e: TraceEvent, _ sink: inout Sink) {
         let t = e.thread
         guard holds.indices.contains(t) else { return }
@@ -282,7 +281,7 @@ public struct LockIntervalTracker {
         case let .conditionWoke(condition, _, _):
             if let open = conditionWaits[t], open.lock == condition {
                 sink.apply(.closed(LockInterval(kind: .conditionWait, thread: t, lock: condition, flags: [], start: open.start,
-                                          end: e.time, closedByEnd: false)))
+                                                end: e.time, closedByEnd: false)))
                 conditionWaits[t] = nil
             }
         case .threadEnd:
@@ -307,6 +306,7 @@ public struct LockIntervalTracker {
         return (firstHoldStart[lock], lastHoldEnd[lock])
     }
 
+    /// Closes every interval still open at `time`; the transitions go to `sink`.
     mutating func finish<Sink: LockTransitionSink>(at time: UInt64, _ sink: inout Sink) {
         for t in holds.indices { closeAll(thread: t, at: time, &sink) }
     }
@@ -332,7 +332,7 @@ public struct LockIntervalTracker {
         let previous = lastOwner.indices.contains(lock) ? lastOwner[lock] : nil
         if lastOwner.indices.contains(lock) { lastOwner[lock] = t }
         sink.apply(.holdBegan(thread: t, lock: lock, time: time, contended: contended,
-                        viaCondition: flags.contains(.viaCondition), shared: flags.contains(.shared), previousOwner: previous))
+                              viaCondition: flags.contains(.viaCondition), shared: flags.contains(.shared), previousOwner: previous))
     }
 
     /// A Python lock found to be a counting semaphore or a signal: its open holds
@@ -405,7 +405,7 @@ public struct LockIntervalTracker {
         closeWait(thread: t, at: time, acquired: false, byEnd: true, &sink)
         if let open = conditionWaits[t] {
             sink.apply(.closed(LockInterval(kind: .conditionWait, thread: t, lock: open.lock, flags: [], start: open.start,
-                                      end: max(time, open.start), closedByEnd: true)))
+                                            end: max(time, open.start), closedByEnd: true)))
             conditionWaits[t] = nil
         }
         for (lock, hold) in holds[t].sortedByLock {

@@ -2,8 +2,8 @@ import GtraceFormat
 
 /// The lock, thread and GIL tables' running totals, fed with the transitions of
 /// `LockIntervalTracker`: the lock half of the report's pass. A struct the tracker
-/// updates in place; as a closure's captured variables these totals cost ~17 ns
-/// more per event (BENCHMARKS.md, session 28).
+/// updates in place, where they were variables an `apply` closure captured (no
+/// difference in speed measured: BENCHMARKS.md, session 29).
 struct LockTransitionAccumulator: LockTransitionSink {
     var locks: [LockAccumulator]
     var threads: [ThreadAccumulator]
