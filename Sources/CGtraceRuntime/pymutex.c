@@ -85,7 +85,6 @@ static inline int gt_from_cpython(uintptr_t ret) {
 #define GT_PARKED_PROBE 8u
 static uintptr_t gt_parked[GT_PARKED];
 
-
 static void gt_parked_add(uintptr_t s) {
     uint32_t h = gt_address_slot(s, GT_PARKED);
     for (uint32_t k = 0; k < GT_PARKED_PROBE; k++) {

@@ -59,8 +59,6 @@ final class PythonLabelTable {
         return names.count - 1
     }
 
-    func name(_ label: PythonLabel) -> String { names[label.id] }
-
     /// The file of a label's code ("" when it names none).
     func file(_ label: PythonLabel) -> String {
         tables.pythonCodes.indices.contains(label.code) ? tables.pythonCodes[label.code].file : ""
@@ -104,7 +102,7 @@ final class PythonLabelTable {
     func isUnlocated(_ label: PythonLabel) -> Bool { names[label.id].hasPrefix("(unlocated") }
 
     /// "threading.py:320 in Condition.wait".
-    func siteLabel(_ frame: PythonFrame) -> String {
+    private func siteLabel(_ frame: PythonFrame) -> String {
         guard let index = frame.code, tables.pythonCodes.indices.contains(index) else { return ":\(frame.line) in (unknown code)" }
         return tables.pythonCodes[index].site(line: frame.line)
     }
@@ -128,7 +126,7 @@ final class PythonLabelTable {
                                   after: after, waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)
         }
         let code = first.code.flatMap { tables.pythonCodes.indices.contains($0) ? tables.pythonCodes[$0] : nil }
-        let name = code?.qualifiedName ?? "(unknown code)", file = code?.file ?? ""
+        let name = code?.qualifiedName ?? names[unknownCode.id], file = code?.file ?? ""
         let label = siteLabel(first) + (after.map { " (after \($0))" } ?? "")
         return PythonWaitSite(site: label, function: name, file: file, line: first.line, after: after,
                               waits: 0, waitNanoseconds: 0, maxWaitNanoseconds: 0)
