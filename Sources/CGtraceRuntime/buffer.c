@@ -3,7 +3,8 @@
  *
  * Each thread owns chunk files <session>/<pid>.<image>.<tid>.<chunk>.buf,
  * mapped MAP_SHARED so that every record written survives SIGKILL in the
- * page cache. The per-event path (gt_emit_ts in gtrace_runtime.h) takes a
+ * page cache; a thread's first chunk may instead be a slot of an arena file
+ * (arena.c). The per-event path (gt_emit_ts in gtrace_runtime.h) takes a
  * slot with a non-LOCKed xadd on header->reserved, writes the record and
  * stores `kind` last with release ordering. Only the slow paths live here:
  * first-chunk creation and rotation to the next chunk.
@@ -121,21 +122,31 @@ static struct gtrace_buffer_header *gt_chunk_create(uint32_t tid, uint32_t *chun
         errno = e;
         return NULL;
     }
-    struct gtrace_buffer_header *h = m;
+    gt_chunk_header_init(m, tid, c, len);
+    *chunk = c;
+    *len_out = len;
+    return m;
+}
+
+void gt_chunk_header_init(struct gtrace_buffer_header *h, uint32_t tid, uint32_t chunk, size_t len) {
     h->version = GTRACE_BUFFER_VERSION;
     h->record_size = (uint32_t)sizeof(struct gtrace_raw_record);
     h->pid = gt_pid;
     h->tid = tid;
     h->image = gt_image;
-    h->chunk = c;
+    h->chunk = chunk;
     h->capacity = (len - GT_HEADER_BYTES) / sizeof(struct gtrace_raw_record);
     h->reserved = 0;
     h->lost = 0;
     __atomic_thread_fence(__ATOMIC_RELEASE);
     memcpy(h->magic, GTRACE_BUFFER_MAGIC, 8);
-    *chunk = c;
-    *len_out = len;
-    return h;
+}
+
+void gt_budget_charge(size_t len) { __atomic_add_fetch(&gt_used_bytes, len, __ATOMIC_RELAXED); }
+
+/* Unmaps one of the thread's chunks, unless it is its arena slot. */
+static void gt_chunk_unmap(struct gt_tls *t, void *chunk, size_t len) {
+    if (chunk != NULL && chunk != t->slot) munmap(chunk, len);
 }
 
 /* Ticks since `start`, for a chunk header's setup_ticks: what recording cost the
@@ -170,9 +181,11 @@ static int gt_thread_init(void) {
     t->state = GT_INITIALIZING;
     uint32_t tid = gt_gettid();
     uint32_t chunk = 0;
-    size_t len = 0;
+    size_t len = GTRACE_ARENA_SLOT_BYTES;
     uint64_t setup_start = gtrace_timestamp();
-    struct gtrace_buffer_header *h = gt_chunk_create(tid, &chunk, &len);
+    struct gtrace_buffer_header *h = gt_arena_slot(tid);
+    t->slot = h;
+    if (h == NULL) h = gt_chunk_create(tid, &chunk, &len);
     if (h == NULL) {
         t->state = GT_OFF;
         gt_restore_signals(&old);
@@ -258,7 +271,7 @@ void gt_emit_full(struct gtrace_buffer_header *h, uint64_t tsc, uint16_t kind, u
     }
     /* Retire: the chunk two rotations back is unmapped now; the previous two
      * stay mapped so an interrupted writer can still finish its record. */
-    if (t->retired[1] != NULL) munmap(t->retired[1], t->retired_len[1]);
+    gt_chunk_unmap(t, t->retired[1], t->retired_len[1]);
     n->setup_ticks = gt_setup_ticks(setup_start);
     t->retired[1] = t->retired[0];
     t->retired_len[1] = t->retired_len[0];
@@ -306,9 +319,8 @@ void gt_emit_own_name(void) {
 }
 
 static void gt_unmap_all(struct gt_tls *t) {
-    if (t->hdr != NULL) munmap(t->hdr, t->cur_len);
-    for (int i = 0; i < 2; i++)
-        if (t->retired[i] != NULL) munmap(t->retired[i], t->retired_len[i]);
+    gt_chunk_unmap(t, t->hdr, t->cur_len);
+    for (int i = 0; i < 2; i++) gt_chunk_unmap(t, t->retired[i], t->retired_len[i]);
     t->hdr = NULL;
     t->retired[0] = t->retired[1] = NULL;
 }
@@ -326,7 +338,7 @@ void gt_thread_release(void) {
      * header (whose own unmapping cannot be). */
     uint64_t start = gtrace_timestamp();
     for (int i = 0; i < 2; i++) {
-        if (t->retired[i] != NULL) munmap(t->retired[i], t->retired_len[i]);
+        gt_chunk_unmap(t, t->retired[i], t->retired_len[i]);
         t->retired[i] = NULL;
     }
     if (t->hdr != NULL) {
@@ -418,6 +430,7 @@ void gt_thread_forget_after_fork(void) {
     int others = __atomic_load_n(&gt_mapped_threads, __ATOMIC_RELAXED) - (t->hdr != NULL ? 1 : 0);
     gt_unmap_all(t);
     if (others > 0) gt_unmap_parent_chunks(gt_pid);
+    gt_arena_forget_after_fork();
     gt_mapped_threads = 0;
     memset(t, 0, sizeof *t);
     t->guard = guard;

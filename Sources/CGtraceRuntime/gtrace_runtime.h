@@ -27,9 +27,8 @@
 #define GT_STR(x) GT_XSTR(x) /* a macro's value as a string (for assembly) */
 
 /* Chunk sizes (bytes of the whole file, header included). */
-#ifndef GT_CHUNK_FIRST_BYTES
-#define GT_CHUNK_FIRST_BYTES (16u * 1024u) /* 508 records; small so that a short process starts fast */
-#endif
+/* 510 records; small so that a short process starts fast. The size of an arena's slot (arena.c). */
+#define GT_CHUNK_FIRST_BYTES GTRACE_ARENA_SLOT_BYTES
 #ifndef GT_CHUNK_MAX_BYTES
 #define GT_CHUNK_MAX_BYTES (2u * 1024u * 1024u)
 #endif
@@ -63,6 +62,7 @@ struct gt_tls {
     void *retired[2];     /* the two previous chunks, still mapped */
     size_t retired_len[2];
     uint64_t gil_wait_tsc; /* when the unsaid GIL request began */
+    void *slot;           /* chunk 0 when it is an arena's slot (arena.c): never unmapped alone */
 };
 
 extern __thread struct gt_tls gt_tls __attribute__((tls_model("initial-exec"))) GT_HIDDEN;
@@ -205,6 +205,16 @@ uint64_t gt_thread_cpu_ns(void) GT_HIDDEN;
 void gt_thread_release(void) GT_HIDDEN;       /* unmap this thread's chunks, stop recording */
 void gt_thread_forget_after_fork(void) GT_HIDDEN; /* drop parent's mappings without touching them */
 void gt_key_init(void) GT_HIDDEN;
+/* The header of a new chunk of `len` bytes at `h`, its magic stored last. */
+void gt_chunk_header_init(struct gtrace_buffer_header *h, uint32_t tid, uint32_t chunk, size_t len) GT_HIDDEN;
+void gt_budget_charge(size_t len) GT_HIDDEN; /* bytes of the session that no budget refuses */
+
+/* ---- arena.c ----------------------------------------------------------- */
+/* A thread's first chunk as a slot of the process's arena, its header
+ * written; NULL when the thread should make a file of its own (the process's
+ * first thread, or no arena to be had). */
+struct gtrace_buffer_header *gt_arena_slot(uint32_t tid) GT_HIDDEN;
+void gt_arena_forget_after_fork(void) GT_HIDDEN; /* unmap the parent's arenas */
 
 /* ---- gil.c ------------------------------------------------------------- */
 /* Address of the main interpreter's struct _gil_runtime_state when its GIL is

@@ -17,7 +17,7 @@ extension TraceBuilder {
         var clock = threadClock
         var total: UInt64 = 0
         for thread in session.threads {
-            guard let index = threadIndex[ThreadKey(image: thread.image, tid: thread.tid)],
+            guard let index = threadIndex[thread.key],
                   let switches = switchesByThread[index], !switches.isEmpty else { continue }
             let runnable = Self.runnableSpans(switches, epoch: facts.epochMonotonic)
             guard !runnable.isEmpty else { continue }

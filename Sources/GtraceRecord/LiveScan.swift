@@ -33,6 +33,9 @@ final class LiveScan: @unchecked Sendable {
     /// without faulting their pages in.
     private(set) var mapped: [String: MappedFile] = [:]
     private var mappedBytes = 0
+    /// Arena files by path, mapped at their first look (their size is set
+    /// before any slot is claimed), read again at every pass for new slots.
+    private var arenas: [String: (image: SessionContents.ImageKey, file: MappedFile)] = [:]
     /// At most this much stays mapped from the run to the merge (a merge of
     /// more than SessionReader.residentLimit drops each chunk's pages once
     /// read, these too): the recorder's memory stays far under 1 GB.
@@ -104,22 +107,34 @@ final class LiveScan: @unchecked Sendable {
 
     /// One look at the session directory; returns the chunks scanned.
     private func pass() -> Int {
-        var chunksOf: [ThreadKey: [(number: Int, name: String)]] = [:]
+        // A chunk file by its path, or an arena's slot by its `slotPath` and mapping.
+        var chunksOf: [ThreadKey: [(number: Int, path: String, slot: MappedFile?)]] = [:]
         guard let listing = opendir(directory) else { return 0 }
         while let entry = readdir(listing) {
             let name = Self.name(of: entry)
-            guard let (key, number) = SessionReader.chunkFile(name) else { continue }
-            chunksOf[key, default: []].append((number, name))
+            if let (key, number) = SessionReader.chunkFile(name) {
+                chunksOf[key, default: []].append((number, directory + "/" + name, nil))
+            } else if arenas[name] == nil, let image = ArenaFile.image(ofName: name),
+                      let file = try? MappedFile(path: directory + "/" + name, followSymlinks: false), file.bytes.count > 0 {
+                arenas[name] = (image, file)
+            }
         }
         closedir(listing)
+        for (name, arena) in arenas {
+            for (tid, index) in ArenaFile.slots(in: arena.file, image: arena.image) {
+                let path = ArenaFile.slotPath(directory + "/" + name, index: index)
+                chunksOf[ThreadKey(image: arena.image, tid: tid), default: []].append((0, path, ArenaFile.chunk(in: arena.file, index: index)))
+            }
+        }
         var scanned = 0
         for (key, chunks) in chunksOf {
+            // A tid reused in one image has two chunk 0s: the merge orders them.
+            guard Set(chunks.map(\.number)).count == chunks.count else { continue }
             let done = parts[key]?.state.chunks.last ?? -1
             // Never the thread's last chunk: it may still be written.
-            for (number, name) in chunks.sorted(by: { $0.number < $1.number }).filter({ $0.number > done }).dropLast() {
+            for (number, path, slot) in chunks.sorted(by: { $0.number < $1.number }).filter({ $0.number > done }).dropLast() {
                 if isStopped { return scanned }
-                let path = directory + "/" + name
-                guard let chunk = try? MappedFile(path: path, followSymlinks: false),
+                guard let chunk = slot ?? (try? MappedFile(path: path, followSymlinks: false)),
                       SessionContents.ThreadRecords.isComplete(chunk) else { break }
                 var part = parts[key] ?? Part(scan: SessionScan(), state: ThreadScanState(key: key))
                 let keep = mappedBytes + chunk.bytes.count <= Self.keptBytes

@@ -24,6 +24,9 @@ struct SessionContents {
     struct ThreadRecords {
         var image: ImageKey
         var tid: Int32
+        /// Which thread of the image with this tid (the kernel reuses a tid once its thread has ended).
+        var generation = 0
+        var key: ThreadKey { ThreadKey(image: image, tid: tid, generation: generation) }
         private(set) var chunks: [MappedFile]
         /// The chunks' numbers (`<pid>.<image>.<tid>.<number>.buf`), ascending.
         private(set) var chunkNumbers: [Int]
@@ -145,6 +148,9 @@ enum SessionReader {
     /// mapped session was 3.1 GB of the recorder's 3.5 GB at 100 M events).
     static let residentLimit = 512 << 20
 
+    /// One chunk of a thread as read: its number, mapping, and its header's loss.
+    typealias Chunk = (chunk: Int, file: MappedFile, lost: UInt64, brokenErrno: Int32)
+
     /// A whole session file; never through a symbolic link (the tree wrote these files).
     static func sessionFile(_ path: String) -> Data? {
         guard let file = try? MappedFile(path: path, followSymlinks: false) else { return nil }
@@ -154,7 +160,8 @@ enum SessionReader {
     /// Files of the session directory and of its drop box (written by
     /// processes whose uid changed: only regular files are read there).
     /// `mapped`: chunk files the recorder mapped and read already (LiveScan),
-    /// by path: their pages are in this process already.
+    /// by path (an arena's slot by `ArenaFile.slotPath`): their pages are in
+    /// this process already.
     static func read(directory: String, dropBox: String? = nil, mapped: [String: MappedFile] = [:]) -> SessionContents {
         var contents = SessionContents()
         var entries = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).map { (name: $0, path: directory + "/" + $0) }
@@ -167,8 +174,21 @@ enum SessionReader {
             }
         }
         entries.sort { ($0.name, $0.path) < ($1.name, $1.path) }
-        var chunks: [String: [(chunk: Int, file: MappedFile, lost: UInt64, brokenErrno: Int32)]] = [:]
+        var chunks: [String: [Chunk]] = [:]
         var threadKeys: [String: (SessionContents.ImageKey, Int32)] = [:]
+        func add(_ file: MappedFile, number: Int, of thread: ThreadKey) {
+            let id = "\(thread.image.pid).\(thread.image.image).\(thread.tid)"
+            threadKeys[id] = (thread.image, thread.tid)
+            var lost: UInt64 = 0, brokenErrno: Int32 = 0
+            if file.bytes.count >= MemoryLayout<gtrace_buffer_header>.size {
+                let header = file.bytes.loadUnaligned(as: gtrace_buffer_header.self)
+                lost = header.lost
+                brokenErrno = Int32(truncatingIfNeeded: header.broken_errno)
+                contents.bufferSetupTicks = contents.bufferSetupTicks.addingReportingOverflow(UInt64(header.setup_ticks)).partialValue
+                contents.bufferChunks += 1
+            }
+            chunks[id, default: []].append((number, file, lost, brokenErrno))
+        }
         for (name, path) in entries {
             let parts = name.split(separator: ".")
             if parts.count == 3, parts[2] == "meta", let pid = Int32(parts[0]), let image = Int(parts[1]) {
@@ -188,33 +208,72 @@ enum SessionReader {
                     contents.warnings.append("session file \(name) unreadable; its events are lost")
                     continue
                 }
-                let id = "\(thread.image.pid).\(thread.image.image).\(thread.tid)"
-                threadKeys[id] = (thread.image, thread.tid)
-                var lost: UInt64 = 0, brokenErrno: Int32 = 0
-                if file.bytes.count >= MemoryLayout<gtrace_buffer_header>.size {
-                    let header = file.bytes.loadUnaligned(as: gtrace_buffer_header.self)
-                    lost = header.lost
-                    brokenErrno = Int32(truncatingIfNeeded: header.broken_errno)
-                    contents.bufferSetupTicks = contents.bufferSetupTicks.addingReportingOverflow(UInt64(header.setup_ticks)).partialValue
-                    contents.bufferChunks += 1
+                add(file, number: chunk, of: thread)
+            } else if let image = ArenaFile.image(ofName: name) {
+                guard let file = try? MappedFile(path: path, followSymlinks: false) else {
+                    contents.warnings.append("session file \(name) unreadable; its events are lost")
+                    continue
                 }
-                chunks[id, default: []].append((chunk, file, lost, brokenErrno))
+                for (tid, index) in ArenaFile.slots(in: file, image: image) {
+                    guard let slot = mapped[ArenaFile.slotPath(path, index: index)] ?? ArenaFile.chunk(in: file, index: index) else { continue }
+                    add(slot, number: 0, of: ThreadKey(image: image, tid: tid))
+                }
             }
         }
         let sessionBytes = chunks.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.file.bytes.count } }
         for (id, list) in chunks.sorted(by: { $0.key < $1.key }) {
             guard let (image, tid) = threadKeys[id] else { continue }
-            let ordered = list.sorted { $0.chunk < $1.chunk }
-            var thread = SessionContents.ThreadRecords(image: image, tid: tid, chunks: ordered.map { ($0.chunk, $0.file) })
-            thread.dropsPages = sessionBytes > residentLimit
-            thread.lost = ordered.reduce(0) { $0 + $1.lost }
-            thread.brokenErrno = ordered.last { $0.brokenErrno != 0 }?.brokenErrno ?? 0
-            contents.threads.append(thread)
+            for (generation, ordered) in threads(inThreadOrder(list)).enumerated() {
+                var thread = SessionContents.ThreadRecords(image: image, tid: tid, chunks: ordered.map { ($0.chunk, $0.file) })
+                thread.generation = generation
+                thread.dropsPages = sessionBytes > residentLimit
+                thread.lost = ordered.reduce(0) { $0 + $1.lost }
+                thread.brokenErrno = ordered.last { $0.brokenErrno != 0 }?.brokenErrno ?? 0
+                contents.threads.append(thread)
+            }
             if contents.images[image] == nil {
                 contents.images[image] = SessionContents.Image(key: image)
             }
         }
         return contents
+    }
+
+    /// A thread's chunks in the order written: by number; and when a number
+    /// repeats (a tid reused in one process image: each thread has a chunk 0,
+    /// and the later one's files take the next free numbers), by first record.
+    static func inThreadOrder(_ list: [Chunk]) -> [Chunk] {
+        let byNumber = list.sorted { $0.chunk < $1.chunk }
+        guard zip(byNumber, byNumber.dropFirst()).contains(where: { $0.chunk == $1.chunk }) else { return byNumber }
+        return byNumber.map { (firstTSC(of: $0.file), $0) }.sorted { ($0.0, $0.1.chunk) < ($1.0, $1.1.chunk) }.map(\.1)
+    }
+
+    /// One tid's chunks, in order, split into its threads: a thread's first
+    /// chunk begins with its THREAD_START (after the chunk's clock pair), which
+    /// no later chunk of a thread does.
+    static func threads(_ ordered: [Chunk]) -> [ArraySlice<Chunk>] {
+        var starts = [0]
+        for (i, chunk) in ordered.enumerated().dropFirst() where beginsThread(chunk.file) { starts.append(i) }
+        return zip(starts, starts.dropFirst() + [ordered.count]).map { ordered[$0..<$1] }
+    }
+
+    /// True when one of a chunk's first three written records is a THREAD_START.
+    static func beginsThread(_ chunk: MappedFile) -> Bool {
+        let headerSize = MemoryLayout<gtrace_buffer_header>.size, recordSize = MemoryLayout<gtrace_raw_record>.size
+        for i in 0..<min(3, SessionContents.ThreadRecords.slots(in: chunk)) {
+            let kind = chunk.bytes.loadUnaligned(fromByteOffset: headerSize + i * recordSize, as: gtrace_raw_record.self).kind
+            if kind == UInt16(GTRACE_RAW_THREAD_START.rawValue) { return true }
+        }
+        return false
+    }
+
+    /// The timestamp of a chunk's first written record (UInt64.max: none).
+    static func firstTSC(of chunk: MappedFile) -> UInt64 {
+        let headerSize = MemoryLayout<gtrace_buffer_header>.size, recordSize = MemoryLayout<gtrace_raw_record>.size
+        for i in 0..<SessionContents.ThreadRecords.slots(in: chunk) {
+            let record = chunk.bytes.loadUnaligned(fromByteOffset: headerSize + i * recordSize, as: gtrace_raw_record.self)
+            if record.kind != 0 { return record.tsc }
+        }
+        return .max
     }
 
     /// Entries of struct gtrace_object_entry, each followed by path, build-id,

@@ -5,6 +5,8 @@ import GtraceFormat
 struct ThreadKey: Hashable {
     var image: SessionContents.ImageKey
     var tid: Int32
+    /// 0, or 1, 2... for the later threads of the image that had this tid (SessionReader).
+    var generation = 0
 }
 
 /// One GIL: the main interpreter's or a subinterpreter's, by its address.
@@ -130,7 +132,7 @@ struct SessionScan {
          minimumRecords: Int = BlockEncoder.secondThreadMinimumRecords) {
         // What is left to scan per thread.
         let slots = session.threads.map { thread in
-            let done = live[ThreadKey(image: thread.image, tid: thread.tid)]?.state.chunks.count ?? 0
+            let done = live[thread.key]?.state.chunks.count ?? 0
             return thread.chunks.dropFirst(done).reduce(0) { $0 + SessionContents.ThreadRecords.slots(in: $1) }
         }
         guard threads > 1, slots.reduce(0, +) >= minimumRecords,
@@ -148,7 +150,7 @@ struct SessionScan {
     /// Scans these threads, continuing the live scans of those that have one.
     init(_ threads: ArraySlice<SessionContents.ThreadRecords>, live: [ThreadKey: LiveScan.Part] = [:]) {
         for thread in threads {
-            let key = ThreadKey(image: thread.image, tid: thread.tid)
+            let key = thread.key
             // A live scan counts when the thread's chunks start with the ones it scanned.
             if let part = live[key], !part.state.chunks.isEmpty,
                Array(thread.chunkNumbers.prefix(part.state.chunks.count)) == part.state.chunks {
@@ -271,7 +273,10 @@ struct SessionScan {
         case GTRACE_RAW_THREAD_END.rawValue:
             if threadEnd[key] == nil { threadEnd[key] = r }
         case GTRACE_RAW_THREAD_NAME.rawValue:
-            let target = ThreadKey(image: image, tid: r.u32 == 0 ? key.tid : Int32(bitPattern: r.u32))
+            // A thread names itself with its own tid or 0; another thread's name
+            // for a reused tid goes to the tid's first thread.
+            let tid = Int32(bitPattern: r.u32)
+            let target = tid == 0 || tid == key.tid ? key : ThreadKey(image: image, tid: tid)
             threadNames[target, default: []].append((t, Self.name(from: r)))
         case GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue:
             var kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex

@@ -6,6 +6,7 @@ import GtraceFormat
 struct ConversionContext: @unchecked Sendable {
     let lockIndex: [TraceBuilder.LockKey: Int]
     let threadIndex: [ThreadKey: Int]
+    let threadsByTid: ThreadsByTid
     let processIndex: [SessionContents.ImageKey: Int]
     let pythonCodeIndex: [SessionContents.ImageKey: [PythonCodeKey: Int]]
     let pythonCodes: [PythonCode]
@@ -52,13 +53,13 @@ struct ThreadConverter {
     }
 
     mutating func convert(_ thread: SessionContents.ThreadRecords) {
-        let key = ThreadKey(image: thread.image, tid: thread.tid)
+        let key = thread.key
         guard let index = context.threadIndex[key], let process = context.processIndex[thread.image] else { return }
         var cutter = BlockCutter(thread: index, interleaving: context.interleaving(index), encoder: encoder)
         var clock = context.clock
         var lastTime: UInt64 = 0
         let locks = context.lockIndex
-        let threads = context.threadIndex
+        let threadsByTid = context.threadsByTid
         var recentLocks = RecentAddresses()
         func lock(_ address: UInt64) -> Int {
             recentLocks.value(address) { locks[TraceBuilder.LockKey(process: process, address: $0)] ?? 0 }
@@ -116,7 +117,7 @@ struct ThreadConverter {
                                          kind: .blockBegin(call: call, small: r.u32, argument: UInt64.max)))
             }
             guard let kind = TraceBuilder.eventKind(r, lock: lock,
-                                                    thread: { threads[ThreadKey(image: thread.image, tid: $0)] }) else { return }
+                                                    thread: { threadsByTid.index(image: thread.image, tid: $0, at: clock.time(r.tsc)) }) else { return }
             lastTime = clock.time(r.tsc)
             cutter.append(TraceEvent(time: lastTime, thread: index, kind: kind))
             if (GTRACE_RAW_FUTEX_WAIT.rawValue ... GTRACE_RAW_FUTEX_WOKE.rawValue).contains(UInt32(r.kind)),

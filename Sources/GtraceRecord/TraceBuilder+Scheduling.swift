@@ -206,6 +206,8 @@ extension TraceBuilder {
             _ = addThread(tid: process.pid, process: process.index, name: lastComm[process.pid] ?? process.shortName,
                           start: process.startNanoseconds, end: process.endNanoseconds)
         }
+        var clones: [Int32: [UInt64]] = [:]
+        for fork in perf.forks where fork.pid != fork.tid { clones[fork.tid, default: []].append(time(monotonic: fork.time)) }
         var threadsOfTid: [Int32: [Int]] = [:]
         for thread in tables.threads { threadsOfTid[thread.tid, default: []].append(thread.index) }
         for (tid, switches) in perf.switches.sorted(by: { $0.key < $1.key }) {
@@ -236,10 +238,20 @@ extension TraceBuilder {
                 return t.tid == tables.processes[t.process].pid ? min(t.startNanoseconds, tables.processes[t.process].startNanoseconds) : t.startNanoseconds
             }
             candidates.sort { from($0) < from($1) }
+            // A later thread with a reused tid owns it from its clone (perf's
+            // fork record), which runs a little before its start record, once
+            // the thread before it has ended.
+            var owner = candidates.map(from)
+            for i in candidates.indices.dropFirst() {
+                let t = tables.threads[candidates[i]], before = tables.threads[candidates[i - 1]]
+                guard t.tid != tables.processes[t.process].pid, let end = before.endNanoseconds,
+                      let clone = clones[tid]?.last(where: { $0 <= t.startNanoseconds }), clone > end else { continue }
+                owner[i] = clone
+            }
             var k = 0
             for s in switches {
                 let at = time(monotonic: s.time)
-                while k + 1 < candidates.count, from(candidates[k + 1]) <= at { k += 1 }
+                while k + 1 < candidates.count, owner[k + 1] <= at { k += 1 }
                 switchesByThread[candidates[k], default: []].append(s)
             }
         }

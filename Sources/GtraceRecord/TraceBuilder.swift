@@ -58,6 +58,7 @@ struct TraceBuilder {
     var imageKeys: [SessionContents.ImageKey] = []
     var processIndex: [SessionContents.ImageKey: Int] = [:]
     var threadIndex: [ThreadKey: Int] = [:]
+    var threadsByTid = ThreadsByTid()
     /// The part of the buffer set-up spent ready to run (BufferSetupWaits); nil without perf.
     private var bufferSetupRunnable: UInt64?
     /// Each perf thread's switches, split among the trace threads with its tid (TraceBuilder+Scheduling).
@@ -216,14 +217,17 @@ struct TraceBuilder {
     /// Threads in start order; the strings table gets every name used.
     private mutating func buildThreads(_ scan: SessionScan) {
         func startTime(_ key: ThreadKey) -> UInt64 { scan.threadStart[key]?.time ?? scan.firstEvent[key] ?? 0 }
-        let threadKeys = session.threads.map { ThreadKey(image: $0.image, tid: $0.tid) }
-            .sorted { (startTime($0), $0.image, $0.tid) < (startTime($1), $1.image, $1.tid) }
-        for (i, key) in threadKeys.enumerated() { threadIndex[key] = i }
+        let threadKeys = session.threads.map(\.key)
+            .sorted { (startTime($0), $0.image, $0.tid, $0.generation) < (startTime($1), $1.image, $1.tid, $1.generation) }
+        for (i, key) in threadKeys.enumerated() {
+            threadIndex[key] = i
+            threadsByTid.add(key, start: startTime(key), index: i)
+        }
         for (i, key) in threadKeys.enumerated() {
             guard let process = processIndex[key.image] else { continue }
             let names = scan.threadNames[key] ?? []
             for n in names { _ = intern(n.name) }
-            let creator = scan.threadStart[key]?.creatorTid.flatMap { threadIndex[ThreadKey(image: key.image, tid: $0)] }
+            let creator = scan.threadStart[key]?.creatorTid.flatMap { threadsByTid.index(image: key.image, tid: $0, at: startTime(key)) }
             var thread = ThreadInfo(index: i, process: process, tid: key.tid, name: names.last?.name ?? "",
                                     creator: creator, startNanoseconds: startTime(key), endNanoseconds: nil,
                                     endKind: .unknown, cpuNanoseconds: nil)
@@ -292,7 +296,7 @@ struct TraceBuilder {
             namesByTarget[target] = names.map { TraceEvent(time: $0.time, thread: target, kind: .threadName(string: intern($0.name))) }
                 .sorted { $0.time < $1.time }
         }
-        let context = ConversionContext(lockIndex: lockIndex, threadIndex: threadIndex, processIndex: processIndex,
+        let context = ConversionContext(lockIndex: lockIndex, threadIndex: threadIndex, threadsByTid: threadsByTid, processIndex: processIndex,
                                         pythonCodeIndex: pythonCodeIndex, pythonCodes: tables.pythonCodes, clock: threadClock,
                                         unordered: scan.unordered, namesByTarget: namesByTarget, switchesByThread: switchesByThread,
                                         epochMonotonic: facts.epochMonotonic, lockCount: tables.locks.count, threadCount: tables.threads.count)

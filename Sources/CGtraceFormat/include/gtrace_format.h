@@ -305,6 +305,13 @@ struct gtrace_buffer_header {
 };
 _Static_assert(sizeof(struct gtrace_buffer_header) == 64, "buffer header is 64 bytes");
 
+/* Arenas of first chunks: `<pid>.<image>.<n>.arena` (n = 0, 1, ...), a file of
+ * GTRACE_ARENA_SLOT_BYTES slots. A process's threads after its first take their
+ * first chunk (chunk 0) as a slot of the image's newest arena instead of a file
+ * of their own. A claimed slot is laid out as a chunk file of that size (the
+ * header, its magic stored last, then records); an unclaimed slot is zeros. */
+#define GTRACE_ARENA_SLOT_BYTES (16u * 1024u)
+
 /* The chunk pool: `gtrace record` keeps spare buffer chunks of each size a
  * thread's chunks after its first take (32 KiB, 64 KiB, ... 2 MiB: the
  * sizes are in the classes' `chunk_bytes`),
