@@ -129,6 +129,8 @@ struct SessionContents {
     /// Ticks the threads spent setting up their chunks (headers' `setup_ticks`), and the chunks.
     var bufferSetupTicks: UInt64 = 0
     var bufferChunks = 0
+    /// Of those, the first chunks read from arenas' slots (arena.c).
+    var arenaSlots = 0
     var execNotes: [Int32: [ExecNote]] = [:]
     /// File locks' paths by lock id (`<pid>.files`, filelocks.c): the first path each id was named by.
     var fileLockPaths: [UInt64: String] = [:]
@@ -217,6 +219,7 @@ enum SessionReader {
                 for (tid, index) in ArenaFile.slots(in: file, image: image) {
                     guard let slot = mapped[ArenaFile.slotPath(path, index: index)] ?? ArenaFile.chunk(in: file, index: index) else { continue }
                     add(slot, number: 0, of: ThreadKey(image: image, tid: tid))
+                    contents.arenaSlots += 1
                 }
             }
         }

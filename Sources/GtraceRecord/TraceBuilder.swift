@@ -422,6 +422,7 @@ struct TraceBuilder {
             let setup = UInt64(min(Double(session.bufferSetupTicks) / fit.ticksPerNanosecond, 9e18))
             let runnable = min(bufferSetupRunnable ?? 0, setup)
             info.append(("buffer_chunks", "\(session.bufferChunks)"))
+            info.append(("buffer_arena_slots", "\(session.arenaSlots)"))
             info.append(("buffer_setup_ns", "\(setup - runnable)"))
             if bufferSetupRunnable != nil { info.append(("buffer_setup_runnable_ns", "\(runnable)")) }
         }
