@@ -8,8 +8,9 @@
  * So every thread of a process image after its first takes its first chunk
  * as a slot of an arena, `<pid>.<image>.<n>.arena` (gtrace_format.h), mapped
  * once for all of them: a fetch-add, no system call. The slot stays mapped
- * after the thread ends (the arena is unmapped only by exec, exit or a fork
- * child).
+ * after the thread ends; the arena is unmapped when every one of its slots'
+ * threads has ended (so a program that keeps starting threads does not keep
+ * every arena mapped), else by exec, exit or a fork child.
  *
  * Arenas grow, 4, 16, 64, then 128 slots, so that a process with a few
  * threads maps little. Each is a file from the recorder's pool when it has
@@ -26,14 +27,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define GT_ARENAS_MAX 64
+#define GT_ARENAS_MAX 4096 /* ~500 k threads; then files of their own */
 #define GT_ARENA_OWN_MAX_BYTES (16u * GTRACE_ARENA_SLOT_BYTES)
 
 struct gt_arena {
-    char *base;
+    char *base;    /* NULL once unmapped */
     size_t bytes;
     uint32_t slots;
-    uint32_t next; /* slots handed out (fetch-add; may pass `slots`) */
+    uint32_t next;  /* slots handed out (fetch-add; may pass `slots`) */
+    uint32_t ended; /* threads of its slots that have ended */
 };
 
 static struct gt_arena gt_arenas[GT_ARENAS_MAX];
@@ -80,11 +82,12 @@ static int gt_arena_create(uint32_t n) {
     a->bytes = len;
     a->slots = (uint32_t)(len / GTRACE_ARENA_SLOT_BYTES);
     a->next = 0;
+    a->ended = 0;
     __atomic_store_n(&gt_arena_count, n + 1, __ATOMIC_RELEASE);
     return 1;
 }
 
-struct gtrace_buffer_header *gt_arena_slot(uint32_t tid) {
+struct gtrace_buffer_header *gt_arena_slot(uint32_t tid, uint32_t *arena) {
     if (__atomic_fetch_add(&gt_arena_threads, 1, __ATOMIC_RELAXED) == 0) return NULL;
     for (;;) {
         if (__atomic_load_n(&gt_arena_failed, __ATOMIC_RELAXED)) return NULL;
@@ -95,6 +98,7 @@ struct gtrace_buffer_header *gt_arena_slot(uint32_t tid) {
             if (k < a->slots) {
                 struct gtrace_buffer_header *h = (void *)(a->base + (size_t)k * GTRACE_ARENA_SLOT_BYTES);
                 gt_chunk_header_init(h, tid, 0, GTRACE_ARENA_SLOT_BYTES);
+                *arena = n - 1;
                 return h;
             }
         }
@@ -109,11 +113,22 @@ struct gtrace_buffer_header *gt_arena_slot(uint32_t tid) {
     }
 }
 
+void gt_arena_slot_ended(uint32_t arena) {
+    struct gt_arena *a = &gt_arenas[arena];
+    if (__atomic_add_fetch(&a->ended, 1, __ATOMIC_ACQ_REL) != a->slots) return;
+    /* Forgotten first: a fork child then never unmaps the range (the kernel
+     * may give it to another mapping once it is free). */
+    char *base = __atomic_exchange_n(&a->base, NULL, __ATOMIC_ACQ_REL);
+    if (base != NULL) munmap(base, a->bytes);
+}
+
 /* In a fork child: the arenas are the parent's files. */
 void gt_arena_forget_after_fork(void) {
     uint32_t n = __atomic_load_n(&gt_arena_count, __ATOMIC_ACQUIRE);
-    for (uint32_t i = 0; i < n; i++) munmap(gt_arenas[i].base, gt_arenas[i].bytes);
-    for (uint32_t i = 0; i < GT_ARENAS_MAX; i++) gt_arenas[i] = (struct gt_arena){0};
+    for (uint32_t i = 0; i < n; i++) {
+        if (gt_arenas[i].base != NULL) munmap(gt_arenas[i].base, gt_arenas[i].bytes);
+        gt_arenas[i] = (struct gt_arena){0};
+    }
     gt_arena_count = 0;
     gt_arena_busy = 0;
     gt_arena_failed = 0;

@@ -183,7 +183,7 @@ static int gt_thread_init(void) {
     uint32_t chunk = 0;
     size_t len = GTRACE_ARENA_SLOT_BYTES;
     uint64_t setup_start = gtrace_timestamp();
-    struct gtrace_buffer_header *h = gt_arena_slot(tid);
+    struct gtrace_buffer_header *h = gt_arena_slot(tid, &t->slot_arena);
     t->slot = h;
     if (h == NULL) h = gt_chunk_create(tid, &chunk, &len);
     if (h == NULL) {
@@ -346,6 +346,8 @@ void gt_thread_release(void) {
         t->hdr->setup_ticks = total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
     }
     gt_unmap_all(t);
+    if (t->slot != NULL) gt_arena_slot_ended(t->slot_arena);
+    t->slot = NULL;
     gt_restore_signals(&old);
     errno = saved;
 }

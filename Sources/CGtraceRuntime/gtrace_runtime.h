@@ -63,6 +63,7 @@ struct gt_tls {
     size_t retired_len[2];
     uint64_t gil_wait_tsc; /* when the unsaid GIL request began */
     void *slot;           /* chunk 0 when it is an arena's slot (arena.c): never unmapped alone */
+    uint32_t slot_arena;  /* which arena */
 };
 
 extern __thread struct gt_tls gt_tls __attribute__((tls_model("initial-exec"))) GT_HIDDEN;
@@ -211,9 +212,10 @@ void gt_budget_charge(size_t len) GT_HIDDEN; /* bytes of the session that no bud
 
 /* ---- arena.c ----------------------------------------------------------- */
 /* A thread's first chunk as a slot of the process's arena, its header
- * written; NULL when the thread should make a file of its own (the process's
- * first thread, or no arena to be had). */
-struct gtrace_buffer_header *gt_arena_slot(uint32_t tid) GT_HIDDEN;
+ * written, and the arena's number in `*arena`; NULL when the thread should
+ * make a file of its own (the process's first thread, or no arena to be had). */
+struct gtrace_buffer_header *gt_arena_slot(uint32_t tid, uint32_t *arena) GT_HIDDEN;
+void gt_arena_slot_ended(uint32_t arena) GT_HIDDEN; /* its thread is gone: the last unmaps the arena */
 void gt_arena_forget_after_fork(void) GT_HIDDEN; /* unmap the parent's arenas */
 
 /* ---- gil.c ------------------------------------------------------------- */

@@ -32,6 +32,27 @@ import Testing
         #expect(slots > 4 + 16 + 64 && slots <= 300, "\(dump.filter { $0.hasPrefix("info buffer") })")
     }
 
+    /// A program that keeps starting threads: an arena is unmapped once all of
+    /// its slots' threads have ended, so the process does not keep every arena
+    /// it ever used mapped (2000 threads fill ~20 of them).
+    @Test func aProgramThatKeepsStartingThreadsKeepsOneArenaMapped() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let workload = try Harness.buildWorkload("thread_churn", in: dir)
+        let untraced = try Harness.run(workload, ["2000"])
+        #expect(untraced.stdout == "threads 2000 arena_mappings 0 buffer_mappings 0\n")
+        let trace = "\(dir)/t.data"
+        let result = try Harness.gtrace(["record", "-o", trace, "--", workload, "2000"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let words = result.stdout.split(whereSeparator: \.isWhitespace)
+        let arenas = try #require(words.count == 6 ? Int(words[3]) : nil, "\(result.stdout)")
+        // The newest arena stays while it has unclaimed slots (none when the last thread filled it).
+        #expect(arenas <= 1, "\(result.stdout)")
+        let threads = try #require(try Harness.reportJSON(trace)["threads"] as? [[String: Any]])
+        #expect(threads.filter { $0["acquisitions"] as? Int == 1 }.count == 2000)
+        #expect(Self.info(try Harness.dump(trace), "buffer_arena_slots") == 2000)
+    }
+
     /// A thread other than the main one forks; the child starts threads of its
     /// own. The child unmaps its parent's arenas and makes its own: each process
     /// keeps exactly its own threads' pairs.
