@@ -4,9 +4,15 @@ import GtraceFormat
 /// (docs/METRICS.md, "Parallelism").
 public struct ParallelismStatistics: Sendable, Codable {
     public var wallNanoseconds: UInt64
-    /// On-CPU time of every thread (perf), else user + system time of the tree.
+    /// On-CPU time of every thread (perf), else user + system time of the tree:
+    /// also when perf's falls short of that by more than a fifth (`perfShortfallNanoseconds`).
     public var cpuNanoseconds: UInt64
     public var cpuSource: String
+    /// With perf: how much less on-CPU time perf saw than getrusage's user + system
+    /// time, when that is more than a fifth of it. perf sees no thread's time after
+    /// its exit record (the kernel's exit work, ~15 µs a thread here): a program
+    /// that keeps starting short threads shows a third less.
+    public var perfShortfallNanoseconds: UInt64?
     /// The part of `cpuNanoseconds` threads spent spinning for a spinlock (perf; nil: none).
     /// Waiting, not work: the serialised share and the bound divide the rest.
     public var spinningNanoseconds: UInt64?

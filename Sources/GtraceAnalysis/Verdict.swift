@@ -180,7 +180,9 @@ public enum Verdict {
         // (none other half as busy) is many small threads (a server's thread per request), not
         // one busy thread (rule 4) nor "1 worker" (rule 8).
         let work = threadWork(a)
-        let busiestShare = Double(work.max() ?? 0) / Double(max(work.saturatingSum, 1))
+        // Of the tree's getrusage time when perf saw a fifth less (its blind spot: each thread's exit).
+        let whole = max(work.saturatingSum, p?.perfShortfallNanoseconds != nil ? a.summary.cpuNanoseconds : 0)
+        let busiestShare = Double(work.max() ?? 0) / Double(max(whole, 1))
         let spreadWork = workers == 1 && busiestShare < oneBusyShare
         let states = a.threads.compactMap(\.states)
         // The threads' own time: runnable time (waiting for a CPU) depends on the machine, not the program.

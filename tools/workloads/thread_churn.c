@@ -8,14 +8,16 @@
  * and returns, and is joined before the next starts. Then reads
  * /proc/self/maps.
  *
- * Truth on stdout: `threads N arena_mappings K buffer_mappings B`: K mapped
- * ranges of gtrace arena files (`.arena`), B of gtrace chunk files (`.buf`).
- * Untraced both are 0. Bad arguments: usage on stderr, exit 64.
+ * Truth on stdout: `threads N arena_mappings K buffer_mappings B cpu_us C`:
+ * K mapped ranges of gtrace arena files (`.arena`), B of gtrace chunk files
+ * (`.buf`), untraced both 0; C the process's user + system time so far
+ * (getrusage RUSAGE_SELF, microseconds). Bad arguments: usage on stderr, exit 64.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static volatile long sink;
@@ -53,6 +55,9 @@ int main(int argc, char **argv) {
         if (len >= 4 && strcmp(line + len - 4, ".buf") == 0) chunks++;
     }
     fclose(maps);
-    printf("threads %ld arena_mappings %ld buffer_mappings %ld\n", n, arenas, chunks);
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    long cpu = (self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000L + self.ru_utime.tv_usec + self.ru_stime.tv_usec;
+    printf("threads %ld arena_mappings %ld buffer_mappings %ld cpu_us %ld\n", n, arenas, chunks, cpu);
     return 0;
 }
