@@ -107,8 +107,8 @@ final class LiveScan: @unchecked Sendable {
 
     /// One look at the session directory; returns the chunks scanned.
     private func pass() -> Int {
-        // A chunk file by its path, or an arena's slot by its `slotPath` and mapping.
-        var chunksOf: [ThreadKey: [(number: Int, path: String, slot: MappedFile?)]] = [:]
+        // A chunk file by its path, or an arena's slot by its `slotPath`, its arena and index.
+        var chunksOf: [ThreadKey: [(number: Int, path: String, slot: (arena: MappedFile, index: Int)?)]] = [:]
         guard let listing = opendir(directory) else { return 0 }
         while let entry = readdir(listing) {
             let name = Self.name(of: entry)
@@ -123,7 +123,7 @@ final class LiveScan: @unchecked Sendable {
         for (name, arena) in arenas {
             for (tid, index) in ArenaFile.slots(in: arena.file, image: arena.image) {
                 let path = ArenaFile.slotPath(directory + "/" + name, index: index)
-                chunksOf[ThreadKey(image: arena.image, tid: tid), default: []].append((0, path, ArenaFile.chunk(in: arena.file, index: index)))
+                chunksOf[ThreadKey(image: arena.image, tid: tid), default: []].append((0, path, (arena.file, index)))
             }
         }
         var scanned = 0
@@ -134,7 +134,8 @@ final class LiveScan: @unchecked Sendable {
             // Never the thread's last chunk: it may still be written.
             for (number, path, slot) in chunks.sorted(by: { $0.number < $1.number }).filter({ $0.number > done }).dropLast() {
                 if isStopped { return scanned }
-                guard let chunk = slot ?? (try? MappedFile(path: path, followSymlinks: false)),
+                // A slot's mapping is made only for the slots scanned, not for every slot at every pass.
+                guard let chunk = slot.flatMap({ ArenaFile.chunk(in: $0.arena, index: $0.index) }) ?? (try? MappedFile(path: path, followSymlinks: false)),
                       SessionContents.ThreadRecords.isComplete(chunk) else { break }
                 var part = parts[key] ?? Part(scan: SessionScan(), state: ThreadScanState(key: key))
                 let keep = mappedBytes + chunk.bytes.count <= Self.keptBytes

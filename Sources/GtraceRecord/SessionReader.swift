@@ -58,6 +58,12 @@ struct SessionContents {
             return Int(min(header.reserved, header.capacity, fits))
         }
 
+        /// Slot `i` of a chunk (`i` < `slots(in:)`).
+        static func record(_ i: Int, in chunk: MappedFile) -> gtrace_raw_record {
+            chunk.bytes.loadUnaligned(fromByteOffset: MemoryLayout<gtrace_buffer_header>.size + i * MemoryLayout<gtrace_raw_record>.size,
+                                      as: gtrace_raw_record.self)
+        }
+
         /// Calls `body` for every written record, in buffer order.
         func forEach(_ body: (gtrace_raw_record) -> Void) {
             for chunk in chunks { Self.forEach(in: chunk, dropsPages: dropsPages, body) }
@@ -261,22 +267,15 @@ enum SessionReader {
 
     /// True when one of a chunk's first three written records is a THREAD_START.
     static func beginsThread(_ chunk: MappedFile) -> Bool {
-        let headerSize = MemoryLayout<gtrace_buffer_header>.size, recordSize = MemoryLayout<gtrace_raw_record>.size
-        for i in 0..<min(3, SessionContents.ThreadRecords.slots(in: chunk)) {
-            let kind = chunk.bytes.loadUnaligned(fromByteOffset: headerSize + i * recordSize, as: gtrace_raw_record.self).kind
-            if kind == UInt16(GTRACE_RAW_THREAD_START.rawValue) { return true }
+        (0..<min(3, SessionContents.ThreadRecords.slots(in: chunk))).contains {
+            SessionContents.ThreadRecords.record($0, in: chunk).kind == UInt16(GTRACE_RAW_THREAD_START.rawValue)
         }
-        return false
     }
 
     /// The timestamp of a chunk's first written record (UInt64.max: none).
     static func firstTSC(of chunk: MappedFile) -> UInt64 {
-        let headerSize = MemoryLayout<gtrace_buffer_header>.size, recordSize = MemoryLayout<gtrace_raw_record>.size
-        for i in 0..<SessionContents.ThreadRecords.slots(in: chunk) {
-            let record = chunk.bytes.loadUnaligned(fromByteOffset: headerSize + i * recordSize, as: gtrace_raw_record.self)
-            if record.kind != 0 { return record.tsc }
-        }
-        return .max
+        (0..<SessionContents.ThreadRecords.slots(in: chunk)).lazy.map { SessionContents.ThreadRecords.record($0, in: chunk) }
+            .first { $0.kind != 0 }?.tsc ?? .max
     }
 
     /// Entries of struct gtrace_object_entry, each followed by path, build-id,
