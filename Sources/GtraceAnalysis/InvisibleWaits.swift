@@ -9,6 +9,8 @@ import GtraceFormat
 public struct InvisibleWaitStatistics: Sendable, Codable, Equatable {
     /// Unrecorded off-CPU time of the threads of multithreaded processes.
     public var blockedNanoseconds: UInt64 = 0
+    /// Times those threads left a CPU into such a wait (not preempted).
+    public var entries = 0
     /// Their total lifetime.
     public var threadNanoseconds: UInt64 = 0
     /// blocked ÷ thread time (0 when there is no such thread).
@@ -63,6 +65,7 @@ public struct InvisibleWaitStatistics: Sendable, Codable, Equatable {
             let total = max(t.lifetimeNanoseconds, states.totalNanoseconds)
             var sums = byProcess[t.process] ?? (0, 0)
             sums.blocked = sums.blocked.adding(saturating: states.otherOffCPUNanoseconds)
+            out.entries += states.otherOffCPUEntries
             sums.total = sums.total.adding(saturating: total)
             byProcess[t.process] = sums
         }

@@ -18,6 +18,9 @@ public struct ThreadStateTimes: Sendable, Codable, Equatable {
     public var childWaitNanoseconds: UInt64 = 0
     public var ioNanoseconds: UInt64 = 0
     public var otherOffCPUNanoseconds: UInt64 = 0
+    /// Times the thread left a CPU (not preempted) into other off-CPU time: a wait no
+    /// wrapper recorded, such as a static program's futex lock handed to another thread.
+    public var otherOffCPUEntries = 0
     /// Sum of on-CPU intervals (perf), nil without perf.
     public var onCPUNanoseconds: UInt64?
     public var switchesIn = 0
@@ -153,9 +156,10 @@ struct ThreadStateMachine {
                 times.onCPUNanoseconds = times.onCPUNanoseconds.map { $0.adding(saturating: time - onCPUSince) }
                 endedOnCPU = (onCPUSince, time)
             }
+            let left = onCPU
             onCPU = false
             preempted = wasPreempted
-            if wasPreempted { times.preemptions += 1 }
+            if wasPreempted { times.preemptions += 1 } else if left, state == .otherOffCPU { times.otherOffCPUEntries += 1 }
         case let .lockWait(lock, _):
             if isGIL(lock) { gilWaiting = 1 } else { lockWaiting += 1 }
             if spinLocks.contains(lock) { spinWaiting += 1 }

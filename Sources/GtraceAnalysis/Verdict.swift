@@ -570,6 +570,16 @@ public enum Verdict {
                                     foreign.share * 100, cores, duration(foreign.cpuNanoseconds), duration(UInt64(exactly: cpu.rounded(.down)) ?? UInt64.max)))
         }
 
+        // 6a. Threads that kept the cores busy mostly in the kernel, in what gtrace cannot see
+        // (Verdict+UnseenKernelWork.swift): not known to be "the cores".
+        if limit == nil, coresKeptBusy, let u = unseenKernelWork(a) {
+            limit = Limit(kind: "kernel and unseen waits", rule: 7,
+                          summary: String(format: "not known: the kernel took %.0f%% of the CPU time, in calls or waits gtrace cannot see", u.kernelShare * 100),
+                          numbers: ["kernelShare": u.kernelShare, "parallelism": parallelism, "unseenEntries": Double(a.invisibleWaits?.entries ?? 0),
+                                    "uninstrumentedPid": Double(u.uninstrumentedPid ?? -1)])
+            sentences.append(unseenKernelWorkText(a, u, parallelism: parallelismText))
+        }
+
         // 6. The cores.
         if limit == nil, coresKeptBusy {
             let processes = busyProcesses > 1 && !threadsOfOneProcess
@@ -693,7 +703,7 @@ public enum Verdict {
         if let cost = recordingCostSentence(a) { sentences.append(cost) }
         // Waits gtrace cannot see that did not make the limit still get a line:
         // the lock table may not show what serialises the threads.
-        if limit?.kind != "invisible waits", let unseen = a.invisibleWaits, unseen.isSignificant {
+        if limit?.kind != "invisible waits", limit?.kind != "kernel and unseen waits", let unseen = a.invisibleWaits, unseen.isSignificant {
             sentences.append(unseen.sentence)
         }
         if limit?.kind != "foreign load", let foreign, foreign.confirmed, foreign.share >= foreignNoteShare {

@@ -64,7 +64,15 @@ import Testing
         let limit = report["limit"] as? [String: Any] ?? [:]
         let numbers = limit["numbers"] as? [String: Any] ?? [:]
         let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
-        #expect(limit["kind"] as? String == "busy process" && Int(SchedulingTests.number(numbers["pid"])) == parent, "\(context): \(verdict)")
+        // What rule 2f saw of each process, so that a failure says which of its conditions failed.
+        let seen = processes.map { p in
+            String(format: "pid %d: exchange %@ over %@ ns, lifetime %.0f ns, onCPU %.0f ns, messages %d",
+                   Int(SchedulingTests.number(p["pid"])), "\(p["exchangeParallelism"] ?? "-")", "\(p["exchangeNanoseconds"] ?? "-")",
+                   SchedulingTests.number(p["lifetimeNanoseconds"]), SchedulingTests.number(p["onCPUNanoseconds"]),
+                   Int(SchedulingTests.number(p["writesReadByOtherProcesses"])))
+        }.joined(separator: "; ")
+        #expect(limit["kind"] as? String == "busy process" && Int(SchedulingTests.number(numbers["pid"])) == parent,
+                "\(context): \(verdict) [\(seen); truth \(truth)]")
         #expect(verdict.hasPrefix("The processes waited for process \(parent):") && !verdict.contains("serialises"), "\(context): \(verdict)")
         #expect(!verdict.contains("data went one way"), "\(context): tasks and results go both ways: \(verdict)")
 
