@@ -54,3 +54,28 @@ extension Verdict {
                       execs + subinterpreters.count, subinterpreters.count, execs)
     }
 }
+
+extension Verdict {
+    /// Whether at least two of the processes of `python` (the GILs of the "as threads of one
+    /// process" what-if) lived at the same time for 1 ms or more, or one process has
+    /// several (subinterpreters). A Python program that exec'd Python again is two
+    /// processes of one pid, one after the other (their recorded lives touch): as threads
+    /// of one process it would be the same run, and "one GIL for its 2 interpreters" was
+    /// said of it.
+    static func pythonProcessesOverlap(_ a: TraceAnalysis, _ python: [GILStatistics]) -> Bool {
+        let owners = Set(python.map(\.process))
+        if owners.count < python.count { return true }
+        let lives = owners.sorted().compactMap { i -> (pid: Int32, start: UInt64, end: UInt64)? in
+            guard a.processes.indices.contains(i) else { return nil }
+            let p = a.processes[i]
+            return (p.pid, p.startNanoseconds, p.startNanoseconds.adding(saturating: p.lifetimeNanoseconds))
+        }
+        for (n, one) in lives.enumerated() {
+            for other in lives[(n + 1)...] where other.pid != one.pid {
+                let start = max(one.start, other.start), end = min(one.end, other.end)
+                if end > start, end - start >= 1_000_000 { return true }
+            }
+        }
+        return false
+    }
+}

@@ -595,6 +595,7 @@ public enum Verdict {
                 : subinterpreters ? "ran in parallel, in subinterpreters that each have a GIL of their own (or outside the GIL, in C code that releases it)"
                 : "ran outside the GIL (in C code that releases it) in parallel"
             // On one core nothing runs in parallel: its work just kept that core busy.
+            let headline = sentences.count
             sentences.append(String(format: "Limited by the cores: %@ on %@, the %@ %@.", parallelismText, coreCount(cores),
                                     processes ? "processes" : "threads", how))
             if let w = Analyzer.predictedCores.first(where: { $0 > cores }).flatMap({ prediction("as recorded", cores: $0) }) {
@@ -605,6 +606,11 @@ public enum Verdict {
                     // As many busy threads as cores (xz -T2 on 2 cores): the cores are busy, but
                     // more of them would not help.
                     limit?.summary = String(format: "the CPUs: %.2f of %@ busy on average; more cores would not help", parallelism, coreCount(cores))
+                    // Then the cores limit it only if it would start more threads on more
+                    // (4 threads between barriers, one with 3 times the others' work, were
+                    // "Limited by the cores" with a critical path of 94% of the wall time).
+                    sentences[headline] = String(format: "The cores were kept busy: %@ on %@, the %@ %@; with the same %@, more cores would not help (below).",
+                                                 parallelismText, coreCount(cores), processes ? "processes" : "threads", how, processes ? "processes" : "threads")
                     // The replay keeps the recorded threads: a program that starts one per core
                     // (Go's GOMAXPROCS, a pool of os.cpu_count() workers) would start more there.
                     sentences.append(String(format: "More cores would not help its %@ as recorded: the replay predicts %@ on %d cores, against %@; a program that starts a %@ per core (Go, a pool of os.cpu_count() workers) would start more there, which the replay does not model.",
@@ -685,12 +691,14 @@ public enum Verdict {
         // A tree of Python processes, each with its own GIL: what the same processes would
         // take as threads of one process, the question a processes run asks the other way round.
         let pythonProcesses = a.gil.filter { $0.traced && $0.heldNanoseconds >= a.summary.wallNanoseconds / 20 }
-        if fits, pythonProcesses.count >= 2, let w = prediction("with one GIL", cores: cores), let base = baseline(), base.wall > 0 {
-            // Several GILs of one process are its subinterpreters'.
-            let pids = Set(pythonProcesses.map(\.pid)).count
-            let what = pids == 1 ? String(format: "As threads of one interpreter (one GIL for its %d interpreters)", pythonProcesses.count)
-                : pids == pythonProcesses.count ? String(format: "As threads of one process (one GIL for its %d Python processes)", pids)
-                : String(format: "As threads of one process (one GIL for the %d GILs of its %d Python processes and their subinterpreters)", pythonProcesses.count, pids)
+        if fits, pythonProcesses.count >= 2, pythonProcessesOverlap(a, pythonProcesses),
+           let w = prediction("with one GIL", cores: cores), let base = baseline(), base.wall > 0 {
+            // Several GILs of one process are its subinterpreters'; a process that exec'd
+            // Python again is two processes of one pid, one after the other.
+            let owners = Set(pythonProcesses.map(\.process)).count
+            let what = owners == 1 ? String(format: "As threads of one interpreter (one GIL for its %d interpreters)", pythonProcesses.count)
+                : owners == pythonProcesses.count ? String(format: "As threads of one process (one GIL for its %d Python processes)", owners)
+                : String(format: "As threads of one process (one GIL for the %d GILs of its %d Python processes and their subinterpreters)", pythonProcesses.count, owners)
             sentences.append(String(format: "%@, the replay predicts %@ on %@: %.2f× the time of %@.",
                                     what, duration(w.wallNanoseconds), coreCount(cores), Double(w.wallNanoseconds) / Double(base.wall),
                                     base.measured ? "the run as measured" : "the recording replayed as it was")

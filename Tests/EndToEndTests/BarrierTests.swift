@@ -35,4 +35,30 @@ import Testing
             timing.expect(fit["fits"] as? Bool == true, "\(fit)")
         }
     }
+
+    /// Thread 0 works 4 times as long as each of 3 others between barriers: on 2 cores it
+    /// runs beside them, and its work is the whole critical path (a known schedule: 100
+    /// rounds of 2 ms), so more cores cannot shorten the run. Rule 6 said "Limited by the
+    /// cores" of it when the cores were kept busy.
+    @Test func aStragglerAtABarrierIsNotSaidToBeLimitedByTheCores() throws {
+        try #require(ProcessInfo.processInfo.activeProcessorCount >= 2, "needs 2 cores")
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let program = try Harness.buildWorkload("barrier_imbalance", in: dir)
+        let trace = "\(dir)/t.data"
+        let straggler = 100 * 4 * 500e3 // thread 0's own work, ns
+        try Remeasure.upTo(3, "a straggler's barrier rounds") { timing in
+            let run = try Harness.gtrace(["record", "-o", trace, "--", program, "4", "100", "500"])
+            try #require(run.status == 0, "\(run.stderr)")
+            let report = try Harness.reportJSON(trace)
+            let wall = SchedulingTests.number((report["summary"] as? [String: Any])?["wallNanoseconds"])
+            // The premise, by the known schedule: thread 0's work was most of the run.
+            timing.expect(straggler >= 0.85 * wall, "thread 0's work \(straggler / 1e6) ms, wall \(wall / 1e6) ms")
+            let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
+            #expect(!verdict.hasPrefix("Limited by the cores"), "\(verdict)")
+            if (report["limit"] as? [String: Any])?["kind"] as? String == "cores" {
+                #expect(verdict.contains("more cores would not help"), "\(verdict)")
+            }
+        }
+    }
 }
