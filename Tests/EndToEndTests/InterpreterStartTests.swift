@@ -70,4 +70,22 @@ import Testing
         #expect(seconds >= 0.9 * truth.server_cpu_s && seconds <= 1.5 * truth.server_cpu_s + 0.05,
                 "said \(said) against the server's own \(truth.server_cpu_s) s: \(verdict)")
     }
+
+    /// A Python program that execs Python again (`tools/workloads/py_exec_again.py`): one
+    /// pid, two images one after the other. The "as threads of one process" what-if had
+    /// taken them for two interpreters of one process ("one GIL for its 2 interpreters").
+    @Test func pythonThatExecsPythonAgainIsNotTwoInterpretersAtOnce() throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", Self.python, "\(Harness.packageRoot)/tools/workloads/py_exec_again.py", "2000000"])
+        try #require(recorded.status == 0, "\(recorded.stderr)")
+        let report = try Harness.reportJSON(trace)
+        let processes = report["processes"] as? [[String: Any]] ?? []
+        // The truth: one pid, the first image replaced by the second.
+        #expect(processes.count == 2 && Set(processes.map { Int(SchedulingTests.number($0["pid"])) }).count == 1, "\(processes.map { $0["command"] ?? "" })")
+        #expect((report["gil"] as? [[String: Any]] ?? []).count == 2)
+        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
+        #expect(!verdict.contains("As threads of one"), "\(verdict)")
+    }
 }
