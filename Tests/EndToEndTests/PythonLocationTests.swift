@@ -178,7 +178,7 @@ extension PythonLocationTests {
         let lock = try #require(locks.first { $0["address"] as? String == address },
                                 "\(python): no lock at \(address): \(locks.map { ($0["address"] ?? "", $0["name"] ?? "") })")
         let site = "py_lock_schedule.py:\(workload.with_line) in worker"
-        #expect(lock["name"] as? String == "Python lock (PyMutex) first waited for at \(site)", "\(python)")
+        #expect(lock["name"] as? String == "Python lock (PyMutex) waited for at \(site)", "\(python)")
         #expect(((lock["callSites"] as? [[String: Any]])?.first?["site"] as? String) == site)
         let wait = Double(lock["waitTotalNanoseconds"] as? Int ?? 0) / 1e9
         #expect(abs(wait - workload.wait_s) <= 0.05 * workload.wait_s, "\(python): PyMutex waits \(wait) s, workload \(workload.wait_s) s")

@@ -33,7 +33,7 @@ import Testing
             let report = try Harness.reportJSON(trace)
             let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
             let name = PythonVersions.usesPyMutexLocks(python)
-                ? "Python lock (PyMutex) first waited for at py_lock_schedule.py:"
+                ? "Python lock (PyMutex) waited for at py_lock_schedule.py:"
                 : "Python lock created at py_lock_schedule.py:"
             #expect(verdict.hasPrefix("Lock \(name)") && verdict.contains("serialises the threads"), "\(python): \(verdict)")
             let p = ParallelismTests.parallelism(report)
