@@ -60,4 +60,34 @@ import Testing
         let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
         #expect(verdict.contains("most at gate.py:8 in work ("), "\(verdict)")
     }
+
+    /// A Manager's Lock taken by 3 processes (`tools/workloads/py_manager_lock.py`): in
+    /// the manager's server, its waits are at `Server.serve_client`. From 3.14 the lock
+    /// is a PyMutex, whose creation and end are not seen; a Condition's waiter lock waited
+    /// on and freed before it at the same address named it "first waited for at
+    /// threading.py:369 in Condition.wait". A PyMutex is named by the line of its longest
+    /// waits, and that line is its first call site.
+    @Test(arguments: PythonVersions.installed.filter { PythonVersions.usesPyMutexLocks($0) })
+    func aManagersLockIsNamedByWhereItsWaitsWere(python: PythonVersions.Interpreter) throws {
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--", python.path, "\(Harness.packageRoot)/tools/workloads/py_manager_lock.py", "200"])
+        try #require(recorded.status == 0, "\(recorded.stderr)")
+        let report = try Harness.reportJSON(trace)
+        let locks = (report["locks"] as? [[String: Any]] ?? []).filter { ($0["name"] as? String)?.hasPrefix("Python lock (PyMutex)") == true }
+        for lock in locks {
+            let name = lock["name"] as? String ?? ""
+            let sites = (lock["callSites"] as? [[String: Any]] ?? []).filter { SchedulingTests.number($0["waits"]) > 0 }
+            guard let top = sites.first?["site"] as? String else { continue }
+            #expect(name.hasSuffix(" at \(top)"), "\(python): \(name), call sites \(sites.map { $0["site"] ?? "" })")
+        }
+        // The Manager's lock, waited for in its server, is named there.
+        let served = locks.filter { lock in
+            (lock["callSites"] as? [[String: Any]] ?? []).contains { ($0["site"] as? String)?.contains("in Server.serve_client") == true && SchedulingTests.number($0["waits"]) >= 100 }
+        }
+        #expect(served.count == 1, "\(python): \(locks.map { $0["name"] ?? "" })")
+        let name = served.first?["name"] as? String ?? ""
+        #expect(name.contains("managers.py") && name.contains("Server.serve_client"), "\(python): \(name)")
+    }
 }
