@@ -103,10 +103,19 @@ import Testing
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
-        let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, Self.workload, "threads"])
-        #expect(recorded.status == 0, "\(recorded.stderr)")
-        let report = try Harness.gtrace(["report", trace]).stdout
-        #expect(report.contains("As processes (without the GIL) the replay predicts"), "\(python): \(report)")
-        #expect(report.contains("From CPython 3.14 gtrace sees a threading.Lock or Semaphore only when a thread waits for it"), "\(python): \(report)")
+        // The sentences come with the replay's predictions, which need the replay to fit the
+        // run: a timing property. One CI run's first 3.14 recording did not (+16%: its main
+        // thread 82 ms off the CPU outside any recorded call, 331 ms of system time, a cold
+        // page cache under the freshly extracted interpreter), so up to three recordings.
+        try Remeasure.upTo(3, "\(python) held locks' replay") { timing in
+            let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, Self.workload, "threads"])
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let fit = ParallelismTests.parallelism(try Harness.reportJSON(trace))["replayFit"] as? [String: Any] ?? [:]
+            timing.expect(fit["fits"] as? Bool == true, "\(python): the replay does not fit: \(fit)")
+            guard fit["fits"] as? Bool == true else { return }
+            let report = try Harness.gtrace(["report", trace]).stdout
+            #expect(report.contains("As processes (without the GIL) the replay predicts"), "\(python): \(report)")
+            #expect(report.contains("From CPython 3.14 gtrace sees a threading.Lock or Semaphore only when a thread waits for it"), "\(python): \(report)")
+        }
     }
 }
