@@ -9,10 +9,10 @@ import Foundation
 /// parallel". They did not: the kernel took 66% of the CPU time, the threads'
 /// futex calls on the mutex, and untraced the program took 0.15–0.21 s on 2 cores
 /// and 0.05 s under `taskset -c 0`. In most runs the threads went off the CPU
-/// 4 400–8 000 times in ~0.2 s into waits no wrapper recorded; in one only 224 times
+/// 2 400–8 000 times in ~0.2 s into waits no wrapper recorded; in one only 224 times
 /// (a futex wait that finds the word changed returns at once).
 /// The same signs come from threads that make system calls of their own (2 static
-/// threads, 1 M `getppid` each: the kernel 65–77% of the CPU time, 0.17–0.21 s on
+/// threads, 1 M `getppid` each: the kernel 61–84% of the CPU time, 0.17–0.21 s on
 /// 2 cores, 0.33 s on one), so the rule says it cannot tell which.
 extension Verdict {
     /// The kernel's share of the CPU time (getrusage) from which the rule applies…
