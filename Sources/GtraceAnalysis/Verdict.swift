@@ -595,27 +595,26 @@ public enum Verdict {
                 : subinterpreters ? "ran in parallel, in subinterpreters that each have a GIL of their own (or outside the GIL, in C code that releases it)"
                 : "ran outside the GIL (in C code that releases it) in parallel"
             // On one core nothing runs in parallel: its work just kept that core busy.
-            let headline = sentences.count
-            sentences.append(String(format: "Limited by the cores: %@ on %@, the %@ %@.", parallelismText, coreCount(cores),
-                                    processes ? "processes" : "threads", how))
-            if let w = Analyzer.predictedCores.first(where: { $0 > cores }).flatMap({ prediction("as recorded", cores: $0) }) {
-                if gain(w) >= whatIfGain {
+            let subject = processes ? "processes" : "threads"
+            let more = Analyzer.predictedCores.first(where: { $0 > cores }).flatMap({ prediction("as recorded", cores: $0) })
+            // As many busy threads as cores (xz -T2 on 2 cores): the cores are busy, but more of
+            // them would not help. Then the cores limit it only if it would start more threads
+            // on more (4 threads between barriers, one with 3 times the others' work, were
+            // "Limited by the cores" with a critical path of 94% of the wall time).
+            if let w = more, gain(w) < whatIfGain, fits, let base = baseline() {
+                limit?.summary = String(format: "the CPUs: %.2f of %@ busy on average; more cores would not help", parallelism, coreCount(cores))
+                sentences.append(String(format: "The cores were kept busy: %@ on %@, the %@ %@; with the same %@, more cores would not help (below).",
+                                        parallelismText, coreCount(cores), subject, how, subject))
+                // The replay keeps the recorded threads: a program that starts one per core
+                // (Go's GOMAXPROCS, a pool of os.cpu_count() workers) would start more there.
+                sentences.append(String(format: "More cores would not help its %@ as recorded: the replay predicts %@ on %d cores, against %@; a program that starts a %@ per core (Go, a pool of os.cpu_count() workers) would start more there, which the replay does not model.",
+                                        subject, duration(w.wallNanoseconds), w.cores ?? cores, duration(base.wall),
+                                        processes ? "process" : "thread") + (keptWaitsCaveat(a) ?? ""))
+            } else {
+                sentences.append(String(format: "Limited by the cores: %@ on %@, the %@ %@.", parallelismText, coreCount(cores), subject, how))
+                if let w = more, gain(w) >= whatIfGain {
                     whatIf = w
                     whatIfSentence = whatIfText(w, "With more cores")
-                } else if fits, let base = baseline() {
-                    // As many busy threads as cores (xz -T2 on 2 cores): the cores are busy, but
-                    // more of them would not help.
-                    limit?.summary = String(format: "the CPUs: %.2f of %@ busy on average; more cores would not help", parallelism, coreCount(cores))
-                    // Then the cores limit it only if it would start more threads on more
-                    // (4 threads between barriers, one with 3 times the others' work, were
-                    // "Limited by the cores" with a critical path of 94% of the wall time).
-                    sentences[headline] = String(format: "The cores were kept busy: %@ on %@, the %@ %@; with the same %@, more cores would not help (below).",
-                                                 parallelismText, coreCount(cores), processes ? "processes" : "threads", how, processes ? "processes" : "threads")
-                    // The replay keeps the recorded threads: a program that starts one per core
-                    // (Go's GOMAXPROCS, a pool of os.cpu_count() workers) would start more there.
-                    sentences.append(String(format: "More cores would not help its %@ as recorded: the replay predicts %@ on %d cores, against %@; a program that starts a %@ per core (Go, a pool of os.cpu_count() workers) would start more there, which the replay does not model.",
-                                            processes ? "processes" : "threads", duration(w.wallNanoseconds), w.cores ?? cores, duration(base.wall),
-                                            processes ? "process" : "thread") + (keptWaitsCaveat(a) ?? ""))
                 }
             }
         }
