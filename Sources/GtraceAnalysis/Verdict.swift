@@ -299,8 +299,9 @@ public enum Verdict {
                        let shared = sharedObjects(a, pid: g.pid, saved: base.wall > w.wallNanoseconds ? base.wall - w.wallNanoseconds : 0) {
                         whatIfSentence! += " " + shared
                     }
-                } else if let w = prediction("without the GIL", cores: cores), let base = baseline() {
+                } else if fits, let w = prediction("without the GIL", cores: cores), let base = baseline() {
                     // Processes would not run faster: the summary must not say they would.
+                    // A replay that does not fit predicts nothing, this included (said below).
                     limit?.summary = String(format: "the GIL: held %.0f%% of the time with %.1f threads waiting; as processes the replay predicts no gain",
                                             held * 100, g.averageWaiters)
                     sentences.append(noGainAsProcesses(a, pid: g.pid, w, baseline: base.wall, measured: base.measured, cores: cores))

@@ -106,8 +106,15 @@ enum Harness {
     }
 
     /// `gtrace ARGS…`.
+    /// Every text report any test reads is also checked for what it must never say: a
+    /// prediction from a replay that does not fit the run (ci42 printed "the replay
+    /// predicts no gain" beside "so gtrace predicts nothing here").
     static func gtrace(_ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> Result {
-        try run(gtrace, arguments, stdin: stdin, environment: environment)
+        let result = try run(gtrace, arguments, stdin: stdin, environment: environment)
+        if arguments.first == "report", !arguments.contains("--json"), result.stdout.contains("The replay does not fit this run") {
+            #expect(!result.stdout.contains("the replay predicts"), "a prediction from a replay that does not fit: \(result.stdout)")
+        }
+        return result
     }
 
     /// `gtrace report --json FILE` decoded.

@@ -12,15 +12,31 @@ import Testing
 @Suite(.serialized) struct SharedObjectsTests {
     struct Workload: Decodable { var wall_s: Double }
 
+    /// Records with `record` and reports `trace`, again when the replay does not fit the
+    /// run: then the report rightly predicts nothing, and says nothing of sharing. It did
+    /// not fit once in some thirty CI runs (ci42, 3.11.7): its main thread was off the CPU
+    /// 150 ms outside any call gtrace records and the process used 230 ms of CPU time
+    /// against 375 ms in other runs, a stall of the machine, not of the model.
+    static func recordFitting(_ python: PythonVersions.Interpreter, _ trace: String,
+                              _ record: () throws -> Harness.Result) throws -> Harness.Result {
+        try Remeasure.upTo(3, "\(python)") { checks in
+            let recorded = try record()
+            #expect(recorded.status == 0, "\(recorded.stderr)")
+            let report = try Harness.gtrace(["report", trace])
+            checks.expect(!report.stdout.contains("The replay does not fit this run"), "\(python): the replay did not fit: \(report.stdout)")
+            return report
+        }
+    }
+
     @Test(arguments: PythonVersions.withRecordedPythonLockHolds)
     func threadsHandingItemsThroughAQueueWouldBeSlowerAsProcesses(python: PythonVersions.Interpreter) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
         let workloads = "\(Harness.packageRoot)/tools/workloads"
-        let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, "\(workloads)/py_queue.py", "2", "2", "50000"])
-        #expect(recorded.status == 0, "\(recorded.stderr)")
-        let report = try Harness.gtrace(["report", trace])
+        let report = try Self.recordFitting(python, trace) {
+            try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, "\(workloads)/py_queue.py", "2", "2", "50000"])
+        }
         #expect(report.stdout.contains("But the threads share Python objects"), "\(python): \(report.stdout)")
         #expect(report.stdout.contains("Measure the process version before switching"), "\(python): \(report.stdout)")
         // The truth, untraced: the threads, then the processes.
@@ -45,9 +61,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
         let workload = "\(Harness.packageRoot)/tools/workloads/py_shared_counter.py"
-        let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, workload, "threads"])
-        #expect(recorded.status == 0, "\(recorded.stderr)")
-        let report = try Harness.gtrace(["report", trace])
+        let report = try Self.recordFitting(python, trace) {
+            try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, workload, "threads"])
+        }
         #expect(report.stdout.contains("But the threads share Python objects"), "\(python): \(report.stdout)")
         let predictions = (try Harness.reportJSON(trace)["parallelism"] as? [String: Any])?["predictions"] as? [[String: Any]] ?? []
         let cores = ProcessInfo.processInfo.activeProcessorCount
