@@ -55,6 +55,10 @@ import Testing
             let wall = SchedulingTests.number((report["summary"] as? [String: Any])?["wallNanoseconds"])
             // The premise, by the known schedule: thread 0's work was most of the run.
             timing.expect(straggler >= 0.85 * wall, "thread 0's work \(straggler / 1e6) ms, wall \(wall / 1e6) ms")
+            // "More cores would not help" comes from the replay, which must fit (FittingRecording).
+            let fits = ParallelismTests.parallelism(report)["replayFit"].flatMap { ($0 as? [String: Any])?["fits"] as? Bool } == true
+            timing.expect(fits, "the replay does not fit: \(ParallelismTests.parallelism(report)["replayFit"] ?? "")")
+            guard fits else { return }
             let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
             #expect(!verdict.hasPrefix("Limited by the cores"), "\(verdict)")
             if (report["limit"] as? [String: Any])?["kind"] as? String == "cores" {

@@ -42,9 +42,9 @@ import Testing
         let lockLine = try #require(source.firstIndex { $0.contains("lock = threading.Lock()") }) + 1
 
         let trace = "\(dir)/t.data"
-        let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, Self.workload, "threads"])
-        #expect(recorded.status == 0, "\(recorded.stderr)")
-        let report = try Harness.gtrace(["report", trace]).stdout
+        let report = try FittingRecording.report("\(python)", trace) {
+            try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, Self.workload, "threads"])
+        }
         #expect(report.contains("CPU-bound Python under the GIL"), "\(python): \(report)")
         #expect(report.contains("As processes (without the GIL) the replay predicts no gain"), "\(python): \(report)")
         #expect(report.contains("created at py_lock_held_work.py:\(lockLine) in main"), "\(python): \(report)")
@@ -78,9 +78,9 @@ import Testing
         let line = try #require(source.firstIndex { $0.contains("lock = threading.Semaphore(1)") }) + 1
 
         let trace = "\(dir)/t.data"
-        let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, Self.workload, "threads-semaphore"])
-        #expect(recorded.status == 0, "\(recorded.stderr)")
-        let report = try Harness.gtrace(["report", trace]).stdout
+        let report = try FittingRecording.report("\(python)", trace) {
+            try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, Self.workload, "threads-semaphore"])
+        }
         #expect(report.contains("As processes (without the GIL) the replay predicts"), "\(python): \(report)")
         #expect(report.contains("The program made a threading.Semaphore at py_lock_held_work.py:\(line) in main"), "\(python): \(report)")
 
@@ -106,16 +106,11 @@ import Testing
         // The sentences come with the replay's predictions, which need the replay to fit the
         // run: a timing property. One CI run's first 3.14 recording did not (+16%: its main
         // thread 82 ms off the CPU outside any recorded call, 331 ms of system time, a cold
-        // page cache under the freshly extracted interpreter), so up to three recordings.
-        try Remeasure.upTo(3, "\(python) held locks' replay") { timing in
-            let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, Self.workload, "threads"])
-            #expect(recorded.status == 0, "\(recorded.stderr)")
-            let fit = ParallelismTests.parallelism(try Harness.reportJSON(trace))["replayFit"] as? [String: Any] ?? [:]
-            timing.expect(fit["fits"] as? Bool == true, "\(python): the replay does not fit: \(fit)")
-            guard fit["fits"] as? Bool == true else { return }
-            let report = try Harness.gtrace(["report", trace]).stdout
-            #expect(report.contains("As processes (without the GIL) the replay predicts"), "\(python): \(report)")
-            #expect(report.contains("From CPython 3.14 gtrace sees a threading.Lock or Semaphore only when a thread waits for it"), "\(python): \(report)")
+        // page cache under the freshly extracted interpreter).
+        let report = try FittingRecording.report("\(python) held locks' replay", trace) {
+            try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, Self.workload, "threads"])
         }
+        #expect(report.contains("As processes (without the GIL) the replay predicts"), "\(python): \(report)")
+        #expect(report.contains("From CPython 3.14 gtrace sees a threading.Lock or Semaphore only when a thread waits for it"), "\(python): \(report)")
     }
 }

@@ -12,33 +12,17 @@ import Testing
 @Suite(.serialized) struct SharedObjectsTests {
     struct Workload: Decodable { var wall_s: Double }
 
-    /// Records with `record` and reports `trace`, again when the replay does not fit the
-    /// run: then the report rightly predicts nothing, and says nothing of sharing. It did
-    /// not fit once in some thirty CI runs (ci42, 3.11.7): its main thread was off the CPU
-    /// 150 ms outside any call gtrace records and the process used 230 ms of CPU time
-    /// against 375 ms in other runs, a stall of the machine, not of the model.
-    static func recordFitting(_ python: PythonVersions.Interpreter, _ trace: String,
-                              _ record: () throws -> Harness.Result) throws -> Harness.Result {
-        try Remeasure.upTo(3, "\(python)") { checks in
-            let recorded = try record()
-            #expect(recorded.status == 0, "\(recorded.stderr)")
-            let report = try Harness.gtrace(["report", trace])
-            checks.expect(!report.stdout.contains("The replay does not fit this run"), "\(python): the replay did not fit: \(report.stdout)")
-            return report
-        }
-    }
-
     @Test(arguments: PythonVersions.withRecordedPythonLockHolds)
     func threadsHandingItemsThroughAQueueWouldBeSlowerAsProcesses(python: PythonVersions.Interpreter) throws {
         let dir = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
         let workloads = "\(Harness.packageRoot)/tools/workloads"
-        let report = try Self.recordFitting(python, trace) {
+        let report = try FittingRecording.report("\(python)", trace) {
             try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, "\(workloads)/py_queue.py", "2", "2", "50000"])
         }
-        #expect(report.stdout.contains("But the threads share Python objects"), "\(python): \(report.stdout)")
-        #expect(report.stdout.contains("Measure the process version before switching"), "\(python): \(report.stdout)")
+        #expect(report.contains("But the threads share Python objects"), "\(python): \(report)")
+        #expect(report.contains("Measure the process version before switching"), "\(python): \(report)")
         // The truth, untraced: the threads, then the processes.
         let threads = try Harness.run(python.path, ["\(workloads)/py_queue.py", "2", "2", "50000"])
         let processes = try Harness.run(python.path, ["\(workloads)/py_queue_processes.py", "2", "2", "50000"])
@@ -61,10 +45,10 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = "\(dir)/t.data"
         let workload = "\(Harness.packageRoot)/tools/workloads/py_shared_counter.py"
-        let report = try Self.recordFitting(python, trace) {
+        let report = try FittingRecording.report("\(python)", trace) {
             try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python.path, workload, "threads"])
         }
-        #expect(report.stdout.contains("But the threads share Python objects"), "\(python): \(report.stdout)")
+        #expect(report.contains("But the threads share Python objects"), "\(python): \(report)")
         let predictions = (try Harness.reportJSON(trace)["parallelism"] as? [String: Any])?["predictions"] as? [[String: Any]] ?? []
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let predicted = try #require(predictions.first { ($0["scenario"] as? String)?.hasPrefix("without the GIL") == true && $0["cores"] as? Int == cores },
