@@ -357,13 +357,13 @@ static int gt_sem_taken(sem_t *s) {
     do {                                                                       \
         if (!gt_active()) return (real);                                       \
         if (gt_sem_taken(s)) {                                                 \
-            gt_pylock_taken(s);                                                \
+            gt_pylock_taken(s, GT_CALLER());                                   \
             return 0;                                                          \
         }                                                                      \
         if (!gt_block_begin((call), 0, (uint64_t)(uintptr_t)(s))) return (real); \
         uintptr_t ret_ = (uintptr_t)__builtin_return_address(0);               \
         uintptr_t frame_ = (uintptr_t)__builtin_frame_address(0);              \
-        gt_pylock_wait(s);                                                     \
+        gt_pylock_wait(s, ret_);                                               \
         gt_pymutex_wait((s), ret_, frame_);                                    \
         int rc_ = (real);                                                      \
         int err_ = errno;                                                      \

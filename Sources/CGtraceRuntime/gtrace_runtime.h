@@ -253,11 +253,14 @@ void gt_py_fork_child(void) GT_HIDDEN;
 /* ---- pylocks.c --------------------------------------------------------- */
 void gt_pylocks_init(uint32_t version_hex) GT_HIDDEN;
 void gt_pylocks_fork_child(void) GT_HIDDEN;
-void gt_pylock_taken(void *s) GT_HIDDEN;              /* blocking.c's sem waits */
-void gt_pylock_wait(void *s) GT_HIDDEN;
+void gt_pylock_taken(void *s, uint64_t caller) GT_HIDDEN; /* blocking.c's sem waits */
+void gt_pylock_wait(void *s, uint64_t caller) GT_HIDDEN;
 void gt_pylock_woke(void *s, int rc, int err) GT_HIDDEN;
 /* ---- namedsems.c ------------------------------------------------------ */
 int gt_named_sem(const void *s) GT_HIDDEN;               /* opened by sem_open */
+/* ---- binarysems.c ----------------------------------------------------- */
+void gt_binary_sem_made(const void *s, unsigned int value) GT_HIDDEN; /* sem_init, sem_open O_CREAT */
+int gt_binary_sem(const void *s) GT_HIDDEN;              /* made with value 1 */
 
 /* ---- pymutex.c -------------------------------------------------------- */
 void gt_pymutex_init(uint32_t version_hex, void *runtime) GT_HIDDEN;

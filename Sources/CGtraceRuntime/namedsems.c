@@ -74,6 +74,7 @@ GT_EXPORT sem_t *sem_open(const char *name, int oflag, ...) {
         unsigned int value = va_arg(ap, unsigned int);
         va_end(ap);
         s = real(name, oflag, mode, value);
+        if (s != SEM_FAILED) gt_binary_sem_made(s, value);
     } else {
         s = real(name, oflag);
     }

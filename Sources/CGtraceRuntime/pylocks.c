@@ -24,7 +24,8 @@
  * is recorded as a waker (GTRACE_WAKER_SEM_POST): the replay ends the
  * sem_wait it woke there instead of guessing the waker by time. From 3.14 on,
  * named semaphores (sem_open: multiprocessing's locks) are still recorded as
- * Python locks (namedsems.c).
+ * Python locks (namedsems.c). Outside those, a semaphore made with value 1 is
+ * recorded the same way as a lock of kind "semaphore" (binarysems.c).
  */
 #include "gtrace_runtime.h"
 
@@ -36,8 +37,12 @@ static int gt_pylocks_on;
 /* CPython ≥ 3.14: only its named semaphores are locks. */
 static int gt_pylocks_named;
 
-/* Whether the runtime records semaphore s as a Python lock. */
-static inline int gt_sem_is_lock(const void *s) { return gt_pylocks_on || (gt_pylocks_named && gt_named_sem(s)); }
+/* The lock flag the runtime records semaphore s with: a Python lock, a binary
+ * semaphore (binarysems.c), or 0 (not a lock: waits and wakers). */
+static inline uint16_t gt_sem_lock_flag(const void *s) {
+    if (gt_pylocks_on || (gt_pylocks_named && gt_named_sem(s))) return GTRACE_LOCKF_SEMAPHORE;
+    return gt_binary_sem(s) ? GTRACE_LOCKF_BINARY_SEM : 0;
+}
 static int (*gt_real_sem_post)(sem_t *);
 static int (*gt_real_sem_trywait)(sem_t *);
 static int (*gt_real_sem_init)(sem_t *, int, unsigned int);
@@ -88,9 +93,12 @@ static int gt_pylock_first(uintptr_t s) {
     return slot != NULL && __atomic_compare_exchange_n(slot, &expected, s, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-static void gt_pylock_acquired(sem_t *s, uint16_t kind) {
+/* caller: the program's call site, kept for a binary semaphore (a Python lock's
+ * call sites are Python lines). */
+static void gt_pylock_acquired(sem_t *s, uint16_t kind, uint16_t flag, uint64_t caller) {
     uintptr_t a = (uintptr_t)s;
-    gt_emit_acq(kind, GTRACE_LOCKF_SEMAPHORE, 0, a, 0);
+    gt_emit_acq(kind, flag, 0, a, flag == GTRACE_LOCKF_BINARY_SEM ? caller : 0);
+    if (flag != GTRACE_LOCKF_SEMAPHORE) return;
     /* Located once, at its first acquisition with the GIL held: an acquisition
      * after a blocking wait (the GIL released) cannot read the frames, and must
      * not use up the lock's one location (a multiprocessing lock whose first
@@ -105,9 +113,10 @@ GT_EXPORT int sem_trywait(sem_t *s) {
         return -1;
     }
     int rc = f(s);
-    if (rc == 0 && gt_sem_is_lock(s) && gt_active()) {
+    uint16_t flag;
+    if (rc == 0 && (flag = gt_sem_lock_flag(s)) != 0 && gt_active()) {
         int saved = errno;
-        gt_pylock_acquired(s, GTRACE_RAW_LOCK_ACQUIRE);
+        gt_pylock_acquired(s, GTRACE_RAW_LOCK_ACQUIRE, flag, GT_CALLER());
         errno = saved;
     }
     return rc;
@@ -117,6 +126,7 @@ GT_EXPORT int sem_trywait(sem_t *s) {
 GT_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value) {
     if (GT_UNLIKELY(gt_real_sem_init == NULL)) gt_real_sem_init = (int (*)(sem_t *, int, unsigned int))dlsym(RTLD_NEXT, "sem_init");
     int rc = gt_real_sem_init(s, pshared, value);
+    if (rc == 0 && !gt_pylocks_on) gt_binary_sem_made(s, value);  /* every lock here is a Python lock */
     if (rc == 0 && gt_pylocks_on && gt_active()) {
         int saved = errno;
         gt_pylock_forget((uintptr_t)s);
@@ -130,7 +140,8 @@ GT_EXPORT int sem_init(sem_t *s, int pshared, unsigned int value) {
 GT_EXPORT int sem_post(sem_t *s) {
     if (GT_UNLIKELY(gt_real_sem_post == NULL)) gt_real_sem_post = (int (*)(sem_t *))dlsym(RTLD_NEXT, "sem_post");
     if (gt_active()) {
-        if (gt_sem_is_lock(s)) gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, GTRACE_LOCKF_SEMAPHORE, 0, (uintptr_t)s, 0);
+        uint16_t flag = gt_sem_lock_flag(s);
+        if (flag != 0) gt_emit_rel(GTRACE_RAW_LOCK_RELEASE, flag, 0, (uintptr_t)s, 0);
         else gt_emit_rel(GTRACE_RAW_WAKER, GTRACE_WAKER_SEM_POST, 0, (uintptr_t)s, 0);  /* the replay's waker of a sem_wait */
         gt_pymutex_post(s, (uintptr_t)__builtin_return_address(0));  /* 3.14+: a PyMutex handed over */
     }
@@ -138,18 +149,21 @@ GT_EXPORT int sem_post(sem_t *s) {
 }
 
 /* blocking.c: the wait's trywait took it without waiting. */
-void gt_pylock_taken(void *s) {
-    if (gt_sem_is_lock(s)) gt_pylock_acquired((sem_t *)s, GTRACE_RAW_LOCK_ACQUIRE);
+void gt_pylock_taken(void *s, uint64_t caller) {
+    uint16_t flag = gt_sem_lock_flag(s);
+    if (flag != 0) gt_pylock_acquired((sem_t *)s, GTRACE_RAW_LOCK_ACQUIRE, flag, caller);
 }
 
 /* blocking.c: the semaphore was at zero; the thread waits. */
-void gt_pylock_wait(void *s) {
-    if (gt_sem_is_lock(s)) gt_emit(GTRACE_RAW_LOCK_WAIT, GTRACE_LOCKF_SEMAPHORE, 0, (uintptr_t)s, 0);
+void gt_pylock_wait(void *s, uint64_t caller) {
+    uint16_t flag = gt_sem_lock_flag(s);
+    if (flag != 0) gt_emit(GTRACE_RAW_LOCK_WAIT, flag, 0, (uintptr_t)s, flag == GTRACE_LOCKF_BINARY_SEM ? caller : 0);
 }
 
 /* blocking.c: the wait returned rc (0: it has the lock; −1: errno). */
 void gt_pylock_woke(void *s, int rc, int err) {
-    if (!gt_sem_is_lock(s)) return;
-    if (rc == 0) gt_pylock_acquired((sem_t *)s, GTRACE_RAW_LOCK_ACQUIRED);
-    else gt_emit(GTRACE_RAW_LOCK_FAILED, GTRACE_LOCKF_SEMAPHORE, (uint32_t)err, (uintptr_t)s, 0);
+    uint16_t flag = gt_sem_lock_flag(s);
+    if (flag == 0) return;
+    if (rc == 0) gt_pylock_acquired((sem_t *)s, GTRACE_RAW_LOCK_ACQUIRED, flag, 0);
+    else gt_emit(GTRACE_RAW_LOCK_FAILED, flag, (uint32_t)err, (uintptr_t)s, 0);
 }

@@ -92,7 +92,8 @@ extension Analyzer {
             return prediction(scenario, outcome)
         }
         stats.unexplainedWaitNanoseconds = program.unexplainedNanoseconds
-        if !program.initialTokens.isEmpty { stats.mutexPythonLocks = program.initialTokens.keys.sorted() }
+        let pythonTokens = program.initialTokens.keys.filter { !program.tokensWithGIL.contains($0) }
+        if !pythonTokens.isEmpty { stats.mutexPythonLocks = pythonTokens.sorted() }
         stats.keptWaitNanoseconds = program.keptNanoseconds
         stats.unexplainedWaits = program.unexplainedWaits.compactMap { w in
             guard tables.threads.indices.contains(w.thread) else { return nil }

@@ -347,7 +347,7 @@ public struct LockIntervalTracker {
 
     @inline(__always)
     private func isSemaphore(_ lock: Int) -> Bool {
-        lockKinds.indices.contains(lock) && lockKinds[lock] == .pythonLock
+        lockKinds.indices.contains(lock) && lockKinds[lock].isSemaphore
     }
 
     @inline(__always)

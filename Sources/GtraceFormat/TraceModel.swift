@@ -41,7 +41,9 @@ public enum LockKind: UInt8, Sendable, Codable {
     /// `spinlock`: a `pthread_spinlock_t` (its waiters spin on a CPU).
     /// `fileLock`: a `flock()` lock, or an `fcntl()` record lock of a whole file: one per file
     /// in every process (shared mode: a read hold).
-    case mutex = 0, rwlock = 1, condition = 2, gil = 3, futex = 4, pythonLock = 5, spinlock = 6, fileLock = 7
+    /// `semaphore`: a POSIX semaphore made with value 1 (`sem_init`, `sem_open`), not a
+    /// Python lock: taken with `sem_wait`, given back with `sem_post`, by threads or processes.
+    case mutex = 0, rwlock = 1, condition = 2, gil = 3, futex = 4, pythonLock = 5, spinlock = 6, fileLock = 7, semaphore = 8
 
     public var label: String {
         switch self {
@@ -53,8 +55,14 @@ public enum LockKind: UInt8, Sendable, Codable {
         case .pythonLock: return "Python lock"
         case .spinlock: return "spinlock"
         case .fileLock: return "file lock"
+        case .semaphore: return "semaphore"
         }
     }
+
+    /// A POSIX semaphore (a Python lock up to 3.13, or a binary one): any thread may post
+    /// it, so a release by another thread than the holder is a hand-over, and one posted
+    /// beyond 1 is a counter.
+    public var isSemaphore: Bool { self == .pythonLock || self == .semaphore }
 }
 
 /// How the runtime located a process's GIL (`gtrace_gil_status`).

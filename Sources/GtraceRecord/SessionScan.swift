@@ -281,6 +281,7 @@ struct SessionScan {
         case GTRACE_RAW_LOCK_ACQUIRE.rawValue ... GTRACE_RAW_LOCK_TRY_FAILED.rawValue:
             var kind: LockKind = (r.flags & UInt16(GTRACE_LOCKF_RWLOCK.rawValue)) != 0 ? .rwlock : .mutex
             if r.flags & UInt16(GTRACE_LOCKF_SEMAPHORE.rawValue) != 0 { kind = .pythonLock }
+            if r.flags & UInt16(GTRACE_LOCKF_BINARY_SEM.rawValue) != 0 { kind = .semaphore }
             if r.flags & UInt16(GTRACE_LOCKF_SPIN.rawValue) != 0 { kind = .spinlock }
             if r.flags & UInt16(GTRACE_LOCKF_FILE.rawValue) != 0 { kind = .fileLock }
             firstUse(r.addr, in: image, at: t, kind: kind)

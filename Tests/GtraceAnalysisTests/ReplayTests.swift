@@ -73,6 +73,27 @@ struct ReplayTests {
         #expect(outcome.wallNanoseconds == 40 * Self.ms)
     }
 
+    /// A binary semaphore's tokens (a C program's lock, no GIL): two threads that each take
+    /// it, compute 10 ms and post it, 4 times, with no wait recorded (each take found it
+    /// free). Its tokens are replayed in every scenario (`tokensWithGIL`): 80 ms on 2
+    /// cores as recorded, where its waits alone let the threads overlap in 40; the what-if
+    /// without it removes them.
+    @Test func aBinarySemaphoreKeepsThreadsInTurnInEveryScenario() {
+        var ops: [ReplayProgram.Op] = []
+        for _ in 0..<4 { ops += [.take(lock: 0), .compute(10 * Self.ms), .post(lock: 0)] }
+        let threads = (0..<2).map { ReplayProgram.Thread(index: $0, process: 0, tid: Int32(100 + $0), startAfter: nil, startNanoseconds: 0, ops: ops) }
+        var program = ReplayProgram(threads: threads, gilLocks: [], recordedWallNanoseconds: 80 * Self.ms, startNanoseconds: 0,
+                                    pidOfProcess: [100], measuredOnCPU: true)
+        program.initialTokens = [0: 1]
+        program.tokensWithGIL = [0]
+        #expect(Self.wall(program, ReplayScenario(name: "as recorded", cores: 2)) == 80 * Self.ms)
+        #expect(Self.wall(program, ReplayScenario(name: "unlimited", cores: nil)) == 80 * Self.ms)
+        #expect(Self.wall(program, ReplayScenario(name: "without it", cores: 2, removedLock: 0)) == 40 * Self.ms)
+        var pythonLock = program
+        pythonLock.tokensWithGIL = []
+        #expect(Self.wall(pythonLock, ReplayScenario(name: "as recorded", cores: 2)) == 40 * Self.ms)
+    }
+
     @Test func coresAndALockBoundTheWallTime() {
         let program = Self.twoThreadsSharingALock()
         #expect(Self.wall(program, ReplayScenario(name: "1 core", cores: 1)) == 20 * Self.ms)

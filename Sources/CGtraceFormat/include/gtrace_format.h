@@ -264,6 +264,7 @@ enum gtrace_lock_flags {
     GTRACE_LOCKF_SEMAPHORE = 0x8,/* raw records only: a Python lock (a POSIX semaphore, pylocks.c) */
     GTRACE_LOCKF_SPIN = 0x10,    /* raw records only: a pthread_spinlock_t (spinlocks.c) */
     GTRACE_LOCKF_FILE = 0x20,    /* raw records only: a file lock, flock() or fcntl() (filelocks.c) */
+    GTRACE_LOCKF_BINARY_SEM = 0x40, /* raw records only: a POSIX semaphore made with value 1, not a Python lock (binarysems.c) */
 };
 
 /* In the flags (futex op) of raw FUTEX_* records: a CPython 3.14+ PyMutex

@@ -79,8 +79,9 @@ struct ReplayBuilder {
     /// The latest wake call on each futex word (a futex wait woken after it waited for it).
     private var lastFutexWake: [Int: Point] = [:]
     private var lockWaitBegan: [UInt64]
-    /// Python locks (POSIX semaphores up to CPython 3.13): any thread may post
-    /// them, so they are replayed as signals, not as mutexes (`semaphore(_:_:_:)`).
+    /// Python locks (POSIX semaphores up to CPython 3.13) and binary semaphores: any
+    /// thread may post them, so they are replayed as signals, not as mutexes
+    /// (`semaphore(_:_:_:)`), and as tokens where kept (`keepTokens`).
     private let semaphoreLocks: LockSet
     /// Per thread and Python lock, the post the thread already took.
     private var takenPost: [ObjectKey: Taken] = [:]
@@ -142,7 +143,7 @@ struct ReplayBuilder {
         mergesAcrossTokens = Array(repeating: [], count: n)
         gilLocks = Set(tables.gils.compactMap(\.lock))
         gilLockSet = LockSet(gilLocks)
-        semaphoreLocks = LockSet(tables.locks.filter { $0.kind == .pythonLock }.map(\.index))
+        semaphoreLocks = LockSet(tables.locks.filter { $0.kind.isSemaphore }.map(\.index))
         // One file's lock has a row in each process that took it, with the same id:
         // the replay makes them one lock, whose release in one process lets a waiter
         // in another go on.
@@ -924,6 +925,7 @@ struct ReplayBuilder {
                              operationCount: operationCount, overLimit: operationCount > operationLimit,
                              unexplainedWaits: Array(unexplained.prefix(10)), unexplainedNanoseconds: unexplainedTotal, keptNanoseconds: keptTotal,
                              wakeUps: wakeUps, wakeUpNanoseconds: wakeUpNanoseconds,
-                             initialTokens: Dictionary(uniqueKeysWithValues: tokenLocks.map { ($0, 1) }))
+                             initialTokens: Dictionary(uniqueKeysWithValues: tokenLocks.map { ($0, 1) }),
+                             tokensWithGIL: Set(tokenLocks.filter { tables.locks.indices.contains($0) && tables.locks[$0].kind == .semaphore }))
     }
 }

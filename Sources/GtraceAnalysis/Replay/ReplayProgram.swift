@@ -105,5 +105,10 @@ public struct ReplayProgram: Sendable {
     /// fewest that let the recorded order of takes and posts run (1 for the locks
     /// `ReplayBuilder.keepTokens` keeps, all used as mutexes).
     public var initialTokens: [Int: Int] = [:]
+    /// Those of them whose tokens are replayed in every scenario, not only without the
+    /// GIL: binary semaphores (lock kind `semaphore`), a C program's mutexes, which no
+    /// GIL keeps in turn. A Python lock's tokens need the GIL gone: with it, a thread
+    /// that waited for a token would hold the GIL, a deadlock the recording never had.
+    public var tokensWithGIL: Set<Int> = []
 }
 

@@ -87,9 +87,13 @@ struct ReplaySimulator {
     private var readers: [Int]
     /// Per thread: the locks it holds for reading, once per hold.
     private var readHolds: [[Int]]
-    /// Per lock id: a Python lock's tokens (`take`, `post`); nil when this scenario keeps
-    /// the GIL and so replays Python locks as signals only.
+    /// Per lock id: a Python lock's or a binary semaphore's tokens (`take`, `post`); nil
+    /// when this scenario replays none (it keeps the GIL, and no binary semaphore's
+    /// tokens were kept): then those locks are replayed as signals only.
     private var tokens: [Int]?
+    /// Per lock id: whether this scenario replays its tokens (`program.tokensWithGIL`
+    /// only, where the scenario keeps the GIL).
+    private var replaysTokens: [Bool] = []
     private let skipped: [Bool]
     /// The lock id each recorded lock is replayed as: itself, or the one shared GIL.
     private let replayedLock: [Int]
@@ -159,10 +163,12 @@ struct ReplaySimulator {
         skipped = (0..<lockCount).map { $0 == scenario.removedLock || (scenario.removeGIL && program.gilLocks.contains($0)) }
         let sharedGIL = program.gilLocks.min()
         replayedLock = (0..<lockCount).map { scenario.shareGIL && program.gilLocks.contains($0) ? sharedGIL ?? $0 : $0 }
-        if scenario.removeGIL && useTokens && !program.initialTokens.isEmpty {
+        let replayed = scenario.removeGIL ? Set(program.initialTokens.keys) : program.tokensWithGIL
+        if useTokens && !replayed.isEmpty {
             var initial = Array(repeating: 0, count: lockCount)
             for (lock, count) in program.initialTokens where initial.indices.contains(lock) { initial[lock] = count }
             tokens = initial
+            replaysTokens = (0..<lockCount).map { replayed.contains($0) }
         }
         threads = program.threads.map { _ in SimThread() }
         tracksCriticalPath = scenario.cores == nil
@@ -317,7 +323,7 @@ struct ReplaySimulator {
                 threads[t].status = .active
                 threads[t].pc += 1
             case let .take(lock):
-                if tokens == nil || skips(lock) {
+                if tokens == nil || skips(lock) || !replaysTokens[lock] {
                     threads[t].pc += 1
                 } else if tokens![lock] > 0 {
                     tokens![lock] -= 1
@@ -329,7 +335,7 @@ struct ReplaySimulator {
                 }
             case let .post(lock):
                 threads[t].pc += 1
-                if tokens != nil, !skips(lock) {
+                if tokens != nil, !skips(lock), replaysTokens[lock] {
                     if lockWaiters[lock].isEmpty {
                         tokens![lock] += 1
                     } else {
