@@ -91,6 +91,7 @@ public enum Analyzer {
         let exchangeWrites = others.exchanges.writesReadElsewhere()
         let exchangeReaders = others.exchanges.readersOfWrites()
         let exchangeSpans = others.exchanges.exchangeSpans()
+        let othersSpans = ProcessExchangeAccumulator.othersSpans(exchangeSpans.filter { (exchangeWrites[$0.key] ?? 0) >= 2 })
         let processStats = tables.processes.map { process in
             var stats = ProcessStatistics(index: process.index, pid: process.pid, ppid: process.ppid,
                                           command: process.arguments.joined(separator: " "),
@@ -108,6 +109,13 @@ public enum Analyzer {
                let cpu = scheduling.onCPU(process: process.index, from: span.start, to: span.end) {
                 stats.exchangeNanoseconds = span.end - span.start
                 stats.exchangeParallelism = Double(cpu) / Double(span.end - span.start)
+                if let others = othersSpans[process.index] {
+                    let from = max(span.start, others.start), to = min(span.end, others.end)
+                    if to > from, to - from >= 1_000_000, let cpu = scheduling.onCPU(process: process.index, from: from, to: to) {
+                        stats.othersExchangeNanoseconds = to - from
+                        stats.othersExchangeParallelism = Double(cpu) / Double(to - from)
+                    }
+                }
             }
             stats.instrumented = process.instrumented
             stats.end = ExitDescription.text(kind: process.exitKind, status: process.exitStatus)

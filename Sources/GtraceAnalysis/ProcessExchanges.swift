@@ -62,6 +62,21 @@ struct ProcessExchangeAccumulator {
         return result
     }
 
+    /// Per process of `spans`: from the earliest start of the others' spans to the latest
+    /// end (the two smallest starts and largest ends, so linear in processes).
+    static func othersSpans(_ spans: [Int: (start: UInt64, end: UInt64)]) -> [Int: (start: UInt64, end: UInt64)] {
+        guard spans.count >= 2 else { return [:] }
+        let starts = spans.sorted { ($0.value.start, $0.key) < ($1.value.start, $1.key) }.prefix(2)
+        let ends = spans.sorted { ($0.value.end, $1.key) > ($1.value.end, $0.key) }.prefix(2)
+        var result: [Int: (start: UInt64, end: UInt64)] = [:]
+        for process in spans.keys {
+            let start = starts.first { $0.key != process }!.value.start
+            let end = ends.first { $0.key != process }!.value.end
+            result[process] = (start, end)
+        }
+        return result
+    }
+
     /// Per process: the time from its first to its last write to an object another
     /// process read or waited on (the span in which it sent them messages).
     func exchangeSpans() -> [Int: (start: UInt64, end: UInt64)] {

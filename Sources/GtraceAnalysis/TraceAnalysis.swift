@@ -222,6 +222,12 @@ public struct ProcessStatistics: Sendable, Codable {
     /// (a spawned worker's imports) or its end.
     public var exchangeNanoseconds: UInt64?
     public var exchangeParallelism: Double?
+    /// The part of that span in which the other processes exchanged too (from the first of
+    /// their first such writes to the last of their last ones), and its on-CPU time there ÷
+    /// that part: a pool's parent over its tasks, without waiting for spawned workers to
+    /// start before they take the first (rule 2f; nil when under 1 ms or unknown).
+    public var othersExchangeNanoseconds: UInt64?
+    public var othersExchangeParallelism: Double?
     /// The processes (indices) that read or waited on what it wrote (nil: none).
     public var readersOfItsWrites: [Int]?
     /// False for a program the runtime could not enter (static, setuid).

@@ -217,3 +217,17 @@ import Testing
         #expect(small.percentile(0.5) == 3)
     }
 }
+
+/// Rule 2f's span of the others' exchanges, per process: from the earliest of the others'
+/// first writes to the latest of their last ones, itself left out.
+struct OthersExchangeSpanTests {
+    @Test func eachProcessGetsTheSpanOfTheOthers() {
+        // A pool's parent (0) writes from 0 to 100; its workers (1, 2) from 40 to 90 and 50 to 95.
+        let spans: [Int: (start: UInt64, end: UInt64)] = [0: (0, 100), 1: (40, 90), 2: (50, 95)]
+        let others = ProcessExchangeAccumulator.othersSpans(spans)
+        #expect(others[0].map { [$0.start, $0.end] } == [40, 95])
+        #expect(others[1].map { [$0.start, $0.end] } == [0, 100])
+        #expect(others[2].map { [$0.start, $0.end] } == [0, 100])
+        #expect(ProcessExchangeAccumulator.othersSpans([0: (0, 100)]).isEmpty)
+    }
+}
