@@ -21,44 +21,15 @@
  * it. A full table leaves later semaphores as before.
  */
 #include "gtrace_runtime.h"
+#include "addrset.h"
 
 #define GT_BINARY_SEMS 1024u
-#define GT_BINARY_TOMB ((uintptr_t)1)
-#define GT_BINARY_PROBES 16u
-static uintptr_t gt_binary[GT_BINARY_SEMS];
-static int gt_binary_used;
+static uintptr_t gt_binary_slots[GT_BINARY_SEMS];
+static struct gt_addrset gt_binary = {gt_binary_slots, GT_BINARY_SEMS, 0};
 
 void gt_binary_sem_made(const void *s, unsigned int value) {
-    uintptr_t a = (uintptr_t)s;
-    uint32_t h = gt_address_slot(a, GT_BINARY_SEMS);
-    if (value != 1) {
-        if (!__atomic_load_n(&gt_binary_used, __ATOMIC_ACQUIRE)) return;
-        for (uint32_t k = 0; k < GT_BINARY_PROBES; k++) {
-            uintptr_t expected = a;
-            if (__atomic_compare_exchange_n(&gt_binary[(h + k) % GT_BINARY_SEMS], &expected, GT_BINARY_TOMB, 0,
-                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
-        }
-        return;
-    }
-    for (uint32_t k = 0; k < GT_BINARY_PROBES; k++) {
-        uintptr_t *slot = &gt_binary[(h + k) % GT_BINARY_SEMS];
-        uintptr_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
-        if (v == a) return;
-        if ((v == 0 || v == GT_BINARY_TOMB) && __atomic_compare_exchange_n(slot, &v, a, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-            __atomic_store_n(&gt_binary_used, 1, __ATOMIC_RELEASE);
-            return;
-        }
-    }
+    if (value == 1) gt_addrset_insert(&gt_binary, (uintptr_t)s);
+    else gt_addrset_remove(&gt_binary, (uintptr_t)s);
 }
 
-int gt_binary_sem(const void *s) {
-    if (!__atomic_load_n(&gt_binary_used, __ATOMIC_ACQUIRE)) return 0;
-    uintptr_t a = (uintptr_t)s;
-    uint32_t h = gt_address_slot(a, GT_BINARY_SEMS);
-    for (uint32_t k = 0; k < GT_BINARY_PROBES; k++) {
-        uintptr_t v = __atomic_load_n(&gt_binary[(h + k) % GT_BINARY_SEMS], __ATOMIC_RELAXED);
-        if (v == a) return 1;
-        if (v == 0) return 0;
-    }
-    return 0;
-}
+int gt_binary_sem(const void *s) { return gt_addrset_contains(&gt_binary, (uintptr_t)s); }

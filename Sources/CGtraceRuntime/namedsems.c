@@ -17,6 +17,7 @@
  * leaves later semaphores as before (waits and wakers).
  */
 #include "gtrace_runtime.h"
+#include "addrset.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -24,43 +25,10 @@
 #include <stdarg.h>
 
 #define GT_NAMED_SEMS 256u
-#define GT_NAMED_TOMB ((uintptr_t)1)
-static uintptr_t gt_named[GT_NAMED_SEMS];
-static int gt_named_used;
+static uintptr_t gt_named_slots[GT_NAMED_SEMS];
+static struct gt_addrset gt_named = {gt_named_slots, GT_NAMED_SEMS, 0};
 
-static void gt_named_insert(uintptr_t s) {
-    uint32_t h = gt_address_slot(s, GT_NAMED_SEMS);
-    for (uint32_t k = 0; k < 16; k++) {
-        uintptr_t *slot = &gt_named[(h + k) % GT_NAMED_SEMS];
-        uintptr_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
-        if (v == s) return;
-        if ((v == 0 || v == GT_NAMED_TOMB) && __atomic_compare_exchange_n(slot, &v, s, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-            __atomic_store_n(&gt_named_used, 1, __ATOMIC_RELEASE);
-            return;
-        }
-    }
-}
-
-static void gt_named_remove(uintptr_t s) {
-    uint32_t h = gt_address_slot(s, GT_NAMED_SEMS);
-    for (uint32_t k = 0; k < 16; k++) {
-        uintptr_t *slot = &gt_named[(h + k) % GT_NAMED_SEMS];
-        uintptr_t expected = s;
-        if (__atomic_compare_exchange_n(slot, &expected, GT_NAMED_TOMB, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
-    }
-}
-
-int gt_named_sem(const void *s) {
-    if (!__atomic_load_n(&gt_named_used, __ATOMIC_ACQUIRE)) return 0;
-    uintptr_t a = (uintptr_t)s;
-    uint32_t h = gt_address_slot(a, GT_NAMED_SEMS);
-    for (uint32_t k = 0; k < 16; k++) {
-        uintptr_t v = __atomic_load_n(&gt_named[(h + k) % GT_NAMED_SEMS], __ATOMIC_RELAXED);
-        if (v == a) return 1;
-        if (v == 0) return 0;
-    }
-    return 0;
-}
+int gt_named_sem(const void *s) { return gt_addrset_contains(&gt_named, (uintptr_t)s); }
 
 GT_EXPORT sem_t *sem_open(const char *name, int oflag, ...) {
     static sem_t *(*real)(const char *, int, ...);
@@ -78,7 +46,7 @@ GT_EXPORT sem_t *sem_open(const char *name, int oflag, ...) {
     } else {
         s = real(name, oflag);
     }
-    if (s != SEM_FAILED) gt_named_insert((uintptr_t)s);
+    if (s != SEM_FAILED) gt_addrset_insert(&gt_named, (uintptr_t)s);
     return s;
 }
 
@@ -86,6 +54,6 @@ GT_EXPORT int sem_close(sem_t *s) {
     static int (*real)(sem_t *);
     if (GT_UNLIKELY(real == NULL)) real = (int (*)(sem_t *))dlsym(RTLD_NEXT, "sem_close");
     if (GT_UNLIKELY(real == NULL)) return -1;
-    gt_named_remove((uintptr_t)s);
+    gt_addrset_remove(&gt_named, (uintptr_t)s);
     return real(s);
 }

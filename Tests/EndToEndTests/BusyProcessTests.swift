@@ -100,10 +100,11 @@ import Testing
     }
 
     /// `cat FILE | gzip -6 | wc -c`, and `gzip -6 < FILE | gzip -dc | wc -c` (gzip at the
-    /// head): gzip is on a CPU all the time, the others nearly never. The pool's advice ("fewer, bigger messages") was said of it; data goes one
-    /// way through gzip, and a pipeline runs at the pace of its slowest stage. The truth,
-    /// untraced: gzip alone on the file takes about as long as the pipeline, and the
-    /// file's two halves compressed by two gzips side by side take much less.
+    /// head): gzip is on a CPU all the time, the others nearly never. The pool's advice
+    /// ("fewer, bigger messages") was said of both; data goes one way through gzip, and a
+    /// pipeline runs at the pace of its slowest stage. The truth, untraced: gzip alone on
+    /// the file takes about as long as either pipeline, and the file's two halves
+    /// compressed by two gzips side by side take much less.
     @Test func aPipelinesBusyStageIsNamedAsTheStageTheOthersWaitFor() throws {
         #expect(ProcessInfo.processInfo.activeProcessorCount >= 2, "two gzips side by side need 2 cores")
         let dir = try Harness.temporaryDirectory()
@@ -115,18 +116,20 @@ import Testing
         let made = try Harness.run("/bin/sh", ["-c", "head -c 37000000 /dev/urandom | base64 > \(file) && split -n 2 \(file) \(dir)/half."])
         #expect(made.status == 0, "\(made.stderr)")
 
-        let pipeline = "cat \(file) | gzip -6 | wc -c"
-        let trace = "\(dir)/t.data"
-        let recorded = try Harness.gtrace(["record", "-o", trace, "--", "/bin/sh", "-c", pipeline])
-        #expect(recorded.status == 0, "\(recorded.stderr)")
-        let report = try Harness.reportJSON(trace)
-        let processes = report["processes"] as? [[String: Any]] ?? []
-        func pid(_ command: String) -> Int {
-            processes.first { ($0["command"] as? String)?.hasPrefix(command) == true }.map { Int(SchedulingTests.number($0["pid"])) } ?? -1
+        // The verdict's first sentence, the limit's kind, and a pid by its command's start.
+        func recorded(_ command: String, _ trace: String) throws -> (verdict: String, kind: String?, pid: (String) -> Int) {
+            let run = try Harness.gtrace(["record", "-o", trace, "--", "/bin/sh", "-c", command])
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try Harness.reportJSON(trace)
+            let processes = report["processes"] as? [[String: Any]] ?? []
+            return ((report["verdict"] as? [String] ?? []).first ?? "", (report["limit"] as? [String: Any])?["kind"] as? String, { command in
+                processes.first { ($0["command"] as? String)?.hasPrefix(command) == true }.map { Int(SchedulingTests.number($0["pid"])) } ?? -1
+            })
         }
-        let limit = report["limit"] as? [String: Any] ?? [:]
-        let verdict = (report["verdict"] as? [String] ?? []).first ?? ""
-        #expect(limit["kind"] as? String == "busy process", "\(verdict)")
+
+        let pipeline = "cat \(file) | gzip -6 | wc -c"
+        let (verdict, kind, pid) = try recorded(pipeline, "\(dir)/t.data")
+        #expect(kind == "busy process", "\(verdict)")
         #expect(verdict.hasPrefix("The processes waited for process \(pid("gzip")) (gzip -6): data went one way through it, from process \(pid("cat")) (cat input.txt) to process \(pid("wc")) (wc -c)"),
                 "\(verdict)")
         #expect(verdict.contains("A pipeline runs at the pace of its slowest stage") && !verdict.contains("chunksize"), "\(verdict)")
@@ -134,19 +137,11 @@ import Testing
         // The head of a pipeline: gzip reads the file itself and feeds `gzip -dc`, which
         // feeds wc. It got the pool's advice ("fewer, bigger messages … chunksize") before.
         let headed = "gzip -6 < \(file) | gzip -dc | wc -c"
-        let headTrace = "\(dir)/h.data"
-        let recordedHead = try Harness.gtrace(["record", "-o", headTrace, "--", "/bin/sh", "-c", headed])
-        #expect(recordedHead.status == 0, "\(recordedHead.stderr)")
-        let headReport = try Harness.reportJSON(headTrace)
-        let headProcesses = headReport["processes"] as? [[String: Any]] ?? []
-        func headPid(_ command: String) -> Int {
-            headProcesses.first { ($0["command"] as? String)?.hasPrefix(command) == true }.map { Int(SchedulingTests.number($0["pid"])) } ?? -1
-        }
-        let headVerdict = (headReport["verdict"] as? [String] ?? []).first ?? ""
-        #expect((headReport["limit"] as? [String: Any])?["kind"] as? String == "busy process", "\(headVerdict)")
-        #expect(headVerdict.hasPrefix("The processes waited for process \(headPid("gzip -6")) (gzip -6): data went one way from it, to process \(headPid("gzip -dc")) (gzip -dc)"),
-                "\(headVerdict)")
-        #expect(headVerdict.contains("A pipeline runs at the pace of its slowest stage") && !headVerdict.contains("chunksize"), "\(headVerdict)")
+        let head = try recorded(headed, "\(dir)/h.data")
+        #expect(head.kind == "busy process", "\(head.verdict)")
+        #expect(head.verdict.hasPrefix("The processes waited for process \(head.pid("gzip -6")) (gzip -6): data went one way from it, to process \(head.pid("gzip -dc")) (gzip -dc)"),
+                "\(head.verdict)")
+        #expect(head.verdict.contains("A pipeline runs at the pace of its slowest stage") && !head.verdict.contains("chunksize"), "\(head.verdict)")
 
         // The truth, untraced (medians of 3, alternating).
         func seconds(_ script: String) throws -> Double {
@@ -154,14 +149,14 @@ import Testing
             #expect(try Harness.run("/bin/sh", ["-c", script]).status == 0)
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        var whole: [Double] = [], head: [Double] = [], alone: [Double] = [], split: [Double] = []
+        var whole: [Double] = [], headedRuns: [Double] = [], alone: [Double] = [], split: [Double] = []
         for _ in 0..<3 {
             whole.append(try seconds(pipeline + " > /dev/null"))
-            head.append(try seconds(headed + " > /dev/null"))
+            headedRuns.append(try seconds(headed + " > /dev/null"))
             alone.append(try seconds("gzip -6 < \(file) > /dev/null"))
             split.append(try seconds("gzip -6 < \(dir)/half.aa > /dev/null & gzip -6 < \(dir)/half.ab > /dev/null; wait"))
         }
-        let (w, h, g, s) = (whole.sorted()[1], head.sorted()[1], alone.sorted()[1], split.sorted()[1])
+        let (w, h, g, s) = (whole.sorted()[1], headedRuns.sorted()[1], alone.sorted()[1], split.sorted()[1])
         #expect(g >= 0.8 * w, "gzip alone \(g) s, the pipeline \(w) s: gzip is the pipeline's pace")
         #expect(g >= 0.8 * h, "gzip alone \(g) s, the pipeline it heads \(h) s: gzip is its pace")
         #expect(s <= 0.75 * g, "two halves side by side \(s) s, gzip alone \(g) s: splitting the stage's work shortens it")
