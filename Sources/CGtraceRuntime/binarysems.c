@@ -17,8 +17,8 @@
  * (namedsems.c), a lookup per sem_* call once it holds one. A forked child
  * inherits it with the memory; a process that opens an existing named
  * semaphore by name (O_CREAT not given) does not know its value and leaves it
- * as waits and wakers. sem_init of another value at the same address removes
- * it. A full table leaves later semaphores as before.
+ * as waits and wakers. sem_init of another value at the same address, or
+ * sem_close, removes it. A full table leaves later semaphores as before.
  */
 #include "gtrace_runtime.h"
 #include "addrset.h"
@@ -31,5 +31,7 @@ void gt_binary_sem_made(const void *s, unsigned int value) {
     if (value == 1) gt_addrset_insert(&gt_binary, (uintptr_t)s);
     else gt_addrset_remove(&gt_binary, (uintptr_t)s);
 }
+
+void gt_binary_sem_closed(const void *s) { gt_addrset_remove(&gt_binary, (uintptr_t)s); }
 
 int gt_binary_sem(const void *s) { return gt_addrset_contains(&gt_binary, (uintptr_t)s); }

@@ -260,6 +260,7 @@ void gt_pylock_woke(void *s, int rc, int err) GT_HIDDEN;
 int gt_named_sem(const void *s) GT_HIDDEN;               /* opened by sem_open */
 /* ---- binarysems.c ----------------------------------------------------- */
 void gt_binary_sem_made(const void *s, unsigned int value) GT_HIDDEN; /* sem_init, sem_open O_CREAT */
+void gt_binary_sem_closed(const void *s) GT_HIDDEN;     /* sem_close */
 int gt_binary_sem(const void *s) GT_HIDDEN;              /* made with value 1 */
 
 /* ---- pymutex.c -------------------------------------------------------- */

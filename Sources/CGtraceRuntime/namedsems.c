@@ -55,5 +55,6 @@ GT_EXPORT int sem_close(sem_t *s) {
     if (GT_UNLIKELY(real == NULL)) real = (int (*)(sem_t *))dlsym(RTLD_NEXT, "sem_close");
     if (GT_UNLIKELY(real == NULL)) return -1;
     gt_addrset_remove(&gt_named, (uintptr_t)s);
+    gt_binary_sem_closed(s);
     return real(s);
 }
