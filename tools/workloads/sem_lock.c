@@ -10,6 +10,8 @@
  *   named:     forked processes, a sem_open(…, O_CREAT, …, 1) semaphore
  */
 #define _GNU_SOURCE
+#include "workload_clock.h"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -19,7 +21,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 struct shared {
@@ -33,20 +34,14 @@ static sem_t *lock_sem;
 static int rounds;
 static uint64_t hold;
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *worker(void *unused) {
     (void)unused;
     uint64_t held = 0, waited = 0;
     for (int r = 0; r < rounds; r++) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
         while (sem_wait(lock_sem) != 0) {}
-        uint64_t t1 = now_ns(), t2;
-        do t2 = now_ns(); while (t2 - t1 < hold);
+        uint64_t t1 = clock_ns(CLOCK_MONOTONIC), t2;
+        do t2 = clock_ns(CLOCK_MONOTONIC); while (t2 - t1 < hold);
         waited += t1 - t0;
         held += t2 - t1;
         if (r == rounds - 1) {
@@ -80,7 +75,7 @@ int main(int argc, char **argv) {
         lock_sem = processes ? &shared->unnamed : &threads_sem;
         if (sem_init(lock_sem, processes, 1) != 0) return 1;
     }
-    uint64_t start = now_ns();
+    uint64_t start = clock_ns(CLOCK_MONOTONIC);
     if (strcmp(mode, "threads") == 0) {
         pthread_t t[64];
         for (int w = 0; w < workers; w++) pthread_create(&t[w], NULL, worker, NULL);
@@ -95,6 +90,6 @@ int main(int argc, char **argv) {
     }
     if (name[0] != '\0') sem_unlink(name);
     printf("{\"lock_address\":\"%p\",\"hold_ns\":%llu,\"wait_ns\":%llu,\"wall_ns\":%llu}\n", (void *)lock_sem,
-           (unsigned long long)shared->hold_ns, (unsigned long long)shared->wait_ns, (unsigned long long)(now_ns() - start));
+           (unsigned long long)shared->hold_ns, (unsigned long long)shared->wait_ns, (unsigned long long)(clock_ns(CLOCK_MONOTONIC) - start));
     return 0;
 }
