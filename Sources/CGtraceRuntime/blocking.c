@@ -131,7 +131,7 @@ __attribute__((noinline, cold)) static void gt_io_blocked(uint16_t call, int fd,
         uint64_t t1_ = gtrace_timestamp();                                    \
         if (rc_ > 0) { /* stamped with the start: the data may wake a reader before the call returns */ \
             int saved_ = errno;                                               \
-            gt_note_io(GTRACE_WAKER_IO_WRITE, (fd), t0_);                     \
+            gt_note_io_bytes(GTRACE_WAKER_IO_WRITE, (fd), t0_, (uint64_t)rc_);  \
             errno = saved_;                                                   \
         }                                                                     \
         if (GT_UNLIKELY(t1_ - t0_ > GT_IO_BLOCK_TICKS))                       \

@@ -284,6 +284,8 @@ int gt_pool_has(size_t len) GT_HIDDEN;
  * gt_note_io records a WAKER record of kind `what` for it. */
 int gt_io_object(int fd, uint64_t *ino, uint64_t *dev) GT_HIDDEN;
 void gt_note_io(uint16_t what, int fd, uint64_t tsc) GT_HIDDEN;
+/* As gt_note_io, for a write of `bytes` (IO_WRITE records count them). */
+void gt_note_io_bytes(uint16_t what, int fd, uint64_t tsc, uint64_t bytes) GT_HIDDEN;
 /* wakers.c: `fd` is one end of a socket pair whose identity is (ino, dev)
  * for both ends (readiness.c), so that a write on one end and a wait on the
  * other are one object. */

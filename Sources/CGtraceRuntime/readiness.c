@@ -77,7 +77,7 @@ GT_EXPORT int eventfd_write(int fd, eventfd_t value) {
     int rc = f != NULL ? f(fd, value) : (syscall(SYS_write, fd, &value, sizeof value) == sizeof value ? 0 : -1);
     if (rc == 0 && gt_active()) {
         int saved = errno;
-        gt_note_io(GTRACE_WAKER_IO_WRITE, fd, t0);
+        gt_note_io_bytes(GTRACE_WAKER_IO_WRITE, fd, t0, sizeof value);
         errno = saved;
     }
     return rc;

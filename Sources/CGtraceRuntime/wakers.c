@@ -33,6 +33,7 @@ static uint8_t gt_fd_kind[GT_FD_CACHE];
 static uint64_t gt_fd_ino[GT_FD_CACHE];
 static uint64_t gt_fd_dev[GT_FD_CACHE];
 static uint64_t gt_fd_noted[GT_FD_CACHE]; /* stamp of the last IO_READ/IO_WRITE noted */
+static uint64_t gt_fd_written[GT_FD_CACHE]; /* bytes written since the last IO_WRITE noted */
 
 /* A pipe, a socket, or an anonymous inode (eventfd, timerfd, signalfd): an
  * object another thread of the tree can wake a reader of. */
@@ -76,6 +77,7 @@ int gt_io_object(int fd, uint64_t *ino, uint64_t *dev) {
 void gt_io_alias(int fd, uint64_t ino, uint64_t dev) {
     if (fd < 0 || fd >= GT_FD_CACHE) return;
     __atomic_store_n(&gt_fd_kind[fd], GT_FD_UNKNOWN, __ATOMIC_RELAXED);
+    __atomic_store_n(&gt_fd_written[fd], 0, __ATOMIC_RELAXED);
     gt_fd_ino[fd] = ino;
     gt_fd_dev[fd] = dev;
     __atomic_store_n(&gt_fd_kind[fd], GT_FD_OBJECT, __ATOMIC_RELEASE);
@@ -91,15 +93,31 @@ void gt_io_alias(int fd, uint64_t ino, uint64_t dev) {
 #define GT_IO_NOTE_TICKS 100000u
 #endif
 
-void gt_note_io(uint16_t what, int fd, uint64_t tsc) {
+void gt_note_io(uint16_t what, int fd, uint64_t tsc) { gt_note_io_bytes(what, fd, tsc, 0); }
+
+/* An IO_WRITE record carries the bytes written to its descriptor since the
+ * previous one, this write's included (saturated to 32 bits), in the high half
+ * of its dev word: st_dev is a 32-bit kernel encoding. Writes inside the
+ * rate limit only add to the count; so the last ones of a burst are counted
+ * with the descriptor's next noted write, or never. A fork child starts with
+ * its parent's count: at most the 100 µs after the parent's last note. */
+void gt_note_io_bytes(uint16_t what, int fd, uint64_t tsc, uint64_t bytes) {
     uint64_t ino, dev;
-    if ((what == GTRACE_WAKER_IO_WRITE || what == GTRACE_WAKER_IO_READ) && fd >= 0 && fd < GT_FD_CACHE) {
+    int cached = fd >= 0 && fd < GT_FD_CACHE;
+    if (cached && (what == GTRACE_WAKER_IO_WRITE || what == GTRACE_WAKER_IO_READ)) {
+        uint8_t kind = __atomic_load_n(&gt_fd_kind[fd], __ATOMIC_RELAXED);
+        if (kind == GT_FD_OTHER) return;
+        if (bytes != 0) __atomic_add_fetch(&gt_fd_written[fd], bytes, __ATOMIC_RELAXED);
         uint64_t last = __atomic_load_n(&gt_fd_noted[fd], __ATOMIC_RELAXED);
-        if (last != 0 && tsc - last < GT_IO_NOTE_TICKS && __atomic_load_n(&gt_fd_kind[fd], __ATOMIC_RELAXED) != GT_FD_UNKNOWN)
+        if (last != 0 && tsc - last < GT_IO_NOTE_TICKS && kind != GT_FD_UNKNOWN)
             return;
     }
     if (!gt_io_object(fd, &ino, &dev)) return;
-    if (fd >= 0 && fd < GT_FD_CACHE) __atomic_store_n(&gt_fd_noted[fd], tsc, __ATOMIC_RELAXED);
+    if (what == GTRACE_WAKER_IO_WRITE) {
+        if (cached) bytes = __atomic_exchange_n(&gt_fd_written[fd], 0, __ATOMIC_RELAXED);
+        dev = (dev & 0xffffffffull) | (bytes < 0xffffffffull ? bytes : 0xffffffffull) << 32;
+    }
+    if (cached) __atomic_store_n(&gt_fd_noted[fd], tsc, __ATOMIC_RELAXED);
     gt_emit_ts(tsc, GTRACE_RAW_WAKER, what, (uint32_t)fd, ino, dev);
 }
 
@@ -107,6 +125,7 @@ static void gt_forget_fd(int fd) {
     if (fd >= 0 && fd < GT_FD_CACHE) {
         __atomic_store_n(&gt_fd_kind[fd], GT_FD_UNKNOWN, __ATOMIC_RELEASE);
         __atomic_store_n(&gt_fd_noted[fd], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&gt_fd_written[fd], 0, __ATOMIC_RELAXED);
     }
 }
 

@@ -89,6 +89,7 @@ public enum Analyzer {
         var threadCounts: [Int: Int] = [:]
         for thread in tables.threads { threadCounts[thread.process, default: 0] += 1 }
         let exchangeWrites = others.exchanges.writesReadElsewhere()
+        let exchangeBytes = others.exchanges.bytesReadElsewhere()
         let exchangeReaders = others.exchanges.readersOfWrites()
         let exchangeSpans = others.exchanges.exchangeSpans()
         let othersSpans = ProcessExchangeAccumulator.othersSpans(exchangeSpans.filter { (exchangeWrites[$0.key] ?? 0) >= 2 })
@@ -104,6 +105,7 @@ public enum Analyzer {
                 || (process.image == 0 && !others.forkedPids.contains(process.pid))
             stats.startNanoseconds = processSpans[process.index].start
             stats.writesReadByOtherProcesses = exchangeWrites[process.index] ?? 0
+            stats.bytesWrittenReadByOtherProcesses = exchangeBytes[process.index] ?? 0
             stats.readersOfItsWrites = exchangeReaders[process.index].map { $0.sorted() }
             if let span = exchangeSpans[process.index], span.end - span.start >= 1_000_000, stats.writesReadByOtherProcesses >= 2,
                let cpu = scheduling.onCPU(process: process.index, from: span.start, to: span.end) {

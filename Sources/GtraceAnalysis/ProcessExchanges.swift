@@ -8,9 +8,11 @@ import GtraceFormat
 /// counts: a `ProcessPoolExecutor(2)` of 40 tasks returning 2 MB each was
 /// predicted 768 ms as threads, which took ~0.55 s.
 struct ProcessExchangeAccumulator {
-    /// One process's writes to one object: how many, and the first's and last's times.
+    /// One process's writes to one object: how many were noted, the bytes they counted, and
+    /// the first's and last's times.
     struct Writes {
         var count = 0
+        var bytes: UInt64 = 0
         var first = UInt64.max
         var last: UInt64 = 0
     }
@@ -25,12 +27,13 @@ struct ProcessExchangeAccumulator {
     }
 
     mutating func consume(_ event: TraceEvent) {
-        guard case let .waker(kind, object, _) = event.kind, threadProcess.indices.contains(event.thread) else { return }
+        guard case let .waker(kind, object, value) = event.kind, threadProcess.indices.contains(event.thread) else { return }
         let process = threadProcess[event.thread]
         switch kind {
         case .ioWrite:
             var w = writes[object]?[process] ?? Writes()
             (w.count, w.first, w.last) = (w.count + 1, min(w.first, event.time), max(w.last, event.time))
+            w.bytes = w.bytes.addingReportingOverflow(WakerKind.writtenBytes(value)).partialValue
             writes[object, default: [:]][process] = w
         case .ioRead, .ioWait, .ioReady: readers[object, default: []].insert(process)
         default: break
@@ -74,6 +77,14 @@ struct ProcessExchangeAccumulator {
             let end = ends.first { $0.key != process }!.value.end
             result[process] = (start, end)
         }
+        return result
+    }
+
+    /// Per process: the bytes its writes counted (wakers.c) to objects another process read or
+    /// waited on; a lower bound, since the last writes of a burst may go uncounted.
+    func bytesReadElsewhere() -> [Int: UInt64] {
+        var result: [Int: UInt64] = [:]
+        writesReadByOthers { process, w, _ in result[process, default: 0] += w.bytes }
         return result
     }
 

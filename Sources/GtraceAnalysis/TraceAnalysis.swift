@@ -216,6 +216,9 @@ public struct ProcessStatistics: Sendable, Codable {
     /// Its writes to pipes and sockets that another process of the tree read or waited on
     /// (ProcessExchanges.swift): the messages it sent them.
     public var writesReadByOtherProcesses = 0
+    /// The bytes those writes carried, as the runtime counted them (wakers.c): at least the
+    /// bytes it sent them, 0 in traces older than the count.
+    public var bytesWrittenReadByOtherProcesses: UInt64 = 0
     /// From its first to its last write that another process read or waited on (nil: fewer
     /// than two such writes, or under 1 ms apart), and its threads' on-CPU time in that span
     /// ÷ the span (perf): how busy it was while it exchanged work, without its start-up

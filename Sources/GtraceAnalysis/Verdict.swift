@@ -703,7 +703,7 @@ public enum Verdict {
                                     what, duration(w.wallNanoseconds), coreCount(cores), Double(w.wallNanoseconds) / Double(base.wall),
                                     base.measured ? "the run as measured" : "the recording replayed as it was")
                              + (interpreterStartCaveat(a, among: pythonProcesses) ?? "")
-                             + (exchangeCaveat(a, among: pythonProcesses) ?? ""))
+                             + (exchangeCaveat(a, among: pythonProcesses, predicted: w.wallNanoseconds, baseline: base.wall) ?? ""))
         }
         if limit?.rule != 2, let rw = waitingWriters(a) { sentences.append(rw) }
         if fits, let w = wakeUpCost(a) { sentences.append(w) }

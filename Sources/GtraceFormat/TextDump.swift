@@ -82,6 +82,7 @@ public enum TextDump {
         case let .waker(kind, object, value):
             switch kind {
             case .condSignal, .condBroadcast: return "\(kind.name) \(lock(Int(truncatingIfNeeded: object)))"
+            case .ioWrite: return "\(kind.name) object=\(object) fd=\(UInt32(truncatingIfNeeded: value)) bytes=\(WakerKind.writtenBytes(value))"
             default: return "\(kind.name) object=\(object) value=\(value)"
             }
         case let .pythonLocation(frames): return "python " + frameText(frames, t)

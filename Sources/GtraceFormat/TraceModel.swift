@@ -415,8 +415,13 @@ public struct WakerKind: RawRepresentable, Sendable, Hashable {
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     /// A read-like call blocked on I/O object `object` (fd in `value`); its block-end follows.
     public static let ioWait = WakerKind(rawValue: 1)
-    /// A write-like call on I/O object `object` (a pipe, socket or eventfd).
+    /// A write-like call on I/O object `object` (a pipe, socket or eventfd). `value`: the fd in
+    /// its low 32 bits, and in its high 32 the bytes written to it since its previous io-write
+    /// event, this write's included (0 in traces older than this count: unknown).
     public static let ioWrite = WakerKind(rawValue: 2)
+
+    /// The bytes an io-write event's `value` counts (see `ioWrite`).
+    public static func writtenBytes(_ value: UInt64) -> UInt64 { value >> 32 }
     /// A select/poll that blocked returned with I/O object `object` ready.
     public static let ioReady = WakerKind(rawValue: 3)
     /// pthread_cond_signal / broadcast on condition lock `object`.

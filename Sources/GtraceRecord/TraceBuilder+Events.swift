@@ -65,7 +65,11 @@ extension TraceBuilder {
     static func wakerKind(_ r: gtrace_raw_record, lock: (UInt64) -> Int) -> EventKind? {
         let kind = WakerKind(rawValue: UInt8(truncatingIfNeeded: r.flags))
         switch UInt32(r.flags) {
-        case GTRACE_WAKER_IO_WAIT.rawValue, GTRACE_WAKER_IO_WRITE.rawValue, GTRACE_WAKER_IO_READY.rawValue, GTRACE_WAKER_IO_READ.rawValue:
+        case GTRACE_WAKER_IO_WRITE.rawValue:
+            // The bytes written since the descriptor's previous IO_WRITE ride in the high half of dev (wakers.c).
+            return .waker(kind: kind, object: WakerKind.objectID(inode: r.addr, device: r.arg & 0xffff_ffff),
+                          value: UInt64(r.u32) | (r.arg >> 32) << 32)
+        case GTRACE_WAKER_IO_WAIT.rawValue, GTRACE_WAKER_IO_READY.rawValue, GTRACE_WAKER_IO_READ.rawValue:
             return .waker(kind: kind, object: WakerKind.objectID(inode: r.addr, device: r.arg), value: UInt64(r.u32))
         case GTRACE_WAKER_COND_SIGNAL.rawValue, GTRACE_WAKER_COND_BROADCAST.rawValue:
             return .waker(kind: kind, object: UInt64(lock(r.addr)), value: 0)
