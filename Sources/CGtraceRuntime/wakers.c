@@ -83,7 +83,7 @@ void gt_io_alias(int fd, uint64_t ino, uint64_t dev) {
     __atomic_store_n(&gt_fd_kind[fd], GT_FD_OBJECT, __ATOMIC_RELEASE);
 }
 
-/* Reads and writes that did not block are recorded at most once per
+/* Reads and writes (of under GT_IO_NOTE_BYTES) are recorded at most once per
  * GT_IO_NOTE_TICKS per descriptor (per process): a stream of small writes
  * costs ~10 000 records a second at most, and a reader woken inside a burst
  * is tied to the burst's first write, at most 100 µs early. */
@@ -98,9 +98,12 @@ void gt_note_io(uint16_t what, int fd, uint64_t tsc) { gt_note_io_bytes(what, fd
 /* An IO_WRITE record carries the bytes written to its descriptor since the
  * previous one, this write's included (saturated to 32 bits), in the high half
  * of its dev word: st_dev is a 32-bit kernel encoding. Writes inside the
- * rate limit only add to the count; so the last ones of a burst are counted
- * with the descriptor's next noted write, or never. A fork child starts with
- * its parent's count: at most the 100 µs after the parent's last note. */
+ * rate limit only add to the count, unless they moved GT_IO_NOTE_BYTES or
+ * more (a pickled task after its header: the copy costs more than the
+ * record); so the small writes of the last 100 µs of a burst are counted with
+ * the descriptor's next noted write, or never. A fork child starts with its
+ * parent's count: at most those small writes. */
+#define GT_IO_NOTE_BYTES 65536u
 void gt_note_io_bytes(uint16_t what, int fd, uint64_t tsc, uint64_t bytes) {
     uint64_t ino, dev;
     int cached = fd >= 0 && fd < GT_FD_CACHE;
@@ -109,7 +112,7 @@ void gt_note_io_bytes(uint16_t what, int fd, uint64_t tsc, uint64_t bytes) {
         if (kind == GT_FD_OTHER) return;
         if (bytes != 0) __atomic_add_fetch(&gt_fd_written[fd], bytes, __ATOMIC_RELAXED);
         uint64_t last = __atomic_load_n(&gt_fd_noted[fd], __ATOMIC_RELAXED);
-        if (last != 0 && tsc - last < GT_IO_NOTE_TICKS && kind != GT_FD_UNKNOWN)
+        if (last != 0 && tsc - last < GT_IO_NOTE_TICKS && kind != GT_FD_UNKNOWN && bytes < GT_IO_NOTE_BYTES)
             return;
     }
     if (!gt_io_object(fd, &ino, &dev)) return;

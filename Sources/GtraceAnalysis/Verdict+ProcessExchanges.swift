@@ -5,7 +5,7 @@ extension Verdict {
     /// Messages at least this many (writes another process read) make the exchange caveat.
     static let exchangeCaveatWrites = 10
     /// Why a count of such writes is a lower bound (wakers.c).
-    static let writesNoted = "the runtime notes a descriptor's writes that do not block about once per 100 µs at most"
+    static let writesNoted = "the runtime notes a descriptor's writes of under 64 KiB about once per 100 µs at most"
     /// What pickling and unpickling cost a byte, as measured for docs/METRICS.md ("Replay").
     static let pickleCostPerByte = "pickle.dumps and loads alone take about 0.3–0.5 ns a byte for bytes and str objects and 9–60 ns for lists of numbers, strings, tuples or dicts"
 
