@@ -220,4 +220,44 @@ struct ReplayBuilderTests {
         #expect(program.threads[0].ops.contains(.waitFor(thread: 1, ops: 1, lock: 0)), "\(program.threads[0].ops)")
         #expect(program.unexplainedWaits.isEmpty, "\(program.unexplainedWaits.map(\.what))")
     }
+
+    /// A pool's worker (pid 11) killed by its parent (pid 10, `Pool.terminate()`) while it
+    /// held its GIL, finishing its exit: as one GIL of threads, its wait for the kill held
+    /// the GIL the parent needed to reach the kill, and the what-if stopped with "2 threads
+    /// stuck" (a `multiprocessing.Pool(2)` of `fib`, by hand). The worker now lets its GIL
+    /// go before it waits for the kill.
+    @Test func aProcessKilledHoldingItsGILLetsItGoBeforeTheKill() throws {
+        var t = Self.twoProcesses()
+        t.processes[1].exitKind = .signal
+        t.processes[1].parent = 0
+        t.threads[0].endKind = .returned
+        t.threads[1].endKind = .unknown
+        t.locks = [LockInfo(index: 0, process: 0, address: 0x7000, kind: .gil), LockInfo(index: 1, process: 1, address: 0x7000, kind: .gil)]
+        t.gils = [0, 1].map { GILInfo(process: $0, lock: $0, versionHex: 0x030b07f0, status: [.byLayout, .byPattern], address: 0x7000,
+                                      runtimeAddress: 0x6000, switchNumber: 1, intervalMicroseconds: 5_000) }
+        let events: [TraceEvent] = [
+            .init(time: 0, thread: 0, kind: .processStart), .init(time: 0, thread: 1, kind: .processStart),
+            .init(time: 0, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 0, thread: 1, kind: .lockAcquired(lock: 1, flags: [])),
+            // The parent lets its GIL go for 1.5 ms and takes it back to kill the worker,
+            // which works 2 ms holding its own GIL and is killed at 3 ms.
+            .init(time: Self.ms, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+            .init(time: 5 * Self.ms / 2, thread: 0, kind: .lockAcquire(lock: 0, flags: [])),
+            .init(time: 5 * Self.ms / 2, thread: 0, kind: .lockAcquired(lock: 0, flags: [])),
+            .init(time: 2 * Self.ms, thread: 1, kind: .cpuOut(cpu: 1, preempted: false)),
+            .init(time: 3 * Self.ms, thread: 0, kind: .waker(kind: .kill, object: 11, value: 15)),
+            .init(time: 3 * Self.ms, thread: 1, kind: .processExit(kind: .signal, status: 15)),
+            .init(time: 4 * Self.ms, thread: 0, kind: .lockRelease(lock: 0, flags: [])),
+            .init(time: 5 * Self.ms, thread: 0, kind: .processExit(kind: .mainReturn, status: 0)),
+        ]
+        let program = Self.build(t, events)
+        let worker = program.threads[1].ops
+        let wait = try #require(worker.lastIndex { if case .waitFor(thread: 0, _, _) = $0 { return true } else { return false } }, "\(worker)")
+        #expect(worker[..<wait].contains(.release(lock: 1)), "\(worker)")
+        #expect(ReplayBuilder.heldGILs(worker, gils: [0, 1]).isEmpty, "\(worker)")
+        // As one GIL, both threads finish.
+        var simulator = ReplaySimulator(program: program, scenario: ReplayScenario(name: "one GIL", cores: 2, shareGIL: true))
+        let outcome = simulator.run()
+        #expect(outcome.stuckThreads == 0 && outcome.wallNanoseconds > 0, "\(outcome)")
+    }
 }

@@ -882,6 +882,19 @@ struct ReplayBuilder {
         barrier[t] = threads[t].ops.count
     }
 
+    /// The GILs `ops` end holding (an acquisition not released after it), once per hold.
+    static func heldGILs(_ ops: [ReplayProgram.Op], gils: Set<Int>) -> [Int] {
+        var depth: [Int: Int] = [:]
+        for op in ops {
+            switch op {
+            case let .acquire(lock) where gils.contains(lock): depth[lock, default: 0] += 1
+            case let .release(lock) where gils.contains(lock): depth[lock] = max(0, (depth[lock] ?? 0) - 1)
+            default: break
+            }
+        }
+        return depth.keys.sorted().flatMap { Array(repeating: $0, count: depth[$0] ?? 0) }
+    }
+
     /// Closes every thread at its end.
     mutating func finish(traceEnd: UInt64) -> ReplayProgram {
         for t in threads.indices {
@@ -908,11 +921,15 @@ struct ReplayBuilder {
                 for t in threadsOfProcess[p] {
                     // (Token operations after it run after the wait: they take no time.)
                     guard let lastIndex = threads[t].ops.lastIndex(where: { !$0.isToken }) else { continue }
+                    // A GIL it held when the signal came goes with the process: as one GIL of
+                    // threads, waiting for the kill holding it would stop the killer
+                    // (a pool's worker ending as `Pool.terminate()` killed it).
+                    let releases = Self.heldGILs(threads[t].ops, gils: gilLocks).map { ReplayProgram.Op.release(lock: $0) }
                     switch threads[t].ops[lastIndex] {
                     case .delay, .foreign:
-                        threads[t].ops[lastIndex] = .waitFor(thread: kill.thread, ops: kill.ops)
+                        threads[t].ops.replaceSubrange(lastIndex...lastIndex, with: releases + [.waitFor(thread: kill.thread, ops: kill.ops)])
                     default:
-                        threads[t].ops.append(.waitFor(thread: kill.thread, ops: kill.ops))
+                        threads[t].ops.append(contentsOf: releases + [.waitFor(thread: kill.thread, ops: kill.ops)])
                     }
                 }
             }
