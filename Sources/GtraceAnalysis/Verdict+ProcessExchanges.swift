@@ -31,6 +31,13 @@ extension Verdict {
         let margin = predicted - baseline
         let cpu = writers.map { $0.onCPUNanoseconds ?? $0.cpuNanoseconds }.saturatingSum
         let theirs = cpu > 0 ? String(format: " of the processes' %@ of CPU time", duration(cpu)) : " of the processes' CPU time"
+        // Interpreters started anew (interpreterStartCaveat) are kept too: their start-ups
+        // and the passing together must exceed the margin.
+        if startedInterpreters(a, among: python).count > 0 || python.contains(where: \.subinterpreter) {
+            s += String(format: " So threads can be faster only if that passing%@ and those interpreters' start-ups together took more than %@%@. Measure the threads version before choosing.",
+                        bytes > 0 ? " of " + byteCount(bytes) : "", duration(margin), theirs)
+            return s
+        }
         if bytes > 0 {
             s += String(format: " So threads can be faster only if passing those %@ (pickling, the pipe, unpickling) took more than %@%@: %@ a byte, where %@. Measure the threads version before choosing.",
                         byteCount(bytes), duration(margin), theirs, perByte(Double(margin) / Double(bytes)), pickleCostPerByte)
