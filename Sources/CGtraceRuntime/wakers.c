@@ -58,6 +58,14 @@ int gt_io_object(int fd, uint64_t *ino, uint64_t *dev) {
     errno = saved;
     if (!ok) return 0;
     int object = gt_is_object_mode(st.st_mode);
+    if (object && S_ISSOCK(st.st_mode)) {
+        /* Both ends of a connection between two IP sockets are one object (connections.c). */
+        uint64_t cino, cdev;
+        if (gt_connection_object(fd, &cino, &cdev)) {
+            st.st_ino = (ino_t)cino;
+            st.st_dev = (dev_t)cdev;
+        }
+    }
     if (object && (st.st_mode & S_IFMT) == 0) {
         /* Every eventfd, timerfd, signalfd and epoll fd of the machine is the
          * one anonymous inode: identified by process and fd number instead
