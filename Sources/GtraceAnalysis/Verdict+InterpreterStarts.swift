@@ -41,7 +41,7 @@ extension Verdict {
         let (execs, cpu) = startedInterpreters(a, among: python)
         let subinterpreters = python.filter(\.subinterpreter)
         if subinterpreters.isEmpty, execs > 0 {
-            return String(format: " %d of them run interpreters started anew by exec (multiprocessing's spawn, or forkserver and the workers it forks: the default from Python 3.14)%@; the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by the time those took.",
+            return String(format: " %d of them run interpreters started anew by exec (a Python subprocess; multiprocessing's spawn, or forkserver and the workers it forks: the default from Python 3.14)%@; the replay keeps their start-up and imports, which threads of one interpreter would not repeat: the prediction is too long by the time those took.",
                           execs, cpu.map { " and used \(duration($0)) of CPU time in all" } ?? "")
         }
         if !subinterpreters.isEmpty, execs == 0 {
