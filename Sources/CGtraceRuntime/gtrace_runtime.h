@@ -290,8 +290,9 @@ void gt_note_io_bytes(uint16_t what, int fd, uint64_t tsc, uint64_t bytes) GT_HI
  * for both ends (readiness.c), so that a write on one end and a wait on the
  * other are one object. */
 void gt_io_alias(int fd, uint64_t ino, uint64_t dev) GT_HIDDEN;
-/* connections.c: a connected TCP/UDP socket's identity, the same at both ends
- * (its two address-port pairs hashed); 0 when it is not one. */
+/* connections.c: a connected socket's identity, the same at both ends (an IP
+ * socket's two address-port pairs hashed; a Unix socket's smaller inode of
+ * the two, given its own in *ino); 0 when it is not one. */
 int gt_connection_object(int fd, uint64_t *ino, uint64_t *dev) GT_HIDDEN;
 /* readiness.c: an epoll_wait that blocked returned `n` > 0 events: notes the
  * ready descriptors (IO_READY) when the epoll set's data are its fds. */

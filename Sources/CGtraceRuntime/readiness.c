@@ -59,10 +59,13 @@ GT_EXPORT int socketpair(int domain, int type, int protocol, int sv[2]) {
     int rc = f != NULL ? f(domain, type, protocol, sv) : (int)syscall(SYS_socketpair, domain, type, protocol, sv);
     if (rc == 0 && gt_active()) {
         int saved = errno;
-        struct stat st;
-        if (syscall(SYS_fstat, sv[0], &st) == 0) {
-            gt_io_alias(sv[0], (uint64_t)st.st_ino, (uint64_t)st.st_dev);
-            gt_io_alias(sv[1], (uint64_t)st.st_ino, (uint64_t)st.st_dev);
+        /* The smaller inode of the two, as connections.c names a Unix socket
+         * by its peer's too (an exec'd program that inherited one end). */
+        struct stat st, st1;
+        if (syscall(SYS_fstat, sv[0], &st) == 0 && syscall(SYS_fstat, sv[1], &st1) == 0) {
+            uint64_t ino = st1.st_ino < st.st_ino ? (uint64_t)st1.st_ino : (uint64_t)st.st_ino;
+            gt_io_alias(sv[0], ino, (uint64_t)st.st_dev);
+            gt_io_alias(sv[1], ino, (uint64_t)st.st_dev);
         }
         errno = saved;
     }

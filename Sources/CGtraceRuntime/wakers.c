@@ -59,8 +59,8 @@ int gt_io_object(int fd, uint64_t *ino, uint64_t *dev) {
     if (!ok) return 0;
     int object = gt_is_object_mode(st.st_mode);
     if (object && S_ISSOCK(st.st_mode)) {
-        /* Both ends of a connection between two IP sockets are one object (connections.c). */
-        uint64_t cino, cdev;
+        /* Both ends of a connection are one object (connections.c). */
+        uint64_t cino = (uint64_t)st.st_ino, cdev = (uint64_t)st.st_dev;
         if (gt_connection_object(fd, &cino, &cdev)) {
             st.st_ino = (ino_t)cino;
             st.st_dev = (dev_t)cdev;
