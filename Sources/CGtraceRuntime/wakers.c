@@ -91,7 +91,7 @@ void gt_io_alias(int fd, uint64_t ino, uint64_t dev) {
     __atomic_store_n(&gt_fd_kind[fd], GT_FD_OBJECT, __ATOMIC_RELEASE);
 }
 
-/* Reads and writes (of under GT_IO_NOTE_BYTES) are recorded at most once per
+/* Reads, and writes of under GT_IO_NOTE_BYTES, are recorded at most once per
  * GT_IO_NOTE_TICKS per descriptor (per process): a stream of small writes
  * costs ~10 000 records a second at most, and a reader woken inside a burst
  * is tied to the burst's first write, at most 100 µs early. */
