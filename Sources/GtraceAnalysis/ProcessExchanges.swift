@@ -33,7 +33,7 @@ struct ProcessExchangeAccumulator {
         case .ioWrite:
             var w = writes[object]?[process] ?? Writes()
             (w.count, w.first, w.last) = (w.count + 1, min(w.first, event.time), max(w.last, event.time))
-            w.bytes = w.bytes.addingReportingOverflow(WakerKind.writtenBytes(value)).partialValue
+            w.bytes = w.bytes.adding(saturating: WakerKind.writtenBytes(value))
             writes[object, default: [:]][process] = w
         case .ioRead, .ioWait, .ioReady: readers[object, default: []].insert(process)
         default: break
@@ -84,7 +84,7 @@ struct ProcessExchangeAccumulator {
     /// waited on; a lower bound, since the last writes of a burst may go uncounted.
     func bytesReadElsewhere() -> [Int: UInt64] {
         var result: [Int: UInt64] = [:]
-        writesReadByOthers { process, w, _ in result[process, default: 0] += w.bytes }
+        writesReadByOthers { process, w, _ in result[process] = (result[process] ?? 0).adding(saturating: w.bytes) }
         return result
     }
 

@@ -21,7 +21,7 @@ extension Verdict {
         let writers = a.processes.filter { processes.contains($0.index) }
         let writes = writers.map(\.writesReadByOtherProcesses).reduce(0, +)
         guard writes >= exchangeCaveatWrites else { return nil }
-        let bytes = writers.map(\.bytesWrittenReadByOtherProcesses).reduce(0, &+)
+        let bytes = writers.map(\.bytesWrittenReadByOtherProcesses).saturatingSum
         let carried = bytes > 0 ? String(format: " carrying %@", byteCount(bytes)) : ""
         var s = String(format: " The replay also keeps what the processes did to pass each other their work: at least %d writes%@ to pipes or sockets that another of them read (%@; multiprocessing pickles each task and result and sends it so); threads of one process would pass them by reference and not spend that time, which gtrace does not measure apart from the work.",
                        writes, carried, writesNoted)
@@ -48,7 +48,7 @@ extension Verdict {
     }
 
     /// "17.5 ns", "24 µs".
-    static func perByte(_ ns: Double) -> String { ns < 1000 ? String(format: "%.1f ns", ns) : duration(UInt64(ns)) }
+    static func perByte(_ ns: Double) -> String { ns < 1000 ? String(format: "%.1f ns", ns) : duration(UInt64(min(ns, 1e18))) }
 
     /// "18.3 MB", "420 kB", "96 bytes".
     static func byteCount(_ bytes: UInt64) -> String {

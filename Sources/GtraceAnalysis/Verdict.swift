@@ -283,7 +283,7 @@ public enum Verdict {
                 // (ThreadingHTTPServer, 40 requests: 18 ms each against the main's 111 ms).
                 // Not when one thread held it most of the time (a `sorted()` beside short
                 // loops: one busy thread).
-                if sharing < 2, holding.reduce(0, &+) - most >= most { sharing = holding.filter { $0 > 0 }.count }
+                if sharing < 2, holding.saturatingSum - most >= most { sharing = holding.filter { $0 > 0 }.count }
                 let waiting = g.averageWaiters.isFinite ? Int(min(g.averageWaiters.rounded(.up), 1e6)) + 1 : 0
                 let threads = sharing >= 2 ? max(sharing, min(waiting, holding.filter { $0 > 0 }.count)) : sharing
                 guard threads >= 2, let held = g.heldRatioMultithreaded, held >= gilBoundHeldRatio, g.averageWaiters >= gilWaiters
