@@ -581,7 +581,10 @@ public enum Verdict {
         // (Verdict+UnseenKernelWork.swift): not known to be "the cores".
         if limit == nil, coresKeptBusy, let u = unseenKernelWork(a) {
             limit = Limit(kind: "kernel and unseen waits", rule: 7,
-                          summary: String(format: "not known: the kernel took %.0f%% of the CPU time, in calls or waits gtrace cannot see", u.kernelShare * 100),
+                          summary: u.kernelShare >= unseenKernelShare
+                              ? String(format: "not known: the kernel took %.0f%% of the CPU time, in calls or waits gtrace cannot see", u.kernelShare * 100)
+                              : String(format: "not known: a static or setuid process's threads went off the CPU %@ a second into waits gtrace cannot see",
+                                       count(UInt64((u.entries?.perSecond ?? 0).rounded()))),
                           numbers: ["kernelShare": u.kernelShare, "parallelism": parallelism, "unseenEntries": Double(a.invisibleWaits?.entries ?? 0),
                                     "uninstrumentedPid": Double(u.uninstrumentedPid ?? -1)])
             sentences.append(unseenKernelWorkText(a, u, parallelism: parallelismText))

@@ -50,13 +50,13 @@ import Testing
             let verdict = (report["verdict"] as? [String] ?? []).joined(separator: " ")
             #expect(limit["kind"] as? String != "cores" && !verdict.contains("ran in parallel"), "attempt \(attempt): \(verdict)")
 
-            // When the run kept the cores busy mostly in the kernel (not every run does: in
-            // some the kernel took 41%), the rule says what it cannot tell, and how to measure.
-            let summary = report["summary"] as? [String: Any] ?? [:]
-            let kernel = SchedulingTests.number(summary["systemCPUNanoseconds"]) / max(SchedulingTests.number(summary["cpuNanoseconds"]), 1)
+            // When the run kept the cores busy (in some it did not: parallelism 1.49–1.57), the
+            // rule says what it cannot tell, and how to measure, whatever the kernel's share:
+            // 34–60% of the CPU time in 15 runs by hand, the rest the lock's and the counter's
+            // cache lines moving between the CPUs.
             let parallelism = SchedulingTests.number((report["parallelism"] as? [String: Any])?["averageParallelism"])
             let pid = Int(SchedulingTests.number((report["processes"] as? [[String: Any]])?.first?["pid"]))
-            if parallelism >= 1.6 && kernel >= 0.5 {
+            if parallelism >= 1.6 {
                 #expect(limit["kind"] as? String == "kernel and unseen waits", "attempt \(attempt): \(verdict)")
                 #expect(verdict.contains("process \(pid), which used most of the CPU time, is static or setuid")
                         && verdict.contains("whether they ran side by side is not known") && verdict.contains("`taskset -c 0`"),
