@@ -117,6 +117,13 @@ enum Harness {
         return result
     }
 
+    /// A workload's own measurements: the last line of its output, a JSON object
+    /// (empty when it is not one).
+    static func lastJSONLine(_ stdout: String) -> [String: Any] {
+        let line = stdout.split(separator: "\n").last.map(String.init) ?? ""
+        return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+    }
+
     /// `gtrace report --json FILE` decoded.
     static func reportJSON(_ trace: String) throws -> [String: Any] {
         let result = try gtrace(["report", "--json", trace])

@@ -15,8 +15,7 @@ import Testing
     static let load = ["4", "10", "25"]
 
     static func wall(_ stdout: String) -> (wall: Double, server: Int) {
-        let line = stdout.split(separator: "\n").last.map(String.init) ?? ""
-        let json = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        let json = Harness.lastJSONLine(stdout)
         return (json["wall_s"] as? Double ?? 0, json["server_pid"] as? Int ?? -1)
     }
 
@@ -68,15 +67,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = "\(Harness.packageRoot)/tools/workloads/py_manager_dict.py"
         func run(_ workers: Int) throws -> (wall: Double, manager: Int) {
-            let line = try Harness.run(Self.python, [path, "\(workers)", "3000"]).stdout.split(separator: "\n").last.map(String.init) ?? ""
-            let json = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+            let json = Harness.lastJSONLine(try Harness.run(Self.python, [path, "\(workers)", "3000"]).stdout)
             return (json["wall_s"] as? Double ?? 0, json["manager_pid"] as? Int ?? -1)
         }
         try Remeasure.upTo(3, "manager dict") { timing in
             let trace = "\(dir)/t.data"
             let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", Self.python, path, "4", "3000"])
             #expect(recorded.status == 0, "\(recorded.stderr)")
-            let json = (try? JSONSerialization.jsonObject(with: Data((recorded.stdout.split(separator: "\n").last.map(String.init) ?? "").utf8))) as? [String: Any] ?? [:]
+            let json = Harness.lastJSONLine(recorded.stdout)
             let manager = json["manager_pid"] as? Int ?? -1
             let report = try Harness.reportJSON(trace)
             let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")

@@ -73,7 +73,7 @@ import Testing
             let trace = "\(dir)/t.data"
             let recorded = try Harness.run(Harness.gtrace, ["record", "-o", trace, "--", python, script, "processes"] + arguments)
             #expect(recorded.status == 0, "\(recorded.stderr)")
-            let own = try JSONSerialization.jsonObject(with: Data(recorded.stdout.utf8)) as? [String: Any] ?? [:]
+            let own = Harness.lastJSONLine(recorded.stdout)
             let taskBytes = own["task_bytes"] as? Int ?? 0
             let report = try Harness.reportJSON(trace)
             let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
@@ -92,7 +92,7 @@ import Testing
                 for (mode, into) in [("threads", 0), ("processes", 1)] {
                     let run = try Harness.run(python, [script, mode] + arguments)
                     #expect(run.status == 0, "\(run.stderr)")
-                    let wall = (try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["wall_s"] as? Double ?? 0
+                    let wall = Harness.lastJSONLine(run.stdout)["wall_s"] as? Double ?? 0
                     if into == 0 { threads.append(wall) } else { processesRun.append(wall) }
                 }
             }
