@@ -672,6 +672,7 @@ public enum Verdict {
                 let share = Double(c.lengthNanoseconds) / wall
                 return share <= 1
                     ? String(format: "; the critical path is %@ (%.0f%% of the wall time)", duration(c.lengthNanoseconds), 100 * share)
+                        + criticalPathThreadsText(c)
                     : String(format: "; the critical path is the whole run (the replay's, %@, is %.0f%% longer than measured: within its error)",
                              duration(c.lengthNanoseconds), 100 * (share - 1))
             } ?? ""
