@@ -675,6 +675,7 @@ public enum Verdict {
                         + criticalPathThreadsText(c)
                     : String(format: "; the critical path is the whole run (the replay's, %@, is %.0f%% longer than measured: within its error)",
                              duration(c.lengthNanoseconds), 100 * (share - 1))
+                        + criticalPathThreadsText(c)
             } ?? ""
             let atOnce = workersAtOnce < workers ? " (at most \(workersAtOnce) at a time)" : ""
             let who = spreadWork ? "\(work.filter { $0 > 0 }.count) threads shared the work, none half of it; on \(coreCount(cores)) they"
