@@ -33,9 +33,14 @@ extension Verdict {
         let theirs = cpu > 0 ? String(format: " of the processes' %@ of CPU time", duration(cpu)) : " of the processes' CPU time"
         // Interpreters started anew (interpreterStartCaveat) are kept too: their start-ups
         // and the passing together must exceed the margin.
-        if startedInterpreters(a, among: python).count > 0 || python.contains(where: \.subinterpreter) {
-            s += String(format: " So threads can be faster only if that passing%@ and those interpreters' start-ups together took more than %@%@. Measure the threads version before choosing.",
-                        bytes > 0 ? " of " + byteCount(bytes) : "", duration(margin), theirs)
+        // So are processes forked one after another (replacedProcessesCaveat).
+        let started = startedInterpreters(a, among: python).count > 0 || python.contains(where: \.subinterpreter)
+        let replaced = replacedProcesses(a, among: python) != nil
+        if started || replaced {
+            let what = started && replaced ? "those interpreters' start-ups and those processes' starts and exits"
+                : started ? "those interpreters' start-ups" : "those processes' starts and exits"
+            s += String(format: " So threads can be faster only if that passing%@ and %@ together took more than %@%@. Measure the threads version before choosing.",
+                        bytes > 0 ? " of " + byteCount(bytes) : "", what, duration(margin), theirs)
             return s
         }
         if bytes > 0 {

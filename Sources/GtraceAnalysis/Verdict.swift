@@ -704,17 +704,21 @@ public enum Verdict {
         let pythonProcesses = a.gil.filter { $0.traced && $0.heldNanoseconds >= a.summary.wallNanoseconds / 20 }
         if fits, pythonProcesses.count >= 2, pythonProcessesOverlap(a, pythonProcesses),
            let w = prediction("with one GIL", cores: cores), let base = baseline(), base.wall > 0 {
+            // The what-if shares every traced GIL, not only those held long enough to make it
+            // worth asking (a pool replacing its workers had 22, and "one GIL for its 6").
+            let shared = a.gil.filter(\.traced)
             // Several GILs of one process are its subinterpreters'; a process that exec'd
             // Python again is two processes of one pid, one after the other.
-            let owners = Set(pythonProcesses.map(\.process)).count
-            let what = owners == 1 ? String(format: "As threads of one interpreter (one GIL for its %d interpreters)", pythonProcesses.count)
-                : owners == pythonProcesses.count ? String(format: "As threads of one process (one GIL for its %d Python processes)", owners)
-                : String(format: "As threads of one process (one GIL for the %d GILs of its %d Python processes and their subinterpreters)", pythonProcesses.count, owners)
+            let owners = Set(shared.map(\.process)).count
+            let what = owners == 1 ? String(format: "As threads of one interpreter (one GIL for its %d interpreters)", shared.count)
+                : owners == shared.count ? String(format: "As threads of one process (one GIL for its %d Python processes)", owners)
+                : String(format: "As threads of one process (one GIL for the %d GILs of its %d Python processes and their subinterpreters)", shared.count, owners)
             sentences.append(String(format: "%@, the replay predicts %@ on %@: %.2f× the time of %@.",
                                     what, duration(w.wallNanoseconds), coreCount(cores), Double(w.wallNanoseconds) / Double(base.wall),
                                     base.measured ? "the run as measured" : "the recording replayed as it was")
-                             + (interpreterStartCaveat(a, among: pythonProcesses) ?? "")
-                             + (exchangeCaveat(a, among: pythonProcesses, predicted: w.wallNanoseconds, baseline: base.wall) ?? ""))
+                             + (interpreterStartCaveat(a, among: shared) ?? "")
+                             + (replacedProcessesCaveat(a, among: shared) ?? "")
+                             + (exchangeCaveat(a, among: shared, predicted: w.wallNanoseconds, baseline: base.wall) ?? ""))
         }
         if limit?.rule != 2, let rw = waitingWriters(a) { sentences.append(rw) }
         if fits, let w = wakeUpCost(a) { sentences.append(w) }

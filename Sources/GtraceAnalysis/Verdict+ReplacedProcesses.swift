@@ -1,0 +1,66 @@
+import Foundation
+import GtraceFormat
+
+/// Python processes forked one after another while the run went on: a pool that replaces
+/// its workers (`Pool(maxtasksperchild=1)`, `ProcessPoolExecutor(max_tasks_per_child=…)`)
+/// or a process per task. As threads of one process none of them would be forked, started
+/// or torn down, but the replay keeps every process's work: `Pool(2, maxtasksperchild=1)`
+/// over 20 `fib(24)` was predicted 1.51× slower as threads, with "86 µs a byte" of passing
+/// to explain it, while untraced its `ThreadPool(2)` took 1.02–1.11× the processes' time.
+/// Each worker used ~16 ms of CPU time, about half of it its own start and exit.
+extension Verdict {
+    struct ReplacedProcesses {
+        var count: Int
+        /// The most of them alive at once.
+        var atOnce: Int
+        var cpuNanoseconds: UInt64?
+    }
+
+    /// Of `python` (the GILs of the "as threads" what-if), the processes that began as a
+    /// fork (not started by exec, nor forked from one that was), when there were more of
+    /// them than were ever alive at once: workers replaced, not a set started together.
+    static func replacedProcesses(_ a: TraceAnalysis, among python: [GILStatistics]) -> ReplacedProcesses? {
+        let processes = a.processes
+        guard let root = processes.first(where: { $0.parent == nil }) else { return nil }
+        func forked(_ index: Int) -> Bool {
+            var i = index
+            for _ in processes.indices {
+                guard processes.indices.contains(i), processes[i].pid != root.pid, !processes[i].startedByExec else { return false }
+                guard let parent = processes[i].parent else { return false }
+                if processes.indices.contains(parent), processes[parent].pid == root.pid { return true }
+                i = parent
+            }
+            return false
+        }
+        let owners = Set(python.filter { !$0.subinterpreter }.map(\.process)).filter(forked).sorted()
+        guard owners.count >= 3 else { return nil }
+        var edges: [(time: UInt64, delta: Int)] = []
+        for i in owners {
+            let p = processes[i]
+            edges.append((p.startNanoseconds, 1))
+            edges.append((p.startNanoseconds.adding(saturating: p.lifetimeNanoseconds), -1))
+        }
+        // An end before a start at the same instant: a worker replaced at once is not two alive.
+        edges.sort { ($0.time, $0.delta) < ($1.time, $1.delta) }
+        var alive = 0, most = 0
+        for e in edges {
+            alive += e.delta
+            most = max(most, alive)
+        }
+        guard owners.count > most else { return nil }
+        let times = owners.map { i -> UInt64? in
+            let p = processes[i]
+            return p.onCPUNanoseconds ?? (p.cpuNanoseconds > 0 ? p.cpuNanoseconds : nil)
+        }
+        return ReplacedProcesses(count: owners.count, atOnce: most,
+                                 cpuNanoseconds: times.contains(nil) ? nil : times.compactMap { $0 }.saturatingSum)
+    }
+
+    /// The caveat said after the "as threads" prediction when its processes were forked one
+    /// after another; nil otherwise.
+    static func replacedProcessesCaveat(_ a: TraceAnalysis, among python: [GILStatistics]) -> String? {
+        guard let r = replacedProcesses(a, among: python) else { return nil }
+        return String(format: " %d of them were forked one after another while the run went on, at most %d alive at once (a pool that replaces its workers, as with maxtasksperchild, or a process per task)%@; the replay keeps each one's start and exit and the forks themselves, which threads of one process would not repeat: the prediction is too long by the time those took.",
+                      r.count, r.atOnce, r.cpuNanoseconds.map { ", and used \(duration($0)) of CPU time in all" } ?? "")
+    }
+}
