@@ -23,14 +23,29 @@ import Testing
         return walls.sorted()[1]
     }
 
-    /// Records `command`; returns the verdict and the one-core "as recorded" prediction (ns).
-    static func record(_ command: [String], in dir: String) throws -> (verdict: String, oneCore: Double) {
+    /// The command run untraced on all CPUs: its CPU time (getrusage of the reaped children),
+    /// median of 3 (ns).
+    static func untracedCPU(_ command: [String]) throws -> Double {
+        var times: [Double] = []
+        for _ in 0..<3 {
+            let before = SeedTruthTests.childrenCPUNanoseconds()
+            let run = try Harness.run(command[0], Array(command.dropFirst()))
+            try #require(run.status == 0, "\(run.stderr)")
+            times.append(SeedTruthTests.childrenCPUNanoseconds() - before)
+        }
+        return times.sorted()[1]
+    }
+
+    /// Records `command`; returns the verdict, the one-core "as recorded" prediction and the
+    /// traced run's CPU time (getrusage, ns).
+    static func record(_ command: [String], in dir: String) throws -> (verdict: String, oneCore: Double, cpu: Double) {
         let trace = "\(dir)/t.data"
         let run = try Harness.gtrace(["record", "-o", trace, "--"] + command)
         try #require(run.status == 0, "\(run.stderr)")
         let report = try Harness.reportJSON(trace)
         let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
-        return (verdict, ParallelismTests.prediction(ParallelismTests.parallelism(report), "as recorded", cores: 1))
+        let cpu = SchedulingTests.number((report["summary"] as? [String: Any])?["cpuNanoseconds"])
+        return (verdict, ParallelismTests.prediction(ParallelismTests.parallelism(report), "as recorded", cores: 1), cpu)
     }
 
     static func command(_ shape: String, in dir: String) throws -> [String] {
@@ -50,7 +65,8 @@ import Testing
     /// one-core prediction longer than the run on one CPU, as it says (by over 10%: 2–3×
     /// on one 2-vCPU VM, `cond_pingpong` 1.28× on another, which failed a 1.5× bound). Rare ones (a few
     /// hundred a second: seed 6's fibo threads, `cpu_threads`): no sentence, and the
-    /// one-core prediction within 20% of the run.
+    /// one-core prediction within 20% of the run, beyond what the recording itself added to
+    /// the threads' CPU time.
     @Test(arguments: ["logging", "condition variable", "fibo threads", "cpu threads"])
     func theFewerCorePredictionsAreSaidTooLongWhenHandOffsAreFrequent(shape: String) throws {
         guard SchedulingTests.perfAllowed else { return }
@@ -63,17 +79,24 @@ import Testing
             // the measured run and counts as on-CPU time in the recording (in one CI run that
             // failed, 219, 158 and 245 ms predicted against 168, 235 and 164 ms measured);
             // what was stolen in the runs kept is allowed on top of the 20%.
-            let ((verdict, oneCore), stolenRecording) = try Steal.quietest { try Self.record(command, in: dir) }
+            let ((verdict, oneCore, tracedCPU), stolenRecording) = try Steal.quietest { try Self.record(command, in: dir) }
             let (measured, stolenRun) = try Steal.quietest { try Self.oneCPUWall(command) }
             let stolen = (stolenRecording + stolenRun) * 1e9
-            let numbers = "\(shape): one core predicted \(oneCore / 1e6) ms, measured \(measured / 1e6) ms, \(stolen / 1e6) ms stolen"
+            // The replay gives each thread the CPU time it took in the recording, and the
+            // recording's own cost is in that time (the runtime, perf, a recorder on the other
+            // CPU slowing a shared core: seed 6's threads used 256–299 ms traced where one
+            // core ran them in 213–233 ms, in one CI run that failed a bare 20%). So the rare
+            // shapes' 20% is of the replay's own error: what the traced run used above the
+            // same command untraced on all CPUs is allowed on top.
+            let inflation = frequent ? 0 : max(0, tracedCPU - (try Self.untracedCPU(command)))
+            let numbers = "\(shape): one core predicted \(oneCore / 1e6) ms, measured \(measured / 1e6) ms, \(stolen / 1e6) ms stolen, traced CPU \(inflation / 1e6) ms above untraced"
             print(numbers)
             #expect(oneCore > 0, "\(verdict)")
             if frequent {
                 timing.expect(oneCore > 1.1 * measured, numbers)
                 timing.expect(verdict.contains(Self.sentence) && verdict.contains("predictions for fewer cores are too long"), "\(verdict)")
             } else {
-                timing.expect(abs(oneCore - measured) <= 0.2 * measured + stolen, numbers)
+                timing.expect(abs(oneCore - measured) <= 0.2 * measured + stolen + inflation, numbers)
                 #expect(!verdict.contains(Self.sentence), "\(verdict)")
             }
         }
