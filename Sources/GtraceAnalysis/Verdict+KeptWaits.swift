@@ -10,7 +10,7 @@ extension Verdict {
     static func keptWaitsCaveat(_ a: TraceAnalysis) -> String? {
         guard let p = a.parallelism, p.keptWaitsAreLarge,
               let largest = p.unexplainedWaits.filter({ !$0.wakerGuessed }).max(by: { $0.nanoseconds < $1.nanoseconds }) else { return nil }
-        return String(format: " It keeps %@ of waits whose waker gtrace did not see as they were recorded (%.0f%% of the wall time; the largest, %@ in %d/%d, %@): if the program's own threads ended them, more cores could shorten those too.",
+        return String(format: " It keeps %@ of waits whose waker gtrace did not see as they were recorded (%.0f%% of the wall time; the largest, %@ in %d/%d, %@): if the program's own threads or children ended them (a lock gtrace does not see; a wait for a child inside libc, as system() and pclose() make), more cores could shorten those too.",
                       duration(p.keptWaitNanoseconds), Double(p.keptWaitNanoseconds) / Double(p.wallNanoseconds) * 100,
                       largest.what, largest.pid, largest.tid, duration(largest.nanoseconds))
     }

@@ -618,7 +618,18 @@ public enum Verdict {
             // them would not help. Then the cores limit it only if it would start more threads
             // on more (4 threads between barriers, one with 3 times the others' work, were
             // "Limited by the cores" with a critical path of 94% of the wall time).
-            if let w = more, gain(w) < whatIfGain, fits, let base = baseline() {
+            if let w = more, gain(w) < whatIfGain, fits, let base = baseline(), let kept = keptWaitsCaveat(a) {
+                // The prediction holds the waits gtrace did not see the end of as they were, so it
+                // cannot say more cores would not help: 4 Python threads each running a Python
+                // subprocess by `os.system` (libc's system() waits for its child inside libc,
+                // unseen) were "more cores would not help" though the children computed in
+                // parallel (0.27–0.29 s on 2 cores, 0.58 s on one).
+                limit?.summary = String(format: "the CPUs: %.2f of %@ busy on average; whether more would help is not known", parallelism, coreCount(cores))
+                sentences.append(String(format: "The cores were kept busy: %@ on %@, the %@ %@; whether more cores would help is not known (below).",
+                                        parallelismText, coreCount(cores), subject, how))
+                sentences.append(String(format: "With the waits it did not see the end of as they were, the replay predicts %@ on %d cores, against %@.",
+                                        duration(w.wallNanoseconds), w.cores ?? cores, duration(base.wall)) + kept)
+            } else if let w = more, gain(w) < whatIfGain, fits, let base = baseline() {
                 limit?.summary = String(format: "the CPUs: %.2f of %@ busy on average; more cores would not help", parallelism, coreCount(cores))
                 sentences.append(String(format: "The cores were kept busy: %@ on %@, the %@ %@; with the same %@, more cores would not help (below).",
                                         parallelismText, coreCount(cores), subject, how, subject))
@@ -626,7 +637,7 @@ public enum Verdict {
                 // (Go's GOMAXPROCS, a pool of os.cpu_count() workers) would start more there.
                 sentences.append(String(format: "More cores would not help its %@ as recorded: the replay predicts %@ on %d cores, against %@; a program that starts a %@ per core (Go, a pool of os.cpu_count() workers) would start more there, which the replay does not model.",
                                         subject, duration(w.wallNanoseconds), w.cores ?? cores, duration(base.wall),
-                                        processes ? "process" : "thread") + (keptWaitsCaveat(a) ?? ""))
+                                        processes ? "process" : "thread"))
             } else {
                 sentences.append(String(format: "Limited by the cores: %@ on %@, the %@ %@.", parallelismText, coreCount(cores), subject, how))
                 if let w = more, gain(w) >= whatIfGain {

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+/// Four Python threads each run a CPU-bound Python child by `os.system`
+/// (`tools/workloads/py_system_children.py`). libc's system() waits for its child
+/// inside libc, where no wrapper sees it, so the replay keeps those waits as they
+/// were, and its 4-core prediction equals the run. The verdict said "with the same
+/// processes, more cores would not help", while the children ran in parallel (by hand
+/// 0.27–0.29 s on 2 cores, 0.58 s on one). The truth: the same program on one core and
+/// on two, untraced.
+@Suite(.serialized) struct SystemChildrenTests {
+    @Test func childrenWaitedForInsideLibcAreNotSaidToGainNothingFromMoreCores() throws {
+        guard SchedulingTests.perfAllowed, ProcessInfo.processInfo.activeProcessorCount >= 2 else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let command = ["/usr/bin/python3", "\(Harness.packageRoot)/tools/workloads/py_system_children.py", "4", "1500000"]
+        try Remeasure.upTo(3, "os.system children on one core and on two") { timing in
+            var one: [Double] = [], all: [Double] = []
+            for _ in 0..<3 {
+                all.append(Harness.lastJSONLine(try Harness.run(command[0], Array(command.dropFirst())).stdout)["wall_s"] as? Double ?? 0)
+                one.append(Harness.lastJSONLine(try Harness.run("/usr/bin/taskset", ["-c", "0"] + command).stdout)["wall_s"] as? Double ?? 0)
+            }
+            timing.expect(one.sorted()[1] >= 1.5 * all.sorted()[1], "one core \(one) s, two cores \(all) s")
+        }
+        let trace = "\(dir)/t.data"
+        let recorded = try Harness.gtrace(["record", "-o", trace, "--"] + command)
+        try #require(recorded.status == 0, "\(recorded.stderr)")
+        let report = try Harness.reportJSON(trace)
+        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
+        #expect(!verdict.contains("more cores would not help") && !verdict.contains("More cores would not help"), "\(verdict)")
+        // When the replay kept the waits (it does while system() is not seen), it says so.
+        let kept = SchedulingTests.number(ParallelismTests.parallelism(report)["keptWaitNanoseconds"])
+        let wall = SchedulingTests.number((report["summary"] as? [String: Any])?["wallNanoseconds"])
+        if (report["limit"] as? [String: Any])?["kind"] as? String == "cores", kept >= 0.1 * wall {
+            #expect(verdict.contains("whether more cores would help is not known") && verdict.contains("system()"), "\(verdict)")
+        }
+    }
+}
