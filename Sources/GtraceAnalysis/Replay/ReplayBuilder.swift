@@ -22,8 +22,9 @@ struct ReplayBuilder {
     private var begun: [Bool]
     private var firstEventTime: [UInt64]
     private var forkPoint: [Int32: Point] = [:]
-    /// Each process's children (pids), and those a wait is tied to (`unseenChildWait`).
-    private let childrenOfProcess: [[Int32]]
+    /// Each process's children that ended (pids, by end time), and those a wait is tied to
+    /// (`unseenChildWait`).
+    private let childrenOfProcess: [[(end: UInt64, pid: Int32)]]
     private var childTied: Set<Int32> = []
     /// Each thread's time at its previous flush: where its current stretch began.
     private var flushedAt: [UInt64]
@@ -182,13 +183,15 @@ struct ReplayBuilder {
         var byPid: [Int32: [Int]] = [:]
         for p in tables.processes { byPid[p.pid, default: []].append(p.index) }
         processesOfPid = byPid
-        var children = Array(repeating: [Int32](), count: tables.processes.count)
+        var children = Array(repeating: Set<Int32>(), count: tables.processes.count)
         for p in tables.processes {
-            guard let parent = p.parent, children.indices.contains(parent), tables.processes[parent].pid != p.pid,
-                  !children[parent].contains(p.pid) else { continue }
-            children[parent].append(p.pid)
+            guard let parent = p.parent, children.indices.contains(parent), tables.processes[parent].pid != p.pid else { continue }
+            children[parent].insert(p.pid)
         }
-        childrenOfProcess = children
+        childrenOfProcess = children.map { pids in
+            pids.compactMap { pid in (byPid[pid] ?? []).compactMap { tables.processes[$0].endNanoseconds }.max().map { (end: $0, pid: pid) } }
+                .sorted { ($0.end, $0.pid) < ($1.end, $1.pid) }
+        }
     }
 
     // MARK: operations
@@ -241,14 +244,22 @@ struct ReplayBuilder {
     private mutating func unseenChildWait(_ t: Int) -> Int32? {
         let process = tables.threads[t].process
         guard let now = machines[t].chargedUpTo, childrenOfProcess.indices.contains(process) else { return nil }
-        let from = flushedAt[t]
-        var best: (pid: Int32, end: UInt64)?
-        for pid in childrenOfProcess[process] where !childTied.contains(pid) {
-            guard let end = endOfPid(pid), end >= from, end <= now else { continue }
-            if best.map({ (end, pid) > ($0.end, $0.pid) }) ?? true { best = (pid, end) }
+        let from = flushedAt[t], children = childrenOfProcess[process]
+        // The first child that ended after `now`, then back to `from`.
+        var low = 0, high = children.count
+        while low < high {
+            let mid = (low + high) / 2
+            if children[mid].end <= now { low = mid + 1 } else { high = mid }
         }
-        if let pid = best?.pid { childTied.insert(pid) }
-        return best?.pid
+        var i = low - 1
+        while i >= 0, children[i].end >= from {
+            if !childTied.contains(children[i].pid) {
+                childTied.insert(children[i].pid)
+                return children[i].pid
+            }
+            i -= 1
+        }
+        return nil
     }
 
     private mutating func append(_ t: Int, _ op: ReplayProgram.Op) {
