@@ -234,11 +234,17 @@ extension Analyzer {
 
     /// The most threads alive at one time.
     static func mostThreadsAtOnce(_ threads: [ThreadStatistics]) -> Int {
+        mostAliveAtOnce(threads.map { ($0.startNanoseconds, $0.lifetimeNanoseconds) })
+    }
+
+    /// The most of these lives that overlapped; one that ends where another starts does not
+    /// overlap it (a worker replaced at once is not two alive).
+    static func mostAliveAtOnce(_ lives: [(start: UInt64, lifetime: UInt64)]) -> Int {
         var edges: [(time: UInt64, change: Int)] = []
-        edges.reserveCapacity(threads.count * 2)
-        for t in threads {
-            edges.append((t.startNanoseconds, 1))
-            edges.append((t.startNanoseconds.adding(saturating: t.lifetimeNanoseconds), -1))
+        edges.reserveCapacity(lives.count * 2)
+        for life in lives {
+            edges.append((life.start, 1))
+            edges.append((life.start.adding(saturating: life.lifetime), -1))
         }
         var alive = 0, most = 0
         for edge in edges.sorted(by: { ($0.time, $0.change) < ($1.time, $1.change) }) {

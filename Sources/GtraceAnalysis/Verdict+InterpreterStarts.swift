@@ -11,27 +11,37 @@ extension Verdict {
     /// Their CPU time is perf's on-CPU time, else getrusage's at exit; nil when a process has
     /// neither (one killed without perf: an HTTP server ended by `terminate()` had "used 0 ns").
     static func startedInterpreters(_ a: TraceAnalysis, among python: [GILStatistics]) -> (count: Int, cpuNanoseconds: UInt64?) {
-        let processes = a.processes
-        guard let root = processes.first(where: { $0.parent == nil }) else { return (0, 0) }
+        guard let root = a.processes.first(where: { $0.parent == nil }) else { return (0, 0) }
         // Its own start, or that of a process it was forked from (forkserver's workers).
-        func startedByExec(_ index: Int) -> Bool {
-            var i = index
-            for _ in processes.indices {
-                guard processes.indices.contains(i), processes[i].pid != root.pid else { return false }
-                if processes[i].startedByExec { return true }
-                guard let parent = processes[i].parent else { return false }
-                i = parent
-            }
-            return false
+        let byExec = python.filter { !$0.subinterpreter && beganByExec(a.processes, $0.process, rootPid: root.pid) == true }
+        return (byExec.count, processesCPU(a.processes, Set(byExec.map(\.process))))
+    }
+
+    /// Whether a process below the root began with an exec, or was forked from one that did:
+    /// walking up its parents, true at the first that began with an exec, false on reaching
+    /// the root's pid without one (forked from the root, or from a fork of it), nil for the
+    /// root's own images and for a chain that leaves the trace.
+    static func beganByExec(_ processes: [ProcessStatistics], _ index: Int, rootPid: Int32) -> Bool? {
+        var i = index
+        for _ in processes.indices {
+            guard processes.indices.contains(i), processes[i].pid != rootPid else { return nil }
+            if processes[i].startedByExec { return true }
+            guard let parent = processes[i].parent, processes.indices.contains(parent) else { return nil }
+            if processes[parent].pid == rootPid { return false }
+            i = parent
         }
-        let byExec = python.filter { !$0.subinterpreter && startedByExec($0.process) }
-        // Their processes' CPU time, each process once.
-        let times = Set(byExec.map(\.process)).map { process -> UInt64? in
-            guard processes.indices.contains(process) else { return nil }
-            let p = processes[process]
+        return nil
+    }
+
+    /// The CPU time of these processes (indices), each once: perf's on-CPU time, else
+    /// getrusage's at exit; nil when one has neither.
+    static func processesCPU(_ processes: [ProcessStatistics], _ indices: Set<Int>) -> UInt64? {
+        let times = indices.map { i -> UInt64? in
+            guard processes.indices.contains(i) else { return nil }
+            let p = processes[i]
             return p.onCPUNanoseconds ?? (p.cpuNanoseconds > 0 ? p.cpuNanoseconds : nil)
         }
-        return (byExec.count, times.contains(nil) ? nil : times.compactMap { $0 }.saturatingSum)
+        return times.contains(nil) ? nil : times.compactMap { $0 }.saturatingSum
     }
 
     /// The caveat said after the "as threads" prediction when some of its GILs are those of

@@ -20,40 +20,13 @@ extension Verdict {
     /// fork (not started by exec, nor forked from one that was), when there were more of
     /// them than were ever alive at once: workers replaced, not a set started together.
     static func replacedProcesses(_ a: TraceAnalysis, among python: [GILStatistics]) -> ReplacedProcesses? {
-        let processes = a.processes
-        guard let root = processes.first(where: { $0.parent == nil }) else { return nil }
-        func forked(_ index: Int) -> Bool {
-            var i = index
-            for _ in processes.indices {
-                guard processes.indices.contains(i), processes[i].pid != root.pid, !processes[i].startedByExec else { return false }
-                guard let parent = processes[i].parent else { return false }
-                if processes.indices.contains(parent), processes[parent].pid == root.pid { return true }
-                i = parent
-            }
-            return false
-        }
-        let owners = Set(python.filter { !$0.subinterpreter }.map(\.process)).filter(forked).sorted()
+        guard let root = a.processes.first(where: { $0.parent == nil }) else { return nil }
+        let owners = Set(python.filter { !$0.subinterpreter }.map(\.process))
+            .filter { beganByExec(a.processes, $0, rootPid: root.pid) == false }
         guard owners.count >= 3 else { return nil }
-        var edges: [(time: UInt64, delta: Int)] = []
-        for i in owners {
-            let p = processes[i]
-            edges.append((p.startNanoseconds, 1))
-            edges.append((p.startNanoseconds.adding(saturating: p.lifetimeNanoseconds), -1))
-        }
-        // An end before a start at the same instant: a worker replaced at once is not two alive.
-        edges.sort { ($0.time, $0.delta) < ($1.time, $1.delta) }
-        var alive = 0, most = 0
-        for e in edges {
-            alive += e.delta
-            most = max(most, alive)
-        }
+        let most = Analyzer.mostAliveAtOnce(owners.map { (a.processes[$0].startNanoseconds, a.processes[$0].lifetimeNanoseconds) })
         guard owners.count > most else { return nil }
-        let times = owners.map { i -> UInt64? in
-            let p = processes[i]
-            return p.onCPUNanoseconds ?? (p.cpuNanoseconds > 0 ? p.cpuNanoseconds : nil)
-        }
-        return ReplacedProcesses(count: owners.count, atOnce: most,
-                                 cpuNanoseconds: times.contains(nil) ? nil : times.compactMap { $0 }.saturatingSum)
+        return ReplacedProcesses(count: owners.count, atOnce: most, cpuNanoseconds: processesCPU(a.processes, owners))
     }
 
     /// The caveat said after the "as threads" prediction when its processes were forked one
