@@ -21,12 +21,8 @@ import Testing
 
         // The truth: the workers run in parallel (by hand 0.34–0.39 s on 2 cores, 0.59–0.61 s on one).
         try Remeasure.upTo(3, "channel pool on one core and on two") { timing in
-            var one: [Double] = [], all: [Double] = []
-            for _ in 0..<3 {
-                all.append(Harness.lastJSONLine(try Harness.run(program, arguments).stdout)["wall_s"] as? Double ?? 0)
-                one.append(Harness.lastJSONLine(try Harness.run("/usr/bin/taskset", ["-c", "0", program] + arguments).stdout)["wall_s"] as? Double ?? 0)
-            }
-            timing.expect(one.sorted()[1] >= 1.3 * all.sorted()[1], "one core \(one) s, two cores \(all) s")
+            let (one, all) = try Harness.oneCoreAgainstAll([program] + arguments)
+            timing.expect(one >= 1.3 * all, "one core \(one) s, two cores \(all) s")
         }
 
         let trace = "\(dir)/t.data"

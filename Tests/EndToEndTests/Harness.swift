@@ -124,6 +124,24 @@ enum Harness {
         return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
     }
 
+    /// A workload's own wall time (`wall_s` of its JSON line) run untraced on CPU 0 and on
+    /// all CPUs: medians of 3, interleaved. A run without it is an error.
+    static func oneCoreAgainstAll(_ command: [String]) throws -> (one: Double, all: Double) {
+        func wall(_ executable: String, _ arguments: [String]) throws -> Double {
+            let result = try run(executable, arguments)
+            guard let wall = lastJSONLine(result.stdout)["wall_s"] as? Double else {
+                throw HarnessError(message: "\(executable) \(arguments.joined(separator: " ")): no wall_s (\(result.status)): \(result.stdout) \(result.stderr)")
+            }
+            return wall
+        }
+        var one: [Double] = [], all: [Double] = []
+        for _ in 0..<3 {
+            all.append(try wall(command[0], Array(command.dropFirst())))
+            one.append(try wall("/usr/bin/taskset", ["-c", "0"] + command))
+        }
+        return (one.sorted()[1], all.sorted()[1])
+    }
+
     /// `gtrace report --json FILE` decoded.
     static func reportJSON(_ trace: String) throws -> [String: Any] {
         let result = try gtrace(["report", "--json", trace])

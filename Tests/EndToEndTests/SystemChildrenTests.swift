@@ -17,12 +17,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let command = ["/usr/bin/python3", "\(Harness.packageRoot)/tools/workloads/py_system_children.py", "4", "1500000"]
         try Remeasure.upTo(3, "os.system children on one core and on two") { timing in
-            var one: [Double] = [], all: [Double] = []
-            for _ in 0..<3 {
-                all.append(Harness.lastJSONLine(try Harness.run(command[0], Array(command.dropFirst())).stdout)["wall_s"] as? Double ?? 0)
-                one.append(Harness.lastJSONLine(try Harness.run("/usr/bin/taskset", ["-c", "0"] + command).stdout)["wall_s"] as? Double ?? 0)
-            }
-            timing.expect(one.sorted()[1] >= 1.5 * all.sorted()[1], "one core \(one) s, two cores \(all) s")
+            let (one, all) = try Harness.oneCoreAgainstAll(command)
+            timing.expect(one >= 1.5 * all, "one core \(one) s, two cores \(all) s")
         }
         let trace = "\(dir)/t.data"
         let recorded = try Harness.gtrace(["record", "-o", trace, "--"] + command)

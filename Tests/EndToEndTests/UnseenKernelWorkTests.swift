@@ -6,27 +6,6 @@ import Testing
 /// pthread mutex were "Limited by the cores: … the threads ran in parallel", while one
 /// core ran the program 3–4× faster (tools/workloads/kernel_threads.c).
 @Suite(.serialized) struct UnseenKernelWorkTests {
-    struct Run: Decodable {
-        var wall_s: Double
-        var user_s: Double
-        var system_s: Double
-    }
-
-    static func untraced(_ program: String, _ arguments: [String], oneCore: Bool) throws -> Run {
-        let result = oneCore ? try Harness.run("/usr/bin/taskset", ["-c", "0", program] + arguments) : try Harness.run(program, arguments)
-        return try JSONDecoder().decode(Run.self, from: result.stdoutData)
-    }
-
-    /// Medians of 3 untraced runs on one core and on all, interleaved.
-    static func oneCoreAgainstAll(_ program: String, _ arguments: [String]) throws -> (one: Double, all: Double) {
-        var one: [Double] = [], all: [Double] = []
-        for _ in 0..<3 {
-            all.append(try untraced(program, arguments, oneCore: false).wall_s)
-            one.append(try untraced(program, arguments, oneCore: true).wall_s)
-        }
-        return (one.sorted()[1], all.sorted()[1])
-    }
-
     @Test func aStaticProgramsThreadsContendingInTheKernelAreNotSaidToRunInParallel() throws {
         try #require(ProcessInfo.processInfo.activeProcessorCount >= 2, "needs 2 cores")
         let dir = try Harness.temporaryDirectory()
@@ -37,7 +16,7 @@ import Testing
         // The truth, untraced: the cores do not limit it; one core runs it faster (by hand
         // 0.05 s against 0.15–0.21 s).
         try Remeasure.upTo(3, "static mutex threads on one core and on two") { timing in
-            let (one, all) = try Self.oneCoreAgainstAll(program, arguments)
+            let (one, all) = try Harness.oneCoreAgainstAll([program] + arguments)
             timing.expect(one <= 0.7 * all, "one core \(one) s, two cores \(all) s")
         }
 
@@ -76,7 +55,7 @@ import Testing
         let arguments = ["syscalls", "2", "1000000"]
         // By hand: 0.17–0.21 s on two cores, 0.33 s on one.
         try Remeasure.upTo(3, "system-call threads on one core and on two") { timing in
-            let (one, all) = try Self.oneCoreAgainstAll(program, arguments)
+            let (one, all) = try Harness.oneCoreAgainstAll([program] + arguments)
             timing.expect(one >= 1.3 * all, "one core \(one) s, two cores \(all) s")
         }
         let trace = "\(dir)/t.data"
