@@ -101,4 +101,27 @@ import Testing
             }
         }
     }
+
+    /// A recording too large to replay: four Python threads running sqlite3 statements,
+    /// the GIL released around every row (~3 M events, over the replay's default limit).
+    /// The report said only "Serial parts", where one CPU runs the command 2-3x faster than
+    /// two. The sentence must now come from the lock waits, and say gtrace predicts nothing;
+    /// and one CPU must indeed be faster, untraced.
+    @Test func aRecordingTooLargeToReplayStillSaysWhatHandOffsCost() throws {
+        guard SchedulingTests.perfAllowed else { return }
+        let dir = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let command = ["/usr/bin/python3.11", "\(Harness.packageRoot)/tools/workloads/py_sqlite_threads.py", "4", "20"]
+        let trace = "\(dir)/t.data"
+        let run = try Harness.gtrace(["record", "-o", trace, "--"] + command)
+        try #require(run.status == 0, "\(run.stderr)")
+        let report = try Harness.reportJSON(trace)
+        let verdict = (report["verdict"] as? [String] ?? []).joined(separator: "\n")
+        let note = ParallelismTests.parallelism(report)["replayNote"] as? String ?? ""
+        try #require(note.hasPrefix("not replayed: more than"), "replayed after all: \(verdict)")
+        #expect(verdict.contains(Self.sentence) && verdict.contains("may run faster on one core than on 2")
+                && verdict.contains("gtrace predicts nothing here"), "\(verdict)")
+        let (one, all) = try Harness.oneCoreAgainstAll(command)
+        #expect(one < all, "one CPU \(one) s, all CPUs \(all) s")
+    }
 }
