@@ -7,12 +7,18 @@ extension Analyzer {
     /// memory (~17 bytes each) and the twelve simulations of 1 000 000
     /// operations take ~0.3 s (docs/BENCHMARKS.md).
     public static let defaultReplayOperationLimit = 1_000_000
+    /// Up to this many times the what-ifs' limit, the recording is still replayed as it
+    /// was and on unlimited cores (its fit and critical path: 2 simulations of the ~12).
+    /// Node starting 4 worker threads is 1.7 M events in 0.29 s: its report said only
+    /// "Serial parts", where the critical path puts 151 of its 229 ms in node's main thread.
+    static let pathReplayFactor = 4
     static let replayThreadLimit = 2_000
     /// perf's on-CPU time below this share of getrusage's: the CPU time is getrusage's.
     static let perfShortfallLimit = 0.8
 
     static func parallelism(_ a: TraceAnalysis, tables: TraceTables, scheduling: SchedulingAccumulator,
-                            program: ReplayProgram, cores: Int, foreign: ForeignLoadTracker?) -> ParallelismStatistics {
+                            program: ReplayProgram, cores: Int, foreign: ForeignLoadTracker?,
+                            whatIfLimit: Int = defaultReplayOperationLimit) -> ParallelismStatistics {
         let wall = a.summary.wallNanoseconds
         let onCPU = a.threads.compactMap { $0.states?.onCPUNanoseconds }.saturatingSum
         // perf misses each thread's exit work: when that is over a fifth of the
@@ -62,7 +68,7 @@ extension Analyzer {
         }
         guard !program.overLimit, program.threads.count <= replayThreadLimit else {
             stats.replayNote = program.overLimit
-                ? "not replayed: more than \(program.operationCount - 1) operations (raise the limit with --replay-operations)"
+                ? "not replayed: more than \(program.operationCount - 1) operations (\(pathReplayFactor)× the what-ifs' limit of \(whatIfLimit): raise it with --replay-operations)"
                 : "not replayed: \(program.threads.count) threads is beyond the replay's limit of \(replayThreadLimit)"
             stats.bound = bound(stats, threadsAtOnce: mostThreadsAtOnce(a.threads))
             return stats
@@ -106,6 +112,11 @@ extension Analyzer {
         // Every other simulation is independent of the rest: they run side by side on
         // all cores (ReplayBatch), and are read back in this order.
         let selfReplayScenario = ReplayScenario(name: "as recorded", cores: cores, foreignLoad: true)
+        let whatIfsReplayed = program.operationCount <= whatIfLimit
+        if !whatIfsReplayed {
+            stats.replayNote = "what-ifs not replayed: more than \(whatIfLimit) operations (raise the limit with --replay-operations); the recording is replayed as it was and on unlimited cores (its fit and critical path)"
+        }
+        let predictedCores = whatIfsReplayed ? Self.predictedCores : [cores]
         var whatIfs: [ReplayScenario] = predictedCores.filter { $0 != cores }.map { ReplayScenario(name: "as recorded", cores: $0) }
         if !program.gilLocks.isEmpty {
             whatIfs += predictedCores.map { ReplayScenario(name: "without the GIL (threads as processes)", cores: $0, removeGIL: true) }
@@ -125,6 +136,7 @@ extension Analyzer {
                 : contended.index
             whatIfs.append(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: removed))
         }
+        if !whatIfsReplayed { whatIfs = [] }
         let unlimitedScenario = ReplayScenario(name: "unlimited cores", cores: nil)
         // With at least as many cores as threads no thread ever waits for one: a what-if on
         // more cores than that replays exactly as the one on that many (seed 6's 6 threads on

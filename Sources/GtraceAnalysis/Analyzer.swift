@@ -14,8 +14,12 @@ public enum Analyzer {
         let traceEndGuess = max(tables.clock.recordingEndNanoseconds,
                                 tables.processes.compactMap(\.endNanoseconds).max() ?? 0)
         var lockHalf = LockTransitionAccumulator(tables: tables, traceEndGuess: traceEndGuess)
+        // The what-ifs replay up to `replayOperations`; the recording as it was, up to
+        // `pathReplayFactor` times as many (parallelism(_:…)).
+        let (pathLimit, overflow) = replayOperations.multipliedReportingOverflow(by: pathReplayFactor)
         let second = SchedulingReplayPass(scheduling: SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess),
-                                          replay: ReplayBuilder(tables: tables, operationLimit: replayOperations))
+                                          replay: ReplayBuilder(tables: tables, operationLimit: overflow ? Int.max : pathLimit,
+                                                                tokenLimit: replayOperations))
         var holds = second.scheduling.timeline  // lock holds for the timeline, summed on this side
         let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
         var others = EventAccumulators(tables: tables, hasPerf: second.scheduling.hasPerf, cores: cores)
@@ -147,7 +151,7 @@ public enum Analyzer {
             analysis.warnings.append("process \(pid) (Python \(info.version)): \(info.status.label)")
         }
         analysis.parallelism = parallelism(analysis, tables: tables, scheduling: scheduling, program: program, cores: cores,
-                                           foreign: others.foreign)
+                                           foreign: others.foreign, whatIfLimit: replayOperations)
         analysis.timeline = scheduling.timeline.timeline(tables: tables)
         analysis.jvmMonitors = JVMMonitorStatistics.compute(conditions: conditions)
         analysis.conditionQueues = others.conditionQueues.statistics(locks: lockStats)

@@ -21,7 +21,7 @@ extension Verdict {
     static func handOffCostSentence(_ a: TraceAnalysis) -> String? {
         guard let p = a.parallelism, p.cores >= 2, a.summary.wallNanoseconds > 0,
               a.summary.cpuNanoseconds > 0 else { return nil }
-        guard let w = p.wakeUps else { return unreplayedHandOffCostSentence(a, p) }
+        guard let w = p.wakeUps, p.replayNote == nil else { return unreplayedHandOffCostSentence(a, p) }
         let perSecond = Double(w.count) / (Double(a.summary.wallNanoseconds) / 1e9)
         let kernelShare = Double(a.summary.systemCPUNanoseconds) / Double(a.summary.cpuNanoseconds)
         guard perSecond >= handOffsPerSecond, kernelShare >= handOffKernelShare else { return nil }
@@ -31,19 +31,20 @@ extension Verdict {
                       w.count, count(UInt64(perSecond.rounded())), kernelShare * 100, duration(a.summary.systemCPUNanoseconds), prediction)
     }
 
-    /// A recording too large to replay has no wake-up count of the replay's: its
-    /// lock waits that ended are the hand-offs then. Four Python threads running
-    /// sqlite3 statements (2.97 M events, the GIL released around each row):
-    /// 0.62 s on 2 CPUs untraced, 0.26 s on one, and the report said only
-    /// "Serial parts".
+    /// A recording too large for the what-ifs has no predictions to call too long, and one
+    /// too large to replay at all no wake-up count of the replay's: its lock waits that
+    /// ended are the hand-offs then. Four Python threads running sqlite3 statements
+    /// (2.97 M events, the GIL released around each row): 0.62 s on 2 CPUs untraced,
+    /// 0.26 s on one, and the report said only "Serial parts".
     static func unreplayedHandOffCostSentence(_ a: TraceAnalysis, _ p: ParallelismStatistics) -> String? {
-        guard p.replayNote?.hasPrefix("not replayed") == true else { return nil }
-        let waits = a.locks.filter { !$0.waitsAreJoins }.map(\.waitCount).reduce(0, +)
+        guard let note = p.replayNote else { return nil }
+        let waits = p.wakeUps?.count ?? a.locks.filter { !$0.waitsAreJoins }.map(\.waitCount).reduce(0, +)
         let perSecond = Double(waits) / (Double(a.summary.wallNanoseconds) / 1e9)
         let kernelShare = Double(a.summary.systemCPUNanoseconds) / Double(a.summary.cpuNanoseconds)
         guard perSecond >= handOffsPerSecond, kernelShare >= handOffKernelShare else { return nil }
-        return String(format: "Its threads waited for a lock and were handed it %d times, %@ a second, and the kernel took %.0f%% of the CPU time (%@). Hand-offs this frequent cost CPU time of their own, in the thread that lets another go and in the one woken (system calls, context switches, waking the other CPU). On fewer cores the threads hand off less often and more cheaply, so the command may run faster on one core than on %d; the recording was not replayed (%@), so gtrace predicts nothing here. Measure it: `taskset -c 0` runs the command on one core.",
-                      waits, count(UInt64(perSecond.rounded())), kernelShare * 100, duration(a.summary.systemCPUNanoseconds),
-                      p.cores, String((p.replayNote ?? "").dropFirst("not replayed: ".count)))
+        let what = p.wakeUps == nil ? "waited for a lock and were handed it" : "handed off to each other"
+        return String(format: "Its threads %@ %d times, %@ a second, and the kernel took %.0f%% of the CPU time (%@). Hand-offs this frequent cost CPU time of their own, in the thread that lets another go and in the one woken (system calls, context switches, waking the other CPU). On fewer cores the threads hand off less often and more cheaply, so the command may run faster on one core than on %d; gtrace predicts nothing here (%@). Measure it: `taskset -c 0` runs the command on one core.",
+                      what, waits, count(UInt64(perSecond.rounded())), kernelShare * 100, duration(a.summary.systemCPUNanoseconds),
+                      p.cores, note.components(separatedBy: "; the recording is replayed")[0])
     }
 }

@@ -19,7 +19,7 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Every section: processes, threads, locks, the GIL, parallelism, the critical path and the replay's predictions.")
     var details = false
 
-    @Option(help: ArgumentHelp("Replay traces of at most this many operations (lock operations, waits, work stretches); 0: no replay.",
+    @Option(help: ArgumentHelp("Replay the what-ifs of traces of at most this many operations (lock operations, waits, work stretches), and the recording itself (its fit and critical path) up to 4 times as many; 0: no replay.",
                                valueName: "N"))
     var replayOperations = Analyzer.defaultReplayOperationLimit
 

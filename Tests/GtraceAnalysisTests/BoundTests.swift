@@ -23,11 +23,43 @@ import Testing
         return t
     }
 
-    static func analyze(_ tables: TraceTables, _ events: [[TraceEvent]]) throws -> TraceAnalysis {
+    static func analyze(_ tables: TraceTables, _ events: [[TraceEvent]],
+                        replayOperations: Int = Analyzer.defaultReplayOperationLimit) throws -> TraceAnalysis {
         let path = NSTemporaryDirectory() + "gtrace-bound-\(UUID().uuidString).data"
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try TraceFileWriter.write(path: path, tables: tables, eventsByThread: events)
-        return Analyzer.analyze(try TraceFile(path: path))
+        return Analyzer.analyze(try TraceFile(path: path), replayOperations: replayOperations)
+    }
+
+    /// Over the what-ifs' operation limit but within `pathReplayFactor` times it, the
+    /// recording is still replayed as it was and on unlimited cores: the fit and the
+    /// critical path are there, no what-if is, and the note says which. Beyond that,
+    /// nothing is replayed. Every limit from 1 up gives one of the three, in that order.
+    @Test func overTheWhatIfLimitTheCriticalPathIsStillReplayed() throws {
+        let a = [e(0, 0, .cpuIn(cpu: 0)), e(0, 0, .lockAcquire(lock: 0, flags: [])), e(40_000, 0, .cpuOut(cpu: 0, preempted: false)),
+                 e(70_000, 0, .cpuIn(cpu: 0)), e(99_000, 0, .lockRelease(lock: 0, flags: []))]
+        let b = [e(0, 1, .cpuIn(cpu: 1)), e(10_000, 1, .lockWait(lock: 0, flags: [])), e(10_000, 1, .cpuOut(cpu: 1, preempted: false)),
+                 e(99_000, 1, .cpuIn(cpu: 1)), e(99_000, 1, .lockAcquired(lock: 0, flags: [])), e(99_500, 1, .lockRelease(lock: 0, flags: []))]
+        var states: [String] = []
+        for limit in 1...40 {
+            let p = try #require(try Self.analyze(Self.tables(), [a, b], replayOperations: limit).parallelism)
+            let note = p.replayNote ?? ""
+            if note.hasPrefix("not replayed") {
+                #expect(p.criticalPath == nil && p.replayFit == nil && p.predictions.isEmpty, "limit \(limit)")
+                states.append("none")
+            } else if note.hasPrefix("what-ifs not replayed") {
+                #expect(p.criticalPath != nil && p.replayFit != nil, "limit \(limit)")
+                #expect(p.predictions.map(\.cores) == [p.cores] && p.predictions.allSatisfy { $0.scenario == "as recorded" },
+                        "limit \(limit): \(p.predictions)")
+                states.append("path")
+            } else {
+                #expect(note.isEmpty && p.predictions.contains { $0.cores == 1 }, "limit \(limit): \(note)")
+                states.append("all")
+            }
+        }
+        #expect(states.first == "none" && states.contains("path") && states.last == "all", "\(states)")
+        #expect(states == states.sorted { ["none", "path", "all"].firstIndex(of: $0)! < ["none", "path", "all"].firstIndex(of: $1)! },
+                "\(states)")
     }
 
     func e(_ time: UInt64, _ thread: Int, _ kind: EventKind) -> TraceEvent { .init(time: time, thread: thread, kind: kind) }

@@ -40,6 +40,9 @@ struct ReplayBuilder {
     /// Beyond this many operations the program is dropped, so that memory stays
     /// bounded by threads and locks (docs/METRICS.md, "Replay").
     private let operationLimit: Int
+    /// Tokens are kept only while the operations stay within this (the what-ifs' limit:
+    /// kept tokens must not push a program the what-ifs replay beyond it).
+    private let tokenLimit: Int
     private var operationCount = 0
     /// Operations before this index are never merged with a new one: another
     /// thread waits for the thread to complete exactly that many.
@@ -128,8 +131,9 @@ struct ReplayBuilder {
     private var wakeUps = 0
     private var wakeUpNanoseconds: UInt64 = 0
 
-    init(tables: TraceTables, operationLimit: Int) {
+    init(tables: TraceTables, operationLimit: Int, tokenLimit: Int? = nil) {
         self.operationLimit = operationLimit
+        self.tokenLimit = min(operationLimit, tokenLimit ?? operationLimit)
         self.tables = tables
         perf = tables.info["scheduling"] == "perf"
         cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)
@@ -581,7 +585,7 @@ struct ReplayBuilder {
     /// dense trace's operations), and the operations around them merged as they would
     /// have been without them.
     private mutating func keepTokens(span: UInt64) {
-        var budget = operationLimit - operationCount
+        var budget = max(0, tokenLimit - operationCount)
         var kept = Set<Int>()
         let candidates = tokenUse.filter {
             $0.value.mutex && (tokenHolders[$0.key]?.twice.count ?? 0) >= 2 && $0.value.held >= span / 100
