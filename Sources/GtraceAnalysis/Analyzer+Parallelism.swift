@@ -68,7 +68,9 @@ extension Analyzer {
         }
         guard !program.overLimit, program.threads.count <= replayThreadLimit else {
             stats.replayNote = program.overLimit
-                ? "not replayed: more than \(program.operationCount - 1) operations (\(pathReplayFactor)× the what-ifs' limit of \(whatIfLimit): raise it with --replay-operations)"
+                ? "not replayed: more than \(program.operationCount - 1) operations ("
+                    + (program.operationCount - 1 > whatIfLimit ? "\(pathReplayFactor)× the what-ifs' limit of \(whatIfLimit): raise it" : "raise the limit")
+                    + " with --replay-operations)"
                 : "not replayed: \(program.threads.count) threads is beyond the replay's limit of \(replayThreadLimit)"
             stats.bound = bound(stats, threadsAtOnce: mostThreadsAtOnce(a.threads))
             return stats
