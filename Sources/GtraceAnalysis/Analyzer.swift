@@ -162,7 +162,8 @@ public enum Analyzer {
         analysis.jvmMonitors = JVMMonitorStatistics.compute(conditions: conditions)
         analysis.conditionQueues = others.conditionQueues.statistics(locks: lockStats)
         analysis.invisibleWaits = InvisibleWaitStatistics.compute(threads: threadStats, processes: processStats,
-                                                                  bufferSetupNanoseconds: analysis.summary.recordingCost?.bufferSetupNanoseconds)
+                                                                  bufferSetupNanoseconds: analysis.summary.recordingCost?.bufferSetupNanoseconds,
+                                                                  childWaits: program.unseenChildWaits)
         if lockHalf.pythonWaitsEnabled { analysis.pythonLockWaits = lockHalf.pythonWaits.statistics() }
         let verdict = Verdict.decide(analysis)
         analysis.limit = verdict.limit

@@ -26,6 +26,9 @@ struct ReplayBuilder {
     /// (`unseenChildWait`).
     private let childrenOfProcess: [[(end: UInt64, pid: Int32)]]
     private var childTied: Set<Int32> = []
+    /// Per thread, its off-CPU time tied to a child that way, and how many stretches.
+    private var childTiedNanoseconds: [UInt64]
+    private var childTiedStretches: [Int]
     /// Each thread's time at its previous flush: where its current stretch began.
     private var flushedAt: [UInt64]
     /// Where the image that exec'd ended: the next image of that pid starts there.
@@ -172,6 +175,8 @@ struct ReplayBuilder {
         polls = Array(repeating: nil, count: n)
         lastBlockDelay = Array(repeating: nil, count: n)
         flushedAt = Array(repeating: 0, count: n)
+        childTiedNanoseconds = Array(repeating: 0, count: n)
+        childTiedStretches = Array(repeating: 0, count: n)
         counted = Array(repeating: false, count: n)
         ended = Array(repeating: false, count: n)
         runnableSince = Array(repeating: nil, count: n)
@@ -211,6 +216,8 @@ struct ReplayBuilder {
         let child = delay >= Self.unexplainedMinimum && blockCategory[t] == nil ? unseenChildWait(t) : nil
         if child != nil {
             // The thread's wait for that child: no longer a fixed delay.
+            childTiedNanoseconds[t] = childTiedNanoseconds[t].adding(saturating: delay)
+            childTiedStretches[t] += 1
             delay = 0
         } else if delay >= Self.unexplainedMinimum {
             note(t, "off-CPU outside any recorded call", end: lastEventTime[t].adding(saturating: delay), delay)
@@ -1000,6 +1007,7 @@ struct ReplayBuilder {
                              unexplainedWaits: Array(unexplained.prefix(10)), unexplainedNanoseconds: unexplainedTotal, keptNanoseconds: keptTotal,
                              wakeUps: wakeUps, wakeUpNanoseconds: wakeUpNanoseconds,
                              initialTokens: Dictionary(uniqueKeysWithValues: tokenLocks.map { ($0, 1) }),
-                             tokensWithGIL: Set(tokenLocks.filter { tables.locks.indices.contains($0) && tables.locks[$0].kind == .semaphore }))
+                             tokensWithGIL: Set(tokenLocks.filter { tables.locks.indices.contains($0) && tables.locks[$0].kind == .semaphore }),
+                             unseenChildWaits: zip(childTiedNanoseconds, childTiedStretches).map { UnseenChildWait(nanoseconds: $0, stretches: $1) })
     }
 }

@@ -110,5 +110,14 @@ public struct ReplayProgram: Sendable {
     /// GIL keeps in turn. A Python lock's tokens need the GIL gone: with it, a thread
     /// that waited for a token would hold the GIL, a deadlock the recording never had.
     public var tokensWithGIL: Set<Int> = []
+    /// Per thread: its off-CPU time outside any recorded call that the builder tied to a
+    /// child of its process ending in it (libc's system() and pclose() wait inside libc),
+    /// and in how many stretches. Filled even beyond the operation limit.
+    public var unseenChildWaits: [UnseenChildWait] = []
+}
+
+public struct UnseenChildWait: Sendable, Equatable {
+    public var nanoseconds: UInt64
+    public var stretches: Int
 }
 
