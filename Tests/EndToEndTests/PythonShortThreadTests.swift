@@ -50,8 +50,12 @@ import Testing
         let onCPU = SchedulingTests.number(run["selfOnCPUNanoseconds"])
         #expect(onCPU >= 0.9 * truth.task_cpu_ns && onCPU <= 1.2 * truth.task_cpu_ns + stolen,
                 "\(python): the new threads' runs held the GIL on a CPU \(onCPU / 1e6) ms, task's own thread_time \(truth.task_cpu_ns / 1e6) ms, stolen \(stolen / 1e6) ms")
+        // On a CPU, as the run above: a hold's wall time also counts its holder's turns off
+        // the CPU (one CI run on 3.14: 13.6 ms of holds without a frame against a bound of
+        // 12.2 ms, on a machine busy with other tests).
         let frameless = functions.first { ($0["function"] as? String) == "(no Python frame)" }
-        let framelessNanoseconds = SchedulingTests.number(frameless?["selfNanoseconds"])
-        #expect(framelessNanoseconds < 0.1 * truth.task_cpu_ns, "\(python): (no Python frame) \(framelessNanoseconds / 1e6) ms")
+        let framelessNanoseconds = SchedulingTests.number(frameless?["selfOnCPUNanoseconds"])
+        #expect(framelessNanoseconds < 0.1 * truth.task_cpu_ns + stolen,
+                "\(python): (no Python frame) on a CPU \(framelessNanoseconds / 1e6) ms, stolen \(stolen / 1e6) ms")
     }
 }
