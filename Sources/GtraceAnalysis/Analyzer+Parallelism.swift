@@ -12,6 +12,8 @@ extension Analyzer {
     /// Node starting 4 worker threads is 1.7 M events in 0.29 s: its report said only
     /// "Serial parts", where the critical path puts 151 of its 229 ms in node's main thread.
     static let pathReplayFactor = 4
+    /// …for programs of at most this many threads (Analyzer.analyze).
+    static let pathReplayThreadLimit = 64
     static let replayThreadLimit = 2_000
     /// perf's on-CPU time below this share of getrusage's: the CPU time is getrusage's.
     static let perfShortfallLimit = 0.8

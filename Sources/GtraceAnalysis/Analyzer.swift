@@ -19,12 +19,14 @@ public enum Analyzer {
         // fit: a trace has 1.5-2 operations per event and 3-7 bytes per event, and building
         // 4 M operations of a 10 M-event trace only to drop them took its report 30% more
         // time and 3x the memory (196 MB against 69 MB). (The first MiB is left out: the
-        // tables and symbols.)
+        // tables and symbols.) Each simulated step visits every thread, so only programs of
+        // a few threads: 301 threads of 1.1 M operations took turns until the simulator's
+        // work limit, 0.4 s more of a report, 16 s more of a debug build's.
         let (product, overflow) = replayOperations.multipliedReportingOverflow(by: pathReplayFactor)
         let pathLimit = overflow ? Int.max : product
+        let pathFits = max(0, file.size - (1 << 20)) / 2 <= pathLimit && tables.threads.count <= pathReplayThreadLimit
         let second = SchedulingReplayPass(scheduling: SchedulingAccumulator(tables: tables, traceEnd: traceEndGuess),
-                                          replay: ReplayBuilder(tables: tables,
-                                                                operationLimit: max(0, file.size - (1 << 20)) / 2 <= pathLimit ? pathLimit : replayOperations,
+                                          replay: ReplayBuilder(tables: tables, operationLimit: pathFits ? pathLimit : replayOperations,
                                                                 tokenLimit: replayOperations))
         var holds = second.scheduling.timeline  // lock holds for the timeline, summed on this side
         let cores = max(1, Int(tables.info["cpus"] ?? "") ?? 1)

@@ -12,7 +12,7 @@ import Testing
         let pairs = 300_000
         let result = try Harness.gtrace(["record", "-o", trace, "--", loop, "2", "\(pairs)"])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try Harness.reportJSON(trace)
+        let report = try Harness.reportJSON(trace, replay: false)
         let locks = try #require(report["locks"] as? [[String: Any]])
         let busiest = try #require(locks.max { ($0["acquisitions"] as? Int ?? 0) < ($1["acquisitions"] as? Int ?? 0) })
         #expect(busiest["acquisitions"] as? Int == 2 * pairs)
@@ -35,7 +35,7 @@ import Testing
         let trace = "\(dir)/t.data"
         let result = try Harness.gtrace(["record", "-o", trace, "--", load, "1", "200", "2000"])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try Harness.reportJSON(trace)
+        let report = try Harness.reportJSON(trace, replay: false)
         let threads = try #require(report["threads"] as? [[String: Any]])
         let workers = threads.filter { $0["acquisitions"] as? Int == 2000 }
         #expect(workers.count == 200, "\(threads.map { $0["acquisitions"] ?? 0 })")

@@ -143,8 +143,10 @@ enum Harness {
     }
 
     /// `gtrace report --json FILE` decoded.
-    static func reportJSON(_ trace: String) throws -> [String: Any] {
-        let result = try gtrace(["report", "--json", trace])
+    /// `replay: false` for tests of what was recorded (counts, chunks): a debug build's
+    /// replay of a million-operation trace takes tens of seconds.
+    static func reportJSON(_ trace: String, replay: Bool = true) throws -> [String: Any] {
+        let result = try gtrace(["report", "--json"] + (replay ? [] : ["--replay-operations", "0"]) + [trace])
         guard result.status == 0,
               let object = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any] else {
             throw HarnessError(message: "report failed (\(result.status)): \(result.stderr)")

@@ -31,7 +31,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: run.dir) }
         #expect(run.liveChunks > 0, "live_scanned_chunks \(run.liveChunks)")
         #expect(!run.stderr.contains("live scan differs"), "\(run.stderr)")
-        let report = try Harness.reportJSON(run.trace)
+        let report = try Harness.reportJSON(run.trace, replay: false)
         let threads = try #require(report["threads"] as? [[String: Any]])
         #expect(threads.filter { $0["acquisitions"] as? Int == pairs }.count == 2)
     }

@@ -30,7 +30,7 @@ import Testing
                 untraced.append(try Self.cpu(try Harness.run(python, script)))
                 traced.append(try Self.cpu(try Harness.gtrace(["record", "-o", trace, "--", python] + script)))
             }
-            let report = try Harness.reportJSON(trace)
+            let report = try Harness.reportJSON(trace, replay: false)
             let summary = report["summary"] as? [String: Any] ?? [:]
             let cost = try #require(summary["recordingCost"] as? [String: Any], "\(summary)")
             let least = SchedulingTests.number(cost["leastNanoseconds"])
