@@ -121,26 +121,7 @@ extension Analyzer {
             stats.replayNote = "what-ifs not replayed: more than \(whatIfLimit) operations (raise the limit with --replay-operations); the recording is replayed as it was and on unlimited cores (its fit and critical path)"
         }
         let predictedCores = whatIfsReplayed ? Self.predictedCores : [cores]
-        var whatIfs: [ReplayScenario] = predictedCores.filter { $0 != cores }.map { ReplayScenario(name: "as recorded", cores: $0) }
-        if !program.gilLocks.isEmpty {
-            whatIfs += predictedCores.map { ReplayScenario(name: "without the GIL (threads as processes)", cores: $0, removeGIL: true) }
-        }
-        // The other way round: several processes' GILs replayed as one, as if the
-        // processes were threads of one process.
-        if program.gilLocks.count >= 2 {
-            whatIfs += predictedCores.map { ReplayScenario(name: "with one GIL (processes as threads)", cores: $0, shareGIL: true) }
-        }
-        // Not a lock whose waits are joins: without it the joiner would run on
-        // before the thread it joins ended, another program (JoinWaitTracker).
-        if let contended = a.locks.filter({ $0.kind != LockKind.gil.label && $0.waitTotalNanoseconds > 0 && !$0.waitsAreJoins })
-            .max(by: { $0.waitTotalNanoseconds < $1.waitTotalNanoseconds }) {
-            // One file's lock is one lock in every process (replayed as its first row, ReplayBuilder).
-            let removed = contended.kind == LockKind.fileLock.label
-                ? a.locks.filter { $0.kind == contended.kind && $0.address == contended.address }.map(\.index).min() ?? contended.index
-                : contended.index
-            whatIfs.append(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: removed))
-        }
-        if !whatIfsReplayed { whatIfs = [] }
+        let whatIfs = whatIfsReplayed ? whatIfScenarios(a, program: program, cores: cores) : []
         let unlimitedScenario = ReplayScenario(name: "unlimited cores", cores: nil)
         // With at least as many cores as threads no thread ever waits for one: a what-if on
         // more cores than that replays exactly as the one on that many (seed 6's 6 threads on
@@ -196,6 +177,31 @@ extension Analyzer {
         }
         stats.bound = bound(stats, threadsAtOnce: mostThreadsAtOnce(a.threads))
         return stats
+    }
+
+    /// The what-ifs besides the recording as it was and unlimited cores: other core
+    /// counts, without the GIL, with one GIL, without the most waited-for lock.
+    static func whatIfScenarios(_ a: TraceAnalysis, program: ReplayProgram, cores: Int) -> [ReplayScenario] {
+        var whatIfs: [ReplayScenario] = Self.predictedCores.filter { $0 != cores }.map { ReplayScenario(name: "as recorded", cores: $0) }
+        if !program.gilLocks.isEmpty {
+            whatIfs += Self.predictedCores.map { ReplayScenario(name: "without the GIL (threads as processes)", cores: $0, removeGIL: true) }
+        }
+        // The other way round: several processes' GILs replayed as one, as if the
+        // processes were threads of one process.
+        if program.gilLocks.count >= 2 {
+            whatIfs += Self.predictedCores.map { ReplayScenario(name: "with one GIL (processes as threads)", cores: $0, shareGIL: true) }
+        }
+        // Not a lock whose waits are joins: without it the joiner would run on
+        // before the thread it joins ended, another program (JoinWaitTracker).
+        if let contended = a.locks.filter({ $0.kind != LockKind.gil.label && $0.waitTotalNanoseconds > 0 && !$0.waitsAreJoins })
+            .max(by: { $0.waitTotalNanoseconds < $1.waitTotalNanoseconds }) {
+            // One file's lock is one lock in every process (replayed as its first row, ReplayBuilder).
+            let removed = contended.kind == LockKind.fileLock.label
+                ? a.locks.filter { $0.kind == contended.kind && $0.address == contended.address }.map(\.index).min() ?? contended.index
+                : contended.index
+            whatIfs.append(ReplayScenario(name: "without lock \(contended.name)", cores: cores, removedLock: removed))
+        }
+        return whatIfs
     }
 
     /// CPU time ÷ max(serialised work, critical path), and never more than the threads

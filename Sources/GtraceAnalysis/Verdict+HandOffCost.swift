@@ -22,9 +22,7 @@ extension Verdict {
         guard let p = a.parallelism, p.cores >= 2, a.summary.wallNanoseconds > 0,
               a.summary.cpuNanoseconds > 0 else { return nil }
         guard let w = p.wakeUps, p.replayNote == nil else { return unreplayedHandOffCostSentence(a, p) }
-        let perSecond = Double(w.count) / (Double(a.summary.wallNanoseconds) / 1e9)
-        let kernelShare = Double(a.summary.systemCPUNanoseconds) / Double(a.summary.cpuNanoseconds)
-        guard perSecond >= handOffsPerSecond, kernelShare >= handOffKernelShare else { return nil }
+        guard let (perSecond, kernelShare) = frequentHandOffs(a, w.count) else { return nil }
         let oneCore = p.predictions.first { $0.scenario == "as recorded" && $0.cores == 1 && $0.stuckThreads == 0 && $0.wallNanoseconds > 0 }
         let prediction = oneCore.map { String(format: " (it predicts %@ on one core)", duration($0.wallNanoseconds)) } ?? ""
         return String(format: "Its threads handed off to each other %d times, %@ a second (a lock handed over; a condition, event or semaphore signalled; a pipe or socket written), and the kernel took %.0f%% of the CPU time (%@). Hand-offs this frequent cost CPU time of their own, in the thread that lets another go and in the one woken (system calls, context switches, waking the other CPU), and the replay counts that time as the threads' work. On fewer cores the threads hand off less often and more cheaply, so the replay's predictions for fewer cores are too long here%@; a what-if that changes the hand-offs (a lock removed, threads as processes) has an error of unknown size and sign. Measure before you trust them: `taskset -c 0` runs the command on one core.",
@@ -39,12 +37,19 @@ extension Verdict {
     static func unreplayedHandOffCostSentence(_ a: TraceAnalysis, _ p: ParallelismStatistics) -> String? {
         guard let note = p.replayNote else { return nil }
         let waits = p.wakeUps?.count ?? a.locks.filter { !$0.waitsAreJoins }.map(\.waitCount).reduce(0, +)
-        let perSecond = Double(waits) / (Double(a.summary.wallNanoseconds) / 1e9)
-        let kernelShare = Double(a.summary.systemCPUNanoseconds) / Double(a.summary.cpuNanoseconds)
-        guard perSecond >= handOffsPerSecond, kernelShare >= handOffKernelShare else { return nil }
+        guard let (perSecond, kernelShare) = frequentHandOffs(a, waits) else { return nil }
         let what = p.wakeUps == nil ? "waited for a lock and were handed it" : "handed off to each other"
         return String(format: "Its threads %@ %d times, %@ a second, and the kernel took %.0f%% of the CPU time (%@). Hand-offs this frequent cost CPU time of their own, in the thread that lets another go and in the one woken (system calls, context switches, waking the other CPU). On fewer cores the threads hand off less often and more cheaply, so the command may run faster on one core than on %d; gtrace predicts nothing here (%@). Measure it: `taskset -c 0` runs the command on one core.",
                       what, waits, count(UInt64(perSecond.rounded())), kernelShare * 100, duration(a.summary.systemCPUNanoseconds),
                       p.cores, note.components(separatedBy: "; the recording is replayed")[0])
+    }
+
+    /// `count` hand-offs a second of the wall time and the kernel's share of the CPU time
+    /// (rusage), when both reach the thresholds; nil otherwise.
+    static func frequentHandOffs(_ a: TraceAnalysis, _ count: Int) -> (perSecond: Double, kernelShare: Double)? {
+        let perSecond = Double(count) / (Double(a.summary.wallNanoseconds) / 1e9)
+        let kernelShare = Double(a.summary.systemCPUNanoseconds) / Double(a.summary.cpuNanoseconds)
+        guard perSecond >= handOffsPerSecond, kernelShare >= handOffKernelShare else { return nil }
+        return (perSecond, kernelShare)
     }
 }
